@@ -1,0 +1,26 @@
+/**
+ * @file cli.h  The `shareway` command table.
+ *
+ * Each command lives in src/cli_<name>.c and exports one struct cli_cmd.
+ * To add one: define it there, declare it below, list it in CLI_COMMANDS,
+ * add the file to src/local.mk.
+ */
+#ifndef SW_CLI_H
+#define SW_CLI_H
+
+struct cli_env {
+	const char *conf_path; /* -c, to find the socket and the call log */
+};
+
+struct cli_cmd {
+	const char *name;
+	const char *summary;
+	/* argv[0] is the command name; returns the process exit code */
+	int (*run)(const struct cli_env *env, int argc, char **argv);
+};
+
+extern const struct cli_cmd cli_cmd_check_config;
+
+#define CLI_COMMANDS &cli_cmd_check_config,
+
+#endif

@@ -1,0 +1,22 @@
+# src/: core library (log, config, queues, rules, call log) and the binaries.
+noinst_LIBRARIES += src/libswcore.a
+src_libswcore_a_SOURCES = \
+	src/sw_log.c src/sw_log.h \
+	src/sw_ini.c src/sw_ini.h \
+	src/sw_addr.c src/sw_addr.h \
+	src/sw_conf.c src/sw_conf.h \
+	src/sw_mq.c src/sw_mq.h
+
+SW_ALL_LIBS = sip/libsipua.a turn/libturnsrv.a turn/libturncodec.a \
+	sdp/libsdpr.a src/libswcore.a
+SW_EXT_LIBS = $(SOFIA_LIBS) $(RE_LIBS) $(PCRE2_LIBS) $(SQLITE_LIBS) \
+	$(PCAP_LIBS) $(OPENSSL_LIBS) -lpthread
+
+sbin_PROGRAMS += src/sharewayd
+src_sharewayd_SOURCES = src/sharewayd.c
+src_sharewayd_LDADD = $(SW_ALL_LIBS) $(SW_EXT_LIBS)
+
+bin_PROGRAMS += src/shareway
+src_shareway_SOURCES = src/shareway.c src/cli.h \
+	src/cli_check_config.c
+src_shareway_LDADD = $(SW_ALL_LIBS) $(SW_EXT_LIBS)

@@ -1,0 +1,174 @@
+/**
+ * @file sharewayd.c  The daemon: load configuration, start the threads,
+ * run until SIGINT/SIGTERM, reload rules on SIGHUP.
+ *
+ * Threads (docs/ARCHITECTURE.md): this main thread is the SIP thread; the
+ * relay threads and the call-log writer are started from here and talk to
+ * it only through value messages (sw_mq).
+ */
+#include <errno.h>
+#include <getopt.h>
+#include <poll.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/resource.h>
+#include <sys/signalfd.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#define SW_LOG_MODULE "main"
+#include "sw_conf.h"
+#include "sw_log.h"
+
+static void usage(FILE *f)
+{
+	fprintf(f,
+		"usage: sharewayd [-c FILE] [--check-config] [-v]\n"
+		"  -c, --config FILE   configuration (default "
+		"/etc/shareway/shareway.conf)\n"
+		"      --check-config  validate the configuration and the rule "
+		"file, then exit\n"
+		"  -d, --debug         log at debug level\n"
+		"  -s, --state-dir DIR run-time files (socket, call log) here\n"
+		"  -V, --version       print the version\n");
+}
+
+
+static void log_listeners(const struct sw_conf *conf)
+{
+	char a[SW_SA_STRLEN];
+
+	for (unsigned i = 0; i < conf->n_sip_listen; ++i)
+		sw_notice("SIP listening on %s:%s",
+			  sw_transport_name(conf->sip_listen[i].tp),
+			  sw_sa_str(&conf->sip_listen[i].addr, a, sizeof(a)));
+	if (!conf->turn_enable)
+		return;
+	for (unsigned i = 0; i < conf->n_turn_listen; ++i)
+		sw_notice("TURN listening on %s:%s",
+			  sw_transport_name(conf->turn_listen[i].tp),
+			  sw_sa_str(&conf->turn_listen[i].addr, a, sizeof(a)));
+}
+
+
+/* Raise the fd limit ourselves: 10,000 bridged TCP pairs need 20,000+ */
+static void raise_nofile(uint32_t want)
+{
+	struct rlimit rl;
+
+	if (getrlimit(RLIMIT_NOFILE, &rl))
+		return;
+	if (rl.rlim_cur >= want)
+		return;
+	rl.rlim_cur = want;
+	if (rl.rlim_max < want)
+		rl.rlim_max = want; /* works as root */
+	if (setrlimit(RLIMIT_NOFILE, &rl)) {
+		getrlimit(RLIMIT_NOFILE, &rl);
+		rl.rlim_cur = rl.rlim_max;
+		setrlimit(RLIMIT_NOFILE, &rl);
+	}
+	getrlimit(RLIMIT_NOFILE, &rl);
+	sw_info("open file limit %llu", (unsigned long long)rl.rlim_cur);
+}
+
+
+static int make_dir(const char *dir)
+{
+	if (mkdir(dir, 0750) && errno != EEXIST) {
+		sw_error("cannot create state_dir %s: %s", dir,
+			 strerror(errno));
+		return errno;
+	}
+	return 0;
+}
+
+
+int main(int argc, char **argv)
+{
+	static const struct option opts[] = {
+		{"config", required_argument, NULL, 'c'},
+		{"check-config", no_argument, NULL, 'C'},
+		{"debug", no_argument, NULL, 'd'},
+		{"state-dir", required_argument, NULL, 's'},
+		{"version", no_argument, NULL, 'V'},
+		{"help", no_argument, NULL, 'h'},
+		{NULL, 0, NULL, 0},
+	};
+	const char *path = "/etc/shareway/shareway.conf";
+	static struct sw_conf conf;
+	bool check_only = false, debug = false;
+	const char *state_dir = NULL;
+	char err[512];
+	sigset_t sigs;
+	int c, sfd, e;
+
+	while ((c = getopt_long(argc, argv, "c:ds:Vh", opts, NULL)) != -1) {
+		switch (c) {
+		case 'c': path = optarg; break;
+		case 'C': check_only = true; break;
+		case 'd': debug = true; break;
+		case 's': state_dir = optarg; break;
+		case 'V': printf("sharewayd %s\n", PACKAGE_VERSION); return 0;
+		case 'h': usage(stdout); return 0;
+		default: usage(stderr); return 2;
+		}
+	}
+
+	sw_log_init(SW_LOG_INFO, false, "sharewayd");
+	e = sw_conf_load(&conf, path, err, sizeof(err));
+	if (e) {
+		sw_error("configuration refused: %s", err);
+		return 1;
+	}
+	if (state_dir)
+		sw_conf_set_state_dir(&conf, state_dir);
+	sw_log_init(debug ? SW_LOG_DEBUG : conf.log_level, conf.log_syslog,
+		    "sharewayd");
+	if (check_only) {
+		printf("%s: configuration OK\n", path);
+		return 0;
+	}
+
+	sw_notice("sharewayd %s starting with %s", PACKAGE_VERSION, path);
+	if (make_dir(conf.state_dir))
+		return 1;
+	raise_nofile(conf.max_open_files);
+
+	/* Block the signals in every thread; the SIP thread reads them. */
+	sigemptyset(&sigs);
+	sigaddset(&sigs, SIGINT);
+	sigaddset(&sigs, SIGTERM);
+	sigaddset(&sigs, SIGHUP);
+	pthread_sigmask(SIG_BLOCK, &sigs, NULL);
+	signal(SIGPIPE, SIG_IGN);
+	sfd = signalfd(-1, &sigs, SFD_CLOEXEC | SFD_NONBLOCK);
+	if (sfd < 0) {
+		sw_error("signalfd: %s", strerror(errno));
+		return 1;
+	}
+
+	log_listeners(&conf);
+	sw_notice("ready");
+	for (;;) {
+		struct pollfd pfd = {sfd, POLLIN, 0};
+		struct signalfd_siginfo si;
+
+		if (poll(&pfd, 1, -1) < 0 && errno != EINTR)
+			break;
+		if (read(sfd, &si, sizeof(si)) != sizeof(si))
+			continue;
+		if (si.ssi_signo == SIGHUP) {
+			sw_notice("SIGHUP: reload requested");
+			continue;
+		}
+		sw_notice("%s: shutting down",
+			  si.ssi_signo == SIGINT ? "SIGINT" : "SIGTERM");
+		break;
+	}
+	close(sfd);
+	sw_notice("stopped");
+	return 0;
+}

@@ -1,0 +1,143 @@
+/**
+ * @file sw_conf.h  The daemon configuration: one immutable snapshot.
+ *
+ * struct sw_conf has no pointers: it is copied by value into the relay
+ * threads' messages on start and reload, so no thread ever shares it.
+ * Every key lives in one table in sw_conf.c with its type, range and
+ * default; conf/shareway.conf documents each one.
+ */
+#ifndef SW_CONF_H
+#define SW_CONF_H
+
+#include <limits.h>
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "sw_addr.h"
+#include "sw_log.h"
+
+#define SW_CONF_MAX_LISTEN 16
+#define SW_CONF_MAX_USERS  64
+#define SW_CONF_MAX_CIDR   32
+#define SW_CONF_MAX_ZONES  32
+#define SW_CONF_STR        256
+#define SW_CONF_PATH       PATH_MAX
+
+enum sw_transport {
+	SW_TP_UDP = 0,
+	SW_TP_TCP,
+	SW_TP_TLS,
+};
+
+struct sw_listen {
+	enum sw_transport tp;
+	struct sw_sa addr;
+};
+
+struct sw_user {
+	char name[128];
+	char password[128];
+};
+
+/** A named SIP neighbour, in Expressway's sense */
+struct sw_zone {
+	char name[64];
+	struct sw_cidr match_source[SW_CONF_MAX_CIDR]; /* who is this zone */
+	unsigned n_match_source;
+	char tls_subjects[SW_CONF_STR]; /* space-separated accepted subjects */
+	char target[SW_CONF_STR];       /* SIP URI calls to this zone go to */
+	enum sw_transport transport;    /* toward the zone */
+	char tls_cert[SW_CONF_PATH];
+	char tls_key[SW_CONF_PATH];
+	char tls_ca[SW_CONF_PATH];
+	bool tls_verify;      /* require and verify the peer certificate */
+	bool is_default;      /* requests from no known zone land here */
+	bool edge;            /* the Skype/Lync Edge side (vs conference side) */
+	uint32_t invite_timeout; /* s without a final response -> 408 */
+};
+
+struct sw_conf {
+	char path[SW_CONF_PATH]; /* the file this was loaded from */
+	char dir[SW_CONF_PATH];  /* its directory: relative paths resolve here */
+
+	/* [general] */
+	enum sw_log_level log_level;
+	bool log_syslog;
+	char state_dir[SW_CONF_PATH];      /* run-time files: socket, db */
+	char control_socket[SW_CONF_PATH]; /* UNIX socket of the CLI */
+	bool derived_socket, derived_calllog; /* set from state_dir */
+	char rules_file[SW_CONF_PATH];
+	uint32_t relay_threads;
+	uint32_t max_open_files;
+
+	/* [sip] */
+	struct sw_listen sip_listen[SW_CONF_MAX_LISTEN];
+	unsigned n_sip_listen;
+	char sip_user_agent[SW_CONF_STR];
+	char sip_strip_headers[SW_CONF_STR * 4]; /* space-separated names */
+	uint32_t sip_session_timer;  /* s, 0 = off */
+	uint32_t sip_min_se;
+	uint32_t sip_invite_timeout; /* s, default for zones */
+	uint32_t sip_udp_rmem;       /* bytes */
+	uint32_t sip_max_forwards;
+	char sip_tls_cert[SW_CONF_PATH];
+	char sip_tls_key[SW_CONF_PATH];
+	char sip_tls_ca[SW_CONF_PATH];
+
+	/* [turn] */
+	bool turn_enable;
+	struct sw_listen turn_listen[SW_CONF_MAX_LISTEN];
+	unsigned n_turn_listen;
+	struct sw_sa turn_relay_ip;    /* relayed sockets bind here */
+	struct sw_sa turn_relay_ip6;
+	struct sw_sa turn_external_ip; /* advertised instead, if set */
+	uint32_t turn_port_min, turn_port_max;
+	char turn_realm[128];
+	struct sw_user turn_users[SW_CONF_MAX_USERS];
+	unsigned n_turn_users;
+	char turn_static_auth_secret[SW_CONF_STR];
+	uint32_t turn_default_lifetime, turn_max_lifetime;
+	uint32_t turn_nonce_lifetime;
+	uint32_t turn_user_quota, turn_total_quota;
+	uint32_t turn_prebind_buffer; /* bytes buffered per peer before bind */
+	uint32_t turn_bind_timeout;   /* s, RFC 6062 ConnectionBind */
+	uint32_t turn_connect_timeout;
+	char turn_software[128];
+	struct sw_cidr turn_allow[SW_CONF_MAX_CIDR];
+	unsigned n_turn_allow;
+	struct sw_cidr turn_deny[SW_CONF_MAX_CIDR];
+	unsigned n_turn_deny;
+	char turn_tls_cert[SW_CONF_PATH];
+	char turn_tls_key[SW_CONF_PATH];
+	char turn_tls_ca[SW_CONF_PATH];
+
+	/* [appsharing] */
+	uint32_t as_check_timeout;      /* s until a direction is failed */
+	uint32_t as_inspect_max_bytes;  /* observed bytes before splice */
+	bool as_offer_inside_candidate; /* also offer a TCP-ACT toward CMS */
+	struct sw_sa as_inside_ip;
+	bool as_set_default_to_relay;   /* m=/c= point at the relay */
+	uint32_t as_reinvite_timeout;   /* s */
+
+	/* [calllog] */
+	char calllog_path[SW_CONF_PATH];
+	uint32_t calllog_retention_days;
+	uint32_t calllog_max_calls;
+
+	/* [zone NAME] */
+	struct sw_zone zones[SW_CONF_MAX_ZONES];
+	unsigned n_zones;
+};
+
+int sw_conf_load(struct sw_conf *conf, const char *path, char *err,
+		 size_t errsz);
+void sw_conf_defaults(struct sw_conf *conf);
+void sw_conf_set_state_dir(struct sw_conf *conf, const char *dir);
+const struct sw_zone *sw_conf_zone_find(const struct sw_conf *conf,
+					const char *name);
+const char *sw_transport_name(enum sw_transport tp);
+int sw_transport_parse(const char *s, enum sw_transport *tp);
+void sw_conf_resolve_path(const struct sw_conf *conf, char *out, size_t sz,
+			  const char *p);
+
+#endif

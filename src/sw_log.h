@@ -1,0 +1,48 @@
+/**
+ * @file sw_log.h  One-line, printf-checked logging for every module.
+ *
+ * Each .c file defines SW_LOG_MODULE before including this header; every
+ * line carries level, module and (by convention) a bracketed context tag:
+ *   WARN turn [alloc 192.0.2.1:50000/tcp] refresh rejected: lifetime 7200 > max 3600
+ * The relay data path never logs per packet above DEBUG.
+ */
+#ifndef SW_LOG_H
+#define SW_LOG_H
+
+#include <stdbool.h>
+
+enum sw_log_level {
+	SW_LOG_ERROR = 0,
+	SW_LOG_WARN,
+	SW_LOG_NOTICE,
+	SW_LOG_INFO,
+	SW_LOG_DEBUG,
+};
+
+#ifndef SW_LOG_MODULE
+#define SW_LOG_MODULE "sw"
+#endif
+
+void sw_log_init(enum sw_log_level level, bool use_syslog, const char *ident);
+void sw_log_set_level(enum sw_log_level level);
+enum sw_log_level sw_log_get_level(void);
+bool sw_log_enabled(enum sw_log_level level);
+int sw_log_level_parse(const char *s, enum sw_log_level *lvl);
+const char *sw_log_level_name(enum sw_log_level level);
+
+void sw_log_write(enum sw_log_level level, const char *module,
+		  const char *fmt, ...) __attribute__((format(printf, 3, 4)));
+
+#define sw_log(level, ...)                                                    \
+	do {                                                                  \
+		if (sw_log_enabled(level))                                    \
+			sw_log_write(level, SW_LOG_MODULE, __VA_ARGS__);      \
+	} while (0)
+
+#define sw_error(...)  sw_log(SW_LOG_ERROR, __VA_ARGS__)
+#define sw_warn(...)   sw_log(SW_LOG_WARN, __VA_ARGS__)
+#define sw_notice(...) sw_log(SW_LOG_NOTICE, __VA_ARGS__)
+#define sw_info(...)   sw_log(SW_LOG_INFO, __VA_ARGS__)
+#define sw_debug(...)  sw_log(SW_LOG_DEBUG, __VA_ARGS__)
+
+#endif

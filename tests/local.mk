@@ -1,0 +1,16 @@
+# tests/: the CUnit binary (one suite per module), integration scripts that
+# run the real daemon against real peers, and libFuzzer targets.
+check_PROGRAMS += tests/unit
+tests_unit_SOURCES = tests/unit_main.c tests/unit.h \
+	tests/test_conf.c
+tests_unit_CFLAGS = $(AM_CFLAGS) $(CUNIT_CFLAGS) $(OPENSSL_CFLAGS) $(RE_CFLAGS)
+tests_unit_LDADD = $(SW_ALL_LIBS) $(CUNIT_LIBS) $(SW_EXT_LIBS)
+
+EXTRA_DIST += tests/run-tests.sh tests/lib.sh
+
+# `make check` = unit suites + every tests/integration/*.sh, with one
+# closing "N passed, N failed" line; non-zero on any failure.
+check-local: all $(check_PROGRAMS)
+	@$(abs_top_srcdir)/tests/run-tests.sh $(abs_top_builddir)
+
+include tests/fuzz/local.mk

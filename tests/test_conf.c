@@ -1,0 +1,159 @@
+/**
+ * @file test_conf.c  shareway.conf loader and the shared INI reader.
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "unit.h"
+#include "sw_conf.h"
+#include "sw_ini.h"
+
+static char tmpdir[] = "/tmp/swconfXXXXXX";
+
+
+static const char *write_conf(const char *name, const char *text)
+{
+	static char path[512];
+	FILE *f;
+
+	snprintf(path, sizeof(path), "%s/%s", tmpdir, name);
+	f = fopen(path, "w");
+	CU_ASSERT_FATAL(f != NULL);
+	fputs(text, f);
+	fclose(f);
+	return path;
+}
+
+
+static int load(const char *text, char *err, size_t errsz)
+{
+	static struct sw_conf conf;
+
+	return sw_conf_load(&conf, write_conf("t.conf", text), err, errsz);
+}
+
+
+static void test_defaults(void)
+{
+	static struct sw_conf conf;
+
+	sw_conf_defaults(&conf);
+	CU_ASSERT_EQUAL(conf.turn_port_min, 49152);
+	CU_ASSERT_EQUAL(conf.turn_port_max, 65535);
+	CU_ASSERT_EQUAL(conf.turn_bind_timeout, 30);
+	CU_ASSERT_EQUAL(conf.as_check_timeout, 30);
+	CU_ASSERT_STRING_EQUAL(conf.turn_realm, "shareway");
+	CU_ASSERT(conf.turn_enable);
+}
+
+
+static void test_shipped_conf(void)
+{
+	static struct sw_conf conf;
+	char path[512], err[512] = "";
+	int e;
+
+	snprintf(path, sizeof(path), "%s/../../conf/shareway.conf",
+		 unit_data_dir());
+	e = sw_conf_load(&conf, path, err, sizeof(err));
+	if (e)
+		fprintf(stderr, "%s\n", err);
+	CU_ASSERT_EQUAL(e, 0);
+	CU_ASSERT(conf.n_sip_listen >= 1);
+	CU_ASSERT(conf.n_turn_listen >= 1);
+	CU_ASSERT(conf.n_zones >= 2);
+}
+
+
+static void test_values(void)
+{
+	static struct sw_conf conf;
+	char err[512] = "";
+	const char *p = write_conf(
+		"v.conf",
+		"# comment\n[general]\nrelay_threads = 2\n"
+		"[turn]\nlisten = udp:127.0.0.1:3478 tcp:[::1]:3478\n"
+		"listen = tcp:127.0.0.1:3479\n"
+		"relay_ports = 40000-40100\nuser = cms:sec ret\n"
+		"user = a:b\ndeny_peer = 10.0.0.0/8 ::ffff:0:0/96\n"
+		"realm = TANDBERG\n"
+		"[zone edge]\nmatch.source = 127.0.0.2/32\ntransport = tls\n"
+		"edge = yes\n[zone cms]\ntarget = sip:127.0.0.1:5080\n");
+
+	CU_ASSERT_EQUAL_FATAL(sw_conf_load(&conf, p, err, sizeof(err)), 0);
+	CU_ASSERT_EQUAL(conf.relay_threads, 2);
+	CU_ASSERT_EQUAL(conf.n_turn_listen, 3);
+	CU_ASSERT_EQUAL(conf.turn_listen[1].tp, SW_TP_TCP);
+	CU_ASSERT_EQUAL(sw_sa_af(&conf.turn_listen[1].addr), AF_INET6);
+	CU_ASSERT_EQUAL(conf.turn_port_min, 40000);
+	CU_ASSERT_EQUAL(conf.n_turn_users, 2);
+	CU_ASSERT_STRING_EQUAL(conf.turn_users[0].password, "sec ret");
+	CU_ASSERT_EQUAL(conf.n_turn_deny, 2);
+	CU_ASSERT_EQUAL(conf.n_zones, 2);
+	CU_ASSERT(conf.zones[0].edge);
+	CU_ASSERT_EQUAL(conf.zones[0].transport, SW_TP_TLS);
+	CU_ASSERT_EQUAL(conf.zones[1].invite_timeout, 32);
+	CU_ASSERT_PTR_NOT_NULL(sw_conf_zone_find(&conf, "cms"));
+}
+
+
+static void test_errors(void)
+{
+	char err[512];
+
+	CU_ASSERT_NOT_EQUAL(load("[turn]\nbogus = 1\n", err, sizeof(err)), 0);
+	CU_ASSERT_PTR_NOT_NULL(strstr(err, "t.conf:2:bogus"));
+	CU_ASSERT_NOT_EQUAL(
+		load("[general]\n\nrelay_threads = 99\n", err, sizeof(err)), 0);
+	CU_ASSERT_PTR_NOT_NULL(strstr(err, ":3:relay_threads"));
+	CU_ASSERT_PTR_NOT_NULL(strstr(err, "out of range 1..64"));
+	CU_ASSERT_NOT_EQUAL(load("[nosuch]\n", err, sizeof(err)), 0);
+	CU_ASSERT_NOT_EQUAL(load("relay_threads = 1\n", err, sizeof(err)), 0);
+	CU_ASSERT_NOT_EQUAL(load("[turn]\nlisten = sctp:1.2.3.4:1\n", err,
+				 sizeof(err)),
+			    0);
+	CU_ASSERT_NOT_EQUAL(load("[turn]\nrelay_ports = 9-8\n", err,
+				 sizeof(err)),
+			    0);
+	CU_ASSERT_NOT_EQUAL(load("[zone a]\n[zone a]\n", err, sizeof(err)),
+			    0);
+	CU_ASSERT_PTR_NOT_NULL(strstr(err, "defined twice"));
+	CU_ASSERT_NOT_EQUAL(load("[turn\n", err, sizeof(err)), 0);
+	CU_ASSERT_NOT_EQUAL(load("[turn]\nnovalue\n", err, sizeof(err)), 0);
+	CU_ASSERT_NOT_EQUAL(load("[turn]\nlisten = tls:127.0.0.1:5349\n", err,
+				 sizeof(err)),
+			    0);
+	CU_ASSERT_PTR_NOT_NULL(strstr(err, "tls_cert"));
+}
+
+
+static int setup(void)
+{
+	return mkdtemp(tmpdir) ? 0 : -1;
+}
+
+
+static int teardown(void)
+{
+	char cmd[600];
+
+	snprintf(cmd, sizeof(cmd), "rm -rf %s", tmpdir);
+	return system(cmd) == 0 ? 0 : -1;
+}
+
+
+int test_conf_register(void)
+{
+	CU_pSuite s = CU_add_suite("conf", setup, teardown);
+
+	if (!s)
+		return -1;
+	if (!CU_add_test(s, "defaults", test_defaults) ||
+	    !CU_add_test(s, "shipped conf/shareway.conf", test_shipped_conf) ||
+	    !CU_add_test(s, "values and lists", test_values) ||
+	    !CU_add_test(s, "errors name file:line:key", test_errors))
+		return -1;
+	return 0;
+}

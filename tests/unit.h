@@ -1,0 +1,22 @@
+/**
+ * @file unit.h  CUnit suites: one per module, registered from unit_main.c.
+ *
+ * To add a suite: write tests/test_<mod>.c exporting
+ * int test_<mod>_register(void), declare it here, list it in UNIT_SUITES,
+ * add the file to tests/local.mk.
+ */
+#ifndef SW_UNIT_H
+#define SW_UNIT_H
+
+#include <CUnit/CUnit.h>
+
+/* Path of the shared corpus and of tests/data, from the environment that
+ * tests/run-tests.sh sets (SW_SHARED, SW_TESTDATA). */
+const char *unit_shared_dir(void);
+const char *unit_data_dir(void);
+
+int test_conf_register(void);
+
+#define UNIT_SUITES test_conf_register,
+
+#endif
