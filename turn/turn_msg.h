@@ -96,6 +96,9 @@ struct turn_attr {
 	uint16_t len;       /* value length, without padding */
 	size_t off;         /* offset of the 4-byte attribute header */
 	const uint8_t *val; /* len bytes */
+	bool ignored;       /* follows MESSAGE-INTEGRITY(-SHA256): kept for
+			       display only, never returned by
+			       turn_msg_attr() (RFC 5389 15.4) */
 };
 
 /** A decoded message; points into the buffer given to turn_msg_decode() */
@@ -111,16 +114,23 @@ struct turn_msg {
 	unsigned n_attrs;
 	uint16_t unknown_req[TURN_MAX_UNKNOWN]; /* unknown, < 0x8000 */
 	unsigned n_unknown_req;
+	unsigned n_ignored; /* attributes flagged ignored */
 };
 
 /** Where and why decoding stopped */
 struct turn_decode_err {
 	size_t off;       /* byte offset of the problem in the message */
 	char reason[160]; /* "attribute 0x8054 at offset 56: length 4 overruns ..." */
+	uint16_t attr;    /* type of the attribute at fault, 0 if the header */
+	size_t attr_off;  /* offset of that attribute's header */
 };
 
 int turn_msg_decode(struct turn_msg *m, const uint8_t *buf, size_t len,
 		    struct turn_decode_err *err);
+/* For display of damaged or cut input: like turn_msg_decode() but on
+ * EBADMSG *m still holds the header and every attribute before the fault */
+int turn_msg_decode_partial(struct turn_msg *m, const uint8_t *buf,
+			    size_t len, struct turn_decode_err *err);
 bool turn_msg_is_stun(const uint8_t *buf, size_t len);
 const struct turn_attr *turn_msg_attr(const struct turn_msg *m, uint16_t type);
 
@@ -144,6 +154,12 @@ int turn_msg_check_integrity(const struct turn_msg *m, const uint8_t *key,
 int turn_msg_check_integrity_sha256(const struct turn_msg *m,
 				    const uint8_t *key, size_t keylen);
 int turn_msg_check_fingerprint(const struct turn_msg *m);
+/* MS-ICE2 with IMPLEMENTATION-VERSION < 3 (libnice OC2007R2/MSICE2): the
+ * length field covers FINGERPRINT too, the input is zero-padded to 64 */
+int turn_msg_check_integrity_msice2(const struct turn_msg *m,
+				    const uint8_t *key, size_t keylen);
+/* Microsoft's legacy CRC-32 table (entry 0x8bbeb8ea typed 0x8bbe8ea) */
+int turn_msg_check_fingerprint_mslegacy(const struct turn_msg *m);
 /* Long-term key: MD5(username ":" realm ":" password) (RFC 5389 15.4) */
 void turn_key_longterm(uint8_t key[16], const char *user, const char *realm,
 		       const char *password);
@@ -153,7 +169,8 @@ struct turn_enc {
 	uint8_t *buf;
 	size_t cap;
 	size_t len;
-	int err; /* 0 or ENOSPC/EINVAL */
+	int err;     /* 0 or ENOSPC/EINVAL */
+	bool sealed; /* FINGERPRINT written: nothing may follow */
 };
 
 void turn_enc_init(struct turn_enc *e, uint8_t *buf, size_t cap,
@@ -164,6 +181,7 @@ void turn_enc_u32(struct turn_enc *e, uint16_t type, uint32_t v);
 void turn_enc_u64(struct turn_enc *e, uint16_t type, uint64_t v);
 void turn_enc_str(struct turn_enc *e, uint16_t type, const char *s);
 void turn_enc_xaddr(struct turn_enc *e, uint16_t type, const struct sw_sa *sa);
+void turn_enc_addr(struct turn_enc *e, uint16_t type, const struct sw_sa *sa);
 void turn_enc_error(struct turn_enc *e, uint16_t code, const char *reason);
 void turn_enc_integrity(struct turn_enc *e, const uint8_t *key,
 			size_t keylen);
@@ -177,6 +195,9 @@ const char *turn_method_name(uint16_t method);
 const char *turn_class_name(uint8_t cls);
 const char *turn_attr_name(uint16_t type); /* "0x1234" style never: NULL if unknown */
 const char *turn_error_phrase(uint16_t code);
+/* Same, for a message without the magic cookie (RFC 3489 / MS-TURN): the
+ * numbers MS-TURN gives other meanings (0x0012, 0x0014, 0x0015...) */
+const char *turn_attr_name_legacy(uint16_t type);
 
 /* --- stream framers (incremental over partial reads) -------------------- */
 
@@ -190,5 +211,25 @@ int turn_frame_len(const uint8_t *p, size_t avail, size_t *lenp);
 
 /** Same for RFC 4571 framing: 2-byte length + payload */
 int rfc4571_frame_len(const uint8_t *p, size_t avail, size_t *lenp);
+
+enum turn_framing {
+	TURN_FRAMING_TURN,    /* RFC 5766/6062 control: STUN or ChannelData */
+	TURN_FRAMING_RFC4571, /* 2-byte length + payload (ICE-TCP, MS-ICE2) */
+};
+
+#define TURN_FRAME_MAX (TURN_HDR_LEN + 65532) /* largest frame of either */
+
+/** Accumulates partial reads into whole frames; owned by one thread */
+struct turn_framer {
+	enum turn_framing kind;
+	size_t len;  /* bytes held in buf */
+	size_t need; /* length of the frame being assembled, 0 if unknown */
+	bool done;   /* buf held a whole frame, handed out by the last push */
+	uint8_t buf[TURN_FRAME_MAX];
+};
+
+void turn_framer_init(struct turn_framer *f, enum turn_framing kind);
+int turn_framer_push(struct turn_framer *f, const uint8_t *p, size_t n,
+		     size_t *used, const uint8_t **frame, size_t *framelen);
 
 #endif
