@@ -87,12 +87,15 @@ struct sw_route_tried {
 	bool matched; /* all conditions held; its actions applied */
 	bool stop;    /* it ended the search (stop or reject) */
 	unsigned first_step, n_steps; /* its conditions in result.steps[] */
+	char action[192]; /* what it did when matched: "-> sip:x via cms" */
 };
 
 /** The routing decision, by value: no pointer into the rule set */
 struct sw_route_result {
 	enum sw_route_outcome outcome;
+	int err;                       /* what sw_rules_route() returned */
 	bool matched;                  /* at least one rule applied */
+	char source_zone[SW_ROUTE_NAME]; /* the input's, "" for none */
 	char rule[SW_ROUTE_NAME];      /* last rule applied ("" if none) */
 	uint32_t priority;             /* its priority */
 	uint16_t reject_code;          /* 300..699 when outcome is REJECT */
@@ -102,7 +105,8 @@ struct sw_route_result {
 	char to[SW_ROUTE_URI];         /* To value after the rewrites */
 	bool ruri_rewritten, to_rewritten;
 	char target_zone[SW_ROUTE_NAME]; /* "" when the target is a URI */
-	char target_uri[SW_ROUTE_URI];   /* zone's target, or the literal */
+	char target_uri[SW_ROUTE_URI];   /* zone's target ("" if the zone has
+					  * none: send to ruri), or literal */
 	enum sw_transport transport;     /* zone's, or the URI's ;transport= */
 	char log_tag[SW_ROUTE_NAME];
 	struct sw_route_media media[SW_ROUTE_MAX_MEDIA];
