@@ -5,7 +5,10 @@ src_libswcore_a_SOURCES = \
 	src/sw_ini.c src/sw_ini.h \
 	src/sw_addr.c src/sw_addr.h \
 	src/sw_conf.c src/sw_conf.h \
-	src/sw_mq.c src/sw_mq.h
+	src/sw_mq.c src/sw_mq.h \
+	src/sw_uri.c src/sw_uri.h \
+	src/sw_rules.c src/sw_route.c src/sw_rules.h src/sw_rules_int.h
+src_libswcore_a_CFLAGS = $(AM_CFLAGS) $(PCRE2_CFLAGS) $(SQLITE_CFLAGS) $(OPENSSL_CFLAGS)
 
 SW_ALL_LIBS = sip/libsipua.a turn/libturnsrv.a turn/libturncodec.a \
 	sdp/libsdpr.a src/libswcore.a
