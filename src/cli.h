@@ -20,7 +20,8 @@ struct cli_cmd {
 };
 
 extern const struct cli_cmd cli_cmd_check_config;
+extern const struct cli_cmd cli_cmd_locate;
 
-#define CLI_COMMANDS &cli_cmd_check_config,
+#define CLI_COMMANDS &cli_cmd_check_config, &cli_cmd_locate,
 
 #endif

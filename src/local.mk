@@ -21,5 +21,5 @@ src_sharewayd_LDADD = $(SW_ALL_LIBS) $(SW_EXT_LIBS)
 
 bin_PROGRAMS += src/shareway
 src_shareway_SOURCES = src/shareway.c src/cli.h \
-	src/cli_check_config.c
+	src/cli_check_config.c src/cli_locate.c
 src_shareway_LDADD = $(SW_ALL_LIBS) $(SW_EXT_LIBS)
