@@ -16,7 +16,8 @@ const char *unit_shared_dir(void);
 const char *unit_data_dir(void);
 
 int test_conf_register(void);
+int test_turn_msg_register(void);
 
-#define UNIT_SUITES test_conf_register,
+#define UNIT_SUITES test_conf_register, test_turn_msg_register,
 
 #endif
