@@ -8,7 +8,6 @@
  */
 #include <errno.h>
 #include <getopt.h>
-#include <poll.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -19,8 +18,16 @@
 #include <unistd.h>
 
 #define SW_LOG_MODULE "main"
+#include "sipua.h"
 #include "sw_conf.h"
 #include "sw_log.h"
+#include "sw_rules.h"
+
+/* What the SIP thread's signal handler works on */
+struct sigctx {
+	const struct sw_conf *conf;
+	struct sipua *ua;
+};
 
 static void usage(FILE *f)
 {
@@ -86,6 +93,47 @@ static int make_dir(const char *dir)
 }
 
 
+/* SIGHUP: a new rule set for new calls; calls in progress keep theirs,
+ * and a file that does not load leaves the current set in force */
+static void rules_reload(struct sigctx *sc)
+{
+	struct sw_rules *r = NULL;
+	char err[512];
+	int e;
+
+	e = sw_rules_load(&r, sc->conf->rules_file, sc->conf, err,
+			  sizeof(err));
+	if (e) {
+		sw_error("rules reload refused, previous rules stay in force: "
+			 "%s",
+			 err);
+		return;
+	}
+	sipua_set_rules(sc->ua, r);
+	sw_notice("rules reloaded from %s: %u rules", sw_rules_path(r),
+		  sw_rules_count(r));
+	sw_rules_unref(r);
+}
+
+
+static void on_signal(int fd, void *arg)
+{
+	struct sigctx *sc = arg;
+	struct signalfd_siginfo si;
+
+	while (read(fd, &si, sizeof(si)) == sizeof(si)) {
+		if (si.ssi_signo == SIGHUP) {
+			sw_notice("SIGHUP: reload requested");
+			rules_reload(sc);
+			continue;
+		}
+		sw_notice("%s: shutting down",
+			  si.ssi_signo == SIGINT ? "SIGINT" : "SIGTERM");
+		sipua_shutdown(sc->ua);
+	}
+}
+
+
 int main(int argc, char **argv)
 {
 	static const struct option opts[] = {
@@ -103,6 +151,8 @@ int main(int argc, char **argv)
 	const char *state_dir = NULL;
 	char err[512];
 	sigset_t sigs;
+	struct sw_rules *rules = NULL;
+	struct sigctx sc = {&conf, NULL};
 	int c, sfd, e;
 
 	while ((c = getopt_long(argc, argv, "c:ds:Vh", opts, NULL)) != -1) {
@@ -150,24 +200,22 @@ int main(int argc, char **argv)
 		return 1;
 	}
 
+	e = sw_rules_load(&rules, conf.rules_file, &conf, err, sizeof(err));
+	if (e) {
+		sw_error("rules refused: %s", err);
+		return 1;
+	}
+	e = sipua_create(&sc.ua, &conf, rules);
+	sw_rules_unref(rules);
+	if (e || sipua_fd_watch(sc.ua, sfd, on_signal, &sc)) {
+		sw_error("SIP stack not started: %s", strerror(e ? e : EINVAL));
+		sipua_destroy(sc.ua);
+		return 1;
+	}
 	log_listeners(&conf);
 	sw_notice("ready");
-	for (;;) {
-		struct pollfd pfd = {sfd, POLLIN, 0};
-		struct signalfd_siginfo si;
-
-		if (poll(&pfd, 1, -1) < 0 && errno != EINTR)
-			break;
-		if (read(sfd, &si, sizeof(si)) != sizeof(si))
-			continue;
-		if (si.ssi_signo == SIGHUP) {
-			sw_notice("SIGHUP: reload requested");
-			continue;
-		}
-		sw_notice("%s: shutting down",
-			  si.ssi_signo == SIGINT ? "SIGINT" : "SIGTERM");
-		break;
-	}
+	sipua_run(sc.ua);
+	sipua_destroy(sc.ua);
 	close(sfd);
 	sw_notice("stopped");
 	return 0;

@@ -119,6 +119,7 @@ static const struct conf_key zone_keys[] = {
 	{"zone", "default",        CT_BOOL, Z(is_default), 0, 0, 0, 0, "no"},
 	{"zone", "edge",           CT_BOOL, Z(edge), 0, 0, 0, 0, "no"},
 	{"zone", "invite_timeout", CT_U32, Z(invite_timeout), 0, 0, 1, 300, NULL},
+	{"zone", "listen",         CT_LISTEN, Z(listen), Z(n_listen), 4, 0, 0, NULL},
 };
 /* clang-format on */
 
@@ -543,6 +544,18 @@ static int validate(struct sw_conf *conf, char *err, size_t errsz)
 				 conf->path);
 			return EINVAL;
 		}
+	for (unsigned i = 0; i < conf->n_zones; ++i)
+		for (unsigned j = 0; j < conf->zones[i].n_listen; ++j)
+			if (conf->zones[i].listen[j].tp == SW_TP_TLS &&
+			    !conf->zones[i].tls_cert[0] &&
+			    !conf->sip_tls_cert[0]) {
+				snprintf(err, errsz,
+					 "%s: [zone %s] listen has tls but "
+					 "neither tls.cert nor [sip] tls_cert "
+					 "is set",
+					 conf->path, conf->zones[i].name);
+				return EINVAL;
+			}
 	for (unsigned i = 0; i < conf->n_zones; ++i)
 		if (conf->zones[i].is_default && ++defaults > 1) {
 			snprintf(err, errsz,

@@ -54,6 +54,8 @@ struct sw_zone {
 	bool is_default;      /* requests from no known zone land here */
 	bool edge;            /* the Skype/Lync Edge side (vs conference side) */
 	uint32_t invite_timeout; /* s without a final response -> 408 */
+	struct sw_listen listen[4]; /* own listeners (own TLS identity) */
+	unsigned n_listen;
 };
 
 struct sw_conf {

@@ -1,0 +1,134 @@
+/**
+ * @file sipua.h  The SIP B2BUA on Sofia-SIP: what the rest of the daemon sees.
+ *
+ * This header includes no Sofia header: sharewayd.c, the app-sharing
+ * coordinator and the call log talk to the SIP thread through it only.
+ * Everything here runs on the SIP thread (the process main thread), which
+ * sipua_run() turns into Sofia's su_root loop.
+ *
+ * Three interfaces are for the integrator:
+ *  - the media-policy hook (sipua_sdp_h): every SDP that crosses the B2BUA
+ *    goes through it; sipua_sdp_hook_default() implements passthrough,
+ *    strip and reject;
+ *  - the call observer (struct sipua_observer): call started, answered,
+ *    ended and each offer/answer, with both legs' details;
+ *  - sipua_leg_reinvite(): the gateway's own re-INVITE on one leg, retried
+ *    after a 491 with the RFC 3261 14.1 back-off.
+ */
+#ifndef SIPUA_H
+#define SIPUA_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "sw_conf.h"
+
+struct sipua;
+struct sw_rules;
+struct sw_route_result;
+
+/** The two legs of a call */
+enum sipua_leg_id {
+	SIPUA_LEG_A = 0, /* inbound: the leg whose INVITE created the call */
+	SIPUA_LEG_B = 1, /* outbound: the leg the gateway created */
+};
+
+enum sipua_sdp_kind {
+	SIPUA_SDP_OFFER = 0,
+	SIPUA_SDP_ANSWER,
+};
+
+/** One leg as the observer and the hook see it; strings may be NULL */
+struct sipua_leg_info {
+	const char *call_id;
+	const char *local_tag;
+	const char *remote_tag;
+	const char *peer;        /* "ip:port" of the neighbour */
+	const char *zone;        /* zone name of the neighbour */
+	enum sw_transport transport;
+	const char *tls_subject; /* accepted subjects a TLS peer was verified
+				    against, NULL if not verified */
+	const char *user_agent;  /* User-Agent or Server of the neighbour */
+	int final_status;        /* 0 until a final response */
+	const char *final_phrase;
+	const char *ms_diagnostics; /* verbatim, last seen on this leg */
+};
+
+/** A call, valid during the callback only */
+struct sipua_call_info {
+	uint64_t id; /* the gateway's call id, unique for the process life */
+	const struct sw_route_result *route; /* the rule decision */
+	struct sipua_leg_info leg[2];
+	int64_t start_ms, answer_ms, end_ms; /* CLOCK_REALTIME, 0 = not yet */
+	enum sipua_leg_id ended_by;          /* when end_ms != 0 */
+	const char *end_reason;              /* "BYE", "CANCEL", "rejected" */
+};
+
+/**
+ * Media-policy hook: called for every SDP body crossing the B2BUA.
+ *
+ * @param from   leg the body came from (it goes to the other leg)
+ * @param body   the body, not NUL-terminated, len bytes
+ * @param outp   set *outp to a malloc()ed replacement (the B2BUA frees
+ *               it) and *outlenp to its length; leave *outp NULL to
+ *               forward body byte-identical
+ * @return 0 to forward, or a SIP status 400..699 to refuse the offer
+ *         (the B2BUA answers it with that status and a Warning:
+ *         304 "Media type not available" for 488)
+ */
+typedef int(sipua_sdp_h)(void *arg, const struct sipua_call_info *call,
+			 enum sipua_leg_id from, enum sipua_sdp_kind kind,
+			 const char *body, size_t len, char **outp,
+			 size_t *outlenp);
+
+/** Call events for the call log; all run on the SIP thread */
+struct sipua_observer {
+	void (*started)(void *arg, const struct sipua_call_info *call);
+	void (*answered)(void *arg, const struct sipua_call_info *call);
+	void (*ended)(void *arg, const struct sipua_call_info *call);
+	/* one offer or answer crossing: body before and after the hook */
+	void (*sdp)(void *arg, const struct sipua_call_info *call,
+		    enum sipua_leg_id from, enum sipua_sdp_kind kind,
+		    const char *in, size_t in_len, const char *out,
+		    size_t out_len);
+	void *arg;
+};
+
+/** Result of the gateway's own re-INVITE (sipua_leg_reinvite) */
+struct sipua_reinvite_result {
+	uint64_t call_id;
+	enum sipua_leg_id leg;
+	int status;          /* final status; 0 if the call ended first */
+	uint32_t latency_ms; /* first send to final response */
+	unsigned retries;    /* 491 retries */
+	const char *answer;  /* answer SDP (NULL if none), len bytes */
+	size_t answer_len;
+};
+
+typedef void(sipua_reinvite_h)(void *arg,
+			       const struct sipua_reinvite_result *res);
+
+/** Readable file descriptor handler for sipua_fd_watch() */
+typedef void(sipua_fd_h)(int fd, void *arg);
+
+int sipua_create(struct sipua **uap, const struct sw_conf *conf,
+		 struct sw_rules *rules);
+void sipua_destroy(struct sipua *ua);
+int sipua_run(struct sipua *ua);
+void sipua_shutdown(struct sipua *ua);
+int sipua_fd_watch(struct sipua *ua, int fd, sipua_fd_h *fh, void *arg);
+void sipua_set_rules(struct sipua *ua, struct sw_rules *rules);
+void sipua_set_sdp_hook(struct sipua *ua, sipua_sdp_h *h, void *arg);
+void sipua_set_observer(struct sipua *ua, const struct sipua_observer *obs);
+unsigned sipua_call_count(const struct sipua *ua);
+int sipua_leg_reinvite(struct sipua *ua, uint64_t call_id,
+		       enum sipua_leg_id leg, const char *sdp, size_t len,
+		       sipua_reinvite_h *h, void *arg);
+
+int sipua_sdp_hook_default(void *arg, const struct sipua_call_info *call,
+			   enum sipua_leg_id from, enum sipua_sdp_kind kind,
+			   const char *body, size_t len, char **outp,
+			   size_t *outlenp);
+
+#endif

@@ -1,0 +1,682 @@
+/**
+ * @file sipua_call.c  The B2BUA call: an inbound leg A, an outbound leg B.
+ *
+ * An INVITE from a zone is routed by the dial plan and re-issued on leg B
+ * with its own Call-ID, tags and CSeq (X-CID carries A's Call-ID for
+ * sngrep/Homer); provisional and final responses come back with their
+ * reason phrases and extension headers; ACK is per leg; CANCEL before the
+ * answer gives 487 on both legs; a BYE on either leg ends both. The call
+ * is one su_home: everything it copies hangs off it and goes with it when
+ * both nua handles have terminated (sipua_call_maybe_free).
+ *
+ * State is one enum changed by call_set_state(). In-dialog requests and
+ * the gateway's own re-INVITEs are in sipua_dlg.c.
+ */
+#include <errno.h>
+#include <stdio.h>
+#include <string.h>
+
+#define SW_LOG_MODULE "sip"
+#include "sw_log.h"
+#include "sipua_int.h"
+
+#include <sofia-sip/su_string.h>
+#include <sofia-sip/url.h>
+#include <sofia-sip/msg_addr.h>
+
+static const char *const state_names[] = {
+	"calling", "early", "active", "ending", "done",
+};
+
+static void call_invite_timeout(struct sipua *ua, su_timer_t *t, void *arg);
+
+
+static void call_set_state(struct sw_call *call, enum sw_call_state st)
+{
+	if (call->state == st)
+		return;
+	sw_debug("[call %llu] %s -> %s", (unsigned long long)call->id,
+		 state_names[call->state], state_names[st]);
+	call->state = st;
+}
+
+
+static void call_notify(struct sw_call *call,
+			void (*fn)(void *, const struct sipua_call_info *))
+{
+	struct sipua_call_info ci;
+
+	if (!fn)
+		return;
+	sipua_call_info_fill(call, &ci);
+	fn(call->ua->obs.arg, &ci);
+}
+
+
+static void call_free(struct sw_call *call)
+{
+	struct sipua *ua = call->ua;
+
+	if (!call->end_ms)
+		call->end_ms = sipua_now_ms(true);
+	call_notify(call, ua->obs.ended);
+	sipua_dlg_cleanup(&call->leg[SIPUA_LEG_A]);
+	sipua_dlg_cleanup(&call->leg[SIPUA_LEG_B]);
+	if (call->invite_timer)
+		su_timer_destroy(call->invite_timer);
+	*call->prevp = call->next;
+	if (call->next)
+		call->next->prevp = call->prevp;
+	--ua->n_calls;
+	if (call->rules)
+		sw_rules_unref(call->rules);
+	sw_info("[call %llu] ended (%s)", (unsigned long long)call->id,
+		call->end_reason ? call->end_reason : "-");
+	su_home_unref(call->home);
+}
+
+
+/* Free the call once no nua handle refers to it any more */
+static void call_maybe_free(struct sw_call *call)
+{
+	if (call->leg[SIPUA_LEG_A].nh || call->leg[SIPUA_LEG_B].nh)
+		return;
+	call_set_state(call, SW_CALL_DONE);
+	call_free(call);
+}
+
+
+/** Drop a call at once (shutdown): handles are destroyed, not hung up */
+void sipua_call_abort(struct sw_call *call)
+{
+	for (int i = 0; i < 2; ++i) {
+		struct sipua_leg *l = &call->leg[i];
+
+		if (l->nh) {
+			nua_handle_bind(l->nh, NULL);
+			nua_handle_destroy(l->nh);
+			l->nh = NULL;
+		}
+	}
+	if (!call->end_reason)
+		call->end_reason = "shutdown";
+	call_maybe_free(call);
+}
+
+
+struct sw_call *sipua_call_find(struct sipua *ua, uint64_t id)
+{
+	struct sw_call *c;
+
+	for (c = ua->calls; c; c = c->next)
+		if (c->id == id)
+			return c;
+	return NULL;
+}
+
+
+static struct sw_call *call_alloc(struct sipua *ua)
+{
+	struct sw_call *call = su_home_new(sizeof(*call));
+
+	if (!call)
+		return NULL;
+	call->ua = ua;
+	call->id = ua->next_id++;
+	call->start_ms = sipua_now_ms(true);
+	for (int i = 0; i < 2; ++i) {
+		call->leg[i].call = call;
+		call->leg[i].id = (enum sipua_leg_id)i;
+	}
+	call->next = ua->calls;
+	if (ua->calls)
+		ua->calls->prevp = &call->next;
+	call->prevp = &ua->calls;
+	ua->calls = call;
+	++ua->n_calls;
+	return call;
+}
+
+
+/* Remember what a leg's peer said about itself */
+static void leg_note(struct sipua_leg *l, const sip_t *sip)
+{
+	su_home_t *home = l->call->home;
+	const char *d;
+
+	if (!sip)
+		return;
+	d = sipua_hdr_find(sip, "ms-diagnostics");
+	if (d)
+		l->ms_diag = su_strdup(home, d);
+	if (!l->user_agent && sip->sip_user_agent)
+		l->user_agent = su_strdup(home, sip->sip_user_agent->g_string);
+	if (!l->user_agent && sip->sip_server)
+		l->user_agent = su_strdup(home, sip->sip_server->g_string);
+	if (!l->call_id && sip->sip_call_id)
+		l->call_id = su_strdup(home, sip->sip_call_id->i_id);
+	if (!l->local_tag && l->nh) {
+		const sip_to_t *lt = nua_handle_local(l->nh);
+
+		if (lt && lt->a_tag)
+			l->local_tag = su_strdup(home, lt->a_tag);
+	}
+	if (!l->remote_tag) {
+		const sip_to_t *t = sip->sip_request ? sip->sip_from
+						     : sip->sip_to;
+
+		if (t && t->a_tag)
+			l->remote_tag = su_strdup(home, t->a_tag);
+	}
+}
+
+
+static void leg_a_init(struct sipua_leg *a, struct sipua_ep *ep,
+		       nua_handle_t *nh, const sip_t *sip,
+		       const struct sw_sa *src)
+{
+	su_home_t *home = a->call->home;
+	char s[SW_SA_STRLEN];
+	const char *proto = sip->sip_via ? sip->sip_via->v_protocol : NULL;
+
+	a->ep = ep;
+	a->nh = nh;
+	nua_handle_bind(nh, a);
+	if (sip->sip_call_id)
+		a->call_id = su_strdup(home, sip->sip_call_id->i_id);
+	a->peer = su_strdup(home, sw_sa_str(src, s, sizeof(s)));
+	a->tp = SW_TP_UDP;
+	if (proto && su_casematch(proto, "SIP/2.0/TCP"))
+		a->tp = SW_TP_TCP;
+	else if (proto && su_casematch(proto, "SIP/2.0/TLS"))
+		a->tp = SW_TP_TLS;
+	leg_note(a, sip);
+}
+
+
+/* Answer leg A's INVITE with a final failure and end the call */
+static void call_reject(struct sw_call *call, int status, const char *phrase,
+			tagi_t *extra)
+{
+	struct sipua_leg *a = &call->leg[SIPUA_LEG_A];
+	char warn[SW_CONF_STR + 48];
+
+	a->final_status = status;
+	a->final_phrase = su_strdup(call->home, phrase);
+	snprintf(warn, sizeof(warn), "304 %s \"Media type not available\"",
+		 call->ua->conf->sip_user_agent);
+	if (a->nh && !a->ended)
+		nua_respond(a->nh, status, a->final_phrase,
+			    TAG_IF(status == 488, SIPTAG_WARNING_STR(warn)),
+			    TAG_NEXT(extra));
+	a->ended = true;
+	if (!call->end_reason)
+		call->end_reason = "rejected";
+	call_set_state(call, SW_CALL_ENDING);
+}
+
+
+/* Source address of the request being delivered */
+static void request_source(struct sipua_ep *ep, struct sw_sa *src)
+{
+	msg_t *msg = nua_current_request(ep->nua);
+	su_addrinfo_t *ai = msg ? msg_addrinfo(msg) : NULL;
+
+	memset(src, 0, sizeof(*src));
+	if (ai && ai->ai_addr)
+		sw_sa_from_sockaddr(src, ai->ai_addr);
+}
+
+
+/* Next hop of leg B: the target URI with the route's transport */
+static char *target_proxy(su_home_t *home, const struct sw_route_result *r)
+{
+	const char *t = r->target_uri;
+
+	if (!t[0])
+		return NULL;
+	if (r->transport == SW_TP_UDP || strstr(t, "transport=") ||
+	    su_casenmatch(t, "sips:", 5))
+		return su_strdup(home, t);
+	return su_sprintf(home, "%s;transport=%s", t,
+			  sw_transport_name(r->transport));
+}
+
+
+/* Supported of leg B: ours plus the caller's other option tags */
+static char *supported_merge(su_home_t *home, const sip_t *sip)
+{
+	char *s = su_strdup(home, "timer, 100rel");
+	const sip_supported_t *k = sip->sip_supported;
+
+	for (int i = 0; k && k->k_items && k->k_items[i] && s; ++i) {
+		const char *t = k->k_items[i];
+
+		if (su_casematch(t, "timer") || su_casematch(t, "100rel"))
+			continue;
+		s = su_sprintf(home, "%s, %s", s, t);
+	}
+	return s;
+}
+
+
+static const char *to_value(su_home_t *home, const sip_t *sip,
+			    const struct sw_route_result *r)
+{
+	sip_to_t *to;
+
+	if (r->to_rewritten && r->to[0])
+		return r->to;
+	if (!sip->sip_to)
+		return r->ruri;
+	to = sip_to_create(home, (const url_string_t *)sip->sip_to->a_url);
+	if (!to)
+		return r->ruri;
+	to->a_display = sip->sip_to->a_display;
+	return sip_header_as_string(home, (const sip_header_t *)to);
+}
+
+
+static sip_from_t *from_value(su_home_t *home, const sip_t *sip)
+{
+	sip_from_t *f;
+
+	if (!sip->sip_from)
+		return NULL;
+	/* tag-less: nua picks leg B's own From-tag (Sofia pitfall 2) */
+	f = sip_from_create(home, (const url_string_t *)sip->sip_from->a_url);
+	if (f && sip->sip_from->a_display)
+		f->a_display = su_strdup(home, sip->sip_from->a_display);
+	return f;
+}
+
+
+/* Leg B: a new dialog toward the route's target, carrying A's offer */
+static int leg_b_start(struct sw_call *call, const sip_t *sip,
+		       const char *sdp, size_t sdp_len)
+{
+	struct sipua *ua = call->ua;
+	const struct sw_route_result *r = call->route;
+	const struct sw_zone *tz = sw_conf_zone_find(ua->conf, r->target_zone);
+	struct sipua_leg *b = &call->leg[SIPUA_LEG_B];
+	su_home_t *home = call->home;
+	uint32_t mf = ua->conf->sip_max_forwards;
+	char *proxy = target_proxy(home, r);
+
+	if (sip->sip_max_forwards && sip->sip_max_forwards->mf_count <= mf)
+		mf = (uint32_t)sip->sip_max_forwards->mf_count - 1;
+	b->zone = tz;
+	b->tp = r->transport;
+	b->ep = sipua_ep_for_zone(ua, tz);
+	b->peer = proxy;
+	b->nh = nua_handle(b->ep->nua, b, SIPTAG_TO_STR(to_value(home, sip, r)),
+			   SIPTAG_FROM(from_value(home, sip)),
+			   TAG_IF(proxy, NUTAG_PROXY(proxy)), TAG_END());
+	if (!b->nh)
+		return ENOMEM;
+	b->offer_out = sdp != NULL;
+	nua_invite(b->nh, NUTAG_URL(r->ruri), NUTAG_MEDIA_ENABLE(0),
+		   SIPTAG_MAX_FORWARDS_STR(su_sprintf(home, "%u", mf)),
+		   SIPTAG_HEADER_STR(su_sprintf(home, "X-CID: %s",
+						call->leg[0].call_id)),
+		   SIPTAG_SUPPORTED_STR(supported_merge(home, sip)),
+		   TAG_IF(sdp, SIPTAG_CONTENT_TYPE_STR("application/sdp")),
+		   TAG_IF(sdp, SIPTAG_PAYLOAD(sip_payload_create(home, sdp,
+								 sdp_len))),
+		   TAG_NEXT(sipua_hdr_copy(home, ua->conf, sip, true)));
+	call->invite_timer = su_timer_create(
+		su_root_task(ua->root),
+		1000 * (tz ? tz->invite_timeout : ua->conf->sip_invite_timeout));
+	if (call->invite_timer)
+		su_timer_set(call->invite_timer, call_invite_timeout, call);
+	return 0;
+}
+
+
+/* Validate and route: 0 to forward, or the status to reject with */
+static int call_route(struct sw_call *call, const sip_t *sip,
+		      const char **phrasep)
+{
+	struct sipua *ua = call->ua;
+	struct sipua_leg *a = &call->leg[SIPUA_LEG_A];
+	const char *body = NULL;
+	size_t len = 0;
+	int err;
+
+	*phrasep = NULL;
+	if (!a->zone)
+		return *phrasep = "Forbidden (unknown zone)", 403;
+	if (sip->sip_max_forwards && sip->sip_max_forwards->mf_count == 0)
+		return 483; /* RFC 3261 16.3: a loop, or too many hops */
+	if (!ua->rules)
+		return *phrasep = "No dial plan", 503;
+	if (sipua_body_is_sdp(sip) && sipua_sdp_extract(call->home, sip, &body,
+							&len))
+		return *phrasep = "Bad multipart body", 400;
+	call->rules = sw_rules_ref(ua->rules);
+	call->route = su_zalloc(call->home, sizeof(*call->route));
+	if (!call->route)
+		return 500;
+	err = sipua_route(call->rules, sip, a->zone->name, a->peer, body, len,
+			  call->route);
+	if (err)
+		return 500;
+	if (call->route->outcome == SW_ROUTE_REJECT) {
+		*phrasep = call->route->reject_phrase;
+		return call->route->reject_code;
+	}
+	if (call->route->outcome != SW_ROUTE_FORWARD)
+		return *phrasep = "No route", 404;
+	return 0;
+}
+
+
+static void call_start(struct sw_call *call, const sip_t *sip)
+{
+	const char *phrase;
+	char *sdp = NULL;
+	size_t len = 0;
+	int status;
+
+	status = call_route(call, sip, &phrase);
+	if (!status)
+		status = sipua_sdp_cross(call, SIPUA_LEG_A, SIPUA_SDP_OFFER, sip,
+					 &sdp, &len);
+	if (!status && leg_b_start(call, sip, sdp, len))
+		status = 500;
+	sw_info("[call %llu] INVITE %s from %s zone %s: %s%s%s",
+		(unsigned long long)call->id, call->route ? call->route->ruri_in
+							  : "-",
+		call->leg[0].peer, call->leg[0].zone ? call->leg[0].zone->name
+						      : "(none)",
+		status ? "rejected " : "-> ", status ? "" : call->route->ruri,
+		status ? (phrase ? phrase : sip_status_phrase(status)) : "");
+	if (status)
+		call_reject(call, status,
+			    phrase ? phrase : sip_status_phrase(status), NULL);
+}
+
+
+/** A new INVITE (nua_i_invite on a handle nua created) */
+void sipua_call_incoming(struct sipua *ua, struct sipua_ep *ep,
+			 nua_handle_t *nh, const sip_t *sip)
+{
+	struct sw_call *call;
+	struct sw_sa src;
+
+	if (ua->stopping || !(call = call_alloc(ua))) {
+		nua_respond(nh, SIP_503_SERVICE_UNAVAILABLE,
+			    NUTAG_WITH_THIS(ep->nua), TAG_END());
+		nua_handle_destroy(nh);
+		return;
+	}
+	request_source(ep, &src);
+	leg_a_init(&call->leg[SIPUA_LEG_A], ep, nh, sip, &src);
+	call->leg[SIPUA_LEG_A].zone = sipua_zone_match(ua, ep, &src);
+	call_notify(call, ua->obs.started);
+	call_start(call, sip);
+}
+
+
+/* Leg B did not answer within the zone's invite_timeout */
+static void call_invite_timeout(struct sipua *ua, su_timer_t *t, void *arg)
+{
+	struct sw_call *call = arg;
+	struct sipua_leg *b = &call->leg[SIPUA_LEG_B];
+
+	(void)ua;
+	(void)t;
+	if (call->state >= SW_CALL_ACTIVE)
+		return;
+	sw_info("[call %llu] no answer from %s: 408", (unsigned long long)call->id,
+		b->peer ? b->peer : "-");
+	if (b->nh && !b->ended) {
+		nua_cancel(b->nh, TAG_END());
+		b->ended = true;
+	}
+	call->ended_by = SIPUA_LEG_B;
+	call->end_reason = "no answer";
+	call_reject(call, SIP_408_REQUEST_TIMEOUT, NULL);
+}
+
+
+/* Relay a 18x of leg B to leg A, with its SDP */
+static void call_provisional(struct sw_call *call, int status,
+			     const char *phrase, const sip_t *sip)
+{
+	struct sipua_leg *a = &call->leg[SIPUA_LEG_A];
+	struct sipua_leg *b = &call->leg[SIPUA_LEG_B];
+	char *sdp;
+	size_t len;
+
+	if (status == 100 || call->state > SW_CALL_EARLY || a->ended)
+		return; /* late 1xx after 2xx: never relayed (pitfall 9) */
+	if (sipua_sdp_cross(call, SIPUA_LEG_B,
+			    b->offer_out ? SIPUA_SDP_ANSWER : SIPUA_SDP_OFFER,
+			    sip, &sdp, &len))
+		sdp = NULL; /* a refused early answer: relay the 18x alone */
+	nua_respond(a->nh, status, su_strdup(call->home, phrase),
+		    TAG_IF(sdp, SIPTAG_CONTENT_TYPE_STR("application/sdp")),
+		    TAG_IF(sdp, SIPTAG_PAYLOAD(sip_payload_create(call->home,
+								  sdp, len))),
+		    TAG_NEXT(sipua_hdr_copy(call->home, call->ua->conf, sip,
+					    false)));
+	call_set_state(call, SW_CALL_EARLY);
+}
+
+
+static void leg_bye(struct sipua_leg *l, tagi_t *extra)
+{
+	if (!l->nh || l->ended)
+		return;
+	l->ended = true;
+	if (l->ack_deferred) { /* a 2xx we never ACKed: ACK before BYE */
+		nua_ack(l->nh, TAG_END());
+		l->ack_deferred = false;
+	}
+	nua_bye(l->nh, TAG_NEXT(extra));
+}
+
+
+/* Relay leg B's 2xx to leg A */
+static void call_answered(struct sw_call *call, int status, const char *phrase,
+			  const sip_t *sip)
+{
+	struct sipua_leg *a = &call->leg[SIPUA_LEG_A];
+	struct sipua_leg *b = &call->leg[SIPUA_LEG_B];
+	enum sipua_sdp_kind kind = b->offer_out ? SIPUA_SDP_ANSWER
+						: SIPUA_SDP_OFFER;
+	char *sdp;
+	size_t len;
+	int st;
+
+	b->final_status = status;
+	b->final_phrase = su_strdup(call->home, phrase);
+	if (call->state >= SW_CALL_ACTIVE || a->ended || !a->nh) {
+		nua_ack(b->nh, TAG_END()); /* answered after CANCEL/timeout */
+		leg_bye(b, NULL);
+		return;
+	}
+	st = sipua_sdp_cross(call, SIPUA_LEG_B, kind, sip, &sdp, &len);
+	if (st) {
+		nua_ack(b->nh, TAG_END());
+		leg_bye(b, NULL);
+		call_reject(call, st, sip_status_phrase(st), NULL);
+		return;
+	}
+	a->final_status = status;
+	a->final_phrase = b->final_phrase;
+	nua_respond(a->nh, status, b->final_phrase,
+		    TAG_IF(sdp, SIPTAG_CONTENT_TYPE_STR("application/sdp")),
+		    TAG_IF(sdp, SIPTAG_PAYLOAD(sip_payload_create(call->home,
+								  sdp, len))),
+		    TAG_NEXT(sipua_hdr_copy(call->home, call->ua->conf, sip,
+					    false)));
+	if (kind == SIPUA_SDP_OFFER && sdp)
+		b->ack_deferred = true; /* the answer comes in A's ACK */
+	else
+		nua_ack(b->nh, TAG_END());
+	call->answer_ms = sipua_now_ms(true);
+	call_set_state(call, SW_CALL_ACTIVE);
+	call_notify(call, call->ua->obs.answered);
+}
+
+
+/* Leg B's response to the initial INVITE */
+static void call_b_response(struct sw_call *call, int status,
+			    const char *phrase, const sip_t *sip)
+{
+	struct sipua_leg *b = &call->leg[SIPUA_LEG_B];
+
+	if (status < 200) {
+		call_provisional(call, status, phrase, sip);
+		return;
+	}
+	if (call->invite_timer) {
+		su_timer_destroy(call->invite_timer);
+		call->invite_timer = NULL;
+	}
+	if (status < 300) {
+		call_answered(call, status, phrase, sip);
+		return;
+	}
+	b->final_status = status;
+	b->final_phrase = su_strdup(call->home, phrase);
+	b->ended = true;
+	if (call->state >= SW_CALL_ENDING)
+		return; /* A already has its final answer (CANCEL, timeout) */
+	call->ended_by = SIPUA_LEG_B;
+	call_reject(call, status, b->final_phrase,
+		    sipua_hdr_copy(call->home, call->ua->conf, sip, false));
+}
+
+
+/* A leg's handle is gone: end the other leg too */
+static void leg_terminated(struct sipua_leg *l)
+{
+	struct sw_call *call = l->call;
+	struct sipua_leg *p = &call->leg[!l->id];
+
+	sipua_dlg_cleanup(l);
+	nua_handle_bind(l->nh, NULL);
+	nua_handle_destroy(l->nh);
+	l->nh = NULL;
+	l->ended = true;
+	if (!call->end_reason) {
+		call->ended_by = l->id;
+		call->end_reason = "leg terminated";
+	}
+	if (p->nh && !p->ended) {
+		if (call->state >= SW_CALL_ACTIVE)
+			leg_bye(p, NULL);
+		else if (p->id == SIPUA_LEG_B)
+			nua_cancel(p->nh, TAG_END()), p->ended = true;
+		else
+			call_reject(call, SIP_503_SERVICE_UNAVAILABLE, NULL);
+	}
+	call_set_state(call, SW_CALL_ENDING);
+	call_maybe_free(call);
+}
+
+
+static void call_bye(struct sipua_leg *l, const sip_t *sip)
+{
+	struct sw_call *call = l->call;
+
+	l->ended = true;
+	if (!call->end_reason) {
+		call->ended_by = l->id;
+		call->end_reason = "BYE";
+	}
+	call_set_state(call, SW_CALL_ENDING);
+	leg_bye(&call->leg[!l->id],
+		sipua_hdr_copy(call->home, call->ua->conf, sip, true));
+}
+
+
+static void call_cancel(struct sipua_leg *l)
+{
+	struct sw_call *call = l->call;
+	struct sipua_leg *b = &call->leg[SIPUA_LEG_B];
+
+	l->ended = true; /* nua answered 200 to CANCEL and 487 to INVITE */
+	l->final_status = 487;
+	if (!call->end_reason) {
+		call->ended_by = l->id;
+		call->end_reason = "CANCEL";
+	}
+	call_set_state(call, SW_CALL_ENDING);
+	if (b->nh && !b->ended) {
+		nua_cancel(b->nh, TAG_END());
+		b->ended = true;
+	}
+}
+
+
+static void call_state(struct sipua_leg *l, tagi_t tags[])
+{
+	int cs = nua_callstate_init;
+
+	tl_gets(tags, NUTAG_CALLSTATE_REF(cs), TAG_END());
+	if (cs == nua_callstate_terminated)
+		leg_terminated(l);
+}
+
+
+static void call_invite_event(struct sipua_leg *l, int status,
+			      const char *phrase, const sip_t *sip)
+{
+	struct sw_call *call = l->call;
+
+	if (sipua_dlg_own_response(l, status, sip))
+		return;
+	if (l->id == SIPUA_LEG_B && call->state < SW_CALL_ACTIVE)
+		call_b_response(call, status, phrase, sip);
+	else
+		sipua_dlg_response(l, nua_r_invite, status, phrase, sip);
+}
+
+
+/** Every nua event on a handle bound to a leg */
+void sipua_call_event(nua_event_t ev, int status, const char *phrase,
+		      struct sipua_leg *l, const sip_t *sip, tagi_t tags[])
+{
+	if (!l->nh)
+		return;
+	leg_note(l, sip);
+	switch (ev) {
+	case nua_r_invite:
+		call_invite_event(l, status, phrase, sip);
+		break;
+	case nua_r_update:
+	case nua_r_info:
+	case nua_r_message:
+		sipua_dlg_response(l, ev, status, phrase, sip);
+		break;
+	case nua_i_invite:
+	case nua_i_update:
+	case nua_i_info:
+	case nua_i_message:
+		sipua_dlg_request(l, ev, sip);
+		break;
+	case nua_i_ack:
+		sipua_dlg_ack(l, sip);
+		break;
+	case nua_i_bye:
+		call_bye(l, sip);
+		break;
+	case nua_i_cancel:
+		call_cancel(l);
+		break;
+	case nua_i_state:
+		call_state(l, tags);
+		break;
+	case nua_i_error:
+		sw_info("[call %llu leg %c] %03d %s",
+			(unsigned long long)l->call->id, "AB"[l->id], status,
+			phrase ? phrase : "");
+		break;
+	default:
+		break;
+	}
+}

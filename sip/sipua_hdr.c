@@ -1,0 +1,363 @@
+/**
+ * @file sipua_hdr.c  What crosses from one leg to the other: headers, SDP.
+ *
+ * Extension headers (ms-*, P-Asserted-Identity, User-Agent, Reason,
+ * Warning, ...) are copied as header objects; dialog-forming, transport,
+ * body and per-leg negotiation headers never are (each leg is its own
+ * dialog, RFC 3261 12; Session-Expires/Min-SE/Require/Supported belong to
+ * one leg's session timer and 100rel, RFC 4028 and RFC 3262). The
+ * [sip] strip_headers list removes more by name.
+ *
+ * Every SDP body crossing the B2BUA goes through the media-policy hook
+ * (sipua_sdp_cross); the default hook applies the rule's media policies
+ * with sdp/ (passthrough keeps the body byte-identical, RFC 3264 8.2
+ * port 0 for strip, 488 for reject).
+ */
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+
+#define SW_LOG_MODULE "sip"
+#include "sw_log.h"
+#include "sipua_int.h"
+#include "sdpr.h"
+
+#include <sofia-sip/su_string.h>
+#include <sofia-sip/sip_extra.h>
+
+
+/* Headers of a leg, never copied to the other (compared on class) */
+static bool hdr_is_leg_local(const msg_hclass_t *hc)
+{
+	static msg_hclass_t *const never[] = {
+		sip_request_class, sip_status_class, sip_via_class,
+		sip_route_class, sip_record_route_class, sip_max_forwards_class,
+		sip_from_class, sip_to_class, sip_call_id_class, sip_cseq_class,
+		sip_contact_class, sip_rseq_class, sip_rack_class,
+		sip_content_length_class, sip_content_type_class,
+		sip_content_encoding_class, sip_content_disposition_class,
+		sip_mime_version_class, sip_payload_class,
+		sip_separator_class, sip_error_class, sip_session_expires_class,
+		sip_min_se_class, sip_require_class, sip_proxy_require_class,
+		sip_supported_class, sip_unsupported_class, sip_allow_class,
+		sip_authorization_class, sip_proxy_authorization_class,
+		sip_www_authenticate_class, sip_proxy_authenticate_class,
+		sip_authentication_info_class,
+		sip_proxy_authentication_info_class, sip_replaces_class,
+		sip_path_class, sip_service_route_class,
+		sip_security_client_class, sip_security_server_class,
+		sip_security_verify_class, sip_refer_to_class,
+		sip_event_class, sip_subscription_state_class,
+	};
+
+	for (size_t i = 0; i < sizeof(never) / sizeof(never[0]); ++i)
+		if (hc == never[i])
+			return true;
+	return false;
+}
+
+
+static const char *hdr_name(const msg_header_t *h)
+{
+	if (h->sh_class == sip_unknown_class)
+		return h->sh_unknown->un_name;
+	return h->sh_class->hc_name;
+}
+
+
+/* Case-insensitive membership in a space/comma separated list */
+static bool name_listed(const char *list, const char *name)
+{
+	size_t n = strlen(name);
+	const char *p = list;
+
+	while (p && *p) {
+		size_t l;
+
+		p += strspn(p, " \t,");
+		l = strcspn(p, " \t,");
+		if (l == n && l && !strncasecmp(p, name, n))
+			return true;
+		p += l;
+	}
+	return false;
+}
+
+
+/* Extension headers that only make sense on the other leg's dialog */
+static bool hdr_is_unknown_local(const char *name)
+{
+	/* our own correlation header is set per leg, never relayed */
+	return !strcasecmp(name, "X-CID");
+}
+
+
+/**
+ * Tags copying the extension headers of a message to the other leg
+ *
+ * @param request  true for a request (User-Agent), false for a response
+ * @return a TAG_END-terminated list in home (never NULL: home failure
+ *         gives an empty static list)
+ */
+tagi_t *sipua_hdr_copy(su_home_t *home, const struct sw_conf *conf,
+		       const sip_t *sip, bool request)
+{
+	static tagi_t empty[1] = {{TAG_END()}};
+	const msg_header_t *h;
+	tagi_t *tl;
+	size_t n = 0, i = 0;
+
+	for (h = sip->sip_common->h_succ; h; h = h->sh_succ)
+		++n;
+	tl = su_zalloc(home, (n + 1) * sizeof(*tl));
+	if (!tl)
+		return empty;
+	for (h = sip->sip_common->h_succ; h && i < n; h = h->sh_succ) {
+		const char *name;
+
+		if (hdr_is_leg_local(h->sh_class))
+			continue;
+		name = hdr_name(h);
+		if (!name || !*name)
+			continue;
+		if (h->sh_class == sip_unknown_class &&
+		    hdr_is_unknown_local(name))
+			continue;
+		if (conf->sip_strip_headers[0] &&
+		    name_listed(conf->sip_strip_headers, name))
+			continue;
+		if (!request && h->sh_class == sip_user_agent_class)
+			continue;
+		tl[i].t_tag = siptag_header;
+		tl[i].t_value = (tag_value_t)h;
+		++i;
+	}
+	tl[i].t_tag = NULL; /* TAG_END */
+	tl[i].t_value = 0;
+	return tl;
+}
+
+
+/** Value of the first unknown (extension) header called name */
+const char *sipua_hdr_find(const sip_t *sip, const char *name)
+{
+	const sip_unknown_t *u;
+
+	for (u = sip ? sip->sip_unknown : NULL; u; u = u->un_next)
+		if (u->un_name && su_casematch(u->un_name, name))
+			return u->un_value;
+	return NULL;
+}
+
+
+/** Copy of the message body (NUL-terminated, *lenp bytes), or NULL */
+char *sipua_body_dup(su_home_t *home, const sip_t *sip, size_t *lenp)
+{
+	char *b;
+
+	*lenp = 0;
+	if (!sip || !sip->sip_payload || !sip->sip_payload->pl_len)
+		return NULL;
+	b = su_alloc(home, sip->sip_payload->pl_len + 1);
+	if (!b)
+		return NULL;
+	memcpy(b, sip->sip_payload->pl_data, sip->sip_payload->pl_len);
+	b[sip->sip_payload->pl_len] = '\0';
+	*lenp = sip->sip_payload->pl_len;
+	return b;
+}
+
+
+/** True if the body is SDP (or multipart, reduced before use) */
+bool sipua_body_is_sdp(const sip_t *sip)
+{
+	const char *t;
+
+	if (!sip || !sip->sip_payload || !sip->sip_payload->pl_len)
+		return false;
+	if (!sip->sip_content_type) /* RFC 3261 20.15: SDP is the default */
+		return true;
+	t = sip->sip_content_type->c_type;
+	return t && (su_casematch(t, "application/sdp") ||
+		     su_casenmatch(t, "multipart/", 10));
+}
+
+
+static void leg_info_fill(const struct sipua_leg *l,
+			  struct sipua_leg_info *li)
+{
+	li->call_id = l->call_id;
+	li->local_tag = l->local_tag;
+	li->remote_tag = l->remote_tag;
+	li->peer = l->peer;
+	li->zone = l->zone ? l->zone->name : NULL;
+	li->transport = l->tp;
+	li->tls_subject = (l->tp == SW_TP_TLS && l->ep && l->ep->tls_verify)
+				  ? (l->ep->tls_subjects ? l->ep->tls_subjects
+							 : "(CA-verified)")
+				  : NULL;
+	li->user_agent = l->user_agent;
+	li->final_status = l->final_status;
+	li->final_phrase = l->final_phrase;
+	li->ms_diagnostics = l->ms_diag;
+}
+
+
+void sipua_call_info_fill(const struct sw_call *call,
+			  struct sipua_call_info *ci)
+{
+	memset(ci, 0, sizeof(*ci));
+	ci->id = call->id;
+	ci->route = call->route;
+	leg_info_fill(&call->leg[SIPUA_LEG_A], &ci->leg[SIPUA_LEG_A]);
+	leg_info_fill(&call->leg[SIPUA_LEG_B], &ci->leg[SIPUA_LEG_B]);
+	ci->start_ms = call->start_ms;
+	ci->answer_ms = call->answer_ms;
+	ci->end_ms = call->end_ms;
+	ci->ended_by = call->ended_by;
+	ci->end_reason = call->end_reason;
+}
+
+
+/**
+ * The SDP of a message: the body, or for a multipart body (the
+ * ms-proxy-2007fallback form) its ICE-19 application/sdp part
+ *
+ * @return 0 (*bodyp points into the message), or sdpr's errno value
+ */
+int sipua_sdp_extract(su_home_t *home, const sip_t *sip, const char **bodyp,
+		      size_t *lenp)
+{
+	const char *ct = sip->sip_content_type ? sip->sip_content_type->c_type
+					       : NULL;
+	struct sdpr_err perr;
+	int err;
+
+	*bodyp = sip->sip_payload->pl_data;
+	*lenp = sip->sip_payload->pl_len;
+	if (!ct || !su_casenmatch(ct, "multipart/", 10))
+		return 0;
+	/* the whole Content-Type, with its boundary parameter */
+	ct = sip_header_as_string(home,
+				  (const sip_header_t *)sip->sip_content_type);
+	if (!ct)
+		return ENOMEM;
+	err = sdpr_multipart_reduce(ct, *bodyp, *lenp, bodyp, lenp, &perr);
+	if (err)
+		sw_info("[sip] multipart body refused: %s", perr.reason);
+	return err;
+}
+
+
+/**
+ * Pass one SDP body from a leg through the media-policy hook
+ *
+ * @param outp     the body to send to the other leg (call home), or NULL
+ *                 if the message has no SDP body
+ * @return 0, or a SIP status to refuse the offer with
+ */
+int sipua_sdp_cross(struct sw_call *call, enum sipua_leg_id from,
+		    enum sipua_sdp_kind kind, const sip_t *sip, char **outp,
+		    size_t *outlenp)
+{
+	struct sipua *ua = call->ua;
+	struct sipua_call_info ci;
+	const char *body;
+	char *hout = NULL, *out;
+	size_t len, in_len, hlen = 0;
+	int status = 0;
+
+	*outp = NULL;
+	*outlenp = 0;
+	if (!sipua_body_is_sdp(sip))
+		return 0;
+	if (sipua_sdp_extract(call->home, sip, &body, &len))
+		return 400;
+	in_len = len;
+	sipua_call_info_fill(call, &ci);
+	if (ua->sdph)
+		status = ua->sdph(ua->sdp_arg, &ci, from, kind, body, len,
+				  &hout, &hlen);
+	if (status) {
+		free(hout);
+		return status < 400 || status > 699 ? 488 : status;
+	}
+	if (hout) {
+		out = su_alloc(call->home, hlen + 1);
+		if (out) {
+			memcpy(out, hout, hlen);
+			out[hlen] = '\0';
+		}
+		free(hout);
+		len = hlen;
+	}
+	else {
+		out = su_strndup(call->home, body, len);
+	}
+	if (!out)
+		return 500;
+	if (ua->obs.sdp)
+		ua->obs.sdp(ua->obs.arg, &ci, from, kind, body, in_len, out, len);
+	*outp = out;
+	*outlenp = len;
+	return 0;
+}
+
+
+/* Apply strip/reject of the route's media policies to a parsed body */
+static int sdp_apply_policy(struct sdpr *sdp, const struct sw_route_result *r,
+			    enum sipua_sdp_kind kind, bool *changed)
+{
+	unsigned n = sdpr_media_count(sdp);
+
+	for (unsigned i = 0; i < n; ++i) {
+		const char *type = sdpr_media_type(sdp, (int)i);
+		enum sw_media_policy p;
+		uint16_t port = 0;
+
+		if (!type)
+			continue;
+		p = sw_route_media_policy(r, type);
+		if (p == SW_MP_REJECT && kind == SIPUA_SDP_OFFER)
+			return 488;
+		if (p != SW_MP_STRIP && p != SW_MP_REJECT)
+			continue;
+		if (sdpr_media_port(sdp, (int)i, &port) || !port)
+			continue;
+		if (sdpr_media_set_port(sdp, (int)i, 0))
+			return 500;
+		*changed = true;
+	}
+	return 0;
+}
+
+
+/**
+ * The default media-policy hook: passthrough, relay and observe forward
+ * the body byte-identical; strip sets the port of the type's m= lines to
+ * 0 (RFC 3264 8.2); reject refuses an offer that has the type with 488.
+ */
+int sipua_sdp_hook_default(void *arg, const struct sipua_call_info *call,
+			   enum sipua_leg_id from, enum sipua_sdp_kind kind,
+			   const char *body, size_t len, char **outp,
+			   size_t *outlenp)
+{
+	struct sdpr *sdp = NULL;
+	struct sdpr_err perr;
+	bool changed = false;
+	int status;
+
+	(void)arg;
+	(void)from;
+	*outp = NULL;
+	if (!call->route)
+		return 0;
+	if (sdpr_parse(&sdp, body, len, &perr))
+		return kind == SIPUA_SDP_OFFER ? 488 : 0;
+	status = sdp_apply_policy(sdp, call->route, kind, &changed);
+	if (!status && changed && sdpr_print(sdp, outp, outlenp))
+		status = 500;
+	sdpr_free(sdp);
+	return status;
+}

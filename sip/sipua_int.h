@@ -1,0 +1,185 @@
+/**
+ * @file sipua_int.h  Inside the SIP adapter: endpoints, calls and legs.
+ *
+ * Included by sip/ only (it includes Sofia headers). Ownership:
+ *  - struct sipua owns the su_root, the endpoints (one nua each) and the
+ *    list of calls; it lives for the process.
+ *  - struct sw_call is a su_home of its own (su_home_new): both legs, all
+ *    copied strings, SDP bodies and the route result hang off it, so
+ *    sipua_call_free() releases everything with one su_home_unref().
+ *  - a leg holds its nua handle (one reference, bound with hmagic = leg)
+ *    until nua reports the handle terminated.
+ * Everything runs on the SIP thread; nothing here is locked.
+ */
+#ifndef SIPUA_INT_H
+#define SIPUA_INT_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+struct sipua;
+struct sipua_ep;
+struct sipua_leg;
+struct sw_call;
+
+#define SU_ROOT_MAGIC_T  struct sipua
+#define NUA_MAGIC_T      struct sipua_ep
+#define NUA_HMAGIC_T     struct sipua_leg
+#define SU_WAKEUP_ARG_T  void
+#define SU_TIMER_ARG_T   void
+
+#include <sofia-sip/su.h>
+#include <sofia-sip/su_wait.h>
+#include <sofia-sip/su_tagarg.h>
+#include <sofia-sip/nua.h>
+#include <sofia-sip/nua_tag.h>
+#include <sofia-sip/sip.h>
+#include <sofia-sip/sip_header.h>
+#include <sofia-sip/sip_status.h>
+
+#include "sipua.h"
+#include "sw_rules.h"
+
+#define SIPUA_MAX_EP  (SW_CONF_MAX_LISTEN + SW_CONF_MAX_ZONES)
+
+/** One nua instance: one TLS identity, at most one sip: and one sips: */
+struct sipua_ep {
+	struct sipua *ua;
+	nua_t *nua;
+	const struct sw_zone *zone; /* zone that owns this identity, or NULL */
+	char url[96];               /* sip:IP:PORT[;transport=..] or "" */
+	char sips_url[96];          /* sips:IP:PORT or "" */
+	char tls_dir[SW_CONF_PATH]; /* agent.pem + cafile.pem, or "" */
+	const char *tls_subjects;   /* accepted client subjects, or NULL */
+	bool tls_verify;
+	bool down;                  /* nua_r_shutdown seen */
+};
+
+/** Server request of one leg waiting for the other leg's answer */
+enum sipua_pend {
+	SIPUA_PEND_INVITE = 0,
+	SIPUA_PEND_UPDATE,
+	SIPUA_PEND_INFO,
+	SIPUA_PEND_MESSAGE,
+	SIPUA_PEND_N,
+};
+
+/** The gateway's own re-INVITE on a leg (sipua_leg_reinvite) */
+struct sipua_own_reinvite {
+	bool active;
+	bool sent;              /* on the wire (vs. waiting for back-off) */
+	char *sdp;              /* call home */
+	size_t len;
+	sipua_reinvite_h *h;
+	void *arg;
+	unsigned retries;
+	int64_t t0_ms;          /* CLOCK_MONOTONIC of the first send */
+	su_timer_t *timer;      /* 491 back-off */
+};
+
+struct sipua_leg {
+	struct sw_call *call;
+	enum sipua_leg_id id;
+	struct sipua_ep *ep;
+	nua_handle_t *nh;        /* NULL once nua terminated it */
+	const struct sw_zone *zone;
+	enum sw_transport tp;
+	char *call_id, *local_tag, *remote_tag; /* call home */
+	char *peer, *user_agent, *ms_diag, *final_phrase;
+	int final_status;
+	bool ended;              /* BYE/CANCEL sent or received */
+	/* peer requests relayed on this leg, answered on the other leg */
+	nua_saved_event_t saved[SIPUA_PEND_N][1];
+	bool pending[SIPUA_PEND_N];
+	bool ack_deferred;       /* 2xx carried an offer: ACK with the answer */
+	bool offer_out;          /* our request on this leg carried an offer */
+	struct sipua_own_reinvite own;
+};
+
+enum sw_call_state {
+	SW_CALL_CALLING = 0, /* outbound INVITE sent, no 1xx relayed */
+	SW_CALL_EARLY,       /* a 1xx was relayed */
+	SW_CALL_ACTIVE,      /* 2xx relayed */
+	SW_CALL_ENDING,      /* BYE/CANCEL/reject in progress */
+	SW_CALL_DONE,        /* both handles gone: free it */
+};
+
+struct sw_call {
+	su_home_t home[1];   /* first: the call is its own su_home */
+	struct sipua *ua;
+	uint64_t id;
+	enum sw_call_state state;
+	struct sipua_leg leg[2];
+	struct sw_rules *rules;          /* the set the call matched (ref) */
+	struct sw_route_result *route;   /* call home */
+	su_timer_t *invite_timer;        /* no final answer from leg B */
+	int64_t start_ms, answer_ms, end_ms;
+	enum sipua_leg_id ended_by;
+	const char *end_reason;
+	struct sw_call *next, **prevp;   /* ua->calls */
+};
+
+struct sipua {
+	su_home_t home[1];
+	su_root_t *root;
+	const struct sw_conf *conf;      /* outlives the ua */
+	struct sipua_ep ep[SIPUA_MAX_EP];
+	unsigned n_ep;
+	struct sw_rules *rules;          /* current set (ref) */
+	sipua_sdp_h *sdph;
+	void *sdp_arg;
+	struct sipua_observer obs;
+	struct sw_call *calls;
+	unsigned n_calls;
+	uint64_t next_id;
+	bool stopping;
+	char allow[128], supported[128];
+};
+
+/* sipua.c */
+struct sipua_ep *sipua_ep_for_zone(struct sipua *ua,
+				   const struct sw_zone *zone);
+const struct sw_zone *sipua_zone_match(struct sipua *ua,
+				       const struct sipua_ep *ep,
+				       const struct sw_sa *src);
+int64_t sipua_now_ms(bool realtime);
+
+/* sipua_call.c */
+void sipua_call_incoming(struct sipua *ua, struct sipua_ep *ep,
+			 nua_handle_t *nh, const sip_t *sip);
+void sipua_call_event(nua_event_t ev, int status, const char *phrase,
+		      struct sipua_leg *leg, const sip_t *sip,
+		      tagi_t tags[]);
+void sipua_call_abort(struct sw_call *call);
+struct sw_call *sipua_call_find(struct sipua *ua, uint64_t id);
+
+/* sipua_dlg.c: in-dialog requests and the gateway's own re-INVITE */
+void sipua_dlg_request(struct sipua_leg *leg, nua_event_t ev,
+		       const sip_t *sip);
+void sipua_dlg_response(struct sipua_leg *leg, nua_event_t ev, int status,
+			const char *phrase, const sip_t *sip);
+bool sipua_dlg_own_response(struct sipua_leg *leg, int status,
+			    const sip_t *sip);
+void sipua_dlg_cleanup(struct sipua_leg *leg);
+void sipua_dlg_ack(struct sipua_leg *leg, const sip_t *sip);
+
+/* sipua_hdr.c: what crosses between legs */
+tagi_t *sipua_hdr_copy(su_home_t *home, const struct sw_conf *conf,
+		       const sip_t *sip, bool request);
+const char *sipua_hdr_find(const sip_t *sip, const char *name);
+char *sipua_body_dup(su_home_t *home, const sip_t *sip, size_t *lenp);
+bool sipua_body_is_sdp(const sip_t *sip);
+int sipua_sdp_extract(su_home_t *home, const sip_t *sip, const char **bodyp,
+		      size_t *lenp);
+void sipua_call_info_fill(const struct sw_call *call,
+			  struct sipua_call_info *ci);
+int sipua_sdp_cross(struct sw_call *call, enum sipua_leg_id from,
+		    enum sipua_sdp_kind kind, const sip_t *sip,
+		    char **outp, size_t *outlenp);
+
+/* sipua_route.c */
+int sipua_route(const struct sw_rules *rules, const sip_t *sip,
+		const char *zone, const char *src, const char *sdp,
+		size_t sdp_len, struct sw_route_result *out);
+
+#endif

@@ -1,0 +1,106 @@
+/**
+ * @file sipua_route.c  From a parsed SIP request to a dial plan decision.
+ *
+ * The same function serves the live INVITE path and the libFuzzer target
+ * (tests/fuzz/fuzz_sip.c), so the fuzzer drives exactly the header
+ * extraction and rule matching the daemon runs.
+ */
+#include <errno.h>
+#include <string.h>
+
+#include "sipua_int.h"
+#include "sdpr.h"
+
+#include <sofia-sip/su_string.h>
+#include <sofia-sip/url.h>
+
+struct route_ctx {
+	su_home_t *home;
+	const sip_t *sip;
+};
+
+
+/* header.<Name> of the rules: the first header so named, as text */
+static const char *route_header(void *arg, const char *name)
+{
+	struct route_ctx *rc = arg;
+	const msg_header_t *h;
+
+	if (!name)
+		return NULL;
+	for (h = rc->sip->sip_common->h_succ; h; h = h->sh_succ) {
+		const msg_hclass_t *hc = h->sh_class;
+
+		if (!hc || hc == sip_request_class || hc == sip_payload_class ||
+		    hc == sip_separator_class || hc == sip_error_class)
+			continue;
+		if (hc == sip_unknown_class) {
+			if (h->sh_unknown->un_name &&
+			    su_casematch(h->sh_unknown->un_name, name))
+				return h->sh_unknown->un_value;
+			continue;
+		}
+		if ((hc->hc_name && su_casematch(hc->hc_name, name)) ||
+		    (hc->hc_short[0] &&
+		     su_casematch(hc->hc_short, name)))
+			return sip_header_as_string(rc->home,
+						    (const sip_header_t *)h);
+	}
+	return NULL;
+}
+
+
+static void route_media(struct sw_route_input *in, const struct sdpr *sdp)
+{
+	unsigned n = sdp ? sdpr_media_count(sdp) : 0;
+
+	for (unsigned i = 0; i < n && in->n_media < SW_ROUTE_MAX_INPUT_MEDIA;
+	     ++i) {
+		const char *t = sdpr_media_type(sdp, (int)i);
+
+		if (t)
+			in->media[in->n_media++] = t;
+	}
+}
+
+
+/**
+ * Run the dial plan on a request
+ *
+ * @param zone  source zone name, or NULL
+ * @param src   source "ip:port" for the trace, or NULL
+ * @param sdp   the offer (already reduced from multipart), or NULL
+ * @return 0, EINVAL (no request line), ENOMEM, or sw_rules_route()'s
+ */
+int sipua_route(const struct sw_rules *rules, const sip_t *sip,
+		const char *zone, const char *src, const char *sdp,
+		size_t sdp_len, struct sw_route_result *out)
+{
+	su_home_t home[1] = {SU_HOME_INIT(home)};
+	struct sw_route_input in;
+	struct route_ctx rc = {home, sip};
+	struct sdpr *model = NULL;
+	struct sdpr_err perr;
+	int err;
+
+	if (!rules || !sip || !sip->sip_request)
+		return EINVAL;
+	memset(&in, 0, sizeof(in));
+	in.source_zone = zone;
+	in.source_addr = src;
+	in.ruri = url_as_string(home, sip->sip_request->rq_url);
+	if (sip->sip_from)
+		in.from = sip_header_as_string(
+			home, (const sip_header_t *)sip->sip_from);
+	if (sip->sip_to)
+		in.to = sip_header_as_string(home,
+					     (const sip_header_t *)sip->sip_to);
+	in.header = route_header;
+	in.header_arg = &rc;
+	if (sdp && sdp_len && !sdpr_parse(&model, sdp, sdp_len, &perr))
+		route_media(&in, model);
+	err = in.ruri ? sw_rules_route(rules, &in, out) : ENOMEM;
+	sdpr_free(model);
+	su_home_deinit(home);
+	return err;
+}
