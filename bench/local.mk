@@ -3,3 +3,13 @@ bench: all
 	@$(abs_top_srcdir)/bench/run-all.sh $(abs_top_builddir)
 
 .PHONY: bench
+
+# turnbench: the RFC 6062 client of the TURN benchmarks (not installed)
+noinst_PROGRAMS += bench/turnbench
+bench_turnbench_SOURCES = bench/turnbench.c bench/turnbench.h \
+	bench/tb_net.c bench/tb_turn.c bench/tb_flow.c bench/tb_load.c
+bench_turnbench_CFLAGS = $(AM_CFLAGS)
+bench_turnbench_LDADD = turn/libturncodec.a src/libswcore.a \
+	$(OPENSSL_LIBS) -lpthread -lm
+
+EXTRA_DIST += bench
