@@ -25,6 +25,7 @@
 
 #include <sofia-sip/su_string.h>
 #include <sofia-sip/sip_extra.h>
+#include <sofia-sip/msg_header.h>
 
 
 /* Headers of a leg, never copied to the other (compared on class) */
@@ -94,6 +95,69 @@ static bool hdr_is_unknown_local(const char *name)
 
 
 /**
+ * Call fn for every header of a parsed message: the sip_t is an array of
+ * per-class lists (RFC order is kept within a class, not across classes)
+ */
+void sipua_hdr_each(const sip_t *sip, sipua_hdr_h *fn, void *arg)
+{
+	msg_header_t *const *p = (msg_header_t *const *)&sip->sip_request;
+	const char *end = (const char *)sip + sip->sip_size;
+
+	for (; (const char *)(p + 1) <= end; ++p) {
+		const msg_header_t *h;
+
+		for (h = *p; h; h = h->sh_next)
+			if (h->sh_class && fn(h, arg))
+				return;
+	}
+}
+
+
+struct copy_ctx {
+	su_home_t *home;
+	const struct sw_conf *conf;
+	bool request;
+	tagi_t *tl;
+	size_t n, max;
+};
+
+
+static bool hdr_count(const msg_header_t *h, void *arg)
+{
+	(void)h;
+	++((struct copy_ctx *)arg)->max;
+	return false;
+}
+
+
+static bool hdr_take(const msg_header_t *h, void *arg)
+{
+	struct copy_ctx *c = arg;
+	const char *name;
+
+	if (c->n >= c->max || hdr_is_leg_local(h->sh_class))
+		return false;
+	name = hdr_name(h);
+	if (!name || !*name)
+		return false;
+	if (h->sh_class == sip_unknown_class && hdr_is_unknown_local(name))
+		return false;
+	if (c->conf->sip_strip_headers[0] &&
+	    name_listed(c->conf->sip_strip_headers, name))
+		return false;
+	if (!c->request && h->sh_class == sip_user_agent_class)
+		return false;
+	/* one header: SIPTAG_HEADER of a list head would copy its list */
+	h = msg_header_dup_one(c->home, h);
+	if (!h)
+		return false;
+	c->tl[c->n].t_tag = siptag_header;
+	c->tl[c->n++].t_value = (tag_value_t)h;
+	return false;
+}
+
+
+/**
  * Tags copying the extension headers of a message to the other leg
  *
  * @param request  true for a request (User-Agent), false for a response
@@ -104,38 +168,17 @@ tagi_t *sipua_hdr_copy(su_home_t *home, const struct sw_conf *conf,
 		       const sip_t *sip, bool request)
 {
 	static tagi_t empty[1] = {{TAG_END()}};
-	const msg_header_t *h;
-	tagi_t *tl;
-	size_t n = 0, i = 0;
+	struct copy_ctx c = {home, conf, request, NULL, 0, 0};
 
-	for (h = sip->sip_common->h_succ; h; h = h->sh_succ)
-		++n;
-	tl = su_zalloc(home, (n + 1) * sizeof(*tl));
-	if (!tl)
+	if (!sip)
 		return empty;
-	for (h = sip->sip_common->h_succ; h && i < n; h = h->sh_succ) {
-		const char *name;
-
-		if (hdr_is_leg_local(h->sh_class))
-			continue;
-		name = hdr_name(h);
-		if (!name || !*name)
-			continue;
-		if (h->sh_class == sip_unknown_class &&
-		    hdr_is_unknown_local(name))
-			continue;
-		if (conf->sip_strip_headers[0] &&
-		    name_listed(conf->sip_strip_headers, name))
-			continue;
-		if (!request && h->sh_class == sip_user_agent_class)
-			continue;
-		tl[i].t_tag = siptag_header;
-		tl[i].t_value = (tag_value_t)h;
-		++i;
-	}
-	tl[i].t_tag = NULL; /* TAG_END */
-	tl[i].t_value = 0;
-	return tl;
+	sipua_hdr_each(sip, hdr_count, &c);
+	c.tl = su_zalloc(home, (c.max + 1) * sizeof(*c.tl));
+	if (!c.tl)
+		return empty;
+	sipua_hdr_each(sip, hdr_take, &c);
+	c.tl[c.n].t_tag = NULL; /* TAG_END */
+	return c.tl;
 }
 
 

@@ -164,6 +164,8 @@ void sipua_dlg_cleanup(struct sipua_leg *leg);
 void sipua_dlg_ack(struct sipua_leg *leg, const sip_t *sip);
 
 /* sipua_hdr.c: what crosses between legs */
+typedef bool(sipua_hdr_h)(const msg_header_t *h, void *arg);
+void sipua_hdr_each(const sip_t *sip, sipua_hdr_h *fn, void *arg);
 tagi_t *sipua_hdr_copy(su_home_t *home, const struct sw_conf *conf,
 		       const sip_t *sip, bool request);
 const char *sipua_hdr_find(const sip_t *sip, const char *name);

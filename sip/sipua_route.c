@@ -16,6 +16,37 @@
 
 struct route_ctx {
 	su_home_t *home;
+	const char *name;  /* header asked for */
+	const char *value; /* its value, once found */
+};
+
+
+static bool route_header_match(const msg_header_t *h, void *arg)
+{
+	struct route_ctx *rc = arg;
+	const msg_hclass_t *hc = h->sh_class;
+
+	if (hc == sip_request_class || hc == sip_status_class ||
+	    hc == sip_payload_class || hc == sip_separator_class ||
+	    hc == sip_error_class)
+		return false;
+	if (hc == sip_unknown_class) {
+		if (!h->sh_unknown->un_name ||
+		    !su_casematch(h->sh_unknown->un_name, rc->name))
+			return false;
+		rc->value = h->sh_unknown->un_value;
+		return true;
+	}
+	if (!(hc->hc_name && su_casematch(hc->hc_name, rc->name)) &&
+	    !(hc->hc_short[0] && su_casematch(hc->hc_short, rc->name)))
+		return false;
+	rc->value = sip_header_as_string(rc->home, (const sip_header_t *)h);
+	return true;
+}
+
+
+struct route_arg {
+	su_home_t *home;
 	const sip_t *sip;
 };
 
@@ -23,30 +54,12 @@ struct route_ctx {
 /* header.<Name> of the rules: the first header so named, as text */
 static const char *route_header(void *arg, const char *name)
 {
-	struct route_ctx *rc = arg;
-	const msg_header_t *h;
+	struct route_arg *ra = arg;
+	struct route_ctx rc = {ra->home, name, NULL};
 
-	if (!name)
-		return NULL;
-	for (h = rc->sip->sip_common->h_succ; h; h = h->sh_succ) {
-		const msg_hclass_t *hc = h->sh_class;
-
-		if (!hc || hc == sip_request_class || hc == sip_payload_class ||
-		    hc == sip_separator_class || hc == sip_error_class)
-			continue;
-		if (hc == sip_unknown_class) {
-			if (h->sh_unknown->un_name &&
-			    su_casematch(h->sh_unknown->un_name, name))
-				return h->sh_unknown->un_value;
-			continue;
-		}
-		if ((hc->hc_name && su_casematch(hc->hc_name, name)) ||
-		    (hc->hc_short[0] &&
-		     su_casematch(hc->hc_short, name)))
-			return sip_header_as_string(rc->home,
-						    (const sip_header_t *)h);
-	}
-	return NULL;
+	if (name)
+		sipua_hdr_each(ra->sip, route_header_match, &rc);
+	return rc.value;
 }
 
 
@@ -78,7 +91,7 @@ int sipua_route(const struct sw_rules *rules, const sip_t *sip,
 {
 	su_home_t home[1] = {SU_HOME_INIT(home)};
 	struct sw_route_input in;
-	struct route_ctx rc = {home, sip};
+	struct route_arg rc = {home, sip};
 	struct sdpr *model = NULL;
 	struct sdpr_err perr;
 	int err;
