@@ -197,6 +197,7 @@ static int cand_fixed(struct sdpr_cand *c, char **tok, bool *tcpp,
 
 	if (!foundation_valid(tok[0]))
 		return bad(reasonp, "foundation is not 1-32 ice-chars");
+	strcpy(c->foundation, tok[0]);
 	if (comp_parse(tok[1], &c->component))
 		return bad(reasonp, "component is not a number from 1 to 256");
 	*tcpp = !strcasecmp(tok[2], "TCP");
@@ -294,7 +295,8 @@ int sdpr_cand_parse(struct sdpr_cand *c, const char *s, const char **reasonp)
 		return EINVAL;
 	memset(&t, 0, sizeof(t));
 	if (cand_split(s, buf, tok, &n, &t.ipv6attr))
-		return bad(reasonp, "candidate line too long");
+		return bad(reasonp, "candidate line too long or too many "
+			   "fields");
 	if (n >= 7 && strcmp(tok[6], "typ")) {
 		if (icev1_tokens(tok, n))
 			return EPROTO;

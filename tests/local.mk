@@ -2,7 +2,8 @@
 # run the real daemon against real peers, and libFuzzer targets.
 check_PROGRAMS += tests/unit
 tests_unit_SOURCES = tests/unit_main.c tests/unit.h \
-	tests/test_conf.c tests/test_turn_msg.c
+	tests/test_conf.c tests/test_turn_msg.c \
+	tests/test_sdp.c tests/test_rules.c
 tests_unit_CFLAGS = $(AM_CFLAGS) $(CUNIT_CFLAGS) $(OPENSSL_CFLAGS) $(RE_CFLAGS)
 tests_unit_LDADD = $(SW_ALL_LIBS) $(CUNIT_LIBS) $(SW_EXT_LIBS)
 

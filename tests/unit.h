@@ -17,7 +17,10 @@ const char *unit_data_dir(void);
 
 int test_conf_register(void);
 int test_turn_msg_register(void);
+int test_sdp_register(void);
+int test_rules_register(void);
 
-#define UNIT_SUITES test_conf_register, test_turn_msg_register,
+#define UNIT_SUITES test_conf_register, test_turn_msg_register, \
+	test_sdp_register, test_rules_register,
 
 #endif
