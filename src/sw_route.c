@@ -755,18 +755,23 @@ static void w_newline(struct wrap *w, bool indent)
 static void w_text(struct wrap *w, const char *s)
 {
 	for (; *s; ++s) {
-		if (w->col >= TRACE_COLS)
+		if (w->col >= TRACE_COLS - 1) /* room for a ';' after */
 			w_newline(w, true);
 		w_putc(w, *s);
 	}
 }
 
 
-/* sep then s, or the trimmed sep and s on a new line if s does not fit */
+/* sep then s; the trimmed sep and s on a new line if s does not fit
+ * here but would there (longer items are hard-wrapped in place). One
+ * column stays free for the ';' a following item may leave behind. */
 static void w_item(struct wrap *w, const char *sep, const char *s)
 {
+	size_t n = strlen(s);
+
 	if (w->col > TRACE_INDENT &&
-	    w->col + strlen(sep) + strlen(s) > TRACE_COLS) {
+	    w->col + strlen(sep) + n >= TRACE_COLS &&
+	    TRACE_INDENT + n < TRACE_COLS) {
 		if (sep[0] != ' ')
 			w_putc(w, sep[0]);
 		w_newline(w, true);

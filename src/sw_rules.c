@@ -747,6 +747,7 @@ static int rule_new(struct load *ld, const char *name)
 
 static int on_section(struct load *ld, const char *type, const char *name)
 {
+	unsigned line = ld->line;
 	int err = 0;
 
 	if (ld->cur)
@@ -755,6 +756,7 @@ static int on_section(struct load *ld, const char *type, const char *name)
 	ld->in_defaults = false;
 	if (err)
 		return err;
+	ld->line = line; /* rule_finish() reported at the rule's own line */
 	if (!strcmp(type, "rule"))
 		return rule_new(ld, name);
 	if (strcmp(type, "defaults"))
