@@ -274,7 +274,7 @@ static int source_map(const struct sw_conf *conf, const char *v,
 	else
 		snprintf(src->why, sizeof(src->why),
 			 "no zone (would be refused 403): %s matches no "
-			 "match.source and no zone has default = yes", v);
+			 "match.source, no default zone", v);
 	return 0;
 }
 
