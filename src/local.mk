@@ -7,7 +7,11 @@ src_libswcore_a_SOURCES = \
 	src/sw_conf.c src/sw_conf.h \
 	src/sw_mq.c src/sw_mq.h \
 	src/sw_uri.c src/sw_uri.h \
-	src/sw_rules.c src/sw_route.c src/sw_rules.h src/sw_rules_int.h
+	src/sw_rules.c src/sw_route.c src/sw_rules.h src/sw_rules_int.h \
+	src/sw_json.c src/sw_json.h \
+	src/sw_callrec.c src/sw_callrec.h src/sw_verdict.c \
+	src/sw_calllog.c src/sw_calllog.h src/sw_calllog_int.h \
+	src/sw_calllog_db.c src/sw_calllog_sum.c
 src_libswcore_a_CFLAGS = $(AM_CFLAGS) $(PCRE2_CFLAGS) $(SQLITE_CFLAGS) $(OPENSSL_CFLAGS)
 
 SW_ALL_LIBS = sip/libsipua.a turn/libturnsrv.a turn/libturncodec.a \

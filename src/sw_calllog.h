@@ -1,0 +1,134 @@
+/**
+ * @file sw_calllog.h  The call log: emit API, writer thread, reading.
+ *
+ * Producers (the SIP thread, relay threads) call the emit functions
+ * below. Each copies its arguments into one value message (text and
+ * bytes go into one owned heap block whose ownership moves with the
+ * message) and pushes it on a bounded queue; none touches the disk, none
+ * blocks. A full queue drops the message, counts it and logs one WARN
+ * line per second at most. The writer thread drains the queue into
+ * SQLite (WAL, synchronous=NORMAL) in one transaction per ~100 ms or per
+ * batch_max messages, so a kill -9 loses at most the last ~100 ms of
+ * records and never corrupts the file (WAL survives a process crash;
+ * only a power loss can lose committed transactions with NORMAL).
+ *
+ * Emit rules: a call is identified by the uid sw_calllog_call_start()
+ * returns (0 when the log is off: every other function then does
+ * nothing). In the record structs (sw_callrec.h) a NULL string or a zero
+ * number means "not known: keep the stored value", so a producer sends
+ * what it learns when it learns it. When a call has ended, the writer
+ * computes its verdict (sw_verdict()) from the stored facts, and again if
+ * late facts arrive (a relay's close after the BYE).
+ *
+ * The reading half (sw_calllog_db_open, _find, _load, _list) is what the
+ * CLI uses; it works on a database the daemon is writing.
+ */
+#ifndef SW_CALLLOG_H
+#define SW_CALLLOG_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <sqlite3.h>
+
+#include "sw_callrec.h"
+
+#define SW_CALLLOG_SCHEMA 2 /* PRAGMA user_version of a current file */
+#define SW_CALLLOG_TAG_LEN 24
+
+struct sw_calllog;
+struct sw_ctl;
+
+struct sw_calllog_opts {
+	const char *path;        /* database file (required) */
+	uint32_t retention_days; /* 0: keep forever */
+	uint32_t max_calls;      /* 0: no limit */
+	uint32_t queue_len;      /* messages; 0: 32768 */
+	uint32_t batch_ms;       /* commit interval; 0: 100 */
+	uint32_t batch_max;      /* messages per transaction; 0: 5000 */
+};
+
+struct sw_calllog_stats {
+	uint64_t calls;        /* uids handed out */
+	uint64_t queued;       /* messages accepted */
+	uint64_t written;      /* messages applied to the database */
+	uint64_t dropped;      /* queue full or out of memory */
+	uint64_t errors;       /* SQLite errors (logged) */
+	uint64_t batches;      /* committed transactions */
+	uint64_t verdicts;     /* verdicts computed */
+	uint64_t expired;      /* calls removed by retention */
+	uint64_t max_batch_us; /* slowest commit */
+	uint64_t pending;      /* messages waiting in the queue */
+};
+
+/* writer side: open/close on the main thread, emit from any thread */
+int sw_calllog_open(struct sw_calllog **clp,
+		    const struct sw_calllog_opts *opts);
+void sw_calllog_close(struct sw_calllog *cl);
+int sw_calllog_flush(struct sw_calllog *cl, unsigned timeout_ms);
+void sw_calllog_stats(struct sw_calllog *cl, struct sw_calllog_stats *st);
+const char *sw_calllog_path(const struct sw_calllog *cl);
+int sw_calllog_ctl_register(struct sw_calllog *cl, struct sw_ctl *ctl);
+int64_t sw_calllog_now(void);
+
+uint64_t sw_calllog_call_start(struct sw_calllog *cl,
+			       const struct sw_rec_start *st, char *tag,
+			       size_t tagsz);
+int sw_calllog_call_ringing(struct sw_calllog *cl, uint64_t uid,
+			    int64_t t_us);
+int sw_calllog_call_answer(struct sw_calllog *cl, uint64_t uid,
+			   int64_t t_us);
+int sw_calllog_call_end(struct sw_calllog *cl, uint64_t uid,
+			const struct sw_rec_end *end);
+int sw_calllog_leg(struct sw_calllog *cl, uint64_t uid,
+		   const struct sw_rec_leg *leg);
+int sw_calllog_route(struct sw_calllog *cl, uint64_t uid,
+		     const struct sw_rec_route *route);
+int sw_calllog_negotiation(struct sw_calllog *cl, uint64_t uid,
+			   const struct sw_rec_neg *neg);
+int sw_calllog_relay(struct sw_calllog *cl, uint64_t uid,
+		     const struct sw_rec_relay *relay);
+int sw_calllog_conn(struct sw_calllog *cl, uint64_t uid,
+		    const struct sw_rec_conn *conn);
+int sw_calllog_ice(struct sw_calllog *cl, uint64_t uid,
+		   const struct sw_rec_ice *ice);
+int sw_calllog_reinvite(struct sw_calllog *cl, uint64_t uid,
+			const struct sw_rec_reinvite *ri);
+int sw_calllog_event(struct sw_calllog *cl, uint64_t uid,
+		     const struct sw_rec_event *ev);
+int sw_calllog_sipmsg(struct sw_calllog *cl, uint64_t uid, char leg,
+		      bool received, const struct sw_rec_packet *pkt);
+int sw_calllog_stunmsg(struct sw_calllog *cl, uint64_t uid,
+		       enum sw_actor src, enum sw_actor dst,
+		       const struct sw_rec_packet *pkt);
+
+/* reading side: any process, any thread with its own connection */
+int sw_calllog_db_open(sqlite3 **dbp, const char *path, bool readonly,
+		       char *err, size_t errsz);
+int sw_calllog_schema_apply(sqlite3 *db, int target, char *err,
+			    size_t errsz);
+int sw_calllog_find(sqlite3 *db, const char *key, int64_t *idp);
+int sw_calllog_load(sqlite3 *db, int64_t id, struct sw_callrec **recp);
+
+struct sw_calllog_query {
+	int64_t since_us;    /* start >= this; 0: any */
+	int64_t after_id;    /* id > this; 0: any */
+	bool failed;         /* verdict severity FAIL only */
+	bool active;         /* no end yet only */
+	const char *rule;    /* this rule only */
+	const char *match;   /* substring of tag, from, to, Call-IDs */
+	unsigned limit;      /* 0: no limit */
+	bool newest_first;
+};
+
+/* rec holds the calls-table columns only (no legs, events...) */
+typedef int(sw_calllog_row_h)(const struct sw_callrec *rec, void *arg);
+
+int sw_calllog_list(sqlite3 *db, const struct sw_calllog_query *q,
+		    sw_calllog_row_h *rowh, void *arg);
+
+/* the synthetic load generator (sharewayd --synthetic-load, tools/) */
+int sw_calllog_synth_call(struct sw_calllog *cl, uint64_t seq,
+			  int64_t start_us, bool full);
+
+#endif

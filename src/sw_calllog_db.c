@@ -1,0 +1,1313 @@
+/**
+ * @file sw_calllog_db.c  The call-log database: schema and migrations,
+ * the writer's statements, loading a record, listing, retention.
+ *
+ * Schema history (PRAGMA user_version):
+ *   1  calls + one table per record part (legs, route, negotiations,
+ *      relays, conns, ice, reinvite, events);
+ *   2  calls gain synthetic, failed and media (so `shareway calls` needs no
+ *      join) and the indices for `--failed`, `--rule` and `--active`;
+ *      packets (raw SIP and STUN/TURN for `shareway export`).
+ * A file is migrated step by step on open, each step in a transaction.
+ *
+ * Child rows reference calls(id) with foreign keys enforced on the
+ * writer's connection: a fact about a call whose start was dropped is
+ * refused rather than orphaned.
+ */
+#include <errno.h>
+#include <inttypes.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "sw_calllog_int.h"
+
+/* ---- schema ---------------------------------------------------------- */
+
+static const char schema_v1[] =
+	"CREATE TABLE calls ("
+	" id INTEGER PRIMARY KEY, tag TEXT NOT NULL UNIQUE,"
+	" start_us INTEGER NOT NULL, ringing_us INTEGER, answer_us INTEGER,"
+	" end_us INTEGER, state TEXT NOT NULL DEFAULT 'active',"
+	" from_uri TEXT, to_uri TEXT, inbound_leg TEXT, rule TEXT,"
+	" final_code INTEGER, final_phrase TEXT, disconnect_by TEXT,"
+	" disconnect_reason TEXT, verdict TEXT);"
+	"CREATE INDEX calls_start ON calls(start_us);"
+	"CREATE TABLE legs ("
+	" call INTEGER NOT NULL REFERENCES calls(id) ON DELETE CASCADE,"
+	" leg TEXT NOT NULL, inbound INTEGER, call_id TEXT, from_tag TEXT,"
+	" to_tag TEXT, from_uri TEXT, to_uri TEXT, peer TEXT, local TEXT,"
+	" zone TEXT, transport TEXT, tls_subject TEXT, user_agent TEXT,"
+	" x_cid TEXT, final_code INTEGER, final_phrase TEXT, ms_diag TEXT,"
+	" ms_diag_public TEXT, ms_client_diag TEXT, error TEXT,"
+	" PRIMARY KEY (call, leg));"
+	"CREATE INDEX legs_call_id ON legs(call_id);"
+	"CREATE TABLE route ("
+	" call INTEGER PRIMARY KEY REFERENCES calls(id) ON DELETE CASCADE,"
+	" rule TEXT, priority INTEGER, source_zone TEXT, target_zone TEXT,"
+	" ruri_in TEXT, ruri_out TEXT, target TEXT, transport TEXT,"
+	" trace TEXT, captures TEXT, media_policy TEXT);"
+	"CREATE TABLE negotiations ("
+	" call INTEGER NOT NULL REFERENCES calls(id) ON DELETE CASCADE,"
+	" seq INTEGER NOT NULL, trigger TEXT, from_leg TEXT, to_leg TEXT,"
+	" result INTEGER, latency_ms INTEGER, offer_in TEXT, offer_out TEXT,"
+	" answer_in TEXT, answer_out TEXT, rewrites TEXT,"
+	" UNIQUE (call, seq));"
+	"CREATE TABLE relays ("
+	" call INTEGER NOT NULL REFERENCES calls(id) ON DELETE CASCADE,"
+	" relay INTEGER NOT NULL, server TEXT, transport TEXT, client TEXT,"
+	" client_addr TEXT, relayed TEXT, request_us INTEGER,"
+	" alloc_us INTEGER, lifetime_s INTEGER, refreshes INTEGER,"
+	" permissions TEXT, error_code INTEGER, error TEXT,"
+	" released_us INTEGER, close_reason TEXT, UNIQUE (call, relay));"
+	"CREATE TABLE conns ("
+	" call INTEGER NOT NULL REFERENCES calls(id) ON DELETE CASCADE,"
+	" relay INTEGER NOT NULL, conn INTEGER NOT NULL, peer TEXT,"
+	" target TEXT, attempt_us INTEGER, bind_us INTEGER,"
+	" bind_code INTEGER, bind_error TEXT, bytes_in INTEGER,"
+	" bytes_out INTEGER, closed_us INTEGER, close_reason TEXT,"
+	" UNIQUE (call, relay, conn));"
+	"CREATE TABLE ice ("
+	" call INTEGER NOT NULL REFERENCES calls(id) ON DELETE CASCADE,"
+	" dir INTEGER NOT NULL, state INTEGER, first_request_us INTEGER,"
+	" first_success_us INTEGER, error_code INTEGER, error TEXT,"
+	" nominated INTEGER, pair TEXT, timeout_s INTEGER,"
+	" requests INTEGER, successes INTEGER, UNIQUE (call, dir));"
+	"CREATE TABLE reinvite ("
+	" call INTEGER PRIMARY KEY REFERENCES calls(id) ON DELETE CASCADE,"
+	" leg TEXT, sent_us INTEGER, result INTEGER, phrase TEXT,"
+	" latency_ms INTEGER, retries_491 INTEGER, reason TEXT);"
+	"CREATE TABLE events ("
+	" call INTEGER NOT NULL REFERENCES calls(id) ON DELETE CASCADE,"
+	" t_us INTEGER NOT NULL, src INTEGER, dst INTEGER, kind INTEGER,"
+	" label TEXT, detail TEXT);"
+	"CREATE INDEX events_call ON events(call, t_us);";
+
+static const char migrate_v2[] =
+	"ALTER TABLE calls ADD COLUMN synthetic INTEGER NOT NULL DEFAULT 0;"
+	"ALTER TABLE calls ADD COLUMN failed INTEGER NOT NULL DEFAULT 0;"
+	"ALTER TABLE calls ADD COLUMN media TEXT;"
+	"UPDATE calls SET failed = 1"
+	" WHERE state IN ('rejected', 'failed', 'lost');"
+	"CREATE INDEX calls_failed ON calls(start_us) WHERE failed = 1;"
+	"CREATE INDEX calls_rule ON calls(rule, start_us);"
+	"CREATE INDEX calls_open ON calls(start_us) WHERE end_us IS NULL;"
+	"CREATE TABLE packets ("
+	" call INTEGER NOT NULL REFERENCES calls(id) ON DELETE CASCADE,"
+	" t_us INTEGER NOT NULL, proto INTEGER NOT NULL,"
+	" transport INTEGER NOT NULL, src TEXT NOT NULL, dst TEXT NOT NULL,"
+	" data BLOB NOT NULL);"
+	"CREATE INDEX packets_call ON packets(call, t_us);";
+
+static const char *const migrations[SW_CALLLOG_SCHEMA] = {
+	schema_v1,  /* 0 -> 1 */
+	migrate_v2, /* 1 -> 2 */
+};
+
+/* children first: retention deletes in this order */
+static const char *const child_tables[] = {
+	"legs", "route", "negotiations", "relays", "conns",
+	"ice",  "reinvite", "events", "packets",
+};
+
+
+static int sql_err(sqlite3 *db, char *err, size_t errsz, const char *what)
+{
+	snprintf(err, errsz, "%s: %s", what, sqlite3_errmsg(db));
+	return EIO;
+}
+
+
+static int user_version(sqlite3 *db, int *v)
+{
+	sqlite3_stmt *st;
+	int rc;
+
+	rc = sqlite3_prepare_v2(db, "PRAGMA user_version", -1, &st, NULL);
+	if (rc != SQLITE_OK)
+		return EIO;
+	rc = sqlite3_step(st);
+	*v = rc == SQLITE_ROW ? sqlite3_column_int(st, 0) : -1;
+	sqlite3_finalize(st);
+	return rc == SQLITE_ROW ? 0 : EIO;
+}
+
+
+/**
+ * Bring the schema to version target (tests pass 1 to build an old file)
+ *
+ * @return 0, EPROTO if the file is newer than this program, EIO
+ */
+int sw_calllog_schema_apply(sqlite3 *db, int target, char *err, size_t errsz)
+{
+	char sql[64];
+	int v;
+
+	if (target < 1 || target > SW_CALLLOG_SCHEMA)
+		return EINVAL;
+	if (user_version(db, &v))
+		return sql_err(db, err, errsz, "schema version");
+	if (v > SW_CALLLOG_SCHEMA) {
+		snprintf(err, errsz, "schema v%d is newer than this program "
+			 "(v%d)", v, SW_CALLLOG_SCHEMA);
+		return EPROTO;
+	}
+	for (; v < target; ++v) {
+		snprintf(sql, sizeof(sql), "PRAGMA user_version = %d", v + 1);
+		if (sqlite3_exec(db, "BEGIN IMMEDIATE", NULL, NULL, NULL) ||
+		    sqlite3_exec(db, migrations[v], NULL, NULL, NULL) ||
+		    sqlite3_exec(db, sql, NULL, NULL, NULL) ||
+		    sqlite3_exec(db, "COMMIT", NULL, NULL, NULL)) {
+			sql_err(db, err, errsz, "schema migration");
+			sqlite3_exec(db, "ROLLBACK", NULL, NULL, NULL);
+			return EIO;
+		}
+	}
+	return 0;
+}
+
+
+static int check_version(sqlite3 *db, const char *path, char *err,
+			 size_t errsz)
+{
+	int v;
+
+	if (user_version(db, &v))
+		return sql_err(db, err, errsz, path);
+	if (v == SW_CALLLOG_SCHEMA)
+		return 0;
+	if (v == 0)
+		snprintf(err, errsz, "%s: not a call log (empty or foreign "
+			 "file)", path);
+	else if (v < SW_CALLLOG_SCHEMA)
+		snprintf(err, errsz, "%s: call log schema v%d is older than "
+			 "v%d; start sharewayd once to migrate it", path, v,
+			 SW_CALLLOG_SCHEMA);
+	else
+		snprintf(err, errsz, "%s: call log schema v%d is newer than "
+			 "this shareway (v%d)", path, v, SW_CALLLOG_SCHEMA);
+	return EPROTO;
+}
+
+
+/**
+ * Open a call log. Read-only: the file must exist at the current schema.
+ * Read-write: created if missing, WAL + synchronous=NORMAL (a process
+ * crash loses nothing committed; power loss may lose the last commits),
+ * foreign keys on, migrated to the current schema.
+ *
+ * @return 0, ENOENT, EPROTO (wrong schema), EIO; err says why
+ */
+int sw_calllog_db_open(sqlite3 **dbp, const char *path, bool readonly,
+		       char *err, size_t errsz)
+{
+	int flags = readonly ? SQLITE_OPEN_READONLY :
+			       SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE;
+	sqlite3 *db = NULL;
+	int e = 0;
+
+	if (sqlite3_open_v2(path, &db, flags | SQLITE_OPEN_NOMUTEX, NULL)) {
+		snprintf(err, errsz, "%s: %s", path,
+			 db ? sqlite3_errmsg(db) : "out of memory");
+		e = readonly ? ENOENT : EIO;
+		goto out;
+	}
+	sqlite3_busy_timeout(db, 5000);
+	if (readonly) {
+		e = check_version(db, path, err, errsz);
+		goto out;
+	}
+	if (sqlite3_exec(db, "PRAGMA journal_mode = WAL;"
+			     "PRAGMA synchronous = NORMAL;"
+			     "PRAGMA foreign_keys = ON;",
+			 NULL, NULL, NULL)) {
+		e = sql_err(db, err, errsz, path);
+		goto out;
+	}
+	e = sw_calllog_schema_apply(db, SW_CALLLOG_SCHEMA, err, errsz);
+out:
+	if (e)
+		sqlite3_close(db);
+	else
+		*dbp = db;
+	return e;
+}
+
+
+/* ---- record parts <-> tables ----------------------------------------- */
+
+#define COL(st, f, t, m) {#f, t, m, offsetof(struct st, f)}
+#define COLN(st, name, f, t, m) {name, t, m, offsetof(struct st, f)}
+
+/* clang-format off */
+static const struct cl_col cols_leg[] = {
+	COL(sw_rec_leg, leg, CT_CHAR, CM_KEY),
+	COL(sw_rec_leg, inbound, CT_BOOL, CM_MAX),
+	COL(sw_rec_leg, call_id, CT_STR, CM_SET),
+	COL(sw_rec_leg, from_tag, CT_STR, CM_SET),
+	COL(sw_rec_leg, to_tag, CT_STR, CM_SET),
+	COL(sw_rec_leg, from_uri, CT_STR, CM_SET),
+	COL(sw_rec_leg, to_uri, CT_STR, CM_SET),
+	COL(sw_rec_leg, peer, CT_STR, CM_SET),
+	COL(sw_rec_leg, local, CT_STR, CM_SET),
+	COL(sw_rec_leg, zone, CT_STR, CM_SET),
+	COL(sw_rec_leg, transport, CT_STR, CM_SET),
+	COL(sw_rec_leg, tls_subject, CT_STR, CM_SET),
+	COL(sw_rec_leg, user_agent, CT_STR, CM_SET),
+	COL(sw_rec_leg, x_cid, CT_STR, CM_SET),
+	COL(sw_rec_leg, final_code, CT_INT, CM_SET),
+	COL(sw_rec_leg, final_phrase, CT_STR, CM_SET),
+	COL(sw_rec_leg, ms_diag, CT_STR, CM_SET),
+	COL(sw_rec_leg, ms_diag_public, CT_STR, CM_SET),
+	COL(sw_rec_leg, ms_client_diag, CT_STR, CM_SET),
+	COL(sw_rec_leg, error, CT_STR, CM_SET),
+};
+
+static const struct cl_col cols_route[] = {
+	COL(sw_rec_route, rule, CT_STR, CM_SET),
+	COL(sw_rec_route, priority, CT_U32, CM_SET),
+	COL(sw_rec_route, source_zone, CT_STR, CM_SET),
+	COL(sw_rec_route, target_zone, CT_STR, CM_SET),
+	COL(sw_rec_route, ruri_in, CT_STR, CM_SET),
+	COL(sw_rec_route, ruri_out, CT_STR, CM_SET),
+	COL(sw_rec_route, target, CT_STR, CM_SET),
+	COL(sw_rec_route, transport, CT_STR, CM_SET),
+	COL(sw_rec_route, trace, CT_STR, CM_SET),
+	COL(sw_rec_route, captures, CT_STR, CM_SET),
+	COL(sw_rec_route, media_policy, CT_STR, CM_SET),
+};
+
+static const struct cl_col cols_neg[] = {
+	COL(sw_rec_neg, seq, CT_U32, CM_KEY),
+	COL(sw_rec_neg, trigger, CT_STR, CM_SET),
+	COL(sw_rec_neg, from_leg, CT_CHAR, CM_SET),
+	COL(sw_rec_neg, to_leg, CT_CHAR, CM_SET),
+	COL(sw_rec_neg, result, CT_INT, CM_SET),
+	COL(sw_rec_neg, latency_ms, CT_U32, CM_SET),
+	COL(sw_rec_neg, offer_in, CT_STR, CM_SET),
+	COL(sw_rec_neg, offer_out, CT_STR, CM_SET),
+	COL(sw_rec_neg, answer_in, CT_STR, CM_SET),
+	COL(sw_rec_neg, answer_out, CT_STR, CM_SET),
+	COL(sw_rec_neg, rewrites, CT_STR, CM_SET),
+};
+
+static const struct cl_col cols_relay[] = {
+	COL(sw_rec_relay, relay, CT_U32, CM_KEY),
+	COL(sw_rec_relay, server, CT_STR, CM_SET),
+	COL(sw_rec_relay, transport, CT_STR, CM_SET),
+	COL(sw_rec_relay, client, CT_STR, CM_SET),
+	COL(sw_rec_relay, client_addr, CT_STR, CM_SET),
+	COL(sw_rec_relay, relayed, CT_STR, CM_SET),
+	COL(sw_rec_relay, request_us, CT_I64, CM_FIRST),
+	COL(sw_rec_relay, alloc_us, CT_I64, CM_FIRST),
+	COL(sw_rec_relay, lifetime_s, CT_U32, CM_SET),
+	COL(sw_rec_relay, refreshes, CT_U32, CM_MAX),
+	COL(sw_rec_relay, permissions, CT_STR, CM_SET),
+	COL(sw_rec_relay, error_code, CT_INT, CM_SET),
+	COL(sw_rec_relay, error, CT_STR, CM_SET),
+	COL(sw_rec_relay, released_us, CT_I64, CM_SET),
+	COL(sw_rec_relay, close_reason, CT_STR, CM_SET),
+};
+
+static const struct cl_col cols_conn[] = {
+	COL(sw_rec_conn, relay, CT_U32, CM_KEY),
+	COL(sw_rec_conn, conn, CT_U32, CM_KEY),
+	COL(sw_rec_conn, peer, CT_STR, CM_SET),
+	COL(sw_rec_conn, target, CT_STR, CM_SET),
+	COL(sw_rec_conn, attempt_us, CT_I64, CM_FIRST),
+	COL(sw_rec_conn, bind_us, CT_I64, CM_FIRST),
+	COL(sw_rec_conn, bind_code, CT_INT, CM_SET),
+	COL(sw_rec_conn, bind_error, CT_STR, CM_SET),
+	COL(sw_rec_conn, bytes_in, CT_U64, CM_MAX),
+	COL(sw_rec_conn, bytes_out, CT_U64, CM_MAX),
+	COL(sw_rec_conn, closed_us, CT_I64, CM_SET),
+	COL(sw_rec_conn, close_reason, CT_STR, CM_SET),
+};
+
+static const struct cl_col cols_ice[] = {
+	COL(sw_rec_ice, dir, CT_INT, CM_KEY),
+	COL(sw_rec_ice, state, CT_INT, CM_SET),
+	COL(sw_rec_ice, first_request_us, CT_I64, CM_FIRST),
+	COL(sw_rec_ice, first_success_us, CT_I64, CM_FIRST),
+	COL(sw_rec_ice, error_code, CT_INT, CM_SET),
+	COL(sw_rec_ice, error, CT_STR, CM_SET),
+	COL(sw_rec_ice, nominated, CT_BOOL, CM_MAX),
+	COL(sw_rec_ice, pair, CT_STR, CM_SET),
+	COL(sw_rec_ice, timeout_s, CT_U32, CM_SET),
+	COL(sw_rec_ice, requests, CT_U32, CM_MAX),
+	COL(sw_rec_ice, successes, CT_U32, CM_MAX),
+};
+
+static const struct cl_col cols_reinvite[] = {
+	COL(sw_rec_reinvite, leg, CT_CHAR, CM_SET),
+	COL(sw_rec_reinvite, sent_us, CT_I64, CM_FIRST),
+	COL(sw_rec_reinvite, result, CT_INT, CM_SET),
+	COL(sw_rec_reinvite, phrase, CT_STR, CM_SET),
+	COL(sw_rec_reinvite, latency_ms, CT_U32, CM_SET),
+	COL(sw_rec_reinvite, retries_491, CT_U32, CM_MAX),
+	COL(sw_rec_reinvite, reason, CT_STR, CM_SET),
+};
+
+static const struct cl_col cols_event[] = {
+	COL(sw_rec_event, t_us, CT_I64, CM_SET),
+	COL(sw_rec_event, src, CT_INT, CM_SET),
+	COL(sw_rec_event, dst, CT_INT, CM_SET),
+	COL(sw_rec_event, kind, CT_INT, CM_SET),
+	COL(sw_rec_event, label, CT_STR, CM_SET),
+	COL(sw_rec_event, detail, CT_STR, CM_SET),
+};
+/* clang-format on */
+
+#define TAB(n, c, st, ord, ins)                                               \
+	{n, c, sizeof(c) / sizeof(c[0]), sizeof(struct st), ord, ins}
+
+const struct cl_table cl_tab_leg =
+	TAB("legs", cols_leg, sw_rec_leg, "leg", false);
+const struct cl_table cl_tab_route =
+	TAB("route", cols_route, sw_rec_route, "call", false);
+const struct cl_table cl_tab_neg =
+	TAB("negotiations", cols_neg, sw_rec_neg, "seq", false);
+const struct cl_table cl_tab_relay =
+	TAB("relays", cols_relay, sw_rec_relay, "relay", false);
+const struct cl_table cl_tab_conn =
+	TAB("conns", cols_conn, sw_rec_conn, "relay, conn", false);
+const struct cl_table cl_tab_ice =
+	TAB("ice", cols_ice, sw_rec_ice, "dir", false);
+const struct cl_table cl_tab_reinvite =
+	TAB("reinvite", cols_reinvite, sw_rec_reinvite, "call", false);
+const struct cl_table cl_tab_event =
+	TAB("events", cols_event, sw_rec_event, "t_us, rowid", true);
+
+static const struct cl_table *const upsert_tabs[] = {
+	&cl_tab_leg,   &cl_tab_route, &cl_tab_neg,      &cl_tab_relay,
+	&cl_tab_conn,  &cl_tab_ice,   &cl_tab_reinvite, &cl_tab_event,
+};
+#define N_UPSERT (sizeof(upsert_tabs) / sizeof(upsert_tabs[0]))
+
+
+/* Append to sql[sz] at *n; once full, *n stays >= sz and nothing more
+ * is written */
+__attribute__((format(printf, 4, 5))) static void app(char *sql, size_t sz,
+						      size_t *n,
+						      const char *fmt, ...)
+{
+	va_list ap;
+
+	if (*n >= sz)
+		return;
+	va_start(ap, fmt);
+	*n += (size_t)vsnprintf(sql + *n, sz - *n, fmt, ap);
+	va_end(ap);
+}
+
+
+/* "INSERT INTO t(call,a,b) VALUES(?1,?2,?3) ON CONFLICT(call,a) DO
+ * UPDATE SET b=COALESCE(excluded.b,b)" */
+static int upsert_sql(const struct cl_table *t, char *sql, size_t sz)
+{
+	size_t n = 0;
+	bool first = true;
+
+	app(sql, sz, &n, "INSERT INTO %s(call", t->name);
+	for (unsigned i = 0; i < t->ncols; ++i)
+		app(sql, sz, &n, ",%s", t->cols[i].name);
+	app(sql, sz, &n, ") VALUES(?1");
+	for (unsigned i = 0; i < t->ncols; ++i)
+		app(sql, sz, &n, ",?%u", i + 2);
+	app(sql, sz, &n, ")");
+	if (t->insert_only)
+		return n < sz ? 0 : ENOSPC;
+	app(sql, sz, &n, " ON CONFLICT(call");
+	for (unsigned i = 0; i < t->ncols; ++i)
+		if (t->cols[i].merge == CM_KEY)
+			app(sql, sz, &n, ",%s", t->cols[i].name);
+	app(sql, sz, &n, ") DO UPDATE SET ");
+	for (unsigned i = 0; i < t->ncols; ++i) {
+		const char *c = t->cols[i].name;
+
+		switch (t->cols[i].merge) {
+		case CM_SET:
+			app(sql, sz, &n, "%s%s=COALESCE(excluded.%s,%s)",
+			    first ? "" : ",", c, c, c);
+			break;
+		case CM_FIRST:
+			app(sql, sz, &n, "%s%s=COALESCE(%s,excluded.%s)",
+			    first ? "" : ",", c, c, c);
+			break;
+		case CM_MAX:
+			app(sql, sz, &n, "%s%s=MAX(COALESCE(excluded.%s,0),"
+			    "COALESCE(%s,0))", first ? "" : ",", c, c, c);
+			break;
+		default:
+			continue;
+		}
+		first = false;
+	}
+	return n < sz ? 0 : ENOSPC;
+}
+
+
+/* ---- the writer's connection ----------------------------------------- */
+
+enum cl_stmt {
+	ST_START,
+	ST_RINGING,
+	ST_ANSWER,
+	ST_END,
+	ST_RULE,
+	ST_PACKET,
+	ST_ENDED,
+	ST_VERDICT,
+	ST_MAXID,
+	ST_N,
+};
+
+static const char *const stmt_sql[ST_N] = {
+	[ST_START] = "INSERT INTO calls(id, start_us, inbound_leg, synthetic,"
+		     " tag, from_uri, to_uri) VALUES(?1, ?2, ?3, ?4, ?5, ?6,"
+		     " ?7)",
+	[ST_RINGING] = "UPDATE calls SET ringing_us = COALESCE(ringing_us, ?2)"
+		       " WHERE id = ?1",
+	[ST_ANSWER] = "UPDATE calls SET answer_us = COALESCE(answer_us, ?2)"
+		      " WHERE id = ?1",
+	[ST_END] = "UPDATE calls SET end_us = ?2, state = ?3,"
+		   " final_code = ?4, final_phrase = ?5, disconnect_by = ?6,"
+		   " disconnect_reason = ?7 WHERE id = ?1",
+	[ST_RULE] = "UPDATE calls SET rule = ?2 WHERE id = ?1",
+	[ST_PACKET] = "INSERT INTO packets(call, t_us, proto, transport, src,"
+		      " dst, data) VALUES(?1, ?2, ?3, ?4, ?5, ?6, ?7)",
+	[ST_ENDED] = "SELECT end_us IS NOT NULL FROM calls WHERE id = ?1",
+	[ST_VERDICT] = "UPDATE calls SET verdict = ?2, failed = ?3, media = ?4"
+		       " WHERE id = ?1",
+	[ST_MAXID] = "SELECT MAX(id) FROM calls",
+};
+
+struct cl_db {
+	sqlite3 *db;
+	sqlite3_stmt *st[ST_N];
+	sqlite3_stmt *ups[N_UPSERT];
+};
+
+
+void cl_db_close(struct cl_db *d)
+{
+	if (!d)
+		return;
+	for (int i = 0; i < ST_N; ++i)
+		sqlite3_finalize(d->st[i]);
+	for (size_t i = 0; i < N_UPSERT; ++i)
+		sqlite3_finalize(d->ups[i]);
+	sqlite3_close(d->db);
+	free(d);
+}
+
+
+static int prepare_all(struct cl_db *d, char *err, size_t errsz)
+{
+	char sql[2048];
+
+	for (int i = 0; i < ST_N; ++i)
+		if (sqlite3_prepare_v3(d->db, stmt_sql[i], -1,
+				       SQLITE_PREPARE_PERSISTENT, &d->st[i],
+				       NULL))
+			return sql_err(d->db, err, errsz, stmt_sql[i]);
+	for (size_t i = 0; i < N_UPSERT; ++i) {
+		if (upsert_sql(upsert_tabs[i], sql, sizeof(sql))) {
+			snprintf(err, errsz, "statement too long");
+			return ENOSPC;
+		}
+		if (sqlite3_prepare_v3(d->db, sql, -1,
+				       SQLITE_PREPARE_PERSISTENT, &d->ups[i],
+				       NULL))
+			return sql_err(d->db, err, errsz, upsert_tabs[i]->name);
+	}
+	return 0;
+}
+
+
+/** Open the writer's connection (created and migrated if needed) */
+int cl_db_open(struct cl_db **dp, const char *path, char *err, size_t errsz)
+{
+	struct cl_db *d = calloc(1, sizeof(*d));
+	int e;
+
+	if (!d)
+		return ENOMEM;
+	e = sw_calllog_db_open(&d->db, path, false, err, errsz);
+	if (!e)
+		e = prepare_all(d, err, errsz);
+	if (e)
+		cl_db_close(d);
+	else
+		*dp = d;
+	return e;
+}
+
+
+const char *cl_db_errmsg(struct cl_db *d)
+{
+	return sqlite3_errmsg(d->db);
+}
+
+
+int cl_db_begin(struct cl_db *d)
+{
+	return sqlite3_exec(d->db, "BEGIN", NULL, NULL, NULL) ? EIO : 0;
+}
+
+
+int cl_db_commit(struct cl_db *d)
+{
+	if (sqlite3_exec(d->db, "COMMIT", NULL, NULL, NULL)) {
+		sqlite3_exec(d->db, "ROLLBACK", NULL, NULL, NULL);
+		return EIO;
+	}
+	return 0;
+}
+
+
+static int step_reset(sqlite3_stmt *st)
+{
+	int rc = sqlite3_step(st);
+
+	sqlite3_reset(st);
+	sqlite3_clear_bindings(st);
+	return rc == SQLITE_DONE || rc == SQLITE_ROW ? 0 : EIO;
+}
+
+
+int64_t cl_db_max_id(struct cl_db *d)
+{
+	sqlite3_stmt *st = d->st[ST_MAXID];
+	int64_t id = 0;
+
+	if (sqlite3_step(st) == SQLITE_ROW)
+		id = sqlite3_column_int64(st, 0);
+	sqlite3_reset(st);
+	return id;
+}
+
+
+bool cl_db_call_ended(struct cl_db *d, int64_t id)
+{
+	sqlite3_stmt *st = d->st[ST_ENDED];
+	bool ended = false;
+
+	sqlite3_bind_int64(st, 1, id);
+	if (sqlite3_step(st) == SQLITE_ROW)
+		ended = sqlite3_column_int(st, 0) != 0;
+	sqlite3_reset(st);
+	return ended;
+}
+
+
+/* Bind a text, or NULL */
+static void bind_text(sqlite3_stmt *st, int i, const char *s, size_t len)
+{
+	if (s)
+		sqlite3_bind_text(st, i, s, (int)len, SQLITE_STATIC);
+	else
+		sqlite3_bind_null(st, i);
+}
+
+
+static void bind_str(sqlite3_stmt *st, int i, const char *blob, unsigned k)
+{
+	size_t len = 0;
+	const char *s = clb_str(blob, k, &len);
+
+	bind_text(st, i, s, len);
+}
+
+
+/* A number of a record column: 0 binds NULL ("unknown, keep") except in
+ * a key or an insert-only row */
+static void bind_num(sqlite3_stmt *st, int i, const struct cl_col *c,
+		     int64_t v, bool insert_only)
+{
+	char ch[2] = {(char)v, 0};
+
+	if (!v && c->merge != CM_KEY && !insert_only)
+		sqlite3_bind_null(st, i);
+	else if (c->type == CT_CHAR)
+		sqlite3_bind_text(st, i, ch, v ? 1 : 0, SQLITE_TRANSIENT);
+	else
+		sqlite3_bind_int64(st, i, v);
+}
+
+
+static int apply_table(struct cl_db *d, size_t ti, const struct clm *m)
+{
+	const struct cl_table *t = upsert_tabs[ti];
+	sqlite3_stmt *st = d->ups[ti];
+	unsigned ni = 0, si = 0;
+
+	if (clb_nnum(m->blob) + clb_nstr(m->blob) != t->ncols)
+		return EBADMSG;
+	sqlite3_bind_int64(st, 1, (int64_t)m->uid);
+	for (unsigned i = 0; i < t->ncols; ++i) {
+		const struct cl_col *c = &t->cols[i];
+
+		if (c->type == CT_STR)
+			bind_str(st, (int)i + 2, m->blob, si++);
+		else
+			bind_num(st, (int)i + 2, c, clb_num(m->blob, ni++),
+				 t->insert_only);
+	}
+	return step_reset(st);
+}
+
+
+static int apply_start(struct cl_db *d, const struct clm *m)
+{
+	sqlite3_stmt *st = d->st[ST_START];
+	char leg[2] = {(char)clb_num(m->blob, 1), 0};
+
+	sqlite3_bind_int64(st, 1, (int64_t)m->uid);
+	sqlite3_bind_int64(st, 2, clb_num(m->blob, 0));
+	bind_text(st, 3, leg[0] ? leg : NULL, 1);
+	sqlite3_bind_int(st, 4, clb_num(m->blob, 2) != 0);
+	bind_str(st, 5, m->blob, 0);
+	bind_str(st, 6, m->blob, 1);
+	bind_str(st, 7, m->blob, 2);
+	return step_reset(st);
+}
+
+
+static int apply_end(struct cl_db *d, const struct clm *m)
+{
+	sqlite3_stmt *st = d->st[ST_END];
+	int64_t code = clb_num(m->blob, 2);
+
+	sqlite3_bind_int64(st, 1, (int64_t)m->uid);
+	sqlite3_bind_int64(st, 2, clb_num(m->blob, 0));
+	sqlite3_bind_text(st, 3,
+			  sw_call_state_name((enum sw_call_state)clb_num(
+				  m->blob, 1)),
+			  -1, SQLITE_STATIC);
+	if (code)
+		sqlite3_bind_int64(st, 4, code);
+	else
+		sqlite3_bind_null(st, 4);
+	bind_str(st, 5, m->blob, 0);
+	bind_str(st, 6, m->blob, 1);
+	bind_str(st, 7, m->blob, 2);
+	return step_reset(st);
+}
+
+
+static int apply_time(struct cl_db *d, enum cl_stmt which,
+		      const struct clm *m)
+{
+	sqlite3_stmt *st = d->st[which];
+
+	sqlite3_bind_int64(st, 1, (int64_t)m->uid);
+	sqlite3_bind_int64(st, 2, clb_num(m->blob, 0));
+	return step_reset(st);
+}
+
+
+/* The packet, and its ladder step summarised from its first bytes */
+static int apply_packet(struct cl_db *d, const struct clm *m)
+{
+	sqlite3_stmt *st = d->st[ST_PACKET], *ev = d->ups[N_UPSERT - 1];
+	char label[128], detail[256];
+	size_t len = 0;
+	const uint8_t *data = (const uint8_t *)clb_str(m->blob, 2, &len);
+	int64_t proto = clb_num(m->blob, 1);
+	enum sw_ev_kind kind = SW_EV_SIP;
+	int err;
+
+	if (!data)
+		return EBADMSG;
+	sqlite3_bind_int64(st, 1, (int64_t)m->uid);
+	for (unsigned i = 0; i < 3; ++i)
+		sqlite3_bind_int64(st, (int)i + 2, clb_num(m->blob, i));
+	bind_str(st, 5, m->blob, 0);
+	bind_str(st, 6, m->blob, 1);
+	sqlite3_bind_blob(st, 7, data, (int)len, SQLITE_STATIC);
+	err = step_reset(st);
+	if (err)
+		return err;
+	if (proto == SW_PKT_SIP)
+		cl_sum_sip(data, len, label, sizeof(label), detail,
+			   sizeof(detail));
+	else
+		kind = cl_sum_stun(data, len, label, sizeof(label), detail,
+				   sizeof(detail)) ? SW_EV_STUN : SW_EV_TURN;
+	sqlite3_bind_int64(ev, 1, (int64_t)m->uid);
+	sqlite3_bind_int64(ev, 2, clb_num(m->blob, 0));
+	sqlite3_bind_int64(ev, 3, clb_num(m->blob, 3));
+	sqlite3_bind_int64(ev, 4, clb_num(m->blob, 4));
+	sqlite3_bind_int64(ev, 5, kind);
+	sqlite3_bind_text(ev, 6, label, -1, SQLITE_STATIC);
+	bind_text(ev, 7, detail[0] ? detail : NULL, strlen(detail));
+	return step_reset(ev);
+}
+
+
+/** Store one message (inside the writer's open transaction) */
+int cl_db_apply(struct cl_db *d, const struct clm *m)
+{
+	static const size_t tab_of[] = {
+		[CLM_LEG] = 0, [CLM_ROUTE] = 1, [CLM_NEG] = 2,
+		[CLM_RELAY] = 3, [CLM_CONN] = 4, [CLM_ICE] = 5,
+		[CLM_REINVITE] = 6, [CLM_EVENT] = 7,
+	};
+	int err;
+
+	if (!m->blob)
+		return EBADMSG;
+	switch (m->type) {
+	case CLM_START: return apply_start(d, m);
+	case CLM_RINGING: return apply_time(d, ST_RINGING, m);
+	case CLM_ANSWER: return apply_time(d, ST_ANSWER, m);
+	case CLM_END: return apply_end(d, m);
+	case CLM_PACKET: return apply_packet(d, m);
+	case CLM_ROUTE:
+		err = apply_table(d, tab_of[m->type], m);
+		if (err)
+			return err;
+		sqlite3_bind_int64(d->st[ST_RULE], 1, (int64_t)m->uid);
+		bind_str(d->st[ST_RULE], 2, m->blob, 0);
+		return step_reset(d->st[ST_RULE]);
+	case CLM_LEG: case CLM_NEG: case CLM_RELAY: case CLM_CONN:
+	case CLM_ICE: case CLM_REINVITE: case CLM_EVENT:
+		return apply_table(d, tab_of[m->type], m);
+	default:
+		return EBADMSG;
+	}
+}
+
+
+/* ---- loading a record ------------------------------------------------ */
+
+#define HEAD_COLS                                                            \
+	"id, tag, synthetic, start_us, ringing_us, answer_us, end_us, state, " \
+	"from_uri, to_uri, inbound_leg, final_code, final_phrase, "           \
+	"disconnect_by, disconnect_reason, failed, media, verdict"
+
+static const char *col_text(struct sw_callrec *rec, sqlite3_stmt *st, int i)
+{
+	const unsigned char *s = sqlite3_column_text(st, i);
+
+	if (!s)
+		return NULL;
+	return sw_callrec_strdup(rec, (const char *)s,
+				 (size_t)sqlite3_column_bytes(st, i));
+}
+
+
+static void read_head(struct sw_callrec *rec, sqlite3_stmt *st)
+{
+	const unsigned char *il;
+	enum sw_call_state s = SW_CS_ACTIVE;
+
+	rec->id = sqlite3_column_int64(st, 0);
+	rec->tag = col_text(rec, st, 1);
+	rec->synthetic = sqlite3_column_int(st, 2) != 0;
+	rec->start_us = sqlite3_column_int64(st, 3);
+	rec->ringing_us = sqlite3_column_int64(st, 4);
+	rec->answer_us = sqlite3_column_int64(st, 5);
+	rec->end_us = sqlite3_column_int64(st, 6);
+	sw_call_state_parse((const char *)sqlite3_column_text(st, 7), &s);
+	rec->state = s;
+	rec->from_uri = col_text(rec, st, 8);
+	rec->to_uri = col_text(rec, st, 9);
+	il = sqlite3_column_text(st, 10);
+	rec->inbound_leg = il ? (char)il[0] : 0;
+	rec->final_code = sqlite3_column_int(st, 11);
+	rec->final_phrase = col_text(rec, st, 12);
+	rec->disconnect_by = col_text(rec, st, 13);
+	rec->disconnect_reason = col_text(rec, st, 14);
+	rec->failed = sqlite3_column_int(st, 15) != 0;
+	rec->media = col_text(rec, st, 16);
+	rec->verdict = col_text(rec, st, 17);
+}
+
+
+static void read_col(struct sw_callrec *rec, sqlite3_stmt *st, int i,
+		     const struct cl_col *c, void *s)
+{
+	char *f = (char *)s + c->off;
+	int64_t v = sqlite3_column_int64(st, i);
+	const unsigned char *t;
+
+	switch (c->type) {
+	case CT_STR:
+		*(const char **)(void *)f = col_text(rec, st, i);
+		break;
+	case CT_I64: *(int64_t *)(void *)f = v; break;
+	case CT_INT: *(int *)(void *)f = (int)v; break;
+	case CT_U32: *(uint32_t *)(void *)f = (uint32_t)v; break;
+	case CT_U64: *(uint64_t *)(void *)f = (uint64_t)v; break;
+	case CT_BOOL: *(bool *)(void *)f = v != 0; break;
+	case CT_CHAR:
+		t = sqlite3_column_text(st, i);
+		*f = t ? (char)t[0] : 0;
+		break;
+	default: break;
+	}
+}
+
+
+/* Every row of one table for the call, into an arena array */
+static int load_table(sqlite3 *db, struct sw_callrec *rec,
+		      const struct cl_table *t, void **arrp, unsigned *np)
+{
+	char sql[1024];
+	size_t n = 0;
+	sqlite3_stmt *st;
+	unsigned row = 0;
+	char *arr = NULL;
+	int rc;
+
+	app(sql, sizeof(sql), &n, "SELECT COUNT(*) OVER ()");
+	for (unsigned i = 0; i < t->ncols; ++i)
+		app(sql, sizeof(sql), &n, ",%s", t->cols[i].name);
+	app(sql, sizeof(sql), &n, " FROM %s WHERE call = ?1 ORDER BY %s",
+	    t->name, t->order);
+	if (n >= sizeof(sql) || sqlite3_prepare_v2(db, sql, -1, &st, NULL))
+		return EIO;
+	sqlite3_bind_int64(st, 1, rec->id);
+	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+		if (!arr) {
+			unsigned cnt = (unsigned)sqlite3_column_int(st, 0);
+
+			arr = sw_callrec_mem(rec, (size_t)cnt * t->size);
+			if (!arr)
+				break;
+			*np = cnt;
+		}
+		if (row >= *np)
+			break;
+		for (unsigned i = 0; i < t->ncols; ++i)
+			read_col(rec, st, (int)i + 1, &t->cols[i],
+				 arr + (size_t)row * t->size);
+		++row;
+	}
+	sqlite3_finalize(st);
+	*arrp = arr;
+	*np = row;
+	return rc == SQLITE_DONE || rc == SQLITE_ROW ? (arr || !row ? 0 : ENOMEM)
+						     : EIO;
+}
+
+
+/* Tables with at most one row per key slot (legs, ice, route, reinvite) */
+static int load_fixed(sqlite3 *db, struct sw_callrec *rec)
+{
+	struct sw_rec_leg *legs;
+	struct sw_rec_ice *ice;
+	struct sw_rec_route *route;
+	struct sw_rec_reinvite *ri;
+	unsigned n;
+	int err;
+
+	err = load_table(db, rec, &cl_tab_leg, (void **)&legs, &n);
+	for (unsigned i = 0; !err && i < n; ++i) {
+		int k = sw_leg_index(legs[i].leg);
+
+		if (k >= 0) {
+			rec->legs[k] = legs[i];
+			rec->has_leg[k] = true;
+		}
+	}
+	if (!err)
+		err = load_table(db, rec, &cl_tab_ice, (void **)&ice, &n);
+	for (unsigned i = 0; !err && i < n; ++i) {
+		if (ice[i].dir == SW_ICE_E2C || ice[i].dir == SW_ICE_C2E) {
+			rec->ice[ice[i].dir] = ice[i];
+			rec->has_ice[ice[i].dir] = true;
+		}
+	}
+	if (!err)
+		err = load_table(db, rec, &cl_tab_route, (void **)&route, &n);
+	if (!err && n) {
+		rec->route = *route;
+		rec->has_route = true;
+	}
+	if (!err)
+		err = load_table(db, rec, &cl_tab_reinvite, (void **)&ri, &n);
+	if (!err && n) {
+		rec->reinvite = *ri;
+		rec->has_reinvite = true;
+	}
+	return err;
+}
+
+
+static int load_packets(sqlite3 *db, struct sw_callrec *rec)
+{
+	sqlite3_stmt *st;
+	unsigned cap = 0;
+	int rc;
+
+	if (sqlite3_prepare_v2(db, "SELECT t_us, proto, transport, src, dst,"
+			       " data FROM packets WHERE call = ?1"
+			       " ORDER BY t_us, rowid", -1, &st, NULL))
+		return EIO;
+	sqlite3_bind_int64(st, 1, rec->id);
+	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+		struct sw_rec_packet *p;
+		const char *src = (const char *)sqlite3_column_text(st, 3);
+		const char *dst = (const char *)sqlite3_column_text(st, 4);
+		size_t len = (size_t)sqlite3_column_bytes(st, 5);
+
+		if (rec->n_packets == cap) {
+			struct sw_rec_packet *a;
+
+			cap = cap ? cap * 2 : 32;
+			a = sw_callrec_mem(rec, cap * sizeof(*a));
+			if (!a)
+				break;
+			if (rec->n_packets)
+				memcpy(a, rec->packets,
+				       rec->n_packets * sizeof(*a));
+			rec->packets = a;
+		}
+		p = &rec->packets[rec->n_packets];
+		p->t_us = sqlite3_column_int64(st, 0);
+		p->proto = (enum sw_pkt_proto)sqlite3_column_int(st, 1);
+		p->transport = (enum sw_pkt_transport)sqlite3_column_int(st, 2);
+		if (!src || !dst || sw_sa_parse(&p->src, src, 0) ||
+		    sw_sa_parse(&p->dst, dst, 0))
+			continue; /* not ours to show: skip the bad row */
+		p->data = (const uint8_t *)sw_callrec_strdup(
+			rec, sqlite3_column_blob(st, 5), len);
+		p->len = len;
+		if (p->data)
+			rec->n_packets++;
+	}
+	sqlite3_finalize(st);
+	return rc == SQLITE_DONE ? 0 : rc == SQLITE_ROW ? ENOMEM : EIO;
+}
+
+
+static int load_all(sqlite3 *db, struct sw_callrec *rec)
+{
+	int err;
+
+	err = load_fixed(db, rec);
+	if (!err)
+		err = load_table(db, rec, &cl_tab_neg, (void **)&rec->negs,
+				 &rec->n_negs);
+	if (!err)
+		err = load_table(db, rec, &cl_tab_relay, (void **)&rec->relays,
+				 &rec->n_relays);
+	if (!err)
+		err = load_table(db, rec, &cl_tab_conn, (void **)&rec->conns,
+				 &rec->n_conns);
+	if (!err)
+		err = load_table(db, rec, &cl_tab_event, (void **)&rec->events,
+				 &rec->n_events);
+	if (!err)
+		err = load_packets(db, rec);
+	return err;
+}
+
+
+/**
+ * Load a whole call (every table) into a new record
+ *
+ * @return 0, ENOENT if there is no such call, EIO, ENOMEM
+ */
+int sw_calllog_load(sqlite3 *db, int64_t id, struct sw_callrec **recp)
+{
+	struct sw_callrec *rec = NULL;
+	sqlite3_stmt *st;
+	int err, rc;
+
+	if (sqlite3_prepare_v2(db, "SELECT " HEAD_COLS
+			       " FROM calls WHERE id = ?1", -1, &st, NULL))
+		return EIO;
+	sqlite3_bind_int64(st, 1, id);
+	rc = sqlite3_step(st);
+	err = rc == SQLITE_ROW ? sw_callrec_alloc(&rec) :
+	      rc == SQLITE_DONE ? ENOENT : EIO;
+	if (!err)
+		read_head(rec, st);
+	sqlite3_finalize(st);
+	if (!err)
+		err = load_all(db, rec);
+	if (err)
+		sw_callrec_free(rec);
+	else
+		*recp = rec;
+	return err;
+}
+
+
+/* ---- verdicts, lost calls, retention --------------------------------- */
+
+/** Compute and store the verdict and media flags of an ended call */
+int cl_db_finish_call(struct cl_db *d, int64_t id)
+{
+	sqlite3_stmt *st = d->st[ST_VERDICT];
+	struct sw_callrec *rec;
+	char verdict[512], media[64];
+	enum sw_verdict_sev sev;
+	int err;
+
+	err = sw_calllog_load(d->db, id, &rec);
+	if (err)
+		return err;
+	sev = sw_verdict(rec, verdict, sizeof(verdict));
+	sw_callrec_media_flags(rec, media, sizeof(media));
+	sw_callrec_free(rec);
+	sqlite3_bind_int64(st, 1, id);
+	sqlite3_bind_text(st, 2, verdict, -1, SQLITE_STATIC);
+	sqlite3_bind_int(st, 3, sev == SW_VERDICT_FAIL);
+	sqlite3_bind_text(st, 4, media, -1, SQLITE_STATIC);
+	return step_reset(st);
+}
+
+
+/**
+ * Calls with no end were cut by a crash or kill: end them at their last
+ * known event as "lost", with a verdict that says so
+ */
+int cl_db_mark_lost(struct cl_db *d, unsigned *np)
+{
+	static const char sql[] =
+		"UPDATE calls SET state = 'lost', end_us = MAX(start_us,"
+		" COALESCE(answer_us, 0), COALESCE(ringing_us, 0),"
+		" COALESCE((SELECT MAX(t_us) FROM events"
+		"  WHERE events.call = calls.id), 0))"
+		" WHERE end_us IS NULL RETURNING id";
+	sqlite3_stmt *st;
+	int64_t *ids = NULL;
+	unsigned n = 0, cap = 0;
+	int err = 0, rc;
+
+	if (cl_db_begin(d))
+		return EIO;
+	if (sqlite3_prepare_v2(d->db, sql, -1, &st, NULL)) {
+		sqlite3_exec(d->db, "ROLLBACK", NULL, NULL, NULL);
+		return EIO;
+	}
+	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+		if (n == cap) {
+			int64_t *a = realloc(ids, (cap ? cap * 2 : 16) *
+						     sizeof(*a));
+
+			if (!a) {
+				err = ENOMEM;
+				break;
+			}
+			ids = a;
+			cap = cap ? cap * 2 : 16;
+		}
+		ids[n++] = sqlite3_column_int64(st, 0);
+	}
+	sqlite3_finalize(st);
+	if (!err && rc != SQLITE_DONE)
+		err = EIO;
+	for (unsigned i = 0; !err && i < n; ++i)
+		err = cl_db_finish_call(d, ids[i]);
+	free(ids);
+	if (err) {
+		sqlite3_exec(d->db, "ROLLBACK", NULL, NULL, NULL);
+		return err;
+	}
+	*np = n;
+	return cl_db_commit(d);
+}
+
+
+static int exec_bind2(sqlite3 *db, const char *sql, int64_t a, int64_t b,
+		      unsigned *changes)
+{
+	sqlite3_stmt *st;
+	int rc;
+
+	if (sqlite3_prepare_v2(db, sql, -1, &st, NULL))
+		return EIO;
+	sqlite3_bind_int64(st, 1, a);
+	sqlite3_bind_int64(st, 2, b);
+	rc = sqlite3_step(st);
+	sqlite3_finalize(st);
+	if (changes)
+		*changes = (unsigned)sqlite3_changes(db);
+	return rc == SQLITE_DONE ? 0 : EIO;
+}
+
+
+/* Pick at most chunk ended calls to expire into temp.expire */
+static int expire_pick(sqlite3 *db, int64_t before_us, uint32_t max_calls,
+		       unsigned chunk, unsigned *np)
+{
+	unsigned n1 = 0, n2 = 0;
+	int err = 0;
+
+	if (sqlite3_exec(db, "CREATE TEMP TABLE IF NOT EXISTS expire"
+			     " (id INTEGER PRIMARY KEY); DELETE FROM expire",
+			 NULL, NULL, NULL))
+		return EIO;
+	if (before_us)
+		err = exec_bind2(db, "INSERT INTO expire SELECT id FROM calls"
+				 " WHERE start_us < ?1 AND end_us IS NOT NULL"
+				 " ORDER BY start_us LIMIT ?2",
+				 before_us, chunk, &n1);
+	if (!err && max_calls && n1 < chunk)
+		err = exec_bind2(db, "INSERT OR IGNORE INTO expire SELECT id"
+				 " FROM calls WHERE end_us IS NOT NULL AND"
+				 " id < (SELECT id FROM calls ORDER BY id DESC"
+				 " LIMIT 1 OFFSET ?1) ORDER BY id LIMIT ?2",
+				 (int64_t)max_calls - 1, chunk - n1, &n2);
+	*np = n1 + n2;
+	return err;
+}
+
+
+/**
+ * Remove up to chunk calls older than before_us (0: no age limit) or
+ * beyond the newest max_calls (0: no count limit), in one transaction
+ *
+ * @param np  receives the number of calls removed
+ */
+int cl_db_expire(struct cl_db *d, int64_t before_us, uint32_t max_calls,
+		 unsigned chunk, unsigned *np)
+{
+	char sql[128];
+	unsigned n = 0;
+	int err;
+
+	*np = 0;
+	if (cl_db_begin(d))
+		return EIO;
+	err = expire_pick(d->db, before_us, max_calls, chunk, &n);
+	for (size_t i = 0; !err && n &&
+			   i < sizeof(child_tables) / sizeof(child_tables[0]);
+	     ++i) {
+		snprintf(sql, sizeof(sql), "DELETE FROM %s WHERE call IN"
+			 " (SELECT id FROM expire)", child_tables[i]);
+		if (sqlite3_exec(d->db, sql, NULL, NULL, NULL))
+			err = EIO;
+	}
+	if (!err && n && sqlite3_exec(d->db, "DELETE FROM calls WHERE id IN"
+				      " (SELECT id FROM expire)", NULL, NULL,
+				      NULL))
+		err = EIO;
+	if (err) {
+		sqlite3_exec(d->db, "ROLLBACK", NULL, NULL, NULL);
+		return err;
+	}
+	*np = n;
+	return cl_db_commit(d);
+}
+
+
+/* ---- finding and listing --------------------------------------------- */
+
+static int find_one(sqlite3 *db, const char *sql, const char *key,
+		    int64_t *idp)
+{
+	sqlite3_stmt *st;
+	int rc;
+
+	if (sqlite3_prepare_v2(db, sql, -1, &st, NULL))
+		return EIO;
+	sqlite3_bind_text(st, 1, key, -1, SQLITE_STATIC);
+	rc = sqlite3_step(st);
+	if (rc == SQLITE_ROW)
+		*idp = sqlite3_column_int64(st, 0);
+	sqlite3_finalize(st);
+	return rc == SQLITE_ROW ? 0 : rc == SQLITE_DONE ? ENOENT : EIO;
+}
+
+
+/**
+ * Find a call by tag ("c-142"), bare number ("142") or either leg's
+ * Call-ID (the newest call wins)
+ *
+ * @return 0, ENOENT, EIO
+ */
+int sw_calllog_find(sqlite3 *db, const char *key, int64_t *idp)
+{
+	int err;
+
+	if (!key || !*key)
+		return EINVAL;
+	err = find_one(db, "SELECT id FROM calls WHERE tag = ?1", key, idp);
+	if (err != ENOENT)
+		return err;
+	if (strspn(key, "0123456789") == strlen(key)) {
+		err = find_one(db, "SELECT id FROM calls WHERE id = CAST(?1"
+			       " AS INTEGER)", key, idp);
+		if (err != ENOENT)
+			return err;
+	}
+	return find_one(db, "SELECT call FROM legs WHERE call_id = ?1"
+			" ORDER BY call DESC LIMIT 1", key, idp);
+}
+
+
+static size_t list_sql(const struct sw_calllog_query *q, char *sql,
+		       size_t sz)
+{
+	const char *dir = q->newest_first ? "DESC" : "ASC";
+	size_t n = 0;
+
+	app(sql, sz, &n, "SELECT " HEAD_COLS " FROM calls WHERE 1");
+	if (q->since_us)
+		app(sql, sz, &n, " AND start_us >= ?1");
+	if (q->after_id)
+		app(sql, sz, &n, " AND id > ?2");
+	if (q->failed)
+		app(sql, sz, &n, " AND failed = 1");
+	if (q->active)
+		app(sql, sz, &n, " AND end_us IS NULL");
+	if (q->rule)
+		app(sql, sz, &n, " AND rule = ?3");
+	if (q->match)
+		app(sql, sz, &n,
+		    " AND (instr(lower(tag), lower(?4)) OR"
+		    " instr(lower(COALESCE(from_uri, '')), lower(?4)) OR"
+		    " instr(lower(COALESCE(to_uri, '')), lower(?4)) OR"
+		    " id IN (SELECT call FROM legs WHERE instr(call_id, ?4)))");
+	app(sql, sz, &n, " ORDER BY start_us %s, id %s LIMIT ?5", dir, dir);
+	return n;
+}
+
+
+/**
+ * Call rowh for each call matching q (calls-table columns only); stops
+ * early when rowh returns non-zero
+ *
+ * @return 0, EIO, or what rowh returned
+ */
+int sw_calllog_list(sqlite3 *db, const struct sw_calllog_query *q,
+		    sw_calllog_row_h *rowh, void *arg)
+{
+	char sql[1024];
+	sqlite3_stmt *st;
+	int err = 0, rc = SQLITE_DONE;
+
+	if (list_sql(q, sql, sizeof(sql)) >= sizeof(sql))
+		return ENOSPC;
+	if (sqlite3_prepare_v2(db, sql, -1, &st, NULL))
+		return EIO;
+	sqlite3_bind_int64(st, 1, q->since_us);
+	sqlite3_bind_int64(st, 2, q->after_id);
+	if (q->rule)
+		sqlite3_bind_text(st, 3, q->rule, -1, SQLITE_STATIC);
+	if (q->match)
+		sqlite3_bind_text(st, 4, q->match, -1, SQLITE_STATIC);
+	sqlite3_bind_int64(st, 5, q->limit ? (int64_t)q->limit : -1);
+	while (!err && (rc = sqlite3_step(st)) == SQLITE_ROW) {
+		struct sw_callrec *rec;
+
+		err = sw_callrec_alloc(&rec);
+		if (err)
+			break;
+		read_head(rec, st);
+		err = rowh(rec, arg);
+		sw_callrec_free(rec);
+	}
+	if (!err && rc != SQLITE_DONE)
+		err = EIO;
+	sqlite3_finalize(st);
+	return err;
+}

@@ -1,0 +1,136 @@
+/**
+ * @file sw_calllog_int.h  Call log internals shared by sw_calllog.c (emit
+ * API, writer thread), sw_calllog_db.c (schema, SQL) and
+ * sw_calllog_sum.c (ladder summaries of SIP and STUN messages).
+ *
+ * A record struct of sw_callrec.h maps to one table through a column
+ * table (struct cl_col): the same table packs the struct into a message
+ * on the producer's thread, binds it into the upsert on the writer
+ * thread, and reads it back into a struct for the CLI.
+ */
+#ifndef SW_CALLLOG_INT_H
+#define SW_CALLLOG_INT_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <sqlite3.h>
+
+#include "sw_calllog.h"
+
+enum clm_type {
+	CLM_START = 1,
+	CLM_RINGING,
+	CLM_ANSWER,
+	CLM_END,
+	CLM_LEG,
+	CLM_ROUTE,
+	CLM_NEG,
+	CLM_RELAY,
+	CLM_CONN,
+	CLM_ICE,
+	CLM_REINVITE,
+	CLM_EVENT,
+	CLM_PACKET,
+	CLM_FLUSH, /* barrier: commit, then signal sw_calllog_flush() */
+};
+
+/**
+ * One queued message, copied by value through sw_mq. blob is a heap
+ * block owned by the message: the producer allocates it, the writer frees
+ * it (or the producer does when the push fails).
+ */
+struct clm {
+	uint8_t type;     /* enum clm_type */
+	uint64_t uid;     /* the call; for CLM_FLUSH the flush sequence */
+	char *blob;       /* packed fields (clb_*), may be NULL */
+};
+
+/*
+ * Blob layout: uint32 nnum, uint32 nstr, int64 num[nnum],
+ * uint32 len[nstr] (CLB_ABSENT for NULL), then the bytes of each string
+ * followed by a NUL (so text can be used in place).
+ */
+#define CLB_ABSENT UINT32_MAX
+#define CLB_MAX_FIELDS 24
+#define CLB_MAX_STR (4u << 20) /* 4 MiB: bigger text is refused */
+
+struct clb_in {
+	int64_t num[CLB_MAX_FIELDS];
+	unsigned nnum;
+	const void *str[CLB_MAX_FIELDS];
+	size_t len[CLB_MAX_FIELDS];
+	unsigned nstr;
+};
+
+int clb_pack(char **blobp, const struct clb_in *in);
+unsigned clb_nnum(const char *blob);
+unsigned clb_nstr(const char *blob);
+int64_t clb_num(const char *blob, unsigned i);
+const char *clb_str(const char *blob, unsigned i, size_t *lenp);
+
+/* columns of a record struct */
+enum cl_ctype {
+	CT_STR,  /* const char * */
+	CT_I64,  /* int64_t */
+	CT_INT,  /* int or enum */
+	CT_U32,  /* uint32_t */
+	CT_U64,  /* uint64_t, stored as int64 */
+	CT_BOOL, /* bool */
+	CT_CHAR, /* char, stored as a one-letter text */
+};
+
+enum cl_merge {
+	CM_KEY,   /* part of the row's key: always bound as is */
+	CM_SET,   /* the newest known value wins */
+	CM_FIRST, /* the first known value stays */
+	CM_MAX,   /* counters and flags that only grow */
+};
+
+struct cl_col {
+	const char *name;
+	uint8_t type;  /* enum cl_ctype */
+	uint8_t merge; /* enum cl_merge */
+	uint16_t off;  /* offsetof in the struct */
+};
+
+struct cl_table {
+	const char *name;
+	const struct cl_col *cols;
+	unsigned ncols;
+	size_t size;       /* sizeof the struct */
+	const char *order; /* ORDER BY for loading */
+	bool insert_only;  /* no key: every message is a new row */
+};
+
+extern const struct cl_table cl_tab_leg, cl_tab_route, cl_tab_neg,
+	cl_tab_relay, cl_tab_conn, cl_tab_ice, cl_tab_reinvite,
+	cl_tab_event;
+
+int clb_pack_struct(char **blobp, const struct cl_table *t, const void *s,
+		    const int64_t *extra, unsigned nextra);
+
+/* writer-side database (sw_calllog_db.c) */
+struct cl_db;
+
+int cl_db_open(struct cl_db **dbp, const char *path, char *err,
+	       size_t errsz);
+void cl_db_close(struct cl_db *d);
+int64_t cl_db_max_id(struct cl_db *d);
+int cl_db_begin(struct cl_db *d);
+int cl_db_commit(struct cl_db *d);
+int cl_db_apply(struct cl_db *d, const struct clm *m);
+int cl_db_finish_call(struct cl_db *d, int64_t id);
+int cl_db_mark_lost(struct cl_db *d, unsigned *np);
+int cl_db_expire(struct cl_db *d, int64_t before_us, uint32_t max_calls,
+		 unsigned chunk, unsigned *np);
+bool cl_db_call_ended(struct cl_db *d, int64_t id);
+const char *cl_db_errmsg(struct cl_db *d);
+
+/* ladder summaries (sw_calllog_sum.c) */
+void cl_sum_sip(const uint8_t *data, size_t len, char *label, size_t lsz,
+		char *detail, size_t dsz);
+bool cl_sum_stun(const uint8_t *data, size_t len, char *label, size_t lsz,
+		 char *detail, size_t dsz);
+
+#endif
