@@ -1,0 +1,179 @@
+/**
+ * @file relay_int.h  Internals shared by the relay_*.c files of one relay
+ * thread. Everything here is owned by one thread; struct relay (the
+ * parent) is read-only once the threads run, except its queues.
+ */
+#ifndef RELAY_INT_H
+#define RELAY_INT_H
+
+#include <pthread.h>
+#include <stdbool.h>
+#include <stdint.h>
+#include <openssl/ssl.h>
+
+#include "relay.h"
+#include "sw_mq.h"
+#include "turn_alloc.h"
+
+#define RELAY_POOL_PIPES 32
+#define RELAY_COPY_BUF 16384
+#define RELAY_ACC_MAX 2048       /* STUN frames observed up to this size */
+#define RELAY_CTRL_IDLE_MS 60000 /* no allocation nor bind: closed */
+#define RELAY_CTRL_OUT_MAX (1u << 20)
+
+/** Every fd in the epoll set starts with this; data.ptr points at it */
+enum relay_io_kind {
+	RIO_DEAD = 0,  /* retired this batch: events for it are ignored */
+	RIO_CMDQ,
+	RIO_UDP_LISTEN,
+	RIO_TCP_LISTEN,
+	RIO_CTRL,
+	RIO_RELAY_UDP,
+	RIO_RELAY_TCP,
+	RIO_SIDE,
+};
+
+struct relay_io {
+	enum relay_io_kind kind;
+	int fd;
+	uint32_t events;        /* registered interest, 0 = not registered */
+	struct relay_io *dnext; /* retire list */
+	void (*free_h)(struct relay_io *io);
+};
+
+struct relay_listener {
+	struct relay_io io;
+	enum turn_tp tp;
+	uint32_t id;
+	struct sw_sa addr;
+	struct relay_listener *next;
+};
+
+/** A client connection on a TCP/TLS listener: TURN framing */
+struct relay_ctrl {
+	struct relay_io io;
+	struct relay_thread *rt;
+	struct turn_src src; /* src.io = this */
+	SSL *ssl;
+	uint8_t *in;
+	size_t in_len, in_cap;
+	uint8_t *out;
+	size_t out_len, out_cap;
+	bool broken;            /* write failed: closed after the batch */
+	struct relay_ctrl *bnext; /* rt->broken list */
+	size_t in_off;          /* bytes of in consumed by turn_srv_recv */
+	bool want_write;        /* TLS wants the socket writable */
+	bool converted;         /* became the client side of a pair */
+	struct turn_timer idle;
+	struct relay_ctrl *prev, *next;
+};
+
+/** The relayed socket of an allocation (UDP socket or TCP listener) */
+struct relay_relayed {
+	struct relay_io io;
+	struct turn_alloc *al;
+	uint16_t port;
+};
+
+/** Handed between threads: a connection whose first message is a
+ * ConnectionBind for another thread's CONNECTION-ID */
+struct relay_handoff {
+	int fd;
+	SSL *ssl;
+	enum turn_tp tp;
+	struct sw_sa client, local;
+	size_t len;
+	uint8_t data[];
+};
+
+struct relay_pair;
+
+struct relay_thread {
+	struct relay *r;
+	unsigned idx;
+	pthread_t th;
+	bool started, stop;
+	int epfd;
+	struct sw_conf conf; /* this thread's copy */
+	struct turn_srv *srv;
+	struct sw_mq *cmdq;  /* owned by struct relay */
+	struct relay_io cmd_io;
+	SSL_CTX *tls;
+	struct relay_listener *listeners;
+	struct relay_ctrl *ctrls;
+	struct relay_ctrl *broken; /* to close after the batch */
+	struct relay_pair *pairs;
+	struct relay_io *dead;
+	uint32_t next_tport;
+	uint16_t port_lo, port_hi, port_cur;
+	uint8_t *ports; /* bitmap of relayed ports in use */
+	int pipes[RELAY_POOL_PIPES][2];
+	unsigned n_pipes;
+	uint8_t rx[TURN_HEADROOM + 65536 + 8];
+};
+
+struct relay {
+	struct sw_conf conf;
+	unsigned n;
+	struct relay_thread *t;
+	struct sw_mq *evq;
+	struct turn_quota *quota;
+	uint8_t nonce_key[TURN_NONCE_KEY_LEN];
+	relay_observe_h *observe;
+	void *observe_arg;
+};
+
+extern const struct turn_ops relay_turn_ops;
+
+/* relay_loop.c */
+int relay_io_set(struct relay_thread *rt, struct relay_io *io,
+		 uint32_t events);
+void relay_io_retire(struct relay_thread *rt, struct relay_io *io,
+		     bool close_fd);
+void relay_ev_post(struct relay_thread *rt, const struct relay_ev *ev);
+int relay_handoff_send(struct relay_thread *rt, unsigned owner,
+		       struct relay_handoff *h);
+int relay_sock_nonblock(int fd);
+
+/* relay_ctrl.c */
+int relay_listeners_open(struct relay_thread *rt, bool log);
+void relay_listeners_close(struct relay_thread *rt);
+void relay_listener_event(struct relay_thread *rt, struct relay_listener *l,
+			  uint32_t ev);
+void relay_ctrl_event(struct relay_thread *rt, struct relay_ctrl *c,
+		      uint32_t ev);
+void relay_ctrl_close(struct relay_thread *rt, struct relay_ctrl *c);
+void relay_ctrl_reap(struct relay_thread *rt);
+int relay_ctrl_adopt(struct relay_thread *rt, struct relay_handoff *h);
+void relay_ctrl_detach(struct relay_thread *rt, struct relay_ctrl *c);
+void relay_op_send(void *arg, const struct turn_src *dst, const uint8_t *buf,
+		   size_t len);
+int relay_tls_init(struct relay_thread *rt);
+ssize_t relay_tls_io(SSL *ssl, void *buf, size_t len, bool wr,
+		     bool *want_write);
+
+/* relay_peer.c */
+int relay_op_relay_open(void *arg, struct turn_alloc *al, int af,
+			struct sw_sa *relayed);
+void relay_op_relay_close(void *arg, struct turn_alloc *al);
+void relay_op_relay_send(void *arg, struct turn_alloc *al,
+			 const struct sw_sa *peer, const uint8_t *buf,
+			 size_t len);
+void relay_relayed_event(struct relay_thread *rt, struct relay_relayed *rs,
+			 uint32_t ev);
+int relay_op_peer_connect(void *arg, struct turn_conn *tc);
+
+/* relay_pump.c */
+int relay_pair_new(struct relay_thread *rt, struct turn_conn *tc, int fd,
+		   bool connecting);
+int relay_op_conn_bind(void *arg, struct turn_conn *tc,
+		       const struct turn_src *data);
+void relay_op_conn_close(void *arg, struct turn_conn *tc);
+void relay_side_event(struct relay_thread *rt, struct relay_io *io,
+		      uint32_t ev);
+int relay_pair_dial(struct relay_thread *rt, struct turn_conn *tc,
+		    const struct relay_cmd *cmd);
+int relay_pair_splice(struct relay_thread *rt, struct turn_conn *tc);
+void relay_pipes_free(struct relay_thread *rt);
+
+#endif

@@ -1,0 +1,569 @@
+/**
+ * @file relay_loop.c  Relay threads: start and stop, the epoll loop, the
+ * command queue from the SIP thread, and the in-process client commands.
+ *
+ * Objects closed while an epoll batch is being handled are retired, not
+ * freed: their kind becomes RIO_DEAD so later events of the same batch
+ * are ignored, and they are freed once the batch is done.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+#include <sys/epoll.h>
+#include <openssl/rand.h>
+
+#define SW_LOG_MODULE "relay"
+#include "sw_log.h"
+#include "relay_int.h"
+
+#define MAX_EVENTS 128
+#define CMDQ_CAP 1024
+#define EVQ_CAP 4096
+
+static __thread struct relay_thread *cur_rt; /* for relay_conn_set_splice */
+
+
+static void op_inproc(void *arg, enum turn_inproc_ev tev,
+		      struct turn_alloc *al, struct turn_conn *tc)
+{
+	struct relay_ev ev;
+
+	memset(&ev, 0, sizeof(ev));
+	ev.call_id = al->call_id;
+	ev.alloc_id = al->id;
+	if (tev == TURN_INPROC_ATTEMPT) {
+		ev.type = RELAY_EV_CONN_ATTEMPT;
+		ev.conn_id = tc->id;
+		ev.addr = tc->peer;
+	}
+	else {
+		ev.type = RELAY_EV_ALLOC_GONE;
+	}
+	relay_ev_post(arg, &ev);
+}
+
+
+const struct turn_ops relay_turn_ops = {
+	.send = relay_op_send,
+	.relay_open = relay_op_relay_open,
+	.relay_close = relay_op_relay_close,
+	.relay_send = relay_op_relay_send,
+	.peer_connect = relay_op_peer_connect,
+	.conn_bind = relay_op_conn_bind,
+	.conn_close = relay_op_conn_close,
+	.inproc = op_inproc,
+};
+
+
+int relay_sock_nonblock(int fd)
+{
+	int fl = fcntl(fd, F_GETFL);
+
+	if (fl < 0 || fcntl(fd, F_SETFL, fl | O_NONBLOCK) < 0)
+		return errno;
+	return 0;
+}
+
+
+/**
+ * Set the epoll interest of io (0 removes it)
+ */
+int relay_io_set(struct relay_thread *rt, struct relay_io *io,
+		 uint32_t events)
+{
+	struct epoll_event ev = {.events = events, .data.ptr = io};
+	int op;
+
+	if (events == io->events)
+		return 0;
+	if (!events)
+		op = EPOLL_CTL_DEL;
+	else
+		op = io->events ? EPOLL_CTL_MOD : EPOLL_CTL_ADD;
+	if (epoll_ctl(rt->epfd, op, io->fd, &ev) < 0)
+		return errno;
+	io->events = events;
+	return 0;
+}
+
+
+/**
+ * Retire io: out of epoll (and closed if close_fd), freed after the batch
+ */
+void relay_io_retire(struct relay_thread *rt, struct relay_io *io,
+		     bool close_fd)
+{
+	if (io->kind == RIO_DEAD)
+		return;
+	relay_io_set(rt, io, 0);
+	if (close_fd && io->fd >= 0)
+		close(io->fd);
+	io->fd = -1;
+	io->kind = RIO_DEAD;
+	io->dnext = rt->dead;
+	rt->dead = io;
+}
+
+
+static void reap_dead(struct relay_thread *rt)
+{
+	while (rt->dead) {
+		struct relay_io *io = rt->dead;
+
+		rt->dead = io->dnext;
+		if (io->free_h)
+			io->free_h(io);
+		else
+			free(io);
+	}
+}
+
+
+/** Post an event to the SIP thread (dropped and counted if it lags) */
+void relay_ev_post(struct relay_thread *rt, const struct relay_ev *ev)
+{
+	if (sw_mq_push(rt->r->evq, ev))
+		sw_warn("[relay %u] event queue full: event %d dropped",
+			rt->idx, ev->type);
+}
+
+
+static void set_clock(struct relay_thread *rt)
+{
+	struct timespec m, w;
+
+	clock_gettime(CLOCK_MONOTONIC, &m);
+	clock_gettime(CLOCK_REALTIME, &w);
+	turn_srv_set_clock(rt->srv,
+			   (uint64_t)m.tv_sec * 1000 + m.tv_nsec / 1000000,
+			   w.tv_sec);
+}
+
+
+/* --- in-process client commands ------------------------------------------- */
+
+static void cmd_alloc(struct relay_thread *rt, const struct relay_cmd *cmd)
+{
+	struct relay_ev ev;
+	struct turn_alloc *al;
+	int err;
+
+	memset(&ev, 0, sizeof(ev));
+	ev.call_id = cmd->call_id;
+	ev.token = cmd->token;
+	err = turn_alloc_inproc(rt->srv, cmd->call_id,
+				cmd->af ? cmd->af : AF_INET, &al);
+	for (unsigned i = 0; !err && i < cmd->n_addrs; ++i) {
+		err = turn_alloc_permit(rt->srv, al, &cmd->addrs[i]);
+		if (err)
+			turn_alloc_delete(rt->srv, al, "permission refused");
+	}
+	if (err) {
+		ev.type = RELAY_EV_ALLOC_FAILED;
+		ev.err = err;
+		relay_ev_post(rt, &ev);
+		return;
+	}
+	ev.type = RELAY_EV_ALLOCATED;
+	ev.alloc_id = al->id;
+	ev.addr = al->advertised;
+	ev.local = al->relayed;
+	relay_ev_post(rt, &ev);
+}
+
+
+static struct turn_alloc *inproc_alloc(struct relay_thread *rt, uint32_t id)
+{
+	struct turn_alloc *al = turn_srv_find_id(rt->srv, id);
+
+	if (!al || al->src.tp != TURN_TP_INPROC) {
+		sw_warn("[relay %u] command for unknown allocation %08x",
+			rt->idx, id);
+		return NULL;
+	}
+	return al;
+}
+
+
+static void cmd_conn(struct relay_thread *rt, const struct relay_cmd *cmd)
+{
+	struct turn_conn *tc = turn_srv_find_conn(rt->srv, cmd->conn_id);
+	struct relay_ev ev;
+	int err;
+
+	if (!tc || tc->al->src.tp != TURN_TP_INPROC) {
+		sw_warn("[relay %u] command for unknown connection %08x",
+			rt->idx, cmd->conn_id);
+		return;
+	}
+	if (cmd->type == RELAY_CMD_SPLICE) {
+		relay_pair_splice(rt, tc);
+		return;
+	}
+	err = relay_pair_dial(rt, tc, cmd);
+	if (!err)
+		return;
+	memset(&ev, 0, sizeof(ev));
+	ev.type = RELAY_EV_CONN_CLOSED;
+	ev.call_id = tc->al->call_id;
+	ev.alloc_id = tc->al->id;
+	ev.conn_id = tc->id;
+	ev.err = err;
+	relay_ev_post(rt, &ev);
+	turn_conn_close(rt->srv, tc, "bind refused");
+}
+
+
+static void cmd_run(struct relay_thread *rt, struct relay_cmd *cmd)
+{
+	struct turn_alloc *al;
+
+	switch (cmd->type) {
+	case RELAY_CMD_ALLOC:
+		cmd_alloc(rt, cmd);
+		break;
+	case RELAY_CMD_PERMIT:
+		al = inproc_alloc(rt, cmd->alloc_id);
+		for (unsigned i = 0; al && i < cmd->n_addrs; ++i)
+			if (turn_alloc_permit(rt->srv, al, &cmd->addrs[i]))
+				sw_warn("[alloc %08x] permission refused",
+					al->id);
+		break;
+	case RELAY_CMD_BIND:
+	case RELAY_CMD_SPLICE:
+		cmd_conn(rt, cmd);
+		break;
+	case RELAY_CMD_DELETE:
+		al = inproc_alloc(rt, cmd->alloc_id);
+		if (al)
+			turn_alloc_delete(rt->srv, al, "deleted by the gateway");
+		break;
+	case RELAY_CMD_HANDOFF:
+		relay_ctrl_adopt(rt, cmd->handoff);
+		break;
+	case RELAY_CMD_STOP:
+		rt->stop = true;
+		break;
+	}
+}
+
+
+static void cmdq_event(struct relay_thread *rt)
+{
+	struct relay_cmd cmd;
+
+	sw_mq_drain_fd(rt->cmdq);
+	while (sw_mq_pop(rt->cmdq, &cmd))
+		cmd_run(rt, &cmd);
+}
+
+
+/* --- the loop ---------------------------------------------------------------- */
+
+static void dispatch(struct relay_thread *rt, struct relay_io *io,
+		     uint32_t ev)
+{
+	switch (io->kind) {
+	case RIO_CMDQ:
+		cmdq_event(rt);
+		break;
+	case RIO_UDP_LISTEN:
+	case RIO_TCP_LISTEN:
+		relay_listener_event(rt, (struct relay_listener *)io, ev);
+		break;
+	case RIO_CTRL:
+		relay_ctrl_event(rt, (struct relay_ctrl *)io, ev);
+		break;
+	case RIO_RELAY_UDP:
+	case RIO_RELAY_TCP:
+		relay_relayed_event(rt, (struct relay_relayed *)io, ev);
+		break;
+	case RIO_SIDE:
+		relay_side_event(rt, io, ev);
+		break;
+	case RIO_DEAD:
+		break;
+	}
+}
+
+
+static void *thread_main(void *arg)
+{
+	struct relay_thread *rt = arg;
+	struct epoll_event evs[MAX_EVENTS];
+
+	cur_rt = rt;
+	while (!rt->stop) {
+		int n, tmo;
+
+		set_clock(rt);
+		turn_srv_run_timers(rt->srv);
+		relay_ctrl_reap(rt);
+		reap_dead(rt);
+		tmo = turn_srv_next_timeout(rt->srv);
+		n = epoll_wait(rt->epfd, evs, MAX_EVENTS, tmo);
+		if (n < 0 && errno != EINTR) {
+			sw_error("[relay %u] epoll_wait: %s", rt->idx,
+				 strerror(errno));
+			break;
+		}
+		set_clock(rt);
+		for (int i = 0; i < n; ++i)
+			dispatch(rt, evs[i].data.ptr, evs[i].events);
+		relay_ctrl_reap(rt);
+		reap_dead(rt);
+	}
+	return NULL;
+}
+
+
+/* --- start and stop -------------------------------------------------------------- */
+
+static void thread_free(struct relay_thread *rt)
+{
+	turn_srv_free(rt->srv); /* closes allocations and connections */
+	rt->srv = NULL;
+	while (rt->ctrls)
+		relay_ctrl_close(rt, rt->ctrls);
+	relay_listeners_close(rt);
+	reap_dead(rt);
+	relay_pipes_free(rt);
+	if (rt->tls)
+		SSL_CTX_free(rt->tls);
+	if (rt->epfd >= 0)
+		close(rt->epfd);
+	free(rt->ports);
+	sw_mq_free(rt->cmdq);
+}
+
+
+/* Each thread takes an equal slice of relay_ports: ports never collide
+ * between threads, so SO_REUSEPORT on relayed listeners is safe */
+static void thread_ports(struct relay_thread *rt, unsigned n)
+{
+	uint32_t lo = rt->conf.turn_port_min, hi = rt->conf.turn_port_max;
+	uint32_t span = (hi - lo + 1) / n;
+	uint16_t r = 0;
+
+	if (span == 0)
+		span = 1;
+	rt->port_lo = (uint16_t)(lo + rt->idx * span);
+	rt->port_hi = rt->idx + 1 == n ? (uint16_t)hi
+				       : (uint16_t)(rt->port_lo + span - 1);
+	if (rt->port_lo > hi)
+		rt->port_lo = rt->port_hi = (uint16_t)hi;
+	RAND_bytes((uint8_t *)&r, sizeof(r));
+	rt->port_cur = (uint16_t)(rt->port_lo +
+				  r % (rt->port_hi - rt->port_lo + 1u));
+}
+
+
+static int thread_init(struct relay *r, struct relay_thread *rt, unsigned idx)
+{
+	struct turn_srv_cfg cfg;
+	int err;
+
+	rt->r = r;
+	rt->idx = idx;
+	rt->conf = r->conf;
+	rt->epfd = epoll_create1(EPOLL_CLOEXEC);
+	if (rt->epfd < 0)
+		return errno;
+	rt->ports = calloc(65536 / 8, 1);
+	if (!rt->ports)
+		return ENOMEM;
+	thread_ports(rt, r->n);
+	memset(&cfg, 0, sizeof(cfg));
+	cfg.conf = &rt->conf;
+	cfg.thread_idx = idx;
+	memcpy(cfg.nonce_key, r->nonce_key, sizeof(cfg.nonce_key));
+	cfg.quota = r->quota;
+	cfg.ops = &relay_turn_ops;
+	cfg.arg = rt;
+	err = turn_srv_alloc(&rt->srv, &cfg);
+	if (!err)
+		err = sw_mq_alloc(&rt->cmdq, sizeof(struct relay_cmd),
+				  CMDQ_CAP);
+	if (err)
+		return err;
+	rt->cmd_io.kind = RIO_CMDQ;
+	rt->cmd_io.fd = sw_mq_fd(rt->cmdq);
+	err = relay_io_set(rt, &rt->cmd_io, EPOLLIN);
+	if (!err)
+		err = relay_tls_init(rt);
+	if (!err)
+		err = relay_listeners_open(rt, idx == 0);
+	return err;
+}
+
+
+/**
+ * Start relay_threads relay threads. Listeners are bound before this
+ * returns, so a bind error is reported here and "ready" means ready.
+ *
+ * @param observe  inspect-mode observer, NULL for the built-in one
+ */
+int relay_start(struct relay **rp, const struct sw_conf *conf,
+		relay_observe_h *observe, void *observe_arg)
+{
+	struct relay *r;
+	int err;
+
+	if (!rp || !conf)
+		return EINVAL;
+	r = calloc(1, sizeof(*r));
+	if (!r)
+		return ENOMEM;
+	r->conf = *conf;
+	r->n = conf->relay_threads ? conf->relay_threads : 1;
+	r->observe = observe;
+	r->observe_arg = observe_arg;
+	RAND_bytes(r->nonce_key, sizeof(r->nonce_key));
+	r->t = calloc(r->n, sizeof(*r->t));
+	err = r->t ? sw_mq_alloc(&r->evq, sizeof(struct relay_ev), EVQ_CAP)
+		   : ENOMEM;
+	if (!err && (conf->turn_user_quota || conf->turn_total_quota))
+		err = turn_quota_alloc(&r->quota, conf->turn_user_quota,
+				       conf->turn_total_quota);
+	for (unsigned i = 0; r->t && i < r->n; ++i)
+		r->t[i].epfd = -1;
+	for (unsigned i = 0; !err && i < r->n; ++i)
+		err = thread_init(r, &r->t[i], i);
+	for (unsigned i = 0; !err && i < r->n; ++i) {
+		err = pthread_create(&r->t[i].th, NULL, thread_main, &r->t[i]);
+		r->t[i].started = !err;
+	}
+	if (err) {
+		relay_stop(r);
+		return err;
+	}
+	*rp = r;
+	return 0;
+}
+
+
+/**
+ * Stop every relay thread, join it, close everything it owned
+ */
+void relay_stop(struct relay *r)
+{
+	struct relay_cmd stop;
+
+	if (!r)
+		return;
+	memset(&stop, 0, sizeof(stop));
+	stop.type = RELAY_CMD_STOP;
+	for (unsigned i = 0; r->t && i < r->n; ++i) {
+		if (!r->t[i].started)
+			continue;
+		while (sw_mq_push(r->t[i].cmdq, &stop) == ENOBUFS)
+			usleep(1000);
+		pthread_join(r->t[i].th, NULL);
+	}
+	for (unsigned i = 0; r->t && i < r->n; ++i)
+		if (r->t[i].r)
+			thread_free(&r->t[i]);
+	free(r->t);
+	sw_mq_free(r->evq);
+	turn_quota_free(r->quota);
+	free(r);
+}
+
+
+/**
+ * Send a command to the relay thread that owns its id (ALLOC: chosen by
+ * call_id). SIP thread only.
+ *
+ * @return 0, EINVAL (no such thread), ENOBUFS (queue full)
+ */
+int relay_cmd_send(struct relay *r, const struct relay_cmd *cmd)
+{
+	unsigned t;
+
+	switch (cmd->type) {
+	case RELAY_CMD_ALLOC:
+		t = (unsigned)(cmd->call_id % r->n);
+		break;
+	case RELAY_CMD_PERMIT:
+	case RELAY_CMD_DELETE:
+		t = turn_srv_thread(cmd->alloc_id);
+		break;
+	case RELAY_CMD_BIND:
+	case RELAY_CMD_SPLICE:
+		t = turn_srv_thread(cmd->conn_id);
+		break;
+	default:
+		return EINVAL;
+	}
+	if (t >= r->n)
+		return EINVAL;
+	return sw_mq_push(r->t[t].cmdq, cmd);
+}
+
+
+/** Hand a ConnectionBind connection to its owner thread (relay threads) */
+int relay_handoff_send(struct relay_thread *rt, unsigned owner,
+		       struct relay_handoff *h)
+{
+	struct relay_cmd cmd;
+
+	if (owner >= rt->r->n)
+		return EINVAL;
+	memset(&cmd, 0, sizeof(cmd));
+	cmd.type = RELAY_CMD_HANDOFF;
+	cmd.handoff = h;
+	return sw_mq_push(rt->r->t[owner].cmdq, &cmd);
+}
+
+
+int relay_ev_fd(const struct relay *r)
+{
+	return sw_mq_fd(r->evq);
+}
+
+
+/** Pop one event (SIP thread); false when none is left */
+bool relay_ev_pop(struct relay *r, struct relay_ev *ev)
+{
+	return sw_mq_pop(r->evq, ev);
+}
+
+
+/** Sum of every relay thread's counters (a snapshot; any thread) */
+void relay_counters(const struct relay *r, struct turn_counters *sum)
+{
+	memset(sum, 0, sizeof(*sum));
+	for (unsigned i = 0; i < r->n; ++i) {
+		struct turn_counters c;
+		uint64_t *s = (uint64_t *)sum, *v = (uint64_t *)&c;
+
+		if (!r->t[i].srv)
+			continue;
+		turn_counters_snapshot(turn_srv_counters(r->t[i].srv), &c);
+		for (size_t k = 0; k < sizeof(c) / sizeof(uint64_t); ++k)
+			s[k] += v[k];
+	}
+}
+
+
+/**
+ * Switch an inspected connection to splice mode. Relay threads only (the
+ * observer may call it); from the SIP thread send RELAY_CMD_SPLICE.
+ *
+ * @return 0, EPERM (not on a relay thread), ENOENT
+ */
+int relay_conn_set_splice(uint32_t conn_id)
+{
+	struct turn_conn *tc;
+
+	if (!cur_rt)
+		return EPERM;
+	tc = turn_srv_find_conn(cur_rt->srv, conn_id);
+	if (!tc)
+		return ENOENT;
+	return relay_pair_splice(cur_rt, tc);
+}

@@ -1,0 +1,249 @@
+/**
+ * @file relay_peer.c  The peer side of allocations: relayed UDP sockets,
+ * relayed TCP listeners (RFC 6062 5.3) and outbound connections from the
+ * relayed address (RFC 6062 5.2).
+ *
+ * Relayed ports come from this thread's slice of relay_ports (see
+ * thread_ports) and a bitmap of ports in use. A TCP relayed address is a
+ * listener with SO_REUSEADDR + SO_REUSEPORT, so that outbound Connect
+ * sockets can bind the very same address and port, as RFC 6062 requires
+ * (pion/turn#511): the slices keep two allocations of this process from
+ * ever sharing a port.
+ */
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+#include <netinet/in.h>
+#include <sys/epoll.h>
+#include <sys/socket.h>
+
+#define SW_LOG_MODULE "relay"
+#include "sw_log.h"
+#include "relay_int.h"
+
+#define PORT_TRIES 256
+#define RELAY_BATCH 64
+
+static bool port_used(const struct relay_thread *rt, uint16_t p)
+{
+	return rt->ports[p / 8] & (1u << (p % 8));
+}
+
+
+static void port_mark(struct relay_thread *rt, uint16_t p, bool used)
+{
+	if (used)
+		rt->ports[p / 8] |= (uint8_t)(1u << (p % 8));
+	else
+		rt->ports[p / 8] &= (uint8_t)~(1u << (p % 8));
+}
+
+
+static uint16_t port_next(struct relay_thread *rt, bool even)
+{
+	uint16_t p = rt->port_cur;
+
+	p = p >= rt->port_hi ? rt->port_lo : (uint16_t)(p + 1);
+	if (even && (p & 1))
+		p = p >= rt->port_hi ? rt->port_lo : (uint16_t)(p + 1);
+	rt->port_cur = p;
+	return p;
+}
+
+
+static int relayed_socket(const struct sw_sa *ip, bool tcp, uint16_t port,
+			  bool df, int *fdp)
+{
+	struct sw_sa a = *ip;
+	int one = 1, err = 0;
+	int fd = socket(sw_sa_af(ip),
+			(tcp ? SOCK_STREAM : SOCK_DGRAM) | SOCK_NONBLOCK |
+				SOCK_CLOEXEC,
+			0);
+
+	if (fd < 0)
+		return errno;
+	sw_sa_set_port(&a, port);
+	if (sw_sa_af(ip) == AF_INET6)
+		setsockopt(fd, IPPROTO_IPV6, IPV6_V6ONLY, &one, sizeof(one));
+	if (tcp) {
+		setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one));
+		setsockopt(fd, SOL_SOCKET, SO_REUSEPORT, &one, sizeof(one));
+	}
+	if (df && sw_sa_af(ip) == AF_INET) {
+		int v = IP_PMTUDISC_DO;
+
+		setsockopt(fd, IPPROTO_IP, IP_MTU_DISCOVER, &v, sizeof(v));
+	}
+	if (bind(fd, &a.u.sa, sw_sa_len(&a)) || (tcp && listen(fd, 64)))
+		err = errno;
+	if (err)
+		close(fd);
+	else
+		*fdp = fd;
+	return err;
+}
+
+
+/**
+ * The core's relay_open: a UDP socket or a TCP listener on a free port
+ * of this thread's slice
+ *
+ * @return 0, EADDRINUSE (no free port: 508), ENOMEM, errno
+ */
+int relay_op_relay_open(void *arg, struct turn_alloc *al, int af,
+			struct sw_sa *relayed)
+{
+	struct relay_thread *rt = arg;
+	const struct sw_sa *ip = af == AF_INET6 ? &rt->conf.turn_relay_ip6
+						: &rt->conf.turn_relay_ip;
+	struct relay_relayed *rs = calloc(1, sizeof(*rs));
+	int err = EADDRINUSE;
+
+	if (!rs)
+		return ENOMEM;
+	for (int i = 0; i < PORT_TRIES && err == EADDRINUSE; ++i) {
+		uint16_t p = port_next(rt, al->even_port);
+
+		if (port_used(rt, p))
+			continue;
+		err = relayed_socket(ip, al->tcp, p, al->dont_fragment,
+				     &rs->io.fd);
+		if (!err)
+			rs->port = p;
+	}
+	if (err) {
+		sw_warn("[turn] no relayed port: %s", strerror(err));
+		free(rs);
+		return err;
+	}
+	port_mark(rt, rs->port, true);
+	rs->io.kind = al->tcp ? RIO_RELAY_TCP : RIO_RELAY_UDP;
+	rs->al = al;
+	al->io = rs;
+	*relayed = *ip;
+	sw_sa_set_port(relayed, rs->port);
+	return relay_io_set(rt, &rs->io, EPOLLIN);
+}
+
+
+void relay_op_relay_close(void *arg, struct turn_alloc *al)
+{
+	struct relay_thread *rt = arg;
+	struct relay_relayed *rs = al->io;
+
+	if (!rs)
+		return;
+	port_mark(rt, rs->port, false);
+	rs->al = NULL;
+	al->io = NULL;
+	relay_io_retire(rt, &rs->io, true);
+}
+
+
+void relay_op_relay_send(void *arg, struct turn_alloc *al,
+			 const struct sw_sa *peer, const uint8_t *buf,
+			 size_t len)
+{
+	struct relay_thread *rt = arg;
+	struct relay_relayed *rs = al->io;
+
+	if (sendto(rs->io.fd, buf, len, 0, &peer->u.sa, sw_sa_len(peer)) < 0)
+		TURN_CNT_ADD(turn_srv_counters(rt->srv), dropped, 1);
+}
+
+
+static void udp_relayed_read(struct relay_thread *rt,
+			     struct relay_relayed *rs)
+{
+	uint8_t *buf = rt->rx + TURN_HEADROOM;
+
+	for (int i = 0; i < RELAY_BATCH && rs->al; ++i) {
+		struct sw_sa peer;
+		socklen_t sl = sizeof(peer.u);
+		ssize_t n;
+
+		memset(&peer, 0, sizeof(peer));
+		n = recvfrom(rs->io.fd, buf, 65536, 0, &peer.u.sa, &sl);
+		if (n < 0)
+			return;
+		turn_alloc_peer_data(rt->srv, rs->al, &peer, buf, (size_t)n);
+	}
+}
+
+
+/* A peer connects to a TCP relayed address (RFC 6062 5.3) */
+static void tcp_relayed_accept(struct relay_thread *rt,
+			       struct relay_relayed *rs)
+{
+	for (int i = 0; i < RELAY_BATCH && rs->al; ++i) {
+		struct sw_sa peer;
+		socklen_t sl = sizeof(peer.u);
+		struct turn_conn *tc;
+		char a[SW_SA_STRLEN];
+		int fd, err;
+
+		memset(&peer, 0, sizeof(peer));
+		fd = accept4(rs->io.fd, &peer.u.sa, &sl,
+			     SOCK_NONBLOCK | SOCK_CLOEXEC);
+		if (fd < 0)
+			return;
+		err = turn_conn_incoming(rt->srv, rs->al, &peer, &tc);
+		if (err) {
+			sw_info("[alloc %08x] peer %s refused: %s", rs->al->id,
+				sw_sa_str(&peer, a, sizeof(a)),
+				err == EPERM ? "no permission"
+					     : strerror(err));
+			close(fd);
+			continue;
+		}
+		if (relay_pair_new(rt, tc, fd, false)) {
+			close(fd);
+			turn_conn_close(rt->srv, tc, "out of memory");
+		}
+	}
+}
+
+
+void relay_relayed_event(struct relay_thread *rt, struct relay_relayed *rs,
+			 uint32_t ev)
+{
+	(void)ev;
+	if (rs->io.kind == RIO_RELAY_UDP)
+		udp_relayed_read(rt, rs);
+	else
+		tcp_relayed_accept(rt, rs);
+}
+
+
+/**
+ * The core's peer_connect: a non-blocking connect from the relayed
+ * address itself (RFC 6062 5.2); relay_pump.c reports the outcome
+ */
+int relay_op_peer_connect(void *arg, struct turn_conn *tc)
+{
+	struct relay_thread *rt = arg;
+	int one = 1, fd, err = 0;
+
+	fd = socket(sw_sa_af(&tc->peer),
+		    SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+	if (fd < 0)
+		return errno;
+	setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one));
+	setsockopt(fd, SOL_SOCKET, SO_REUSEPORT, &one, sizeof(one));
+	if (bind(fd, &tc->al->relayed.u.sa, sw_sa_len(&tc->al->relayed)) ||
+	    (connect(fd, &tc->peer.u.sa, sw_sa_len(&tc->peer)) &&
+	     errno != EINPROGRESS))
+		err = errno;
+	if (!err)
+		err = relay_pair_new(rt, tc, fd, true);
+	if (err) {
+		char a[SW_SA_STRLEN];
+
+		sw_info("[conn %08x] connect to %s failed: %s", tc->id,
+			sw_sa_str(&tc->peer, a, sizeof(a)), strerror(err));
+		close(fd);
+	}
+	return err;
+}
