@@ -367,7 +367,7 @@ static int rewrite_fail(struct eval *ev, struct sw_route_tried *t,
 
 static bool user_ok(const char *u)
 {
-	return sw_rules_printable(u) && !strpbrk(u, " @:<>");
+	return sw_rules_printable(u) && !strpbrk(u, " @:<>\"");
 }
 
 
@@ -419,7 +419,8 @@ static int rewrites_apply(struct eval *ev, const struct rule *ru,
 
 	if (ru->rw_ruri.text) {
 		err = tpl_expand(ev, ru->rw_ruri.text, buf, sizeof(buf));
-		if (!err && (strpbrk(buf, " \t") || !sw_rules_printable(buf)))
+		if (!err && (strpbrk(buf, " \t<>\"") ||
+			     !sw_rules_printable(buf)))
 			err = EINVAL;
 		if (err)
 			return rewrite_fail(ev, t, "rewrite.ruri", err);
@@ -752,32 +753,70 @@ static void w_newline(struct wrap *w, bool indent)
 }
 
 
-static void w_text(struct wrap *w, const char *s)
+/* n bytes of s, wrapped hard at the margin */
+static void w_span(struct wrap *w, const char *s, size_t n)
 {
-	for (; *s; ++s) {
+	for (size_t i = 0; i < n && s[i]; ++i) {
 		if (w->col >= TRACE_COLS - 1) /* room for a ';' after */
 			w_newline(w, true);
-		w_putc(w, *s);
+		w_putc(w, s[i]);
+	}
+}
+
+
+static void w_text(struct wrap *w, const char *s)
+{
+	w_span(w, s, strlen(s));
+}
+
+
+/* " " s word by word, breaking lines between words where it can */
+static void w_words(struct wrap *w, const char *s)
+{
+	size_t blanks = 1; /* the one before the first word */
+
+	for (;;) {
+		size_t n;
+
+		blanks += strspn(s, " ");
+		s += strspn(s, " ");
+		n = strcspn(s, " ");
+		if (!n)
+			break;
+		if (w->col > TRACE_INDENT && w->col + blanks + n >= TRACE_COLS)
+			w_newline(w, true);
+		else
+			for (; blanks; --blanks)
+				w_putc(w, ' ');
+		w_span(w, s, n);
+		s += n;
+		blanks = 0;
 	}
 }
 
 
 /* sep then s; the trimmed sep and s on a new line if s does not fit
- * here but would there (longer items are hard-wrapped in place). One
- * column stays free for the ';' a following item may leave behind. */
+ * here but would there; longer items break between words. One column
+ * stays free for the ';' a following item may leave behind. */
 static void w_item(struct wrap *w, const char *sep, const char *s)
 {
 	size_t n = strlen(s);
 
-	if (w->col > TRACE_INDENT &&
-	    w->col + strlen(sep) + n >= TRACE_COLS &&
-	    TRACE_INDENT + n < TRACE_COLS) {
+	if (w->col + strlen(sep) + n < TRACE_COLS) {
+		w_text(w, sep);
+		w_text(w, s);
+		return;
+	}
+	if (TRACE_INDENT + n >= TRACE_COLS) {
+		if (sep[0] != ' ')
+			w_putc(w, sep[0]);
+		w_words(w, s);
+		return;
+	}
+	if (w->col > TRACE_INDENT) {
 		if (sep[0] != ' ')
 			w_putc(w, sep[0]);
 		w_newline(w, true);
-	}
-	else {
-		w_text(w, sep);
 	}
 	w_text(w, s);
 }
