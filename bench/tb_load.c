@@ -32,13 +32,14 @@ struct alloc_worker {
 /** What the peer process is asked to do (conns mode) */
 enum peer_op {
 	PEER_CONNECT = 1, /* n more connections to dst */
-	PEER_SEND,        /* one byte on every connection */
-	PEER_RECV,        /* read one byte on every connection */
+	PEER_SEND,        /* one byte on connections first..first+n-1 */
+	PEER_RECV,        /* read one byte on each of them */
 	PEER_QUIT,
 };
 
 struct peer_cmd {
 	enum peer_op op;
+	unsigned first;
 	unsigned n;
 	struct sw_sa dst;
 };
@@ -195,12 +196,16 @@ static void peer_do(int *fds, unsigned *n, unsigned max,
 		}
 		break;
 	case PEER_SEND:
-		while (ans->done < *n && !ans->err)
-			ans->err = tb_write_full(fds[ans->done++], &b, 1);
-		break;
 	case PEER_RECV:
-		while (ans->done < *n && !ans->err) {
-			ans->err = tb_read_full(fds[ans->done], &b, 1);
+		if (cmd->first > *n || cmd->n > *n - cmd->first) {
+			ans->err = ERANGE;
+			break;
+		}
+		while (ans->done < cmd->n && !ans->err) {
+			int fd = fds[cmd->first + ans->done];
+
+			ans->err = cmd->op == PEER_SEND ? tb_write_full(fd, &b, 1)
+						       : tb_read_full(fd, &b, 1);
 			ans->done += !ans->err;
 		}
 		break;
@@ -255,10 +260,10 @@ static int peer_start(struct conns *c, unsigned max)
 
 
 /* One command to the peer process; fails unless all n were done */
-static int peer_call(struct conns *c, enum peer_op op, unsigned n,
-		     const struct sw_sa *dst)
+static int peer_call(struct conns *c, enum peer_op op, unsigned first,
+		     unsigned n, const struct sw_sa *dst)
 {
-	struct peer_cmd cmd = {.op = op, .n = n};
+	struct peer_cmd cmd = {.op = op, .first = first, .n = n};
 	struct pollfd p = {c->ctl, POLLIN, 0};
 	struct peer_ans ans;
 
@@ -336,7 +341,7 @@ static int conns_batch(struct conns *c, struct tb_turn *t, unsigned b)
 	unsigned k;
 	int err;
 
-	err = peer_call(c, PEER_CONNECT, b, &t->relayed);
+	err = peer_call(c, PEER_CONNECT, 0, b, &t->relayed);
 	for (k = 0; k < b && !err; ++k) {
 		err = tb_turn_attempt_wait(t, &connid, NULL);
 		if (!err)
@@ -349,17 +354,39 @@ static int conns_batch(struct conns *c, struct tb_turn *t, unsigned b)
 }
 
 
+/* One byte each way over connections first..first+n-1; 0 if all passed */
+static int conns_verify(struct conns *c, unsigned first, unsigned n)
+{
+	uint8_t b = 'p';
+	int err;
+
+	err = peer_call(c, PEER_SEND, first, n, NULL);
+	for (unsigned i = first; i < first + n && !err; ++i) {
+		err = tb_read_full(c->data[i], &b, 1);
+		if (!err)
+			err = tb_write_full(c->data[i], &b, 1);
+	}
+	if (!err)
+		err = peer_call(c, PEER_RECV, first, n, NULL);
+	return err;
+}
+
+
 /*
- * After the first batch: how many connections fit under the server's
- * open-file limit, at the fds per connection it has used so far
+ * After the first batch has carried data (a server may set up per-
+ * connection resources, such as splice pipes, only then): how many
+ * connections fit under the server's open-file limit
  */
 static void conns_cap(struct conns *c, const struct tb_opts *o, long fds0)
 {
 	long limit = tb_proc_limit_nofile(o->server_pid);
-	long fds = tb_proc_fds(o->server_pid);
+	long fds;
 	double per;
 	long fit;
 
+	if (conns_verify(c, 0, c->n))
+		return; /* the final verification reports it */
+	fds = tb_proc_fds(o->server_pid);
 	if (limit <= 0 || fds0 < 0 || fds <= fds0 || !c->n)
 		return;
 	per = (double)(fds - fds0) / c->n;
@@ -398,25 +425,6 @@ static int conns_bridge(struct conns *c, const struct tb_opts *o,
 }
 
 
-/* One byte each way over every bridged connection; 0 if all passed */
-static int conns_verify(struct conns *c, unsigned *okp)
-{
-	uint8_t b = 'p';
-	int err;
-
-	*okp = 0;
-	err = peer_call(c, PEER_SEND, c->n, NULL);
-	for (unsigned i = 0; i < c->n && !err; ++i) {
-		err = tb_read_full(c->data[i], &b, 1);
-		if (!err)
-			err = tb_write_full(c->data[i], &b, 1);
-	}
-	if (!err)
-		err = peer_call(c, PEER_RECV, c->n, NULL);
-	if (!err)
-		*okp = c->n;
-	return err;
-}
 
 
 struct mem_sample {
@@ -474,7 +482,8 @@ int tb_mode_conns(const struct tb_opts *o)
 	if (err)
 		fprintf(stderr, "turnbench: conns: after %u: %s\n", c.n,
 			strerror(err));
-	verr = conns_verify(&c, &verified);
+	verr = conns_verify(&c, 0, c.n);
+	verified = verr ? 0 : c.n;
 	if (verr)
 		fprintf(stderr, "turnbench: conns: verify: %s\n",
 			strerror(verr));
