@@ -199,20 +199,25 @@ static void call_reject(struct sw_call *call, int status, const char *phrase,
 			tagi_t *extra)
 {
 	struct sipua_leg *a = &call->leg[SIPUA_LEG_A];
-	char warn[SW_CONF_STR + 48];
 
 	a->final_status = status;
 	a->final_phrase = su_strdup(call->home, phrase);
-	snprintf(warn, sizeof(warn), "304 %s \"Media type not available\"",
-		 call->ua->conf->sip_user_agent);
 	if (a->nh && !a->ended)
-		nua_respond(a->nh, status, a->final_phrase,
-			    TAG_IF(status == 488, SIPTAG_WARNING_STR(warn)),
-			    TAG_NEXT(extra));
+		nua_respond(a->nh, status, a->final_phrase, TAG_NEXT(extra));
 	a->ended = true;
 	if (!call->end_reason)
 		call->end_reason = "rejected";
 	call_set_state(call, SW_CALL_ENDING);
+}
+
+
+/* The gateway's own refusal of an offer: 488 carries RFC 3261 20.43
+ * Warning 304 */
+static void call_reject_media(struct sw_call *call, int status)
+{
+	tagi_t *w = status == 488 ? sipua_warning_tags(call->home) : NULL;
+
+	call_reject(call, status, sip_status_phrase(status), w);
 }
 
 
@@ -374,14 +379,17 @@ static int call_route(struct sw_call *call, const sip_t *sip,
 static void call_start(struct sw_call *call, const sip_t *sip)
 {
 	const char *phrase;
+	bool media = false;
 	char *sdp = NULL;
 	size_t len = 0;
 	int status;
 
 	status = call_route(call, sip, &phrase);
-	if (!status)
+	if (!status) {
 		status = sipua_sdp_cross(call, SIPUA_LEG_A, SIPUA_SDP_OFFER, sip,
 					 &sdp, &len);
+		media = status != 0;
+	}
 	if (!status && leg_b_start(call, sip, sdp, len))
 		status = 500;
 	sw_info("[call %llu] INVITE %s from %s zone %s: %s%s%s",
@@ -391,7 +399,9 @@ static void call_start(struct sw_call *call, const sip_t *sip)
 						      : "(none)",
 		status ? "rejected " : "-> ", status ? "" : call->route->ruri,
 		status ? (phrase ? phrase : sip_status_phrase(status)) : "");
-	if (status)
+	if (status && media)
+		call_reject_media(call, status);
+	else if (status)
 		call_reject(call, status,
 			    phrase ? phrase : sip_status_phrase(status), NULL);
 }
@@ -501,7 +511,7 @@ static void call_answered(struct sw_call *call, int status, const char *phrase,
 	if (st) {
 		nua_ack(b->nh, TAG_END());
 		leg_bye(b, NULL);
-		call_reject(call, st, sip_status_phrase(st), NULL);
+		call_reject_media(call, st);
 		return;
 	}
 	a->final_status = status;

@@ -144,7 +144,8 @@ void sipua_dlg_request(struct sipua_leg *l, nua_event_t ev, const sip_t *sip)
 		nua_respond(l->nh, st, sip_status_phrase(st),
 			    NUTAG_WITH_THIS(nua),
 			    TAG_IF(st == 500, SIPTAG_RETRY_AFTER_STR("1")),
-			    TAG_END());
+			    TAG_NEXT(st == 488 ? sipua_warning_tags(call->home)
+					       : NULL));
 		return;
 	}
 	if (nua_save_event(nua, l->saved[k]) <= 0) {

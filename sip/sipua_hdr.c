@@ -404,3 +404,16 @@ int sipua_sdp_hook_default(void *arg, const struct sipua_call_info *call,
 	sdpr_free(sdp);
 	return status;
 }
+
+
+/** Tags of the Warning a media refusal carries (RFC 3261 20.43, 304) */
+tagi_t *sipua_warning_tags(su_home_t *home)
+{
+	tagi_t *t = su_zalloc(home, 2 * sizeof(*t));
+
+	if (!t)
+		return NULL;
+	t[0].t_tag = siptag_warning_str;
+	t[0].t_value = (tag_value_t) "304 shareway \"Media type not available\"";
+	return t;
+}

@@ -173,6 +173,7 @@ char *sipua_body_dup(su_home_t *home, const sip_t *sip, size_t *lenp);
 bool sipua_body_is_sdp(const sip_t *sip);
 int sipua_sdp_extract(su_home_t *home, const sip_t *sip, const char **bodyp,
 		      size_t *lenp);
+tagi_t *sipua_warning_tags(su_home_t *home);
 void sipua_call_info_fill(const struct sw_call *call,
 			  struct sipua_call_info *ci);
 int sipua_sdp_cross(struct sw_call *call, enum sipua_leg_id from,

@@ -75,6 +75,11 @@ scn() {
 	else
 		cp "$SIPP_DIR/$1.xml" "$out"
 	fi
+	# SCN_SET: lines KEY=value fill @KEY@ placeholders (no '|' in values)
+	local IFS=$'\n' kv
+	for kv in ${SCN_SET:-}; do
+		sed -i "s|@${kv%%=*}@|${kv#*=}|g" "$out"
+	done
 	echo "$out"
 }
 
