@@ -18,6 +18,7 @@
 #include <unistd.h>
 
 #define SW_LOG_MODULE "main"
+#include "relay.h"
 #include "sipua.h"
 #include "sw_conf.h"
 #include "sw_log.h"
@@ -51,12 +52,22 @@ static void log_listeners(const struct sw_conf *conf)
 		sw_notice("SIP listening on %s:%s",
 			  sw_transport_name(conf->sip_listen[i].tp),
 			  sw_sa_str(&conf->sip_listen[i].addr, a, sizeof(a)));
-	if (!conf->turn_enable)
-		return;
-	for (unsigned i = 0; i < conf->n_turn_listen; ++i)
-		sw_notice("TURN listening on %s:%s",
-			  sw_transport_name(conf->turn_listen[i].tp),
-			  sw_sa_str(&conf->turn_listen[i].addr, a, sizeof(a)));
+	/* "TURN listening on" is logged by relay_start() once bound */
+}
+
+
+/* Relay thread events. The app-sharing coordinator consumes them; until
+ * a call asks for them they are only logged. */
+static void on_relay_event(int fd, void *arg)
+{
+	struct relay *relay = arg;
+	struct relay_ev ev;
+
+	(void)fd;
+	relay_ev_ack(relay);
+	while (relay_ev_pop(relay, &ev))
+		sw_debug("[relay] event %d call %llu conn %08x", ev.type,
+			 (unsigned long long)ev.call_id, ev.conn_id);
 }
 
 
@@ -153,6 +164,7 @@ int main(int argc, char **argv)
 	sigset_t sigs;
 	struct sw_rules *rules = NULL;
 	struct sigctx sc = {&conf, NULL};
+	struct relay *relay = NULL;
 	int c, sfd, e;
 
 	while ((c = getopt_long(argc, argv, "c:ds:Vh", opts, NULL)) != -1) {
@@ -212,9 +224,19 @@ int main(int argc, char **argv)
 		sipua_destroy(sc.ua);
 		return 1;
 	}
+	if (conf.turn_enable &&
+	    ((e = relay_start(&relay, &conf, NULL, NULL)) ||
+	     (e = sipua_fd_watch(sc.ua, relay_ev_fd(relay), on_relay_event,
+				 relay)))) {
+		sw_error("TURN relay not started: %s", strerror(e));
+		relay_stop(relay);
+		sipua_destroy(sc.ua);
+		return 1;
+	}
 	log_listeners(&conf);
 	sw_notice("ready");
 	sipua_run(sc.ua);
+	relay_stop(relay); /* joins the relay threads, closes everything */
 	sipua_destroy(sc.ua);
 	close(sfd);
 	sw_notice("stopped");

@@ -156,6 +156,7 @@ ssize_t relay_tls_io(SSL *ssl, void *buf, size_t len, bool wr,
 int relay_op_relay_open(void *arg, struct turn_alloc *al, int af,
 			struct sw_sa *relayed);
 void relay_op_relay_close(void *arg, struct turn_alloc *al);
+void relay_op_port_release(void *arg, int af, uint16_t port);
 void relay_op_relay_send(void *arg, struct turn_alloc *al,
 			 const struct sw_sa *peer, const uint8_t *buf,
 			 size_t len);

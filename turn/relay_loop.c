@@ -51,6 +51,7 @@ const struct turn_ops relay_turn_ops = {
 	.send = relay_op_send,
 	.relay_open = relay_op_relay_open,
 	.relay_close = relay_op_relay_close,
+	.port_release = relay_op_port_release,
 	.relay_send = relay_op_relay_send,
 	.peer_connect = relay_op_peer_connect,
 	.conn_bind = relay_op_conn_bind,
@@ -523,6 +524,13 @@ int relay_handoff_send(struct relay_thread *rt, unsigned owner,
 int relay_ev_fd(const struct relay *r)
 {
 	return sw_mq_fd(r->evq);
+}
+
+
+/** Clear relay_ev_fd()'s readiness; then pop until empty (SIP thread) */
+void relay_ev_ack(struct relay *r)
+{
+	sw_mq_drain_fd(r->evq);
 }
 
 

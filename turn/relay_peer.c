@@ -103,10 +103,19 @@ int relay_op_relay_open(void *arg, struct turn_alloc *al, int af,
 
 	if (!rs)
 		return ENOMEM;
-	for (int i = 0; i < PORT_TRIES && err == EADDRINUSE; ++i) {
-		uint16_t p = port_next(rt, al->even_port);
+	if (al->want_port) { /* held for this allocation's token */
+		err = relayed_socket(ip, al->tcp, al->want_port,
+				     al->dont_fragment, &rs->io.fd);
+		rs->port = al->want_port;
+	}
+	for (int i = 0; i < PORT_TRIES && err == EADDRINUSE &&
+			!al->want_port;
+	     ++i) {
+		uint16_t p = port_next(rt, al->even_port || al->reserve_next);
 
-		if (port_used(rt, p))
+		if (port_used(rt, p) ||
+		    (al->reserve_next &&
+		     (p == rt->port_hi || port_used(rt, (uint16_t)(p + 1)))))
 			continue;
 		err = relayed_socket(ip, al->tcp, p, al->dont_fragment,
 				     &rs->io.fd);
@@ -119,12 +128,21 @@ int relay_op_relay_open(void *arg, struct turn_alloc *al, int af,
 		return err;
 	}
 	port_mark(rt, rs->port, true);
+	if (al->reserve_next)
+		port_mark(rt, (uint16_t)(rs->port + 1), true);
 	rs->io.kind = al->tcp ? RIO_RELAY_TCP : RIO_RELAY_UDP;
 	rs->al = al;
 	al->io = rs;
 	*relayed = *ip;
 	sw_sa_set_port(relayed, rs->port);
 	return relay_io_set(rt, &rs->io, EPOLLIN);
+}
+
+
+void relay_op_port_release(void *arg, int af, uint16_t port)
+{
+	(void)af;
+	port_mark(arg, port, false);
 }
 
 

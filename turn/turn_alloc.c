@@ -38,9 +38,32 @@ struct turn_srv {
 	struct turn_alloc *allocs;          /* all, for ids and teardown */
 	struct turn_conn *ctab[HASH_SIZE];  /* by CONNECTION-ID */
 	uint32_t seq;
+	struct turn_resv *resvs;
 	struct sw_cidr deny_def[12];
 	unsigned n_deny_def;
 	uint8_t tx[TURN_BUF_SIZE]; /* response scratch */
+};
+
+/* A port held by EVEN-PORT R=1 for a later Allocate (RFC 8656 7.2) */
+struct turn_resv {
+	struct turn_resv *next;
+	struct turn_srv *srv;
+	uint64_t token;
+	int af;
+	uint16_t port;
+	struct turn_timer tmr;
+};
+
+/* What an Allocate asks for (decoded, then validated) */
+struct alloc_args {
+	uint8_t transport;
+	int af;
+	bool has_lifetime;
+	uint32_t lifetime;
+	bool df, even, reserve;
+	bool has_token;
+	uint64_t token;
+	uint16_t port; /* the reserved port a token names */
 };
 
 /* One request on its way through decode -> validate -> apply */
@@ -691,7 +714,7 @@ static void alloc_log(const struct turn_alloc *al, const char *what)
 /* Apply phase of Allocate (and of an in-process allocation): quota, the
  * relayed socket, the tables. On error nothing is left behind. */
 static int alloc_create(struct turn_srv *srv, const struct turn_src *src,
-			const char *user, bool tcp, int af,
+			const char *user, const struct alloc_args *a,
 			struct turn_alloc **alp)
 {
 	const char *quser = turn_auth_quota_name(srv->conf, user);
@@ -704,13 +727,17 @@ static int alloc_create(struct turn_srv *srv, const struct turn_src *src,
 		return ENOMEM;
 	al->srv = srv;
 	al->src = *src;
-	al->tcp = tcp;
+	al->tcp = a->transport == 6;
+	al->dont_fragment = a->df;
+	al->even_port = a->even;
+	al->reserve_next = a->reserve;
+	al->want_port = a->port;
 	snprintf(al->user, sizeof(al->user), "%s", user);
 	snprintf(al->quota_user, sizeof(al->quota_user), "%s", quser);
 	err = inproc ? 0 : turn_quota_take(srv->cfg.quota, al->quota_user);
 	if (err)
 		goto out;
-	err = srv->cfg.ops->relay_open(srv->cfg.arg, al, af, &al->relayed);
+	err = srv->cfg.ops->relay_open(srv->cfg.arg, al, a->af, &al->relayed);
 	if (err) {
 		if (!inproc)
 			turn_quota_release(srv->cfg.quota, al->quota_user);
@@ -718,7 +745,7 @@ static int alloc_create(struct turn_srv *srv, const struct turn_src *src,
 	}
 	al->id = new_id(srv);
 	al->advertised = al->relayed;
-	if (af == AF_INET && sw_sa_isset(&srv->conf->turn_external_ip)) {
+	if (a->af == AF_INET && sw_sa_isset(&srv->conf->turn_external_ip)) {
 		al->advertised = srv->conf->turn_external_ip;
 		sw_sa_set_port(&al->advertised, sw_sa_port(&al->relayed));
 	}
@@ -729,7 +756,7 @@ static int alloc_create(struct turn_srv *srv, const struct turn_src *src,
 		srv->allocs->prev = al;
 	srv->allocs = al;
 	TURN_CNT_ADD(&srv->cnt, allocs_total, 1);
-	if (tcp)
+	if (al->tcp)
 		TURN_CNT_ADD(&srv->cnt, allocs_tcp, 1);
 	else
 		TURN_CNT_ADD(&srv->cnt, allocs_udp, 1);
@@ -1008,23 +1035,76 @@ int turn_conn_bind_inproc(struct turn_srv *srv, struct turn_conn *tc,
 
 /* --- Allocate (RFC 8656 7.2, RFC 6062 5.1) ------------------------------------ */
 
-struct alloc_args {
-	uint8_t transport;
-	int af;
-	bool has_lifetime;
-	uint32_t lifetime;
-	bool df, even;
-};
+static void resv_drop(struct turn_srv *srv, struct turn_resv *rv,
+		      bool release)
+{
+	struct turn_resv **pp = &srv->resvs;
+
+	while (*pp && *pp != rv)
+		pp = &(*pp)->next;
+	if (*pp)
+		*pp = rv->next;
+	turn_timer_cancel(srv, &rv->tmr);
+	if (release)
+		srv->cfg.ops->port_release(srv->cfg.arg, rv->af, rv->port);
+	free(rv);
+}
+
+
+static void resv_expired(struct turn_timer *t, void *arg)
+{
+	struct turn_resv *rv = arg;
+
+	(void)t;
+	resv_drop(rv->srv, rv, true);
+}
+
+
+static struct turn_resv *resv_find(struct turn_srv *srv, uint64_t token)
+{
+	struct turn_resv *rv = srv->resvs;
+
+	while (rv && rv->token != token)
+		rv = rv->next;
+	return rv;
+}
+
+
+/* al holds relayed port P and the relay layer holds P + 1 for us */
+static uint64_t resv_add(struct turn_srv *srv, const struct turn_alloc *al)
+{
+	struct turn_resv *rv = calloc(1, sizeof(*rv));
+	uint16_t port = (uint16_t)(sw_sa_port(&al->relayed) + 1);
+
+	if (!rv) {
+		srv->cfg.ops->port_release(srv->cfg.arg,
+					   sw_sa_af(&al->relayed), port);
+		return 0;
+	}
+	rv->srv = srv;
+	rv->af = sw_sa_af(&al->relayed);
+	rv->port = port;
+	do
+		rv->token = rnd64(srv);
+	while (!rv->token || resv_find(srv, rv->token));
+	rv->next = srv->resvs;
+	srv->resvs = rv;
+	turn_timer_start(srv, &rv->tmr, TURN_RESV_LIFETIME_MS, resv_expired,
+			 rv);
+	return rv->token;
+}
 
 
 static void alloc_success(struct turn_srv *srv, struct req *r,
-			  const struct turn_alloc *al)
+			  const struct turn_alloc *al, uint64_t token)
 {
 	struct turn_enc e;
 
 	rsp_begin(srv, &e, r, TURN_C_SUCCESS);
 	turn_enc_xaddr(&e, TURN_A_XOR_RELAYED_ADDRESS, &al->advertised);
 	turn_enc_u32(&e, TURN_A_LIFETIME, al->lifetime);
+	if (token)
+		turn_enc_u64(&e, TURN_A_RESERVATION_TOKEN, token);
 	turn_enc_xaddr(&e, TURN_A_XOR_MAPPED_ADDRESS, &r->src->client);
 	rsp_send(srv, &e, r);
 }
@@ -1055,10 +1135,14 @@ static uint16_t alloc_decode(const struct turn_srv *srv, const struct req *r,
 				  turn_msg_attr(&r->m,
 						TURN_A_RESERVATION_TOKEN)))
 		return 400; /* RFC 6062 5.1 */
-	if (ep && (ep->len != 1 || (ep->val[0] & 0x80)))
-		return ep->len != 1 ? 400 : 508; /* no port reservations */
-	if (turn_msg_attr(&r->m, TURN_A_RESERVATION_TOKEN))
-		return 508;
+	if (ep && ep->len != 1)
+		return 400;
+	a->reserve = ep && (ep->val[0] & 0x80);
+	a->has_token = !turn_msg_get_u64(&r->m, TURN_A_RESERVATION_TOKEN,
+					 &a->token);
+	if (a->has_token &&
+	    (ep || turn_msg_attr(&r->m, TURN_A_REQUESTED_ADDRESS_FAMILY)))
+		return 400; /* RFC 8656 7.2 */
 	if (a->af == AF_INET6 ? !sw_sa_isset(&srv->conf->turn_relay_ip6)
 			      : !sw_sa_isset(&srv->conf->turn_relay_ip))
 		return 440;
@@ -1070,6 +1154,7 @@ static uint16_t alloc_decode(const struct turn_srv *srv, const struct req *r,
 
 static void handle_allocate(struct turn_srv *srv, struct req *r)
 {
+	struct turn_resv *rv = NULL;
 	struct alloc_args a;
 	struct turn_alloc *al;
 	uint16_t code;
@@ -1077,28 +1162,35 @@ static void handle_allocate(struct turn_srv *srv, struct req *r)
 
 	code = alloc_decode(srv, r, &a);
 	if (!code && r->al && !memcmp(r->al->tid, r->m.tid, TURN_TID_LEN)) {
-		alloc_success(srv, r, r->al); /* retransmission */
+		alloc_success(srv, r, r->al, 0); /* retransmission */
 		return;
 	}
 	if (!code && r->al)
 		code = 437;
+	if (!code && a.has_token && !(rv = resv_find(srv, a.token)))
+		code = 508;
 	if (code) {
 		rsp_error(srv, r, code);
 		return;
 	}
-	err = alloc_create(srv, r->src, r->user, a.transport == 6, a.af, &al);
+	if (rv) {
+		a.af = rv->af;
+		a.port = rv->port;
+		resv_drop(srv, rv, false); /* the port passes to al */
+	}
+	err = alloc_create(srv, r->src, r->user, &a, &al);
 	if (err) {
+		if (a.port)
+			srv->cfg.ops->port_release(srv->cfg.arg, a.af, a.port);
 		rsp_error(srv, r, err == EDQUOT ? 486 : 508);
 		return;
 	}
 	memcpy(al->key, r->key, sizeof(al->key));
 	memcpy(al->tid, r->m.tid, TURN_TID_LEN);
-	al->dont_fragment = a.df;
-	al->even_port = a.even;
 	alloc_refresh(srv, al, lifetime_grant(srv->conf, a.has_lifetime,
 					      a.lifetime));
 	alloc_log(al, "allocated");
-	alloc_success(srv, r, al);
+	alloc_success(srv, r, al, a.reserve ? resv_add(srv, al) : 0);
 }
 
 
@@ -1606,6 +1698,7 @@ void turn_srv_recv(struct turn_srv *srv, const struct turn_src *src,
 int turn_alloc_inproc(struct turn_srv *srv, uint64_t call_id, int af,
 		      struct turn_alloc **alp)
 {
+	struct alloc_args a;
 	struct turn_src src;
 	struct turn_alloc *al;
 	int err;
@@ -1613,7 +1706,10 @@ int turn_alloc_inproc(struct turn_srv *srv, uint64_t call_id, int af,
 	memset(&src, 0, sizeof(src));
 	src.tp = TURN_TP_INPROC;
 	src.tport = (uint32_t)call_id;
-	err = alloc_create(srv, &src, "(gateway)", true, af, &al);
+	memset(&a, 0, sizeof(a));
+	a.transport = 6;
+	a.af = af;
+	err = alloc_create(srv, &src, "(gateway)", &a, &al);
 	if (err)
 		return err;
 	al->call_id = call_id;
@@ -1664,6 +1760,8 @@ void turn_srv_free(struct turn_srv *srv)
 		return;
 	while (srv->allocs)
 		turn_alloc_delete(srv, srv->allocs, "server stopping");
+	while (srv->resvs)
+		resv_drop(srv, srv->resvs, true);
 	free(srv->heap);
 	free(srv);
 }

@@ -29,6 +29,7 @@
 #define TURN_CHAN_LIFETIME_MS 600000u /* RFC 8656 12 */
 #define TURN_MAX_PERMS 64             /* per allocation, then 508 */
 #define TURN_MAX_CHANS 64
+#define TURN_RESV_LIFETIME_MS 30000u /* RESERVATION-TOKEN (RFC 8656 7.2) */
 #define TURN_HEADROOM 48 /* writable bytes before peer data (Data ind.) */
 #define TURN_BUF_SIZE 65600
 
@@ -115,6 +116,8 @@ struct turn_alloc {
 	bool tcp;                       /* RFC 6062 allocation */
 	bool dont_fragment;
 	bool even_port;
+	bool reserve_next;              /* EVEN-PORT R: hold port + 1 too */
+	uint16_t want_port;             /* from a RESERVATION-TOKEN, or 0 */
 	uint64_t call_id;               /* in-process: the SIP call */
 	char user[128];
 	char quota_user[128];
@@ -169,6 +172,9 @@ struct turn_ops {
 	int (*relay_open)(void *arg, struct turn_alloc *al, int af,
 			  struct sw_sa *relayed);
 	void (*relay_close)(void *arg, struct turn_alloc *al);
+	/* a port held for a RESERVATION-TOKEN (relay_open with
+	 * reserve_next) expired unused */
+	void (*port_release)(void *arg, int af, uint16_t port);
 	/* send to a peer from the UDP relayed socket */
 	void (*relay_send)(void *arg, struct turn_alloc *al,
 			   const struct sw_sa *peer, const uint8_t *buf,
