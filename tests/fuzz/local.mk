@@ -1,4 +1,21 @@
 # tests/fuzz/: libFuzzer targets (./configure CC=clang --enable-fuzzing).
 if FUZZING
 FUZZ_LDFLAGS = -fsanitize=fuzzer,address,undefined
+
+# STUN decode -> integrity -> re-encode -> decode; TURN and RFC 4571
+# framers fed in random chunks against the one-shot length functions.
+# Corpus: tests/data/stun/
+noinst_PROGRAMS += tests/fuzz/fuzz_stun tests/fuzz/fuzz_frame_turn \
+	tests/fuzz/fuzz_frame_4571
+tests_fuzz_fuzz_stun_SOURCES = tests/fuzz/fuzz_stun.c
+tests_fuzz_fuzz_stun_LDFLAGS = $(FUZZ_LDFLAGS)
+tests_fuzz_fuzz_stun_LDADD = turn/libturncodec.a $(OPENSSL_LIBS)
+tests_fuzz_fuzz_frame_turn_SOURCES = tests/fuzz/fuzz_frame_turn.c \
+	tests/fuzz/frame_check.h
+tests_fuzz_fuzz_frame_turn_LDFLAGS = $(FUZZ_LDFLAGS)
+tests_fuzz_fuzz_frame_turn_LDADD = turn/libturncodec.a $(OPENSSL_LIBS)
+tests_fuzz_fuzz_frame_4571_SOURCES = tests/fuzz/fuzz_frame_4571.c \
+	tests/fuzz/frame_check.h
+tests_fuzz_fuzz_frame_4571_LDFLAGS = $(FUZZ_LDFLAGS)
+tests_fuzz_fuzz_frame_4571_LDADD = turn/libturncodec.a $(OPENSSL_LIBS)
 endif
