@@ -2,8 +2,8 @@
  * @file sdpr.c  The SDP line model: parse a body into lines, print it back
  * byte-identically, and the primitives every edit is built on.
  *
- * A body is split at LF; a CR before the LF makes the ending CRLF, a lone
- * CR stays part of the line's text. Each line keeps its text and ending,
+ * A body is split at LF; a CR before the LF makes the ending CRLF, a CR
+ * anywhere else is an error. Each line keeps its text and ending,
  * so printing an unedited model reproduces the input. Lines that edits
  * create get the ending of the body's first line. A body that did not end
  * with a newline still does not after edits (the new last line goes out
@@ -116,7 +116,7 @@ bool sdpr_text_valid(const char *s)
 static bool is_blank(const char *s)
 {
 	for (; *s; ++s) {
-		if (!is_ws(*s) && *s != '\r')
+		if (!is_ws(*s))
 			return false;
 	}
 	return true;
@@ -271,7 +271,7 @@ static int attr_setup(struct sdpr_line *ln, struct sdpr_err *err)
 		return EBADMSG;
 	}
 	for (size_t i = 0; i < ln->nlen; ++i) {
-		if (is_ws(name[i]) || name[i] == '\r') {
+		if (is_ws(name[i])) {
 			err_set(err, "malformed a= line: blank in attribute "
 				"name '%.*s'", (int)(ln->nlen > 40 ? 40 : ln->nlen),
 				name);
@@ -474,6 +474,13 @@ static int body_split(struct sdpr *sdp, const char *body, size_t len,
 		else if (tl && p[tl - 1] == '\r') {
 			eol = SDPR_EOL_CRLF;
 			--tl;
+		}
+		/* RFC 8866 9: no field holds a CR; a stray one would merge
+		 * with a line ending added by an edit */
+		if (memchr(p, '\r', tl)) {
+			err->line = (unsigned)sdp->n + 1;
+			err_set(err, "CR without LF");
+			return EBADMSG;
 		}
 		e = line_append(sdp, p, tl, eol);
 		if (e == EMSGSIZE) {

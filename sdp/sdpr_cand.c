@@ -264,6 +264,9 @@ static int cand_ext(struct sdpr_cand *c, char **tok, size_t n, bool tcp,
 			c->transport = (enum sdpr_transport)(t + 1);
 			has_tcptype = true;
 		}
+		else if (!sdpr_text_valid(name) || !sdpr_text_valid(val)) {
+			return bad(reasonp, "control character in extension");
+		}
 		else if (ext_append(c, name, val)) {
 			return bad(reasonp, "extensions too long");
 		}

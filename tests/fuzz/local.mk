@@ -18,4 +18,21 @@ tests_fuzz_fuzz_frame_4571_SOURCES = tests/fuzz/fuzz_frame_4571.c \
 	tests/fuzz/frame_check.h
 tests_fuzz_fuzz_frame_4571_LDFLAGS = $(FUZZ_LDFLAGS)
 tests_fuzz_fuzz_frame_4571_LDADD = turn/libturncodec.a $(OPENSSL_LIBS)
+
+# sdpr: parse -> print identity, candidate print/parse, edit -> print ->
+# parse, multipart reduction. Corpus: $SW_SHARED/corpus/sdp, tests/data/sdp
+noinst_PROGRAMS += tests/fuzz/fuzz_sdp
+tests_fuzz_fuzz_sdp_SOURCES = tests/fuzz/fuzz_sdp.c
+tests_fuzz_fuzz_sdp_LDFLAGS = $(FUZZ_LDFLAGS)
+tests_fuzz_fuzz_sdp_LDADD = sdp/libsdpr.a
+
+# dial plan: request values against tests/data/rules/fuzz.rules (regex
+# captures into every rewrite), or a whole rule file (byte 0 >= 0x80).
+# Corpus: tests/data/rules/fuzz-seeds
+noinst_PROGRAMS += tests/fuzz/fuzz_rules
+tests_fuzz_fuzz_rules_SOURCES = tests/fuzz/fuzz_rules.c
+tests_fuzz_fuzz_rules_CPPFLAGS = $(AM_CPPFLAGS) \
+	-DFUZZ_RULES='"$(abs_top_srcdir)/tests/data/rules/fuzz.rules"'
+tests_fuzz_fuzz_rules_LDFLAGS = $(FUZZ_LDFLAGS)
+tests_fuzz_fuzz_rules_LDADD = src/libswcore.a $(PCRE2_LIBS) -lpthread
 endif
