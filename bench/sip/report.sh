@@ -29,7 +29,7 @@ steps() {
 		if (f["failed"] == 0 && f["retrans"] == 0 && f["ok"] == f["calls"])
 			s = r " ✓"
 		else
-			s = sprintf("%s ✗ (%d failed, %d retrans, %d UDP drops)", r, f["failed"], f["retrans"], f["udp_drops"])
+			s = sprintf("%s ✗ (%d failed, %d retrans, %d UDP drops, %d at the target socket)", r, f["failed"], f["retrans"], f["udp_drops"], f["sock_drops"])
 		out = out (out == "" ? "" : ", ") s
 	}
 	END { print out }'

@@ -50,18 +50,26 @@ csv_field() {
 		tail -1
 }
 
+# sock_drops PORT: the drop counter (d) of the UDP socket bound to PORT
+sock_drops() {
+	ss -Huamn "sport = :$1" 2>/dev/null | grep -o ',d[0-9]*' | head -1 | tr -d ,d
+}
+
 # step LABEL TARGET RATE MIDPIDS: one fixed-rate step; STEP line in
 # steps.txt; returns 0 when clean
 step() {
 	local l=$1 tgt=$2 r=$3 mid=$4 m c0 c1 u0 u1 t0 t1 csv ok fail re el cpu ms
+	local mp=${tgt##*:} d0 d1
 	m=$((r * DUR)); csv=$OUT/stat_${l}_$r.csv
 	rm -f "$csv"
+	d0=$(sock_drops "$mp")
 	c0=$(cpu_ticks $mid); u0=$(udp_rcvbuf_errors); t0=$(date +%s.%N)
 	timeout -k 5 $((DUR + 40)) sipp "$tgt" -sf "$D/bench_uac.xml" -s bench \
 		-i $UAC_IP -p $P_UAC -r "$r" -m "$m" -l $((r * 5)) \
 		-recv_timeout 10000 -nostdin -trace_stat -stf "$csv" -fd 1 \
 		${SIPP_EXTRA:-} >"$OUT/uac_${l}_$r.out" 2>&1
 	t1=$(date +%s.%N); c1=$(cpu_ticks $mid); u1=$(udp_rcvbuf_errors)
+	d1=$(sock_drops "$mp")
 	ok=$(csv_field "$csv" 'SuccessfulCall(C)'); ok=${ok:-0}
 	fail=$(csv_field "$csv" 'FailedCall(C)'); fail=${fail:-$m}
 	re=$(csv_field "$csv" 'Retransmissions(C)'); re=${re:-0}
@@ -69,7 +77,7 @@ step() {
 	cpu=$(awk -v t=$((c1 - c0)) -v hz="$HZ" -v e="$el" 'BEGIN {printf "%.0f", t / hz * 100 / e}')
 	ms=$(awk -v t=$((c1 - c0)) -v hz="$HZ" -v ok="$ok" 'BEGIN {if (ok > 0) printf "%.3f", t / hz * 1000 / ok; else print "—"}')
 	[ -z "$mid" ] && cpu="—" && ms="—"
-	echo "STEP label=$l rate=$r calls=$m ok=$ok failed=$fail retrans=$re cpu_pct=$cpu cpu_ms_per_call=$ms udp_drops=$((u1 - u0))" >>"$STEPS"
+	echo "STEP label=$l rate=$r calls=$m ok=$ok failed=$fail retrans=$re cpu_pct=$cpu cpu_ms_per_call=$ms udp_drops=$((u1 - u0)) sock_drops=$(( ${d1:-0} - ${d0:-0} ))" >>"$STEPS"
 	note "sip: $l $r cps: $ok/$m ok, $fail failed, $re retransmissions, middle box $cpu % CPU"
 	[ "$ok" = "$m" ] && [ "$fail" = 0 ] && [ "$re" = 0 ]
 }
