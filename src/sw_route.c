@@ -484,7 +484,7 @@ static void media_text(struct tbuf *b, const struct sw_route_media *m,
 
 static void target_text(struct tbuf *b, const struct sw_route_result *out)
 {
-	tb_add(b, "-> %s via %s (%s)", out->ruri,
+	tb_add(b, "-> %s via %s (%s); ", out->ruri,
 	       out->target_zone[0] ? out->target_zone : out->target_uri,
 	       sw_transport_name(out->transport));
 }
@@ -501,7 +501,7 @@ static void action_text(const struct eval *ev, const struct rule *ru,
 		tb_add(&b, "reject %u %s; ", ru->reject_code,
 		       ru->reject_phrase);
 	else if (ru->has_target)
-		target_text(&b, out), tb_add(&b, "; ");
+		target_text(&b, out);
 	else if (ru->rw_ruri.text || ru->uop)
 		tb_add(&b, "ruri -> %s; ", out->ruri);
 	if (ru->rw_to.text)
@@ -886,58 +886,75 @@ static void tried_text(struct wrap *w, const struct sw_route_result *res,
 }
 
 
+/* w_item(), then the separator for the item after it */
+static const char *w_next(struct wrap *w, const char *sep, const char *s)
+{
+	w_item(w, sep, s);
+	return "; ";
+}
+
+
+/* the "=>" line's items after its head, "; "-separated */
+static void result_items(struct wrap *w, const struct sw_route_result *res)
+{
+	char line[SW_ROUTE_URI + 128];
+	struct tbuf b = {line, sizeof(line), 0};
+	const char *sep = " ";
+
+	line[0] = '\0';
+	if (res->err)
+		tb_add(&b, "%s", res->err == ERANGE
+				      ? "an input or rewrite is too long"
+				      : "a rewrite gave an unusable URI");
+	else if (!res->matched)
+		tb_add(&b, "no rule matched");
+	else if (res->outcome == SW_ROUTE_NONE)
+		tb_add(&b, "no applied rule set a target");
+	else if (res->outcome == SW_ROUTE_FORWARD)
+		tb_add(&b, "ruri %s", res->ruri);
+	if (b.len)
+		sep = w_next(w, sep, line);
+	if (res->outcome == SW_ROUTE_FORWARD && res->to_rewritten) {
+		b = (struct tbuf){line, sizeof(line), 0};
+		tb_add(&b, "to %s", res->to);
+		sep = w_next(w, sep, line);
+	}
+	b = (struct tbuf){line, sizeof(line), 0};
+	if (res->outcome == SW_ROUTE_FORWARD)
+		media_text(&b, res->media, res->n_media, res->media_default);
+	if (b.len)
+		sep = w_next(w, sep, line);
+	if (res->log_tag[0]) {
+		snprintf(line, sizeof(line), "tag %s", res->log_tag);
+		sep = w_next(w, sep, line);
+	}
+	if (res->matched) {
+		snprintf(line, sizeof(line), "rule %s (pr %u)", res->rule,
+			 res->priority);
+		w_item(w, sep, line);
+	}
+}
+
+
 static void result_text(struct wrap *w, const struct sw_route_result *res)
 {
 	char line[SW_ROUTE_URI + 128];
 	struct tbuf b = {line, sizeof(line), 0};
 
 	line[0] = '\0';
-	if (res->outcome == SW_ROUTE_REJECT) {
+	if (res->outcome == SW_ROUTE_REJECT)
 		tb_add(&b, "=> reject %u %s:", res->reject_code,
 		       res->reject_phrase);
-	}
-	else if (res->outcome == SW_ROUTE_FORWARD) {
+	else if (res->outcome == SW_ROUTE_FORWARD)
 		tb_add(&b, "=> forward to %s (%s%s%s):",
 		       res->target_zone[0] ? res->target_zone : res->target_uri,
 		       res->target_zone[0] ? res->target_uri : "",
 		       res->target_zone[0] && res->target_uri[0] ? ", " : "",
 		       sw_transport_name(res->transport));
-	}
-	else {
+	else
 		tb_add(&b, "=> no route:");
-	}
 	w_text(w, line);
-	if (res->err)
-		w_item(w, " ", res->err == ERANGE
-				       ? "an input or rewrite is too long"
-				       : "a rewrite gave an unusable URI");
-	else if (!res->matched)
-		w_item(w, " ", "no rule matched");
-	else if (res->outcome == SW_ROUTE_NONE)
-		w_item(w, " ", "no applied rule set a target");
-	if (res->outcome == SW_ROUTE_FORWARD) {
-		b = (struct tbuf){line, sizeof(line), 0};
-		tb_add(&b, "ruri %s", res->ruri);
-		w_item(w, " ", line);
-		if (res->to_rewritten) {
-			b = (struct tbuf){line, sizeof(line), 0};
-			tb_add(&b, "to %s", res->to);
-			w_item(w, "; ", line);
-		}
-		b = (struct tbuf){line, sizeof(line), 0};
-		media_text(&b, res->media, res->n_media, res->media_default);
-		if (b.len)
-			w_item(w, "; ", line);
-	}
-	if (res->log_tag[0]) {
-		snprintf(line, sizeof(line), "tag %s", res->log_tag);
-		w_item(w, "; ", line);
-	}
-	if (res->matched) {
-		snprintf(line, sizeof(line), "rule %s (pr %u)", res->rule,
-			 res->priority);
-		w_item(w, "; ", line);
-	}
+	result_items(w, res);
 	w_newline(w, false);
 }
 
