@@ -212,6 +212,13 @@ static void check_resp(const uint8_t *msg, size_t len, const char *ip)
 	CU_ASSERT_EQUAL(turn_msg_get_xaddr(&m, TURN_A_XOR_MAPPED_ADDRESS, &sa),
 			0);
 	CU_ASSERT(addr_is(&sa, ip, 32853));
+	/* per attribute: the same, and the raw (un-XOR'd) value differs */
+	CU_ASSERT_EQUAL(m.attrs[1].type, TURN_A_XOR_MAPPED_ADDRESS);
+	CU_ASSERT_EQUAL(turn_attr_addr(&m, &m.attrs[1], true, &sa), 0);
+	CU_ASSERT(addr_is(&sa, ip, 32853));
+	CU_ASSERT_EQUAL(turn_attr_addr(&m, &m.attrs[1], false, &sa), 0);
+	CU_ASSERT_FALSE(addr_is(&sa, ip, 32853));
+	CU_ASSERT_EQUAL(turn_attr_addr(&m, &m.attrs[0], true, &sa), EBADMSG);
 	CU_ASSERT_EQUAL(turn_msg_get_str(&m, TURN_A_SOFTWARE, s, sizeof(s),
 					 NULL),
 			0);

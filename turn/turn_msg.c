@@ -574,7 +574,7 @@ int turn_msg_get_xaddr(const struct turn_msg *m, uint16_t type,
 	const struct turn_attr *a;
 	int err = attr_get(m, type, &a);
 
-	return err ? err : addr_read(a, m->buf + 4, sa);
+	return err ? err : turn_attr_addr(m, a, true, sa);
 }
 
 
@@ -585,7 +585,21 @@ int turn_msg_get_addr(const struct turn_msg *m, uint16_t type,
 	const struct turn_attr *a;
 	int err = attr_get(m, type, &a);
 
-	return err ? err : addr_read(a, NULL, sa);
+	return err ? err : turn_attr_addr(m, a, false, sa);
+}
+
+
+/**
+ * Read the address in one attribute of m, XOR'd (RFC 5389 15.2) or plain
+ *
+ * @return 0, EINVAL or EBADMSG (bad family or length)
+ */
+int turn_attr_addr(const struct turn_msg *m, const struct turn_attr *a,
+		   bool xor, struct sw_sa *sa)
+{
+	if (!m || !a || !m->buf)
+		return EINVAL;
+	return addr_read(a, xor ? m->buf + 4 : NULL, sa);
 }
 
 
@@ -600,11 +614,20 @@ int turn_msg_get_error(const struct turn_msg *m, uint16_t *code,
 {
 	const struct turn_attr *a;
 	int err = attr_get(m, TURN_A_ERROR_CODE, &a);
+
+	return err ? err : turn_attr_error(a, code, reason, sz);
+}
+
+
+/** Read ERROR-CODE from one attribute; 0, EINVAL or EBADMSG */
+int turn_attr_error(const struct turn_attr *a, uint16_t *code, char *reason,
+		    size_t sz)
+{
 	unsigned cls, num;
 	size_t n;
 
-	if (err)
-		return err;
+	if (!a)
+		return EINVAL;
 	if (a->len < 4)
 		return EBADMSG;
 	cls = a->val[2] & 0x07;

@@ -143,6 +143,11 @@ int turn_msg_get_addr(const struct turn_msg *m, uint16_t type,
 		      struct sw_sa *sa);
 int turn_msg_get_error(const struct turn_msg *m, uint16_t *code,
 		       char *reason, size_t sz);
+/* The same on one given attribute (any instance, even an ignored one) */
+int turn_attr_addr(const struct turn_msg *m, const struct turn_attr *a,
+		   bool xor, struct sw_sa *sa);
+int turn_attr_error(const struct turn_attr *a, uint16_t *code, char *reason,
+		    size_t sz);
 /* String attribute (USERNAME, REALM, NONCE, SOFTWARE...): trailing NULs
  * (MS-ICE2 padding) stripped; *nuls says how many were stripped */
 int turn_msg_get_str(const struct turn_msg *m, uint16_t type, char *buf,
