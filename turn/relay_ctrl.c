@@ -461,6 +461,8 @@ static bool ctrl_handoff(struct relay_thread *rt, struct relay_ctrl *c,
 		relay_ctrl_close(rt, c);
 		return true;
 	}
+	sw_debug("[%08x] ConnectionBind handed to relay thread %u",
+		 c->src.tport, turn_srv_thread(id));
 	relay_ctrl_detach(rt, c);
 	return true;
 }

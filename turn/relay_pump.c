@@ -240,6 +240,9 @@ void relay_op_conn_close(void *arg, struct turn_conn *tc)
 
 	if (!p)
 		return;
+	sw_debug("[conn %08x] usage: %llu bytes to peer, %llu to client",
+		 p->id, (unsigned long long)p->dir[SIDE_CLIENT].bytes,
+		 (unsigned long long)p->dir[SIDE_PEER].bytes);
 	if (p->inproc)
 		pair_post_closed(p, 0);
 	for (int i = 0; i < 2; ++i) {
@@ -255,6 +258,8 @@ void relay_op_conn_close(void *arg, struct turn_conn *tc)
 	tc->io = NULL;
 	p->tc = NULL;
 	relay_io_retire(rt, &p->dead_io, false);
+	if (!rt->pairs)
+		relay_pipes_free(rt); /* idle thread: no spare pipes kept */
 }
 
 
