@@ -11,7 +11,8 @@ src_libswcore_a_SOURCES = \
 	src/sw_json.c src/sw_json.h \
 	src/sw_callrec.c src/sw_callrec.h src/sw_verdict.c \
 	src/sw_calllog.c src/sw_calllog.h src/sw_calllog_int.h \
-	src/sw_calllog_db.c src/sw_calllog_sum.c
+	src/sw_calllog_db.c src/sw_calllog_sum.c src/sw_calllog_synth.c \
+	src/sw_ctl.c src/sw_ctl.h
 src_libswcore_a_CFLAGS = $(AM_CFLAGS) $(PCRE2_CFLAGS) $(SQLITE_CFLAGS) $(OPENSSL_CFLAGS)
 
 SW_ALL_LIBS = sip/libsipua.a turn/libturnsrv.a turn/libturncodec.a \

@@ -23,6 +23,7 @@
 
 #define SW_LOG_MODULE "clog"
 #include "sw_calllog_int.h"
+#include "sw_ctl.h"
 #include "sw_log.h"
 #include "sw_mq.h"
 
@@ -660,8 +661,11 @@ static bool drain(struct sw_calllog *cl, bool *in_txn, int64_t *deadline,
 static void *writer_main(void *arg)
 {
 	struct sw_calllog *cl = arg;
-	int64_t next_ret = mono_us() + 5000000, deadline = 0;
+	int64_t next_ret, deadline = 0;
 	bool in_txn = false, full;
+
+	retention(cl); /* a restart trims before the first batch */
+	next_ret = mono_us() + RETENTION_EVERY_US;
 
 	for (;;) {
 		struct pollfd pfd[2] = {{sw_mq_fd(cl->mq), POLLIN, 0},
@@ -813,7 +817,8 @@ void sw_calllog_close(struct sw_calllog *cl)
  */
 int sw_calllog_flush(struct sw_calllog *cl, unsigned timeout_ms)
 {
-	struct timespec ts;
+	struct timespec ts, ms1 = {0, 1000000};
+	int64_t give_up = mono_us() + (int64_t)timeout_ms * 1000;
 	uint64_t seq;
 	int err = 0;
 
@@ -822,7 +827,19 @@ int sw_calllog_flush(struct sw_calllog *cl, unsigned timeout_ms)
 	pthread_mutex_lock(&cl->lock);
 	seq = ++cl->flush_req;
 	pthread_mutex_unlock(&cl->lock);
-	err = push(cl, CLM_FLUSH, seq, NULL);
+	/* a full queue drains as the writer works: wait for room first, so
+	 * that the barrier itself is not counted as a dropped record */
+	for (;;) {
+		uint64_t q = atomic_load(&cl->n_queued);
+		uint64_t c = atomic_load(&cl->n_consumed);
+
+		if (q - c < cl->opts.queue_len || mono_us() >= give_up) {
+			err = push(cl, CLM_FLUSH, seq, NULL);
+			if (err != ENOBUFS || mono_us() >= give_up)
+				break;
+		}
+		nanosleep(&ms1, NULL);
+	}
 	if (err)
 		return err;
 	clock_gettime(CLOCK_REALTIME, &ts);
@@ -866,4 +883,50 @@ void sw_calllog_stats(struct sw_calllog *cl, struct sw_calllog_stats *st)
 const char *sw_calllog_path(const struct sw_calllog *cl)
 {
 	return cl ? cl->path : NULL;
+}
+
+
+static void stats_json(struct sw_json *j, struct sw_calllog *cl)
+{
+	struct sw_calllog_stats st;
+
+	sw_calllog_stats(cl, &st);
+	sw_json_obj_open(j, "calllog");
+	sw_json_str(j, "path", cl->path);
+	sw_json_int(j, "calls", (int64_t)st.calls);
+	sw_json_int(j, "queued", (int64_t)st.queued);
+	sw_json_int(j, "written", (int64_t)st.written);
+	sw_json_int(j, "pending", (int64_t)st.pending);
+	sw_json_int(j, "dropped", (int64_t)st.dropped);
+	sw_json_int(j, "errors", (int64_t)st.errors);
+	sw_json_int(j, "batches", (int64_t)st.batches);
+	sw_json_int(j, "verdicts", (int64_t)st.verdicts);
+	sw_json_int(j, "expired", (int64_t)st.expired);
+	sw_json_int(j, "max_batch_us", (int64_t)st.max_batch_us);
+	sw_json_int(j, "retention_days", cl->opts.retention_days);
+	sw_json_int(j, "max_calls", cl->opts.max_calls);
+	sw_json_obj_close(j);
+}
+
+
+static int ctl_stats(struct sw_json *res, const struct sw_jval *args,
+		     void *arg)
+{
+	(void)args;
+	stats_json(res, arg);
+	return 0;
+}
+
+
+/** Answer "status" and "stats" on the control socket with the counters */
+int sw_calllog_ctl_register(struct sw_calllog *cl, struct sw_ctl *ctl)
+{
+	int err;
+
+	if (!cl || !ctl)
+		return EINVAL;
+	err = sw_ctl_register(ctl, "status", ctl_stats, cl);
+	if (!err)
+		err = sw_ctl_register(ctl, "stats", ctl_stats, cl);
+	return err;
 }

@@ -128,7 +128,12 @@ int sw_calllog_list(sqlite3 *db, const struct sw_calllog_query *q,
 		    sw_calllog_row_h *rowh, void *arg);
 
 /* the synthetic load generator (sharewayd --synthetic-load, tools/) */
+struct sw_calllog_synth;
+
 int sw_calllog_synth_call(struct sw_calllog *cl, uint64_t seq,
-			  int64_t start_us, bool full);
+			  int64_t end_us, bool full);
+int sw_calllog_synth_start(struct sw_calllog_synth **syp,
+			   struct sw_calllog *cl, uint32_t rate);
+void sw_calllog_synth_stop(struct sw_calllog_synth *sy);
 
 #endif

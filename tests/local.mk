@@ -3,11 +3,18 @@
 check_PROGRAMS += tests/unit
 tests_unit_SOURCES = tests/unit_main.c tests/unit.h \
 	tests/test_conf.c tests/test_turn_msg.c \
-	tests/test_sdp.c tests/test_rules.c
+	tests/test_sdp.c tests/test_rules.c \
+	tests/test_calllog.c tests/calllog_fixture.c tests/calllog_fixture.h
 tests_unit_CFLAGS = $(AM_CFLAGS) $(CUNIT_CFLAGS) $(OPENSSL_CFLAGS) $(RE_CFLAGS)
 tests_unit_LDADD = $(SW_ALL_LIBS) $(CUNIT_LIBS) $(SW_EXT_LIBS)
 
 EXTRA_DIST += tests/run-tests.sh tests/lib.sh
+
+# the call-log fixture as a file, for the CLI snapshot and export tests
+check_PROGRAMS += tests/calllog-fixture
+tests_calllog_fixture_SOURCES = tests/calllog_fixture_main.c \
+	tests/calllog_fixture.c tests/calllog_fixture.h
+tests_calllog_fixture_LDADD = $(SW_ALL_LIBS) $(SW_EXT_LIBS)
 
 # `make check` = unit suites + every tests/integration/*.sh, with one
 # closing "N passed, N failed" line; non-zero on any failure.

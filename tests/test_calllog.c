@@ -1,0 +1,916 @@
+/**
+ * @file test_calllog.c  Suite "calllog": JSON writer/reader, the verdict
+ * (one case per failure the operator must be told about), ladder labels,
+ * emit -> writer -> load round trip with every field of the fixture calls,
+ * upsert rules, lost calls, retention by age and count, dropped messages,
+ * and the v1 -> v2 schema migration.
+ */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "unit.h"
+#include "calllog_fixture.h"
+#include "sw_calllog_int.h"
+#include "sw_json.h"
+#include "sw_log.h"
+
+static char tmpdir[] = "/tmp/swclogXXXXXX";
+
+
+static const char *dbpath(const char *name)
+{
+	static char path[512];
+
+	snprintf(path, sizeof(path), "%s/%s", tmpdir, name);
+	return path;
+}
+
+
+static struct sw_calllog *open_log(const char *name, uint32_t days,
+				   uint32_t max_calls, uint32_t qlen)
+{
+	struct sw_calllog_opts o = {dbpath(name), days, max_calls, qlen, 0, 0};
+	struct sw_calllog *cl = NULL;
+
+	CU_ASSERT_EQUAL(sw_calllog_open(&cl, &o), 0);
+	return cl;
+}
+
+
+static sqlite3 *open_ro(const char *name)
+{
+	char err[256];
+	sqlite3 *db = NULL;
+
+	CU_ASSERT_EQUAL(sw_calllog_db_open(&db, dbpath(name), true, err,
+					   sizeof(err)), 0);
+	return db;
+}
+
+
+static int64_t count(sqlite3 *db, const char *sql)
+{
+	sqlite3_stmt *st;
+	int64_t n = -1;
+
+	if (sqlite3_prepare_v2(db, sql, -1, &st, NULL))
+		return -2;
+	if (sqlite3_step(st) == SQLITE_ROW)
+		n = sqlite3_column_int64(st, 0);
+	sqlite3_finalize(st);
+	return n;
+}
+
+
+/* ---- JSON ---------------------------------------------------------------- */
+
+static void test_json_writer(void)
+{
+	struct sw_json j;
+
+	sw_json_init(&j, false);
+	sw_json_obj_open(&j, NULL);
+	sw_json_str(&j, "s", "a\"b\\c\n\x01 é →");
+	sw_json_int(&j, "i", -42);
+	sw_json_bool(&j, "b", true);
+	sw_json_null(&j, "n");
+	sw_json_arr_open(&j, "a");
+	sw_json_int(&j, NULL, 1);
+	sw_json_str(&j, NULL, "x");
+	sw_json_arr_close(&j);
+	sw_json_strn(&j, "bad", "\xff\xfe" "ok", 4);
+	sw_json_obj_close(&j);
+	CU_ASSERT_EQUAL(sw_json_finish(&j), 0);
+	CU_ASSERT_STRING_EQUAL(j.buf,
+			       "{\"s\":\"a\\\"b\\\\c\\n\\u0001 é →\",\"i\":-42,"
+			       "\"b\":true,\"n\":null,\"a\":[1,\"x\"],"
+			       "\"bad\":\"\\ufffd\\ufffdok\"}");
+	sw_json_reset(&j);
+	sw_json_obj_open(&j, NULL);
+	CU_ASSERT_NOT_EQUAL(sw_json_finish(&j), 0); /* still open */
+	sw_json_obj_close(&j);
+	sw_json_obj_close(&j); /* one close too many latches */
+	CU_ASSERT_EQUAL(sw_json_finish(&j), EPROTO);
+	sw_json_free(&j);
+}
+
+
+static void test_json_pretty(void)
+{
+	struct sw_json j;
+
+	sw_json_init(&j, true);
+	sw_json_obj_open(&j, NULL);
+	sw_json_arr_open(&j, "e");
+	sw_json_arr_close(&j);
+	sw_json_obj_open(&j, "o");
+	sw_json_int(&j, "k", 1);
+	sw_json_obj_close(&j);
+	sw_json_obj_close(&j);
+	CU_ASSERT_EQUAL(sw_json_finish(&j), 0);
+	CU_ASSERT_STRING_EQUAL(j.buf, "{\n  \"e\": [],\n  \"o\": {\n    \"k\": 1"
+				      "\n  }\n}");
+	sw_json_free(&j);
+}
+
+
+static void test_json_reader(void)
+{
+	static const char txt[] =
+		" {\"cmd\":\"status\",\"args\":{\"n\":12,\"f\":false,"
+		"\"u\":\"\\u00e9\\ud83d\\ude00\\n\",\"l\":[1,2,[3]],"
+		"\"z\":null}} ";
+	struct sw_jval *v = NULL;
+	const struct sw_jval *args;
+
+	CU_ASSERT_EQUAL_FATAL(sw_jval_parse(&v, txt, strlen(txt)), 0);
+	CU_ASSERT_STRING_EQUAL(sw_jval_str(v, "cmd", ""), "status");
+	args = sw_jval_get(v, "args");
+	CU_ASSERT_EQUAL(sw_jval_int(args, "n", 0), 12);
+	CU_ASSERT_EQUAL(sw_jval_bool(args, "f", true), false);
+	CU_ASSERT_STRING_EQUAL(sw_jval_str(args, "u", ""),
+			       "é\xf0\x9f\x98\x80\n");
+	CU_ASSERT_EQUAL(sw_jval_get(args, "z")->type, SW_JNULL);
+	CU_ASSERT_EQUAL(sw_jval_get(args, "l")->child->next->next->type,
+			SW_JARR);
+	CU_ASSERT_PTR_NULL(sw_jval_get(args, "missing"));
+	CU_ASSERT_EQUAL(sw_jval_int(args, "missing", 7), 7);
+	sw_jval_free(v);
+}
+
+
+static void test_json_reader_errors(void)
+{
+	static const char *const bad[] = {
+		"", "{", "{\"a\"}", "{\"a\":1,}", "[1 2]", "\"abc", "{} x",
+		"\"\\ud800\"", "\"\\x\"", "tru", "\"a\nb\"", "{\"a\":-}",
+	};
+	char deep[200];
+	struct sw_jval *v;
+
+	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); ++i) {
+		v = NULL;
+		CU_ASSERT_EQUAL(sw_jval_parse(&v, bad[i], strlen(bad[i])),
+				EBADMSG);
+		CU_ASSERT_PTR_NULL(v);
+	}
+	memset(deep, '[', sizeof(deep));
+	CU_ASSERT_EQUAL(sw_jval_parse(&v, deep, sizeof(deep)), EBADMSG);
+}
+
+
+/* ---- verdict --------------------------------------------------------------- */
+
+struct vcase {
+	struct sw_callrec r;
+	struct sw_rec_relay relay;
+	struct sw_rec_conn conn;
+	struct sw_rec_neg neg;
+	char buf[512];
+};
+
+
+/* An answered relay-policy app-sharing call, Edge -> conference */
+static void vc_init(struct vcase *v)
+{
+	memset(v, 0, sizeof(*v));
+	v->r.tag = "c-9";
+	v->r.state = SW_CS_COMPLETED;
+	v->r.inbound_leg = 'e';
+	v->r.start_us = 1000000;
+	v->r.answer_us = 1500000;
+	v->r.end_us = 61500000;
+	v->r.final_code = 200;
+	v->r.legs[0] = (struct sw_rec_leg){.leg = 'e', .inbound = true,
+					   .peer = "192.0.2.1:5061",
+					   .final_code = 200};
+	v->r.legs[1] = (struct sw_rec_leg){.leg = 'c', .peer = "10.0.0.2:5060",
+					   .final_code = 200};
+	v->r.has_leg[0] = v->r.has_leg[1] = true;
+	v->r.has_route = true;
+	v->r.route.rule = "sfb";
+	v->r.route.target = "sip:10.0.0.2";
+	v->r.route.media_policy = "relay";
+	v->neg = (struct sw_rec_neg){.seq = 1, .from_leg = 'e', .to_leg = 'c',
+				     .offer_in = "v=0\r\nm=applicationsharing "
+						 "5 TCP/RTP/AVP 127\r\n",
+				     .answer_in = "v=0\r\nm=applicationsharing"
+						  " 3390 TCP/RTP/AVP 127\r\n"
+						  "a=candidate:1 1 TCP-PASS 2 "
+						  "10.0.0.2 3390 typ host\r\n"};
+	v->r.negs = &v->neg;
+	v->r.n_negs = 1;
+	v->relay = (struct sw_rec_relay){.relay = 1, .relayed = "10.0.0.1:24000",
+					 .alloc_us = 1600000};
+	v->r.relays = &v->relay;
+	v->r.n_relays = 1;
+	v->conn = (struct sw_rec_conn){.relay = 1, .conn = 1,
+				       .peer = "192.0.2.9:5000",
+				       .bind_code = 200};
+	v->r.conns = &v->conn;
+	v->r.n_conns = 1;
+	for (int d = 0; d < 2; ++d) {
+		v->r.has_ice[d] = true;
+		v->r.ice[d] = (struct sw_rec_ice){
+			(enum sw_ice_dir)d, SW_ICE_SUCCEEDED, 2000000, 2100000,
+			0, NULL, true, NULL, 30, 1, 1};
+	}
+	v->r.has_reinvite = true;
+	v->r.reinvite = (struct sw_rec_reinvite){.leg = 'e', .result = 200,
+						 .latency_ms = 95};
+}
+
+
+static enum sw_verdict_sev vc_run(struct vcase *v)
+{
+	return sw_verdict(&v->r, v->buf, sizeof(v->buf));
+}
+
+
+#define VERDICT_HAS(v, sev, text)                                             \
+	do {                                                                  \
+		CU_ASSERT_EQUAL(vc_run(v), sev);                              \
+		if (!strstr((v)->buf, text))                                  \
+			fprintf(stderr, "\nverdict: %s\nwanted: %s\n",        \
+				(v)->buf, text);                              \
+		CU_ASSERT_PTR_NOT_NULL(strstr((v)->buf, text));               \
+	} while (0)
+
+
+static void test_verdict_success(void)
+{
+	struct vcase v;
+
+	vc_init(&v);
+	VERDICT_HAS(&v, SW_VERDICT_OK, "Application sharing worked: relay, "
+		    "ICE succeeded both ways, completion re-INVITE answered "
+		    "200 in 95 ms, connected 1m00s.");
+	v.r.negs = NULL;
+	v.r.n_negs = 0;
+	v.r.route.media_policy = NULL;
+	VERDICT_HAS(&v, SW_VERDICT_OK, "Call completed normally after 1m00s");
+}
+
+
+static void test_verdict_diagnostics(void)
+{
+	struct vcase v;
+
+	vc_init(&v);
+	v.r.state = SW_CS_REJECTED;
+	v.r.legs[1].final_code = 403;
+	v.r.legs[1].ms_diag_public = "21002;reason=\"Attendees cannot share "
+				     "in this conference\";component=\"ASMCU\"";
+	VERDICT_HAS(&v, SW_VERDICT_FAIL, "21002 \"Attendees cannot share in "
+		    "this conference\": the Skype meeting does not let this "
+		    "participant share; make them a presenter");
+	v.r.legs[1].ms_diag_public = NULL;
+	v.r.legs[1].ms_diag = "24012;reason=\"Error parsing SDP: Cannot "
+			      "support any media offered by client\"";
+	VERDICT_HAS(&v, SW_VERDICT_FAIL, "payload type 127");
+	v.r.legs[1].ms_diag = "24000;reason=\"Error parsing SDP\"";
+	VERDICT_HAS(&v, SW_VERDICT_FAIL, "zero-port TCP-ACT");
+	v.r.legs[1].ms_diag = NULL;
+	v.r.legs[0].ms_client_diag = "52017;reason=\"Encryption levels dont "
+				     "match\"";
+	VERDICT_HAS(&v, SW_VERDICT_FAIL, "encryption levels do not match");
+}
+
+
+static void test_verdict_status(void)
+{
+	struct vcase v;
+
+	vc_init(&v);
+	v.r.state = SW_CS_REJECTED;
+	v.r.answer_us = 0;
+	v.r.legs[1].final_code = 488;
+	v.r.legs[1].final_phrase = "Not Acceptable Here";
+	VERDICT_HAS(&v, SW_VERDICT_FAIL, "(10.0.0.2:5060) rejected the offer "
+		    "with 488 Not Acceptable Here: no common media");
+	v.r.legs[1].final_code = 0;
+	v.r.final_code = 408;
+	v.r.final_phrase = "Request Timeout";
+	VERDICT_HAS(&v, SW_VERDICT_FAIL, "No answer from The conference side "
+		    "(10.0.0.2:5060) (408 Request Timeout)");
+	v.r.legs[1].final_code = 503;
+	v.r.legs[1].final_phrase = "Service Unavailable";
+	VERDICT_HAS(&v, SW_VERDICT_FAIL, "was unreachable or failing (503 "
+		    "Service Unavailable)");
+	v.r.has_leg[1] = false;
+	v.r.route.rule = "";
+	v.r.final_code = 404;
+	v.r.final_phrase = "Not Found";
+	VERDICT_HAS(&v, SW_VERDICT_FAIL, "No dial plan rule matched");
+	v.r.route.rule = "block";
+	v.r.route.target = NULL;
+	v.r.final_code = 403;
+	v.r.final_phrase = "Forbidden";
+	VERDICT_HAS(&v, SW_VERDICT_INFO, "Dial plan rule block answered 403 "
+		    "Forbidden as configured");
+}
+
+
+static void test_verdict_transport(void)
+{
+	struct vcase v;
+
+	vc_init(&v);
+	v.r.state = SW_CS_FAILED;
+	v.r.answer_us = 0;
+	v.r.legs[1].tls_subject = "CN=cms.example.local";
+	v.r.legs[1].zone = "cms";
+	v.r.legs[1].error = "TLS handshake failed: certificate subject not "
+			    "trusted";
+	VERDICT_HAS(&v, SW_VERDICT_FAIL, "TLS handshake with the conference "
+		    "server (10.0.0.2:5060) failed: TLS handshake failed: "
+		    "certificate subject not trusted (certificate subject "
+		    "CN=cms.example.local); add the subject to tls.subjects of "
+		    "zone cms");
+	v.r.legs[1].error = "connection refused";
+	VERDICT_HAS(&v, SW_VERDICT_FAIL, "Transport failure toward the "
+		    "conference server (10.0.0.2:5060): connection refused.");
+}
+
+
+static void test_verdict_cancel_lost_active(void)
+{
+	struct vcase v;
+
+	vc_init(&v);
+	v.r.state = SW_CS_CANCELLED;
+	v.r.answer_us = 0;
+	v.r.end_us = v.r.start_us + 4200000;
+	VERDICT_HAS(&v, SW_VERDICT_INFO, "Cancelled by the caller after 4.2s");
+	v.r.state = SW_CS_LOST;
+	VERDICT_HAS(&v, SW_VERDICT_FAIL, "sharewayd stopped during this call");
+	vc_init(&v);
+	v.r.state = SW_CS_ACTIVE;
+	v.r.end_us = 0;
+	v.r.ice[1].state = SW_ICE_CHECKING;
+	v.r.reinvite.result = 0;
+	VERDICT_HAS(&v, SW_VERDICT_PENDING, "In progress (answered)");
+	v.r.ice[1].state = SW_ICE_FAILED;
+	VERDICT_HAS(&v, SW_VERDICT_FAIL, "ICE c→e");
+}
+
+
+static void test_verdict_media_path(void)
+{
+	struct vcase v;
+
+	vc_init(&v);
+	v.neg.answer_in = "v=0\r\nm=applicationsharing 3390 TCP/RTP/AVP 127"
+			  "\r\na=candidate:1 1 UDP 2 10.0.0.2 3390 typ host\r\n"
+			  "a=candidate:2 1 TCP-ACT 2 10.0.0.2 0 typ host\r\n";
+	VERDICT_HAS(&v, SW_VERDICT_FAIL, "answer had no usable TCP candidate");
+	v.neg.answer_in = "v=0\r\nm=applicationsharing 0 TCP/RTP/AVP 127\r\n";
+	VERDICT_HAS(&v, SW_VERDICT_FAIL, "declined application sharing");
+	vc_init(&v);
+	v.relay.alloc_us = 0;
+	v.relay.error_code = 508;
+	v.relay.error = "Insufficient Capacity";
+	VERDICT_HAS(&v, SW_VERDICT_FAIL, "TURN allocation for the client "
+		    "failed (508 Insufficient Capacity)");
+	vc_init(&v);
+	v.r.n_conns = 0;
+	VERDICT_HAS(&v, SW_VERDICT_FAIL, "The Edge never connected to the "
+		    "relayed address 10.0.0.1:24000 within 59.9s (no "
+		    "ConnectionAttempt): check the firewall");
+	vc_init(&v);
+	v.conn.bind_code = 447;
+	v.conn.bind_error = "Connection Timeout or Failure";
+	VERDICT_HAS(&v, SW_VERDICT_FAIL, "ConnectionBind for the Edge's "
+		    "connection from 192.0.2.9:5000 failed (447 Connection "
+		    "Timeout or Failure)");
+	v.conn.bind_code = 0;
+	VERDICT_HAS(&v, SW_VERDICT_FAIL, "no ConnectionBind followed");
+}
+
+
+static void test_verdict_ice(void)
+{
+	struct vcase v;
+
+	vc_init(&v);
+	v.r.ice[SW_ICE_E2C].state = SW_ICE_FAILED;
+	v.r.ice[SW_ICE_E2C].first_success_us = 0;
+	VERDICT_HAS(&v, SW_VERDICT_FAIL, "ICE e→c: no Binding success from "
+		    "the conference side within 30 s");
+	v.r.ice[SW_ICE_E2C].error_code = 401;
+	v.r.ice[SW_ICE_E2C].error = "Unauthorized";
+	VERDICT_HAS(&v, SW_VERDICT_FAIL, "answered the Edge's Binding requests "
+		    "with 401 Unauthorized");
+	vc_init(&v);
+	v.r.ice[SW_ICE_C2E].state = SW_ICE_CHECKING; /* ended unanswered */
+	VERDICT_HAS(&v, SW_VERDICT_FAIL, "ICE c→e: no Binding success from "
+		    "the Edge side within 30 s");
+	v.r.ice[SW_ICE_C2E].first_request_us = 0;
+	VERDICT_HAS(&v, SW_VERDICT_FAIL, "the conference sent no Binding "
+		    "request within 30 s");
+	vc_init(&v);
+	v.r.ice[0].state = v.r.ice[1].state = SW_ICE_FAILED;
+	VERDICT_HAS(&v, SW_VERDICT_FAIL, "ICE failed both ways");
+}
+
+
+static void test_verdict_reinvite(void)
+{
+	struct vcase v;
+
+	vc_init(&v);
+	v.r.reinvite.result = 491;
+	v.r.reinvite.retries_491 = 3;
+	VERDICT_HAS(&v, SW_VERDICT_FAIL, "491 Request Pending 3 times");
+	v.r.reinvite.result = 488;
+	v.r.reinvite.phrase = "Not Acceptable Here";
+	VERDICT_HAS(&v, SW_VERDICT_FAIL, "re-INVITE to the Edge was refused "
+		    "with 488 Not Acceptable Here");
+	v.r.reinvite.result = 0;
+	v.r.reinvite.reason = "no answer in 32 s";
+	VERDICT_HAS(&v, SW_VERDICT_FAIL, "got no final answer: no answer in "
+		    "32 s");
+}
+
+
+static void test_verdict_client_diag_fallback(void)
+{
+	struct vcase v;
+
+	vc_init(&v);
+	v.r.legs[0].ms_client_diag = "23;reason=\"Call failed to establish "
+				     "due to a media connectivity failure\"";
+	VERDICT_HAS(&v, SW_VERDICT_FAIL, "ms-client-diagnostics 23");
+	/* the gateway's own observation wins over the client's summary */
+	v.r.ice[SW_ICE_C2E].state = SW_ICE_FAILED;
+	VERDICT_HAS(&v, SW_VERDICT_FAIL, "ICE c→e");
+}
+
+
+/* ---- ladder labels ---------------------------------------------------- */
+
+static void test_summaries(void)
+{
+	static const char inv[] = "INVITE sip:a@b SIP/2.0\r\nTo: <sip:a@b>;"
+				  "tag=x\r\nCSeq: 2 INVITE\r\nContent-Type: "
+				  "application/sdp\r\n\r\nv=0\r\n";
+	static const char ok[] = "SIP/2.0 200 OK\r\nCSeq: 3 BYE\r\n\r\n";
+	static const uint8_t err401[] = {
+		0x01, 0x13, 0x00, 0x10, 0x21, 0x12, 0xa4, 0x42, 1, 2, 3, 4,
+		5, 6, 7, 8, 9, 10, 11, 12, 0x00, 0x09, 0x00, 0x0c, 0, 0, 4, 1,
+		'U', 'n', 'a', 'u', 't', 'h', 'o', 'r'};
+	static const uint8_t bind4571[] = {
+		0x00, 0x18, 0x00, 0x01, 0x00, 0x04, 0x21, 0x12, 0xa4, 0x42, 1,
+		2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 0x00, 0x25, 0x00, 0x00};
+	char l[128], d[256];
+
+	cl_sum_sip((const uint8_t *)inv, strlen(inv), l, sizeof(l), d,
+		   sizeof(d));
+	CU_ASSERT_STRING_EQUAL(l, "re-INVITE (SDP)");
+	CU_ASSERT_STRING_EQUAL(d, "sip:a@b");
+	cl_sum_sip((const uint8_t *)ok, strlen(ok), l, sizeof(l), d, sizeof(d));
+	CU_ASSERT_STRING_EQUAL(l, "200 OK (BYE)");
+	CU_ASSERT_FALSE(cl_sum_stun(err401, sizeof(err401), l, sizeof(l), d,
+				    sizeof(d)));
+	CU_ASSERT_STRING_EQUAL(l, "Allocate Error 401");
+	CU_ASSERT_STRING_EQUAL(d, "401 Unauthor");
+	CU_ASSERT_TRUE(cl_sum_stun(bind4571, sizeof(bind4571), l, sizeof(l),
+				   d, sizeof(d)));
+	CU_ASSERT_STRING_EQUAL(l, "Binding Request");
+	CU_ASSERT_STRING_EQUAL(d, "USE-CANDIDATE");
+	CU_ASSERT_FALSE(cl_sum_stun(err401, 10, l, sizeof(l), d, sizeof(d)));
+	CU_ASSERT_PTR_NOT_NULL(strstr(l, "STUN?"));
+}
+
+
+/* ---- round trip -------------------------------------------------------- */
+
+static uint64_t fx_uids[FX_N];
+
+
+static void write_fixture(const char *name)
+{
+	struct sw_calllog *cl = open_log(name, 0, 0, 0);
+
+	CU_ASSERT_FATAL(cl != NULL);
+	CU_ASSERT_EQUAL(fx_write_all(cl, fx_uids), 0);
+	CU_ASSERT_EQUAL(sw_calllog_flush(cl, 10000), 0);
+	sw_calllog_close(cl);
+}
+
+
+static struct sw_callrec *load_tag(sqlite3 *db, const char *key)
+{
+	struct sw_callrec *rec = NULL;
+	int64_t id = 0;
+
+	CU_ASSERT_EQUAL(sw_calllog_find(db, key, &id), 0);
+	CU_ASSERT_EQUAL(sw_calllog_load(db, id, &rec), 0);
+	return rec;
+}
+
+
+static void check_seed_head(const struct sw_callrec *r)
+{
+	CU_ASSERT_STRING_EQUAL(r->tag, "c-1");
+	CU_ASSERT_EQUAL(r->start_us, FX_T0);
+	CU_ASSERT_EQUAL(r->answer_us, FX_T0 + 600000);
+	CU_ASSERT_EQUAL(r->end_us, FX_T0 + 183012000);
+	CU_ASSERT_EQUAL(r->state, SW_CS_COMPLETED);
+	CU_ASSERT_EQUAL(r->final_code, 200);
+	CU_ASSERT_STRING_EQUAL(r->disconnect_by, "e");
+	CU_ASSERT_EQUAL(r->inbound_leg, 'e');
+	CU_ASSERT_FALSE(r->failed);
+	CU_ASSERT_STRING_EQUAL(r->media, "AS observe✓ ICE e→c✓ c→e✓");
+	CU_ASSERT_PTR_NOT_NULL(strstr(r->verdict, "Application sharing "
+					       "worked: observe"));
+	CU_ASSERT_STRING_EQUAL(r->legs[0].tls_subject, "CN=sfbedge.contoso.com");
+	CU_ASSERT_STRING_EQUAL(r->legs[1].x_cid,
+			       "a84b4c76e66710@sfbedge.contoso.com");
+	CU_ASSERT_STRING_EQUAL(r->legs[1].user_agent, "Acano CallBridge");
+	CU_ASSERT_STRING_EQUAL(r->route.captures, "$1=123456");
+	CU_ASSERT_EQUAL(r->route.priority, 10);
+}
+
+
+static void check_seed_parts(const struct sw_callrec *r)
+{
+	CU_ASSERT_EQUAL_FATAL(r->n_negs, 2);
+	CU_ASSERT_EQUAL(r->negs[0].latency_ms, 596);
+	CU_ASSERT_PTR_NOT_NULL(strstr(r->negs[0].answer_in, "a=candidate:1 1 "
+				      "TCP-PASS 174326015 10.48.54.229 24000"));
+	CU_ASSERT_PTR_NULL(r->negs[1].answer_in);
+	CU_ASSERT_EQUAL(r->negs[1].from_leg, 'e');
+	CU_ASSERT_EQUAL_FATAL(r->n_relays, 1);
+	CU_ASSERT_STRING_EQUAL(r->relays[0].relayed, "10.48.54.229:24000");
+	CU_ASSERT_EQUAL(r->relays[0].alloc_us, FX_T0 + 484888);
+	CU_ASSERT_STRING_EQUAL(r->relays[0].close_reason,
+			       "client refresh lifetime 0");
+	CU_ASSERT_STRING_EQUAL(r->relays[0].client, "turn");
+	CU_ASSERT_EQUAL_FATAL(r->n_conns, 1);
+	CU_ASSERT_EQUAL(r->conns[0].bind_code, 200);
+	CU_ASSERT_EQUAL(r->conns[0].bytes_in, 1843210);
+	CU_ASSERT_EQUAL(r->conns[0].attempt_us, FX_T0 + 968097);
+	CU_ASSERT(r->has_ice[0] && r->has_ice[1]);
+	CU_ASSERT(r->ice[0].nominated);
+	CU_ASSERT_EQUAL(r->ice[1].first_success_us, FX_T0 + 1310000);
+	CU_ASSERT(r->has_reinvite);
+	CU_ASSERT_EQUAL(r->reinvite.latency_ms, 100);
+	/* 16 SIP + 13 STUN/TURN packets, each a ladder step, + 1 TCP note */
+	CU_ASSERT_EQUAL(r->n_packets, 29);
+	CU_ASSERT_EQUAL_FATAL(r->n_events, 30);
+	CU_ASSERT_STRING_EQUAL(r->events[0].label, "INVITE (SDP)");
+	CU_ASSERT_EQUAL(r->events[0].src, SW_ACT_EDGE);
+	CU_ASSERT_STRING_EQUAL(r->events[5].label, "Allocate Error 401");
+	CU_ASSERT_EQUAL(r->events[5].kind, SW_EV_TURN);
+	CU_ASSERT_EQUAL(r->events[5].dst, SW_ACT_TURNC);
+	CU_ASSERT_STRING_EQUAL(r->events[r->n_events - 1].label,
+			       "200 OK (BYE)");
+}
+
+
+static void test_roundtrip(void)
+{
+	struct sw_callrec *r;
+	sqlite3 *db;
+
+	write_fixture("rt.db");
+	db = open_ro("rt.db");
+	CU_ASSERT_FATAL(db != NULL);
+	r = load_tag(db, "c-1");
+	CU_ASSERT_FATAL(r != NULL);
+	check_seed_head(r);
+	check_seed_parts(r);
+	sw_callrec_free(r);
+	/* found by either leg's Call-ID and by bare number */
+	r = load_tag(db, "sw-1-9f2c@10.48.54.229");
+	CU_ASSERT(r && r->id == 1);
+	sw_callrec_free(r);
+	r = load_tag(db, "3");
+	CU_ASSERT(r && r->legs[0].ms_diag_public &&
+		  !strncmp(r->legs[0].ms_diag_public, "21002", 5));
+	sw_callrec_free(r);
+	sqlite3_close(db);
+}
+
+
+static const struct {
+	enum fx_call c;
+	bool failed;
+	const char *words;
+	const char *media;
+} fx_expect[] = {
+	{FX_RELAY_OK, false, "Application sharing worked: relay",
+	 "AS relay✓ ICE e→c✓ c→e✓"},
+	{FX_21002, true, "make them a presenter", "AS relay-"},
+	{FX_ICE_C2E, true, "ICE c→e: no Binding success from the Edge side "
+			   "within 30 s", "AS relay✓ ICE e→c✓ c→e✗"},
+	{FX_NO_ATTEMPT, true, "The Edge never connected to the relayed "
+			      "address 10.48.54.229:24000", "AS relay✗"},
+	{FX_CANCEL, false, "Cancelled by the caller after 4.2s",
+	 "AS observe-"},
+	{FX_408, true, "No answer from The conference side", "AS observe-"},
+	{FX_TLS, true, "certificate subject CN=edge.fabrikam.com", "-"},
+	{FX_NO_TCP_CAND, true, "no usable TCP candidate", "AS relay-"},
+};
+
+
+static void test_fixture_verdicts(void)
+{
+	sqlite3 *db = open_ro("rt.db");
+
+	CU_ASSERT_FATAL(db != NULL);
+	for (size_t i = 0; i < sizeof(fx_expect) / sizeof(fx_expect[0]); ++i) {
+		struct sw_callrec *r = NULL;
+
+		CU_ASSERT_EQUAL(sw_calllog_load(db, (int64_t)fx_uids[fx_expect[i].c],
+						&r), 0);
+		if (!r)
+			continue;
+		if (!strstr(r->verdict, fx_expect[i].words) ||
+		    strcmp(r->media, fx_expect[i].media))
+			fprintf(stderr, "\n%s: %s [%s]\n", r->tag, r->verdict,
+				r->media);
+		CU_ASSERT_EQUAL(r->failed, fx_expect[i].failed);
+		CU_ASSERT_PTR_NOT_NULL(strstr(r->verdict, fx_expect[i].words));
+		CU_ASSERT_STRING_EQUAL(r->media, fx_expect[i].media);
+		sw_callrec_free(r);
+	}
+	CU_ASSERT_EQUAL(count(db, "SELECT COUNT(*) FROM calls WHERE end_us IS"
+			       " NULL"), 1);
+	sqlite3_close(db);
+}
+
+
+static int list_count(const struct sw_callrec *rec, void *arg)
+{
+	(void)rec;
+	++*(int *)arg;
+	return 0;
+}
+
+
+static void test_list_queries(void)
+{
+	struct sw_calllog_query q = {0};
+	sqlite3 *db = open_ro("rt.db");
+	int n = 0;
+
+	CU_ASSERT_FATAL(db != NULL);
+	CU_ASSERT_EQUAL(sw_calllog_list(db, &q, list_count, &n), 0);
+	CU_ASSERT_EQUAL(n, FX_N);
+	n = 0;
+	q.failed = true;
+	CU_ASSERT_EQUAL(sw_calllog_list(db, &q, list_count, &n), 0);
+	CU_ASSERT_EQUAL(n, 6);
+	n = 0;
+	q.failed = false;
+	q.rule = "sfb-relay";
+	CU_ASSERT_EQUAL(sw_calllog_list(db, &q, list_count, &n), 0);
+	CU_ASSERT_EQUAL(n, 5);
+	n = 0;
+	q.rule = NULL;
+	q.match = "FABRIKAM";
+	CU_ASSERT_EQUAL(sw_calllog_list(db, &q, list_count, &n), 0);
+	CU_ASSERT_EQUAL(n, 1);
+	n = 0;
+	q.match = NULL;
+	q.since_us = FX_T0 + 3000000000LL;
+	q.active = true;
+	CU_ASSERT_EQUAL(sw_calllog_list(db, &q, list_count, &n), 0);
+	CU_ASSERT_EQUAL(n, 1);
+	sqlite3_close(db);
+}
+
+
+/* ---- upserts, lost calls, retention, drops, migration ---------------- */
+
+static void test_upsert_rules(void)
+{
+	struct sw_calllog *cl = open_log("up.db", 0, 0, 0);
+	struct sw_rec_start st = {FX_T0, "sip:a@x", "sip:b@y", 'e', false};
+	struct sw_rec_conn c1 = {1, 2, "1.2.3.4:5", NULL, 100, 0, 0, NULL,
+				 500, 10, 0, NULL};
+	struct sw_rec_conn c2 = {1, 2, NULL, "5.6.7.8:9", 200, 300, 200, NULL,
+				 400, 20, 0, NULL};
+	struct sw_rec_leg l1 = {.leg = 'c', .peer = "p1", .final_code = 180};
+	struct sw_rec_leg l2 = {.leg = 'c', .user_agent = "ua"};
+	struct sw_callrec *r = NULL;
+	uint64_t uid;
+	sqlite3 *db;
+
+	CU_ASSERT_FATAL(cl != NULL);
+	uid = sw_calllog_call_start(cl, &st, NULL, 0);
+	CU_ASSERT_EQUAL(sw_calllog_conn(cl, uid, &c1), 0);
+	CU_ASSERT_EQUAL(sw_calllog_conn(cl, uid, &c2), 0);
+	CU_ASSERT_EQUAL(sw_calllog_leg(cl, uid, &l1), 0);
+	CU_ASSERT_EQUAL(sw_calllog_leg(cl, uid, &l2), 0);
+	CU_ASSERT_EQUAL(sw_calllog_leg(cl, 0, &l2), 0); /* log off: no-op */
+	CU_ASSERT_EQUAL(sw_calllog_ice(cl, uid, &(struct sw_rec_ice){
+				.dir = (enum sw_ice_dir)7}), EINVAL);
+	CU_ASSERT_EQUAL(sw_calllog_flush(cl, 5000), 0);
+	sw_calllog_close(cl);
+	db = open_ro("up.db");
+	CU_ASSERT_EQUAL_FATAL(sw_calllog_load(db, (int64_t)uid, &r), 0);
+	CU_ASSERT_STRING_EQUAL(r->conns[0].peer, "1.2.3.4:5"); /* kept */
+	CU_ASSERT_STRING_EQUAL(r->conns[0].target, "5.6.7.8:9");
+	CU_ASSERT_EQUAL(r->conns[0].attempt_us, 100);          /* first */
+	CU_ASSERT_EQUAL(r->conns[0].bind_us, 300);
+	CU_ASSERT_EQUAL(r->conns[0].bytes_in, 500);            /* max */
+	CU_ASSERT_EQUAL(r->conns[0].bytes_out, 20);
+	CU_ASSERT_STRING_EQUAL(r->legs[1].peer, "p1");
+	CU_ASSERT_STRING_EQUAL(r->legs[1].user_agent, "ua");
+	CU_ASSERT_EQUAL(r->legs[1].final_code, 180);
+	sw_callrec_free(r);
+	sqlite3_close(db);
+}
+
+
+static void test_lost_on_restart(void)
+{
+	struct sw_calllog *cl;
+	struct sw_callrec *r = NULL;
+	sqlite3 *db;
+
+	/* rt.db holds one call with no end (FX_ACTIVE) */
+	cl = open_log("rt.db", 0, 0, 0);
+	CU_ASSERT_FATAL(cl != NULL);
+	sw_calllog_close(cl);
+	db = open_ro("rt.db");
+	CU_ASSERT_EQUAL_FATAL(sw_calllog_load(db, (int64_t)fx_uids[FX_ACTIVE],
+					      &r), 0);
+	CU_ASSERT_EQUAL(r->state, SW_CS_LOST);
+	CU_ASSERT_EQUAL(r->end_us, FX_T0 + 4200000000LL + 903000);
+	CU_ASSERT(r->failed);
+	CU_ASSERT_PTR_NOT_NULL(strstr(r->verdict, "sharewayd stopped"));
+	sw_callrec_free(r);
+	sqlite3_close(db);
+}
+
+
+static void synth_calls(struct sw_calllog *cl, int n, int64_t start)
+{
+	for (int i = 0; i < n; ++i)
+		CU_ASSERT_EQUAL(sw_calllog_synth_call(cl, (uint64_t)i,
+						      start + i * 1000000LL,
+						      true), 0);
+}
+
+
+static void test_retention(void)
+{
+	int64_t now = sw_calllog_now(), old = now - 40LL * 86400 * 1000000;
+	struct sw_calllog *cl = open_log("ret.db", 0, 0, 0);
+	sqlite3 *db;
+
+	CU_ASSERT_FATAL(cl != NULL);
+	synth_calls(cl, 4, old);
+	synth_calls(cl, 6, now - 3600000000LL);
+	CU_ASSERT_EQUAL(sw_calllog_flush(cl, 10000), 0);
+	sw_calllog_close(cl);
+	cl = open_log("ret.db", 30, 0, 0); /* by age: the 4 old ones go */
+	CU_ASSERT_EQUAL(sw_calllog_flush(cl, 10000), 0);
+	sw_calllog_close(cl);
+	db = open_ro("ret.db");
+	CU_ASSERT_EQUAL(count(db, "SELECT COUNT(*) FROM calls"), 6);
+	CU_ASSERT_EQUAL(count(db, "SELECT MIN(id) FROM calls"), 5);
+	CU_ASSERT_EQUAL(count(db, "SELECT COUNT(*) FROM events WHERE call"
+			       " < 5"), 0);
+	CU_ASSERT_EQUAL(count(db, "SELECT COUNT(*) FROM legs WHERE call < 5"),
+			0);
+	sqlite3_close(db);
+	cl = open_log("ret.db", 30, 2, 0); /* by count: the newest 2 stay */
+	CU_ASSERT_EQUAL(sw_calllog_flush(cl, 10000), 0);
+	sw_calllog_close(cl);
+	db = open_ro("ret.db");
+	CU_ASSERT_EQUAL(count(db, "SELECT COUNT(*) FROM calls"), 2);
+	CU_ASSERT_EQUAL(count(db, "SELECT MIN(id) FROM calls"), 9);
+	CU_ASSERT_EQUAL(count(db, "SELECT COUNT(DISTINCT call) FROM ice"), 2);
+	sqlite3_close(db);
+}
+
+
+static void test_drops_counted(void)
+{
+	struct sw_calllog *cl = open_log("drop.db", 0, 0, 8);
+	struct sw_calllog_stats st;
+	sqlite3 *blocker;
+	int rejected = 0;
+
+	CU_ASSERT_FATAL(cl != NULL);
+	/* hold the write lock: the writer stalls on its first message */
+	CU_ASSERT_EQUAL_FATAL(sqlite3_open(dbpath("drop.db"), &blocker), 0);
+	CU_ASSERT_EQUAL(sqlite3_exec(blocker, "BEGIN IMMEDIATE", NULL, NULL,
+				     NULL), 0);
+	for (int i = 0; i < 100; ++i) {
+		struct sw_rec_start s = {FX_T0 + i, "a", "b", 'e', true};
+
+		if (!sw_calllog_call_start(cl, &s, NULL, 0))
+			++rejected;
+	}
+	sqlite3_exec(blocker, "COMMIT", NULL, NULL, NULL);
+	sqlite3_close(blocker);
+	CU_ASSERT_EQUAL(sw_calllog_flush(cl, 10000), 0);
+	sw_calllog_stats(cl, &st);
+	CU_ASSERT(rejected >= 100 - 9);
+	CU_ASSERT_EQUAL(st.dropped, (uint64_t)rejected);
+	CU_ASSERT_EQUAL(st.queued, 100 - (uint64_t)rejected + 1); /* +flush */
+	CU_ASSERT_EQUAL(st.written, 100 - (uint64_t)rejected);
+	sw_calllog_close(cl);
+}
+
+
+static void test_migration_v1(void)
+{
+	char err[256];
+	sqlite3 *db = NULL;
+	struct sw_calllog *cl;
+	int n = 0;
+	struct sw_calllog_query q = {.failed = true};
+
+	CU_ASSERT_EQUAL_FATAL(sqlite3_open(dbpath("v1.db"), &db), 0);
+	CU_ASSERT_EQUAL(sw_calllog_schema_apply(db, 1, err, sizeof(err)), 0);
+	CU_ASSERT_EQUAL(count(db, "PRAGMA user_version"), 1);
+	CU_ASSERT_EQUAL(sqlite3_exec(db, "INSERT INTO calls(id, tag, start_us,"
+				     " end_us, state) VALUES(7, 'c-7', 1, 2,"
+				     " 'rejected')", NULL, NULL, NULL), 0);
+	sqlite3_close(db);
+	/* the CLI refuses an old file; the daemon migrates it */
+	CU_ASSERT_EQUAL(sw_calllog_db_open(&db, dbpath("v1.db"), true, err,
+					   sizeof(err)), EPROTO);
+	CU_ASSERT_PTR_NOT_NULL(strstr(err, "start sharewayd once"));
+	cl = open_log("v1.db", 0, 0, 0);
+	CU_ASSERT_FATAL(cl != NULL);
+	synth_calls(cl, 1, FX_T0);
+	CU_ASSERT_EQUAL(sw_calllog_flush(cl, 5000), 0);
+	sw_calllog_close(cl);
+	db = open_ro("v1.db");
+	CU_ASSERT_FATAL(db != NULL);
+	CU_ASSERT_EQUAL(count(db, "PRAGMA user_version"), 2);
+	CU_ASSERT_EQUAL(count(db, "SELECT MAX(id) FROM calls"), 8);
+	CU_ASSERT_EQUAL(count(db, "SELECT COUNT(*) FROM packets"),
+			count(db, "SELECT COUNT(*) FROM packets WHERE call = 8"));
+	CU_ASSERT_EQUAL(sw_calllog_list(db, &q, list_count, &n), 0);
+	CU_ASSERT(n >= 1); /* the v1 rejected call, flagged by the migration */
+	sqlite3_close(db);
+	/* a file from the future is refused */
+	CU_ASSERT_EQUAL(sqlite3_open(dbpath("v1.db"), &db), 0);
+	sqlite3_exec(db, "PRAGMA user_version = 9", NULL, NULL, NULL);
+	CU_ASSERT_EQUAL(sw_calllog_schema_apply(db, 2, err, sizeof(err)),
+			EPROTO);
+	sqlite3_close(db);
+}
+
+
+static int suite_init(void)
+{
+	sw_log_set_level(SW_LOG_ERROR);
+	return mkdtemp(tmpdir) ? 0 : -1;
+}
+
+
+static int suite_clean(void)
+{
+	char cmd[600];
+
+	snprintf(cmd, sizeof(cmd), "rm -rf '%s'", tmpdir);
+	return system(cmd) == 0 ? 0 : -1;
+}
+
+
+int test_calllog_register(void)
+{
+	CU_pSuite s = CU_add_suite("calllog", suite_init, suite_clean);
+
+	if (!s)
+		return -1;
+	if (!CU_add_test(s, "json writer", test_json_writer) ||
+	    !CU_add_test(s, "json pretty", test_json_pretty) ||
+	    !CU_add_test(s, "json reader", test_json_reader) ||
+	    !CU_add_test(s, "json reader errors", test_json_reader_errors) ||
+	    !CU_add_test(s, "verdict success", test_verdict_success) ||
+	    !CU_add_test(s, "verdict diagnostics", test_verdict_diagnostics) ||
+	    !CU_add_test(s, "verdict status", test_verdict_status) ||
+	    !CU_add_test(s, "verdict transport", test_verdict_transport) ||
+	    !CU_add_test(s, "verdict cancel/lost/active",
+			 test_verdict_cancel_lost_active) ||
+	    !CU_add_test(s, "verdict media path", test_verdict_media_path) ||
+	    !CU_add_test(s, "verdict ice", test_verdict_ice) ||
+	    !CU_add_test(s, "verdict reinvite", test_verdict_reinvite) ||
+	    !CU_add_test(s, "verdict client diag",
+			 test_verdict_client_diag_fallback) ||
+	    !CU_add_test(s, "ladder labels", test_summaries) ||
+	    !CU_add_test(s, "round trip", test_roundtrip) ||
+	    !CU_add_test(s, "fixture verdicts", test_fixture_verdicts) ||
+	    !CU_add_test(s, "list queries", test_list_queries) ||
+	    !CU_add_test(s, "upsert rules", test_upsert_rules) ||
+	    !CU_add_test(s, "lost on restart", test_lost_on_restart) ||
+	    !CU_add_test(s, "retention", test_retention) ||
+	    !CU_add_test(s, "drops counted", test_drops_counted) ||
+	    !CU_add_test(s, "migration v1->v2", test_migration_v1))
+		return -1;
+	return 0;
+}
