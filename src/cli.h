@@ -10,6 +10,7 @@
 
 struct cli_env {
 	const char *conf_path; /* -c, to find the socket and the call log */
+	const char *state_dir; /* -s, overrides the configured state_dir */
 };
 
 struct cli_cmd {

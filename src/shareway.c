@@ -17,7 +17,8 @@ static const struct cli_cmd *const cmds[] = {
 
 static void usage(FILE *f)
 {
-	fprintf(f, "usage: shareway [-c CONF] COMMAND [ARGS]\n\ncommands:\n");
+	fprintf(f, "usage: shareway [-c CONF] [-s STATE_DIR] COMMAND [ARGS]\n"
+		"\ncommands:\n");
 	for (size_t i = 0; i < sizeof(cmds) / sizeof(cmds[0]); ++i)
 		fprintf(f, "  %-12s %s\n", cmds[i]->name, cmds[i]->summary);
 	fprintf(f, "\n'shareway COMMAND --help' for a command's options.\n");
@@ -26,11 +27,15 @@ static void usage(FILE *f)
 
 int main(int argc, char **argv)
 {
-	struct cli_env env = {"/etc/shareway/shareway.conf"};
+	struct cli_env env = {"/etc/shareway/shareway.conf", NULL};
 	int i = 1;
 
-	if (i + 1 < argc && !strcmp(argv[i], "-c")) {
-		env.conf_path = argv[i + 1];
+	while (i + 1 < argc && (!strcmp(argv[i], "-c") ||
+				!strcmp(argv[i], "-s"))) {
+		if (argv[i][1] == 'c')
+			env.conf_path = argv[i + 1];
+		else
+			env.state_dir = argv[i + 1]; /* as sharewayd -s */
 		i += 2;
 	}
 	if (i >= argc) {
