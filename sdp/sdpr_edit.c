@@ -402,10 +402,13 @@ static size_t attr_pos(const struct sdpr *sdp, int media, const char *name,
 /** Number of a=<name> lines at a level */
 unsigned sdpr_attr_count(const struct sdpr *sdp, int media, const char *name)
 {
+	size_t start, end;
 	unsigned n = 0;
 
-	while (attr_pos(sdp, media, name, n) != SIZE_MAX)
-		++n;
+	if (!name || sdpr_section(sdp, media, &start, &end))
+		return 0;
+	for (size_t i = start; i < end; ++i)
+		n += sdpr_attr_is(&sdp->lines[i], name);
 	return n;
 }
 

@@ -38,10 +38,13 @@ static size_t cand_pos(const struct sdpr *sdp, int media, unsigned i)
 /** Number of candidate lines of a media section (every class) */
 unsigned sdpr_cand_count(const struct sdpr *sdp, int media)
 {
+	size_t start, end;
 	unsigned n = 0;
 
-	while (cand_pos(sdp, media, n) != SIZE_MAX)
-		++n;
+	if (media < 0 || sdpr_section(sdp, media, &start, &end))
+		return 0;
+	for (size_t k = start; k < end; ++k)
+		n += sdp->lines[k].akind == SDPR_ATTR_CAND;
 	return n;
 }
 

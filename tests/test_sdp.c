@@ -10,6 +10,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include "unit.h"
 #include "sdpr.h"
@@ -951,6 +952,37 @@ static void test_line_limit(void)
 }
 
 
+/* A body at the line limit: walking and editing its candidates stays
+ * cheap (fuzzing found sdpr_cand_count() cubic in a loop, 45 s) */
+static void test_large_body(void)
+{
+	size_t n, size = 64 + SDPR_MAX_LINES * 48;
+	char *body = malloc(size);
+	struct sdpr_remcand rem = {1, "192.0.2.7", 3478};
+	struct sdpr_cand c;
+	struct sdpr *sdp = NULL;
+	unsigned found = 0;
+	clock_t t0 = clock();
+
+	CU_ASSERT_FATAL(body != NULL);
+	n = (size_t)sprintf(body, "v=0\r\nm=audio 1 RTP/AVP 0\r\n");
+	for (unsigned i = 2; i < SDPR_MAX_LINES; ++i)
+		n += (size_t)sprintf(body + n, "a=candidate:1 1 UDP 1 1.2.3.4 "
+				     "%u typ host\r\n", i);
+	CU_ASSERT_EQUAL_FATAL(sdpr_parse(&sdp, body, n, NULL), 0);
+	for (unsigned i = 0; i < sdpr_cand_count(sdp, 0); ++i)
+		found += !sdpr_cand_get(sdp, 0, i, &c) && c.port == i + 2;
+	CU_ASSERT_EQUAL(found, SDPR_MAX_LINES - 2);
+	CU_ASSERT_EQUAL(sdpr_cand_add(sdp, 0, &c), EMSGSIZE);
+	CU_ASSERT_EQUAL(sdpr_ice_complete(sdp, 0, &c, 1, &rem, 1), 0);
+	CU_ASSERT_EQUAL(sdpr_cand_count(sdp, 0), 1);
+	CU_ASSERT_EQUAL(sdpr_line_count(sdp), 5); /* c= added */
+	CU_ASSERT(clock() - t0 < CLOCKS_PER_SEC);
+	sdpr_free(sdp);
+	free(body);
+}
+
+
 static void test_parse_errors(void)
 {
 	static const struct {
@@ -1262,6 +1294,7 @@ int test_sdp_register(void)
 	    !CU_add_test(s, "ice-ufrag and ice-pwd", test_ice_attrs) ||
 	    !CU_add_test(s, "model API", test_model_api) ||
 	    !CU_add_test(s, "limits", test_line_limit) ||
+	    !CU_add_test(s, "large body", test_large_body) ||
 	    !CU_add_test(s, "parse errors", test_parse_errors) ||
 	    !CU_add_test(s, "multipart corpus", test_multipart_corpus) ||
 	    !CU_add_test(s, "multipart", test_multipart) ||
