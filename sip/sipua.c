@@ -13,7 +13,10 @@
  * Stack settings follow docs/ARCHITECTURE.md and the Sofia pitfalls:
  * SOA off, no automatic alert/answer/ACK, no automatic 3xx/305/5xx
  * restarts, Allow/Supported replaced (not merged), the stack in this
- * thread (su_root_threading(0)).
+ * thread (su_root_threading(0)). Responses to UDP requests go back to
+ * the source address and port (NTATAG_SERVER_RPORT(2), symmetric like
+ * Kamailio's force_rport): a Via sent-by never makes the gateway send a
+ * response elsewhere or resolve a name.
  */
 #include <errno.h>
 #include <stdio.h>
@@ -265,7 +268,7 @@ static int ep_start(struct sipua *ua, struct sipua_ep *ep)
 		TAG_IF(subj, TPTAG_TLS_VERIFY_SUBJECTS(subj)),
 		TAG_IF(ep->tls_dir[0], TPTAG_TLS_VERIFY_DEPTH(4)),
 		TPTAG_UDP_RMEM(conf->sip_udp_rmem), NTATAG_UDP_MTU(65535),
-		TAG_END());
+		NTATAG_SERVER_RPORT(2), TAG_END());
 	if (!ep->nua) {
 		sw_error("[sip %s%s%s] cannot create the SIP stack (address "
 			 "in use, or bad certificate in %s?)",
