@@ -80,6 +80,7 @@ scn() {
 	for kv in ${SCN_SET:-}; do
 		sed -i "s|@${kv%%=*}@|${kv#*=}|g" "$out"
 	done
+	sed -i 's|@HOLD@|300|g' "$out"
 	echo "$out"
 }
 
