@@ -1637,8 +1637,9 @@ static void bad_message(struct turn_srv *srv, const struct turn_src *src,
 	    buf[7] != 0x42)
 		return;
 	type = (uint16_t)(buf[0] << 8 | buf[1]);
-	if (type & 0x0110) /* not a request */
-		return;
+	if (type & 0x0110 || /* not a request */
+	    (size_t)(buf[2] << 8 | buf[3]) + TURN_HDR_LEN != len)
+		return; /* header checks failed: discard (RFC 8489 6.3) */
 	method = (type & 0x000f) | ((type & 0x00e0) >> 1) |
 		 ((type & 0x3e00) >> 2);
 	turn_enc_init(&e, srv->tx, sizeof(srv->tx), method, TURN_C_ERROR,
@@ -1666,9 +1667,12 @@ void turn_srv_recv(struct turn_srv *srv, const struct turn_src *src,
 	}
 	memset(&r, 0, sizeof(r));
 	r.src = src;
-	if (turn_msg_decode(&r.m, buf, len, &derr) || !r.m.cookie) {
+	if (turn_msg_decode(&r.m, buf, len, &derr) || !r.m.cookie ||
+	    r.m.buflen != len) {
 		bad_message(srv, src, buf, len,
-			    r.m.cookie ? derr.reason : "no magic cookie");
+			    !r.m.cookie    ? "no magic cookie"
+			    : r.m.buflen != len ? "length field mismatch"
+					      : derr.reason);
 		return;
 	}
 	if (turn_msg_attr(&r.m, TURN_A_FINGERPRINT)) {

@@ -1,0 +1,117 @@
+#!/bin/bash
+# timeout: 180
+# What the TURN server must refuse, and that it keeps serving: wrong
+# password, unknown and expired users (401), stale nonce (438 + fresh
+# nonce), quotas (486 per user, 508 in total), every denied peer form
+# (403; 443 for the wrong family), ConnectionBind with an unknown, used
+# or foreign CONNECTION-ID (400/441), Connect twice (446), the bind
+# timeout, a peer without permission, truncated and garbage input on
+# every listener, and a client vanishing mid-transfer (its fds and
+# memory come back). The raw client is tests/integration/turn_probe.py.
+. "$SW_SRC/tests/lib.sh"
+
+PROBE="python3 $SW_SRC/tests/integration/turn_probe.py 127.0.0.1"
+openssl req -x509 -newkey rsa:2048 -nodes -keyout "$SW_TMP/key.pem" \
+	-out "$SW_TMP/cert.pem" -days 2 -subj /CN=127.0.0.1 2>/dev/null ||
+	fail "openssl req"
+: >"$SW_TMP/rules.conf"
+mkdir -p "$SW_TMP/state"
+
+# neg_conf FILE EXTRA-TURN-LINES
+neg_conf() {
+	cat >"$1" <<CONF
+[general]
+log_level = debug
+state_dir = $SW_TMP/state
+rules_file = $SW_TMP/rules.conf
+[sip]
+listen = udp:127.0.0.1:$(port 0)
+[turn]
+listen = udp:127.0.0.1:$(port 1) tcp:127.0.0.1:$(port 1) tls:127.0.0.1:$(port 2)
+relay_ip = 127.0.0.1
+relay_ports = $(port 10)-$(port 39)
+realm = TANDBERG
+user = cms:cmssecret
+user = cms2:cms2secret
+user = cms3:cms3secret
+static_auth_secret = restsecret
+nonce_lifetime = 2
+bind_timeout = 2
+prebind_buffer = 4096
+tls_cert = $SW_TMP/cert.pem
+tls_key = $SW_TMP/key.pem
+$2
+CONF
+}
+
+# probe SCENARIO ARGS...: must print "ok"
+probe() {
+	$PROBE "$(port 1)" "$@" >"$SW_TMP/probe.out" 2>&1 ||
+		{ cat "$SW_TMP/probe.out"; fail "probe $1"; }
+	cat "$SW_TMP/probe.out"
+}
+
+# codes SCENARIO ARGS...: the "codes ..." line a scenario prints
+codes() {
+	$PROBE "$(port 1)" "$@" 2>&1 | sed -n 's/^codes //p'
+}
+
+neg_conf "$SW_TMP/neg.conf" "allow_peer = 127.0.0.0/8"
+sw_start "$SW_TMP/neg.conf"
+probe wrongpass
+probe stale 3
+probe connbind
+probe bindtimeout 2
+probe noperm 16000000
+probe garbage "$(port 2)"
+got=$(codes peers 17 0.0.0.1 224.0.0.1 239.255.255.250 255.255.255.255 \
+	169.254.1.1 0.0.0.0 ::ffff:127.0.0.1 ::1 192.0.2.1)
+[ "$got" = "403 403 403 403 403 403 443 443 200" ] ||
+	fail "UDP relay peers: got '$got'"
+got=$(codes peers 6 224.0.0.1 169.254.0.1)
+[ "$got" = "403 403 connect:403" ] || fail "TCP relay peers: got '$got'"
+grep -q "peer 224.0.0.1:0 denied by policy" "$SW_TMP/sharewayd.log" ||
+	fail "denied peer not logged"
+ok "denied peers: 403 (443 for another family), Connect too"
+
+# A client vanishing mid-transfer: everything it owned is released
+fds() { ls "/proc/$SW_DPID/fd" | wc -l; }
+rss() { awk '/^VmRSS/ {print $2}' "/proc/$SW_DPID/status"; }
+base=$(fds)
+for round in 1 2 3; do
+	turnutils_uclient -T -y -u cms -w cmssecret -p "$(port 1)" -n 100000 \
+		-m 4 -l 1000 -z 1 127.0.0.1 >"$SW_TMP/vanish$round.out" 2>&1 &
+	uc=$!
+	SW_PIDS="$SW_PIDS $uc"
+	wait_for "$SW_TMP/sharewayd.log" 'PENDING -> BOUND' 10 || fail "no bound connection"
+	sleep 1
+	[ "$(fds)" -gt $((base + 20)) ] || fail "round $round: no transfer under way"
+	kill -9 $uc
+	wait $uc 2>/dev/null
+	n=100
+	while [ "$(fds)" != "$base" ] && [ $n -gt 0 ]; do sleep 0.1; n=$((n - 1)); done
+	[ "$(fds)" = "$base" ] || fail "round $round: $(fds) fds open, baseline $base"
+	[ $round = 1 ] && rss1=$(rss)
+done
+rss3=$(rss)
+[ "$rss3" -le $((rss1 + 2048)) ] || fail "memory grows: ${rss1} kB -> ${rss3} kB"
+ok "vanishing client: fds back to $base, RSS ${rss1} -> ${rss3} kB"
+kill -0 "$SW_DPID" || fail "sharewayd died"
+sw_stop
+
+neg_conf "$SW_TMP/quota.conf" "user_quota = 2
+total_quota = 3
+allow_peer = 127.0.0.0/8"
+sw_start "$SW_TMP/quota.conf"
+got=$(codes quota cms cms cms cms2 cms3)
+[ "$got" = "200 200 486 200 508" ] || fail "quotas: got '$got'"
+ok "quotas: 486 per user, 508 in total"
+sw_stop
+
+# Without allow_peer: loopback and the server's own addresses are denied
+neg_conf "$SW_TMP/strict.conf" "deny_peer = 192.0.2.0/24"
+sw_start "$SW_TMP/strict.conf"
+got=$(codes peers 17 127.0.0.1 127.0.0.2 192.0.2.7 198.51.100.1)
+[ "$got" = "403 403 403 200" ] || fail "default policy: got '$got'"
+ok "default policy: loopback, own address and deny_peer refused"
+sw_stop

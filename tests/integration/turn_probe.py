@@ -1,0 +1,404 @@
+#!/usr/bin/env python3
+"""turn_probe.py: a raw STUN/TURN/RFC 6062 client for 22-turn-negative.sh.
+
+Usage: turn_probe.py HOST PORT SCENARIO [ARGS...]
+Each scenario prints "ok SCENARIO: ..." and exits 0 when the server
+behaves as the RFCs say, or prints what went wrong and exits 1.
+Every socket operation has a timeout; nothing here can hang.
+"""
+import hashlib
+import hmac
+import os
+import socket
+import ssl
+import struct
+import sys
+import time
+import zlib
+
+COOKIE = 0x2112A442
+ALLOCATE, REFRESH, CREATEPERM, CONNECT, CONNBIND, CONNATTEMPT = 3, 4, 8, 10, 11, 12
+BINDING = 1
+A_USERNAME, A_MI, A_ERROR, A_UNKNOWN = 0x0006, 0x0008, 0x0009, 0x000A
+A_LIFETIME, A_PEER, A_REALM, A_NONCE = 0x000D, 0x0012, 0x0014, 0x0015
+A_RELAYED, A_TRANSPORT, A_FAMILY, A_CONNID = 0x0016, 0x0019, 0x0017, 0x002A
+A_FINGERPRINT = 0x8028
+TIMEOUT = 5
+
+
+def fail(why):
+    print("FAIL: " + why)
+    sys.exit(1)
+
+
+def stun_type(method, cls):
+    return ((method & 0x0F80) << 2) | ((method & 0x0070) << 1) | \
+        (method & 0x000F) | ((cls & 2) << 7) | ((cls & 1) << 4)
+
+
+def attr(t, v):
+    return struct.pack("!HH", t, len(v)) + v + b"\0" * (-len(v) % 4)
+
+
+def xaddr(ip, port, tid):
+    if ":" in ip:
+        raw = socket.inet_pton(socket.AF_INET6, ip)
+        key = struct.pack("!I", COOKIE) + tid
+        x = bytes(a ^ b for a, b in zip(raw, key))
+        return struct.pack("!BBH", 0, 2, port ^ (COOKIE >> 16)) + x
+    raw = struct.unpack("!I", socket.inet_aton(ip))[0]
+    return struct.pack("!BBHI", 0, 1, port ^ (COOKIE >> 16), raw ^ COOKIE)
+
+
+def encode(method, cls, attrs, key=None, fp=False, tid=None):
+    tid = tid or os.urandom(12)
+    t = stun_type(method, cls)
+    body = b"".join(attrs)
+    if key:
+        hdr = struct.pack("!HHI", t, len(body) + 24, COOKIE) + tid
+        body += attr(A_MI, hmac.new(key, hdr + body, hashlib.sha1).digest())
+    if fp:
+        hdr = struct.pack("!HHI", t, len(body) + 8, COOKIE) + tid
+        crc = (zlib.crc32(hdr + body) ^ 0x5354554E) & 0xFFFFFFFF
+        body += attr(A_FINGERPRINT, struct.pack("!I", crc))
+    return struct.pack("!HHI", t, len(body), COOKIE) + tid + body
+
+
+class Msg:
+    def __init__(self, b):
+        t, n, _ = struct.unpack("!HHI", b[:8])
+        self.method = (t & 0x000F) | ((t & 0x00E0) >> 1) | ((t & 0x3E00) >> 2)
+        self.cls = ((t >> 7) & 2) | ((t >> 4) & 1)
+        self.tid = b[8:20]
+        self.attrs = {}
+        off = 20
+        while off + 4 <= 20 + n:
+            at, al = struct.unpack("!HH", b[off:off + 4])
+            self.attrs.setdefault(at, []).append(b[off + 4:off + 4 + al])
+            off += 4 + al + (-al % 4)
+
+    def get(self, t):
+        v = self.attrs.get(t)
+        return v[0] if v else None
+
+    def code(self):
+        e = self.get(A_ERROR)
+        if self.cls == 2:
+            return 200
+        return e[2] * 100 + e[3] if e else -1
+
+    def u32(self, t):
+        return struct.unpack("!I", self.get(t))[0]
+
+    def xaddr(self, t):
+        v = self.get(t)
+        port = struct.unpack("!H", v[2:4])[0] ^ (COOKIE >> 16)
+        ip = struct.unpack("!I", v[4:8])[0] ^ COOKIE
+        return socket.inet_ntoa(struct.pack("!I", ip)), port
+
+
+class Client:
+    """One TURN client transport (udp, tcp or tls) with long-term auth"""
+
+    def __init__(self, host, port, tp="udp", user="cms", pw="cmssecret"):
+        self.host, self.port, self.tp = host, port, tp
+        self.user, self.pw = user, pw
+        self.realm = self.nonce = None
+        self.key = None
+        fam = socket.SOCK_DGRAM if tp == "udp" else socket.SOCK_STREAM
+        self.s = socket.socket(socket.AF_INET, fam)
+        self.s.settimeout(TIMEOUT)
+        self.s.connect((host, port))
+        if tp == "tls":
+            ctx = ssl.create_default_context()
+            ctx.check_hostname = False
+            ctx.verify_mode = ssl.CERT_NONE
+            self.s = ctx.wrap_socket(self.s)
+
+    def send(self, b):
+        self.s.sendall(b)
+
+    def recv_exact(self, n):
+        b = b""
+        while len(b) < n:
+            c = self.s.recv(n - len(b))
+            if not c:
+                raise EOFError("closed")
+            b += c
+        return b
+
+    def recv(self):
+        if self.tp == "udp":
+            return Msg(self.s.recv(65536))
+        h = self.recv_exact(4)
+        if h[0] & 0xC0:
+            raise ValueError("not STUN on the control connection")
+        n = struct.unpack("!H", h[2:4])[0]
+        return Msg(h + self.recv_exact(16 + n))
+
+    def recv_response(self, tid):
+        while True:
+            m = self.recv()
+            if m.tid == tid and m.cls in (2, 3):
+                return m
+
+    def request(self, method, attrs, auth=True, fp=False):
+        """Send a request; answer a 401/438 challenge once; the response"""
+        for _ in range(3):
+            a = list(attrs)
+            key = None
+            if auth and self.nonce:
+                a += [attr(A_USERNAME, self.user.encode()),
+                      attr(A_REALM, self.realm), attr(A_NONCE, self.nonce)]
+                key = hashlib.md5(("%s:%s:%s" % (
+                    self.user, self.realm.decode(), self.pw)).encode()).digest()
+            tid = os.urandom(12)
+            self.send(encode(method, 0, a, key, fp, tid))
+            m = self.recv_response(tid)
+            if auth and m.code() in (401, 438) and m.get(A_NONCE) and \
+                    (not self.nonce or m.code() == 438):
+                self.realm, self.nonce = m.get(A_REALM), m.get(A_NONCE)
+                continue
+            return m
+        return m
+
+    def allocate(self, transport=17, extra=()):
+        return self.request(ALLOCATE, [attr(A_TRANSPORT, bytes([transport, 0, 0, 0])),
+                                       attr(A_LIFETIME, struct.pack("!I", 600))] + list(extra))
+
+    def permit(self, ip, port=0):
+        tid = os.urandom(12)
+        return self.request(CREATEPERM, [attr(A_PEER, xaddr(ip, port, tid))])
+
+
+def expect(what, got, want):
+    if got != want:
+        fail("%s: got %s, want %s" % (what, got, want))
+
+
+def sc_wrongpass(host, port):
+    c = Client(host, port, "udp", "cms", "not-the-password")
+    expect("Allocate with a wrong password", c.allocate().code(), 401)
+    c = Client(host, port, "udp", "nobody", "x")
+    expect("Allocate by an unknown user", c.allocate().code(), 401)
+    c = Client(host, port, "udp", "%d:alice" % (time.time() - 10), "x")
+    c.pw = "irrelevant"
+    expect("Allocate with an expired REST username", c.allocate().code(), 401)
+    print("ok wrongpass: 401 for a wrong password, unknown and expired users")
+
+
+def sc_stale(host, port, secs):
+    c = Client(host, port)
+    tid = os.urandom(12)
+    c.send(encode(ALLOCATE, 0, [attr(A_TRANSPORT, b"\x11\0\0\0")], None, False, tid))
+    m = c.recv_response(tid)
+    expect("unauthenticated Allocate", m.code(), 401)
+    c.realm, c.nonce = m.get(A_REALM), m.get(A_NONCE)
+    old = c.nonce
+    time.sleep(float(secs))
+    tid = os.urandom(12)
+    key = hashlib.md5(b"cms:" + c.realm + b":cmssecret").digest()
+    c.send(encode(ALLOCATE, 0, [attr(A_TRANSPORT, b"\x11\0\0\0"),
+                                attr(A_USERNAME, b"cms"), attr(A_REALM, c.realm),
+                                attr(A_NONCE, old)], key, False, tid))
+    m = c.recv_response(tid)
+    expect("Allocate with a stale nonce", m.code(), 438)
+    if not m.get(A_NONCE) or m.get(A_NONCE) == old:
+        fail("438 without a fresh NONCE")
+    c.nonce = m.get(A_NONCE)
+    expect("Allocate with the fresh nonce", c.allocate().code(), 200)
+    print("ok stale: 438 with a fresh nonce, then 200")
+
+
+def sc_quota(host, port, *users):
+    codes = []
+    keep = []
+    for u in users:
+        c = Client(host, port, "udp", u, u + "secret" if u != "cms" else "cmssecret")
+        codes.append(str(c.allocate().code()))
+        keep.append(c)
+    print("codes " + " ".join(codes))
+
+
+def sc_peers(host, port, transport, *ips):
+    c = Client(host, port, "tcp")
+    expect("Allocate", c.allocate(int(transport)).code(), 200)
+    codes = [str(c.permit(ip).code()) for ip in ips]
+    tid = os.urandom(12)
+    if int(transport) == 6:  # Connect to a denied peer is refused too
+        m = c.request(CONNECT, [attr(A_PEER, xaddr(ips[0], 9, tid))])
+        codes.append("connect:%d" % m.code())
+    print("codes " + " ".join(codes))
+
+
+def tcp_alloc(host, port, user="cms", pw="cmssecret"):
+    c = Client(host, port, "tcp", user, pw)
+    m = c.allocate(6)
+    expect("TCP Allocate", m.code(), 200)
+    return c, m.xaddr(A_RELAYED)
+
+
+def listener():
+    ls = socket.socket()
+    ls.bind(("127.0.0.1", 0))
+    ls.listen(4)
+    ls.settimeout(TIMEOUT)
+    return ls
+
+
+def connect_peer(c, ls):
+    expect("CreatePermission", c.permit("127.0.0.1").code(), 200)
+    tid = os.urandom(12)
+    m = c.request(CONNECT, [attr(A_PEER, xaddr("127.0.0.1", ls.getsockname()[1], tid))])
+    expect("Connect", m.code(), 200)
+    peer, _ = ls.accept()
+    peer.settimeout(TIMEOUT)
+    return m.u32(A_CONNID), peer
+
+
+def bind(host, port, cid, user="cms", pw="cmssecret"):
+    d = Client(host, port, "tcp", user, pw)
+    return d, d.request(CONNBIND, [attr(A_CONNID, struct.pack("!I", cid))]).code()
+
+
+def sc_connbind(host, port):
+    c, _ = tcp_alloc(host, port)
+    ls = listener()
+    cid, peer = connect_peer(c, ls)
+    expect("Connect to the same peer again", c.request(CONNECT, [attr(
+        A_PEER, xaddr("127.0.0.1", ls.getsockname()[1], os.urandom(12)))]).code(), 446)
+    peer.sendall(b"early bytes")  # before the bind: buffered, not lost
+    expect("ConnectionBind, unknown CONNECTION-ID", bind(host, port, cid ^ 0x5555)[1], 400)
+    expect("ConnectionBind by another user", bind(host, port, cid, "cms2", "cms2secret")[1], 441)
+    expect("ConnectionBind on the control connection",
+           c.request(CONNBIND, [attr(A_CONNID, struct.pack("!I", cid))]).code(), 400)
+    d, code = bind(host, port, cid)
+    expect("ConnectionBind", code, 200)
+    expect("bytes sent before the bind", d.recv_exact(11), b"early bytes")
+    d.send(b"x" * 1000)
+    got = b""
+    while len(got) < 1000:
+        got += peer.recv(4096)
+    expect("client to peer", got, b"x" * 1000)
+    expect("ConnectionBind, CONNECTION-ID already bound", bind(host, port, cid)[1], 400)
+    d.s.close()
+    peer.settimeout(3)
+    if peer.recv(10) != b"":
+        fail("peer not closed after the client data connection closed")
+    print("ok connbind: 446, 400 unknown/used/control, 441, buffered bytes, close both")
+
+
+def sc_bindtimeout(host, port, secs):
+    c, _ = tcp_alloc(host, port)
+    ls = listener()
+    cid, peer = connect_peer(c, ls)
+    t0 = time.time()
+    peer.settimeout(float(secs) + 5)
+    if peer.recv(10) != b"":
+        fail("peer data connection not closed")
+    dt = time.time() - t0
+    if dt < float(secs) - 1:
+        fail("closed after %.1f s, before the bind timeout" % dt)
+    expect("ConnectionBind after the timeout", bind(host, port, cid)[1], 400)
+    print("ok bindtimeout: unbound connection closed after %.1f s" % dt)
+
+
+def sc_noperm(host, port, nbytes):
+    c, relayed = tcp_alloc(host, port)
+    p = socket.create_connection(relayed, timeout=TIMEOUT)
+    p.settimeout(3)
+    try:
+        if p.recv(10) != b"":
+            fail("data from a peer without permission")
+    except ConnectionResetError:
+        pass
+    expect("CreatePermission", c.permit("127.0.0.1").code(), 200)
+    p = socket.create_connection(relayed, timeout=TIMEOUT)
+    data = os.urandom(int(nbytes))
+    p.setblocking(False)
+    sent = 0
+    t0 = time.time()
+    while sent < len(data) and time.time() - t0 < 1:  # until paused
+        try:
+            sent += p.send(data[sent:sent + 65536])
+        except BlockingIOError:
+            time.sleep(0.05)
+    first = sent
+    m = c.recv()
+    if m.method != CONNATTEMPT or m.cls != 1 or m.get(A_CONNID) is None:
+        fail("no ConnectionAttempt indication")
+    expect("ConnectionAttempt peer", m.xaddr(A_PEER), p.getsockname())
+    d, code = bind(host, port, m.u32(A_CONNID))
+    expect("ConnectionBind", code, 200)
+    got = bytearray()
+    d.s.settimeout(TIMEOUT)
+    while len(got) < len(data):
+        while sent < len(data):
+            try:
+                sent += p.send(data[sent:sent + 65536])
+            except BlockingIOError:
+                break
+        got += d.s.recv(262144)
+    if bytes(got) != data:
+        fail("peer bytes lost or reordered before/after the bind")
+    if first >= len(data):
+        fail("the peer was never paused before the bind")
+    print("ok noperm: refused without permission; peer paused after %d bytes "
+          "before the bind; %d bytes intact" % (first, len(data)))
+
+
+def sc_garbage(host, port, tlsport):
+    tlsport = int(tlsport)
+    u = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+    u.settimeout(1)
+    bind_req = encode(BINDING, 0, [])
+    for junk in (b"\xff" * 7, bind_req[:10], bind_req[:20] + b"\0" * 3,
+                 struct.pack("!HHI", 1, 100, COOKIE) + b"t" * 12,
+                 os.urandom(300), b"\x40\x00\x10\x00abc"):
+        u.sendto(junk, (host, port))
+    tid = os.urandom(12)
+    bad = struct.pack("!HHI", 1, 8, COOKIE) + tid + struct.pack("!HH", 0x8022, 40) + b"abcd"
+    u.sendto(bad, (host, port))
+    m = Msg(u.recv(2048))  # the junk before got no answer at all
+    expect("request with an attribute overrunning the message", (m.tid, m.code()), (tid, 400))
+    tid = os.urandom(12)
+    u.sendto(encode(BINDING, 0, [attr(0x0031, b"zz")], tid=tid), (host, port))
+    m = Msg(u.recv(2048))
+    expect("unknown comprehension-required attribute", m.code(), 420)
+    if m.get(A_UNKNOWN) != b"\x00\x31":
+        fail("420 without UNKNOWN-ATTRIBUTES 0x0031")
+    for target, junk, closes in ((port, b"\xff\xfe garbage", True),
+                                 (port, bind_req[:13], False),
+                                 (tlsport, b"\x16\x03\x01\x00\x05hello", True),
+                                 (tlsport, os.urandom(64), True)):
+        t = socket.create_connection((host, target), timeout=TIMEOUT)
+        t.sendall(junk)
+        t.settimeout(3)
+        while closes:  # a TLS alert may come first; then the close
+            try:
+                closes = t.recv(4096) != b""
+            except ConnectionResetError:
+                closes = False
+            except socket.timeout:
+                fail("port %d did not close a connection sending garbage" % target)
+        t.close()
+    for tp, p in (("udp", port), ("tcp", port), ("tls", tlsport)):
+        expect("Binding over %s after garbage" % tp,
+               Client(host, p, tp).request(BINDING, [], auth=False).code(), 200)
+    print("ok garbage: dropped or 400/420 on UDP, closed on TCP/TLS, still serving")
+
+
+def main():
+    if len(sys.argv) < 4:
+        fail(__doc__)
+    host, port, sc = sys.argv[1], int(sys.argv[2]), sys.argv[3]
+    fn = globals().get("sc_" + sc)
+    if not fn:
+        fail("no scenario " + sc)
+    try:
+        fn(host, port, *sys.argv[4:])
+    except (OSError, EOFError, ValueError, struct.error) as e:
+        fail("%s: %s: %s" % (sc, type(e).__name__, e))
+
+
+main()
