@@ -22,7 +22,9 @@ struct cli_cmd {
 
 extern const struct cli_cmd cli_cmd_check_config;
 extern const struct cli_cmd cli_cmd_locate;
+extern const struct cli_cmd cli_cmd_stun_decode;
 
-#define CLI_COMMANDS &cli_cmd_check_config, &cli_cmd_locate,
+#define CLI_COMMANDS &cli_cmd_check_config, &cli_cmd_locate, \
+	&cli_cmd_stun_decode,
 
 #endif

@@ -26,5 +26,7 @@ src_sharewayd_LDADD = $(SW_ALL_LIBS) $(SW_EXT_LIBS)
 
 bin_PROGRAMS += src/shareway
 src_shareway_SOURCES = src/shareway.c src/cli.h \
-	src/cli_check_config.c src/cli_locate.c
+	src/cli_check_config.c src/cli_locate.c \
+	src/cli_stun.h src/cli_stun_decode.c src/cli_stun_net.c \
+	src/cli_stun_show.c
 src_shareway_LDADD = $(SW_ALL_LIBS) $(SW_EXT_LIBS)
