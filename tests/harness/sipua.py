@@ -764,9 +764,10 @@ class SipUA:
         return dlg
 
     def _send_server_response(self, txn: _ServerTxn, resp: SipMessage) -> None:
-        """Send and remember; finals to INVITE are retransmitted until ACK."""
+        """Remember, then send (an ACK may arrive before _transmit returns);
+        finals to INVITE are retransmitted until the ACK on UDP."""
         status = resp.status or 0
-        data = self._transmit(resp, txn.src)
+        data = resp.to_bytes()
         with self.cond:
             txn.last = data
             if status >= 200:
@@ -774,6 +775,7 @@ class SipUA:
                 if txn.request.method == "INVITE" and self.transport == "udp":
                     now = time.monotonic()
                     txn.next_at, txn.interval, txn.give_up_at = now + T1, T1, now + 64 * T1
+        self._transmit(resp, txn.src, raw=data)
         self._wake()
 
     # -- receiving -----------------------------------------------------------------
