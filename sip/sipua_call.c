@@ -233,7 +233,8 @@ static void request_source(struct sipua_ep *ep, struct sw_sa *src)
 }
 
 
-/* Next hop of leg B: the target URI with the route's transport */
+/* Next hop of leg B: the target URI with the route's transport (TLS as
+ * a sips: URI, which nta honours for the next hop) */
 static char *target_proxy(su_home_t *home, const struct sw_route_result *r)
 {
 	const char *t = r->target_uri;
@@ -243,6 +244,8 @@ static char *target_proxy(su_home_t *home, const struct sw_route_result *r)
 	if (r->transport == SW_TP_UDP || strstr(t, "transport=") ||
 	    su_casenmatch(t, "sips:", 5))
 		return su_strdup(home, t);
+	if (r->transport == SW_TP_TLS && su_casenmatch(t, "sip:", 4))
+		return su_sprintf(home, "sips:%s", t + 4);
 	return su_sprintf(home, "%s;transport=%s", t,
 			  sw_transport_name(r->transport));
 }
@@ -315,12 +318,13 @@ static int leg_b_start(struct sw_call *call, const sip_t *sip,
 	b->ep = sipua_ep_for_zone(ua, tz);
 	b->peer = proxy;
 	b->nh = nua_handle(b->ep->nua, b, SIPTAG_TO_STR(to_value(home, sip, r)),
-			   SIPTAG_FROM(from_value(home, sip)),
-			   TAG_IF(proxy, NUTAG_PROXY(proxy)), TAG_END());
+			   SIPTAG_FROM(from_value(home, sip)), TAG_END());
 	if (!b->nh)
 		return ENOMEM;
 	b->offer_out = sdp != NULL;
+	/* the next hop goes with the request: 1.12.11 ignores it per handle */
 	nua_invite(b->nh, NUTAG_URL(r->ruri), NUTAG_MEDIA_ENABLE(0),
+		   TAG_IF(proxy, NUTAG_PROXY(proxy)),
 		   SIPTAG_MAX_FORWARDS_STR(su_sprintf(home, "%u", mf)),
 		   SIPTAG_HEADER_STR(su_sprintf(home, "X-CID: %s",
 						call->leg[0].call_id)),
