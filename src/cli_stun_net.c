@@ -613,7 +613,8 @@ static void flow_tcp(struct net *nt, const struct pkt *k)
 		f->st.base += (size_t)d;
 		f->st.mode = SM_UNKNOWN;
 	}
-	f->next_seq += (uint32_t)n;
+	/* a FIN takes one sequence number after the data */
+	f->next_seq += (uint32_t)n + (k->tcpflags & 0x01 ? 1 : 0);
 	where_set(&f->st.w, nt->frame, k, SDEC_NO_DUMP);
 	if (n && stream_feed(nt->sd, &f->st, p, n))
 		sdec_note(nt->sd, "TCP stream buffer full at frame %ld: "
