@@ -24,7 +24,14 @@ extern const struct cli_cmd cli_cmd_check_config;
 extern const struct cli_cmd cli_cmd_locate;
 extern const struct cli_cmd cli_cmd_stun_decode;
 
+extern const struct cli_cmd cli_cmd_calls;
+extern const struct cli_cmd cli_cmd_show;
+extern const struct cli_cmd cli_cmd_ladder;
+extern const struct cli_cmd cli_cmd_sdp;
+extern const struct cli_cmd cli_cmd_export;
+
 #define CLI_COMMANDS &cli_cmd_check_config, &cli_cmd_locate, \
-	&cli_cmd_stun_decode,
+	&cli_cmd_stun_decode, &cli_cmd_calls, &cli_cmd_show, \
+	&cli_cmd_ladder, &cli_cmd_sdp, &cli_cmd_export,
 
 #endif

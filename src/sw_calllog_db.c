@@ -786,7 +786,7 @@ int cl_db_apply(struct cl_db *d, const struct clm *m)
 #define HEAD_COLS                                                            \
 	"id, tag, synthetic, start_us, ringing_us, answer_us, end_us, state, " \
 	"from_uri, to_uri, inbound_leg, final_code, final_phrase, "           \
-	"disconnect_by, disconnect_reason, failed, media, verdict"
+	"disconnect_by, disconnect_reason, failed, media, verdict, rule"
 
 static const char *col_text(struct sw_callrec *rec, sqlite3_stmt *st, int i)
 {
@@ -824,6 +824,7 @@ static void read_head(struct sw_callrec *rec, sqlite3_stmt *st)
 	rec->failed = sqlite3_column_int(st, 15) != 0;
 	rec->media = col_text(rec, st, 16);
 	rec->verdict = col_text(rec, st, 17);
+	rec->route.rule = col_text(rec, st, 18); /* the route table's wins */
 }
 
 

@@ -90,7 +90,7 @@ static bool has_sdp(const char *p, const char *end)
 
 /**
  * Label a SIP message: "INVITE (SDP)", "re-INVITE (SDP)", "180 Ringing",
- * "200 OK (BYE)"; detail: the Request-URI or the CSeq
+ * "200 OK (BYE)"; detail: a request's Request-URI
  */
 void cl_sum_sip(const uint8_t *data, size_t len, char *label, size_t lsz,
 		char *detail, size_t dsz)
@@ -116,8 +116,6 @@ void cl_sum_sip(const uint8_t *data, size_t len, char *label, size_t lsz,
 			n += (size_t)snprintf(label + (n < lsz ? n : lsz - 1),
 					      n < lsz ? lsz - n : 1, " (%.*s)",
 					      (int)ml, m + 1);
-		if (cseq)
-			snprintf(detail, dsz, "CSeq %.*s", (int)vl, cseq);
 	}
 	else {
 		const char *sp = memchr(p, ' ', fl);

@@ -1,0 +1,355 @@
+/**
+ * @file cli_sdp.c  `shareway sdp <tag> [--seq N] [--diff]`: the SDP of
+ * each offer/answer exchange before and after the gateway rewrote it.
+ * --diff prints a unified diff (3 lines of context) of each body against
+ * its rewrite, the quickest way to see who removed a candidate.
+ */
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "cli_common.h"
+#include "sw_calllog.h"
+
+#define DIFF_MAX_LINES 4000
+#define CONTEXT 3
+
+static const char usage_text[] =
+	"usage: shareway sdp [--seq N] [--diff] [--json] TAG|CALL-ID\n"
+	"The SDP of each offer/answer exchange: as received and as sent.\n"
+	"  --seq N   only exchange N (1 is the initial INVITE)\n"
+	"  --diff    unified diff of each body against its rewrite\n"
+	"  --json    the exchanges as JSON\n";
+
+struct lines {
+	const char **l;
+	size_t *len;
+	size_t n;
+};
+
+
+/* Split text into lines (CR LF or LF), pointing into text */
+static int split(const char *text, struct lines *ls)
+{
+	size_t cap = 64;
+
+	ls->n = 0;
+	ls->l = malloc(cap * sizeof(*ls->l));
+	ls->len = malloc(cap * sizeof(*ls->len));
+	if (!ls->l || !ls->len)
+		return ENOMEM;
+	for (const char *p = text ? text : ""; *p;) {
+		const char *nl = strchr(p, '\n');
+		size_t len = nl ? (size_t)(nl - p) : strlen(p);
+
+		if (ls->n == DIFF_MAX_LINES)
+			return E2BIG;
+		if (ls->n == cap) {
+			const char **l = realloc(ls->l, cap * 2 * sizeof(*l));
+			size_t *n;
+
+			if (l)
+				ls->l = l;
+			n = realloc(ls->len, cap * 2 * sizeof(*n));
+			if (n)
+				ls->len = n;
+			if (!l || !n)
+				return ENOMEM;
+			cap *= 2;
+		}
+		ls->l[ls->n] = p;
+		ls->len[ls->n++] = len && p[len - 1] == '\r' ? len - 1 : len;
+		p = nl ? nl + 1 : p + len;
+	}
+	return 0;
+}
+
+
+static bool same(const struct lines *a, size_t i, const struct lines *b,
+		 size_t k)
+{
+	return a->len[i] == b->len[k] && !memcmp(a->l[i], b->l[k], a->len[i]);
+}
+
+
+/* The edit script from an LCS table: ' ', '-' or '+' per output line,
+ * with the line index in a or b */
+struct edit {
+	char op;
+	size_t ai, bi;
+};
+
+
+static int script(const struct lines *a, const struct lines *b,
+		  struct edit **ep, size_t *np)
+{
+	size_t w = b->n + 1, n = 0, i = 0, k = 0;
+	uint32_t *t = calloc((a->n + 1) * w, sizeof(*t));
+	struct edit *e = malloc((a->n + b->n + 1) * sizeof(*e));
+
+	if (!t || !e) {
+		free(t);
+		free(e);
+		return ENOMEM;
+	}
+	for (size_t x = a->n; x-- > 0;)
+		for (size_t y = b->n; y-- > 0;)
+			t[x * w + y] = same(a, x, b, y) ?
+					       t[(x + 1) * w + y + 1] + 1 :
+				       t[(x + 1) * w + y] > t[x * w + y + 1] ?
+					       t[(x + 1) * w + y] :
+					       t[x * w + y + 1];
+	while (i < a->n || k < b->n) {
+		if (i < a->n && k < b->n && same(a, i, b, k))
+			e[n++] = (struct edit){' ', i++, k++};
+		else if (k < b->n && (i == a->n ||
+				      t[i * w + k + 1] >= t[(i + 1) * w + k]))
+			e[n++] = (struct edit){'+', i, k++};
+		else
+			e[n++] = (struct edit){'-', i++, k};
+	}
+	free(t);
+	*ep = e;
+	*np = n;
+	return 0;
+}
+
+
+static void print_hunk(const struct lines *a, const struct lines *b,
+		       const struct edit *e, size_t from, size_t to)
+{
+	size_t na = 0, nb = 0;
+
+	for (size_t x = from; x < to; ++x) {
+		na += e[x].op != '+';
+		nb += e[x].op != '-';
+	}
+	printf("@@ -%zu,%zu +%zu,%zu @@\n", e[from].ai + (na ? 1 : 0), na,
+	       e[from].bi + (nb ? 1 : 0), nb);
+	for (size_t x = from; x < to; ++x) {
+		const struct lines *s = e[x].op == '+' ? b : a;
+		size_t li = e[x].op == '+' ? e[x].bi : e[x].ai;
+
+		printf("%c%.*s\n", e[x].op, (int)s->len[li], s->l[li]);
+	}
+}
+
+
+/* Hunks: runs of changes with up to CONTEXT unchanged lines around */
+static void print_hunks(const struct lines *a, const struct lines *b,
+			const struct edit *e, size_t n)
+{
+	size_t x = 0;
+
+	while (x < n) {
+		size_t start, end, gap;
+
+		while (x < n && e[x].op == ' ')
+			++x;
+		if (x == n)
+			break;
+		start = x > CONTEXT ? x - CONTEXT : 0;
+		end = x;
+		for (;;) {
+			while (end < n && e[end].op != ' ')
+				++end;
+			for (gap = 0; end + gap < n && e[end + gap].op == ' ';)
+				++gap;
+			if (end + gap == n || gap > 2 * CONTEXT)
+				break;
+			end += gap;
+		}
+		end = end + (gap < CONTEXT ? gap : CONTEXT);
+		print_hunk(a, b, e, start, end);
+		x = end;
+	}
+}
+
+
+static bool all_same(const struct edit *e, size_t n)
+{
+	for (size_t i = 0; i < n; ++i)
+		if (e[i].op != ' ')
+			return false;
+	return true;
+}
+
+
+static int diff(const char *name_a, const char *a, const char *name_b,
+		const char *b)
+{
+	struct lines la = {0}, lb = {0};
+	struct edit *e = NULL;
+	size_t n = 0;
+	int err;
+
+	printf("--- %s\n+++ %s\n", name_a, name_b);
+	if (!a || !b) {
+		printf("(%s not recorded)\n", !a ? name_a : name_b);
+		return 0;
+	}
+	err = split(a, &la);
+	if (!err)
+		err = split(b, &lb);
+	if (!err)
+		err = script(&la, &lb, &e, &n);
+	if (!err && all_same(e, n))
+		printf("(identical)\n");
+	else if (!err)
+		print_hunks(&la, &lb, e, n);
+	else if (err == E2BIG)
+		printf("(over %d lines: not diffed)\n", DIFF_MAX_LINES);
+	free(la.l);
+	free(la.len);
+	free(lb.l);
+	free(lb.len);
+	free(e);
+	return err == E2BIG ? 0 : err;
+}
+
+
+static void body(const char *title, const char *sdp)
+{
+	struct lines ls = {0};
+
+	printf("--- %s, %zu bytes\n", title, sdp ? strlen(sdp) : 0);
+	if (!sdp) {
+		printf("(not recorded)\n");
+	}
+	else if (split(sdp, &ls) == 0) {
+		for (size_t i = 0; i < ls.n; ++i)
+			printf("%.*s\n", (int)ls.len[i], ls.l[i]);
+	}
+	free(ls.l);
+	free(ls.len);
+}
+
+
+static int show_neg(const struct sw_rec_neg *n, bool do_diff)
+{
+	char oi[64], oo[64], ai[64], ao[64];
+	char f = n->from_leg ? n->from_leg : '?', t = n->to_leg ? n->to_leg :
+							       '?';
+	int err = 0;
+
+	snprintf(oi, sizeof(oi), "#%u offer in (from %c)", n->seq, f);
+	snprintf(oo, sizeof(oo), "#%u offer out (to %c)", n->seq, t);
+	snprintf(ai, sizeof(ai), "#%u answer in (from %c)", n->seq, t);
+	snprintf(ao, sizeof(ao), "#%u answer out (to %c)", n->seq, f);
+	printf("=== #%u %s %c→%c, result %d in %u ms\n", n->seq,
+	       n->trigger ? n->trigger : "?", f, t, n->result, n->latency_ms);
+	if (n->rewrites)
+		printf("rewrites: %s\n", n->rewrites);
+	if (do_diff) {
+		err = diff(oi, n->offer_in, oo, n->offer_out);
+		if (!err)
+			err = diff(ai, n->answer_in, ao, n->answer_out);
+		return err;
+	}
+	body(oi, n->offer_in);
+	body(oo, n->offer_out);
+	body(ai, n->answer_in);
+	body(ao, n->answer_out);
+	return 0;
+}
+
+
+static void negs_json(const struct sw_callrec *r, uint32_t seq)
+{
+	struct sw_json j;
+
+	sw_json_init(&j, true);
+	sw_json_obj_open(&j, NULL);
+	sw_json_str(&j, "tag", r->tag);
+	sw_json_arr_open(&j, "negotiations");
+	for (unsigned i = 0; i < r->n_negs; ++i) {
+		const struct sw_rec_neg *n = &r->negs[i];
+
+		if (seq && n->seq != seq)
+			continue;
+		sw_json_obj_open(&j, NULL);
+		sw_json_int(&j, "seq", n->seq);
+		sw_json_str_or_null(&j, "trigger", n->trigger);
+		sw_json_str_or_null(&j, "offer_in", n->offer_in);
+		sw_json_str_or_null(&j, "offer_out", n->offer_out);
+		sw_json_str_or_null(&j, "answer_in", n->answer_in);
+		sw_json_str_or_null(&j, "answer_out", n->answer_out);
+		sw_json_str_or_null(&j, "rewrites", n->rewrites);
+		sw_json_obj_close(&j);
+	}
+	sw_json_arr_close(&j);
+	sw_json_obj_close(&j);
+	cli_json_print(&j);
+	sw_json_free(&j);
+}
+
+
+static int print_all(const struct sw_callrec *r, uint32_t seq, bool do_diff)
+{
+	unsigned shown = 0;
+
+	for (unsigned i = 0; i < r->n_negs; ++i) {
+		if (seq && r->negs[i].seq != seq)
+			continue;
+		if (shown++)
+			printf("\n");
+		if (show_neg(&r->negs[i], do_diff)) {
+			fprintf(stderr, "shareway: out of memory\n");
+			return CLI_FAIL;
+		}
+	}
+	if (!shown) {
+		fprintf(stderr, "shareway: %s has no %s offer/answer exchange\n",
+			r->tag, seq ? "such" : "recorded");
+		return CLI_FAIL;
+	}
+	return CLI_OK;
+}
+
+
+static int run(const struct cli_env *env, int argc, char **argv)
+{
+	struct sw_callrec *rec = NULL;
+	const char *key = NULL;
+	bool do_diff = false, json = false;
+	uint32_t seq = 0;
+	sqlite3 *db;
+	int rc;
+
+	if (cli_is_help(argc, argv))
+		return cli_usage(stdout, usage_text, CLI_OK);
+	for (int i = 1; i < argc; ++i) {
+		char *end;
+
+		if (!strcmp(argv[i], "--diff"))
+			do_diff = true;
+		else if (!strcmp(argv[i], "--json"))
+			json = true;
+		else if (!strcmp(argv[i], "--seq")) {
+			if (i + 1 == argc)
+				return cli_usage(stderr, usage_text, CLI_USAGE);
+			seq = (uint32_t)strtoul(argv[++i], &end, 10);
+			if (!seq || *end)
+				return cli_usage(stderr, usage_text, CLI_USAGE);
+		}
+		else if (argv[i][0] == '-' || key)
+			return cli_usage(stderr, usage_text, CLI_USAGE);
+		else
+			key = argv[i];
+	}
+	if (!key)
+		return cli_usage(stderr, usage_text, CLI_USAGE);
+	if (cli_db_open(env, &db))
+		return CLI_FAIL;
+	rc = cli_load_call(db, key, &rec);
+	if (!rc && json)
+		negs_json(rec, seq);
+	else if (!rc)
+		rc = print_all(rec, seq, do_diff);
+	sw_callrec_free(rec);
+	sqlite3_close(db);
+	return rc;
+}
+
+const struct cli_cmd cli_cmd_sdp = {
+	"sdp", "SDP of each offer/answer, before/after rewrite", run};
