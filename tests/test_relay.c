@@ -1,0 +1,313 @@
+/**
+ * @file test_relay.c  Suite relay: the in-process client API of the relay
+ * threads, as the app-sharing coordinator drives it, on 127.0.0.1 with
+ * real sockets: ALLOC -> ALLOCATED, a peer (the "Edge") connects ->
+ * CONN_ATTEMPT, BIND to far-side candidates in order (the first refuses)
+ * -> CONN_BOUND, STUN in RFC 4571 frames -> STUN events both ways,
+ * SPLICE -> SPLICED and 1 MB each way intact, close -> CONN_CLOSED with
+ * byte counts, DELETE -> ALLOC_GONE; and a custom observer that asks for
+ * splice itself.
+ */
+#include <errno.h>
+#include <poll.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+#include <sys/socket.h>
+
+#include "relay.h"
+#include "turn_msg.h"
+#include "unit.h"
+
+static struct sw_conf conf;
+
+
+static void conf_init(void)
+{
+	sw_conf_defaults(&conf);
+	sw_sa_set_ip(&conf.turn_relay_ip, "127.0.0.1", 0);
+	conf.turn_port_min = 46500;
+	conf.turn_port_max = 46599;
+	sw_cidr_parse(&conf.turn_allow[0], "127.0.0.0/8");
+	conf.n_turn_allow = 1;
+}
+
+
+/* Wait up to 3 s for an event of this type (others are skipped) */
+static bool ev_wait(struct relay *r, enum relay_ev_type type,
+		    struct relay_ev *ev)
+{
+	for (int i = 0; i < 300; ++i) {
+		struct pollfd p = {relay_ev_fd(r), POLLIN, 0};
+
+		while (relay_ev_pop(r, ev))
+			if (ev->type == type)
+				return true;
+		poll(&p, 1, 10);
+		relay_ev_ack(r);
+	}
+	return false;
+}
+
+
+static int tcp_listen(struct sw_sa *addr)
+{
+	socklen_t sl = sizeof(addr->u);
+	int fd = socket(AF_INET, SOCK_STREAM, 0);
+
+	sw_sa_set_ip(addr, "127.0.0.1", 0);
+	if (fd < 0 || bind(fd, &addr->u.sa, sw_sa_len(addr)) ||
+	    listen(fd, 4) || getsockname(fd, &addr->u.sa, &sl))
+		return -1;
+	return fd;
+}
+
+
+static int tcp_connect(const struct sw_sa *addr)
+{
+	int fd = socket(AF_INET, SOCK_STREAM, 0);
+	struct timeval tv = {3, 0};
+
+	if (fd < 0)
+		return -1;
+	setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv));
+	if (connect(fd, &addr->u.sa, sw_sa_len(addr))) {
+		close(fd);
+		return -1;
+	}
+	return fd;
+}
+
+
+static bool read_all(int fd, uint8_t *buf, size_t n)
+{
+	while (n) {
+		ssize_t k = recv(fd, buf, n, 0);
+
+		if (k <= 0)
+			return false;
+		buf += k;
+		n -= (size_t)k;
+	}
+	return true;
+}
+
+
+/* An RFC 4571 frame holding a STUN Binding request or success */
+static size_t stun_frame(uint8_t *out, size_t cap, uint8_t cls, bool nominate)
+{
+	static const uint8_t tid[12] = {1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12};
+	struct turn_enc e;
+	size_t len = 0;
+
+	turn_enc_init(&e, out + 2, cap - 2, TURN_M_BINDING, cls, tid);
+	if (nominate) {
+		turn_enc_attr(&e, TURN_A_USE_CANDIDATE, NULL, 0);
+		turn_enc_u64(&e, TURN_A_ICE_CONTROLLING, 42);
+		turn_enc_u32(&e, TURN_A_PRIORITY, 0x6e0001ff);
+	}
+	if (turn_enc_finish(&e, &len))
+		return 0;
+	out[0] = (uint8_t)(len >> 8);
+	out[1] = (uint8_t)len;
+	return len + 2;
+}
+
+
+/* ALLOC, a peer connects, BIND to cms; returns the connection id */
+static uint32_t call_setup(struct relay *r, const struct sw_sa *cms,
+			   bool inspect, int *edge, uint32_t *alloc_id)
+{
+	struct relay_cmd cmd;
+	struct relay_ev ev;
+
+	memset(&cmd, 0, sizeof(cmd));
+	cmd.type = RELAY_CMD_ALLOC;
+	cmd.call_id = 99;
+	cmd.token = 7;
+	cmd.af = AF_INET;
+	sw_sa_set_ip(&cmd.addrs[0], "127.0.0.1", 0);
+	cmd.n_addrs = 1;
+	CU_ASSERT_EQUAL_FATAL(relay_cmd_send(r, &cmd), 0);
+	CU_ASSERT_FATAL(ev_wait(r, RELAY_EV_ALLOCATED, &ev));
+	CU_ASSERT_EQUAL(ev.token, 7);
+	CU_ASSERT_EQUAL(sw_sa_port(&ev.addr) / 100, 465);
+	*alloc_id = ev.alloc_id;
+	*edge = tcp_connect(&ev.addr);
+	CU_ASSERT_FATAL(*edge >= 0);
+	CU_ASSERT_FATAL(ev_wait(r, RELAY_EV_CONN_ATTEMPT, &ev));
+	CU_ASSERT_EQUAL(ev.call_id, 99);
+	memset(&cmd, 0, sizeof(cmd));
+	cmd.type = RELAY_CMD_BIND;
+	cmd.conn_id = ev.conn_id;
+	sw_sa_set_ip(&cmd.addrs[0], "127.0.0.1", 1); /* refused */
+	cmd.addrs[1] = *cms;
+	cmd.n_addrs = 2;
+	cmd.inspect = inspect;
+	CU_ASSERT_EQUAL_FATAL(relay_cmd_send(r, &cmd), 0);
+	CU_ASSERT_FATAL(ev_wait(r, RELAY_EV_CONN_BOUND, &ev));
+	CU_ASSERT(sw_sa_cmp(&ev.addr, cms, true));
+	return ev.conn_id;
+}
+
+
+static void bulk_both_ways(int a, int b, size_t n)
+{
+	uint8_t *out = malloc(n), *in = malloc(n);
+
+	CU_ASSERT_FATAL(out && in);
+	for (size_t i = 0; i < n; ++i)
+		out[i] = (uint8_t)(i * 7 + 3);
+	for (int dir = 0; dir < 2; ++dir) {
+		int src = dir ? b : a, dst = dir ? a : b;
+		size_t sent = 0, got = 0;
+
+		while (got < n) {
+			ssize_t k;
+
+			if (sent < n) {
+				k = send(src, out + sent, n - sent,
+					 MSG_DONTWAIT);
+				sent += k > 0 ? (size_t)k : 0;
+			}
+			k = recv(dst, in + got, n - got, 0);
+			if (k <= 0)
+				break;
+			got += (size_t)k;
+		}
+		CU_ASSERT_EQUAL(got, n);
+		CU_ASSERT(!memcmp(in, out, n));
+	}
+	free(out);
+	free(in);
+}
+
+
+static void test_inproc_call(void)
+{
+	struct relay *r = NULL;
+	struct relay_cmd cmd;
+	struct relay_ev ev;
+	struct turn_counters c;
+	struct sw_sa cms;
+	uint8_t f[256], g[256];
+	uint32_t conn, alloc;
+	int lfd, edge, cfd;
+	size_t n, n_req;
+
+	conf_init();
+	CU_ASSERT_EQUAL_FATAL(relay_start(&r, &conf, NULL, NULL), 0);
+	lfd = tcp_listen(&cms);
+	CU_ASSERT_FATAL(lfd >= 0);
+	conn = call_setup(r, &cms, true, &edge, &alloc);
+	cfd = accept(lfd, NULL, NULL);
+	CU_ASSERT_FATAL(cfd >= 0);
+	setsockopt(cfd, SOL_SOCKET, SO_RCVTIMEO,
+		   &(struct timeval){3, 0}, sizeof(struct timeval));
+
+	n = n_req = stun_frame(f, sizeof(f), TURN_C_REQUEST, true);
+	CU_ASSERT_EQUAL((size_t)send(edge, f, n, 0), n);
+	CU_ASSERT(read_all(cfd, g, n) && !memcmp(f, g, n));
+	CU_ASSERT_FATAL(ev_wait(r, RELAY_EV_STUN, &ev));
+	CU_ASSERT_EQUAL(ev.conn_id, conn);
+	CU_ASSERT_EQUAL(ev.dir, RELAY_DIR_TO_CLIENT); /* from the peer */
+	CU_ASSERT_EQUAL(ev.stun.cls, TURN_C_REQUEST);
+	CU_ASSERT(ev.stun.use_candidate);
+	CU_ASSERT_EQUAL(ev.stun.role, 1);
+	CU_ASSERT_EQUAL(ev.stun.priority, 0x6e0001ff);
+
+	n = stun_frame(f, sizeof(f), TURN_C_SUCCESS, false);
+	CU_ASSERT_EQUAL((size_t)send(cfd, f, n, 0), n);
+	CU_ASSERT(read_all(edge, g, n) && !memcmp(f, g, n));
+	CU_ASSERT_FATAL(ev_wait(r, RELAY_EV_STUN, &ev));
+	CU_ASSERT_EQUAL(ev.dir, RELAY_DIR_TO_PEER);
+	CU_ASSERT_EQUAL(ev.stun.cls, TURN_C_SUCCESS);
+
+	memset(&cmd, 0, sizeof(cmd));
+	cmd.type = RELAY_CMD_SPLICE;
+	cmd.conn_id = conn;
+	CU_ASSERT_EQUAL(relay_cmd_send(r, &cmd), 0);
+	CU_ASSERT(ev_wait(r, RELAY_EV_SPLICED, &ev));
+	bulk_both_ways(edge, cfd, 1 << 20);
+
+	close(edge);
+	CU_ASSERT_FATAL(ev_wait(r, RELAY_EV_CONN_CLOSED, &ev));
+	CU_ASSERT_EQUAL(ev.bytes[RELAY_DIR_TO_CLIENT], (1u << 20) + n_req);
+	CU_ASSERT_EQUAL(ev.bytes[RELAY_DIR_TO_PEER], (1u << 20) + n);
+	CU_ASSERT_EQUAL(recv(cfd, g, 1, 0), 0); /* the other side closed */
+	memset(&cmd, 0, sizeof(cmd));
+	cmd.type = RELAY_CMD_DELETE;
+	cmd.alloc_id = alloc;
+	CU_ASSERT_EQUAL(relay_cmd_send(r, &cmd), 0);
+	CU_ASSERT(ev_wait(r, RELAY_EV_ALLOC_GONE, &ev));
+	relay_counters(r, &c);
+	CU_ASSERT_EQUAL(c.allocs_tcp, 0);
+	CU_ASSERT_EQUAL(c.conns_active, 0);
+	CU_ASSERT(c.bytes_to_client >= 1u << 20);
+	close(cfd);
+	close(lfd);
+	relay_stop(r);
+}
+
+
+static unsigned observed;
+
+static enum relay_inspect splice_at_once(void *arg, uint32_t conn_id,
+					 enum relay_dir dir,
+					 const uint8_t *frame, size_t len)
+{
+	(void)arg;
+	(void)conn_id;
+	(void)dir;
+	++observed;
+	return turn_msg_is_stun(frame, len) ? RELAY_INSPECT_SPLICE
+					    : RELAY_INSPECT_CONTINUE;
+}
+
+
+static void test_observer_hook(void)
+{
+	struct relay *r = NULL;
+	struct relay_ev ev;
+	struct sw_sa cms;
+	uint8_t f[256], g[256];
+	uint32_t alloc;
+	int lfd, edge, cfd;
+	size_t n;
+
+	conf_init();
+	observed = 0;
+	CU_ASSERT_EQUAL_FATAL(relay_start(&r, &conf, splice_at_once, NULL), 0);
+	lfd = tcp_listen(&cms);
+	CU_ASSERT_FATAL(lfd >= 0);
+	call_setup(r, &cms, true, &edge, &alloc);
+	cfd = accept(lfd, NULL, NULL);
+	CU_ASSERT_FATAL(cfd >= 0);
+	n = stun_frame(f, sizeof(f), TURN_C_REQUEST, true);
+	/* a non-STUN frame first: not observed */
+	CU_ASSERT_EQUAL(send(edge, "\x00\x03" "abc", 5, 0), 5);
+	CU_ASSERT_EQUAL((size_t)send(edge, f, n, 0), n);
+	CU_ASSERT(read_all(cfd, g, 5) && read_all(cfd, g, n));
+	CU_ASSERT(ev_wait(r, RELAY_EV_SPLICED, &ev));
+	CU_ASSERT_EQUAL(observed, 1);
+	bulk_both_ways(edge, cfd, 256 * 1024);
+	CU_ASSERT_EQUAL(observed, 1); /* nothing inspected after the switch */
+	close(edge);
+	close(cfd);
+	close(lfd);
+	relay_stop(r); /* deletes the allocation, closes everything */
+}
+
+
+int test_relay_register(void)
+{
+	CU_pSuite s = CU_add_suite("relay", NULL, NULL);
+
+	if (!s ||
+	    !CU_add_test(s, "in-process call: inspect, splice",
+			 test_inproc_call) ||
+	    !CU_add_test(s, "observer hook asks for splice",
+			 test_observer_hook))
+		return CU_get_error();
+	return CUE_SUCCESS;
+}
