@@ -250,7 +250,9 @@ int sdpr_conn_get(const struct sdpr *sdp, int media, const char **addrp)
 		return err;
 	pos = find_type(sdp, start, end, 'c');
 	if (pos == end && media != SDPR_SESSION) {
-		sdpr_section(sdp, SDPR_SESSION, &start, &end);
+		err = sdpr_section(sdp, SDPR_SESSION, &start, &end);
+		if (err)
+			return err;
 		pos = find_type(sdp, start, end, 'c');
 	}
 	if (pos == end)

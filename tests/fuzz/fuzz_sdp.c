@@ -2,7 +2,8 @@
  * @file fuzz_sdp.c  libFuzzer target for sdp/.
  *
  * Properties checked (abort() on violation):
- *  - parse -> print gives the input back byte for byte;
+ *  - parse -> print gives the input back byte for byte, and so does a
+ *    copy of the model;
  *  - every ICE candidate line parses, prints and re-parses to an equal
  *    candidate;
  *  - parse -> edit (add a candidate, change the port and c=, add an
@@ -98,21 +99,21 @@ static void edit(struct sdpr *sdp)
 	c.component = 1;
 	c.transport = SDPR_TP_TCP_PASS;
 	c.form = SDPR_FORM_MS;
-	sdpr_ms_priority(&c.priority, 0, c.transport, 1, 0);
+	(void)sdpr_ms_priority(&c.priority, 0, c.transport, 1, 0);
 	strcpy(c.addr, "192.0.2.5");
 	c.port = 3478;
 	c.type = SDPR_CT_RELAY;
-	sdpr_attr_add(sdp, SDPR_SESSION, "x-fuzz", "1");
-	sdpr_origin_bump(sdp);
+	(void)sdpr_attr_add(sdp, SDPR_SESSION, "x-fuzz", "1");
+	(void)sdpr_origin_bump(sdp);
 	if (!sdpr_media_count(sdp))
 		return;
-	sdpr_cand_add(sdp, 0, &c);
-	sdpr_media_set_port(sdp, 0, 4000);
-	sdpr_conn_set(sdp, 0, "2001:db8::1");
+	(void)sdpr_cand_add(sdp, 0, &c);
+	(void)sdpr_media_set_port(sdp, 0, 4000);
+	(void)sdpr_conn_set(sdp, 0, "2001:db8::1");
 	if (!sdpr_cand_get(sdp, 0, 0, &sel))
-		sdpr_ice_complete(sdp, 0, &sel, 1, &rem, 1);
+		(void)sdpr_ice_complete(sdp, 0, &sel, 1, &rem, 1);
 	else
-		sdpr_ice_complete(sdp, 0, &c, 1, &rem, 1);
+		(void)sdpr_ice_complete(sdp, 0, &c, 1, &rem, 1);
 }
 
 
@@ -130,6 +131,11 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	check(olen == size && !memcmp(out, body, size), "not byte-identical");
 	free(out);
 	cands_check(sdp);
+	check(!sdpr_dup(&again, sdp) && !sdpr_print(again, &out, &olen) &&
+	      olen == size && !memcmp(out, body, size), "copy differs");
+	free(out);
+	sdpr_free(again);
+	again = NULL;
 
 	edit(sdp);
 	check(!sdpr_print(sdp, &out, &olen), "print after edit failed");
