@@ -479,11 +479,9 @@ class IceAgent:
     def _on_frame(self, payload: bytes) -> None:
         if looks_like_stun(payload):
             try:
-                msg = StunMessage.decode(payload)
+                self._on_stun(StunMessage.decode(payload))
             except StunError as exc:
                 self.timeline.add(self.name, "received bad STUN", str(exc))
-                return
-            self._on_stun(msg)
         elif looks_like_rtp(payload):
             if self._rtp_sink is not None:
                 self._rtp_sink(payload)

@@ -92,7 +92,7 @@ class EdgeSide:
         self.cred = Credentials.random()
         self.ua = SipUA(sip_ip, sip_port, transport=transport, name=f"{name} SIP",
                         user="edge", timeline=self.timeline).start()
-        self.call_: Call | None = None
+        self.invite_call: Call | None = None
         self.dialog: Dialog | None = None
         self.answer: sdp.Media | None = None
         self.remote: sdp.Candidate | None = None
@@ -119,12 +119,12 @@ class EdgeSide:
         type, text) to send something else, e.g. a multipart); returns the
         final response (2xx ACKed, answer parsed)."""
         if body is None:
-            self.call_ = self.ua.invite(target, self.offer_sdp(), dest=dest)
+            self.invite_call = self.ua.invite(target, self.offer_sdp(), dest=dest)
         else:
-            self.call_ = self.ua.invite(target, dest=dest, content_type=body[0], body=body[1])
-        final = self.call_.wait_final(timeout)
+            self.invite_call = self.ua.invite(target, dest=dest, content_type=body[0], body=body[1])
+        final = self.invite_call.wait_final(timeout)
         if final.status and 200 <= final.status < 300:
-            self.dialog = self.call_.dialog
+            self.dialog = self.invite_call.dialog
             self.answer = _media_of(sdp.extract_sdp(final.header("Content-Type"),
                                                     final.text_body) or "")
         return final
@@ -298,9 +298,18 @@ class ConfSide:
         return alloc.relayed[0], alloc.relayed[1], "relay", alloc.mapped
 
     def _on_reinvite(self, dlg: Dialog, req: SipMessage) -> tuple[int, str | None]:
-        """Completion re-INVITE: check the candidates it names; answer 200
-        with the used local candidate only (MS-ICE2), or 488 if the check
-        failed and ``strict_final_offer``."""
+        """A re-INVITE with a=remote-candidates is the completion offer: check
+        the candidates it names, answer 200 with the used local candidate
+        only (MS-ICE2), or 488 if the check failed and ``strict_final_offer``.
+        Any other re-INVITE gets 200 with the current local SDP."""
+        try:
+            final = bool(_media_of(req.text_body).remote_candidates)
+        except (sdp.SdpError, ValueError):
+            final = True                    # let the check report it
+        if not final:
+            self.timeline.add(self.name, "re-INVITE without a=remote-candidates",
+                              "answered with the current SDP")
+            return 200, dlg.local_sdp
         problems = self.check_final_offer(req.text_body)
         self.final_offer_problems = problems
         self.timeline.add(self.name, "final offer checked",
@@ -308,9 +317,10 @@ class ConfSide:
         if problems and self.strict_final_offer:
             return 488, None
         used = [c for c in self.local_cands if c.ms_transport == "TCP-PASS"]
-        ip, port = (used[0].ip, used[0].port) if used else (self.media_ip, 9)
-        return 200, sdp.build_appsharing_sdp(ip, port, self.cred.ufrag, self.cred.pwd, used,
-                                             role=self.role, version=1)
+        if not used:
+            return 200, dlg.local_sdp
+        return 200, sdp.build_appsharing_sdp(used[0].ip, used[0].port, self.cred.ufrag,
+                                             self.cred.pwd, used, role=self.role, version=1)
 
     def check_final_offer(self, body: str) -> list[str]:
         """Problems of a final offer: a=remote-candidates must name our own

@@ -370,13 +370,17 @@ class Call:
 
     def wait_status(self, status: int, timeout: float = 10.0) -> SipMessage:
         """First response with this status code (e.g. 180)."""
-        def pick() -> SipMessage | None:
-            return next((r for r in self.txn.responses if r.status == status), None)
+        found: list[SipMessage] = []
+
+        def ready() -> bool:
+            found[:] = [r for r in self.txn.responses if r.status == status][:1]
+            return bool(found)
+
         with self.ua.cond:
-            if not self.ua.cond.wait_for(lambda: pick() is not None, timeout):
+            if not self.ua.cond.wait_for(ready, timeout):
                 raise HarnessTimeout(f"{self.ua.name}: no {status} to {self.request.method} "
                                      f"within {timeout:g} s")
-            return pick()  # type: ignore[return-value]
+            return found[0]
 
     def cancel(self, timeout: float = 10.0) -> SipMessage:
         """CANCEL the INVITE; returns the response to the CANCEL."""
@@ -435,6 +439,7 @@ class SipUA:
         self.timer_b = timer_b
         self.cond = threading.Condition()
         self.records: list[SipRecord] = []
+        self.errors: list[str] = []
         self.dialogs: dict[tuple[str, str, str], Dialog] = {}
         self.reinvite_handler: Callable[[Dialog, SipMessage], tuple[int, str | None]] | None = None
         self._client: dict[tuple[str, str], _ClientTxn] = {}
@@ -880,7 +885,9 @@ class SipUA:
     def _on_reinvite(self, dlg: Dialog, req: SipMessage, txn: _ServerTxn) -> None:
         """Record the re-INVITE and answer it (handler, dialog answer, or
         the current local SDP)."""
-        dlg.reinvites.append(req)
+        with self.cond:
+            dlg.reinvites.append(req)
+            self.cond.notify_all()
         if req.body:
             dlg.remote_sdp = req.text_body
         contact = req.header("Contact")
@@ -912,12 +919,16 @@ class SipUA:
     def wait_for(self, pred: Callable[[SipRecord], bool], timeout: float, what: str,
                  since: int = 0) -> SipRecord:
         """First record (index >= ``since``) matching ``pred``."""
-        def find() -> SipRecord | None:
-            return next((r for r in self.records[since:] if pred(r)), None)
+        found: list[SipRecord] = []
+
+        def ready() -> bool:
+            found[:] = [r for r in self.records[since:] if pred(r)][:1]
+            return bool(found)
+
         with self.cond:
-            if not self.cond.wait_for(lambda: find() is not None, timeout):
+            if not self.cond.wait_for(ready, timeout):
                 raise HarnessTimeout(f"{self.name}: no {what} within {timeout:g} s")
-            return find()  # type: ignore[return-value]
+            return found[0]
 
     def wait_request(self, method: str, timeout: float = 10.0, *, dialog: Dialog | None = None,
                      since: int = 0) -> SipRecord:
@@ -928,6 +939,15 @@ class SipUA:
             return dialog is None or r.msg.call_id == dialog.call_id
         return self.wait_for(pred, timeout, f"{method} request", since)
 
+    def wait_reinvite(self, dlg: Dialog, timeout: float = 10.0, count: int = 1) -> SipMessage:
+        """The ``count``-th re-INVITE received in ``dlg`` (already answered
+        by the handler or with the dialog's SDP)."""
+        with self.cond:
+            if not self.cond.wait_for(lambda: len(dlg.reinvites) >= count, timeout):
+                raise HarnessTimeout(f"{self.name}: no re-INVITE #{count} in dialog "
+                                     f"{dlg.call_id} within {timeout:g} s")
+            return dlg.reinvites[count - 1]
+
     def wait_dialog_ended(self, dlg: Dialog, timeout: float = 10.0) -> None:
         with self.cond:
             if not self.cond.wait_for(lambda: dlg.state == "terminated", timeout):
@@ -935,16 +955,25 @@ class SipUA:
 
     # -- event loop --------------------------------------------------------------------
     def _run(self) -> None:
+        """The receive thread: timers, then whatever is readable."""
         while not self._stop:
-            timeout = self._timers()
-            for key, _ in self._sel.select(timeout):
-                if key.data == "wake":
-                    self._wake_r.recv(4096)
-                elif key.data == "main":
-                    self._read_main()
-                else:
-                    self._read_stream(key.data)
-            self._register_pending()
+            try:
+                self._turn()
+            except Exception as exc:    # recorded for the test to see
+                self.errors.append(f"receive loop: {exc!r}")
+                self.timeline.add(self.name, "SIP loop error", repr(exc))
+                time.sleep(0.05)        # a persistent error must not spin
+
+    def _turn(self) -> None:
+        timeout = self._timers()
+        for key, _ in self._sel.select(timeout):
+            if key.data == "wake":
+                self._wake_r.recv(4096)
+            elif key.data == "main":
+                self._read_main()
+            else:
+                self._read_stream(key.data)
+        self._register_pending()
 
     def _register_pending(self) -> None:
         with self.cond:
@@ -1006,9 +1035,12 @@ class SipUA:
         self._handle(msg, src)
 
     def _handle(self, msg: SipMessage, src: Addr) -> None:
+        """Process one message; a failure is recorded in ``errors`` and on
+        the timeline, never kills the receive thread."""
         try:
             self._on_message(msg, src)
-        except (SipError, OSError) as exc:
+        except Exception as exc:        # reported, not hidden
+            self.errors.append(f"{msg.first_line()}: {exc!r}")
             self.timeline.add(self.name, "SIP handling error", f"{msg.first_line()}: {exc}")
 
     def _timers(self) -> float:

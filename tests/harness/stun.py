@@ -321,9 +321,12 @@ class StunMessage:
         """``"Allocate error 401 Unauthorized"``-style one-liner."""
         name = METHOD_NAMES.get(self.method, f"method 0x{self.method:03x}")
         text = f"{name} {CLASS_NAMES[Cls(self.cls)]}"
-        err = self.error_code() if self.cls == Cls.ERROR else None
-        if err:
-            text += f" {err[0]} {err[1]}"
+        if self.cls == Cls.ERROR:
+            try:
+                err = self.error_code()
+            except StunError:
+                return text + " (malformed ERROR-CODE)"
+            text += f" {err[0]} {err[1].strip()}" if err else " (no ERROR-CODE)"
         return text
 
     # -- encoding --------------------------------------------------------------

@@ -88,6 +88,7 @@ def case_call(args: argparse.Namespace, tl: Timeline) -> None:
         check(bye.status == 200, "BYE answered 200")
         callee.wait_dialog_ended(dlg_b, 2)
         check(dlg_b.ended_by == "remote BYE", "callee's dialog ended by the BYE")
+        check(not caller.errors and not callee.errors, "no internal UA errors")
     finally:
         caller.stop()
         callee.stop()
@@ -108,6 +109,7 @@ def case_reject(args: argparse.Namespace, tl: Timeline) -> None:
         check(ack.branch == call.request.branch and param(ack.require("To"), "tag") == inv.local_tag,
               "ACK of the 488 reused the INVITE branch and the To tag (RFC 3261 17.1.1.3)")
         check(call.dialog is None, "no dialog after a 488")
+        check(not a.errors and not b.errors, "no internal UA errors")
 
 
 def case_cancel(args: argparse.Namespace, tl: Timeline) -> None:
