@@ -126,6 +126,14 @@ int sipua_leg_reinvite(struct sipua *ua, uint64_t call_id,
 		       enum sipua_leg_id leg, const char *sdp, size_t len,
 		       sipua_reinvite_h *h, void *arg);
 
+/** Largest raw message sipua_msg_route() takes (a TCP message may be
+ *  larger than a datagram; Sofia's default limit is 64 KiB) */
+#define SW_SIP_MSG_MAX (256 * 1024)
+
+int sipua_msg_route(const struct sw_rules *rules, const struct sw_conf *conf,
+		    const void *data, size_t len, const char *zone,
+		    struct sw_route_result *out);
+
 int sipua_sdp_hook_default(void *arg, const struct sipua_call_info *call,
 			   enum sipua_leg_id from, enum sipua_sdp_kind kind,
 			   const char *body, size_t len, char **outp,

@@ -13,6 +13,8 @@
 
 #include <sofia-sip/su_string.h>
 #include <sofia-sip/url.h>
+#include <sofia-sip/msg.h>
+#include <sofia-sip/msg_header.h>
 
 struct route_ctx {
 	su_home_t *home;
@@ -114,6 +116,47 @@ int sipua_route(const struct sw_rules *rules, const sip_t *sip,
 		route_media(&in, model);
 	err = in.ruri ? sw_rules_route(rules, &in, out) : ENOMEM;
 	sdpr_free(model);
+	su_home_deinit(home);
+	return err;
+}
+
+
+/**
+ * Parse one raw SIP message the way the stack does and, if it is a
+ * request, route it as the daemon would: headers the other leg would get,
+ * the SDP (multipart reduced) and the dial plan (the libFuzzer target and
+ * a dry run use it)
+ *
+ * @param zone  source zone name, or NULL
+ * @return 0 (out filled), EBADMSG (not a parseable request), ENOMEM,
+ *         or the routing error
+ */
+int sipua_msg_route(const struct sw_rules *rules, const struct sw_conf *conf,
+		    const void *data, size_t len, const char *zone,
+		    struct sw_route_result *out)
+{
+	su_home_t home[1] = {SU_HOME_INIT(home)};
+	msg_t *msg;
+	sip_t *sip;
+	const char *body = NULL;
+	size_t blen = 0;
+	int err = EBADMSG;
+
+	if (!data || len > SW_SIP_MSG_MAX)
+		return EINVAL;
+	msg = msg_make(sip_default_mclass(), 0, data, (ssize_t)len);
+	sip = msg ? sip_object(msg) : NULL;
+	if (!sip || !sip->sip_request || msg_has_error(msg))
+		goto out;
+	(void)sipua_hdr_copy(home, conf, sip, true);
+	if (sipua_body_is_sdp(sip) &&
+	    sipua_sdp_extract(home, sip, &body, &blen)) {
+		body = NULL;
+		blen = 0;
+	}
+	err = sipua_route(rules, sip, zone, "127.0.0.2:5060", body, blen, out);
+out:
+	msg_destroy(msg);
 	su_home_deinit(home);
 	return err;
 }

@@ -35,4 +35,13 @@ tests_fuzz_fuzz_rules_CPPFLAGS = $(AM_CPPFLAGS) \
 	-DFUZZ_RULES='"$(abs_top_srcdir)/tests/data/rules/fuzz.rules"'
 tests_fuzz_fuzz_rules_LDFLAGS = $(FUZZ_LDFLAGS)
 tests_fuzz_fuzz_rules_LDADD = src/libswcore.a $(PCRE2_LIBS) -lpthread
+
+# SIP: raw messages through Sofia's parser, the header copy, multipart
+# reduction and the dial plan (sipua_msg_route).
+# Corpus: $SW_SHARED/corpus/sip-torture
+noinst_PROGRAMS += tests/fuzz/fuzz_sip
+tests_fuzz_fuzz_sip_SOURCES = tests/fuzz/fuzz_sip.c
+tests_fuzz_fuzz_sip_LDFLAGS = $(FUZZ_LDFLAGS)
+tests_fuzz_fuzz_sip_LDADD = sip/libsipua.a sdp/libsdpr.a src/libswcore.a \
+	$(SOFIA_LIBS) $(PCRE2_LIBS) -lpthread
 endif
