@@ -6,7 +6,9 @@
 # by Python (hmac + zlib.crc32: an encoder independent of ours), checked
 # with the right and a wrong ICE password, RFC 5389 and MS-ICE2 legacy
 # integrity; (c) a real capture by tshark on loopback: STUN over UDP and
-# RFC 4571-framed STUN over TCP split across two segments.
+# RFC 4571-framed STUN over TCP split across two segments; (d) captures
+# written by Python for every supported link type, IPv6 with an extension
+# header, a retransmitted segment, and a capture cut short.
 . "$SW_SRC/tests/lib.sh"
 
 # --- (a) the seed's dump ------------------------------------------------------
@@ -137,8 +139,14 @@ u.sendto(binding(t_udp), ("127.0.0.1", p1))
 srv = socket.socket()
 srv.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
 srv.bind(("127.0.0.1", p2)); srv.listen(1); srv.settimeout(5)
-c = socket.create_connection(("127.0.0.1", p2), timeout=5,
-                             source_address=("127.0.0.1", c2))
+# a fixed client port: reusable, and closed by RST (linger 0) so that
+# no TIME_WAIT blocks the next run
+c = socket.socket()
+c.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+c.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
+c.settimeout(5)
+c.bind(("127.0.0.1", c2))
+c.connect(("127.0.0.1", p2))
 c.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
 a, _ = srv.accept(); a.settimeout(5)
 m = binding(t_tcp); f = struct.pack("!H", len(m)) + m
@@ -179,3 +187,77 @@ assert got == {("udp", "udp", sys.argv[2]), ("tcp", "rfc4571", sys.argv[3])}, go
 assert all(m["method"] == "Binding" and m["class"] == "Request" and not m["damaged"] for m in o)
 EOF
 ok "capture: UDP and split RFC 4571 TCP messages found, --json parses"
+
+# --- (d) link types, IPv6, retransmission, truncation ------------------------------
+python3 - "$SW_TMP" <<'EOF' || fail "writing captures"
+import socket, struct, sys
+d = sys.argv[1]
+
+def stun(tid, method=1):
+    body = struct.pack("!HHI", 0x0024, 4, 0x6e0001ff)
+    return struct.pack("!HHI", method, len(body), 0x2112a442) + tid + body
+
+def ip4(proto, pl):
+    return struct.pack("!BBHHHBBH4s4s", 0x45, 0, 20 + len(pl), 1, 0x4000, 64,
+                       proto, 0, socket.inet_aton("127.0.0.1"),
+                       socket.inet_aton("127.0.0.2")) + pl
+
+def ip6(proto, pl, hbh=False):
+    if hbh:  # hop-by-hop options header: 8 bytes, PadN
+        pl = struct.pack("!BB6s", proto, 0, b"\x01\x04\0\0\0\0") + pl
+        proto = 0
+    return struct.pack("!IHBB16s16s", 0x60000000, len(pl), proto, 64,
+                       socket.inet_pton(socket.AF_INET6, "::1"),
+                       socket.inet_pton(socket.AF_INET6, "::2")) + pl
+
+def udp(pl):
+    return struct.pack("!HHHH", 40000, 3478, 8 + len(pl), 0) + pl
+
+def tcp(seq, pl):
+    return struct.pack("!HHIIBBHHH", 40001, 3478, seq, 1, 0x50, 0x18, 65535,
+                       0, 0) + pl
+
+def pcap(name, linktype, frames, cut=0):
+    b = struct.pack("<IHHiIII", 0xa1b2c3d4, 2, 4, 0, 0, 65535, linktype)
+    for i, f in enumerate(frames):
+        b += struct.pack("<IIII", 1700000000, i, len(f), len(f)) + f
+    open(d + "/" + name, "wb").write(b[:len(b) - cut])
+
+eth = struct.pack("!6s6sH", b"\x02" * 6, b"\x04" * 6, 0x86dd)
+pcap("eth6.pcap", 1, [eth + ip6(17, udp(stun(b"A" * 12)), hbh=True)])
+m = stun(b"B" * 12)
+f = struct.pack("!H", len(m)) + m
+sll = struct.pack("!HHH8sH", 0, 772, 6, b"", 0x0800)
+pcap("sll.pcap", 113, [sll + ip4(6, tcp(1000, f[:5])),
+                       sll + ip4(6, tcp(1000, f[:5])),  # retransmitted
+                       sll + ip4(6, tcp(1005, f[5:]))])
+sll2 = struct.pack("!HHIHBB8s", 0x0800, 0, 1, 772, 0, 6, b"")
+pcap("sll2.pcap", 276, [sll2 + ip4(17, udp(stun(b"C" * 12)))])
+pcap("raw.pcap", 101, [ip4(17, udp(stun(b"D" * 12)))])
+pcap("null.pcap", 0, [struct.pack("<I", 2) + ip4(17, udp(stun(b"E" * 12)))])
+pcap("loop.pcap", 108, [struct.pack("!I", 24) +
+                        ip6(6, tcp(7, stun(b"F" * 12, method=3)))])
+pcap("cut.pcap", 101, [ip4(17, udp(stun(b"G" * 12)))] * 2, cut=10)
+EOF
+check_cap() { # FILE TID-LETTER EXPECTED-LINE...
+	local f=$1 hex; shift
+	hex=$(printf '%s' "$1" | od -An -tx1 | tr -d ' \n'); shift
+	"$SHAREWAY" stun-decode "$SW_TMP/$f" >"$SW_TMP/$f.out" 2>&1 ||
+		{ cat "$SW_TMP/$f.out"; fail "$f: exit $?"; }
+	must "Transaction ID: $hex" "$SW_TMP/$f.out"
+	for l in "$@"; do must "$l" "$SW_TMP/$f.out"; done
+}
+check_cap eth6.pcap AAAAAAAAAAAA "frame 1: UDP [::1]:40000 -> [::2]:3478"
+check_cap sll.pcap BBBBBBBBBBBB "RFC 4571 length: 28" "1 STUN message(s), 0 damaged" \
+	"frame 3: TCP 127.0.0.1:40001 -> 127.0.0.2:3478, payload offset 2"
+check_cap sll2.pcap CCCCCCCCCCCC "frame 1: UDP 127.0.0.1:40000 -> 127.0.0.2:3478"
+check_cap raw.pcap DDDDDDDDDDDD "frame 1: UDP 127.0.0.1:40000"
+check_cap null.pcap EEEEEEEEEEEE "frame 1: UDP 127.0.0.1:40000"
+check_cap loop.pcap FFFFFFFFFFFF "Allocate Request (type 0x0003)" \
+	"frame 1: TCP [::1]:40001 -> [::2]:3478, payload offset 0"
+rc=0
+"$SHAREWAY" stun-decode "$SW_TMP/cut.pcap" >"$SW_TMP/cut.out" 2>&1 || rc=$?
+[ $rc = 1 ] || fail "capture cut short: exit $rc, want 1"
+must "Transaction ID: 474747474747474747474747" "$SW_TMP/cut.out"
+must "capture damaged after frame 1" "$SW_TMP/cut.out"
+ok "link types Ethernet/SLL/SLL2/raw/null/loop, IPv6 extension header, retransmission, cut capture"
