@@ -228,7 +228,6 @@ void relay_ctrl_close(struct relay_thread *rt, struct relay_ctrl *c)
 	if (c->io.kind == RIO_DEAD)
 		return;
 	ctrl_unlink(rt, c);
-	c->io.kind = RIO_CTRL; /* still ours while the core cleans up */
 	if (rt->srv)
 		turn_srv_transport_closed(rt->srv, &c->src);
 	relay_io_retire(rt, &c->io, true);

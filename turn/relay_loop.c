@@ -324,8 +324,25 @@ static void *thread_main(void *arg)
 
 /* --- start and stop -------------------------------------------------------------- */
 
+/* Handoffs still queued when the thread stops own an fd each */
+static void cmdq_discard(struct relay_thread *rt)
+{
+	struct relay_cmd cmd;
+
+	while (rt->cmdq && sw_mq_pop(rt->cmdq, &cmd)) {
+		if (cmd.type != RELAY_CMD_HANDOFF)
+			continue;
+		if (cmd.handoff->ssl)
+			SSL_free(cmd.handoff->ssl);
+		close(cmd.handoff->fd);
+		free(cmd.handoff);
+	}
+}
+
+
 static void thread_free(struct relay_thread *rt)
 {
+	cmdq_discard(rt);
 	turn_srv_free(rt->srv); /* closes allocations and connections */
 	rt->srv = NULL;
 	while (rt->ctrls)

@@ -127,15 +127,21 @@ int relay_op_relay_open(void *arg, struct turn_alloc *al, int af,
 		free(rs);
 		return err;
 	}
+	rs->io.kind = al->tcp ? RIO_RELAY_TCP : RIO_RELAY_UDP;
+	err = relay_io_set(rt, &rs->io, EPOLLIN);
+	if (err) {
+		close(rs->io.fd);
+		free(rs);
+		return err;
+	}
 	port_mark(rt, rs->port, true);
 	if (al->reserve_next)
 		port_mark(rt, (uint16_t)(rs->port + 1), true);
-	rs->io.kind = al->tcp ? RIO_RELAY_TCP : RIO_RELAY_UDP;
 	rs->al = al;
 	al->io = rs;
 	*relayed = *ip;
 	sw_sa_set_port(relayed, rs->port);
-	return relay_io_set(rt, &rs->io, EPOLLIN);
+	return 0;
 }
 
 
