@@ -229,8 +229,8 @@ class IceReport:
     def require_complete(self) -> None:
         """Raise IceCheckFailed (with the per-direction report) if incomplete."""
         if not self.complete:
-            raise IceCheckFailed(f"ICE checks failed ({', '.join(self.failed_directions) or 'nomination'})\n"
-                                 + self.describe())
+            failed = ", ".join(self.failed_directions) or "no nomination"
+            raise IceCheckFailed(f"ICE checks failed ({failed})\n{self.describe()}")
 
 
 @dataclass
@@ -260,7 +260,8 @@ class DataReport:
     def describe(self) -> str:
         rate = (self.sent_bytes + self.received_bytes) / self.seconds / 1e6 if self.seconds else 0
         state = "intact" if self.intact else "NOT INTACT"
-        mism = f", first mismatch at byte {self.first_mismatch}" if self.first_mismatch is not None else ""
+        mism = ("" if self.first_mismatch is None
+                else f", first mismatch at byte {self.first_mismatch}")
         return (f"sent {self.sent_bytes} B in {self.sent_packets} RTP packets "
                 f"(sha256 {self.sent_sha256[:16]}…), received {self.received_bytes}/"
                 f"{self.expected_bytes} B in {self.received_packets} packets (sha256 "
@@ -609,8 +610,8 @@ class IceAgent:
             self.conn.tx += frame(raw)
             self.out.requests_sent += 1
             copy = f" copy {i + 1}/{len(txn.copies)}" if len(txn.copies) > 1 else ""
-            self.timeline.add(self.name, txn.msg.summary(),
-                              f"→ {self.peer_name} tid {txn.msg.tid.hex()[:8]} {flags}{again}{copy}")
+            self.timeline.add(self.name, txn.msg.summary(), f"→ {self.peer_name} tid "
+                              f"{txn.msg.tid.hex()[:8]} {flags}{again}{copy}")
         txn.sends += 1
         txn.last = time.monotonic()
         if self.out.first_request_t is None:

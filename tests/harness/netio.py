@@ -38,7 +38,7 @@ def parse_addr(text: str, default_port: int | None = None) -> Addr:
         if default_port is None:
             raise ValueError(f"address {text!r} has no port")
         return host, default_port
-    if not port.isdigit() or not 0 < int(port) < 65536:
+    if not port.isdigit() or not 0 <= int(port) < 65536:
         raise ValueError(f"address {text!r}: bad port")
     return host, int(port)
 

@@ -372,7 +372,8 @@ class ConfSide:
         remote = Credentials(self.offer.ice_ufrag or "", self.offer.ice_pwd or "")
         kw = dict(controlling=False, local=self.cred, remote=remote, name=self.name,
                   peer_name=self.peer_name, foundation="1", timeline=self.timeline,
-                  respond=self.respond, mi_style=self.mi_style)
+                  respond=self.respond, mi_style=self.mi_style,
+                  priority=sdp.ms_priority(110, "TCP-PASS", 1, other=3))
         kw.update(agent_kw)
         self.agent = IceAgent(self.conn, **kw)
         run = AgentRun(self.agent, checks_timeout, send_bytes, recv_bytes, data_timeout,

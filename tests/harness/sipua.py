@@ -418,8 +418,9 @@ class IncomingInvite:
     def wait_ack(self, timeout: float = 10.0) -> None:
         with self.ua.cond:
             if not self.ua.cond.wait_for(lambda: self.txn.acked, timeout):
-                raise HarnessTimeout(f"{self.ua.name}: no ACK for {self.txn.final_status} "
-                                     f"to INVITE (Call-ID {self.request.call_id}) within {timeout:g} s")
+                raise HarnessTimeout(f"{self.ua.name}: no ACK for {self.txn.final_status} to "
+                                     f"INVITE (Call-ID {self.request.call_id}) within "
+                                     f"{timeout:g} s")
 
 
 # -- the UA ----------------------------------------------------------------------
@@ -558,7 +559,8 @@ class SipUA:
         req.add("User-Agent", USER_AGENT)
         return req
 
-    def start_request(self, req: SipMessage, dest: Addr, timeout: float | None = None) -> _ClientTxn:
+    def start_request(self, req: SipMessage, dest: Addr,
+                      timeout: float | None = None) -> _ClientTxn:
         """Send a request as a new client transaction (not ACK)."""
         now = time.monotonic()
         txn = _ClientTxn(req, dest, b"", next_at=now + T1,
@@ -596,32 +598,34 @@ class SipUA:
             req.body = text.encode()
         return Call(self, self.start_request(req, dest))
 
-    def _dialog_request(self, dlg: Dialog, method: str) -> tuple[SipMessage, Addr]:
-        """An in-dialog request (next CSeq) and where to send it."""
+    def dialog_request(self, dlg: Dialog, method: str) -> tuple[SipMessage, Addr]:
+        """An in-dialog request of ``method`` (next CSeq, route set applied)
+        and its next hop; send it with :meth:`start_request` or
+        :meth:`send_request`."""
         uri, routes = dlg.remote_target, list(dlg.route_set)
-        if routes and param(uri_of(routes[0]), "lr") is None:
-            uri = uri_of(routes[0])                        # strict routing
+        hop = uri_of(routes[0]) if routes else uri
+        if routes and param(hop, "lr") is None:            # strict routing
+            uri = hop
             routes = routes[1:] + [f"<{dlg.remote_target}>"]
         if method != "ACK":
             dlg.local_cseq += 1
         req = self.new_request(method, uri, to=f"{dlg.remote_uri};tag={dlg.remote_tag}",
                                from_=f"{dlg.local_uri};tag={dlg.local_tag}",
                                call_id=dlg.call_id, cseq=dlg.local_cseq, routes=routes)
-        hop = uri_of(routes[0]) if routes else uri
         host, port, _ = uri_target(hop)
         return req, (host, port)
 
     def reinvite(self, dlg: Dialog, sdp: str, timeout: float = 32.0) -> SipMessage:
         """Send a re-INVITE with ``sdp``; wait for the final response (2xx
         ACKed) and return it."""
-        req, dest = self._dialog_request(dlg, "INVITE")
+        req, dest = self.dialog_request(dlg, "INVITE")
         req.add("Content-Type", "application/sdp")
         req.body = sdp.encode()
         return Call(self, self.start_request(req, dest, timeout)).wait_final(timeout)
 
     def bye(self, dlg: Dialog, timeout: float = 32.0) -> SipMessage:
         """Send BYE in the dialog and wait for its final response."""
-        req, dest = self._dialog_request(dlg, "BYE")
+        req, dest = self.dialog_request(dlg, "BYE")
         dlg.state = "terminated"
         dlg.ended_by = "local BYE"
         return self.send_request(req, dest, timeout)
@@ -635,7 +639,7 @@ class SipUA:
         if resp.body:
             dlg.remote_sdp = resp.text_body
         txn.dialog = dlg
-        req, dest = self._dialog_request(dlg, "ACK")
+        req, dest = self.dialog_request(dlg, "ACK")
         req.remove("CSeq")
         req.add("CSeq", f"{txn.request.cseq[0]} ACK")
         data = self._transmit(req, dest)
@@ -794,7 +798,7 @@ class SipUA:
             self.records.append(SipRecord(time.monotonic(), "in", msg, src, retrans))
             self.cond.notify_all()
         label = msg.label()
-        if msg.is_request and msg.method == "INVITE" and param(msg.require("To"), "tag") is not None:
+        if msg.method == "INVITE" and param(msg.require("To"), "tag") is not None:
             label = "re-INVITE"
         self.timeline.add(self.name, f"received {label}",
                           f"from {fmt_addr(src)}" + (" (retransmission)" if retrans else ""))
@@ -951,7 +955,8 @@ class SipUA:
     def wait_dialog_ended(self, dlg: Dialog, timeout: float = 10.0) -> None:
         with self.cond:
             if not self.cond.wait_for(lambda: dlg.state == "terminated", timeout):
-                raise HarnessTimeout(f"{self.name}: dialog {dlg.call_id} not ended within {timeout:g} s")
+                raise HarnessTimeout(f"{self.name}: dialog {dlg.call_id} not ended "
+                                     f"within {timeout:g} s")
 
     # -- event loop --------------------------------------------------------------------
     def _run(self) -> None:
@@ -1059,7 +1064,9 @@ class SipUA:
                 continue
             if txn.retransmit and now >= txn.next_at:
                 self._transmit(txn.request, txn.dest, retrans=True, raw=txn.raw)
-                txn.interval = min(txn.interval * 2, T2) if txn.request.method != "INVITE" else txn.interval * 2
+                txn.interval *= 2                    # Timer A doubles without a cap
+                if txn.request.method != "INVITE":
+                    txn.interval = min(txn.interval, T2)   # Timer E caps at T2
                 txn.next_at = now + txn.interval
             nxt = min(nxt, txn.give_up_at, txn.next_at if txn.retransmit else nxt)
         for stx in servers:
@@ -1164,7 +1171,7 @@ def main(argv: list[str] | None = None) -> int:
     try:
         with ua:
             rc = _cli_call(args, ua) if args.cmd == "call" else _cli_answer(args, ua)
-    except (HarnessTimeout, SipError, OSError) as exc:
+    except (HarnessTimeout, SipError, OSError, ValueError) as exc:
         print(f"error: {exc}", file=sys.stderr)
         rc = 1
     print(ua.timeline.format())

@@ -546,7 +546,8 @@ def _cli_decode(args: argparse.Namespace) -> int:
         print(msg.dump())
         print(f"  FINGERPRINT: {msg.check_fingerprint() or 'absent/invalid'}")
         if args.key_pwd is not None:
-            print(f"  MI with short-term key: {msg.check_integrity(args.key_pwd.encode()) or 'no match'}")
+            style = msg.check_integrity(args.key_pwd.encode())
+            print(f"  MI with short-term key: {style or 'no match'}")
         if args.long_term:
             user, realm, pwd = args.long_term.split(":", 2)
             key = long_term_key(user, realm, pwd)

@@ -216,7 +216,9 @@ class TurnTcpClient:
 
         resp = self._transact(self._require_ctrl(), build, "Allocate",
                               f"TCP lifetime {lifetime}")
-        mapped = resp.address(Attr.XOR_MAPPED_ADDRESS) if resp.has(Attr.XOR_MAPPED_ADDRESS) else None
+        mapped = None
+        if resp.has(Attr.XOR_MAPPED_ADDRESS):
+            mapped = resp.address(Attr.XOR_MAPPED_ADDRESS)
         self.allocation = Allocation(resp.address(Attr.XOR_RELAYED_ADDRESS), mapped,
                                      resp.u32(Attr.LIFETIME) if resp.has(Attr.LIFETIME) else 0)
         self.timeline.add(self.actor, "relayed address",
@@ -397,7 +399,7 @@ def main(argv: list[str] | None = None) -> int:
         if conn is not None and args.echo > 0:
             _echo(conn, args.echo, cli.timeline)
         cli.close()
-    except (TurnError, OSError, StunError) as exc:
+    except (TurnError, OSError, StunError, ValueError) as exc:
         print(f"error: {exc}", file=sys.stderr)
         print(cli.timeline.format(), file=sys.stderr)
         return 1

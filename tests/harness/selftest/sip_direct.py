@@ -46,7 +46,8 @@ def case_call(args: argparse.Namespace, tl: Timeline) -> None:
                    timeline=tl)                 # not reading yet: INVITE is retransmitted
     try:
         off, _ = offer("127.0.0.2", 50000, "viewer")
-        call = caller.invite(f"sip:asmcu@127.0.0.3:{callee.local[1]};transport={args.transport}", off)
+        target = f"sip:asmcu@127.0.0.3:{callee.local[1]};transport={args.transport}"
+        call = caller.invite(target, off)
         time.sleep(0.8 if args.transport == "udp" else 0.1)
         callee.start()
         inv = callee.wait_invite(5)
@@ -77,7 +78,8 @@ def case_call(args: argparse.Namespace, tl: Timeline) -> None:
         resp = callee.reinvite(dlg_b, final_offer, 5)
         check(resp.status == 200 and resp.text_body == off,
               "re-INVITE from the callee answered 200 with the caller's SDP")
-        caller.wait_for(lambda r: r.direction == "in" and r.msg.method == "ACK", 5, "ACK of re-INVITE")
+        caller.wait_for(lambda r: r.direction == "in" and r.msg.method == "ACK", 5,
+                        "ACK of re-INVITE")
         check(len(dlg_a.reinvites) == 1 and dlg_a.remote_sdp == final_offer,
               "caller recorded the re-INVITE and its SDP")
         rc = sdp.Sdp.parse(dlg_a.reinvites[0].text_body).find_media().remote_candidates
@@ -106,7 +108,8 @@ def case_reject(args: argparse.Namespace, tl: Timeline) -> None:
               "caller got 488 with ms-diagnostics-public 21002")
         inv.wait_ack(5)
         ack = b.received("ACK")[-1].msg
-        check(ack.branch == call.request.branch and param(ack.require("To"), "tag") == inv.local_tag,
+        check(ack.branch == call.request.branch
+              and param(ack.require("To"), "tag") == inv.local_tag,
               "ACK of the 488 reused the INVITE branch and the To tag (RFC 3261 17.1.1.3)")
         check(call.dialog is None, "no dialog after a 488")
         check(not a.errors and not b.errors, "no internal UA errors")

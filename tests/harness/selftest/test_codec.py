@@ -166,7 +166,8 @@ class SdpParsing(unittest.TestCase):
     def test_ms_candidate_forms(self) -> None:
         c = sdp.Candidate.parse("a=candidate:6 1 TCP-PASS 174326015 100.100.100.148 "
                                 "63241 typ relay raddr 1.2.3.184 rport 50029")
-        self.assertEqual((c.ms_transport, c.typ, c.raddr, c.rport), ("TCP-PASS", "relay", "1.2.3.184", 50029))
+        self.assertEqual((c.ms_transport, c.typ, c.raddr, c.rport),
+                         ("TCP-PASS", "relay", "1.2.3.184", 50029))
         self.assertEqual(c.line(), "a=candidate:6 1 TCP-PASS 174326015 100.100.100.148 "
                                    "63241 typ relay raddr 1.2.3.184 rport 50029")
         r = sdp.Candidate.parse("candidate:1 1 TCP 2105524479 10.0.0.1 9 typ host tcptype active")
@@ -228,8 +229,35 @@ class SipParsing(unittest.TestCase):
         self.assertEqual(msg.body, b"v=0\r")
         self.assertEqual(sipua.param(msg.header("from"), "tag"), "1")
 
+    def test_route_set(self) -> None:
+        ua = sipua.SipUA("127.0.0.1", 0, name="t")      # not started: no thread
+        try:
+            dlg = sipua.Dialog("cid", "lt", "rt", "<sip:a@x>", "<sip:b@y>",
+                               "sip:b@127.0.0.9:5077", ["<sip:p1@127.0.0.5:5099;lr>",
+                                                        "<sip:p2@127.0.0.6;lr>"],
+                               1, 0, True, "udp")
+            req, dest = ua.dialog_request(dlg, "BYE")
+            self.assertEqual((req.uri, dest), ("sip:b@127.0.0.9:5077", ("127.0.0.5", 5099)))
+            self.assertEqual(req.headers("Route"), dlg.route_set)
+            self.assertEqual(req.cseq, (2, "BYE"))
+            self.assertEqual(sipua.param(req.require("To"), "tag"), "rt")
+            dlg.route_set = ["<sip:strict@127.0.0.7:5088>"]
+            req, dest = ua.dialog_request(dlg, "INFO")
+            self.assertEqual((req.uri, dest), ("sip:strict@127.0.0.7:5088", ("127.0.0.7", 5088)))
+            self.assertEqual(req.headers("Route"), ["<sip:b@127.0.0.9:5077>"])
+            inv, _ = sipua.SipMessage.parse(
+                b"INVITE sip:x@127.0.0.1 SIP/2.0\r\nVia: SIP/2.0/UDP 127.0.0.5;branch=z9hG4bKq\r\n"
+                b"Record-Route: <sip:p1@127.0.0.5;lr>, <sip:p2@127.0.0.6;lr>\r\n"
+                b"From: <sip:a@x>;tag=f\r\nTo: <sip:x@y>\r\nCall-ID: c\r\nCSeq: 1 INVITE\r\n\r\n")
+            resp = ua._response(inv, 200, None, "tt")
+            self.assertEqual(resp.headers("Record-Route"), inv.headers("Record-Route"))
+            self.assertEqual(sipua.param(resp.require("To"), "tag"), "tt")
+        finally:
+            ua.stop()
+
     def test_response_and_incomplete(self) -> None:
-        msg, _ = sipua.SipMessage.parse(b"SIP/2.0 488 Not Acceptable Here\r\nContent-Length: 0\r\n\r\n")
+        msg, _ = sipua.SipMessage.parse(
+            b"SIP/2.0 488 Not Acceptable Here\r\nContent-Length: 0\r\n\r\n")
         self.assertEqual((msg.status, msg.reason), (488, "Not Acceptable Here"))
         with self.assertRaises(sipua.SipIncomplete):
             sipua.SipMessage.parse(b"SIP/2.0 200 OK\r\nContent-Length: 10\r\n\r\nabc")
