@@ -29,9 +29,15 @@ extern const struct cli_cmd cli_cmd_show;
 extern const struct cli_cmd cli_cmd_ladder;
 extern const struct cli_cmd cli_cmd_sdp;
 extern const struct cli_cmd cli_cmd_export;
+extern const struct cli_cmd cli_cmd_tail;
+extern const struct cli_cmd cli_cmd_relays;
+extern const struct cli_cmd cli_cmd_stats;
+extern const struct cli_cmd cli_cmd_status;
+extern const struct cli_cmd cli_cmd_reload;
 
 #define CLI_COMMANDS &cli_cmd_check_config, &cli_cmd_locate, \
 	&cli_cmd_stun_decode, &cli_cmd_calls, &cli_cmd_show, \
-	&cli_cmd_ladder, &cli_cmd_sdp, &cli_cmd_export,
+	&cli_cmd_ladder, &cli_cmd_sdp, &cli_cmd_export, &cli_cmd_tail, \
+	&cli_cmd_relays, &cli_cmd_stats, &cli_cmd_status, &cli_cmd_reload,
 
 #endif

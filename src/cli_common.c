@@ -93,7 +93,11 @@ int cli_ctl(const struct cli_env *env, const char *cmd, const char *args,
 		return CLI_FAIL;
 	if (sw_ctl_request(p.socket, cmd, args, CLI_CTL_TIMEOUT_MS, resultp,
 			   err, sizeof(err))) {
-		if (!quiet)
+		if (!quiet && !strncmp(err, "unknown command", 15))
+			fprintf(stderr, "shareway: sharewayd does not answer "
+				"'%s' (the module that provides it is not "
+				"running in this daemon)\n", cmd);
+		else if (!quiet)
 			fprintf(stderr, "shareway: %s\n", err);
 		return CLI_FAIL;
 	}
@@ -327,5 +331,92 @@ void cli_wrap(FILE *f, const char *label, const char *text, size_t indent)
 		p = nl + 1;
 		fprintf(f, "%*s", (int)indent, "");
 		col = indent;
+	}
+}
+
+
+static void scalar(FILE *f, const struct sw_jval *v)
+{
+	switch (v->type) {
+	case SW_JSTR: fputs(v->str, f); break;
+	case SW_JNUM:
+		if (v->num == (double)(int64_t)v->num)
+			fprintf(f, "%" PRId64, (int64_t)v->num);
+		else
+			fprintf(f, "%g", v->num);
+		break;
+	case SW_JBOOL: fputs(v->b ? "yes" : "no", f); break;
+	case SW_JNULL: fputs("-", f); break;
+	default: fputs("[...]", f); break;
+	}
+}
+
+
+/**
+ * Print a JSON tree as "a.b.c  value" lines (arrays as a.b[0].c), the
+ * names padded to a common column
+ */
+void cli_json_flatten(FILE *f, const struct sw_jval *v, const char *prefix)
+{
+	char name[256];
+	unsigned i = 0;
+
+	if (v->type != SW_JOBJ && v->type != SW_JARR) {
+		fprintf(f, "%-44s ", prefix);
+		scalar(f, v);
+		fputc('\n', f);
+		return;
+	}
+	for (const struct sw_jval *c = v->child; c; c = c->next, ++i) {
+		if (v->type == SW_JOBJ)
+			snprintf(name, sizeof(name), "%s%s%s", prefix,
+				 *prefix ? "." : "", c->key ? c->key : "?");
+		else
+			snprintf(name, sizeof(name), "%s[%u]", prefix, i);
+		cli_json_flatten(f, c, name);
+	}
+}
+
+
+/** Print the daemon's JSON answer (pretty) */
+void cli_jval_print(const struct sw_jval *v)
+{
+	struct sw_json j;
+
+	sw_json_init(&j, true);
+	cli_jval_write(&j, NULL, v);
+	cli_json_print(&j);
+	sw_json_free(&j);
+}
+
+
+/** Re-encode a parsed value (key: member name, NULL inside arrays) */
+void cli_jval_write(struct sw_json *j, const char *key,
+		    const struct sw_jval *v)
+{
+	switch (v->type) {
+	case SW_JSTR: sw_json_str(j, key, v->str); break;
+	case SW_JNUM:
+		if (v->num == (double)(int64_t)v->num)
+			sw_json_int(j, key, (int64_t)v->num);
+		else
+			sw_json_dbl(j, key, v->num);
+		break;
+	case SW_JBOOL: sw_json_bool(j, key, v->b); break;
+	case SW_JNULL: sw_json_null(j, key); break;
+	case SW_JARR:
+	case SW_JOBJ:
+		if (v->type == SW_JARR)
+			sw_json_arr_open(j, key);
+		else
+			sw_json_obj_open(j, key);
+		for (const struct sw_jval *c = v->child; c; c = c->next)
+			cli_jval_write(j, v->type == SW_JOBJ ? c->key : NULL,
+				       c);
+		if (v->type == SW_JARR)
+			sw_json_arr_close(j);
+		else
+			sw_json_obj_close(j);
+		break;
 	}
 }

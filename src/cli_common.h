@@ -46,6 +46,10 @@ const char *cli_fmt_rel(int64_t us, char *buf, size_t sz);
 int cli_parse_duration(const char *s, int64_t *us);
 int64_t cli_now(void);
 void cli_wrap(FILE *f, const char *label, const char *text, size_t indent);
+void cli_json_flatten(FILE *f, const struct sw_jval *v, const char *prefix);
+void cli_jval_write(struct sw_json *j, const char *key,
+		    const struct sw_jval *v);
+void cli_jval_print(const struct sw_jval *v);
 
 /* the line format of `calls`, shared with `tail` (cli_calls.c) */
 void cli_calls_header(FILE *f);

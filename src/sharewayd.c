@@ -20,7 +20,9 @@
 #define SW_LOG_MODULE "main"
 #include "relay.h"
 #include "sipua.h"
+#include "sw_calllog.h"
 #include "sw_conf.h"
+#include "sw_ctl.h"
 #include "sw_log.h"
 #include "sw_rules.h"
 
@@ -105,8 +107,9 @@ static int make_dir(const char *dir)
 
 
 /* SIGHUP: a new rule set for new calls; calls in progress keep theirs,
- * and a file that does not load leaves the current set in force */
-static void rules_reload(struct sigctx *sc)
+ * and a file that does not load leaves the current set in force. From
+ * `shareway reload`, res gets the outcome. */
+static void rules_reload(struct sigctx *sc, struct sw_json *res)
 {
 	struct sw_rules *r = NULL;
 	char err[512];
@@ -118,11 +121,20 @@ static void rules_reload(struct sigctx *sc)
 		sw_error("rules reload refused, previous rules stay in force: "
 			 "%s",
 			 err);
+		if (res) {
+			sw_json_bool(res, "reloaded", false);
+			sw_json_str(res, "error", err);
+		}
 		return;
 	}
 	sipua_set_rules(sc->ua, r);
 	sw_notice("rules reloaded from %s: %u rules", sw_rules_path(r),
 		  sw_rules_count(r));
+	if (res) {
+		sw_json_bool(res, "reloaded", true);
+		sw_json_str(res, "rules", sw_rules_path(r));
+		sw_json_int(res, "count", sw_rules_count(r));
+	}
 	sw_rules_unref(r);
 }
 
@@ -135,13 +147,123 @@ static void on_signal(int fd, void *arg)
 	while (read(fd, &si, sizeof(si)) == sizeof(si)) {
 		if (si.ssi_signo == SIGHUP) {
 			sw_notice("SIGHUP: reload requested");
-			rules_reload(sc);
+			rules_reload(sc, NULL);
 			continue;
 		}
 		sw_notice("%s: shutting down",
 			  si.ssi_signo == SIGINT ? "SIGINT" : "SIGTERM");
 		sipua_shutdown(sc->ua);
 	}
+}
+
+
+/* ---- call log and control socket ------------------------------------ */
+
+static int64_t started_us;
+
+
+static void on_ctl(int fd, void *arg)
+{
+	(void)fd;
+	sw_ctl_process(arg);
+}
+
+
+static int ctl_reload(struct sw_json *res, const struct sw_jval *args,
+		      void *arg)
+{
+	(void)args;
+	sw_notice("control socket: reload requested");
+	rules_reload(arg, res);
+	return 0;
+}
+
+
+static int ctl_status(struct sw_json *res, const struct sw_jval *args,
+		      void *arg)
+{
+	const struct sigctx *sc = arg;
+
+	(void)args;
+	sw_json_obj_open(res, "daemon");
+	sw_json_str(res, "version", PACKAGE_VERSION);
+	sw_json_int(res, "pid", getpid());
+	sw_json_str(res, "config", sc->conf->path);
+	sw_json_str(res, "state_dir", sc->conf->state_dir);
+	sw_json_int(res, "started_us", started_us);
+	sw_json_int(res, "uptime_s", (sw_calllog_now() - started_us) / 1000000);
+	sw_json_int(res, "sip_calls", sipua_call_count(sc->ua));
+	sw_json_obj_close(res);
+	return 0;
+}
+
+
+static int ctl_turn_stats(struct sw_json *res, const struct sw_jval *args,
+			  void *arg)
+{
+	struct turn_counters c;
+
+	(void)args;
+	relay_counters(arg, &c);
+	sw_json_obj_open(res, "turn");
+	sw_json_int(res, "allocs_udp", (int64_t)c.allocs_udp);
+	sw_json_int(res, "allocs_tcp", (int64_t)c.allocs_tcp);
+	sw_json_int(res, "allocs_total", (int64_t)c.allocs_total);
+	sw_json_int(res, "conns_active", (int64_t)c.conns_active);
+	sw_json_int(res, "conns_total", (int64_t)c.conns_total);
+	sw_json_int(res, "bytes_to_peer", (int64_t)c.bytes_to_peer);
+	sw_json_int(res, "bytes_to_client", (int64_t)c.bytes_to_client);
+	sw_json_int(res, "auth_failures", (int64_t)c.auth_failures);
+	sw_json_int(res, "denied_peers", (int64_t)c.denied_peers);
+	sw_json_int(res, "bad_messages", (int64_t)c.bad_messages);
+	sw_json_int(res, "dropped", (int64_t)c.dropped);
+	sw_json_obj_close(res);
+	return 0;
+}
+
+
+/* The writer thread (and, for tests, a synthetic load feeding it) */
+static int calllog_start(const struct sw_conf *conf, uint32_t synth_rate,
+			 struct sw_calllog **clp, struct sw_calllog_synth **syp)
+{
+	struct sw_calllog_opts o = {conf->calllog_path,
+				    conf->calllog_retention_days,
+				    conf->calllog_max_calls, 0, 0, 0};
+	int e;
+
+	e = sw_calllog_open(clp, &o);
+	if (e)
+		return e;
+	sw_notice("call log %s", conf->calllog_path);
+	if (synth_rate)
+		e = sw_calllog_synth_start(syp, *clp, synth_rate);
+	return e;
+}
+
+
+/* The control socket, served from the SIP thread's loop */
+static int ctl_start(struct sigctx *sc, struct sw_calllog *cl,
+		     struct sw_ctl **ctlp)
+{
+	int e;
+
+	e = sw_ctl_open(ctlp, sc->conf->control_socket);
+	if (e) {
+		sw_error("control socket %s: %s", sc->conf->control_socket,
+			 e == EADDRINUSE ? "another sharewayd answers there" :
+					   strerror(e));
+		return e;
+	}
+	e = sw_ctl_register(*ctlp, "status", ctl_status, sc);
+	if (!e)
+		e = sw_ctl_register(*ctlp, "reload", ctl_reload, sc);
+	if (!e)
+		e = sw_calllog_ctl_register(cl, *ctlp);
+	if (!e)
+		e = sipua_fd_watch(sc->ua, sw_ctl_fd(*ctlp), on_ctl, *ctlp);
+	if (!e)
+		sw_notice("control socket %s", sc->conf->control_socket);
+	return e;
 }
 
 
@@ -154,6 +276,7 @@ int main(int argc, char **argv)
 		{"state-dir", required_argument, NULL, 's'},
 		{"version", no_argument, NULL, 'V'},
 		{"help", no_argument, NULL, 'h'},
+		{"synthetic-load", required_argument, NULL, 'L'},
 		{NULL, 0, NULL, 0},
 	};
 	const char *path = "/etc/shareway/shareway.conf";
@@ -165,6 +288,10 @@ int main(int argc, char **argv)
 	struct sw_rules *rules = NULL;
 	struct sigctx sc = {&conf, NULL};
 	struct relay *relay = NULL;
+	struct sw_calllog *cl = NULL;
+	struct sw_calllog_synth *synth = NULL;
+	struct sw_ctl *ctl = NULL;
+	uint32_t synth_rate = 0;
 	int c, sfd, e;
 
 	while ((c = getopt_long(argc, argv, "c:ds:Vh", opts, NULL)) != -1) {
@@ -175,6 +302,7 @@ int main(int argc, char **argv)
 		case 's': state_dir = optarg; break;
 		case 'V': printf("sharewayd %s\n", PACKAGE_VERSION); return 0;
 		case 'h': usage(stdout); return 0;
+		case 'L': synth_rate = (uint32_t)strtoul(optarg, NULL, 10); break;
 		default: usage(stderr); return 2;
 		}
 	}
@@ -198,6 +326,7 @@ int main(int argc, char **argv)
 	if (make_dir(conf.state_dir))
 		return 1;
 	raise_nofile(conf.max_open_files);
+	started_us = sw_calllog_now();
 
 	/* Block the signals in every thread; the SIP thread reads them. */
 	sigemptyset(&sigs);
@@ -217,11 +346,21 @@ int main(int argc, char **argv)
 		sw_error("rules refused: %s", err);
 		return 1;
 	}
+	e = calllog_start(&conf, synth_rate, &cl, &synth);
+	if (e) {
+		sw_calllog_synth_stop(synth);
+		sw_calllog_close(cl);
+		return 1;
+	}
 	e = sipua_create(&sc.ua, &conf, rules);
 	sw_rules_unref(rules);
-	if (e || sipua_fd_watch(sc.ua, sfd, on_signal, &sc)) {
+	if (e || sipua_fd_watch(sc.ua, sfd, on_signal, &sc) ||
+	    ctl_start(&sc, cl, &ctl)) {
 		sw_error("SIP stack not started: %s", strerror(e ? e : EINVAL));
+		sw_ctl_close(ctl);
 		sipua_destroy(sc.ua);
+		sw_calllog_synth_stop(synth);
+		sw_calllog_close(cl);
 		return 1;
 	}
 	if (conf.turn_enable &&
@@ -230,14 +369,22 @@ int main(int argc, char **argv)
 				 relay)))) {
 		sw_error("TURN relay not started: %s", strerror(e));
 		relay_stop(relay);
+		sw_ctl_close(ctl);
 		sipua_destroy(sc.ua);
+		sw_calllog_synth_stop(synth);
+		sw_calllog_close(cl);
 		return 1;
 	}
+	if (relay && sw_ctl_register(ctl, "stats", ctl_turn_stats, relay))
+		sw_warn("control socket: TURN counters not served");
 	log_listeners(&conf);
 	sw_notice("ready");
 	sipua_run(sc.ua);
 	relay_stop(relay); /* joins the relay threads, closes everything */
+	sw_ctl_close(ctl);
 	sipua_destroy(sc.ua);
+	sw_calllog_synth_stop(synth);
+	sw_calllog_close(cl); /* writes what is queued, joins the writer */
 	close(sfd);
 	sw_notice("stopped");
 	return 0;

@@ -117,8 +117,10 @@ struct sw_calllog_query {
 	bool active;         /* no end yet only */
 	const char *rule;    /* this rule only */
 	const char *match;   /* substring of tag, from, to, Call-IDs */
+	int64_t ended_after_us; /* end > this; 0: any */
 	unsigned limit;      /* 0: no limit */
 	bool newest_first;
+	bool by_end;         /* order by end time instead of start time */
 };
 
 /* rec holds the calls-table columns only (no legs, events...) */

@@ -6,7 +6,8 @@
  *   1  calls + one table per record part (legs, route, negotiations,
  *      relays, conns, ice, reinvite, events);
  *   2  calls gain synthetic, failed and media (so `shareway calls` needs no
- *      join) and the indices for `--failed`, `--rule` and `--active`;
+ *      join) and the indices for `--failed`, `--rule`, `--active` and
+ *      `tail -f` (by end time);
  *      packets (raw SIP and STUN/TURN for `shareway export`).
  * A file is migrated step by step on open, each step in a transaction.
  *
@@ -93,6 +94,7 @@ static const char migrate_v2[] =
 	"CREATE INDEX calls_failed ON calls(start_us) WHERE failed = 1;"
 	"CREATE INDEX calls_rule ON calls(rule, start_us);"
 	"CREATE INDEX calls_open ON calls(start_us) WHERE end_us IS NULL;"
+	"CREATE INDEX calls_end ON calls(end_us) WHERE end_us IS NOT NULL;"
 	"CREATE TABLE packets ("
 	" call INTEGER NOT NULL REFERENCES calls(id) ON DELETE CASCADE,"
 	" t_us INTEGER NOT NULL, proto INTEGER NOT NULL,"
@@ -1256,6 +1258,8 @@ static size_t list_sql(const struct sw_calllog_query *q, char *sql,
 		app(sql, sz, &n, " AND start_us >= ?1");
 	if (q->after_id)
 		app(sql, sz, &n, " AND id > ?2");
+	if (q->ended_after_us)
+		app(sql, sz, &n, " AND end_us > ?6");
 	if (q->failed)
 		app(sql, sz, &n, " AND failed = 1");
 	if (q->active)
@@ -1268,7 +1272,8 @@ static size_t list_sql(const struct sw_calllog_query *q, char *sql,
 		    " instr(lower(COALESCE(from_uri, '')), lower(?4)) OR"
 		    " instr(lower(COALESCE(to_uri, '')), lower(?4)) OR"
 		    " id IN (SELECT call FROM legs WHERE instr(call_id, ?4)))");
-	app(sql, sz, &n, " ORDER BY start_us %s, id %s LIMIT ?5", dir, dir);
+	app(sql, sz, &n, " ORDER BY %s %s, id %s LIMIT ?5",
+	    q->by_end ? "end_us" : "start_us", dir, dir);
 	return n;
 }
 
@@ -1297,6 +1302,7 @@ int sw_calllog_list(sqlite3 *db, const struct sw_calllog_query *q,
 	if (q->match)
 		sqlite3_bind_text(st, 4, q->match, -1, SQLITE_STATIC);
 	sqlite3_bind_int64(st, 5, q->limit ? (int64_t)q->limit : -1);
+	sqlite3_bind_int64(st, 6, q->ended_after_us);
 	while (!err && (rc = sqlite3_step(st)) == SQLITE_ROW) {
 		struct sw_callrec *rec;
 
