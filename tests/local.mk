@@ -10,6 +10,8 @@ tests_unit_CFLAGS = $(AM_CFLAGS) $(CUNIT_CFLAGS) $(OPENSSL_CFLAGS) $(RE_CFLAGS)
 tests_unit_LDADD = $(SW_ALL_LIBS) $(CUNIT_LIBS) $(SW_EXT_LIBS)
 
 EXTRA_DIST += tests/run-tests.sh tests/lib.sh
+# the app-sharing harness (Python) used by integration/5x-harness-*.sh
+EXTRA_DIST += tests/harness
 
 # the call-log fixture as a file, for the CLI snapshot and export tests
 check_PROGRAMS += tests/calllog-fixture
