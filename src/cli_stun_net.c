@@ -179,11 +179,13 @@ static int parse_ip4(struct sdec *sd, const uint8_t *p, size_t n,
 static int parse_ip6(struct sdec *sd, const uint8_t *p, size_t n,
 		     size_t base, struct pkt *k)
 {
-	size_t off = 40, tot = 40 + (size_t)be16(p + 4);
-	int nh = p[6];
+	size_t off = 40, tot;
+	int nh;
 
 	if (n < 40)
 		return EBADMSG;
+	tot = 40 + (size_t)be16(p + 4);
+	nh = p[6];
 	if (tot > n)
 		sdec_note(sd, "IPv6 payload length %zu but only %zu bytes "
 			      "present",

@@ -17,6 +17,7 @@ const char *unit_data_dir(void);
 
 int test_conf_register(void);
 int test_turn_msg_register(void);
+int test_stun_decode_register(void);
 int test_turn_alloc_register(void);
 int test_relay_register(void);
 int test_sdp_register(void);
@@ -24,6 +25,7 @@ int test_rules_register(void);
 int test_calllog_register(void);
 
 #define UNIT_SUITES test_conf_register, test_turn_msg_register, \
+	test_stun_decode_register, \
 	test_turn_alloc_register, test_relay_register, \
 	test_sdp_register, test_rules_register, test_calllog_register,
 

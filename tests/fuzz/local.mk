@@ -3,10 +3,10 @@ if FUZZING
 FUZZ_LDFLAGS = -fsanitize=fuzzer,address,undefined
 
 # STUN decode -> integrity -> re-encode -> decode; TURN and RFC 4571
-# framers fed in random chunks against the one-shot length functions.
-# Corpus: tests/data/stun/
+# framers fed in random chunks against the one-shot length functions;
+# the stun-decode CLI on one frame or a pcap. Corpus: tests/data/stun/
 noinst_PROGRAMS += tests/fuzz/fuzz_stun tests/fuzz/fuzz_frame_turn \
-	tests/fuzz/fuzz_frame_4571
+	tests/fuzz/fuzz_frame_4571 tests/fuzz/fuzz_stun_decode
 tests_fuzz_fuzz_stun_SOURCES = tests/fuzz/fuzz_stun.c
 tests_fuzz_fuzz_stun_LDFLAGS = $(FUZZ_LDFLAGS)
 tests_fuzz_fuzz_stun_LDADD = turn/libturncodec.a $(OPENSSL_LIBS)
@@ -18,6 +18,11 @@ tests_fuzz_fuzz_frame_4571_SOURCES = tests/fuzz/fuzz_frame_4571.c \
 	tests/fuzz/frame_check.h
 tests_fuzz_fuzz_frame_4571_LDFLAGS = $(FUZZ_LDFLAGS)
 tests_fuzz_fuzz_frame_4571_LDADD = turn/libturncodec.a $(OPENSSL_LIBS)
+tests_fuzz_fuzz_stun_decode_SOURCES = tests/fuzz/fuzz_stun_decode.c \
+	src/cli_stun.h src/cli_stun_net.c src/cli_stun_show.c
+tests_fuzz_fuzz_stun_decode_LDFLAGS = $(FUZZ_LDFLAGS)
+tests_fuzz_fuzz_stun_decode_LDADD = turn/libturncodec.a src/libswcore.a \
+	$(PCAP_LIBS) $(OPENSSL_LIBS)
 
 # sdpr: parse -> print identity, candidate print/parse, edit -> print ->
 # parse, multipart reduction. Corpus: $SW_SHARED/corpus/sdp, tests/data/sdp
