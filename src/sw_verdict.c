@@ -11,6 +11,7 @@
  * ConnectionBind, ICE each way, the completion re-INVITE), and the first
  * broken link is reported.
  */
+#include <ctype.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -196,6 +197,33 @@ static int check_client_ice_diag(struct vctx *v)
 
 /* ---- transport and SIP status ------------------------------------- */
 
+static int say_tls(struct vctx *v, const struct sw_rec_leg *l,
+		   const char *side)
+{
+	const char *e = l->error;
+
+	if (!strncasecmp(e, "TLS handshake failed: ", 22))
+		e += 22;
+	if (l->tls_subject && strstr(e, "not trusted"))
+		return say(v, SW_VERDICT_FAIL,
+			   "TLS handshake with %s (%s) failed: certificate "
+			   "subject %s not trusted; add it to tls.subjects of "
+			   "zone %s or install its CA in tls_ca.", side,
+			   leg_peer(v->rec, l->leg), l->tls_subject,
+			   l->zone ? l->zone : "?");
+	if (l->tls_subject)
+		return say(v, SW_VERDICT_FAIL,
+			   "TLS handshake with %s (%s, certificate subject %s) "
+			   "failed: %s; check certificates and tls_ca on both "
+			   "sides.", side, leg_peer(v->rec, l->leg),
+			   l->tls_subject, e);
+	return say(v, SW_VERDICT_FAIL,
+		   "TLS handshake with %s (%s) failed: %s; check certificates "
+		   "and tls_ca on both sides.", side, leg_peer(v->rec, l->leg),
+		   e);
+}
+
+
 static int check_transport(struct vctx *v)
 {
 	for (int li = 0; li < 2; ++li) {
@@ -206,22 +234,8 @@ static int check_transport(struct vctx *v)
 		if (!v->rec->has_leg[li] || !l->error)
 			continue;
 		if (strstr(l->error, "TLS") || strstr(l->error, "tls") ||
-		    strstr(l->error, "certificate")) {
-			if (l->tls_subject)
-				return say(v, SW_VERDICT_FAIL,
-					   "TLS handshake with %s (%s) failed: "
-					   "%s (certificate subject %s); add "
-					   "the subject to tls.subjects of zone "
-					   "%s or install its CA in tls_ca.",
-					   side, leg_peer(v->rec, l->leg),
-					   l->error, l->tls_subject,
-					   l->zone ? l->zone : "?");
-			return say(v, SW_VERDICT_FAIL,
-				   "TLS handshake with %s (%s) failed: %s; "
-				   "check certificates and tls_ca on both "
-				   "sides.", side, leg_peer(v->rec, l->leg),
-				   l->error);
-		}
+		    strstr(l->error, "certificate"))
+			return say_tls(v, l, side);
 		return say(v, SW_VERDICT_FAIL,
 			   "Transport failure toward %s (%s): %s.", side,
 			   leg_peer(v->rec, l->leg), l->error);
@@ -242,8 +256,12 @@ static const struct sw_rec_leg *outbound_leg(const struct sw_callrec *rec)
 
 
 static int say_status(struct vctx *v, int code, const char *phrase,
-		      const char *who)
+		      const char *who_lc)
 {
+	char who[300]; /* at the start of the sentence */
+
+	snprintf(who, sizeof(who), "%s", who_lc);
+	who[0] = (char)toupper((unsigned char)who[0]);
 	switch (code) {
 	case 488:
 	case 606:
@@ -257,7 +275,7 @@ static int say_status(struct vctx *v, int code, const char *phrase,
 		return say(v, SW_VERDICT_FAIL,
 			   "No answer from %s (408 %s): it did not respond in "
 			   "time; check that it is up and reachable from "
-			   "shareway.", who, phrase);
+			   "shareway.", who_lc, phrase);
 	case 503:
 	case 502:
 	case 500:
@@ -304,7 +322,7 @@ static int say_rejected(struct vctx *v, const struct sw_rec_leg *out,
 	char who[300];
 
 	if (out) {
-		snprintf(who, sizeof(who), "The %s (%s)",
+		snprintf(who, sizeof(who), "the %s (%s)",
 			 out->leg == 'c' ? "conference side" : "Edge side",
 			 leg_peer(rec, out->leg));
 	}
@@ -320,7 +338,7 @@ static int say_rejected(struct vctx *v, const struct sw_rec_leg *out,
 			   "(action = reject).", rule, code, phrase);
 	}
 	else {
-		snprintf(who, sizeof(who), "The target %s",
+		snprintf(who, sizeof(who), "the target %s",
 			 rec->has_route && rec->route.target ?
 				 rec->route.target : "(none)");
 	}

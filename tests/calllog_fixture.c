@@ -777,6 +777,13 @@ static void call_no_attempt(struct fx *f)
 }
 
 
+static const struct fx_dlg cancel_c = {
+	'c', SW_PKT_UDP, "[2001:db8::30]:5060", "[2001:db8::29]:5060",
+	"sw-6-5aa0@10.48.54.229", "sip:carol@contoso.com", "gw6c",
+	"sip:555@cms.example.local", "cms6", "sip:555@cms.example.local",
+	"Acano CallBridge"};
+
+
 static void call_cancel(struct fx *f)
 {
 	struct sw_rec_leg e = {'e', true, "c0ffee@sfbedge.contoso.com", "k1",
@@ -801,16 +808,22 @@ static void call_cancel(struct fx *f)
 	sw_calllog_route(f->cl, f->uid, &r);
 	sw_calllog_call_ringing(f->cl, f->uid, f->t0 + MS(300));
 	fx_ev(f, 0, SW_ACT_EDGE, SW_ACT_GW, SW_EV_SIP, "INVITE (SDP)", NULL);
-	fx_ev(f, MS(3), SW_ACT_GW, SW_ACT_CONF, SW_EV_SIP, "INVITE (SDP)",
-	      NULL);
-	fx_ev(f, MS(300), SW_ACT_CONF, SW_ACT_GW, SW_EV_SIP, "180 Ringing",
-	      NULL);
+	/* the conference leg on UDP over IPv6, recorded as messages */
+	fx_sip(f, MS(3), &cancel_c, false, "INVITE sip:555@cms.example.local "
+	       "SIP/2.0", 1, "INVITE", false, NULL, sdp_edge_offer);
+	fx_sip(f, MS(300), &cancel_c, true, "SIP/2.0 180 Ringing", 1,
+	       "INVITE", true, NULL, NULL);
 	fx_ev(f, MS(301), SW_ACT_GW, SW_ACT_EDGE, SW_EV_SIP, "180 Ringing",
 	      NULL);
 	fx_ev(f, MS(4200), SW_ACT_EDGE, SW_ACT_GW, SW_EV_SIP, "CANCEL", NULL);
-	fx_ev(f, MS(4201), SW_ACT_GW, SW_ACT_CONF, SW_EV_SIP, "CANCEL", NULL);
-	fx_ev(f, MS(4210), SW_ACT_CONF, SW_ACT_GW, SW_EV_SIP,
-	      "487 Request Terminated", NULL);
+	fx_sip(f, MS(4201), &cancel_c, false, "CANCEL sip:555@cms.example.local"
+	       " SIP/2.0", 1, "CANCEL", false, NULL, NULL);
+	fx_sip(f, MS(4209), &cancel_c, true, "SIP/2.0 200 OK", 1, "CANCEL",
+	       true, NULL, NULL);
+	fx_sip(f, MS(4210), &cancel_c, true, "SIP/2.0 487 Request Terminated",
+	       1, "INVITE", true, NULL, NULL);
+	fx_sip(f, MS(4211), &cancel_c, false, "ACK sip:555@cms.example.local "
+	       "SIP/2.0", 1, "ACK", true, NULL, NULL);
 	fx_end(f, MS(4211), SW_CS_CANCELLED, 487, "Request Terminated", "e",
 	       "CANCEL");
 }

@@ -294,7 +294,7 @@ static void test_verdict_status(void)
 	v.r.legs[1].final_code = 0;
 	v.r.final_code = 408;
 	v.r.final_phrase = "Request Timeout";
-	VERDICT_HAS(&v, SW_VERDICT_FAIL, "No answer from The conference side "
+	VERDICT_HAS(&v, SW_VERDICT_FAIL, "No answer from the conference side "
 		    "(10.0.0.2:5060) (408 Request Timeout)");
 	v.r.legs[1].final_code = 503;
 	v.r.legs[1].final_phrase = "Service Unavailable";
@@ -326,10 +326,9 @@ static void test_verdict_transport(void)
 	v.r.legs[1].error = "TLS handshake failed: certificate subject not "
 			    "trusted";
 	VERDICT_HAS(&v, SW_VERDICT_FAIL, "TLS handshake with the conference "
-		    "server (10.0.0.2:5060) failed: TLS handshake failed: "
-		    "certificate subject not trusted (certificate subject "
-		    "CN=cms.example.local); add the subject to tls.subjects of "
-		    "zone cms");
+		    "server (10.0.0.2:5060) failed: certificate subject "
+		    "CN=cms.example.local not trusted; add it to tls.subjects of "
+		    "zone cms or install its CA in tls_ca.");
 	v.r.legs[1].error = "connection refused";
 	VERDICT_HAS(&v, SW_VERDICT_FAIL, "Transport failure toward the "
 		    "conference server (10.0.0.2:5060): connection refused.");
@@ -612,8 +611,9 @@ static const struct {
 			      "address 10.48.54.229:24000", "AS relay✗"},
 	{FX_CANCEL, false, "Cancelled by the caller after 4.2s",
 	 "AS observe-"},
-	{FX_408, true, "No answer from The conference side", "AS observe-"},
-	{FX_TLS, true, "certificate subject CN=edge.fabrikam.com", "-"},
+	{FX_408, true, "No answer from the conference side", "AS observe-"},
+	{FX_TLS, true, "certificate subject CN=edge.fabrikam.com not trusted",
+	 "-"},
 	{FX_NO_TCP_CAND, true, "no usable TCP candidate", "AS relay-"},
 };
 
