@@ -518,6 +518,11 @@ void sdec_packet(struct sdec *sd, const uint8_t *p, size_t n)
 	memset(&st, 0, sizeof(st));
 	if (parse_eth(sd, p, n, &k) == 0 || parse_ip(sd, p, n, 0, &k) == 0) {
 		where_set(&st.w, -1, &k, k.pl_index);
+		if (sd->dump_off && k.pl_index < sd->dump_len)
+			snprintf(st.w.label + strlen(st.w.label),
+				 sizeof(st.w.label) - strlen(st.w.label),
+				 " (payload at dump offset 0x%04zx)",
+				 sd->dump_off[k.pl_index]);
 		if (k.proto == IPPROTO_UDP) {
 			datagram(sd, &st.w, k.pl, k.pllen);
 			return;

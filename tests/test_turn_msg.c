@@ -318,28 +318,36 @@ static void test_raw_reencode(void)
 
 /* --- RFC 6062 round trips --------------------------------------------------- */
 
-static void test_rfc6062(void)
+static struct sw_sa peer6062;
+static uint8_t key6062[16];
+
+
+static void rfc6062_setup(void)
 {
-	uint8_t buf[512], key[16];
+	addr_set(&peer6062, "192.168.1.252", 53577);
+	turn_key_longterm(key6062, "turn", "TANDBERG", "secret");
+}
+
+
+/* Connect request with XOR-PEER-ADDRESS (RFC 6062 4.3), and its success
+ * with CONNECTION-ID, understood (not in unknown_req) */
+static void test_rfc6062_connect(void)
+{
+	uint8_t buf[512];
 	struct turn_enc e;
 	struct turn_msg m;
-	struct sw_sa peer, got;
+	struct sw_sa got;
 	uint32_t cid = 0;
-	uint16_t code = 0;
-	char reason[64];
 	size_t len = 0;
 
-	addr_set(&peer, "192.168.1.252", 53577);
-	turn_key_longterm(key, "turn", "TANDBERG", "secret");
-
-	/* Connect request: XOR-PEER-ADDRESS (RFC 6062 4.3) */
+	rfc6062_setup();
 	turn_enc_init(&e, buf, sizeof(buf), TURN_M_CONNECT, TURN_C_REQUEST,
 		      tid0);
-	turn_enc_xaddr(&e, TURN_A_XOR_PEER_ADDRESS, &peer);
+	turn_enc_xaddr(&e, TURN_A_XOR_PEER_ADDRESS, &peer6062);
 	turn_enc_str(&e, TURN_A_USERNAME, "turn");
 	turn_enc_str(&e, TURN_A_REALM, "TANDBERG");
 	turn_enc_str(&e, TURN_A_NONCE, "abcd1234");
-	turn_enc_integrity(&e, key, sizeof(key));
+	turn_enc_integrity(&e, key6062, sizeof(key6062));
 	turn_enc_fingerprint(&e);
 	CU_ASSERT_EQUAL_FATAL(turn_enc_finish(&e, &len), 0);
 	CU_ASSERT_EQUAL_FATAL(turn_msg_decode(&m, buf, len, NULL), 0);
@@ -349,14 +357,15 @@ static void test_rfc6062(void)
 	CU_ASSERT_EQUAL(turn_msg_get_xaddr(&m, TURN_A_XOR_PEER_ADDRESS, &got),
 			0);
 	CU_ASSERT(addr_is(&got, "192.168.1.252", 53577));
-	CU_ASSERT_EQUAL(turn_msg_check_integrity(&m, key, sizeof(key)), 0);
+	CU_ASSERT_EQUAL(turn_msg_check_integrity(&m, key6062,
+						 sizeof(key6062)),
+			0);
 	CU_ASSERT_EQUAL(turn_msg_check_fingerprint(&m), 0);
 
-	/* Connect success: CONNECTION-ID, understood (not in unknown_req) */
 	turn_enc_init(&e, buf, sizeof(buf), TURN_M_CONNECT, TURN_C_SUCCESS,
 		      tid0);
 	turn_enc_u32(&e, TURN_A_CONNECTION_ID, 0x01000007);
-	turn_enc_integrity(&e, key, sizeof(key));
+	turn_enc_integrity(&e, key6062, sizeof(key6062));
 	CU_ASSERT_EQUAL_FATAL(turn_enc_finish(&e, &len), 0);
 	CU_ASSERT_EQUAL_FATAL(turn_msg_decode(&m, buf, len, NULL), 0);
 	CU_ASSERT_EQUAL(buf[0] << 8 | buf[1], 0x010a);
@@ -364,24 +373,38 @@ static void test_rfc6062(void)
 	CU_ASSERT_EQUAL(m.n_unknown_req, 0);
 	CU_ASSERT_EQUAL(turn_msg_get_u32(&m, TURN_A_CONNECTION_ID, &cid), 0);
 	CU_ASSERT_EQUAL(cid, 0x01000007);
+}
 
-	/* ConnectionBind request on the data connection */
+
+/* ConnectionBind request on the data connection; ConnectionAttempt
+ * indication 0x001c with CONNECTION-ID and XOR-PEER-ADDRESS */
+static void test_rfc6062_bind_attempt(void)
+{
+	uint8_t buf[512];
+	struct turn_enc e;
+	struct turn_msg m;
+	struct sw_sa got;
+	uint32_t cid = 0;
+	size_t len = 0;
+
+	rfc6062_setup();
 	turn_enc_init(&e, buf, sizeof(buf), TURN_M_CONNBIND, TURN_C_REQUEST,
 		      tid0);
 	turn_enc_u32(&e, TURN_A_CONNECTION_ID, 0x01000007);
 	turn_enc_str(&e, TURN_A_USERNAME, "turn");
-	turn_enc_integrity(&e, key, sizeof(key));
+	turn_enc_integrity(&e, key6062, sizeof(key6062));
 	CU_ASSERT_EQUAL_FATAL(turn_enc_finish(&e, &len), 0);
 	CU_ASSERT_EQUAL_FATAL(turn_msg_decode(&m, buf, len, NULL), 0);
 	CU_ASSERT_EQUAL(buf[0] << 8 | buf[1], 0x000b);
 	CU_ASSERT_EQUAL(m.method, TURN_M_CONNBIND);
-	CU_ASSERT_EQUAL(turn_msg_check_integrity(&m, key, sizeof(key)), 0);
+	CU_ASSERT_EQUAL(turn_msg_check_integrity(&m, key6062,
+						 sizeof(key6062)),
+			0);
 
-	/* ConnectionAttempt indication 0x001c */
 	turn_enc_init(&e, buf, sizeof(buf), TURN_M_CONNATTEMPT,
 		      TURN_C_INDICATION, tid0);
 	turn_enc_u32(&e, TURN_A_CONNECTION_ID, 0x02000001);
-	turn_enc_xaddr(&e, TURN_A_XOR_PEER_ADDRESS, &peer);
+	turn_enc_xaddr(&e, TURN_A_XOR_PEER_ADDRESS, &peer6062);
 	CU_ASSERT_EQUAL_FATAL(turn_enc_finish(&e, &len), 0);
 	CU_ASSERT_EQUAL_FATAL(turn_msg_decode(&m, buf, len, NULL), 0);
 	CU_ASSERT_EQUAL(buf[0] << 8 | buf[1], 0x001c);
@@ -392,8 +415,19 @@ static void test_rfc6062(void)
 	CU_ASSERT_EQUAL(turn_msg_get_xaddr(&m, TURN_A_XOR_PEER_ADDRESS, &got),
 			0);
 	CU_ASSERT(addr_is(&got, "192.168.1.252", 53577));
+}
 
-	/* 446 and 447 error responses (RFC 6062 6.3) */
+
+/* 446 and 447 error responses to Connect (RFC 6062 6.3) */
+static void test_rfc6062_errors(void)
+{
+	uint8_t buf[128];
+	struct turn_enc e;
+	struct turn_msg m;
+	uint16_t code = 0;
+	char reason[64];
+	size_t len = 0;
+
 	for (uint16_t c = 446; c <= 447; ++c) {
 		turn_enc_init(&e, buf, sizeof(buf), TURN_M_CONNECT,
 			      TURN_C_ERROR, tid0);
@@ -1122,7 +1156,10 @@ int test_turn_msg_register(void)
 			 test_rfc5769_responses) ||
 	    !CU_add_test(s, "RFC 5769 2.4 long-term", test_rfc5769_longterm) ||
 	    !CU_add_test(s, "raw re-encode", test_raw_reencode) ||
-	    !CU_add_test(s, "RFC 6062 round trips", test_rfc6062) ||
+	    !CU_add_test(s, "RFC 6062 Connect", test_rfc6062_connect) ||
+	    !CU_add_test(s, "RFC 6062 ConnectionBind/Attempt",
+			 test_rfc6062_bind_attempt) ||
+	    !CU_add_test(s, "RFC 6062 446/447", test_rfc6062_errors) ||
 	    !CU_add_test(s, "MS-ICE2 Binding request", test_msice2_request) ||
 	    !CU_add_test(s, "MS-ICE2 legacy MI",
 			 test_msice2_legacy_integrity) ||

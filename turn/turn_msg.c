@@ -975,6 +975,7 @@ void turn_enc_attr(struct turn_enc *e, uint16_t type, const void *val,
 }
 
 
+/** Append a 32-bit attribute (LIFETIME, PRIORITY, CONNECTION-ID...) */
 void turn_enc_u32(struct turn_enc *e, uint16_t type, uint32_t v)
 {
 	uint8_t b[4];
@@ -984,6 +985,7 @@ void turn_enc_u32(struct turn_enc *e, uint16_t type, uint32_t v)
 }
 
 
+/** Append a 64-bit attribute (ICE-CONTROLLED/-CONTROLLING...) */
 void turn_enc_u64(struct turn_enc *e, uint16_t type, uint64_t v)
 {
 	uint8_t b[8];
@@ -994,6 +996,7 @@ void turn_enc_u64(struct turn_enc *e, uint16_t type, uint64_t v)
 }
 
 
+/** Append a string attribute without its NUL (USERNAME, REALM...) */
 void turn_enc_str(struct turn_enc *e, uint16_t type, const char *s)
 {
 	if (e && !s && !e->err)
