@@ -489,6 +489,7 @@ struct cl_db {
 	sqlite3 *db;
 	sqlite3_stmt *st[ST_N];
 	sqlite3_stmt *ups[N_UPSERT];
+	sqlite3_stmt *ld[10]; /* the loader's, LD_N (below) */
 };
 
 
@@ -500,6 +501,8 @@ void cl_db_close(struct cl_db *d)
 		sqlite3_finalize(d->st[i]);
 	for (size_t i = 0; i < N_UPSERT; ++i)
 		sqlite3_finalize(d->ups[i]);
+	for (size_t i = 0; i < sizeof(d->ld) / sizeof(d->ld[0]); ++i)
+		sqlite3_finalize(d->ld[i]);
 	sqlite3_close(d->db);
 	free(d);
 }
@@ -856,13 +859,59 @@ static void read_col(struct sw_callrec *rec, sqlite3_stmt *st, int i,
 
 
 /* Every row of one table for the call, into an arena array */
-static int load_table(sqlite3 *db, struct sw_callrec *rec,
-		      const struct cl_table *t, void **arrp, unsigned *np)
+/*
+ * Loading runs the same few statements for every record: the writer keeps
+ * them prepared (cache, one slot per statement) and skips the ladder and
+ * the packets, which no verdict reads; the CLI prepares them per call.
+ */
+enum ld_slot {
+	LD_HEAD, LD_LEG, LD_ICE, LD_ROUTE, LD_REINVITE, LD_NEG, LD_RELAY,
+	LD_CONN, LD_EVENT, LD_PACKET, LD_N,
+};
+
+struct cl_loader {
+	sqlite3 *db;
+	sqlite3_stmt **cache; /* LD_N slots, or NULL: finalize after use */
+	bool facts_only;      /* no events, no packets */
+};
+
+
+static int ld_prepare(struct cl_loader *l, enum ld_slot slot,
+		      const char *sql, sqlite3_stmt **stp)
+{
+	if (l->cache && l->cache[slot]) {
+		*stp = l->cache[slot];
+		return 0;
+	}
+	if (sqlite3_prepare_v3(l->db, sql, -1, l->cache ?
+			       SQLITE_PREPARE_PERSISTENT : 0, stp, NULL))
+		return EIO;
+	if (l->cache)
+		l->cache[slot] = *stp;
+	return 0;
+}
+
+
+static void ld_done(const struct cl_loader *l, sqlite3_stmt *st)
+{
+	if (!l->cache) {
+		sqlite3_finalize(st);
+		return;
+	}
+	sqlite3_reset(st);
+	sqlite3_clear_bindings(st);
+}
+
+
+/* Every row of one table for the call, into an arena array */
+static int load_table(struct cl_loader *l, enum ld_slot slot,
+		      struct sw_callrec *rec, const struct cl_table *t,
+		      void **arrp, unsigned *np)
 {
 	char sql[1024];
 	size_t n = 0;
 	sqlite3_stmt *st;
-	unsigned row = 0;
+	unsigned row = 0, cnt = 0;
 	char *arr = NULL;
 	int rc;
 
@@ -871,35 +920,34 @@ static int load_table(sqlite3 *db, struct sw_callrec *rec,
 		app(sql, sizeof(sql), &n, ",%s", t->cols[i].name);
 	app(sql, sizeof(sql), &n, " FROM %s WHERE call = ?1 ORDER BY %s",
 	    t->name, t->order);
-	if (n >= sizeof(sql) || sqlite3_prepare_v2(db, sql, -1, &st, NULL))
+	if (n >= sizeof(sql) || ld_prepare(l, slot, sql, &st))
 		return EIO;
 	sqlite3_bind_int64(st, 1, rec->id);
 	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
 		if (!arr) {
-			unsigned cnt = (unsigned)sqlite3_column_int(st, 0);
-
+			cnt = (unsigned)sqlite3_column_int(st, 0);
 			arr = sw_callrec_mem(rec, (size_t)cnt * t->size);
 			if (!arr)
 				break;
-			*np = cnt;
 		}
-		if (row >= *np)
+		if (row >= cnt)
 			break;
 		for (unsigned i = 0; i < t->ncols; ++i)
 			read_col(rec, st, (int)i + 1, &t->cols[i],
 				 arr + (size_t)row * t->size);
 		++row;
 	}
-	sqlite3_finalize(st);
+	ld_done(l, st);
 	*arrp = arr;
 	*np = row;
-	return rc == SQLITE_DONE || rc == SQLITE_ROW ? (arr || !row ? 0 : ENOMEM)
-						     : EIO;
+	if (rc != SQLITE_DONE && rc != SQLITE_ROW)
+		return EIO;
+	return arr || !row ? 0 : ENOMEM;
 }
 
 
 /* Tables with at most one row per key slot (legs, ice, route, reinvite) */
-static int load_fixed(sqlite3 *db, struct sw_callrec *rec)
+static int load_fixed(struct cl_loader *l, struct sw_callrec *rec)
 {
 	struct sw_rec_leg *legs;
 	struct sw_rec_ice *ice;
@@ -908,7 +956,7 @@ static int load_fixed(sqlite3 *db, struct sw_callrec *rec)
 	unsigned n;
 	int err;
 
-	err = load_table(db, rec, &cl_tab_leg, (void **)&legs, &n);
+	err = load_table(l, LD_LEG, rec, &cl_tab_leg, (void **)&legs, &n);
 	for (unsigned i = 0; !err && i < n; ++i) {
 		int k = sw_leg_index(legs[i].leg);
 
@@ -918,7 +966,8 @@ static int load_fixed(sqlite3 *db, struct sw_callrec *rec)
 		}
 	}
 	if (!err)
-		err = load_table(db, rec, &cl_tab_ice, (void **)&ice, &n);
+		err = load_table(l, LD_ICE, rec, &cl_tab_ice, (void **)&ice,
+				 &n);
 	for (unsigned i = 0; !err && i < n; ++i) {
 		if (ice[i].dir == SW_ICE_E2C || ice[i].dir == SW_ICE_C2E) {
 			rec->ice[ice[i].dir] = ice[i];
@@ -926,13 +975,15 @@ static int load_fixed(sqlite3 *db, struct sw_callrec *rec)
 		}
 	}
 	if (!err)
-		err = load_table(db, rec, &cl_tab_route, (void **)&route, &n);
+		err = load_table(l, LD_ROUTE, rec, &cl_tab_route,
+				 (void **)&route, &n);
 	if (!err && n) {
 		rec->route = *route;
 		rec->has_route = true;
 	}
 	if (!err)
-		err = load_table(db, rec, &cl_tab_reinvite, (void **)&ri, &n);
+		err = load_table(l, LD_REINVITE, rec, &cl_tab_reinvite,
+				 (void **)&ri, &n);
 	if (!err && n) {
 		rec->reinvite = *ri;
 		rec->has_reinvite = true;
@@ -941,23 +992,38 @@ static int load_fixed(sqlite3 *db, struct sw_callrec *rec)
 }
 
 
-static int load_packets(sqlite3 *db, struct sw_callrec *rec)
+static bool packet_row(struct sw_callrec *rec, sqlite3_stmt *st,
+		       struct sw_rec_packet *p)
+{
+	const char *src = (const char *)sqlite3_column_text(st, 3);
+	const char *dst = (const char *)sqlite3_column_text(st, 4);
+	size_t len = (size_t)sqlite3_column_bytes(st, 5);
+
+	p->t_us = sqlite3_column_int64(st, 0);
+	p->proto = (enum sw_pkt_proto)sqlite3_column_int(st, 1);
+	p->transport = (enum sw_pkt_transport)sqlite3_column_int(st, 2);
+	if (!src || !dst || sw_sa_parse(&p->src, src, 0) ||
+	    sw_sa_parse(&p->dst, dst, 0))
+		return false; /* not ours to show: skip the bad row */
+	p->data = (const uint8_t *)sw_callrec_strdup(
+		rec, sqlite3_column_blob(st, 5), len);
+	p->len = len;
+	return p->data != NULL;
+}
+
+
+static int load_packets(struct cl_loader *l, struct sw_callrec *rec)
 {
 	sqlite3_stmt *st;
 	unsigned cap = 0;
 	int rc;
 
-	if (sqlite3_prepare_v2(db, "SELECT t_us, proto, transport, src, dst,"
-			       " data FROM packets WHERE call = ?1"
-			       " ORDER BY t_us, rowid", -1, &st, NULL))
+	if (ld_prepare(l, LD_PACKET, "SELECT t_us, proto, transport, src,"
+		       " dst, data FROM packets WHERE call = ?1"
+		       " ORDER BY t_us, rowid", &st))
 		return EIO;
 	sqlite3_bind_int64(st, 1, rec->id);
 	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
-		struct sw_rec_packet *p;
-		const char *src = (const char *)sqlite3_column_text(st, 3);
-		const char *dst = (const char *)sqlite3_column_text(st, 4);
-		size_t len = (size_t)sqlite3_column_bytes(st, 5);
-
 		if (rec->n_packets == cap) {
 			struct sw_rec_packet *a;
 
@@ -970,43 +1036,61 @@ static int load_packets(sqlite3 *db, struct sw_callrec *rec)
 				       rec->n_packets * sizeof(*a));
 			rec->packets = a;
 		}
-		p = &rec->packets[rec->n_packets];
-		p->t_us = sqlite3_column_int64(st, 0);
-		p->proto = (enum sw_pkt_proto)sqlite3_column_int(st, 1);
-		p->transport = (enum sw_pkt_transport)sqlite3_column_int(st, 2);
-		if (!src || !dst || sw_sa_parse(&p->src, src, 0) ||
-		    sw_sa_parse(&p->dst, dst, 0))
-			continue; /* not ours to show: skip the bad row */
-		p->data = (const uint8_t *)sw_callrec_strdup(
-			rec, sqlite3_column_blob(st, 5), len);
-		p->len = len;
-		if (p->data)
+		if (packet_row(rec, st, &rec->packets[rec->n_packets]))
 			rec->n_packets++;
 	}
-	sqlite3_finalize(st);
+	ld_done(l, st);
 	return rc == SQLITE_DONE ? 0 : rc == SQLITE_ROW ? ENOMEM : EIO;
 }
 
 
-static int load_all(sqlite3 *db, struct sw_callrec *rec)
+static int load_all(struct cl_loader *l, struct sw_callrec *rec)
 {
 	int err;
 
-	err = load_fixed(db, rec);
+	err = load_fixed(l, rec);
 	if (!err)
-		err = load_table(db, rec, &cl_tab_neg, (void **)&rec->negs,
-				 &rec->n_negs);
+		err = load_table(l, LD_NEG, rec, &cl_tab_neg,
+				 (void **)&rec->negs, &rec->n_negs);
 	if (!err)
-		err = load_table(db, rec, &cl_tab_relay, (void **)&rec->relays,
-				 &rec->n_relays);
+		err = load_table(l, LD_RELAY, rec, &cl_tab_relay,
+				 (void **)&rec->relays, &rec->n_relays);
 	if (!err)
-		err = load_table(db, rec, &cl_tab_conn, (void **)&rec->conns,
-				 &rec->n_conns);
+		err = load_table(l, LD_CONN, rec, &cl_tab_conn,
+				 (void **)&rec->conns, &rec->n_conns);
+	if (l->facts_only)
+		return err;
 	if (!err)
-		err = load_table(db, rec, &cl_tab_event, (void **)&rec->events,
-				 &rec->n_events);
+		err = load_table(l, LD_EVENT, rec, &cl_tab_event,
+				 (void **)&rec->events, &rec->n_events);
 	if (!err)
-		err = load_packets(db, rec);
+		err = load_packets(l, rec);
+	return err;
+}
+
+
+static int load_rec(struct cl_loader *l, int64_t id, struct sw_callrec **recp)
+{
+	struct sw_callrec *rec = NULL;
+	sqlite3_stmt *st;
+	int err, rc;
+
+	if (ld_prepare(l, LD_HEAD, "SELECT " HEAD_COLS
+		       " FROM calls WHERE id = ?1", &st))
+		return EIO;
+	sqlite3_bind_int64(st, 1, id);
+	rc = sqlite3_step(st);
+	err = rc == SQLITE_ROW ? sw_callrec_alloc(&rec) :
+	      rc == SQLITE_DONE ? ENOENT : EIO;
+	if (!err)
+		read_head(rec, st);
+	ld_done(l, st);
+	if (!err)
+		err = load_all(l, rec);
+	if (err)
+		sw_callrec_free(rec);
+	else
+		*recp = rec;
 	return err;
 }
 
@@ -1018,27 +1102,9 @@ static int load_all(sqlite3 *db, struct sw_callrec *rec)
  */
 int sw_calllog_load(sqlite3 *db, int64_t id, struct sw_callrec **recp)
 {
-	struct sw_callrec *rec = NULL;
-	sqlite3_stmt *st;
-	int err, rc;
+	struct cl_loader l = {db, NULL, false};
 
-	if (sqlite3_prepare_v2(db, "SELECT " HEAD_COLS
-			       " FROM calls WHERE id = ?1", -1, &st, NULL))
-		return EIO;
-	sqlite3_bind_int64(st, 1, id);
-	rc = sqlite3_step(st);
-	err = rc == SQLITE_ROW ? sw_callrec_alloc(&rec) :
-	      rc == SQLITE_DONE ? ENOENT : EIO;
-	if (!err)
-		read_head(rec, st);
-	sqlite3_finalize(st);
-	if (!err)
-		err = load_all(db, rec);
-	if (err)
-		sw_callrec_free(rec);
-	else
-		*recp = rec;
-	return err;
+	return load_rec(&l, id, recp);
 }
 
 
@@ -1047,13 +1113,16 @@ int sw_calllog_load(sqlite3 *db, int64_t id, struct sw_callrec **recp)
 /** Compute and store the verdict and media flags of an ended call */
 int cl_db_finish_call(struct cl_db *d, int64_t id)
 {
+	struct cl_loader l = {d->db, d->ld, true};
 	sqlite3_stmt *st = d->st[ST_VERDICT];
 	struct sw_callrec *rec;
 	char verdict[512], media[64];
 	enum sw_verdict_sev sev;
 	int err;
 
-	err = sw_calllog_load(d->db, id, &rec);
+	_Static_assert(sizeof(d->ld) / sizeof(d->ld[0]) == LD_N,
+		       "loader cache size");
+	err = load_rec(&l, id, &rec);
 	if (err)
 		return err;
 	sev = sw_verdict(rec, verdict, sizeof(verdict));
