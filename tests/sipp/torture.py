@@ -1,11 +1,13 @@
 #!/usr/bin/env python3
-"""torture.py GW_PORT SRC_IP CORPUS_DIR: send every RFC 4475 message of
+"""torture.py flood GW_PORT SRC_IP N: a burst of garbage and INVITEs.
+torture.py GW_PORT SRC_IP CORPUS_DIR: send every RFC 4475 message of
 MANIFEST.tsv to the daemon on 127.0.0.1 (UDP, and TCP where the manifest
 says it applies) from SRC_IP, and check the outcome against the `accept`
 column: a response class (4xx), an exact code (501), or `none` (no answer,
 or the connection closed). Prints one line per message and transport and
 exits non-zero if any outcome is not accepted. Every wait is bounded."""
 import os
+import random
 import re
 import socket
 import sys
@@ -89,7 +91,29 @@ def accepted(code, accept, liberal):
     return str(code) in items or ('%dxx' % (code // 100)) in items
 
 
+def flood(port, src, n):
+    """A neighbour gone mad: n datagrams of garbage and n INVITEs with no
+    body in a burst, never answering anything (bounded: n <= 20000)."""
+    s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+    s.bind((src, 0))
+    rnd = random.Random(4475)
+    lport = s.getsockname()[1]
+    for i in range(min(n, 20000)):
+        s.sendto(bytes(rnd.getrandbits(8) for _ in range(rnd.randint(1, 300))),
+                 ('127.0.0.1', port))
+        s.sendto(('INVITE sip:flood%d@conf.example SIP/2.0\r\n'
+                  'Via: SIP/2.0/UDP %s:%d;branch=z9hG4bKflood%d\r\n'
+                  'From: <sip:f@x.example>;tag=f%d\r\nTo: <sip:flood@conf.example>\r\n'
+                  'Call-ID: flood-%d\r\nCSeq: 1 INVITE\r\nMax-Forwards: 70\r\n'
+                  'Content-Length: 0\r\n\r\n' % (i, src, lport, i, i, i)).encode(),
+                 ('127.0.0.1', port))
+    s.close()
+    return 0
+
+
 def main():
+    if sys.argv[1] == 'flood':
+        sys.exit(flood(int(sys.argv[2]), sys.argv[3], int(sys.argv[4])))
     port, src, corpus = int(sys.argv[1]), sys.argv[2], sys.argv[3]
     gw = ('127.0.0.1', port)
     bad = 0
