@@ -707,7 +707,8 @@ static int take_ctrl(struct relay_pair *p, struct relay_ctrl *c)
 	if (prepend(&p->dir[SIDE_PEER], c->out, c->out_len) ||
 	    buf_reserve(up, rest))
 		return ENOMEM;
-	memcpy(up->buf + up->off + up->len, c->in + c->in_off, rest);
+	if (rest)
+		memcpy(up->buf + up->off + up->len, c->in + c->in_off, rest);
 	up->len += rest;
 	side_init(p, SIDE_CLIENT, c->io.fd);
 	p->side[SIDE_CLIENT].ssl = c->ssl;
