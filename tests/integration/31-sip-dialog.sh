@@ -78,7 +78,18 @@ PHRASE=.*
 HDRRE=503' uac uac_reject 127.0.0.2 "$P_EDGE" 108 1 "$OFFER" -t t1 || { show uac_reject; fail "unreachable target"; }
 ok "an unreachable target: 503"
 
+# media policies of the rule through the default media-policy hook
+SCN_SET='CODE=488
+PHRASE=Not Acceptable Here
+HDRRE=Warning: 304 shareway "Media type not available"' \
+	uac uac_reject 127.0.0.2 "$P_EDGE" 881 1 "$OFFER" || { show uac_reject; fail "media reject policy"; }
+ok "media.applicationsharing = reject: 488 with Warning 304"
+SCN_SET='CHECK=m=applicationsharing 0 TCP/RTP/AVP 96' uas uas_check 127.0.0.3 "$P_CMS" 1 "$ANSWER"
+SCN_SET='CTYPE=application/sdp' uac uac_multipart 127.0.0.2 "$P_EDGE" 771 1 "$OFFER" || { show uac_multipart; fail "media strip policy call"; }
+uas_wait || { show uas_check; fail "m=applicationsharing not set to port 0 by strip"; }
+ok "media.applicationsharing = strip: port 0 toward the callee"
+
 n=$(grep -c '\] ended (' "$SW_TMP/sharewayd.log")
-[ "$n" -ge 10 ] || fail "only $n calls released"
+[ "$n" -ge 12 ] || fail "only $n calls released"
 sw_stop
 ok "all calls released; daemon stopped"

@@ -42,6 +42,20 @@ sip_rules() {
 priority = 5
 match.ruri.user = prefix blocked
 action = reject 403 Blocked by rule
+[rule no-appsharing]
+priority = 6
+source = edge
+match.ruri.user = prefix 88
+media.applicationsharing = reject
+rewrite.ruri = sip:noas@127.0.0.3:$P_CMS
+target = cms
+[rule strip-appsharing]
+priority = 7
+source = edge
+match.ruri.user = prefix 77
+media.applicationsharing = strip
+rewrite.ruri = sip:strip@127.0.0.3:$P_CMS
+target = cms
 [rule normalise]
 priority = 8
 source = edge
@@ -80,7 +94,7 @@ scn() {
 	for kv in ${SCN_SET:-}; do
 		sed -i "s|@${kv%%=*}@|${kv#*=}|g" "$out"
 	done
-	sed -i 's|@HOLD@|300|g' "$out"
+	sed -i -e 's|@HOLD@|300|g' -e 's|@CTYPE@|multipart/alternative;boundary="----=_NextPart_000_001E_01CB4397.0B5EB570"|g' "$out"
 	echo "$out"
 }
 
