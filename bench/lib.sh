@@ -93,12 +93,13 @@ ratio() {
 		printf "%.*f\n", d, a / b }'
 }
 
-# sharewayd_start NAME: the daemon with the bench config, its log in
-# BENCH_OUT/NAME.log; sets SW_PID; fails if it does not say "ready"
+# sharewayd_start NAME [CONF]: the daemon with the bench config (or
+# CONF), its log in BENCH_OUT/NAME.log; sets SW_PID; fails if it does not
+# say "ready"
 sharewayd_start() {
 	local log=$BENCH_OUT/$1.log
 	mkdir -p "$BENCH_OUT/state-$1"
-	"$SHAREWAYD" -c "$BENCH_SRC/bench/conf/shareway-bench.conf" \
+	"$SHAREWAYD" -c "${2:-$BENCH_SRC/bench/conf/shareway-bench.conf}" \
 		--state-dir "$BENCH_OUT/state-$1" >"$log" 2>&1 &
 	SW_PID=$!
 	BENCH_PIDS="$BENCH_PIDS $SW_PID"
