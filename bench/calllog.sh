@@ -72,3 +72,5 @@ query_rows() {
 		query_rows
 	fi
 } >"$MD"
+# the database is ~1.6 kB per call: keep it only when asked
+[ "${BENCH_KEEP_DB:-0}" = 1 ] || rm -f "$DIR"/calls.db*
