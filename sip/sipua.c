@@ -40,6 +40,8 @@
 
 struct fd_watch {
 	struct sipua *ua;
+	struct fd_watch *next; /* ua->watches */
+	int index;             /* su_root_register() */
 	su_wait_t wait[1];
 	int fd;
 	sipua_fd_h *fh;
@@ -349,6 +351,10 @@ void sipua_destroy(struct sipua *ua)
 		return;
 	while (ua->calls)
 		sipua_call_abort(ua->calls);
+	for (struct fd_watch *fw = ua->watches; fw; fw = fw->next)
+		su_root_deregister(ua->root, fw->index);
+	if (ua->stop_timer)
+		su_timer_destroy(ua->stop_timer);
 	for (unsigned i = 0; i < ua->n_ep; ++i)
 		if (ua->ep[i].nua)
 			nua_destroy(ua->ep[i].nua);
@@ -374,9 +380,9 @@ int sipua_run(struct sipua *ua)
 static void ua_stop_timeout(struct sipua *ua, su_timer_t *t, void *arg)
 {
 	(void)arg;
+	(void)t;
 	sw_warn("[sip] shutdown not complete after %d ms: stopping anyway",
 		SIPUA_STOP_GRACE_MS);
-	su_timer_destroy(t);
 	su_root_break(ua->root);
 }
 
@@ -384,14 +390,13 @@ static void ua_stop_timeout(struct sipua *ua, su_timer_t *t, void *arg)
 /** Hang up every call, close the transports, then end sipua_run() */
 void sipua_shutdown(struct sipua *ua)
 {
-	su_timer_t *t;
-
 	if (!ua || ua->stopping)
 		return;
 	ua->stopping = true;
-	t = su_timer_create(su_root_task(ua->root), SIPUA_STOP_GRACE_MS);
-	if (t)
-		su_timer_set(t, ua_stop_timeout, NULL);
+	ua->stop_timer = su_timer_create(su_root_task(ua->root),
+					 SIPUA_STOP_GRACE_MS);
+	if (ua->stop_timer)
+		su_timer_set(ua->stop_timer, ua_stop_timeout, NULL);
 	for (unsigned i = 0; i < ua->n_ep; ++i)
 		nua_shutdown(ua->ep[i].nua);
 }
@@ -438,10 +443,13 @@ int sipua_fd_watch(struct sipua *ua, int fd, sipua_fd_h *fh, void *arg)
 	fw->arg = arg;
 	if (su_wait_create(fw->wait, fd, SU_WAIT_IN))
 		return errno ? errno : EINVAL;
-	if (su_root_register(ua->root, fw->wait, fd_wakeup, fw, 0) < 0) {
+	fw->index = su_root_register(ua->root, fw->wait, fd_wakeup, fw, 0);
+	if (fw->index < 0) {
 		su_wait_destroy(fw->wait);
 		return EINVAL;
 	}
+	fw->next = ua->watches;
+	ua->watches = fw;
 	return 0;
 }
 

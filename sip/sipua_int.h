@@ -21,6 +21,7 @@ struct sipua;
 struct sipua_ep;
 struct sipua_leg;
 struct sw_call;
+struct fd_watch;
 
 #define SU_ROOT_MAGIC_T  struct sipua
 #define NUA_MAGIC_T      struct sipua_ep
@@ -133,7 +134,8 @@ struct sipua {
 	unsigned n_calls;
 	uint64_t next_id;
 	bool stopping;
-	char allow[128], supported[128];
+	su_timer_t *stop_timer;          /* shutdown grace */
+	struct fd_watch *watches;        /* sipua_fd_watch() */
 };
 
 /* sipua.c */
