@@ -194,7 +194,45 @@ void tb_random(void *buf, size_t n)
 }
 
 
-/** utime + stime of a whole process (all threads), seconds; -1 if gone */
+/*
+ * Nanosecond CPU time of every live thread (/proc/PID/task/TID/schedstat,
+ * first field); -1 if unavailable
+ */
+static double proc_cpu_ns(int pid)
+{
+	char path[64], buf[320];
+	unsigned long long ns, sum = 0;
+	struct dirent *de;
+	DIR *d;
+
+	snprintf(path, sizeof(path), "/proc/%d/task", pid);
+	d = opendir(path);
+	if (!d)
+		return -1;
+	while ((de = readdir(d)) != NULL) {
+		FILE *f;
+
+		if (de->d_name[0] == '.')
+			continue;
+		snprintf(buf, sizeof(buf), "/proc/%d/task/%s/schedstat", pid,
+			 de->d_name);
+		f = fopen(buf, "re");
+		if (!f)
+			continue;
+		if (fscanf(f, "%llu", &ns) == 1)
+			sum += ns;
+		fclose(f);
+	}
+	closedir(d);
+	return sum ? (double)sum / 1e9 : -1;
+}
+
+
+/**
+ * CPU seconds of a whole process (all threads): from schedstat with ns
+ * resolution when the kernel has it, else utime + stime in clock ticks;
+ * -1 if the process is gone
+ */
 double tb_proc_cpu(int pid)
 {
 	char path[64], buf[1024], *p;
@@ -202,8 +240,13 @@ double tb_proc_cpu(int pid)
 	ssize_t n;
 	int fd;
 
+	double ns;
+
 	if (pid <= 0)
 		return -1;
+	ns = proc_cpu_ns(pid);
+	if (ns >= 0)
+		return ns;
 	snprintf(path, sizeof(path), "/proc/%d/stat", pid);
 	fd = open(path, O_RDONLY | O_CLOEXEC);
 	if (fd < 0)

@@ -91,18 +91,29 @@ conns_table() {
 	done
 }
 
+# p KEY: a run parameter from params.txt
+p() { sed -n "s/.* $1=\([^ ]*\).*/\1/p" "$D/params.txt" 2>/dev/null; }
+
 echo "### TURN (RFC 6062) throughput: one TCP stream, client → peer, 64 KiB writes"
+echo
+echo "$(p bytes) per run (at most $(p secs) s), runs per system: $(p reps), interleaved; the median is shown. The peer is a separate process; Gbit/s from its first to its last read. Server CPU from /proc/PID/stat."
 echo
 throughput_table
 echo
 echo "### RFC 6062 setup latency: peer's connect to the relayed address → first relayed byte at the client"
 echo
+echo "$(p setup_n) sequential connections on one allocation: the peer connects and writes one byte, the client takes the ConnectionAttempt, opens a data connection, sends ConnectionBind and reads the byte. Direct: connect, write, accept, read."
+echo
 setup_table
 echo
 echo "### Authenticated allocation cycles: TCP connect, Allocate → 401 → Allocate with credentials, Refresh lifetime 0"
 echo
+echo "$(p alloc_n) cycles from one client, then $(p alloc4_n) from 4 parallel clients (threads); a fresh TCP connection per cycle."
+echo
 alloc_table
 echo
 echo "### Concurrent bridged TCP connections (RFC 6062, peer-initiated, several allocations)"
+echo
+echo "$(p conns) connections asked over $(p allocs) allocations; peers in a separate process. The first 64 carry one byte each way, then the server's fds per connection cap the count under its open-file limit; all then carry one byte each way. RSS from /proc/PID/status before the first and after the last connection."
 echo
 conns_table

@@ -19,6 +19,8 @@ else
 	CONNS=10000; ALLOCS=10
 fi
 
+echo "PARAMS bytes=$BYTES secs=$SECS reps=$REPS setup_n=$SETUP_N alloc_n=$ALLOC_N alloc4_n=$ALLOC4_N conns=$CONNS allocs=$ALLOCS" >"$OUT/params.txt"
+
 # --- the servers ---------------------------------------------------------
 coturn_start() {
 	local d=$OUT/coturn
