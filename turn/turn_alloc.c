@@ -786,8 +786,6 @@ void turn_alloc_delete(struct turn_srv *srv, struct turn_alloc *al,
 {
 	al->lifetime = 0;
 	alloc_log(al, why);
-	if (al->src.tp == TURN_TP_INPROC)
-		srv->cfg.ops->inproc(srv->cfg.arg, TURN_INPROC_GONE, al, NULL);
 	while (al->conns)
 		turn_conn_close(srv, al->conns, why);
 	srv->cfg.ops->relay_close(srv->cfg.arg, al);
@@ -806,6 +804,8 @@ void turn_alloc_delete(struct turn_srv *srv, struct turn_alloc *al,
 		TURN_CNT_ADD(&srv->cnt, allocs_tcp, -1);
 	else
 		TURN_CNT_ADD(&srv->cnt, allocs_udp, -1);
+	if (al->src.tp == TURN_TP_INPROC) /* last: the owner sees it gone */
+		srv->cfg.ops->inproc(srv->cfg.arg, TURN_INPROC_GONE, al, NULL);
 	free(al);
 }
 
