@@ -1,7 +1,8 @@
 /**
  * @file turn_alloc.c  TURN server core of one relay thread: allocations
  * (RFC 8656/5766), permissions, channels, RFC 6062 TCP connections,
- * long-term authentication, the peer policy and the timers.
+ * long-term authentication and the request handlers. The server object,
+ * its timers, tables and peer policy are in turn_srv.c.
  *
  * No sockets here. The relay layer feeds client messages to
  * turn_srv_recv() and socket events to turn_conn_*(), sets the clock,
@@ -21,28 +22,7 @@
 #include "sw_log.h"
 #include "turn_alloc.h"
 #include "turn_msg.h"
-
-#define HASH_SIZE 8192 /* buckets per table; chains absorb the rest */
-#define ID_BITS 26
-
-struct turn_srv {
-	struct turn_srv_cfg cfg;
-	const struct sw_conf *conf;
-	uint64_t now;  /* ms, monotonic */
-	int64_t wall;  /* unix s, for REST API expiry */
-	uint64_t rnd;  /* xorshift state: indication transaction ids */
-	struct turn_counters cnt;
-	struct turn_timer **heap;
-	size_t heap_n, heap_cap;
-	struct turn_alloc *atab[HASH_SIZE]; /* by 5-tuple */
-	struct turn_alloc *allocs;          /* all, for ids and teardown */
-	struct turn_conn *ctab[HASH_SIZE];  /* by CONNECTION-ID */
-	uint32_t seq;
-	struct turn_resv *resvs;
-	struct sw_cidr deny_def[12];
-	unsigned n_deny_def;
-	uint8_t tx[TURN_BUF_SIZE]; /* response scratch */
-};
+#include "turn_srv_int.h"
 
 /* A port held by EVEN-PORT R=1 for a later Allocate (RFC 8656 7.2) */
 struct turn_resv {
@@ -76,311 +56,6 @@ struct req {
 	char user[128];
 	struct turn_alloc *al; /* the 5-tuple's allocation, if any */
 };
-
-
-/* --- clock, counters, ids ------------------------------------------------ */
-
-void turn_srv_set_clock(struct turn_srv *srv, uint64_t now_ms, int64_t wall_s)
-{
-	srv->now = now_ms;
-	srv->wall = wall_s;
-}
-
-
-uint64_t turn_srv_now(const struct turn_srv *srv)
-{
-	return srv->now;
-}
-
-
-struct turn_counters *turn_srv_counters(struct turn_srv *srv)
-{
-	return &srv->cnt;
-}
-
-
-/** Copy counters written by another thread (relaxed loads, no tearing) */
-void turn_counters_snapshot(const struct turn_counters *c,
-			    struct turn_counters *out)
-{
-	const uint64_t *s = (const uint64_t *)c;
-	uint64_t *d = (uint64_t *)out;
-
-	for (size_t i = 0; i < sizeof(*c) / sizeof(uint64_t); ++i)
-		d[i] = __atomic_load_n(&s[i], __ATOMIC_RELAXED);
-}
-
-
-/** The relay thread that owns an allocation or connection id */
-unsigned turn_srv_thread(uint32_t id)
-{
-	return id >> ID_BITS;
-}
-
-
-/* Ids carry the owner thread so a ConnectionBind that lands on another
- * thread's listener can be handed over. Uniqueness within the thread;
- * guessing one is useless without the allocation's credentials. */
-static uint32_t new_id(struct turn_srv *srv)
-{
-	srv->seq = (srv->seq + 1) & ((1u << ID_BITS) - 1);
-	if (!srv->seq)
-		srv->seq = 1;
-	return (uint32_t)srv->cfg.thread_idx << ID_BITS | srv->seq;
-}
-
-
-static uint64_t rnd64(struct turn_srv *srv)
-{
-	uint64_t x = srv->rnd;
-
-	x ^= x << 13;
-	x ^= x >> 7;
-	x ^= x << 17;
-	return srv->rnd = x;
-}
-
-
-/* --- timers: binary min-heap of armed timers ----------------------------- */
-
-static void heap_set(struct turn_srv *srv, size_t i, struct turn_timer *t)
-{
-	srv->heap[i] = t;
-	t->slot = i + 1;
-}
-
-
-static void heap_up(struct turn_srv *srv, size_t i)
-{
-	struct turn_timer *t = srv->heap[i];
-
-	while (i > 0 && srv->heap[(i - 1) / 2]->due > t->due) {
-		heap_set(srv, i, srv->heap[(i - 1) / 2]);
-		i = (i - 1) / 2;
-	}
-	heap_set(srv, i, t);
-}
-
-
-static void heap_down(struct turn_srv *srv, size_t i)
-{
-	struct turn_timer *t = srv->heap[i];
-
-	for (;;) {
-		size_t c = 2 * i + 1;
-
-		if (c >= srv->heap_n)
-			break;
-		if (c + 1 < srv->heap_n &&
-		    srv->heap[c + 1]->due < srv->heap[c]->due)
-			++c;
-		if (srv->heap[c]->due >= t->due)
-			break;
-		heap_set(srv, i, srv->heap[c]);
-		i = c;
-	}
-	heap_set(srv, i, t);
-}
-
-
-/** Disarm t (no-op if not armed) */
-void turn_timer_cancel(struct turn_srv *srv, struct turn_timer *t)
-{
-	struct turn_timer *last;
-	size_t i;
-
-	if (!t->slot)
-		return;
-	i = t->slot - 1;
-	t->slot = 0;
-	if (--srv->heap_n == i)
-		return;
-	last = srv->heap[srv->heap_n];
-	heap_set(srv, i, last);
-	heap_up(srv, i);
-	heap_down(srv, last->slot - 1);
-}
-
-
-static int heap_reserve(struct turn_srv *srv)
-{
-	struct turn_timer **h;
-	size_t cap;
-
-	if (srv->heap_n < srv->heap_cap)
-		return 0;
-	cap = srv->heap_cap ? srv->heap_cap * 2 : 256;
-	h = realloc(srv->heap, cap * sizeof(*h));
-	if (!h)
-		return ENOMEM;
-	srv->heap = h;
-	srv->heap_cap = cap;
-	return 0;
-}
-
-
-/**
- * (Re)arm t to fire delay_ms from the current clock
- *
- * Timers never fail once armed: heap room is reserved here, so callers
- * check this one return value at object creation.
- */
-void turn_timer_start(struct turn_srv *srv, struct turn_timer *t,
-		      uint64_t delay_ms, turn_timer_h *h, void *arg)
-{
-	turn_timer_cancel(srv, t);
-	t->due = srv->now + delay_ms;
-	t->h = h;
-	t->arg = arg;
-	if (heap_reserve(srv)) {
-		sw_error("[timer] out of memory: timer not armed");
-		return;
-	}
-	heap_set(srv, srv->heap_n++, t);
-	heap_up(srv, srv->heap_n - 1);
-}
-
-
-/** ms until the next timer is due: 0 if overdue, -1 if none */
-int turn_srv_next_timeout(const struct turn_srv *srv)
-{
-	uint64_t due;
-
-	if (!srv->heap_n)
-		return -1;
-	due = srv->heap[0]->due;
-	if (due <= srv->now)
-		return 0;
-	return due - srv->now > INT_MAX ? INT_MAX : (int)(due - srv->now);
-}
-
-
-/** Fire every timer due at the current clock */
-void turn_srv_run_timers(struct turn_srv *srv)
-{
-	while (srv->heap_n && srv->heap[0]->due <= srv->now) {
-		struct turn_timer *t = srv->heap[0];
-
-		turn_timer_cancel(srv, t);
-		t->h(t, t->arg);
-	}
-}
-
-
-/* --- lookups -------------------------------------------------------------- */
-
-static unsigned hash_src(const struct turn_src *src)
-{
-	const struct sw_sa *sa = &src->client;
-	const uint8_t *p;
-	size_t n;
-	unsigned h = 2166136261u ^ src->tport ^ ((unsigned)src->tp << 24);
-
-	if (sa->u.sa.sa_family == AF_INET6) {
-		p = sa->u.in6.sin6_addr.s6_addr;
-		n = 16;
-	}
-	else {
-		p = (const uint8_t *)&sa->u.in.sin_addr;
-		n = 4;
-	}
-	for (size_t i = 0; i < n; ++i)
-		h = (h ^ p[i]) * 16777619u;
-	h = (h ^ sw_sa_port(sa)) * 16777619u;
-	return h % HASH_SIZE;
-}
-
-
-static bool src_eq(const struct turn_src *a, const struct turn_src *b)
-{
-	return a->tp == b->tp && a->tport == b->tport &&
-	       sw_sa_cmp(&a->client, &b->client, true);
-}
-
-
-/** The allocation of a 5-tuple, or NULL */
-struct turn_alloc *turn_srv_find(struct turn_srv *srv,
-				 const struct turn_src *src)
-{
-	struct turn_alloc *al = srv->atab[hash_src(src)];
-
-	while (al && !src_eq(&al->src, src))
-		al = al->hnext;
-	return al;
-}
-
-
-/** The allocation with this id (control plane: a list walk) */
-struct turn_alloc *turn_srv_find_id(struct turn_srv *srv, uint32_t id)
-{
-	struct turn_alloc *al = srv->allocs;
-
-	while (al && al->id != id)
-		al = al->next;
-	return al;
-}
-
-
-/** The RFC 6062 connection with this CONNECTION-ID, or NULL */
-struct turn_conn *turn_srv_find_conn(struct turn_srv *srv, uint32_t id)
-{
-	struct turn_conn *tc = srv->ctab[id % HASH_SIZE];
-
-	while (tc && tc->id != id)
-		tc = tc->hnext;
-	return tc;
-}
-
-
-/* --- peer policy ------------------------------------------------------------ */
-
-static bool own_addr(const struct turn_srv *srv, const struct sw_sa *ip)
-{
-	const struct sw_conf *c = srv->conf;
-
-	if (sw_sa_cmp(ip, &c->turn_relay_ip, false) ||
-	    sw_sa_cmp(ip, &c->turn_relay_ip6, false) ||
-	    sw_sa_cmp(ip, &c->turn_external_ip, false))
-		return true;
-	for (unsigned i = 0; i < c->n_turn_listen; ++i)
-		if (sw_sa_cmp(ip, &c->turn_listen[i].addr, false))
-			return true;
-	return false;
-}
-
-
-static bool cidr_any(const struct sw_cidr *v, unsigned n,
-		     const struct sw_sa *a, const struct sw_sa *b)
-{
-	for (unsigned i = 0; i < n; ++i)
-		if (sw_cidr_match(&v[i], a) || sw_cidr_match(&v[i], b))
-			return true;
-	return false;
-}
-
-
-/**
- * May the relay talk to this peer? allow_peer wins over everything; then
- * the built-in ranges (RFC 8656 21.3 style: this-host, loopback,
- * link-local, multicast, broadcast, unspecified, in IPv4-mapped form too),
- * deny_peer and the server's own addresses refuse.
- *
- * @return 0 or EPERM
- */
-int turn_srv_check_peer(const struct turn_srv *srv, const struct sw_sa *peer)
-{
-	const struct sw_conf *c = srv->conf;
-	struct sw_sa v4;
-
-	sw_sa_unmap_v4(&v4, peer);
-	if (cidr_any(c->turn_allow, c->n_turn_allow, peer, &v4))
-		return 0;
-	if (cidr_any(srv->deny_def, srv->n_deny_def, peer, &v4) ||
-	    cidr_any(c->turn_deny, c->n_turn_deny, peer, &v4) ||
-	    own_addr(srv, &v4))
-		return EPERM;
-	return 0;
-}
 
 
 static bool perm_match(const struct turn_perm *p, const struct sw_sa *peer,
@@ -670,26 +345,6 @@ static int req_owner(struct turn_srv *srv, struct req *r)
 
 /* --- allocation lifecycle ----------------------------------------------------- */
 
-static void alloc_hash(struct turn_srv *srv, struct turn_alloc *al)
-{
-	unsigned h = hash_src(&al->src);
-
-	al->hnext = srv->atab[h];
-	srv->atab[h] = al;
-}
-
-
-static void alloc_unhash(struct turn_srv *srv, struct turn_alloc *al)
-{
-	struct turn_alloc **pp = &srv->atab[hash_src(&al->src)];
-
-	while (*pp && *pp != al)
-		pp = &(*pp)->hnext;
-	if (*pp)
-		*pp = al->hnext;
-}
-
-
 static void alloc_expired(struct turn_timer *t, void *arg)
 {
 	struct turn_alloc *al = arg;
@@ -743,14 +398,14 @@ static int alloc_create(struct turn_srv *srv, const struct turn_src *src,
 			turn_quota_release(srv->cfg.quota, al->quota_user);
 		goto out;
 	}
-	al->id = new_id(srv);
+	al->id = turn_srv_new_id(srv);
 	al->advertised = al->relayed;
 	if (a->af == AF_INET && sw_sa_isset(&srv->conf->turn_external_ip)) {
 		al->advertised = srv->conf->turn_external_ip;
 		sw_sa_set_port(&al->advertised, sw_sa_port(&al->relayed));
 	}
 	if (!inproc)
-		alloc_hash(srv, al);
+		turn_srv_alloc_hash(srv, al);
 	al->next = srv->allocs;
 	if (srv->allocs)
 		srv->allocs->prev = al;
@@ -791,7 +446,7 @@ void turn_alloc_delete(struct turn_srv *srv, struct turn_alloc *al,
 	srv->cfg.ops->relay_close(srv->cfg.arg, al);
 	turn_timer_cancel(srv, &al->expiry);
 	if (al->src.tp != TURN_TP_INPROC) {
-		alloc_unhash(srv, al);
+		turn_srv_alloc_unhash(srv, al);
 		turn_quota_release(srv->cfg.quota, al->quota_user);
 	}
 	if (al->prev)
@@ -868,7 +523,6 @@ static int conn_create(struct turn_srv *srv, struct turn_alloc *al,
 		       struct turn_conn **tcp)
 {
 	struct turn_conn *tc = calloc(1, sizeof(*tc));
-	unsigned h;
 
 	if (!tc)
 		return ENOMEM;
@@ -877,11 +531,9 @@ static int conn_create(struct turn_srv *srv, struct turn_alloc *al,
 	tc->outbound = outbound;
 	tc->state = outbound ? TURN_CONN_CONNECTING : TURN_CONN_PENDING;
 	do
-		tc->id = new_id(srv);
+		tc->id = turn_srv_new_id(srv);
 	while (turn_srv_find_conn(srv, tc->id));
-	h = tc->id % HASH_SIZE;
-	tc->hnext = srv->ctab[h];
-	srv->ctab[h] = tc;
+	turn_srv_conn_hash(srv, tc);
 	tc->next = al->conns;
 	if (al->conns)
 		al->conns->prev = tc;
@@ -900,16 +552,11 @@ static int conn_create(struct turn_srv *srv, struct turn_alloc *al,
 void turn_conn_close(struct turn_srv *srv, struct turn_conn *tc,
 		     const char *why)
 {
-	struct turn_conn **pp = &srv->ctab[tc->id % HASH_SIZE];
-
 	sw_debug("[conn %08x] closed in state %s: %s", tc->id,
 		 turn_conn_state_name(tc->state), why);
 	srv->cfg.ops->conn_close(srv->cfg.arg, tc);
 	turn_timer_cancel(srv, &tc->tmr);
-	while (*pp && *pp != tc)
-		pp = &(*pp)->hnext;
-	if (*pp)
-		*pp = tc->hnext;
+	turn_srv_conn_unhash(srv, tc);
 	if (tc->prev)
 		tc->prev->next = tc->next;
 	else
@@ -926,7 +573,7 @@ static void conn_attempt_send(struct turn_srv *srv, struct turn_conn *tc)
 	struct turn_alloc *al = tc->al;
 	uint8_t tid[TURN_TID_LEN];
 	struct turn_enc e;
-	uint64_t r1 = rnd64(srv), r2 = rnd64(srv);
+	uint64_t r1 = turn_srv_rnd64(srv), r2 = turn_srv_rnd64(srv);
 
 	memcpy(tid, &r1, 8);
 	memcpy(tid + 8, &r2, 4);
@@ -1085,7 +732,7 @@ static uint64_t resv_add(struct turn_srv *srv, const struct turn_alloc *al)
 	rv->af = sw_sa_af(&al->relayed);
 	rv->port = port;
 	do
-		rv->token = rnd64(srv);
+		rv->token = turn_srv_rnd64(srv);
 	while (!rv->token || resv_find(srv, rv->token));
 	rv->next = srv->resvs;
 	srv->resvs = rv;
@@ -1481,7 +1128,7 @@ void turn_alloc_peer_data(struct turn_srv *srv, struct turn_alloc *al,
 		return;
 	}
 	{
-		uint64_t r1 = rnd64(srv), r2 = rnd64(srv);
+		uint64_t r1 = turn_srv_rnd64(srv), r2 = turn_srv_rnd64(srv);
 		uint8_t tid[TURN_TID_LEN];
 
 		memcpy(tid, &r1, 8);
@@ -1723,49 +1370,9 @@ int turn_alloc_inproc(struct turn_srv *srv, uint64_t call_id, int af,
 }
 
 
-/* --- the server ------------------------------------------------------------------- */
-
-static const char *const deny_default[] = {
-	"0.0.0.0/8", "127.0.0.0/8", "169.254.0.0/16", "224.0.0.0/4",
-	"255.255.255.255/32", "::/128", "::1/128", "fe80::/10", "ff00::/8",
-};
-
-
-/**
- * Create the core of one relay thread
- */
-int turn_srv_alloc(struct turn_srv **srvp, const struct turn_srv_cfg *cfg)
+/** Release every port held for a RESERVATION-TOKEN (server teardown) */
+void turn_resv_clear(struct turn_srv *srv)
 {
-	struct turn_srv *srv;
-
-	if (!srvp || !cfg || !cfg->conf || !cfg->ops || cfg->thread_idx > 63)
-		return EINVAL;
-	srv = calloc(1, sizeof(*srv));
-	if (!srv)
-		return ENOMEM;
-	srv->cfg = *cfg;
-	srv->conf = cfg->conf;
-	memcpy(&srv->rnd, cfg->nonce_key, sizeof(srv->rnd));
-	srv->rnd |= 1;
-	for (size_t i = 0; i < sizeof(deny_default) / sizeof(*deny_default);
-	     ++i)
-		if (!sw_cidr_parse(&srv->deny_def[srv->n_deny_def],
-				   deny_default[i]))
-			++srv->n_deny_def;
-	*srvp = srv;
-	return 0;
-}
-
-
-/** Delete every allocation (closing everything) and free the core */
-void turn_srv_free(struct turn_srv *srv)
-{
-	if (!srv)
-		return;
-	while (srv->allocs)
-		turn_alloc_delete(srv, srv->allocs, "server stopping");
 	while (srv->resvs)
 		resv_drop(srv, srv->resvs, true);
-	free(srv->heap);
-	free(srv);
 }
