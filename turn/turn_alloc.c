@@ -358,9 +358,11 @@ static void alloc_log(const struct turn_alloc *al, const char *what)
 {
 	char c[SW_SA_STRLEN], r[SW_SA_STRLEN];
 
+	static const char *const tp[] = {"udp", "tcp", "tls", "gateway"};
+
 	sw_debug("[alloc %s/%s] %s: %s relay %s user %s lifetime %u",
-		 sw_sa_str(&al->src.client, c, sizeof(c)),
-		 al->tcp ? "tcp" : "udp", what, al->tcp ? "TCP" : "UDP",
+		 sw_sa_str(&al->src.client, c, sizeof(c)), tp[al->src.tp],
+		 what, al->tcp ? "TCP" : "UDP",
 		 sw_sa_str(&al->relayed, r, sizeof(r)), al->user,
 		 al->lifetime);
 }
