@@ -5,8 +5,9 @@
  * CONN_ATTEMPT, BIND to far-side candidates in order (the first refuses)
  * -> CONN_BOUND, STUN in RFC 4571 frames -> STUN events both ways,
  * SPLICE -> SPLICED and 1 MB each way intact, close -> CONN_CLOSED with
- * byte counts, DELETE -> ALLOC_GONE; and a custom observer that asks for
- * splice itself.
+ * byte counts, DELETE -> ALLOC_GONE; a custom observer that asks for
+ * splice itself; and observe mode: WATCH ties an external RFC 6062
+ * client's allocation to a call, its connection is inspected.
  */
 #include <errno.h>
 #include <poll.h>
@@ -299,6 +300,127 @@ static void test_observer_hook(void)
 }
 
 
+/* --- observe mode: a minimal external RFC 6062 client ------------------- */
+
+/* One request on fd (TURN framing), authenticated if nonce[0]; the
+ * response lands in rb and *m */
+static int turn_rq(int fd, uint16_t method, uint8_t transport,
+		   const struct sw_sa *peer, uint32_t connid, char nonce[64],
+		   uint8_t *rb, struct turn_msg *m)
+{
+	static uint8_t tid[12] = {9};
+	uint8_t b[512], key[16];
+	struct turn_enc e;
+	size_t len = 0, flen = 0;
+	uint16_t code = 0;
+
+	++tid[11];
+	turn_enc_init(&e, b, sizeof(b), method, TURN_C_REQUEST, tid);
+	if (transport)
+		turn_enc_u32(&e, TURN_A_REQUESTED_TRANSPORT,
+			     (uint32_t)transport << 24);
+	if (peer)
+		turn_enc_xaddr(&e, TURN_A_XOR_PEER_ADDRESS, peer);
+	if (connid)
+		turn_enc_u32(&e, TURN_A_CONNECTION_ID, connid);
+	if (nonce[0]) {
+		turn_enc_str(&e, TURN_A_USERNAME, "cms");
+		turn_enc_str(&e, TURN_A_REALM, "TANDBERG");
+		turn_enc_str(&e, TURN_A_NONCE, nonce);
+		turn_key_longterm(key, "cms", "TANDBERG", "cmssecret");
+		turn_enc_integrity(&e, key, sizeof(key));
+	}
+	if (turn_enc_finish(&e, &len) || send(fd, b, len, 0) != (ssize_t)len ||
+	    !read_all(fd, rb, 20) || turn_frame_len(rb, 20, &flen) != ENODATA ||
+	    !read_all(fd, rb + 20, flen - 20) ||
+	    turn_msg_decode(m, rb, flen, NULL))
+		return -1;
+	if (m->cls == TURN_C_SUCCESS)
+		return 200;
+	turn_msg_get_error(m, &code, NULL, 0);
+	if (code == 401)
+		turn_msg_get_str(m, TURN_A_NONCE, nonce, 64, NULL);
+	return code;
+}
+
+
+static void test_watch(void)
+{
+	struct relay *r = NULL;
+	struct relay_cmd cmd;
+	struct relay_ev ev;
+	struct turn_msg m;
+	struct sw_sa lis, relayed, lo;
+	uint8_t rb[1024], f[256];
+	char nonce[64] = "";
+	uint32_t id = 0;
+	int ctl, edge, data;
+	size_t n;
+
+	conf_init();
+	conf.turn_listen[0].tp = SW_TP_TCP;
+	sw_sa_set_ip(&conf.turn_listen[0].addr, "127.0.0.1", 46690);
+	conf.n_turn_listen = 1;
+	snprintf(conf.turn_realm, sizeof(conf.turn_realm), "TANDBERG");
+	snprintf(conf.turn_users[0].name, 128, "cms");
+	snprintf(conf.turn_users[0].password, 128, "cmssecret");
+	conf.n_turn_users = 1;
+	lis = conf.turn_listen[0].addr;
+	sw_sa_set_ip(&lo, "127.0.0.1", 0);
+	CU_ASSERT_EQUAL_FATAL(relay_start(&r, &conf, NULL, NULL), 0);
+	ctl = tcp_connect(&lis);
+	CU_ASSERT_FATAL(ctl >= 0);
+	CU_ASSERT_EQUAL(turn_rq(ctl, TURN_M_ALLOCATE, 6, NULL, 0, nonce, rb, &m),
+			401);
+	CU_ASSERT_EQUAL_FATAL(turn_rq(ctl, TURN_M_ALLOCATE, 6, NULL, 0, nonce,
+				      rb, &m), 200);
+	CU_ASSERT_EQUAL_FATAL(turn_msg_get_xaddr(&m, TURN_A_XOR_RELAYED_ADDRESS,
+						 &relayed), 0);
+	CU_ASSERT_EQUAL(turn_rq(ctl, TURN_M_CREATEPERM, 0, &lo, 0, nonce, rb,
+				&m), 200);
+
+	memset(&cmd, 0, sizeof(cmd));
+	cmd.type = RELAY_CMD_WATCH;
+	cmd.call_id = 77;
+	cmd.token = 5;
+	cmd.inspect = true;
+	cmd.addrs[0] = relayed;
+	cmd.n_addrs = 1;
+	CU_ASSERT_EQUAL_FATAL(relay_cmd_send(r, &cmd), 0);
+	CU_ASSERT_FATAL(ev_wait(r, RELAY_EV_WATCHING, &ev));
+	CU_ASSERT_EQUAL(ev.token, 5);
+
+	edge = tcp_connect(&relayed);
+	CU_ASSERT_FATAL(edge >= 0);
+	CU_ASSERT_FATAL(read_all(ctl, rb, 20));
+	n = 0;
+	CU_ASSERT_EQUAL_FATAL(turn_frame_len(rb, 20, &n), ENODATA);
+	CU_ASSERT_FATAL(read_all(ctl, rb + 20, n - 20));
+	CU_ASSERT_EQUAL_FATAL(turn_msg_decode(&m, rb, n, NULL), 0);
+	CU_ASSERT_EQUAL(m.method, TURN_M_CONNATTEMPT);
+	CU_ASSERT_EQUAL(turn_msg_get_u32(&m, TURN_A_CONNECTION_ID, &id), 0);
+	data = tcp_connect(&lis);
+	CU_ASSERT_FATAL(data >= 0);
+	CU_ASSERT_EQUAL(turn_rq(data, TURN_M_CONNBIND, 0, NULL, id, nonce, rb,
+				&m), 200);
+
+	n = stun_frame(f, sizeof(f), TURN_C_REQUEST, true);
+	CU_ASSERT_EQUAL((size_t)send(edge, f, n, 0), n);
+	CU_ASSERT(read_all(data, rb, n) && !memcmp(f, rb, n));
+	CU_ASSERT_FATAL(ev_wait(r, RELAY_EV_STUN, &ev));
+	CU_ASSERT_EQUAL(ev.call_id, 77);
+	CU_ASSERT_EQUAL(ev.conn_id, id);
+	CU_ASSERT(ev.stun.use_candidate);
+	close(edge);
+	CU_ASSERT_FATAL(ev_wait(r, RELAY_EV_CONN_CLOSED, &ev));
+	CU_ASSERT_EQUAL(ev.call_id, 77);
+	CU_ASSERT_EQUAL(ev.bytes[RELAY_DIR_TO_CLIENT], n);
+	close(data);
+	close(ctl);
+	relay_stop(r);
+}
+
+
 int test_relay_register(void)
 {
 	CU_pSuite s = CU_add_suite("relay", NULL, NULL);
@@ -307,7 +429,9 @@ int test_relay_register(void)
 	    !CU_add_test(s, "in-process call: inspect, splice",
 			 test_inproc_call) ||
 	    !CU_add_test(s, "observer hook asks for splice",
-			 test_observer_hook))
+			 test_observer_hook) ||
+	    !CU_add_test(s, "observe mode: WATCH an external allocation",
+			 test_watch))
 		return CU_get_error();
 	return CUE_SUCCESS;
 }

@@ -26,6 +26,17 @@
  *   relay: RELAY_EV_CONN_CLOSED {bytes each way} when either side closes
  *   SIP: RELAY_CMD_DELETE {alloc_id} -> RELAY_EV_ALLOC_GONE
  *
+ * Observe mode (the conference server is itself the TURN client):
+ *   SIP: RELAY_CMD_WATCH {token, call_id, addrs = the relayed addresses
+ *        seen in its SDP, inspect, inspect_max}: every thread looks for
+ *        its own TCP allocations with those addresses
+ *   relay: RELAY_EV_WATCHING {token, alloc_id, addr} for each one found
+ *        (none if no thread has it); its connections not yet bound, and
+ *        those to come, are bound in inspect mode (if asked) and reported
+ *        (STUN, SPLICED, CONN_CLOSED) with call_id. The client still owns
+ *        and refreshes its allocation; bound connections are not touched
+ *        (no frame boundary is known mid-stream).
+ *
  * Modes of a bridged pair: SPLICE (both sides plain TCP: splice() through
  * a pipe, zero copy), COPY (a TLS side: SSL_read/SSL_write through a
  * 16 KB buffer, since TLS cannot be spliced), INSPECT (copy plus an
@@ -53,6 +64,9 @@ enum relay_cmd_type {
 	RELAY_CMD_BIND,      /* conn_id, addrs = targets, inspect, inspect_max */
 	RELAY_CMD_SPLICE,    /* conn_id: leave inspect mode */
 	RELAY_CMD_DELETE,    /* alloc_id */
+	RELAY_CMD_WATCH,     /* call_id, addrs = relayed addresses of external
+				allocations to tie to the call (observe),
+				inspect, inspect_max; sent to every thread */
 	RELAY_CMD_HANDOFF,   /* internal: a ConnectionBind for this thread */
 	RELAY_CMD_STOP,      /* internal: relay_stop() */
 };
@@ -83,6 +97,7 @@ enum relay_ev_type {
 	RELAY_EV_CONN_CLOSED,   /* conn_id, err, bytes */
 	RELAY_EV_STUN,          /* conn_id, dir, stun */
 	RELAY_EV_SPLICED,       /* conn_id */
+	RELAY_EV_WATCHING,      /* token, alloc_id, addr: WATCH found it */
 };
 
 enum relay_dir {

@@ -175,6 +175,7 @@ void relay_side_event(struct relay_thread *rt, struct relay_io *io,
 int relay_pair_dial(struct relay_thread *rt, struct turn_conn *tc,
 		    const struct relay_cmd *cmd);
 int relay_pair_splice(struct relay_thread *rt, struct turn_conn *tc);
+void relay_pair_watch(struct relay_thread *rt, struct turn_conn *tc);
 void relay_pipes_free(struct relay_thread *rt);
 
 #endif

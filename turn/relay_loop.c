@@ -219,6 +219,33 @@ static void cmd_conn(struct relay_thread *rt, const struct relay_cmd *cmd)
 }
 
 
+/* Observe mode: tie this thread's allocations with these relayed
+ * addresses to a call */
+static void cmd_watch(struct relay_thread *rt, const struct relay_cmd *cmd)
+{
+	for (unsigned i = 0; i < cmd->n_addrs && i < RELAY_MAX_ADDRS; ++i) {
+		struct turn_alloc *al =
+			turn_srv_find_relayed(rt->srv, &cmd->addrs[i]);
+		struct relay_ev ev;
+
+		if (!al || !al->tcp || al->src.tp == TURN_TP_INPROC)
+			continue;
+		al->call_id = cmd->call_id;
+		al->inspect = cmd->inspect;
+		al->inspect_max = cmd->inspect_max;
+		for (struct turn_conn *tc = al->conns; tc; tc = tc->next)
+			relay_pair_watch(rt, tc);
+		memset(&ev, 0, sizeof(ev));
+		ev.type = RELAY_EV_WATCHING;
+		ev.call_id = cmd->call_id;
+		ev.token = cmd->token;
+		ev.alloc_id = al->id;
+		ev.addr = cmd->addrs[i];
+		relay_ev_post(rt, &ev);
+	}
+}
+
+
 static void cmd_run(struct relay_thread *rt, struct relay_cmd *cmd)
 {
 	struct turn_alloc *al;
@@ -242,6 +269,9 @@ static void cmd_run(struct relay_thread *rt, struct relay_cmd *cmd)
 		al = inproc_alloc(rt, cmd->alloc_id);
 		if (al)
 			turn_alloc_delete(rt->srv, al, "deleted by the gateway");
+		break;
+	case RELAY_CMD_WATCH:
+		cmd_watch(rt, cmd);
 		break;
 	case RELAY_CMD_HANDOFF:
 		relay_ctrl_adopt(rt, cmd->handoff);
@@ -514,6 +544,11 @@ int relay_cmd_send(struct relay *r, const struct relay_cmd *cmd)
 	case RELAY_CMD_SPLICE:
 		t = turn_srv_thread(cmd->conn_id);
 		break;
+	case RELAY_CMD_WATCH: /* the addresses may live on any thread */
+		for (t = 0; t < r->n; ++t)
+			if (sw_mq_push(r->t[t].cmdq, cmd))
+				return ENOBUFS;
+		return 0;
 	default:
 		return EINVAL;
 	}

@@ -182,6 +182,8 @@ int relay_pair_new(struct relay_thread *rt, struct turn_conn *tc, int fd,
 	p->id = tc->id;
 	p->call_id = tc->al->call_id;
 	p->inproc = tc->al->src.tp == TURN_TP_INPROC;
+	p->inspect = tc->al->inspect; /* a watched allocation (observe mode) */
+	p->inspect_left = tc->al->inspect_max;
 	side_init(p, SIDE_CLIENT, -1);
 	side_init(p, SIDE_PEER, fd);
 	p->side[SIDE_PEER].connecting = connecting;
@@ -243,7 +245,7 @@ void relay_op_conn_close(void *arg, struct turn_conn *tc)
 	sw_debug("[conn %08x] usage: %llu bytes to peer, %llu to client",
 		 p->id, (unsigned long long)p->dir[SIDE_CLIENT].bytes,
 		 (unsigned long long)p->dir[SIDE_PEER].bytes);
-	if (p->inproc)
+	if (p->inproc || p->call_id)
 		pair_post_closed(p, 0);
 	for (int i = 0; i < 2; ++i) {
 		side_close(rt, &p->side[i]);
@@ -817,4 +819,21 @@ int relay_pair_splice(struct relay_thread *rt, struct turn_conn *tc)
 	pair_leave_inspect(p);
 	pair_interest(p);
 	return 0;
+}
+
+
+/**
+ * RELAY_CMD_WATCH: a connection of a newly watched allocation that is not
+ * bound yet will bind in the allocation's inspect mode and report
+ */
+void relay_pair_watch(struct relay_thread *rt, struct turn_conn *tc)
+{
+	struct relay_pair *p = tc->io;
+
+	(void)rt;
+	if (!p || p->mode != PM_PREBIND)
+		return;
+	p->call_id = tc->al->call_id;
+	p->inspect = tc->al->inspect;
+	p->inspect_left = tc->al->inspect_max;
 }

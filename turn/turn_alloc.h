@@ -118,7 +118,9 @@ struct turn_alloc {
 	bool even_port;
 	bool reserve_next;              /* EVEN-PORT R: hold port + 1 too */
 	uint16_t want_port;             /* from a RESERVATION-TOKEN, or 0 */
-	uint64_t call_id;               /* in-process: the SIP call */
+	uint64_t call_id;               /* the SIP call (in-process or watched) */
+	bool inspect;                   /* watched: bind pairs in inspect mode */
+	uint32_t inspect_max;           /* bytes inspected, then splice */
 	char user[128];
 	char quota_user[128];
 	uint8_t key[16];                /* long-term key, for MI */
@@ -219,6 +221,8 @@ void turn_srv_transport_closed(struct turn_srv *srv,
 struct turn_alloc *turn_srv_find(struct turn_srv *srv,
 				 const struct turn_src *src);
 struct turn_alloc *turn_srv_find_id(struct turn_srv *srv, uint32_t id);
+struct turn_alloc *turn_srv_find_relayed(struct turn_srv *srv,
+					 const struct sw_sa *addr);
 struct turn_conn *turn_srv_find_conn(struct turn_srv *srv, uint32_t id);
 int turn_srv_check_peer(const struct turn_srv *srv, const struct sw_sa *peer);
 

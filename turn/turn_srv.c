@@ -258,6 +258,20 @@ struct turn_alloc *turn_srv_find_id(struct turn_srv *srv, uint32_t id)
 }
 
 
+/** The allocation whose relayed or advertised address is addr (control
+ * plane: a list walk) */
+struct turn_alloc *turn_srv_find_relayed(struct turn_srv *srv,
+					 const struct sw_sa *addr)
+{
+	struct turn_alloc *al = srv->allocs;
+
+	while (al && !sw_sa_cmp(&al->relayed, addr, true) &&
+	       !sw_sa_cmp(&al->advertised, addr, true))
+		al = al->next;
+	return al;
+}
+
+
 /** The RFC 6062 connection with this CONNECTION-ID, or NULL */
 struct turn_conn *turn_srv_find_conn(struct turn_srv *srv, uint32_t id)
 {
