@@ -1,0 +1,1136 @@
+/**
+ * @file sw_appshare.c  The application-sharing coordinator (SIP thread).
+ *
+ * For an `m=applicationsharing` stream whose rule says `relay`, the
+ * gateway anchors the media on its own RFC 6062 relay: when SDP crosses
+ * from the conference side toward the Edge, it allocates a TCP relay for
+ * an in-process TURN client (same state machine as external clients) and
+ * inserts `TCP-PASS typ relay` candidates for components 1 and 2. When the
+ * Edge's relay connects, the in-process client binds the connection and
+ * bridges it to the conference's TCP-PASS candidates in priority order, in
+ * inspect mode: every STUN Binding message is reported here.
+ *
+ * Valid pair rule: a connection is a valid pair when a Binding success
+ * answered a Binding request in both directions on it. Microsoft endpoints
+ * put components 1 and 2 on the same TCP port, so one connection to that
+ * address serves both; a component is complete when a valid connection
+ * reached the address its conference candidate names (observe mode, where
+ * the gateway does not choose the target, one valid connection serves all).
+ * When every component is complete the connections switch to splice and
+ * the gateway sends the completion re-INVITE toward the controlled agent.
+ * The controlling agent's own completion re-INVITE is answered here, with
+ * the candidates it knows, and never forwarded.
+ *
+ * `observe`: the conference is itself a TURN client of the gateway; SDP
+ * passes unchanged, relay candidates naming one of the gateway's relayed
+ * addresses tie that allocation to the call (RELAY_CMD_WATCH).
+ */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#define SW_LOG_MODULE "appshare"
+#include "relay.h"
+#include "sdpr.h"
+#include "sw_calllog.h"
+#include "sw_gw.h"
+#include "sw_log.h"
+#include "sw_rules.h"
+#include "turn_msg.h"
+
+#define AS_MAX_CANDS 16
+#define AS_MAX_CONNS 8
+#define AS_MAX_TIDS 32
+#define AS_MTYPE "applicationsharing"
+
+struct as_tid {
+	uint8_t tid[TURN_TID_LEN];
+	bool nominating; /* USE-CANDIDATE */
+	bool answered;
+};
+
+struct as_conn {
+	uint32_t conn_id;
+	struct sw_sa peer, target, local;
+	bool bound, valid, spliced, closed;
+	bool succ[2];                        /* by enum sw_ice_dir */
+	struct as_tid tids[2][AS_MAX_TIDS];  /* requests by direction */
+	unsigned n_tids[2];
+};
+
+struct as_dir {
+	struct sw_rec_ice rec;
+	bool failed_logged;
+};
+
+struct sw_appshare_call {
+	enum sw_media_policy policy;
+	bool offer_seen, edge_offered;
+	struct sw_sa edge_ips[AS_MAX_CANDS];
+	unsigned n_edge_ips;
+	struct sdpr_cand conf[AS_MAX_CANDS]; /* conference TCP-PASS, by prio */
+	unsigned n_conf;
+	char *to_conf, *to_edge; /* last SDP sent to each side */
+	size_t to_conf_len, to_edge_len;
+	uint32_t alloc_id;
+	bool allocated, watched, alloc_failed;
+	struct sw_sa relayed;
+	struct as_conn conns[AS_MAX_CONNS];
+	unsigned n_conns;
+	struct as_dir dir[2];
+	int64_t checks_start_us;
+	bool completed, reinvite_sent;
+};
+
+
+void sw_appshare_free(struct sw_appshare_call *as)
+{
+	if (!as)
+		return;
+	free(as->to_conf);
+	free(as->to_edge);
+	free(as);
+}
+
+
+/* media.applicationsharing, else media.default, else relay (the issue's
+ * default for application sharing) */
+static enum sw_media_policy as_policy(const struct sw_route_result *r)
+{
+	if (!r)
+		return SW_MP_RELAY;
+	for (unsigned i = 0; i < r->n_media; ++i)
+		if (!strcmp(r->media[i].type, AS_MTYPE) &&
+		    r->media[i].policy != SW_MP_UNSET)
+			return r->media[i].policy;
+	if (r->media_default != SW_MP_UNSET)
+		return r->media_default;
+	return SW_MP_RELAY;
+}
+
+
+static void save_body(char **dst, size_t *dlen, const char *b, size_t len)
+{
+	char *n = malloc(len + 1);
+
+	if (!n)
+		return;
+	memcpy(n, b, len);
+	n[len] = '\0';
+	free(*dst);
+	*dst = n;
+	*dlen = len;
+}
+
+
+static void log_event(struct sw_gw *gw, struct sw_gwcall *c,
+		      enum sw_actor src, enum sw_actor dst,
+		      enum sw_ev_kind kind, const char *label,
+		      const char *detail)
+{
+	struct sw_rec_event ev = {sw_gw_now_us(), src, dst, kind, label,
+				  detail};
+
+	if (gw->cl)
+		sw_calllog_event(gw->cl, c->uid, &ev);
+}
+
+
+static void add_edge_ip(struct sw_appshare_call *as, const char *addr)
+{
+	struct sw_sa sa;
+
+	if (sw_sa_set_ip(&sa, addr, 0))
+		return;
+	for (unsigned i = 0; i < as->n_edge_ips; ++i)
+		if (sw_sa_cmp(&as->edge_ips[i], &sa, false))
+			return;
+	if (as->n_edge_ips < AS_MAX_CANDS)
+		as->edge_ips[as->n_edge_ips++] = sa;
+}
+
+
+/* Remember what each side offered: the Edge's candidate addresses (to
+ * permit) and the conference's TCP-PASS candidates (to bridge to). */
+static void learn(struct sw_appshare_call *as, const struct sdpr *sdp,
+		  int m, bool from_edge)
+{
+	unsigned n = sdpr_cand_count(sdp, m);
+	struct sdpr_cand cand;
+
+	if (!from_edge)
+		as->n_conf = 0;
+	for (unsigned i = 0; i < n; ++i) {
+		if (sdpr_cand_kind(sdp, m, i) != SDPR_CAND_ICE ||
+		    sdpr_cand_get(sdp, m, i, &cand))
+			continue;
+		if (from_edge) {
+			add_edge_ip(as, cand.addr);
+			continue;
+		}
+		if (cand.transport != SDPR_TP_TCP_PASS &&
+		    cand.transport != SDPR_TP_TCP_SO)
+			continue;
+		if (as->n_conf < AS_MAX_CANDS)
+			as->conf[as->n_conf++] = cand;
+	}
+	/* priority order, highest first (insertion sort: n <= 16) */
+	for (unsigned i = 1; i < as->n_conf; ++i)
+		for (unsigned j = i; j > 0 &&
+		     as->conf[j].priority > as->conf[j - 1].priority; --j) {
+			struct sdpr_cand t = as->conf[j];
+
+			as->conf[j] = as->conf[j - 1];
+			as->conf[j - 1] = t;
+		}
+}
+
+
+static unsigned conf_components(const struct sw_appshare_call *as)
+{
+	unsigned mask = 0;
+
+	for (unsigned i = 0; i < as->n_conf; ++i)
+		if (as->conf[i].component < 32)
+			mask |= 1u << as->conf[i].component;
+	return mask ? mask : (1u << 1 | 1u << 2);
+}
+
+
+static int print_model(struct sdpr *sdp, char **outp, size_t *outlenp)
+{
+	int err = sdpr_print(sdp, outp, outlenp);
+
+	sdpr_free(sdp);
+	return err;
+}
+
+
+/* The conference's SDP toward the Edge, with the relay candidates */
+static int insert_relay(struct sw_gw *gw, struct sw_appshare_call *as,
+			const char *body, size_t len, char **outp,
+			size_t *outlenp)
+{
+	unsigned comps = conf_components(as);
+	struct sdpr_err perr;
+	struct sdpr *sdp;
+	char ip[SW_SA_STRLEN];
+	int m, err;
+
+	err = sdpr_parse(&sdp, body, len, &perr);
+	if (err)
+		return err;
+	err = sdpr_media_find(sdp, AS_MTYPE, 0, &m);
+	for (unsigned comp = 1; !err && comp < 32; ++comp) {
+		struct sdpr_cand c;
+
+		if (!(comps & (1u << comp)))
+			continue;
+		memset(&c, 0, sizeof(c));
+		snprintf(c.foundation, sizeof(c.foundation), "101");
+		c.component = comp;
+		c.transport = SDPR_TP_TCP_PASS;
+		c.form = SDPR_FORM_MS;
+		c.type = SDPR_CT_RELAY;
+		sdpr_ms_priority(&c.priority, SDPR_MS_TYPEPREF_RELAY,
+				 SDPR_TP_TCP_PASS, comp, 0);
+		sw_sa_ntop(&as->relayed, c.addr, sizeof(c.addr));
+		c.port = sw_sa_port(&as->relayed);
+		c.has_raddr = c.has_rport = true;
+		if (as->n_conf) {
+			snprintf(c.raddr, sizeof(c.raddr), "%s",
+				 as->conf[0].addr);
+			c.rport = as->conf[0].port;
+		}
+		else {
+			snprintf(c.raddr, sizeof(c.raddr), "%s", c.addr);
+			c.rport = c.port;
+		}
+		err = sdpr_cand_add(sdp, m, &c);
+	}
+	if (!err && gw->conf->as_set_default_to_relay) {
+		err = sdpr_media_set_port(sdp, m, sw_sa_port(&as->relayed));
+		if (!err)
+			err = sdpr_conn_set(sdp, m, sw_sa_ntop(&as->relayed, ip,
+							       sizeof(ip)));
+	}
+	if (err) {
+		sdpr_free(sdp);
+		return err;
+	}
+	return print_model(sdp, outp, outlenp);
+}
+
+
+static void take_relay(struct sw_gw *gw, struct sw_gwcall *c);
+
+
+static void send_permit(struct sw_gw *gw, struct sw_gwcall *c)
+{
+	struct sw_appshare_call *as = c->as;
+	struct relay_cmd cmd;
+
+	if (!as->allocated || !as->n_edge_ips)
+		return;
+	memset(&cmd, 0, sizeof(cmd));
+	cmd.type = RELAY_CMD_PERMIT;
+	cmd.call_id = c->id;
+	cmd.alloc_id = as->alloc_id;
+	for (unsigned i = 0; i < as->n_edge_ips && i < RELAY_MAX_ADDRS; ++i)
+		cmd.addrs[cmd.n_addrs++] = as->edge_ips[i];
+	relay_cmd_send(gw->relay, &cmd);
+}
+
+
+/* The gateway's relay candidate, as the Edge knows it */
+static void relay_cand(const struct sw_appshare_call *as, unsigned comp,
+		       struct sdpr_cand *c)
+{
+	memset(c, 0, sizeof(*c));
+	snprintf(c->foundation, sizeof(c->foundation), "101");
+	c->component = comp;
+	c->transport = SDPR_TP_TCP_PASS;
+	c->form = SDPR_FORM_MS;
+	c->type = SDPR_CT_RELAY;
+	sdpr_ms_priority(&c->priority, SDPR_MS_TYPEPREF_RELAY,
+			 SDPR_TP_TCP_PASS, comp, 0);
+	sw_sa_ntop(&as->relayed, c->addr, sizeof(c->addr));
+	c->port = sw_sa_port(&as->relayed);
+	c->has_raddr = c->has_rport = true;
+	snprintf(c->raddr, sizeof(c->raddr), "%s",
+		 as->n_conf ? as->conf[0].addr : c->addr);
+	c->rport = as->n_conf ? as->conf[0].port : c->port;
+}
+
+
+/* The far end as the conference sees it: the gateway's socket that
+ * connected to its TCP-PASS candidate (an active relay candidate) */
+static void bridge_cand(const struct as_conn *k, unsigned comp,
+			struct sdpr_cand *c)
+{
+	memset(c, 0, sizeof(*c));
+	snprintf(c->foundation, sizeof(c->foundation), "102");
+	c->component = comp;
+	c->transport = SDPR_TP_TCP_ACT;
+	c->form = SDPR_FORM_MS;
+	c->type = SDPR_CT_RELAY;
+	sdpr_ms_priority(&c->priority, SDPR_MS_TYPEPREF_RELAY,
+			 SDPR_TP_TCP_ACT, comp, 0);
+	sw_sa_ntop(&k->local, c->addr, sizeof(c->addr));
+	c->port = sw_sa_port(&k->local);
+	c->has_raddr = c->has_rport = true;
+	sw_sa_ntop(&k->peer, c->raddr, sizeof(c->raddr));
+	c->rport = sw_sa_port(&k->peer);
+}
+
+
+static const struct as_conn *valid_conn(const struct sw_appshare_call *as)
+{
+	for (unsigned i = 0; i < as->n_conns; ++i)
+		if (as->conns[i].valid)
+			return &as->conns[i];
+	for (unsigned i = 0; i < as->n_conns; ++i)
+		if (as->conns[i].bound)
+			return &as->conns[i];
+	return NULL;
+}
+
+
+/* Candidates of media m whose address is a, one per component in comps;
+ * returns how many were found (their lines keep their text) */
+static size_t pick_cands(const struct sdpr *sdp, int m, const struct sw_sa *a,
+			 unsigned comps, struct sdpr_cand *out, size_t max)
+{
+	char ip[SW_SA_STRLEN];
+	unsigned done = 0;
+	size_t n = 0;
+
+	sw_sa_ntop(a, ip, sizeof(ip));
+	for (unsigned i = 0; i < sdpr_cand_count(sdp, m) && n < max; ++i) {
+		struct sdpr_cand c;
+
+		if (sdpr_cand_kind(sdp, m, i) != SDPR_CAND_ICE ||
+		    sdpr_cand_get(sdp, m, i, &c) || strcmp(c.addr, ip) ||
+		    c.port != sw_sa_port(a) || c.component >= 32 ||
+		    !(comps & (1u << c.component)) ||
+		    (done & (1u << c.component)))
+			continue;
+		done |= 1u << c.component;
+		out[n++] = c;
+	}
+	return n == (size_t)__builtin_popcount(comps) ? n : 0;
+}
+
+
+/**
+ * The SDP of the selected pair toward one side: the completion offer
+ * (with a=remote-candidates) or the answer to the controlling side's own
+ * completion offer (without), built on the last SDP sent to that side.
+ *
+ * Toward the Edge the local candidate is the relayed address it connected
+ * to (the gateway's in relay mode, the conference's in observe mode) and
+ * the remote one the Edge relay's address. Toward the conference, the
+ * local candidate is what connected to it (the gateway's bridging socket
+ * in relay mode; the Edge relay's own candidate in observe mode) and the
+ * remote one its candidate that was reached.
+ */
+static int selected_pair_sdp(const struct sw_appshare_call *as,
+			     const struct as_conn *k, bool to_edge,
+			     bool offer, char **outp, size_t *outlenp)
+{
+	bool observe = as->policy == SW_MP_OBSERVE;
+	const char *base = to_edge ? as->to_edge : as->to_conf;
+	size_t blen = to_edge ? as->to_edge_len : as->to_conf_len;
+	const struct sw_sa *laddr, *raddr;
+	struct sdpr_cand local[8];
+	struct sdpr_remcand remote[8];
+	unsigned comps = conf_components(as);
+	struct sdpr_err perr;
+	struct sdpr *sdp;
+	size_t n = 0;
+	int m, err;
+
+	if (!base || !k)
+		return ENOENT;
+	laddr = to_edge ? &as->relayed : observe ? &k->peer : &k->local;
+	raddr = to_edge ? &k->peer : observe ? &as->relayed : &k->target;
+	err = sdpr_parse(&sdp, base, blen, &perr);
+	if (err)
+		return err;
+	err = sdpr_media_find(sdp, AS_MTYPE, 0, &m);
+	if (!err)
+		n = pick_cands(sdp, m, laddr, comps, local, 8);
+	for (unsigned comp = 1; !err && !n && comp < 32; ++comp) {
+		if (!(comps & (1u << comp)))
+			continue;
+		if (to_edge)
+			relay_cand(as, comp, &local[n++]);
+		else
+			bridge_cand(k, comp, &local[n++]);
+	}
+	for (size_t i = 0; i < n; ++i) {
+		remote[i].component = local[i].component;
+		sw_sa_ntop(raddr, remote[i].addr, sizeof(remote[i].addr));
+		remote[i].port = sw_sa_port(raddr);
+	}
+	if (!err)
+		err = sdpr_ice_complete(sdp, m, local, n, remote,
+					offer ? n : 0);
+	if (err) {
+		sdpr_free(sdp);
+		return err;
+	}
+	return print_model(sdp, outp, outlenp);
+}
+
+
+static struct sw_appshare_call *as_get(struct sw_gwcall *c,
+				       enum sw_media_policy p)
+{
+	if (!c->as) {
+		c->as = calloc(1, sizeof(*c->as));
+		if (!c->as)
+			return NULL;
+		c->as->policy = p;
+		c->as->dir[SW_ICE_E2C].rec.dir = SW_ICE_E2C;
+		c->as->dir[SW_ICE_C2E].rec.dir = SW_ICE_C2E;
+	}
+	return c->as;
+}
+
+
+/* observe: relay candidates naming one of the gateway's relayed
+ * addresses tie that external allocation to this call */
+static void watch_relay_cands(struct sw_gw *gw, struct sw_gwcall *c,
+			      const struct sdpr *sdp, int m)
+{
+	unsigned n = sdpr_cand_count(sdp, m);
+	struct relay_cmd cmd;
+	struct sdpr_cand cand;
+
+	memset(&cmd, 0, sizeof(cmd));
+	cmd.type = RELAY_CMD_WATCH;
+	cmd.call_id = c->id;
+	cmd.inspect = true;
+	cmd.inspect_max = gw->conf->as_inspect_max_bytes;
+	for (unsigned i = 0; i < n && cmd.n_addrs < RELAY_MAX_ADDRS; ++i) {
+		struct sw_sa sa;
+
+		if (sdpr_cand_kind(sdp, m, i) != SDPR_CAND_ICE ||
+		    sdpr_cand_get(sdp, m, i, &cand) ||
+		    cand.type != SDPR_CT_RELAY ||
+		    sw_sa_set_ip(&sa, cand.addr, cand.port))
+			continue;
+		cmd.addrs[cmd.n_addrs++] = sa;
+	}
+	if (cmd.n_addrs && !relay_cmd_send(gw->relay, &cmd)) {
+		c->as->watched = true;
+		c->as->checks_start_us = sw_gw_now_us();
+	}
+}
+
+
+static int local_answer(struct sw_gw *gw, struct sw_gwcall *c,
+			bool from_edge, char **outp, size_t *outlenp)
+{
+	int err = selected_pair_sdp(c->as, valid_conn(c->as), from_edge,
+				    false, outp, outlenp);
+
+	if (err) {
+		sw_warn("[call %s] cannot answer the %s side's completion "
+			"re-INVITE: %s",
+			c->tag, from_edge ? "Edge" : "conference",
+			strerror(err));
+		return 488;
+	}
+	log_event(gw, c, from_edge ? SW_ACT_EDGE : SW_ACT_CONF, SW_ACT_GW,
+		  SW_EV_SIP, "re-INVITE (completion)",
+		  "answered by shareway with the selected pair");
+	return SIPUA_SDP_LOCAL;
+}
+
+
+static int on_relay_sdp(struct sw_gw *gw, struct sw_gwcall *c, bool from_edge,
+			const char *body, size_t len, char **outp,
+			size_t *outlenp)
+{
+	struct sw_appshare_call *as = c->as;
+	int err;
+
+	if (from_edge) {
+		save_body(&as->to_conf, &as->to_conf_len, body, len);
+		send_permit(gw, c);
+		return 0;
+	}
+	if (!as->allocated && !as->alloc_failed)
+		take_relay(gw, c);
+	if (!as->allocated) {
+		/* no relay to offer: the call goes on with the SDP as it came */
+		save_body(&as->to_edge, &as->to_edge_len, body, len);
+		return 0;
+	}
+	err = insert_relay(gw, as, body, len, outp, outlenp);
+	if (err) {
+		sw_warn("[call %s] cannot insert the relay candidates: %s",
+			c->tag, strerror(err));
+		return 500;
+	}
+	save_body(&as->to_edge, &as->to_edge_len, *outp, *outlenp);
+	return 0;
+}
+
+
+/**
+ * The media-policy hook for one SDP crossing (see sipua_sdp_h)
+ *
+ * @return 0 to forward (*outp may hold a rewrite), a SIP status to refuse,
+ *         or SIPUA_SDP_LOCAL (*outp is the answer the gateway gives itself)
+ */
+int sw_appshare_sdp(struct sw_gw *gw, struct sw_gwcall *c,
+		    const struct sipua_call_info *call, enum sipua_leg_id from,
+		    enum sipua_sdp_kind kind, const char *body, size_t len,
+		    char **outp, size_t *outlenp)
+{
+	enum sw_media_policy p = as_policy(call->route);
+	bool from_edge = from == c->edge_leg;
+	struct sw_appshare_call *as;
+	struct sdpr_err perr;
+	struct sdpr *sdp = NULL;
+	int m, ret;
+
+	if ((p != SW_MP_RELAY && p != SW_MP_OBSERVE) || !gw->relay ||
+	    sdpr_parse(&sdp, body, len, &perr) ||
+	    sdpr_media_find(sdp, AS_MTYPE, 0, &m)) {
+		sdpr_free(sdp);
+		return sipua_sdp_hook_default(NULL, call, from, kind, body, len,
+					      outp, outlenp);
+	}
+	as = as_get(c, p);
+	if (!as) {
+		sdpr_free(sdp);
+		return 503;
+	}
+	if (kind == SIPUA_SDP_OFFER && !as->offer_seen) {
+		as->offer_seen = true;
+		as->edge_offered = from_edge;
+	}
+	if (kind == SIPUA_SDP_OFFER &&
+	    sdpr_attr_count(sdp, m, "remote-candidates") &&
+	    (as->allocated || as->watched) && from_edge == as->edge_offered) {
+		sdpr_free(sdp);
+		return local_answer(gw, c, from_edge, outp, outlenp);
+	}
+	learn(as, sdp, m, from_edge);
+	if (p == SW_MP_OBSERVE) {
+		if (!from_edge && !as->watched)
+			watch_relay_cands(gw, c, sdp, m);
+		sdpr_free(sdp);
+		if (from_edge)
+			save_body(&as->to_conf, &as->to_conf_len, body, len);
+		else
+			save_body(&as->to_edge, &as->to_edge_len, body, len);
+		return 0;
+	}
+	sdpr_free(sdp);
+	ret = on_relay_sdp(gw, c, from_edge, body, len, outp, outlenp);
+	return ret;
+}
+
+
+static void log_relay(struct sw_gw *gw, struct sw_gwcall *c,
+		      const struct relay_ev *ev, const char *error)
+{
+	struct sw_appshare_call *as = c->as;
+	struct sw_rec_relay r;
+	char relayed[SW_SA_STRLEN], perms[512] = "", ip[SW_SA_STRLEN];
+	size_t n = 0;
+
+	if (!gw->cl)
+		return;
+	for (unsigned i = 0; i < as->n_edge_ips && n < sizeof(perms); ++i)
+		n += (size_t)snprintf(perms + n, sizeof(perms) - n, "%s%s",
+				      n ? " " : "",
+				      sw_sa_ntop(&as->edge_ips[i], ip,
+						 sizeof(ip)));
+	memset(&r, 0, sizeof(r));
+	r.relay = 1;
+	r.server = "in-process";
+	r.transport = "tcp";
+	r.client = "in-process";
+	r.relayed = error ? NULL
+			  : sw_sa_str(&ev->addr, relayed, sizeof(relayed));
+	r.alloc_us = error ? 0 : sw_gw_now_us();
+	r.lifetime_s = gw->conf->turn_max_lifetime;
+	r.permissions = perms;
+	r.error_code = error ? 508 : 0;
+	r.error = error;
+	sw_calllog_relay(gw->cl, c->uid, &r);
+}
+
+
+/* Take a ready allocation from the pool for this call, permitting the
+ * Edge's candidate addresses */
+static void take_relay(struct sw_gw *gw, struct sw_gwcall *c)
+{
+	struct sw_appshare_call *as = c->as;
+	struct sw_gw_pooled pa;
+	struct relay_ev ev;
+	char a[SW_SA_STRLEN], d[128];
+	int err;
+
+	err = sw_gw_pool_take(gw, c, as->edge_ips, as->n_edge_ips, &pa);
+	memset(&ev, 0, sizeof(ev));
+	if (err) {
+		as->alloc_failed = true;
+		sw_warn("[call %s] no in-process relay allocation ready (%s): "
+			"application sharing goes without the gateway's relay",
+			c->tag, strerror(err));
+		log_relay(gw, c, &ev, "no relay allocation ready");
+		return;
+	}
+	as->allocated = true;
+	as->alloc_id = pa.alloc_id;
+	as->relayed = pa.relayed;
+	as->checks_start_us = sw_gw_now_us();
+	ev.addr = pa.relayed;
+	sw_info("[call %s] relay %s allocated for application sharing",
+		c->tag, sw_sa_str(&pa.relayed, a, sizeof(a)));
+	log_event(gw, c, SW_ACT_TURNC, SW_ACT_GW, SW_EV_TURN,
+		  "Allocate Request TCP", "in-process client");
+	snprintf(d, sizeof(d), "XOR-RELAYED-ADDRESS %s", a);
+	log_event(gw, c, SW_ACT_GW, SW_ACT_TURNC, SW_EV_TURN,
+		  "Allocate Success Response", d);
+	if (as->n_edge_ips)
+		log_event(gw, c, SW_ACT_TURNC, SW_ACT_GW, SW_EV_TURN,
+			  "CreatePermission Request", "the Edge's candidates");
+	log_relay(gw, c, &ev, NULL);
+}
+
+
+static struct as_conn *conn_find(struct sw_appshare_call *as, uint32_t id,
+				 bool create)
+{
+	for (unsigned i = 0; i < as->n_conns; ++i)
+		if (as->conns[i].conn_id == id)
+			return &as->conns[i];
+	if (!create || as->n_conns >= AS_MAX_CONNS)
+		return NULL;
+	memset(&as->conns[as->n_conns], 0, sizeof(as->conns[0]));
+	as->conns[as->n_conns].conn_id = id;
+	return &as->conns[as->n_conns++];
+}
+
+
+static void log_conn(struct sw_gw *gw, struct sw_gwcall *c,
+		     const struct as_conn *k, const struct relay_ev *ev)
+{
+	struct sw_rec_conn rc;
+	char peer[SW_SA_STRLEN], target[SW_SA_STRLEN];
+
+	if (!gw->cl)
+		return;
+	memset(&rc, 0, sizeof(rc));
+	rc.relay = 1;
+	rc.conn = k->conn_id;
+	rc.peer = sw_sa_isset(&k->peer) ? sw_sa_str(&k->peer, peer,
+						    sizeof(peer))
+					: NULL;
+	rc.target = sw_sa_isset(&k->target)
+			    ? sw_sa_str(&k->target, target, sizeof(target))
+			    : NULL;
+	switch (ev->type) {
+	case RELAY_EV_CONN_ATTEMPT:
+		rc.attempt_us = sw_gw_now_us();
+		break;
+	case RELAY_EV_CONN_BOUND:
+		rc.bind_us = sw_gw_now_us();
+		rc.bind_code = 200;
+		break;
+	case RELAY_EV_CONN_CLOSED:
+		rc.closed_us = sw_gw_now_us();
+		rc.bytes_in = ev->bytes[RELAY_DIR_TO_CLIENT];
+		rc.bytes_out = ev->bytes[RELAY_DIR_TO_PEER];
+		rc.close_reason = ev->err ? strerror(ev->err) : "closed";
+		if (!k->bound) {
+			rc.bind_code = 447;
+			rc.bind_error = "no conference candidate answered";
+		}
+		break;
+	default:
+		return;
+	}
+	sw_calllog_conn(gw->cl, c->uid, &rc);
+}
+
+
+static void bind_conn(struct sw_gw *gw, struct sw_gwcall *c,
+		      const struct as_conn *k)
+{
+	struct sw_appshare_call *as = c->as;
+	struct relay_cmd cmd;
+
+	memset(&cmd, 0, sizeof(cmd));
+	cmd.type = RELAY_CMD_BIND;
+	cmd.call_id = c->id;
+	cmd.conn_id = k->conn_id;
+	cmd.alloc_id = as->alloc_id;
+	cmd.inspect = true;
+	cmd.inspect_max = gw->conf->as_inspect_max_bytes;
+	for (unsigned i = 0; i < as->n_conf && cmd.n_addrs < RELAY_MAX_ADDRS;
+	     ++i) {
+		struct sw_sa sa;
+		bool dup = false;
+
+		if (sw_sa_set_ip(&sa, as->conf[i].addr, as->conf[i].port))
+			continue;
+		for (unsigned j = 0; j < cmd.n_addrs; ++j)
+			dup = dup || sw_sa_cmp(&cmd.addrs[j], &sa, true);
+		if (!dup)
+			cmd.addrs[cmd.n_addrs++] = sa;
+	}
+	if (!cmd.n_addrs)
+		sw_warn("[call %s] the conference's answer has no usable TCP "
+			"candidate to bridge connection %u to",
+			c->tag, k->conn_id);
+	relay_cmd_send(gw->relay, &cmd);
+}
+
+
+static void on_conn(struct sw_gw *gw, struct sw_gwcall *c,
+		    const struct relay_ev *ev)
+{
+	struct sw_appshare_call *as = c->as;
+	struct as_conn *k = conn_find(as, ev->conn_id,
+				      ev->type == RELAY_EV_CONN_ATTEMPT);
+	char a[SW_SA_STRLEN], d[160];
+
+	if (!k)
+		return;
+	switch (ev->type) {
+	case RELAY_EV_CONN_ATTEMPT:
+		k->peer = ev->addr;
+		snprintf(d, sizeof(d), "XOR-PEER-ADDRESS %s CONNECTION-ID %u",
+			 sw_sa_str(&ev->addr, a, sizeof(a)), ev->conn_id);
+		log_event(gw, c, SW_ACT_EDGE, SW_ACT_GW, SW_EV_TCP,
+			  "TCP connect to relay", d);
+		log_event(gw, c, SW_ACT_GW, SW_ACT_TURNC, SW_EV_TURN,
+			  "ConnectionAttempt Indication", d);
+		if (as->policy == SW_MP_RELAY)
+			bind_conn(gw, c, k);
+		break;
+	case RELAY_EV_CONN_BOUND:
+		k->bound = true;
+		k->target = ev->addr;
+		k->local = ev->local;
+		snprintf(d, sizeof(d), "CONNECTION-ID %u -> %s", ev->conn_id,
+			 sw_sa_str(&ev->addr, a, sizeof(a)));
+		log_event(gw, c, SW_ACT_TURNC, SW_ACT_GW, SW_EV_TURN,
+			  "ConnectionBind Request", d);
+		log_event(gw, c, SW_ACT_GW, SW_ACT_TURNC, SW_EV_TURN,
+			  "ConnectionBind Success Response", NULL);
+		break;
+	case RELAY_EV_CONN_CLOSED:
+		k->closed = true;
+		snprintf(d, sizeof(d), "%llu bytes to the conference, %llu to "
+			 "the Edge",
+			 (unsigned long long)ev->bytes[RELAY_DIR_TO_CLIENT],
+			 (unsigned long long)ev->bytes[RELAY_DIR_TO_PEER]);
+		log_event(gw, c, SW_ACT_GW, SW_ACT_GW, SW_EV_TCP,
+			  "relay connection closed", d);
+		break;
+	default:
+		break;
+	}
+	log_conn(gw, c, k, ev);
+}
+
+
+static void log_ice(struct sw_gw *gw, struct sw_gwcall *c, enum sw_ice_dir d)
+{
+	if (gw->cl)
+		sw_calllog_ice(gw->cl, c->uid, &c->as->dir[d].rec);
+}
+
+
+static struct as_tid *tid_find(struct as_conn *k, enum sw_ice_dir d,
+			       const uint8_t *tid)
+{
+	for (unsigned i = 0; i < k->n_tids[d]; ++i)
+		if (!memcmp(k->tids[d][i].tid, tid, TURN_TID_LEN))
+			return &k->tids[d][i];
+	return NULL;
+}
+
+
+/* A Binding request: counted once per transaction id (MS-ICE2 legacy
+ * duplicates carry the same one) */
+static void on_request(struct sw_gw *gw, struct sw_gwcall *c,
+		       struct as_conn *k, enum sw_ice_dir d,
+		       const struct relay_stun *st)
+{
+	struct as_dir *dir = &c->as->dir[d];
+	struct as_tid *t = tid_find(k, d, st->tid);
+
+	if (t) {
+		t->nominating |= st->use_candidate;
+		return;
+	}
+	if (k->n_tids[d] < AS_MAX_TIDS) {
+		t = &k->tids[d][k->n_tids[d]++];
+		memcpy(t->tid, st->tid, TURN_TID_LEN);
+		t->nominating = st->use_candidate;
+		t->answered = false;
+	}
+	dir->rec.requests++;
+	if (dir->rec.first_request_us)
+		return;
+	dir->rec.first_request_us = sw_gw_now_us();
+	if (dir->rec.state < SW_ICE_CHECKING)
+		dir->rec.state = SW_ICE_CHECKING;
+	dir->rec.timeout_s = gw->conf->as_check_timeout;
+	log_event(gw, c, d == SW_ICE_E2C ? SW_ACT_EDGE : SW_ACT_CONF,
+		  d == SW_ICE_E2C ? SW_ACT_CONF : SW_ACT_EDGE, SW_EV_STUN,
+		  "Binding Request",
+		  st->role == 1 ? "ICE-CONTROLLING" : "ICE-CONTROLLED");
+	log_ice(gw, c, d);
+}
+
+
+static void on_response(struct sw_gw *gw, struct sw_gwcall *c,
+			struct as_conn *k, enum sw_ice_dir d,
+			const struct relay_stun *st)
+{
+	struct as_dir *dir = &c->as->dir[d];
+	struct as_tid *t = tid_find(k, d, st->tid);
+	char pair[2 * SW_SA_STRLEN + 8], a[SW_SA_STRLEN], b[SW_SA_STRLEN];
+
+	if (st->cls == TURN_C_ERROR) {
+		dir->rec.error_code = st->error_code;
+		log_event(gw, c, d == SW_ICE_E2C ? SW_ACT_CONF : SW_ACT_EDGE,
+			  d == SW_ICE_E2C ? SW_ACT_EDGE : SW_ACT_CONF,
+			  SW_EV_STUN, "Binding Error Response", NULL);
+		log_ice(gw, c, d);
+		return;
+	}
+	if (!t || t->answered)
+		return; /* unmatched, or a legacy duplicate */
+	t->answered = true;
+	k->succ[d] = true;
+	dir->rec.successes++;
+	if (t->nominating)
+		dir->rec.nominated = true;
+	if (dir->rec.state != SW_ICE_SUCCEEDED) {
+		dir->rec.state = SW_ICE_SUCCEEDED;
+		dir->rec.first_success_us = sw_gw_now_us();
+		snprintf(pair, sizeof(pair), "%s -> %s",
+			 sw_sa_str(&k->peer, a, sizeof(a)),
+			 sw_sa_str(&k->target, b, sizeof(b)));
+		dir->rec.pair = NULL;
+		if (sw_sa_isset(&k->target))
+			dir->rec.pair = pair;
+		log_event(gw, c, d == SW_ICE_E2C ? SW_ACT_CONF : SW_ACT_EDGE,
+			  d == SW_ICE_E2C ? SW_ACT_EDGE : SW_ACT_CONF,
+			  SW_EV_STUN, "Binding Success Response",
+			  t->nominating ? "nominated (USE-CANDIDATE)" : NULL);
+		log_ice(gw, c, d);
+		dir->rec.pair = NULL;
+	}
+	else if (t->nominating) {
+		log_ice(gw, c, d);
+	}
+}
+
+
+static bool all_components_valid(const struct sw_appshare_call *as)
+{
+	unsigned need = conf_components(as), have = 0;
+
+	for (unsigned i = 0; i < as->n_conns; ++i) {
+		const struct as_conn *k = &as->conns[i];
+		char ip[SW_SA_STRLEN];
+
+		if (!k->valid)
+			continue;
+		if (as->policy == SW_MP_OBSERVE || !sw_sa_isset(&k->target))
+			return true;
+		sw_sa_ntop(&k->target, ip, sizeof(ip));
+		for (unsigned j = 0; j < as->n_conf; ++j)
+			if (!strcmp(as->conf[j].addr, ip) &&
+			    as->conf[j].port == sw_sa_port(&k->target) &&
+			    as->conf[j].component < 32)
+				have |= 1u << as->conf[j].component;
+	}
+	return have && (need & ~have) == 0;
+}
+
+
+static void on_reinvite_done(void *arg, const struct sipua_reinvite_result *r)
+{
+	struct sw_gw *gw = arg;
+	struct sw_gwcall *c = sw_gw_call(gw, r->call_id);
+	struct sw_rec_reinvite ri;
+	char d[64];
+
+	if (!c)
+		return;
+	snprintf(d, sizeof(d), "%d after %u ms, %u retries after 491",
+		 r->status, r->latency_ms, r->retries);
+	if (r->status >= 200 && r->status < 300)
+		sw_info("[call %s] completion re-INVITE answered %s", c->tag,
+			d);
+	else
+		sw_warn("[call %s] completion re-INVITE failed: %s "
+			"(the call goes on)",
+			c->tag, r->status ? d : "the call ended first");
+	log_event(gw, c, sw_gw_side(c, r->leg) == 'e' ? SW_ACT_EDGE
+						      : SW_ACT_CONF,
+		  SW_ACT_GW, SW_EV_SIP, r->status ? "re-INVITE response" :
+						    "re-INVITE abandoned", d);
+	if (!gw->cl)
+		return;
+	memset(&ri, 0, sizeof(ri));
+	ri.leg = sw_gw_side(c, r->leg);
+	ri.result = r->status;
+	ri.phrase = r->status >= 200 && r->status < 300 ? "OK" : NULL;
+	ri.latency_ms = r->latency_ms;
+	ri.retries_491 = r->retries;
+	ri.reason = r->status ? NULL : "the call ended before the answer";
+	sw_calllog_reinvite(gw->cl, c->uid, &ri);
+}
+
+
+/* Every component has a valid pair: splice, then the completion
+ * re-INVITE toward the controlled agent */
+static void complete(struct sw_gw *gw, struct sw_gwcall *c)
+{
+	struct sw_appshare_call *as = c->as;
+	enum sipua_leg_id leg = as->edge_offered
+					? (c->edge_leg == SIPUA_LEG_A
+						   ? SIPUA_LEG_B
+						   : SIPUA_LEG_A)
+					: c->edge_leg;
+	struct sw_rec_reinvite ri;
+	char *sdp = NULL;
+	size_t len = 0;
+	int err;
+
+	as->completed = true;
+	for (unsigned i = 0; i < as->n_conns; ++i) {
+		struct relay_cmd cmd;
+
+		if (!as->conns[i].valid || as->conns[i].spliced)
+			continue;
+		memset(&cmd, 0, sizeof(cmd));
+		cmd.type = RELAY_CMD_SPLICE;
+		cmd.call_id = c->id;
+		cmd.conn_id = as->conns[i].conn_id;
+		relay_cmd_send(gw->relay, &cmd);
+		as->conns[i].spliced = true;
+	}
+	err = selected_pair_sdp(as, valid_conn(as), !as->edge_offered, true,
+				&sdp, &len);
+	if (!err)
+		err = sipua_leg_reinvite(gw->ua, c->id, leg, sdp, len,
+					 on_reinvite_done, gw);
+	free(sdp);
+	if (err) {
+		sw_warn("[call %s] cannot send the completion re-INVITE: %s",
+			c->tag, strerror(err));
+		return;
+	}
+	as->reinvite_sent = true;
+	sw_info("[call %s] ICE checks succeeded both ways: completion "
+		"re-INVITE toward the %s side",
+		c->tag, sw_gw_side(c, leg) == 'e' ? "Edge" : "conference");
+	log_event(gw, c, SW_ACT_GW, sw_gw_side(c, leg) == 'e' ? SW_ACT_EDGE
+							      : SW_ACT_CONF,
+		  SW_EV_SIP, "re-INVITE (completion)", "selected pair");
+	if (!gw->cl)
+		return;
+	memset(&ri, 0, sizeof(ri));
+	ri.leg = sw_gw_side(c, leg);
+	ri.sent_us = sw_gw_now_us();
+	sw_calllog_reinvite(gw->cl, c->uid, &ri);
+}
+
+
+static void on_stun(struct sw_gw *gw, struct sw_gwcall *c,
+		    const struct relay_ev *ev)
+{
+	struct sw_appshare_call *as = c->as;
+	struct as_conn *k = conn_find(as, ev->conn_id, true);
+	/* TO_CLIENT: sent by the peer (the Edge's relay) toward the client
+	 * side (the conference); TO_PEER the other way */
+	bool by_edge = ev->dir == RELAY_DIR_TO_CLIENT;
+
+	if (!k || ev->stun.method != TURN_M_BINDING)
+		return;
+	if (ev->stun.cls == TURN_C_REQUEST)
+		on_request(gw, c, k, by_edge ? SW_ICE_E2C : SW_ICE_C2E,
+			   &ev->stun);
+	else if (ev->stun.cls != TURN_C_INDICATION)
+		on_response(gw, c, k, by_edge ? SW_ICE_C2E : SW_ICE_E2C,
+			    &ev->stun);
+	if (!k->valid && k->succ[SW_ICE_E2C] && k->succ[SW_ICE_C2E])
+		k->valid = true;
+	if (k->valid && !as->completed && all_components_valid(as))
+		complete(gw, c);
+}
+
+
+/* observe: the conference's own allocation is now tied to the call */
+static void on_watching(struct sw_gw *gw, struct sw_gwcall *c,
+			const struct relay_ev *ev)
+{
+	struct sw_rec_relay r;
+	char a[SW_SA_STRLEN];
+
+	c->as->relayed = ev->addr;
+	sw_info("[call %s] observing the conference's relay %s", c->tag,
+		sw_sa_str(&ev->addr, a, sizeof(a)));
+	log_event(gw, c, SW_ACT_GW, SW_ACT_GW, SW_EV_NOTE,
+		  "relay candidate recognised", a);
+	if (!gw->cl)
+		return;
+	memset(&r, 0, sizeof(r));
+	r.relay = 1;
+	r.transport = "tcp";
+	r.client = "the conference (external TURN client)";
+	r.relayed = a;
+	sw_calllog_relay(gw->cl, c->uid, &r);
+}
+
+
+/** A relay thread's event (struct relay_ev), on the SIP thread */
+void sw_appshare_relay_event(struct sw_gw *gw, const void *arg)
+{
+	const struct relay_ev *ev = arg;
+	struct sw_gwcall *c = sw_gw_call(gw, ev->call_id);
+
+	if (!c || !c->as)
+		return; /* the call is gone: nothing to tie the event to */
+	switch (ev->type) {
+	case RELAY_EV_CONN_ATTEMPT:
+	case RELAY_EV_CONN_BOUND:
+	case RELAY_EV_CONN_CLOSED:
+		on_conn(gw, c, ev);
+		break;
+	case RELAY_EV_STUN:
+		on_stun(gw, c, ev);
+		break;
+	case RELAY_EV_WATCHING:
+		on_watching(gw, c, ev);
+		break;
+	case RELAY_EV_SPLICED:
+		log_event(gw, c, SW_ACT_GW, SW_ACT_GW, SW_EV_NOTE,
+			  "relay switched to splice", NULL);
+		break;
+	case RELAY_EV_ALLOC_GONE:
+		c->as->allocated = false;
+		if (c->ended)
+			sw_gw_call_release(gw, c);
+		break;
+	default:
+		break;
+	}
+}
+
+
+/** Once a second: report a direction whose checks did not succeed in time
+ * (the call is not hung up for it) */
+void sw_appshare_tick(struct sw_gw *gw, struct sw_gwcall *c, int64_t now)
+{
+	struct sw_appshare_call *as = c->as;
+	static const char *const who[] = {"the conference side",
+					  "the Edge side"};
+	char why[128];
+
+	if (!as || as->completed || !as->checks_start_us || c->ended ||
+	    now - as->checks_start_us <
+		    (int64_t)gw->conf->as_check_timeout * 1000000)
+		return;
+	for (int d = SW_ICE_E2C; d <= SW_ICE_C2E; ++d) {
+		struct as_dir *dir = &as->dir[d];
+
+		if (dir->rec.state == SW_ICE_SUCCEEDED || dir->failed_logged)
+			continue;
+		dir->failed_logged = true;
+		snprintf(why, sizeof(why),
+			 "no Binding success from %s within %u s", who[d],
+			 gw->conf->as_check_timeout);
+		dir->rec.state = SW_ICE_FAILED;
+		dir->rec.error = why;
+		dir->rec.timeout_s = gw->conf->as_check_timeout;
+		sw_warn("[call %s] ICE %s: %s", c->tag,
+			d == SW_ICE_E2C ? "e->c" : "c->e", why);
+		log_ice(gw, c, (enum sw_ice_dir)d);
+		dir->rec.error = NULL;
+	}
+}
+
+
+/** The call ended: delete its allocation; the call's state stays until
+ * the relay thread confirms (RELAY_EV_ALLOC_GONE) */
+void sw_appshare_call_ended(struct sw_gw *gw, struct sw_gwcall *c)
+{
+	struct sw_appshare_call *as = c->as;
+	struct relay_cmd cmd;
+
+	if (!as)
+		return;
+	if (!as->allocated || as->policy == SW_MP_OBSERVE || !gw->relay) {
+		/* observe: the allocation is the conference's, not ours */
+		sw_appshare_free(as);
+		c->as = NULL;
+		return;
+	}
+	memset(&cmd, 0, sizeof(cmd));
+	cmd.type = RELAY_CMD_DELETE;
+	cmd.call_id = c->id;
+	cmd.alloc_id = as->alloc_id;
+	if (relay_cmd_send(gw->relay, &cmd)) {
+		sw_appshare_free(as);
+		c->as = NULL;
+	}
+}

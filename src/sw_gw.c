@@ -1,0 +1,487 @@
+/**
+ * @file sw_gw.c  Per-call glue on the SIP thread: the B2BUA's observer
+ * feeds the call log; relay events and a 1 s tick are pumped from the
+ * Sofia loop (sipua_fd_watch) into the app-sharing coordinator.
+ */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/timerfd.h>
+#include <time.h>
+#include <unistd.h>
+
+#define SW_LOG_MODULE "gw"
+#include "relay.h"
+#include "sw_calllog.h"
+#include "sw_gw.h"
+#include "sw_log.h"
+#include "sw_rules.h"
+
+
+int64_t sw_gw_now_us(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_REALTIME, &ts);
+	return (int64_t)ts.tv_sec * 1000000 + ts.tv_nsec / 1000;
+}
+
+
+struct sw_gwcall *sw_gw_call(struct sw_gw *gw, uint64_t id)
+{
+	struct sw_gwcall *c;
+
+	for (c = gw->calls[id % 256]; c; c = c->next)
+		if (c->id == id)
+			return c;
+	return NULL;
+}
+
+
+/** 'e' for the leg facing the Edge, 'c' for the conference side */
+char sw_gw_side(const struct sw_gwcall *c, enum sipua_leg_id leg)
+{
+	return leg == c->edge_leg ? 'e' : 'c';
+}
+
+
+static bool zone_is_edge(const struct sw_gw *gw, const char *zone)
+{
+	const struct sw_zone *z = zone ? sw_conf_zone_find(gw->conf, zone)
+				       : NULL;
+
+	return z && z->edge;
+}
+
+
+/* The leg whose zone is marked edge; the caller's leg when neither is */
+static enum sipua_leg_id edge_leg_of(const struct sw_gw *gw,
+				     const struct sipua_call_info *call)
+{
+	if (zone_is_edge(gw, call->leg[SIPUA_LEG_A].zone))
+		return SIPUA_LEG_A;
+	if (zone_is_edge(gw, call->leg[SIPUA_LEG_B].zone) ||
+	    zone_is_edge(gw, call->route ? call->route->target_zone : NULL))
+		return SIPUA_LEG_B;
+	return SIPUA_LEG_A;
+}
+
+
+static void log_route(struct sw_gw *gw, struct sw_gwcall *c,
+		      const struct sw_route_result *r);
+
+
+static struct sw_gwcall *call_new(struct sw_gw *gw,
+				  const struct sipua_call_info *call);
+
+
+/* The call's glue; the routing decision is logged once it is known
+ * (the B2BUA reports the call before it routes it) */
+static struct sw_gwcall *call_get(struct sw_gw *gw,
+				  const struct sipua_call_info *call)
+{
+	struct sw_gwcall *c = sw_gw_call(gw, call->id);
+
+	if (!c)
+		c = call_new(gw, call);
+	if (c && !c->route_logged && call->route && gw->cl &&
+	    call->route->outcome != SW_ROUTE_NONE) {
+		c->route_logged = true;
+		c->edge_leg = edge_leg_of(gw, call);
+		log_route(gw, c, call->route);
+	}
+	return c;
+}
+
+
+static struct sw_gwcall *call_new(struct sw_gw *gw,
+				  const struct sipua_call_info *call)
+{
+	struct sw_rec_start st;
+	struct sw_gwcall *c;
+
+	c = calloc(1, sizeof(*c));
+	if (!c) {
+		sw_error("[call %llu] out of memory",
+			 (unsigned long long)call->id);
+		return NULL;
+	}
+	c->id = call->id;
+	c->edge_leg = edge_leg_of(gw, call);
+	c->start_us = call->start_ms ? call->start_ms * 1000 : sw_gw_now_us();
+	c->next = gw->calls[c->id % 256];
+	gw->calls[c->id % 256] = c;
+	if (!gw->cl)
+		return c;
+	memset(&st, 0, sizeof(st));
+	st.t_us = c->start_us;
+	st.from_uri = call->leg[SIPUA_LEG_A].from_uri;
+	st.to_uri = call->leg[SIPUA_LEG_A].to_uri;
+	st.inbound_leg = sw_gw_side(c, SIPUA_LEG_A);
+	c->uid = sw_calllog_call_start(gw->cl, &st, c->tag, sizeof(c->tag));
+	return c;
+}
+
+
+void sw_gw_call_release(struct sw_gw *gw, struct sw_gwcall *c)
+{
+	struct sw_gwcall **pp;
+
+	for (pp = &gw->calls[c->id % 256]; *pp; pp = &(*pp)->next) {
+		if (*pp == c) {
+			*pp = c->next;
+			break;
+		}
+	}
+	sw_appshare_free(c->as);
+	free(c);
+}
+
+
+static void log_leg(struct sw_gw *gw, struct sw_gwcall *c,
+		    const struct sipua_call_info *call, enum sipua_leg_id id)
+{
+	const struct sipua_leg_info *li = &call->leg[id];
+	struct sw_rec_leg leg;
+
+	memset(&leg, 0, sizeof(leg));
+	leg.leg = sw_gw_side(c, id);
+	leg.inbound = id == SIPUA_LEG_A;
+	leg.call_id = li->call_id;
+	leg.from_tag = id == SIPUA_LEG_A ? li->remote_tag : li->local_tag;
+	leg.to_tag = id == SIPUA_LEG_A ? li->local_tag : li->remote_tag;
+	leg.peer = li->peer;
+	leg.zone = li->zone;
+	leg.transport = li->call_id ? sw_transport_name(li->transport) : NULL;
+	leg.tls_subject = li->tls_subject;
+	leg.user_agent = li->user_agent;
+	leg.from_uri = id == SIPUA_LEG_A ? li->from_uri : NULL;
+	leg.to_uri = id == SIPUA_LEG_A ? li->to_uri : NULL;
+	leg.x_cid = id == SIPUA_LEG_B ? call->leg[SIPUA_LEG_A].call_id : NULL;
+	leg.final_code = li->final_status;
+	leg.final_phrase = li->final_phrase;
+	leg.ms_diag = li->ms_diagnostics;
+	leg.ms_diag_public = li->ms_diagnostics_public;
+	leg.ms_client_diag = li->ms_client_diagnostics;
+	sw_calllog_leg(gw->cl, c->uid, &leg);
+}
+
+
+static void log_route(struct sw_gw *gw, struct sw_gwcall *c,
+		      const struct sw_route_result *r)
+{
+	struct sw_rec_route rr;
+	char trace[4096], caps[512] = "";
+	size_t n = 0;
+
+	memset(&rr, 0, sizeof(rr));
+	if (sw_route_trace_format(r, trace, sizeof(trace)) < 0)
+		trace[0] = '\0';
+	for (unsigned i = 1; i < r->n_captures && n < sizeof(caps); ++i)
+		n += (size_t)snprintf(caps + n, sizeof(caps) - n, "%s$%u=%s",
+				      n ? " " : "", i, r->captures[i]);
+	rr.rule = r->rule;
+	rr.priority = r->priority;
+	rr.source_zone = r->source_zone;
+	rr.target_zone = r->target_zone;
+	rr.ruri_in = r->ruri_in;
+	rr.ruri_out = r->ruri;
+	rr.target = r->target_uri[0] ? r->target_uri : r->ruri;
+	rr.transport = sw_transport_name(r->transport);
+	rr.trace = trace;
+	rr.captures = caps;
+	rr.media_policy = sw_media_policy_name(
+		sw_route_media_policy(r, "applicationsharing"));
+	sw_calllog_route(gw->cl, c->uid, &rr);
+}
+
+
+static void obs_started(void *arg, const struct sipua_call_info *call)
+{
+	struct sw_gw *gw = arg;
+	struct sw_gwcall *c = call_get(gw, call);
+
+	if (!c || !gw->cl)
+		return;
+	log_leg(gw, c, call, SIPUA_LEG_A);
+	if (call->leg[SIPUA_LEG_B].call_id)
+		log_leg(gw, c, call, SIPUA_LEG_B);
+}
+
+
+static void obs_answered(void *arg, const struct sipua_call_info *call)
+{
+	struct sw_gw *gw = arg;
+	struct sw_gwcall *c = call_get(gw, call);
+
+	if (!c || !gw->cl)
+		return;
+	sw_calllog_call_answer(gw->cl, c->uid,
+			       call->answer_ms ? call->answer_ms * 1000
+					       : sw_gw_now_us());
+	log_leg(gw, c, call, SIPUA_LEG_A);
+	log_leg(gw, c, call, SIPUA_LEG_B);
+}
+
+
+static enum sw_call_state end_state(const struct sipua_call_info *call)
+{
+	const char *why = call->end_reason ? call->end_reason : "";
+
+	if (!strcmp(why, "CANCEL"))
+		return SW_CS_CANCELLED;
+	if (call->answer_ms && !strcmp(why, "BYE"))
+		return SW_CS_COMPLETED;
+	if (!call->answer_ms && call->leg[SIPUA_LEG_A].final_status >= 300)
+		return SW_CS_REJECTED;
+	return SW_CS_FAILED;
+}
+
+
+static void obs_ended(void *arg, const struct sipua_call_info *call)
+{
+	struct sw_gw *gw = arg;
+	struct sw_gwcall *c = call_get(gw, call);
+	struct sw_rec_end end;
+	char by[2] = "";
+
+	if (!c)
+		return;
+	c->ended = true;
+	if (gw->cl && !c->route_logged && call->route) {
+		c->route_logged = true; /* rejected before any rule, or no route */
+		log_route(gw, c, call->route);
+	}
+	if (gw->cl) {
+		log_leg(gw, c, call, SIPUA_LEG_A);
+		if (call->leg[SIPUA_LEG_B].call_id)
+			log_leg(gw, c, call, SIPUA_LEG_B);
+		memset(&end, 0, sizeof(end));
+		end.t_us = call->end_ms ? call->end_ms * 1000 : sw_gw_now_us();
+		end.state = end_state(call);
+		end.final_code = call->leg[SIPUA_LEG_A].final_status;
+		end.final_phrase = call->leg[SIPUA_LEG_A].final_phrase;
+		by[0] = sw_gw_side(c, call->ended_by);
+		end.disconnect_by = by;
+		end.disconnect_reason = call->end_reason;
+		sw_calllog_call_end(gw->cl, c->uid, &end);
+	}
+	sw_appshare_call_ended(gw, c);
+	if (!c->as)
+		sw_gw_call_release(gw, c);
+}
+
+
+static void obs_sdp(void *arg, const struct sipua_call_info *call,
+		    enum sipua_leg_id from, enum sipua_sdp_kind kind,
+		    const char *in, size_t in_len, const char *out,
+		    size_t out_len)
+{
+	struct sw_gw *gw = arg;
+	struct sw_gwcall *c = call_get(gw, call);
+	struct sw_rec_neg neg;
+	char *i = NULL, *o = NULL;
+
+	if (!c || !gw->cl)
+		return;
+	if (kind == SIPUA_SDP_OFFER)
+		c->neg_seq++;
+	memset(&neg, 0, sizeof(neg));
+	neg.seq = c->neg_seq ? c->neg_seq : 1;
+	if (kind == SIPUA_SDP_OFFER)
+		neg.trigger = c->neg_seq == 1 ? "initial-invite" : "re-invite";
+	neg.from_leg = sw_gw_side(c, from);
+	neg.to_leg = sw_gw_side(c, from == SIPUA_LEG_A ? SIPUA_LEG_B
+						       : SIPUA_LEG_A);
+	i = in ? strndup(in, in_len) : NULL;
+	o = out ? strndup(out, out_len) : NULL;
+	if (kind == SIPUA_SDP_OFFER) {
+		neg.offer_in = i;
+		neg.offer_out = o;
+	}
+	else {
+		neg.answer_in = i;
+		neg.answer_out = o;
+		neg.result = 200;
+	}
+	sw_calllog_negotiation(gw->cl, c->uid, &neg);
+	free(i);
+	free(o);
+}
+
+
+static int hook(void *arg, const struct sipua_call_info *call,
+		enum sipua_leg_id from, enum sipua_sdp_kind kind,
+		const char *body, size_t len, char **outp, size_t *outlenp)
+{
+	struct sw_gw *gw = arg;
+	struct sw_gwcall *c = call_get(gw, call);
+
+	if (!c)
+		return 503;
+	return sw_appshare_sdp(gw, c, call, from, kind, body, len, outp,
+			       outlenp);
+}
+
+
+/* Keep pool_want allocations ready (or on their way) */
+static void pool_fill(struct sw_gw *gw)
+{
+	while (gw->relay && gw->n_pool + gw->pool_inflight < gw->pool_want) {
+		struct relay_cmd cmd;
+
+		memset(&cmd, 0, sizeof(cmd));
+		cmd.type = RELAY_CMD_ALLOC;
+		cmd.call_id = SW_GW_POOL_CALL | ++gw->pool_seq;
+		cmd.token = ++gw->next_token;
+		cmd.af = sw_sa_isset(&gw->conf->turn_relay_ip) ||
+					 !sw_sa_isset(&gw->conf->turn_relay_ip6)
+				 ? AF_INET
+				 : AF_INET6;
+		if (relay_cmd_send(gw->relay, &cmd))
+			return;
+		gw->pool_inflight++;
+	}
+}
+
+
+static void pool_event(struct sw_gw *gw, const struct relay_ev *ev)
+{
+	if (gw->pool_inflight)
+		gw->pool_inflight--;
+	if (ev->type == RELAY_EV_ALLOC_FAILED) {
+		sw_warn("relay pool: allocation failed: %s",
+			strerror(ev->err));
+		return; /* refilled by the next take or tick */
+	}
+	if (ev->type != RELAY_EV_ALLOCATED)
+		return;
+	if (gw->n_pool >= SW_GW_POOL_MAX) {
+		struct relay_cmd cmd;
+
+		memset(&cmd, 0, sizeof(cmd));
+		cmd.type = RELAY_CMD_DELETE;
+		cmd.alloc_id = ev->alloc_id;
+		relay_cmd_send(gw->relay, &cmd);
+		return;
+	}
+	gw->pool[gw->n_pool].alloc_id = ev->alloc_id;
+	gw->pool[gw->n_pool].relayed = ev->addr;
+	gw->n_pool++;
+}
+
+
+/**
+ * Give a ready in-process allocation to call c: it is re-tagged with the
+ * call's id and permits the given peers (one RELAY_CMD_PERMIT)
+ *
+ * @return 0, or ENOSPC when the pool is empty (a refill is on its way)
+ */
+int sw_gw_pool_take(struct sw_gw *gw, struct sw_gwcall *c,
+		    const struct sw_sa *permit, unsigned n_permit,
+		    struct sw_gw_pooled *out)
+{
+	struct relay_cmd cmd;
+
+	if (!gw->relay)
+		return ENOTSUP;
+	if (!gw->n_pool) {
+		pool_fill(gw);
+		return ENOSPC;
+	}
+	*out = gw->pool[--gw->n_pool];
+	memset(&cmd, 0, sizeof(cmd));
+	cmd.type = RELAY_CMD_PERMIT;
+	cmd.call_id = c->id;
+	cmd.alloc_id = out->alloc_id;
+	for (unsigned i = 0; i < n_permit && i < RELAY_MAX_ADDRS; ++i)
+		cmd.addrs[cmd.n_addrs++] = permit[i];
+	relay_cmd_send(gw->relay, &cmd);
+	pool_fill(gw);
+	return 0;
+}
+
+
+static void on_relay_events(int fd, void *arg)
+{
+	struct sw_gw *gw = arg;
+	struct relay_ev ev;
+
+	(void)fd;
+	relay_ev_ack(gw->relay);
+	while (relay_ev_pop(gw->relay, &ev)) {
+		if (ev.call_id & SW_GW_POOL_CALL)
+			pool_event(gw, &ev);
+		else
+			sw_appshare_relay_event(gw, &ev);
+	}
+}
+
+
+static void on_tick(int fd, void *arg)
+{
+	struct sw_gw *gw = arg;
+	uint64_t n;
+	int64_t now = sw_gw_now_us();
+
+	if (read(fd, &n, sizeof(n)) < 0)
+		return;
+	pool_fill(gw);
+	for (unsigned i = 0; i < 256; ++i) {
+		struct sw_gwcall *c = gw->calls[i], *next;
+
+		for (; c; c = next) {
+			next = c->next;
+			sw_appshare_tick(gw, c, now);
+		}
+	}
+}
+
+
+/**
+ * Wire the B2BUA, the relay threads and the call log together
+ *
+ * @return 0 or an errno value
+ */
+int sw_gw_init(struct sw_gw *gw, struct sipua *ua, struct relay *relay,
+	       struct sw_calllog *cl, const struct sw_conf *conf)
+{
+	struct sipua_observer obs = {obs_started, obs_answered, obs_ended,
+				     obs_sdp, gw};
+	struct itimerspec its = {{1, 0}, {1, 0}};
+	int err;
+
+	memset(gw, 0, sizeof(*gw));
+	gw->ua = ua;
+	gw->relay = relay;
+	gw->cl = cl;
+	gw->conf = conf;
+	gw->tick_fd = timerfd_create(CLOCK_MONOTONIC, TFD_NONBLOCK | TFD_CLOEXEC);
+	if (gw->tick_fd < 0)
+		return errno;
+	timerfd_settime(gw->tick_fd, 0, &its, NULL);
+	err = sipua_fd_watch(ua, gw->tick_fd, on_tick, gw);
+	if (!err && relay)
+		err = sipua_fd_watch(ua, relay_ev_fd(relay), on_relay_events,
+				     gw);
+	if (err)
+		return err;
+	sipua_set_observer(ua, &obs);
+	sipua_set_sdp_hook(ua, hook, gw);
+	gw->pool_want = conf->as_relay_pool;
+	pool_fill(gw);
+	return 0;
+}
+
+
+void sw_gw_close(struct sw_gw *gw)
+{
+	gw->n_pool = 0; /* the relay threads delete what they own at stop */
+	for (unsigned i = 0; i < 256; ++i)
+		while (gw->calls[i])
+			sw_gw_call_release(gw, gw->calls[i]);
+	if (gw->tick_fd >= 0)
+		close(gw->tick_fd);
+	gw->tick_fd = -1;
+}

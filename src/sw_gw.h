@@ -1,0 +1,86 @@
+/**
+ * @file sw_gw.h  The gateway glue on the SIP thread.
+ *
+ * Ties the B2BUA (sip/), the relay threads (turn/) and the call log
+ * together: one struct sw_gwcall per call, created when the B2BUA reports
+ * a call and freed when the call and its relay allocation are gone. It
+ * feeds the call log from the B2BUA's observer, pumps the relay threads'
+ * events, and hosts the application-sharing coordinator (sw_appshare.c).
+ * Everything here runs on the SIP thread; nothing is shared with the
+ * relay threads but value messages.
+ */
+#ifndef SW_GW_H
+#define SW_GW_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "sipua.h"
+#include "sw_conf.h"
+
+struct relay;
+struct sw_calllog;
+struct sw_appshare_call;
+
+struct sw_gwcall {
+	struct sw_gwcall *next;     /* registry chain */
+	uint64_t id;                /* the B2BUA's call id */
+	uint64_t uid;               /* call-log uid, 0 if the log is off */
+	char tag[24];               /* call-log tag */
+	enum sipua_leg_id edge_leg; /* which leg faces the Edge */
+	uint32_t neg_seq;           /* offer/answer exchanges so far */
+	int64_t start_us;
+	bool ended;                 /* the B2BUA reported the end */
+	bool route_logged;          /* the routing decision is in the log */
+	struct sw_appshare_call *as; /* app-sharing state, NULL if none */
+};
+
+/** A ready in-process relay allocation, not yet given to a call */
+struct sw_gw_pooled {
+	uint32_t alloc_id;
+	struct sw_sa relayed; /* advertised relayed address */
+};
+
+#define SW_GW_POOL_MAX 64
+
+struct sw_gw {
+	struct sipua *ua;
+	struct relay *relay;      /* NULL when [turn] enable = no */
+	struct sw_calllog *cl;    /* NULL when the call log is off */
+	const struct sw_conf *conf;
+	struct sw_gwcall *calls[256]; /* by id % 256 */
+	int tick_fd;              /* 1 s timerfd: check timeouts */
+	uint32_t next_token;
+	/* Allocations made ahead of calls, so inserting relay candidates
+	 * never waits for a relay thread: taken by sw_gw_pool_take() and
+	 * replaced at once. Pool entries carry pseudo call ids with the top
+	 * bit set until a call takes them. */
+	struct sw_gw_pooled pool[SW_GW_POOL_MAX];
+	unsigned n_pool, pool_want, pool_inflight;
+	uint64_t pool_seq;
+};
+
+int sw_gw_init(struct sw_gw *gw, struct sipua *ua, struct relay *relay,
+	       struct sw_calllog *cl, const struct sw_conf *conf);
+void sw_gw_close(struct sw_gw *gw);
+struct sw_gwcall *sw_gw_call(struct sw_gw *gw, uint64_t id);
+char sw_gw_side(const struct sw_gwcall *c, enum sipua_leg_id leg);
+void sw_gw_call_release(struct sw_gw *gw, struct sw_gwcall *c);
+int64_t sw_gw_now_us(void);
+int sw_gw_pool_take(struct sw_gw *gw, struct sw_gwcall *c,
+		    const struct sw_sa *permit, unsigned n_permit,
+		    struct sw_gw_pooled *out);
+
+#define SW_GW_POOL_CALL (1ull << 63) /* call ids of pooled allocations */
+
+/* sw_appshare.c: the application-sharing coordinator */
+int sw_appshare_sdp(struct sw_gw *gw, struct sw_gwcall *c,
+		    const struct sipua_call_info *call, enum sipua_leg_id from,
+		    enum sipua_sdp_kind kind, const char *body, size_t len,
+		    char **outp, size_t *outlenp);
+void sw_appshare_relay_event(struct sw_gw *gw, const void *relay_ev);
+void sw_appshare_tick(struct sw_gw *gw, struct sw_gwcall *c, int64_t now);
+void sw_appshare_call_ended(struct sw_gw *gw, struct sw_gwcall *c);
+void sw_appshare_free(struct sw_appshare_call *as);
+
+#endif
