@@ -50,9 +50,13 @@ struct sipua_leg_info {
 	const char *tls_subject; /* accepted subjects a TLS peer was verified
 				    against, NULL if not verified */
 	const char *user_agent;  /* User-Agent or Server of the neighbour */
+	const char *from_uri;    /* From and To URIs of the initial INVITE */
+	const char *to_uri;      /* (leg A) */
 	int final_status;        /* 0 until a final response */
 	const char *final_phrase;
 	const char *ms_diagnostics; /* verbatim, last seen on this leg */
+	const char *ms_diagnostics_public; /* the variant sent across the Edge */
+	const char *ms_client_diagnostics; /* client-generated */
 };
 
 /** A call, valid during the callback only */
@@ -75,8 +79,15 @@ struct sipua_call_info {
  *               forward body byte-identical
  * @return 0 to forward, or a SIP status 400..699 to refuse the offer
  *         (the B2BUA answers it with that status and a Warning:
- *         304 "Media type not available" for 488)
+ *         304 "Media type not available" for 488), or SIPUA_SDP_LOCAL
+ *         for an offer inside an established dialog that the gateway
+ *         answers itself: *outp is the answer, sent in a 200 on the leg
+ *         the offer came from; nothing is forwarded (the completion
+ *         re-INVITE of the controlling ICE agent). Elsewhere
+ *         SIPUA_SDP_LOCAL is refused with 488.
  */
+#define SIPUA_SDP_LOCAL 2
+
 typedef int(sipua_sdp_h)(void *arg, const struct sipua_call_info *call,
 			 enum sipua_leg_id from, enum sipua_sdp_kind kind,
 			 const char *body, size_t len, char **outp,

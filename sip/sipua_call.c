@@ -149,6 +149,12 @@ static void leg_note(struct sipua_leg *l, const sip_t *sip)
 	d = sipua_hdr_find(sip, "ms-diagnostics");
 	if (d)
 		l->ms_diag = su_strdup(home, d);
+	d = sipua_hdr_find(sip, "ms-diagnostics-public");
+	if (d)
+		l->ms_diag_public = su_strdup(home, d);
+	d = sipua_hdr_find(sip, "ms-client-diagnostics");
+	if (d)
+		l->ms_client_diag = su_strdup(home, d);
 	if (!l->user_agent && sip->sip_user_agent)
 		l->user_agent = su_strdup(home, sip->sip_user_agent->g_string);
 	if (!l->user_agent && sip->sip_server)
@@ -184,6 +190,10 @@ static void leg_a_init(struct sipua_leg *a, struct sipua_ep *ep,
 	nua_handle_bind(nh, a);
 	if (sip->sip_call_id)
 		a->call_id = su_strdup(home, sip->sip_call_id->i_id);
+	if (sip->sip_from)
+		a->from_uri = url_as_string(home, sip->sip_from->a_url);
+	if (sip->sip_to)
+		a->to_uri = url_as_string(home, sip->sip_to->a_url);
 	a->peer = su_strdup(home, sw_sa_str(src, s, sizeof(s)));
 	a->tp = SW_TP_UDP;
 	if (proto && su_casematch(proto, "SIP/2.0/TCP"))
@@ -390,8 +400,8 @@ static void call_start(struct sw_call *call, const sip_t *sip)
 
 	status = call_route(call, sip, &phrase);
 	if (!status) {
-		status = sipua_sdp_cross(call, SIPUA_LEG_A, SIPUA_SDP_OFFER, sip,
-					 &sdp, &len);
+		status = sipua_sdp_cross(call, SIPUA_LEG_A, SIPUA_SDP_OFFER,
+					 sip, false, &sdp, &len);
 		media = status != 0;
 	}
 	if (!status && leg_b_start(call, sip, sdp, len))
@@ -467,7 +477,7 @@ static void call_provisional(struct sw_call *call, int status,
 		return; /* late 1xx after 2xx: never relayed (pitfall 9) */
 	if (sipua_sdp_cross(call, SIPUA_LEG_B,
 			    b->offer_out ? SIPUA_SDP_ANSWER : SIPUA_SDP_OFFER,
-			    sip, &sdp, &len))
+			    sip, false, &sdp, &len))
 		sdp = NULL; /* a refused early answer: relay the 18x alone */
 	nua_respond(a->nh, status, su_strdup(call->home, phrase),
 		    TAG_IF(sdp, SIPTAG_CONTENT_TYPE_STR("application/sdp")),
@@ -511,7 +521,7 @@ static void call_answered(struct sw_call *call, int status, const char *phrase,
 		leg_bye(b, NULL);
 		return;
 	}
-	st = sipua_sdp_cross(call, SIPUA_LEG_B, kind, sip, &sdp, &len);
+	st = sipua_sdp_cross(call, SIPUA_LEG_B, kind, sip, false, &sdp, &len);
 	if (st) {
 		nua_ack(b->nh, TAG_END());
 		leg_bye(b, NULL);

@@ -138,8 +138,15 @@ void sipua_dlg_request(struct sipua_leg *l, nua_event_t ev, const sip_t *sip)
 	}
 	st = dlg_check(l, k);
 	if (!st && (k == SIPUA_PEND_INVITE || k == SIPUA_PEND_UPDATE))
-		st = sipua_sdp_cross(call, l->id, SIPUA_SDP_OFFER, sip, &sdp,
-				     &len);
+		st = sipua_sdp_cross(call, l->id, SIPUA_SDP_OFFER, sip,
+				     k == SIPUA_PEND_INVITE, &sdp, &len);
+	if (st == SIPUA_SDP_LOCAL) {
+		/* the gateway answers this offer itself; the ACK that follows
+		 * finds nothing deferred on the other leg and stays here */
+		nua_respond(l->nh, SIP_200_OK, NUTAG_WITH_THIS(nua),
+			    TAG_NEXT(body_tags(call->home, sdp, len, NULL)));
+		return;
+	}
 	if (st) {
 		nua_respond(l->nh, st, sip_status_phrase(st),
 			    NUTAG_WITH_THIS(nua),
@@ -181,7 +188,8 @@ void sipua_dlg_response(struct sipua_leg *l, nua_event_t ev, int status,
 	if (k == SIPUA_PEND_INVITE && !l->offer_out)
 		kind = SIPUA_SDP_OFFER;
 	if (status < 300 && (k == SIPUA_PEND_INVITE || k == SIPUA_PEND_UPDATE))
-		st = sipua_sdp_cross(call, l->id, kind, sip, &sdp, &len);
+		st = sipua_sdp_cross(call, l->id, kind, sip, false, &sdp,
+				     &len);
 	nua_respond(p->nh, st ? st : status,
 		    st ? sip_status_phrase(st) : su_strdup(call->home, phrase),
 		    NUTAG_WITH_SAVED(p->saved[k]),
@@ -211,7 +219,8 @@ void sipua_dlg_ack(struct sipua_leg *l, const sip_t *sip)
 	if (!p->ack_deferred || !p->nh)
 		return;
 	p->ack_deferred = false;
-	if (sipua_sdp_cross(call, l->id, SIPUA_SDP_ANSWER, sip, &sdp, &len))
+	if (sipua_sdp_cross(call, l->id, SIPUA_SDP_ANSWER, sip, false, &sdp,
+			    &len))
 		sdp = NULL;
 	nua_ack(p->nh, TAG_NEXT(body_tags(call->home, sdp, len, NULL)));
 }

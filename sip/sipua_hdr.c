@@ -241,9 +241,13 @@ static void leg_info_fill(const struct sipua_leg *l,
 							 : "(CA-verified)")
 				  : NULL;
 	li->user_agent = l->user_agent;
+	li->from_uri = l->from_uri;
+	li->to_uri = l->to_uri;
 	li->final_status = l->final_status;
 	li->final_phrase = l->final_phrase;
 	li->ms_diagnostics = l->ms_diag;
+	li->ms_diagnostics_public = l->ms_diag_public;
+	li->ms_client_diagnostics = l->ms_client_diag;
 }
 
 
@@ -296,13 +300,15 @@ int sipua_sdp_extract(su_home_t *home, const sip_t *sip, const char **bodyp,
 /**
  * Pass one SDP body from a leg through the media-policy hook
  *
+ * @param can_local  the caller can answer the offer itself
  * @param outp     the body to send to the other leg (call home), or NULL
  *                 if the message has no SDP body
- * @return 0, or a SIP status to refuse the offer with
+ * @return 0, a SIP status to refuse the offer with, or SIPUA_SDP_LOCAL
+ *         (only if can_local): *outp answers the offer on its own leg
  */
 int sipua_sdp_cross(struct sw_call *call, enum sipua_leg_id from,
-		    enum sipua_sdp_kind kind, const sip_t *sip, char **outp,
-		    size_t *outlenp)
+		    enum sipua_sdp_kind kind, const sip_t *sip, bool can_local,
+		    char **outp, size_t *outlenp)
 {
 	struct sipua *ua = call->ua;
 	struct sipua_call_info ci;
@@ -322,6 +328,17 @@ int sipua_sdp_cross(struct sw_call *call, enum sipua_leg_id from,
 	if (ua->sdph)
 		status = ua->sdph(ua->sdp_arg, &ci, from, kind, body, len,
 				  &hout, &hlen);
+	if (status == SIPUA_SDP_LOCAL && can_local && hout &&
+	    kind == SIPUA_SDP_OFFER) {
+		/* answered by the gateway: *outp is the answer, not forwarded */
+		out = su_strndup(call->home, hout, hlen);
+		free(hout);
+		if (!out)
+			return 500;
+		*outp = out;
+		*outlenp = hlen;
+		return SIPUA_SDP_LOCAL;
+	}
 	if (status) {
 		free(hout);
 		return status < 400 || status > 699 ? 488 : status;

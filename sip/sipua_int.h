@@ -87,6 +87,8 @@ struct sipua_leg {
 	enum sw_transport tp;
 	char *call_id, *local_tag, *remote_tag; /* call home */
 	char *peer, *user_agent, *ms_diag, *final_phrase;
+	char *from_uri, *to_uri; /* of the INVITE on this leg (call home) */
+	char *ms_diag_public, *ms_client_diag; /* last seen, verbatim */
 	int final_status;
 	bool ended;              /* BYE/CANCEL sent or received */
 	/* peer requests relayed on this leg, answered on the other leg */
@@ -179,7 +181,7 @@ tagi_t *sipua_warning_tags(su_home_t *home);
 void sipua_call_info_fill(const struct sw_call *call,
 			  struct sipua_call_info *ci);
 int sipua_sdp_cross(struct sw_call *call, enum sipua_leg_id from,
-		    enum sipua_sdp_kind kind, const sip_t *sip,
+		    enum sipua_sdp_kind kind, const sip_t *sip, bool can_local,
 		    char **outp, size_t *outlenp);
 
 /* sipua_route.c */

@@ -21,7 +21,8 @@ SW_EXT_LIBS = $(SOFIA_LIBS) $(RE_LIBS) $(PCRE2_LIBS) $(SQLITE_LIBS) \
 	$(PCAP_LIBS) $(OPENSSL_LIBS) -lpthread
 
 sbin_PROGRAMS += src/sharewayd
-src_sharewayd_SOURCES = src/sharewayd.c
+src_sharewayd_SOURCES = src/sharewayd.c src/sw_gw.c src/sw_gw.h \
+	src/sw_appshare.c
 src_sharewayd_LDADD = $(SW_ALL_LIBS) $(SW_EXT_LIBS)
 
 bin_PROGRAMS += src/shareway

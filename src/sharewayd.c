@@ -23,6 +23,7 @@
 #include "sw_calllog.h"
 #include "sw_conf.h"
 #include "sw_ctl.h"
+#include "sw_gw.h"
 #include "sw_log.h"
 #include "sw_rules.h"
 
@@ -60,19 +61,6 @@ static void log_listeners(const struct sw_conf *conf)
 
 /* Relay thread events. The app-sharing coordinator consumes them; until
  * a call asks for them they are only logged. */
-static void on_relay_event(int fd, void *arg)
-{
-	struct relay *relay = arg;
-	struct relay_ev ev;
-
-	(void)fd;
-	relay_ev_ack(relay);
-	while (relay_ev_pop(relay, &ev))
-		sw_debug("[relay] event %d call %llu conn %08x", ev.type,
-			 (unsigned long long)ev.call_id, ev.conn_id);
-}
-
-
 /* Raise the fd limit ourselves: 10,000 bridged TCP pairs need 20,000+ */
 static void raise_nofile(uint32_t want)
 {
@@ -291,6 +279,7 @@ int main(int argc, char **argv)
 	struct sw_calllog *cl = NULL;
 	struct sw_calllog_synth *synth = NULL;
 	struct sw_ctl *ctl = NULL;
+	static struct sw_gw gw;
 	uint32_t synth_rate = 0;
 	int c, sfd, e;
 
@@ -363,11 +352,10 @@ int main(int argc, char **argv)
 		sw_calllog_close(cl);
 		return 1;
 	}
-	if (conf.turn_enable &&
-	    ((e = relay_start(&relay, &conf, NULL, NULL)) ||
-	     (e = sipua_fd_watch(sc.ua, relay_ev_fd(relay), on_relay_event,
-				 relay)))) {
-		sw_error("TURN relay not started: %s", strerror(e));
+	if ((conf.turn_enable && (e = relay_start(&relay, &conf, NULL, NULL))) ||
+	    (e = sw_gw_init(&gw, sc.ua, relay, cl, &conf))) {
+		sw_error("TURN relay or app-sharing coordinator not started: %s",
+			 strerror(e));
 		relay_stop(relay);
 		sw_ctl_close(ctl);
 		sipua_destroy(sc.ua);
@@ -380,6 +368,7 @@ int main(int argc, char **argv)
 	log_listeners(&conf);
 	sw_notice("ready");
 	sipua_run(sc.ua);
+	sw_gw_close(&gw);
 	relay_stop(relay); /* joins the relay threads, closes everything */
 	sw_ctl_close(ctl);
 	sipua_destroy(sc.ua);

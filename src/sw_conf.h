@@ -120,6 +120,7 @@ struct sw_conf {
 	struct sw_sa as_inside_ip;
 	bool as_set_default_to_relay;   /* m=/c= point at the relay */
 	uint32_t as_reinvite_timeout;   /* s */
+	uint32_t as_relay_pool;         /* in-process allocations kept ready */
 
 	/* [calllog] */
 	char calllog_path[SW_CONF_PATH];

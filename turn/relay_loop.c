@@ -256,6 +256,8 @@ static void cmd_run(struct relay_thread *rt, struct relay_cmd *cmd)
 		break;
 	case RELAY_CMD_PERMIT:
 		al = inproc_alloc(rt, cmd->alloc_id);
+		if (al && cmd->call_id) /* a pooled allocation given to a call */
+			al->call_id = cmd->call_id;
 		for (unsigned i = 0; al && i < cmd->n_addrs; ++i)
 			if (turn_alloc_permit(rt->srv, al, &cmd->addrs[i]))
 				sw_warn("[alloc %08x] permission refused",

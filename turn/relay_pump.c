@@ -162,6 +162,10 @@ static void side_init(struct relay_pair *p, unsigned s, int fd)
 }
 
 
+static void post_watched(struct relay_pair *p, enum relay_ev_type type,
+			 const struct sw_sa *addr);
+
+
 /**
  * A pair for tc whose peer side is fd: accepted from a peer, or
  * connecting to it (Connect). fd is not taken on error.
@@ -200,6 +204,8 @@ int relay_pair_new(struct relay_thread *rt, struct turn_conn *tc, int fd,
 		rt->pairs->prev = p;
 	rt->pairs = p;
 	tc->io = p;
+	if (!connecting)
+		post_watched(p, RELAY_EV_CONN_ATTEMPT, &tc->peer);
 	return 0;
 }
 
@@ -621,6 +627,36 @@ static void peer_connected(struct relay_pair *p)
 
 static void dial_next(struct relay_pair *p);
 
+
+static void local_addr(int fd, struct sw_sa *sa)
+{
+	struct sockaddr_storage ss;
+	socklen_t sl = sizeof(ss);
+
+	memset(sa, 0, sizeof(*sa));
+	if (!getsockname(fd, (struct sockaddr *)&ss, &sl))
+		sw_sa_from_sockaddr(sa, (struct sockaddr *)&ss);
+}
+
+
+/* A watched (observe mode) external connection: tell the SIP thread */
+static void post_watched(struct relay_pair *p, enum relay_ev_type type,
+			 const struct sw_sa *addr)
+{
+	struct relay_ev ev;
+
+	if (!p->call_id || p->inproc)
+		return;
+	memset(&ev, 0, sizeof(ev));
+	ev.type = type;
+	ev.call_id = p->call_id;
+	ev.alloc_id = p->tc->al->id;
+	ev.conn_id = p->id;
+	ev.addr = *addr;
+	relay_ev_post(p->rt, &ev);
+}
+
+
 static void dial_done(struct relay_pair *p)
 {
 	struct relay_side *sd = &p->side[SIDE_CLIENT];
@@ -645,6 +681,7 @@ static void dial_done(struct relay_pair *p)
 	ev.alloc_id = p->tc->al->id;
 	ev.conn_id = p->id;
 	ev.addr = data.client;
+	local_addr(sd->io.fd, &ev.local); /* how the far side sees us */
 	if (turn_conn_bind_inproc(p->rt->srv, p->tc, &data))
 		return; /* the core closed it */
 	relay_ev_post(p->rt, &ev);
@@ -737,6 +774,7 @@ int relay_op_conn_bind(void *arg, struct turn_conn *tc,
 		err = take_ctrl(p, data->io);
 		if (err)
 			return err;
+		post_watched(p, RELAY_EV_CONN_BOUND, &data->client);
 	}
 	p->mode = bound_mode(p);
 	if (p->mode == PM_INSPECT) {
@@ -836,4 +874,5 @@ void relay_pair_watch(struct relay_thread *rt, struct turn_conn *tc)
 	p->call_id = tc->al->call_id;
 	p->inspect = tc->al->inspect;
 	p->inspect_left = tc->al->inspect_max;
+	post_watched(p, RELAY_EV_CONN_ATTEMPT, &tc->peer);
 }
