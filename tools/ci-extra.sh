@@ -1,0 +1,81 @@
+#!/bin/bash
+# ci-extra.sh: what CI runs besides `make check`:
+#  1. the CUnit suites built with --enable-asan (ASan + UBSan, no recovery);
+#  2. every libFuzzer target (clang, --enable-fuzzing) for SW_FUZZ_SECS
+#     seconds (default 30) from its seed corpus.
+# Each build is made in its own copy of the committed tree (git archive),
+# so it never disturbs the in-tree build. Prints one PASS/FAIL line per
+# step and exits non-zero if any failed.
+set -u
+SRC=$(cd "$(dirname "$0")/.." && pwd)
+SHARED=${SW_SHARED:-$SRC/../shared}
+SECS=${SW_FUZZ_SECS:-30}
+WORK=$(mktemp -d "${TMPDIR:-/tmp}/shareway-ci.XXXXXX")
+trap 'rm -rf "$WORK"' EXIT
+failed=0
+
+step() { # step NAME CMD...: run, log to $WORK/NAME.log, report
+	local name=$1; shift
+	if "$@" >"$WORK/$name.log" 2>&1; then
+		echo "PASS $name"
+	else
+		echo "FAIL $name (last lines of its log):"
+		tail -n 30 "$WORK/$name.log" | sed 's/^/    /'
+		failed=$((failed + 1))
+	fi
+}
+
+tree() { # tree DIR CONFIGURE-ARGS...: a configured copy of HEAD
+	local dir=$1; shift
+	mkdir -p "$dir" &&
+		(cd "$SRC" && git archive HEAD) | tar -x -C "$dir" &&
+		(cd "$dir" && autoreconf -fi && ./configure "$@")
+}
+
+asan_units() {
+	tree "$WORK/asan" --enable-asan || return 1
+	make -C "$WORK/asan" -j"$(nproc)" tests/unit || return 1
+	(cd "$WORK/asan" && SW_SHARED=$SHARED SW_TESTDATA=$WORK/asan/tests/data \
+		ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 \
+		LSAN_OPTIONS=suppressions=$SRC/tests/lsan.supp \
+		UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 ./tests/unit)
+}
+
+FUZZ_TARGETS="fuzz_stun fuzz_frame_turn fuzz_frame_4571 fuzz_stun_decode
+	fuzz_sdp fuzz_rules fuzz_sip fuzz_calllog"
+
+seeds() {
+	case $1 in
+	fuzz_sdp) echo "$SRC/tests/data/sdp $SHARED/corpus/sdp" ;;
+	fuzz_rules) echo "$SRC/tests/data/rules/fuzz-seeds" ;;
+	fuzz_sip) echo "$SHARED/corpus/sip-torture" ;;
+	fuzz_calllog) echo "$SRC/tests/data/cli $SRC/tests/data/stun" ;;
+	*) echo "$SRC/tests/data/stun" ;;
+	esac
+}
+
+fuzz_build() {
+	local progs=""
+	for t in $FUZZ_TARGETS; do progs="$progs tests/fuzz/$t"; done
+	tree "$WORK/fuzz" CC=clang --enable-fuzzing &&
+		make -C "$WORK/fuzz" -j"$(nproc)" $progs
+}
+
+fuzz_run() {
+	local t=$1 corpus=$WORK/corpus-$1 dirs=""
+	mkdir -p "$corpus"
+	for d in $(seeds "$t"); do [ -d "$d" ] && dirs="$dirs $d"; done
+	(cd "$WORK/fuzz" && SW_SHARED=$SHARED SW_TESTDATA=$SRC/tests/data \
+		ASAN_OPTIONS=detect_leaks=1 \
+		LSAN_OPTIONS=suppressions=$SRC/tests/lsan.supp \
+		./tests/fuzz/"$t" -max_total_time="$SECS" -timeout=10 \
+		-rss_limit_mb=2048 -print_final_stats=1 "$corpus" $dirs)
+}
+
+step asan-units asan_units
+if step fuzz-build fuzz_build; then
+	for t in $FUZZ_TARGETS; do
+		step "$t-${SECS}s" fuzz_run "$t"
+	done
+fi
+exit $((failed > 0))
