@@ -338,7 +338,8 @@ static int list(const struct cli_env *env, struct calls_opts *o)
 	o->q.newest_first = o->q.limit != 0;
 	c.buf = o->q.newest_first ? calloc(64, sizeof(*c.buf)) : NULL;
 	c.cap = c.buf ? 64 : 0;
-	err = sw_calllog_list(db, &o->q, row_h, &c);
+	err = o->q.newest_first && !c.buf ? ENOMEM :
+		sw_calllog_list(db, &o->q, row_h, &c);
 	for (unsigned i = c.n; i-- > 0;) {
 		if (!err)
 			row_emit(&c, c.buf[i]);

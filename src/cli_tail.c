@@ -132,16 +132,17 @@ static int run(const struct cli_env *env, int argc, char **argv)
 	if (cli_is_help(argc, argv))
 		return cli_usage(stdout, usage_text, CLI_OK);
 	for (int i = 1; i < argc; ++i) {
-		char *end;
+		char *end = NULL;
 
 		if (!strcmp(argv[i], "-f"))
 			f = true;
 		else if (!strcmp(argv[i], "--json"))
 			t.json = true;
-		else if (!strcmp(argv[i], "-n") && i + 1 < argc &&
-			 (n = (unsigned)strtoul(argv[++i], &end, 10), !*end))
-			continue;
+		else if (!strcmp(argv[i], "-n") && i + 1 < argc)
+			n = (unsigned)strtoul(argv[++i], &end, 10);
 		else
+			return cli_usage(stderr, usage_text, CLI_USAGE);
+		if (end && (*end || end == argv[i] || n > 100000))
 			return cli_usage(stderr, usage_text, CLI_USAGE);
 	}
 	if (cli_db_open(env, &t.db))

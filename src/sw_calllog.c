@@ -544,9 +544,11 @@ static void commit(struct sw_calllog *cl)
 	for (size_t i = 0; i < cl->n_touched; ++i) {
 		uint64_t id = cl->touched[i];
 
-		if (id == prev || !cl_db_call_ended(cl->db, (int64_t)id))
+		if (id == prev)
 			continue;
 		prev = id;
+		if (!cl_db_call_ended(cl->db, (int64_t)id))
+			continue;
 		if (cl_db_finish_call(cl->db, (int64_t)id) == 0)
 			atomic_fetch_add(&cl->n_verdicts, 1);
 		else

@@ -271,10 +271,11 @@ bool sw_sdp_has_usable_tcp_candidate(const char *sdp)
 {
 	bool in_as = false;
 
-	for (const char *p = sdp; p && *p;) {
+	for (const char *p = sdp, *next; p && *p; p = next) {
 		const char *eol = strchr(p, '\n');
 		size_t len = eol ? (size_t)(eol - p) : strlen(p);
 
+		next = p + len + (eol ? 1 : 0);
 		if (len && p[len - 1] == '\r')
 			--len;
 		if (!strncmp(p, "m=", 2))
@@ -284,7 +285,6 @@ bool sw_sdp_has_usable_tcp_candidate(const char *sdp)
 		else if (in_as && len > 12 && !strncmp(p, "a=candidate:", 12) &&
 			 candidate_usable_tcp(p + 12, len - 12))
 			return true;
-		p = eol ? eol + 1 : p + len;
 	}
 	return false;
 }

@@ -482,6 +482,12 @@ static void test_summaries(void)
 	CU_ASSERT_STRING_EQUAL(d, "USE-CANDIDATE");
 	CU_ASSERT_FALSE(cl_sum_stun(err401, 10, l, sizeof(l), d, sizeof(d)));
 	CU_ASSERT_PTR_NOT_NULL(strstr(l, "STUN?"));
+	/* fuzz finding: a last line of only CR looped forever */
+	CU_ASSERT_FALSE(sw_sdp_has_usable_tcp_candidate("\r"));
+	CU_ASSERT_FALSE(sw_sdp_has_usable_tcp_candidate("v=0\r\nm=x\r"));
+	CU_ASSERT_TRUE(sw_sdp_has_usable_tcp_candidate(
+		"m=applicationsharing 1 TCP/RTP/AVP 127\r\na=candidate:1 1 "
+		"TCP-PASS 1 10.0.0.1 5 typ host\r"));
 }
 
 

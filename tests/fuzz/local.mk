@@ -49,4 +49,12 @@ tests_fuzz_fuzz_sip_SOURCES = tests/fuzz/fuzz_sip.c
 tests_fuzz_fuzz_sip_LDFLAGS = $(FUZZ_LDFLAGS)
 tests_fuzz_fuzz_sip_LDADD = sip/libsipua.a sdp/libsdpr.a src/libswcore.a \
 	$(SOFIA_LIBS) $(PCRE2_LIBS) -lpthread
+
+# call log: JSON reader (control socket) and writer round trip, ladder
+# labels of recorded SIP/STUN bytes, the SDP candidate check.
+# Corpus: tests/data/stun, $SW_SHARED/corpus/sdp, tests/data/cli
+noinst_PROGRAMS += tests/fuzz/fuzz_calllog
+tests_fuzz_fuzz_calllog_SOURCES = tests/fuzz/fuzz_calllog.c
+tests_fuzz_fuzz_calllog_LDFLAGS = $(FUZZ_LDFLAGS)
+tests_fuzz_fuzz_calllog_LDADD = src/libswcore.a $(SQLITE_LIBS) -lpthread
 endif
