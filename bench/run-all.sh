@@ -71,18 +71,5 @@ fi
 run_one appshare appshare.sh 60
 
 # --- the summary ---------------------------------------------------------
-{
-	echo "## Results $STAMP ($(sed -n 's/^mode: //p' "$OUT/machine.txt"))"
-	echo
-	echo '```'
-	cat "$OUT/machine.txt"
-	echo '```'
-	for name in turn sip calllog appshare; do
-		[ -s "$OUT/$name.md" ] || continue
-		echo
-		cat "$OUT/$name.md"
-	done
-	echo
-	echo "Raw results: bench/results/$STAMP/"
-} >"$OUT/summary.md"
+"$SRC/bench/summary.sh" "$OUT" >"$OUT/summary.md"
 cat "$OUT/summary.md"

@@ -65,14 +65,14 @@ setup_table() {
 }
 
 alloc_table() {
-	echo "| system | clients | cycles | cycles/s | p50 ms | p99 ms | server CPU ms per cycle | vs coturn (target ≥ 2×) |"
+	echo "| system | clients | cycles | cycles/s | p50 ms | p99 ms | server CPU ms per cycle (→ cycles/s per core) | vs coturn (target ≥ 2×) |"
 	echo "|---|---|---|---|---|---|---|---|"
 	echo "| direct loopback | — | — | no server: not applicable | | | | |"
 	for suffix in "" -4c; do
 		for s in coturn sharewayd; do
 			local l=$s$suffix
 			if ! has "$l" alloc; then missing "$s" "$l" alloc 8; continue; fi
-			echo "| $(name "$s") | $(vm alloc "$l" clients) | $(vm alloc "$l" n) | $(vm alloc "$l" per_s) | $(vm alloc "$l" p50_ms) | $(vm alloc "$l" p99_ms) | $(vm alloc "$l" server_cpu_ms_per_cycle) | $(ratio "$(vm alloc "$l" per_s)" "$(vm alloc "coturn$suffix" per_s)")× |"
+			echo "| $(name "$s") | $(vm alloc "$l" clients) | $(vm alloc "$l" n) | $(vm alloc "$l" per_s) | $(vm alloc "$l" p50_ms) | $(vm alloc "$l" p99_ms) | $(vm alloc "$l" server_cpu_ms_per_cycle) (→ $(awk -v c="$(vm alloc "$l" server_cpu_ms_per_cycle)" 'BEGIN { if (c > 0) printf "%.0f", 1000 / c; else print "—" }')) | $(ratio "$(vm alloc "$l" per_s)" "$(vm alloc "coturn$suffix" per_s)")× |"
 		done
 	done
 }
@@ -96,7 +96,7 @@ p() { sed -n "s/.* $1=\([^ ]*\).*/\1/p" "$D/params.txt" 2>/dev/null; }
 
 echo "### TURN (RFC 6062) throughput: one TCP stream, client → peer, 64 KiB writes"
 echo
-echo "$(p bytes) per run (at most $(p secs) s), runs per system: $(p reps), interleaved; the median is shown. The peer is a separate process; Gbit/s from its first to its last read. Server CPU from /proc/PID/stat."
+echo "$(p bytes) per run (at most $(p secs) s), runs per system: $(p reps), interleaved; the median is shown. The peer is a separate process; Gbit/s from its first to its last read. Server CPU: the sum of its threads' schedstat run time."
 echo
 throughput_table
 echo
