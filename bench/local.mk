@@ -12,4 +12,8 @@ bench_turnbench_CFLAGS = $(AM_CFLAGS)
 bench_turnbench_LDADD = turn/libturncodec.a src/libswcore.a \
 	$(OPENSSL_LIBS) -lpthread -lm
 
-EXTRA_DIST += bench
+EXTRA_DIST += bench/run-all.sh bench/lib.sh bench/summary.sh \
+	bench/turn.sh bench/turn-report.sh bench/calllog.sh bench/appshare.sh \
+	bench/sip/run.sh bench/sip/report.sh bench/sip/bench_uac.xml \
+	bench/sip/bench_uas.xml bench/sip/kamailio-bench.cfg.in \
+	bench/conf/shareway-bench.conf bench/conf/rules-bench.conf
