@@ -204,8 +204,10 @@ static void peer_do(int *fds, unsigned *n, unsigned max,
 		while (ans->done < cmd->n && !ans->err) {
 			int fd = fds[cmd->first + ans->done];
 
-			ans->err = cmd->op == PEER_SEND ? tb_write_full(fd, &b, 1)
-						       : tb_read_full(fd, &b, 1);
+			if (cmd->op == PEER_SEND)
+				ans->err = tb_write_full(fd, &b, 1);
+			else
+				ans->err = tb_read_full(fd, &b, 1);
 			ans->done += !ans->err;
 		}
 		break;
@@ -303,6 +305,8 @@ static int conns_open(struct conns *c, const struct tb_opts *o)
 	if (!c->allocs || !c->data)
 		return ENOMEM;
 	c->target = o->conns;
+	for (unsigned i = 0; i < o->conns; ++i)
+		c->data[i] = -1;
 	for (unsigned k = 0; k < o->allocs; ++k)
 		tb_turn_init(&c->allocs[k], o);
 	err = peer_start(c, o->conns);
@@ -320,8 +324,10 @@ static int conns_open(struct conns *c, const struct tb_opts *o)
 static void conns_close(struct conns *c, const struct tb_opts *o)
 {
 	peer_stop(c);
-	for (unsigned i = 0; i < c->n; ++i)
-		close(c->data[i]);
+	for (unsigned i = 0; c->data && i < c->n; ++i) {
+		if (c->data[i] >= 0)
+			close(c->data[i]);
+	}
 	for (unsigned k = 0; c->allocs && k < o->allocs; ++k)
 		tb_turn_close(&c->allocs[k]);
 	free(c->allocs);
@@ -444,7 +450,8 @@ static void mem_take(int pid, struct mem_sample *m)
 
 static void conns_print(const struct tb_opts *o, const struct conns *c,
 			unsigned verified, double setup_s,
-			const struct mem_sample *m0, const struct mem_sample *m1)
+			const struct mem_sample *m0,
+			const struct mem_sample *m1)
 {
 	double n = c->n ? c->n : 1;
 

@@ -129,8 +129,9 @@ static int read_answer(int fd, const uint8_t *tid, uint16_t method,
 
 	if (err)
 		return err;
-	if (resp->m.cls == TURN_C_REQUEST || resp->m.cls == TURN_C_INDICATION ||
-	    resp->m.method != method || memcmp(resp->m.tid, tid, TURN_TID_LEN)) {
+	if (resp->m.cls == TURN_C_REQUEST ||
+	    resp->m.cls == TURN_C_INDICATION || resp->m.method != method ||
+	    memcmp(resp->m.tid, tid, TURN_TID_LEN)) {
 		fprintf(stderr, "turnbench: unexpected %s %s while waiting "
 			"for the %s answer\n", turn_method_name(resp->m.method),
 			turn_class_name(resp->m.cls), turn_method_name(method));

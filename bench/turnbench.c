@@ -25,7 +25,8 @@
 static void usage(FILE *f)
 {
 	fprintf(f,
-		"usage: turnbench probe|throughput|setup|alloc|conns [options]\n"
+		"usage: turnbench MODE [options]\n"
+		"MODE: probe, throughput, setup, alloc or conns\n"
 		"  -s, --server A:P   TURN server, TCP    (127.0.0.1:3478)\n"
 		"  -P, --peer A:P     peer listener       (127.0.0.1:30010)\n"
 		"  -u, --user NAME    long-term user      (cms)\n"
