@@ -38,16 +38,23 @@ vm() { grep "^RESULT mode=$1 " "$RAW" | rv /dev/stdin "$2" "$3"; }
 throughput_table() {
 	local d c
 	d=$(vm throughput direct gbps); c=$(vm throughput coturn gbps)
-	echo "| system | Gbit/s (median) | every run | server CPU-s per GB | vs direct (target ≥ 80 %) | vs coturn (target ≥ 5×) |"
-	echo "|---|---|---|---|---|---|"
+	echo "| system | Gbit/s (median) | every run | server CPU-s per GB | vs direct (target ≥ 80 %) | vs coturn (target ≥ 5×) | bytes not delivered (all runs) |"
+	echo "|---|---|---|---|---|---|---|"
 	for s in direct coturn sharewayd; do
-		if ! has "$s" throughput; then missing "$s" "$s" throughput 6; continue; fi
+		if ! has "$s" throughput; then missing "$s" "$s" throughput 7; continue; fi
 		local g cpu
 		g=$(vm throughput "$s" gbps)
 		cpu=$(vm throughput "$s" server_cpu_s_per_gb)
 		[ "$s" = direct ] && cpu="—"
-		echo "| $(name "$s") | $g | $(grep '^RESULT mode=throughput ' "$RAW" | rall /dev/stdin "$s" gbps) | $cpu | $(awk -v a="$g" -v b="$d" 'BEGIN { if (b + 0 > 0) printf "%.0f %%", 100 * a / b; else print "—" }') | $( [ "$s" = direct ] && echo "—" || echo "$(ratio "$g" "$c" 1)×") |"
+		echo "| $(name "$s") | $g | $(grep '^RESULT mode=throughput ' "$RAW" | rall /dev/stdin "$s" gbps) | $cpu | $(awk -v a="$g" -v b="$d" 'BEGIN { if (b + 0 > 0) printf "%.0f %%", 100 * a / b; else print "—" }') | $( [ "$s" = direct ] && echo "—" || echo "$(ratio "$g" "$c" 1)×") | $(lost "$s") |"
 	done
+}
+
+# lost LABEL: bytes sent but never received, summed over the runs
+lost() {
+	grep "^RESULT mode=throughput label=$1 " "$RAW" |
+		sed 's/.* sent=\([0-9]*\) received=\([0-9]*\).*/\1 \2/' |
+		awk '{l += $1 - $2} END {print l + 0}'
 }
 
 setup_table() {
