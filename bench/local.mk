@@ -12,7 +12,7 @@ bench_turnbench_CFLAGS = $(AM_CFLAGS)
 bench_turnbench_LDADD = turn/libturncodec.a src/libswcore.a \
 	$(OPENSSL_LIBS) -lpthread -lm
 
-EXTRA_DIST += bench/run-all.sh bench/lib.sh bench/summary.sh \
+EXTRA_DIST += bench/run-all.sh bench/lib.sh bench/summary.sh bench/appshare.py \
 	bench/turn.sh bench/turn-report.sh bench/calllog.sh bench/appshare.sh \
 	bench/sip/run.sh bench/sip/report.sh bench/sip/bench_uac.xml \
 	bench/sip/bench_uas.xml bench/sip/kamailio-bench.cfg.in \
