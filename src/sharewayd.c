@@ -346,8 +346,8 @@ int main(int argc, char **argv)
 	if (e || sipua_fd_watch(sc.ua, sfd, on_signal, &sc) ||
 	    ctl_start(&sc, cl, &ctl)) {
 		sw_error("SIP stack not started: %s", strerror(e ? e : EINVAL));
+		sipua_destroy(sc.ua); /* unwatches the socket's fd */
 		sw_ctl_close(ctl);
-		sipua_destroy(sc.ua);
 		sw_calllog_synth_stop(synth);
 		sw_calllog_close(cl);
 		return 1;
@@ -357,8 +357,8 @@ int main(int argc, char **argv)
 		sw_error("TURN relay or app-sharing coordinator not started: %s",
 			 strerror(e));
 		relay_stop(relay);
+		sipua_destroy(sc.ua); /* unwatches the socket's fd */
 		sw_ctl_close(ctl);
-		sipua_destroy(sc.ua);
 		sw_calllog_synth_stop(synth);
 		sw_calllog_close(cl);
 		return 1;
@@ -370,8 +370,8 @@ int main(int argc, char **argv)
 	sipua_run(sc.ua);
 	sw_gw_close(&gw);
 	relay_stop(relay); /* joins the relay threads, closes everything */
+	sipua_destroy(sc.ua); /* unwatches the socket's fd */
 	sw_ctl_close(ctl);
-	sipua_destroy(sc.ua);
 	sw_calllog_synth_stop(synth);
 	sw_calllog_close(cl); /* writes what is queued, joins the writer */
 	close(sfd);
