@@ -198,7 +198,8 @@ static void emit_tcp(struct pcap_out *o, int64_t t, const struct sw_sa *src,
 	tcp[12] = 5 << 4;
 	tcp[13] = flags;
 	put16(tcp + 14, 65535);
-	memcpy(tcp + 20, data, len);
+	if (len)
+		memcpy(tcp + 20, data, len);
 	put16(tcp + 16, l4_sum(src, dst, 6, tcp, 20 + len));
 	write_record(o, t, pkt, hl + 20 + len);
 }

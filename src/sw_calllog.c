@@ -540,7 +540,8 @@ static void commit(struct sw_calllog *cl)
 	int64_t t0 = mono_us(), dt;
 	uint64_t prev = 0;
 
-	qsort(cl->touched, cl->n_touched, sizeof(uint64_t), cmp_u64);
+	if (cl->n_touched)
+		qsort(cl->touched, cl->n_touched, sizeof(uint64_t), cmp_u64);
 	for (size_t i = 0; i < cl->n_touched; ++i) {
 		uint64_t id = cl->touched[i];
 

@@ -6,14 +6,20 @@
  * and the v1 -> v2 schema migration.
  */
 #include <errno.h>
+#include <poll.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/un.h>
 #include <unistd.h>
 
 #include "unit.h"
 #include "calllog_fixture.h"
 #include "sw_calllog_int.h"
+#include "sw_ctl.h"
 #include "sw_json.h"
 #include "sw_log.h"
 
@@ -871,6 +877,159 @@ static void test_migration_v1(void)
 }
 
 
+/* ---- control socket -------------------------------------------------- */
+
+struct ctl_req {
+	const char *path, *cmd, *args;
+	struct sw_jval *res;
+	char err[256];
+	int rc;
+	bool done;
+};
+
+
+static void *ctl_client(void *arg)
+{
+	struct ctl_req *r = arg;
+
+	r->rc = sw_ctl_request(r->path, r->cmd, r->args, 5000, &r->res,
+			       r->err, sizeof(r->err));
+	__atomic_store_n(&r->done, true, __ATOMIC_RELEASE);
+	return NULL;
+}
+
+
+/* One request from another thread, served by this one's "loop" */
+static int ctl_ask(struct sw_ctl *ctl, const char *path, const char *cmd,
+		   const char *args, struct ctl_req *r)
+{
+	pthread_t t;
+
+	memset(r, 0, sizeof(*r));
+	r->path = path;
+	r->cmd = cmd;
+	r->args = args;
+	if (pthread_create(&t, NULL, ctl_client, r))
+		return -1;
+	for (int i = 0; i < 500 && !__atomic_load_n(&r->done,
+						    __ATOMIC_ACQUIRE); ++i) {
+		struct pollfd p = {sw_ctl_fd(ctl), POLLIN, 0};
+
+		if (poll(&p, 1, 10) > 0)
+			sw_ctl_process(ctl);
+	}
+	pthread_join(t, NULL);
+	return r->rc;
+}
+
+
+static int h_one(struct sw_json *res, const struct sw_jval *args, void *arg)
+{
+	sw_json_int(res, "one", sw_jval_int(args, "n", 0) + 1);
+	sw_json_str(res, "tag", arg);
+	return 0;
+}
+
+
+static int h_two(struct sw_json *res, const struct sw_jval *args, void *arg)
+{
+	(void)args;
+	(void)arg;
+	sw_json_bool(res, "two", true);
+	return 0;
+}
+
+
+static int h_fail(struct sw_json *res, const struct sw_jval *args,
+		  void *arg)
+{
+	(void)res;
+	(void)args;
+	(void)arg;
+	return EPERM;
+}
+
+
+static int count_children(const struct sw_jval *v)
+{
+	int n = 0;
+
+	for (const struct sw_jval *c = v ? v->child : NULL; c; c = c->next)
+		++n;
+	return n;
+}
+
+
+static void test_ctl(void)
+{
+	const char *path = dbpath("ctl.sock");
+	struct sw_ctl *ctl = NULL, *ctl2 = NULL;
+	struct ctl_req r;
+	struct stat stb;
+
+	CU_ASSERT_EQUAL_FATAL(sw_ctl_open(&ctl, path), 0);
+	CU_ASSERT_EQUAL(stat(path, &stb), 0);
+	CU_ASSERT_EQUAL(stb.st_mode & 0777, 0660);
+	CU_ASSERT_EQUAL(sw_ctl_open(&ctl2, path), EADDRINUSE); /* live */
+	CU_ASSERT_EQUAL(sw_ctl_register(ctl, "stats", h_one, "x"), 0);
+	CU_ASSERT_EQUAL(sw_ctl_register(ctl, "stats", h_two, NULL), 0);
+	CU_ASSERT_EQUAL(sw_ctl_register(ctl, "bad", h_fail, NULL), 0);
+	/* several handlers of one name share the result object */
+	CU_ASSERT_EQUAL(ctl_ask(ctl, path, "stats", "{\"n\":41}", &r), 0);
+	CU_ASSERT_EQUAL(sw_jval_int(r.res, "one", 0), 42);
+	CU_ASSERT_STRING_EQUAL(sw_jval_str(r.res, "tag", ""), "x");
+	CU_ASSERT(sw_jval_bool(r.res, "two", false));
+	sw_jval_free(r.res);
+	CU_ASSERT_EQUAL(ctl_ask(ctl, path, "nosuch", NULL, &r), EREMOTEIO);
+	CU_ASSERT_STRING_EQUAL(r.err, "unknown command 'nosuch'");
+	CU_ASSERT_EQUAL(ctl_ask(ctl, path, "bad", NULL, &r), EREMOTEIO);
+	CU_ASSERT_PTR_NOT_NULL(strstr(r.err, "bad: "));
+	CU_ASSERT_EQUAL(ctl_ask(ctl, path, "help", NULL, &r), 0);
+	CU_ASSERT_EQUAL(count_children(sw_jval_get(r.res, "commands")), 3);
+	sw_jval_free(r.res); /* help, stats, bad: each name once */
+	sw_ctl_close(ctl);
+	CU_ASSERT_NOT_EQUAL(stat(path, &stb), 0); /* removed */
+	CU_ASSERT_EQUAL(ctl_ask(ctl, path, "stats", NULL, &r), ENOENT);
+	CU_ASSERT_PTR_NOT_NULL(strstr(r.err, "sharewayd is not running"));
+}
+
+
+/* A socket file left by a killed daemon is replaced; a request that is
+ * not JSON gets an error answer, and the server carries on */
+static void test_ctl_stale_and_bad(void)
+{
+	const char *path = dbpath("stale.sock");
+	struct sockaddr_un sun = {.sun_family = AF_UNIX};
+	struct sw_ctl *ctl = NULL;
+	struct ctl_req r;
+	char buf[256] = "";
+	int fd = socket(AF_UNIX, SOCK_STREAM, 0);
+
+	CU_ASSERT_FATAL(strlen(path) < sizeof(sun.sun_path));
+	memcpy(sun.sun_path, path, strlen(path) + 1);
+	CU_ASSERT_EQUAL(bind(fd, (struct sockaddr *)&sun, sizeof(sun)), 0);
+	close(fd); /* the file stays, nobody listens */
+	CU_ASSERT_EQUAL_FATAL(sw_ctl_open(&ctl, path), 0);
+	fd = socket(AF_UNIX, SOCK_STREAM, 0);
+	CU_ASSERT_EQUAL(connect(fd, (struct sockaddr *)&sun, sizeof(sun)), 0);
+	CU_ASSERT_EQUAL(write(fd, "not json\n", 9), 9);
+	for (int i = 0; i < 100 && !buf[0]; ++i) {
+		struct pollfd p = {sw_ctl_fd(ctl), POLLIN, 0};
+
+		if (poll(&p, 1, 10) > 0)
+			sw_ctl_process(ctl);
+		if (recv(fd, buf, sizeof(buf) - 1, MSG_DONTWAIT) < 0)
+			buf[0] = '\0';
+	}
+	close(fd);
+	CU_ASSERT_PTR_NOT_NULL(strstr(buf, "\"ok\":false"));
+	CU_ASSERT_PTR_NOT_NULL(strstr(buf, "bad request"));
+	CU_ASSERT_EQUAL(ctl_ask(ctl, path, "help", NULL, &r), 0);
+	sw_jval_free(r.res);
+	sw_ctl_close(ctl);
+}
+
+
 static int suite_init(void)
 {
 	sw_log_set_level(SW_LOG_ERROR);
@@ -916,7 +1075,10 @@ int test_calllog_register(void)
 	    !CU_add_test(s, "lost on restart", test_lost_on_restart) ||
 	    !CU_add_test(s, "retention", test_retention) ||
 	    !CU_add_test(s, "drops counted", test_drops_counted) ||
-	    !CU_add_test(s, "migration v1->v2", test_migration_v1))
+	    !CU_add_test(s, "migration v1->v2", test_migration_v1) ||
+	    !CU_add_test(s, "control socket", test_ctl) ||
+	    !CU_add_test(s, "control socket: stale file, bad request",
+			 test_ctl_stale_and_bad))
 		return -1;
 	return 0;
 }
