@@ -989,7 +989,9 @@ static void test_ctl(void)
 	sw_jval_free(r.res); /* help, stats, bad: each name once */
 	sw_ctl_close(ctl);
 	CU_ASSERT_NOT_EQUAL(stat(path, &stb), 0); /* removed */
-	CU_ASSERT_EQUAL(ctl_ask(ctl, path, "stats", NULL, &r), ENOENT);
+	memset(&r, 0, sizeof(r));
+	CU_ASSERT_EQUAL(sw_ctl_request(path, "stats", NULL, 1000, &r.res,
+				       r.err, sizeof(r.err)), ENOENT);
 	CU_ASSERT_PTR_NOT_NULL(strstr(r.err, "sharewayd is not running"));
 }
 
