@@ -543,6 +543,8 @@ static ssize_t dir_fill(struct relay_pair *p, unsigned s)
 			   SPLICE_F_MOVE | SPLICE_F_NONBLOCK);
 		if (n > 0)
 			d->in_pipe += (size_t)n;
+		else if (!d->in_pipe) /* an idle side holds no pipe */
+			pipe_put(p->rt, d->pipe, false);
 		if (n < 0)
 			return errno == EAGAIN ? -1 : -2;
 		return n;
