@@ -363,6 +363,27 @@ static size_t pick_cands(const struct sdpr *sdp, int m, const struct sw_sa *a,
 }
 
 
+/* The local candidates of the selected pair when the side's SDP does not
+ * list them (the gateway's bridging socket is in no SDP): one per
+ * component in comps */
+static size_t made_cands(const struct sw_appshare_call *as,
+			 const struct as_conn *k, bool to_edge, unsigned comps,
+			 struct sdpr_cand *out, size_t max)
+{
+	size_t n = 0;
+
+	for (unsigned comp = 1; comp < 32 && n < max; ++comp) {
+		if (!(comps & (1u << comp)))
+			continue;
+		if (to_edge)
+			relay_cand(as, comp, &out[n++]);
+		else
+			bridge_cand(k, comp, &out[n++]);
+	}
+	return n;
+}
+
+
 /**
  * The SDP of the selected pair toward one side: the completion offer
  * (with a=remote-candidates) or the answer to the controlling side's own
@@ -401,14 +422,8 @@ static int selected_pair_sdp(const struct sw_appshare_call *as,
 	err = sdpr_media_find(sdp, AS_MTYPE, 0, &m);
 	if (!err)
 		n = pick_cands(sdp, m, laddr, comps, local, 8);
-	for (unsigned comp = 1; !err && !n && comp < 32; ++comp) {
-		if (!(comps & (1u << comp)))
-			continue;
-		if (to_edge)
-			relay_cand(as, comp, &local[n++]);
-		else
-			bridge_cand(k, comp, &local[n++]);
-	}
+	if (!err && !n)
+		n = made_cands(as, k, to_edge, comps, local, 8);
 	for (size_t i = 0; i < n; ++i) {
 		remote[i].component = local[i].component;
 		sw_sa_ntop(raddr, remote[i].addr, sizeof(remote[i].addr));
