@@ -70,35 +70,13 @@ static enum sipua_leg_id edge_leg_of(const struct sw_gw *gw,
 
 static void log_route(struct sw_gw *gw, struct sw_gwcall *c,
 		      const struct sw_route_result *r);
-
-
-static struct sw_gwcall *call_new(struct sw_gw *gw,
-				  const struct sipua_call_info *call);
-
-
-/* The call's glue; the routing decision is logged once it is known
- * (the B2BUA reports the call before it routes it) */
-static struct sw_gwcall *call_get(struct sw_gw *gw,
-				  const struct sipua_call_info *call)
-{
-	struct sw_gwcall *c = sw_gw_call(gw, call->id);
-
-	if (!c)
-		c = call_new(gw, call);
-	if (c && !c->route_logged && call->route && gw->cl &&
-	    call->route->outcome != SW_ROUTE_NONE) {
-		c->route_logged = true;
-		c->edge_leg = edge_leg_of(gw, call);
-		log_route(gw, c, call->route);
-	}
-	return c;
-}
+static void log_leg(struct sw_gw *gw, struct sw_gwcall *c,
+		    const struct sipua_call_info *call, enum sipua_leg_id id);
 
 
 static struct sw_gwcall *call_new(struct sw_gw *gw,
 				  const struct sipua_call_info *call)
 {
-	struct sw_rec_start st;
 	struct sw_gwcall *c;
 
 	c = calloc(1, sizeof(*c));
@@ -110,16 +88,67 @@ static struct sw_gwcall *call_new(struct sw_gw *gw,
 	c->id = call->id;
 	c->edge_leg = edge_leg_of(gw, call);
 	c->start_us = call->start_ms ? call->start_ms * 1000 : sw_gw_now_us();
+	snprintf(c->tag, sizeof(c->tag), "%llu", (unsigned long long)c->id);
 	c->next = gw->calls[c->id % 256];
 	gw->calls[c->id % 256] = c;
+	return c;
+}
+
+
+/* edge_leg is final: start the call log's record (it names the inbound
+ * leg 'e' or 'c') with the legs known so far */
+static void call_settle(struct sw_gw *gw, struct sw_gwcall *c,
+			const struct sipua_call_info *call)
+{
+	struct sw_rec_start st;
+
+	c->settled = true;
+	c->edge_leg = edge_leg_of(gw, call);
 	if (!gw->cl)
-		return c;
+		return;
 	memset(&st, 0, sizeof(st));
 	st.t_us = c->start_us;
 	st.from_uri = call->leg[SIPUA_LEG_A].from_uri;
 	st.to_uri = call->leg[SIPUA_LEG_A].to_uri;
 	st.inbound_leg = sw_gw_side(c, SIPUA_LEG_A);
 	c->uid = sw_calllog_call_start(gw->cl, &st, c->tag, sizeof(c->tag));
+	if (!c->uid) {
+		snprintf(c->tag, sizeof(c->tag), "%llu",
+			 (unsigned long long)c->id);
+		return;
+	}
+	log_leg(gw, c, call, SIPUA_LEG_A);
+	if (call->leg[SIPUA_LEG_B].call_id)
+		log_leg(gw, c, call, SIPUA_LEG_B);
+}
+
+
+/**
+ * The call's glue. The B2BUA reports a call before it routes it, and the
+ * leg facing the Edge may depend on the route's target zone: a call from
+ * an Edge zone has it on leg A at once, a call from the conference side
+ * on leg B once the dial plan has decided. edge_leg is settled and the
+ * call log's record started then, or when `final` (the call was answered
+ * or ended, routed or not); the route is logged once known.
+ */
+static struct sw_gwcall *call_get(struct sw_gw *gw,
+				  const struct sipua_call_info *call,
+				  bool final)
+{
+	struct sw_gwcall *c = sw_gw_call(gw, call->id);
+	bool decided = call->route && call->route->outcome != SW_ROUTE_NONE;
+
+	if (!c)
+		c = call_new(gw, call);
+	if (!c)
+		return NULL;
+	if (!c->settled &&
+	    (decided || final || zone_is_edge(gw, call->leg[SIPUA_LEG_A].zone)))
+		call_settle(gw, c, call);
+	if (c->uid && !c->route_logged && call->route && (decided || final)) {
+		c->route_logged = true;
+		log_route(gw, c, call->route);
+	}
 	return c;
 }
 
@@ -197,25 +226,20 @@ static void log_route(struct sw_gw *gw, struct sw_gwcall *c,
 }
 
 
+/* The record starts in call_get() once the leg facing the Edge is known,
+ * with the legs known then */
 static void obs_started(void *arg, const struct sipua_call_info *call)
 {
-	struct sw_gw *gw = arg;
-	struct sw_gwcall *c = call_get(gw, call);
-
-	if (!c || !gw->cl)
-		return;
-	log_leg(gw, c, call, SIPUA_LEG_A);
-	if (call->leg[SIPUA_LEG_B].call_id)
-		log_leg(gw, c, call, SIPUA_LEG_B);
+	call_get(arg, call, false);
 }
 
 
 static void obs_answered(void *arg, const struct sipua_call_info *call)
 {
 	struct sw_gw *gw = arg;
-	struct sw_gwcall *c = call_get(gw, call);
+	struct sw_gwcall *c = call_get(gw, call, true);
 
-	if (!c || !gw->cl)
+	if (!c || !c->uid)
 		return;
 	sw_calllog_call_answer(gw->cl, c->uid,
 			       call->answer_ms ? call->answer_ms * 1000
@@ -242,18 +266,14 @@ static enum sw_call_state end_state(const struct sipua_call_info *call)
 static void obs_ended(void *arg, const struct sipua_call_info *call)
 {
 	struct sw_gw *gw = arg;
-	struct sw_gwcall *c = call_get(gw, call);
+	struct sw_gwcall *c = call_get(gw, call, true);
 	struct sw_rec_end end;
 	char by[2] = "";
 
 	if (!c)
 		return;
 	c->ended = true;
-	if (gw->cl && !c->route_logged && call->route) {
-		c->route_logged = true; /* rejected before any rule, or no route */
-		log_route(gw, c, call->route);
-	}
-	if (gw->cl) {
+	if (c->uid) {
 		log_leg(gw, c, call, SIPUA_LEG_A);
 		if (call->leg[SIPUA_LEG_B].call_id)
 			log_leg(gw, c, call, SIPUA_LEG_B);
@@ -279,11 +299,12 @@ static void obs_sdp(void *arg, const struct sipua_call_info *call,
 		    size_t out_len)
 {
 	struct sw_gw *gw = arg;
-	struct sw_gwcall *c = call_get(gw, call);
+	struct sw_gwcall *c = call_get(gw, call, false);
+	enum sipua_leg_id to = from == SIPUA_LEG_A ? SIPUA_LEG_B : SIPUA_LEG_A;
 	struct sw_rec_neg neg;
 	char *i = NULL, *o = NULL;
 
-	if (!c || !gw->cl)
+	if (!c || !c->uid)
 		return;
 	if (kind == SIPUA_SDP_OFFER)
 		c->neg_seq++;
@@ -291,9 +312,10 @@ static void obs_sdp(void *arg, const struct sipua_call_info *call,
 	neg.seq = c->neg_seq ? c->neg_seq : 1;
 	if (kind == SIPUA_SDP_OFFER)
 		neg.trigger = c->neg_seq == 1 ? "initial-invite" : "re-invite";
-	neg.from_leg = sw_gw_side(c, from);
-	neg.to_leg = sw_gw_side(c, from == SIPUA_LEG_A ? SIPUA_LEG_B
-						       : SIPUA_LEG_A);
+	/* an exchange goes from the offerer to the answerer, whichever of
+	 * its bodies this is */
+	neg.from_leg = sw_gw_side(c, kind == SIPUA_SDP_OFFER ? from : to);
+	neg.to_leg = sw_gw_side(c, kind == SIPUA_SDP_OFFER ? to : from);
 	i = in ? strndup(in, in_len) : NULL;
 	o = out ? strndup(out, out_len) : NULL;
 	if (kind == SIPUA_SDP_OFFER) {
@@ -316,7 +338,7 @@ static int hook(void *arg, const struct sipua_call_info *call,
 		const char *body, size_t len, char **outp, size_t *outlenp)
 {
 	struct sw_gw *gw = arg;
-	struct sw_gwcall *c = call_get(gw, call);
+	struct sw_gwcall *c = call_get(gw, call, false);
 
 	if (!c)
 		return 503;

@@ -31,6 +31,8 @@ struct sw_gwcall {
 	uint32_t neg_seq;           /* offer/answer exchanges so far */
 	int64_t start_us;
 	bool ended;                 /* the B2BUA reported the end */
+	bool settled;               /* edge_leg is final, the call log's
+				       record started (if the log is on) */
 	bool route_logged;          /* the routing decision is in the log */
 	struct sw_appshare_call *as; /* app-sharing state, NULL if none */
 };
