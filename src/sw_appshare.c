@@ -68,7 +68,7 @@ struct sw_appshare_call {
 	enum sw_media_policy policy;
 	bool offer_seen, edge_offered;
 	struct sw_sa edge_ips[AS_MAX_CANDS];
-	unsigned n_edge_ips;
+	unsigned n_edge_ips, n_permitted; /* permitted: the first n */
 	struct sdpr_cand conf[AS_MAX_CANDS]; /* conference TCP-PASS, by prio */
 	unsigned n_conf;
 	char *to_conf, *to_edge; /* last SDP sent to each side */
@@ -207,6 +207,27 @@ static int print_model(struct sdpr *sdp, char **outp, size_t *outlenp)
 }
 
 
+/* The gateway's relay candidate, as the Edge knows it */
+static void relay_cand(const struct sw_appshare_call *as, unsigned comp,
+		       struct sdpr_cand *c)
+{
+	memset(c, 0, sizeof(*c));
+	snprintf(c->foundation, sizeof(c->foundation), "101");
+	c->component = comp;
+	c->transport = SDPR_TP_TCP_PASS;
+	c->form = SDPR_FORM_MS;
+	c->type = SDPR_CT_RELAY;
+	sdpr_ms_priority(&c->priority, SDPR_MS_TYPEPREF_RELAY,
+			 SDPR_TP_TCP_PASS, comp, 0);
+	sw_sa_ntop(&as->relayed, c->addr, sizeof(c->addr));
+	c->port = sw_sa_port(&as->relayed);
+	c->has_raddr = c->has_rport = true;
+	snprintf(c->raddr, sizeof(c->raddr), "%s",
+		 as->n_conf ? as->conf[0].addr : c->addr);
+	c->rport = as->n_conf ? as->conf[0].port : c->port;
+}
+
+
 /* The conference's SDP toward the Edge, with the relay candidates */
 static int insert_relay(struct sw_gw *gw, struct sw_appshare_call *as,
 			const char *body, size_t len, char **outp,
@@ -227,26 +248,7 @@ static int insert_relay(struct sw_gw *gw, struct sw_appshare_call *as,
 
 		if (!(comps & (1u << comp)))
 			continue;
-		memset(&c, 0, sizeof(c));
-		snprintf(c.foundation, sizeof(c.foundation), "101");
-		c.component = comp;
-		c.transport = SDPR_TP_TCP_PASS;
-		c.form = SDPR_FORM_MS;
-		c.type = SDPR_CT_RELAY;
-		sdpr_ms_priority(&c.priority, SDPR_MS_TYPEPREF_RELAY,
-				 SDPR_TP_TCP_PASS, comp, 0);
-		sw_sa_ntop(&as->relayed, c.addr, sizeof(c.addr));
-		c.port = sw_sa_port(&as->relayed);
-		c.has_raddr = c.has_rport = true;
-		if (as->n_conf) {
-			snprintf(c.raddr, sizeof(c.raddr), "%s",
-				 as->conf[0].addr);
-			c.rport = as->conf[0].port;
-		}
-		else {
-			snprintf(c.raddr, sizeof(c.raddr), "%s", c.addr);
-			c.rport = c.port;
-		}
+		relay_cand(as, comp, &c);
 		err = sdpr_cand_add(sdp, m, &c);
 	}
 	if (!err && gw->conf->as_set_default_to_relay) {
@@ -266,12 +268,32 @@ static int insert_relay(struct sw_gw *gw, struct sw_appshare_call *as,
 static void take_relay(struct sw_gw *gw, struct sw_gwcall *c);
 
 
+/* The Edge's candidate addresses, the relay's permissions: "ip ip ..." */
+static const char *perms_str(const struct sw_appshare_call *as, char *buf,
+			     size_t sz)
+{
+	char ip[SW_SA_STRLEN];
+	size_t n = 0;
+
+	buf[0] = '\0';
+	for (unsigned i = 0; i < as->n_edge_ips && n < sz; ++i)
+		n += (size_t)snprintf(buf + n, sz - n, "%s%s", n ? " " : "",
+				      sw_sa_ntop(&as->edge_ips[i], ip,
+						 sizeof(ip)));
+	return buf;
+}
+
+
+/* Permit Edge addresses learnt after the allocation was taken: when the
+ * conference side offered, the Edge's candidates come with its answer */
 static void send_permit(struct sw_gw *gw, struct sw_gwcall *c)
 {
 	struct sw_appshare_call *as = c->as;
+	struct sw_rec_relay r;
 	struct relay_cmd cmd;
+	char perms[512];
 
-	if (!as->allocated || !as->n_edge_ips)
+	if (!as->allocated || as->n_edge_ips <= as->n_permitted)
 		return;
 	memset(&cmd, 0, sizeof(cmd));
 	cmd.type = RELAY_CMD_PERMIT;
@@ -279,28 +301,18 @@ static void send_permit(struct sw_gw *gw, struct sw_gwcall *c)
 	cmd.alloc_id = as->alloc_id;
 	for (unsigned i = 0; i < as->n_edge_ips && i < RELAY_MAX_ADDRS; ++i)
 		cmd.addrs[cmd.n_addrs++] = as->edge_ips[i];
-	relay_cmd_send(gw->relay, &cmd);
-}
-
-
-/* The gateway's relay candidate, as the Edge knows it */
-static void relay_cand(const struct sw_appshare_call *as, unsigned comp,
-		       struct sdpr_cand *c)
-{
-	memset(c, 0, sizeof(*c));
-	snprintf(c->foundation, sizeof(c->foundation), "101");
-	c->component = comp;
-	c->transport = SDPR_TP_TCP_PASS;
-	c->form = SDPR_FORM_MS;
-	c->type = SDPR_CT_RELAY;
-	sdpr_ms_priority(&c->priority, SDPR_MS_TYPEPREF_RELAY,
-			 SDPR_TP_TCP_PASS, comp, 0);
-	sw_sa_ntop(&as->relayed, c->addr, sizeof(c->addr));
-	c->port = sw_sa_port(&as->relayed);
-	c->has_raddr = c->has_rport = true;
-	snprintf(c->raddr, sizeof(c->raddr), "%s",
-		 as->n_conf ? as->conf[0].addr : c->addr);
-	c->rport = as->n_conf ? as->conf[0].port : c->port;
+	if (relay_cmd_send(gw->relay, &cmd))
+		return;
+	as->n_permitted = as->n_edge_ips;
+	if (!gw->cl)
+		return;
+	perms_str(as, perms, sizeof(perms));
+	log_event(gw, c, SW_ACT_TURNC, SW_ACT_GW, SW_EV_TURN,
+		  "CreatePermission Request", perms);
+	memset(&r, 0, sizeof(r));
+	r.relay = 1;
+	r.permissions = perms;
+	sw_calllog_relay(gw->cl, c->uid, &r);
 }
 
 
@@ -598,16 +610,10 @@ static void log_relay(struct sw_gw *gw, struct sw_gwcall *c,
 {
 	struct sw_appshare_call *as = c->as;
 	struct sw_rec_relay r;
-	char relayed[SW_SA_STRLEN], perms[512] = "", ip[SW_SA_STRLEN];
-	size_t n = 0;
+	char relayed[SW_SA_STRLEN], perms[512];
 
 	if (!gw->cl)
 		return;
-	for (unsigned i = 0; i < as->n_edge_ips && n < sizeof(perms); ++i)
-		n += (size_t)snprintf(perms + n, sizeof(perms) - n, "%s%s",
-				      n ? " " : "",
-				      sw_sa_ntop(&as->edge_ips[i], ip,
-						 sizeof(ip)));
 	memset(&r, 0, sizeof(r));
 	r.relay = 1;
 	r.server = "in-process";
@@ -617,7 +623,8 @@ static void log_relay(struct sw_gw *gw, struct sw_gwcall *c,
 			  : sw_sa_str(&ev->addr, relayed, sizeof(relayed));
 	r.alloc_us = error ? 0 : sw_gw_now_us();
 	r.lifetime_s = gw->conf->turn_max_lifetime;
-	r.permissions = perms;
+	r.permissions = as->n_edge_ips ? perms_str(as, perms, sizeof(perms))
+				       : NULL;
 	r.error_code = error ? 508 : 0;
 	r.error = error;
 	sw_calllog_relay(gw->cl, c->uid, &r);
@@ -645,6 +652,7 @@ static void take_relay(struct sw_gw *gw, struct sw_gwcall *c)
 		return;
 	}
 	as->allocated = true;
+	as->n_permitted = as->n_edge_ips;
 	as->alloc_id = pa.alloc_id;
 	as->relayed = pa.relayed;
 	as->checks_start_us = sw_gw_now_us();
