@@ -365,6 +365,8 @@ int main(int argc, char **argv)
 	}
 	if (relay && sw_ctl_register(ctl, "stats", ctl_turn_stats, relay))
 		sw_warn("control socket: TURN counters not served");
+	if (sw_gw_ctl_register(&gw, ctl))
+		sw_warn("control socket: active calls and relays not served");
 	log_listeners(&conf);
 	sw_notice("ready");
 	sipua_run(sc.ua);

@@ -14,7 +14,9 @@
 #define SW_LOG_MODULE "gw"
 #include "relay.h"
 #include "sw_calllog.h"
+#include "sw_ctl.h"
 #include "sw_gw.h"
+#include "sw_json.h"
 #include "sw_log.h"
 #include "sw_rules.h"
 
@@ -87,6 +89,12 @@ static struct sw_gwcall *call_new(struct sw_gw *gw,
 	}
 	c->id = call->id;
 	c->edge_leg = edge_leg_of(gw, call);
+	snprintf(c->from, sizeof(c->from), "%s",
+		 call->leg[SIPUA_LEG_A].from_uri ? call->leg[SIPUA_LEG_A].from_uri
+						 : "");
+	snprintf(c->to, sizeof(c->to), "%s",
+		 call->leg[SIPUA_LEG_A].to_uri ? call->leg[SIPUA_LEG_A].to_uri
+					       : "");
 	c->start_us = call->start_ms ? call->start_ms * 1000 : sw_gw_now_us();
 	snprintf(c->tag, sizeof(c->tag), "%llu", (unsigned long long)c->id);
 	c->next = gw->calls[c->id % 256];
@@ -506,4 +514,84 @@ void sw_gw_close(struct sw_gw *gw)
 	if (gw->tick_fd >= 0)
 		close(gw->tick_fd);
 	gw->tick_fd = -1;
+}
+
+
+/* `shareway calls --active`: the calls the SIP thread holds */
+static int ctl_active(struct sw_json *res, const struct sw_jval *args,
+		      void *arg)
+{
+	struct sw_gw *gw = arg;
+	char media[128];
+
+	(void)args;
+	sw_json_arr_open(res, "calls");
+	for (unsigned i = 0; i < 256; ++i) {
+		for (struct sw_gwcall *c = gw->calls[i]; c; c = c->next) {
+			if (c->ended)
+				continue;
+			media[0] = '\0';
+			sw_appshare_flags(c->as, media, sizeof(media));
+			sw_json_obj_open(res, NULL);
+			sw_json_str(res, "tag", c->tag);
+			sw_json_int(res, "start_us", c->start_us);
+			sw_json_str(res, "from", c->from);
+			sw_json_str(res, "to", c->to);
+			sw_json_str(res, "rule", c->rule);
+			sw_json_str(res, "media", media);
+			sw_json_int(res, "final", 0);
+			sw_json_obj_close(res);
+		}
+	}
+	sw_json_arr_close(res);
+	return 0;
+}
+
+
+/* `shareway relays`: the allocations the SIP thread knows (its calls'
+ * in-process and observed ones, and the ready pool); the relay threads'
+ * counters give the total, external allocations included */
+static int ctl_relays(struct sw_json *res, const struct sw_jval *args,
+		      void *arg)
+{
+	struct sw_gw *gw = arg;
+	struct turn_counters cnt;
+	char a[SW_SA_STRLEN];
+
+	(void)args;
+	sw_json_arr_open(res, "allocations");
+	for (unsigned i = 0; i < 256; ++i)
+		for (struct sw_gwcall *c = gw->calls[i]; c; c = c->next)
+			sw_appshare_relay_json(c->as, c->tag, res);
+	for (unsigned i = 0; i < gw->n_pool; ++i) {
+		sw_json_obj_open(res, NULL);
+		sw_json_int(res, "id", gw->pool[i].alloc_id);
+		sw_json_null(res, "call");
+		sw_json_str(res, "client", "ready pool");
+		sw_json_str(res, "transport", "tcp");
+		sw_json_str(res, "relayed", sw_sa_str(&gw->pool[i].relayed, a,
+						      sizeof(a)));
+		sw_json_arr_open(res, "permissions");
+		sw_json_arr_close(res);
+		sw_json_arr_open(res, "connections");
+		sw_json_arr_close(res);
+		sw_json_obj_close(res);
+	}
+	sw_json_arr_close(res);
+	if (gw->relay) {
+		relay_counters(gw->relay, &cnt);
+		sw_json_int(res, "total_tcp", (int64_t)cnt.allocs_tcp);
+		sw_json_int(res, "total_udp", (int64_t)cnt.allocs_udp);
+		sw_json_int(res, "connections_active",
+			    (int64_t)cnt.conns_active);
+	}
+	return 0;
+}
+
+
+int sw_gw_ctl_register(struct sw_gw *gw, struct sw_ctl *ctl)
+{
+	int err = sw_ctl_register(ctl, "active", ctl_active, gw);
+
+	return err ? err : sw_ctl_register(ctl, "relays", ctl_relays, gw);
 }

@@ -34,6 +34,8 @@ struct sw_gwcall {
 	bool settled;               /* edge_leg is final, the call log's
 				       record started (if the log is on) */
 	bool route_logged;          /* the routing decision is in the log */
+	char from[128], to[128];    /* initial INVITE, for `calls --active` */
+	char rule[64];
 	struct sw_appshare_call *as; /* app-sharing state, NULL if none */
 };
 
@@ -84,5 +86,13 @@ void sw_appshare_relay_event(struct sw_gw *gw, const void *relay_ev);
 void sw_appshare_tick(struct sw_gw *gw, struct sw_gwcall *c, int64_t now);
 void sw_appshare_call_ended(struct sw_gw *gw, struct sw_gwcall *c);
 void sw_appshare_free(struct sw_appshare_call *as);
+struct sw_json;
+void sw_appshare_flags(const struct sw_appshare_call *as, char *buf,
+		       size_t sz);
+void sw_appshare_relay_json(const struct sw_appshare_call *as,
+			    const char *tag, struct sw_json *j);
+
+struct sw_ctl;
+int sw_gw_ctl_register(struct sw_gw *gw, struct sw_ctl *ctl);
 
 #endif
