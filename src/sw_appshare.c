@@ -35,6 +35,7 @@
 #include "sdpr.h"
 #include "sw_calllog.h"
 #include "sw_gw.h"
+#include "sw_json.h"
 #include "sw_log.h"
 #include "sw_rules.h"
 #include "turn_msg.h"
@@ -1156,4 +1157,59 @@ void sw_appshare_call_ended(struct sw_gw *gw, struct sw_gwcall *c)
 		sw_appshare_free(as);
 		c->as = NULL;
 	}
+}
+
+
+/** Media flags of a call in progress, as `shareway calls` shows them */
+void sw_appshare_flags(const struct sw_appshare_call *as, char *buf,
+		       size_t sz)
+{
+	static const char *const mark[] = {"…", "…", "…", "✓", "✗"};
+
+	if (!as) {
+		snprintf(buf, sz, "-");
+		return;
+	}
+	snprintf(buf, sz, "AS %s ICE e→c %s c→e %s",
+		 sw_media_policy_name(as->policy),
+		 mark[as->dir[SW_ICE_E2C].rec.state],
+		 mark[as->dir[SW_ICE_C2E].rec.state]);
+}
+
+
+/** The call's allocation for the control socket's "relays" answer */
+void sw_appshare_relay_json(const struct sw_appshare_call *as,
+			    const char *tag, struct sw_json *j)
+{
+	char a[SW_SA_STRLEN];
+
+	if (!as || !(as->allocated || as->watched))
+		return;
+	sw_json_obj_open(j, NULL);
+	sw_json_int(j, "id", as->alloc_id);
+	sw_json_str(j, "call", tag);
+	sw_json_str(j, "client", as->watched ? "conference"
+					     : "in-process");
+	sw_json_str(j, "transport", "tcp");
+	sw_json_str(j, "relayed", sw_sa_str(&as->relayed, a, sizeof(a)));
+	sw_json_arr_open(j, "permissions");
+	for (unsigned i = 0; i < as->n_edge_ips; ++i)
+		sw_json_str(j, NULL, sw_sa_ntop(&as->edge_ips[i], a,
+						 sizeof(a)));
+	sw_json_arr_close(j);
+	sw_json_arr_open(j, "connections");
+	for (unsigned i = 0; i < as->n_conns; ++i) {
+		const struct as_conn *k = &as->conns[i];
+
+		sw_json_obj_open(j, NULL);
+		sw_json_int(j, "id", k->conn_id);
+		sw_json_str(j, "peer", sw_sa_str(&k->peer, a, sizeof(a)));
+		sw_json_str(j, "state", k->closed ? "closed"
+				      : k->spliced ? "splice"
+				      : k->bound   ? "inspect"
+						   : "attempt");
+		sw_json_obj_close(j);
+	}
+	sw_json_arr_close(j);
+	sw_json_obj_close(j);
 }
