@@ -17,6 +17,14 @@ checks, RFC 6062 TURN) against sharewayd on 127.0.0.1:
   byeearly   BYE before any check.
   midclose   the Edge relay closes mid-stream.
   parallel   ten relay calls at once.
+  confoffer  the conference side calls a Skype user to share: sharewayd
+             inserts its relay candidates into the offer toward the Edge;
+             the conference is controlling, the Edge controlled; completion
+             re-INVITE toward the Edge; the conference's own completion
+             re-INVITE answered by sharewayd, not forwarded.
+  addmline   the Edge adds m=applicationsharing to an audio call by
+             re-INVITE: relay candidates in that re-INVITE's answer, then
+             the usual checks, data and completion re-INVITE.
 
 Each case prints what it checked; any failure raises. Run by
 tests/integration/60-appshare.sh.
@@ -30,12 +38,16 @@ import subprocess
 import sys
 import time
 
-from harness.netio import HarnessTimeout
+from harness import sdp
+from harness.iceagent import AgentRun, Credentials, IceAgent
+from harness.netio import HarnessTimeout, accept_conn, connect_tcp, listen_tcp
 from harness.scenario import ConfSide, EdgeSide, in_thread
+from harness.sipua import Dialog, SipMessage, SipUA
 from harness.timeline import Timeline
 
 DIAG = '21002;reason="Attendees cannot share in this conference";component="ASMCU"'
 MB = 1 << 20
+KB256 = 256 * 1024
 
 
 def check(cond: bool, what: str) -> None:
@@ -127,6 +139,10 @@ def case_relay(env: Env, tl: Timeline) -> None:
         check(req is not None, "sharewayd sent the completion re-INVITE to the conference")
         check(conf.final_offer_problems == [],
               "its a=remote-candidates names the conference's candidate, sorted")
+        fo = as_media(req.text_body)
+        check(sorted(c.component for c in fo.candidates) == [1, 2] and
+              [c for c, _, _ in fo.remote_candidates] == [1, 2],
+              "one candidate and one remote candidate for each of components 1 and 2")
         resp = edge.final_reinvite(5)
         ans = resp.text_body
         check(resp.status == 200 and ans.count("a=candidate:") == 2 and
@@ -141,6 +157,9 @@ def case_relay(env: Env, tl: Timeline) -> None:
               "call log: ICE succeeded e->c and c->e")
         check(rec.get("reinvite", {}).get("result") == 200,
               "call log: completion re-INVITE 200")
+        negs = [(n.get("from"), n.get("to")) for n in rec.get("negotiations") or []]
+        check(rec.get("inbound_leg") == "e" and negs[:1] == [("e", "c")],
+              "call log: the Edge leg inbound, offer e->c")
         conns = [c for r in rec.get("relays") or [] for c in r.get("connections") or []]
         check(rec.get("media", "").startswith("AS relay"), f"call log media: {rec.get('media')}")
         check(conns and conns[0].get("bind_code") == 200 and
@@ -279,9 +298,412 @@ def case_observe(env: Env, tl: Timeline) -> None:
         conf.close()
 
 
+def as_media(body: str) -> sdp.Media:
+    return sdp.Sdp.parse(body).find_media("applicationsharing")
+
+
+def run_agents(agents: list[IceAgent], nbytes: int) -> list:
+    """Checks, then nbytes each way full duplex, on every agent at once;
+    raises unless complete and intact. Returns the check reports."""
+    runs = [AgentRun(a, 10.0, nbytes, nbytes, 30.0) for a in agents]
+    for run in runs:
+        run.start()
+    reports = []
+    for run in runs:
+        rep, data = run.result(60)
+        print(rep.describe())
+        rep.require_complete()
+        if data is None:
+            raise AssertionError(f"{rep.name}: no data exchanged")
+        print(f"{rep.name}: {data.describe()}")
+        data.require_intact()
+        reports.append(rep)
+    return reports
+
+
+def final_offer_problems(body: str, local: list[sdp.Candidate],
+                         theirs: set[tuple[str, int]]) -> list[str]:
+    """What a controlled agent finds wrong in a completion offer (MS-ICE2):
+    a=remote-candidates must name one of our candidates per component,
+    sorted; a=candidate lines one per component, sorted, at an address of
+    the peer we know (``theirs``), m=/c= the component-1 one."""
+    try:
+        m = as_media(body)
+        c_line = sdp.Sdp.parse(body).media_connection(m)
+    except (sdp.SdpError, ValueError) as exc:
+        return [f"unparsable SDP: {exc}"]
+    problems = []
+    rcs = m.remote_candidates
+    ours = {(c.component, c.ip, c.port) for c in local}
+    if [c for c, _, _ in rcs] != [1, 2]:
+        problems.append(f"a=remote-candidates components {[c for c, _, _ in rcs]}, "
+                        "want [1, 2] (sorted)")
+    problems += [f"remote candidate {rc} is not ours" for rc in rcs if rc not in ours]
+    cands = m.candidates
+    if [c.component for c in cands] != [1, 2]:
+        problems.append(f"a=candidate components {[c.component for c in cands]}, want [1, 2]")
+    problems += [f"candidate {c.line()} is unknown" for c in cands if c.addr not in theirs]
+    if cands and (c_line, m.port) != (cands[0].ip, cands[0].port):
+        problems.append(f"m=/c= {c_line}:{m.port} is not the component-1 candidate")
+    return problems
+
+
+class ConfOffer:
+    """The conference side calls a Skype user to share (sharewayd between):
+    raw SipUAs and agents, the conference controlling, the Edge controlled."""
+
+    def __init__(self, env: Env, tl: Timeline, sip_idx: int, media_idx: int) -> None:
+        self.env, self.tl = env, tl
+        self.edge_port = env.port(sip_idx)
+        self.relay_port = env.port(media_idx)
+        self.listener = listen_tcp(("127.0.0.3", env.port(media_idx)))
+        lport = self.listener.getsockname()[1]
+        self.conf_cred, self.edge_cred = Credentials.random(), Credentials.random()
+        self.conf_cands = sdp.tcp_candidate_pair("1", "TCP-PASS", "127.0.0.3", lport, "host")
+        raddr = ("127.0.0.2", self.relay_port)
+        self.edge_cands = (sdp.tcp_candidate_pair("1", "TCP-ACT", *raddr, "relay", raddr=raddr)
+                           + sdp.tcp_candidate_pair("2", "TCP-PASS", *raddr, "relay",
+                                                    raddr=raddr))
+        self.conf_ua = SipUA("127.0.0.3", env.port(sip_idx), name="CMS SIP", user="asmcu",
+                             timeline=tl).start()
+        self.edge_ua = SipUA("127.0.0.2", self.edge_port, name="Edge SIP", user="edge",
+                             timeline=tl).start()
+        self.edge_ua.reinvite_handler = self._edge_reinvite
+        self.final_problems: list[str] | None = None
+        self.conns: list = []
+        self.call = self.inv = self.offer = self.answer = None
+
+    def place(self) -> SipMessage:
+        """INVITE from the conference through sharewayd, answered by the
+        Edge with its relay's TCP-ACT/TCP-PASS candidates."""
+        offer = sdp.build_appsharing_sdp("127.0.0.3", self.conf_cands[0].port,
+                                         self.conf_cred.ufrag, self.conf_cred.pwd,
+                                         self.conf_cands, role="sharer")
+        self.call = self.conf_ua.invite(f"sip:edge-{self.edge_port}@example.com", offer,
+                                        dest=self.env.gw)
+        self.inv = self.edge_ua.wait_invite(10)
+        self.offer = as_media(self.inv.offer)
+        answer = sdp.build_appsharing_sdp("127.0.0.2", self.relay_port, self.edge_cred.ufrag,
+                                          self.edge_cred.pwd, self.edge_cands, role="viewer")
+        self.inv.respond(180)
+        self.inv.respond(200, sdp=answer)
+        self.inv.wait_ack(10)
+        final = self.call.wait_final(10)
+        if final.status == 200:
+            self.answer = as_media(final.text_body)
+        return final
+
+    def relay_cands(self) -> list[sdp.Candidate]:
+        """sharewayd's relay candidates in the offer the Edge received"""
+        return [c for c in self.offer.find_candidates("TCP-PASS", typ="relay")
+                if c.ip == "127.0.0.1"]
+
+    def media(self, nbytes: int) -> list:
+        """The Edge relay connects to sharewayd's relay candidate; sharewayd
+        bridges to the conference's listener; checks and data."""
+        relay = [c for c in self.relay_cands() if c.component == 1][0]
+        edge = connect_tcp(relay.addr, ("127.0.0.2", self.relay_port), 5.0, "Edge relay")
+        self.conns.append(edge)
+        self.tl.add("Edge", "TCP connect to the offer's relay candidate", edge.describe())
+        conf = accept_conn(self.listener, 10.0, "sharewayd's bridging connection", "CMS media")
+        self.conns.append(conf)
+        self.tl.add("CMS", "accepted TCP connection", conf.describe())
+        agents = [
+            IceAgent(conf, controlling=True, local=self.conf_cred,
+                     remote=Credentials(self.answer.ice_ufrag, self.answer.ice_pwd),
+                     name="CMS", peer_name="Edge", timeline=self.tl),
+            IceAgent(edge, controlling=False, local=self.edge_cred,
+                     remote=Credentials(self.offer.ice_ufrag, self.offer.ice_pwd),
+                     name="Edge", peer_name="CMS", timeline=self.tl, legacy_duplicate=True)]
+        return run_agents(agents, nbytes)
+
+    def _edge_reinvite(self, dlg: Dialog, req: SipMessage) -> tuple[int, str | None]:
+        """The Edge is controlled: check the completion offer, answer with
+        its used local candidate only."""
+        relays = self.relay_cands()
+        self.final_problems = final_offer_problems(req.text_body, self.edge_cands,
+                                                   {c.addr for c in relays})
+        self.final_problems += [
+            f"candidate {c.line()} is not one sharewayd offered" for c in
+            as_media(req.text_body).candidates
+            if (c.component, c.ms_transport, c.typ, c.priority) not in
+            {(r.component, r.ms_transport, r.typ, r.priority) for r in relays}]
+        self.tl.add("Edge", "final offer checked", "; ".join(self.final_problems) or "ok")
+        if self.final_problems:
+            return 488, None
+        used = self.edge_cands[:2]
+        return 200, sdp.build_appsharing_sdp("127.0.0.2", self.relay_port, self.edge_cred.ufrag,
+                                             self.edge_cred.pwd, used, role="viewer", version=1)
+
+    def conf_final_offer(self) -> SipMessage:
+        """The conference's own completion re-INVITE: its TCP-PASS candidate,
+        a=remote-candidates naming the far end it sees (the peer of its
+        media connection: sharewayd's bridging socket)."""
+        peer = self.conns[1].peer
+        rc = [(comp, peer[0], peer[1]) for comp in (1, 2)]
+        body = sdp.build_appsharing_sdp("127.0.0.3", self.conf_cands[0].port,
+                                        self.conf_cred.ufrag, self.conf_cred.pwd,
+                                        self.conf_cands, role="sharer", version=1,
+                                        remote_candidates=rc)
+        return self.conf_ua.reinvite(self.call.dialog, body, 10)
+
+    def close(self) -> None:
+        for conn in self.conns:
+            conn.close()
+        self.listener.close()
+        self.conf_ua.stop()
+        self.edge_ua.stop()
+
+
+def case_confoffer(env: Env, tl: Timeline) -> None:
+    co = ConfOffer(env, tl, 36, 37)
+    try:
+        final = co.place()
+        check(final.status == 200, "the conference's INVITE answered 200 by the Edge")
+        relays = co.relay_cands()
+        check(sorted(c.component for c in relays) == [1, 2] and
+              len({c.addr for c in relays}) == 1,
+              f"the Edge's offer has sharewayd's TCP-PASS relay candidates "
+              f"{relays[0].ip}:{relays[0].port} for components 1 and 2")
+        check(sorted(c.component for c in co.offer.candidates if c.ip == "127.0.0.3") == [1, 2],
+              "the conference's own candidates kept beside them")
+        reps = co.media(KB256)
+        cms, edge = reps
+        check(edge.inbound.roles == {"controlling"} and edge.inbound.use_candidate and
+              cms.inbound.roles == {"controlled"} and cms.outbound.nominated,
+              "checks both ways: the conference controlling and nominating, the Edge "
+              "controlled; 256 KB each way intact")
+        req = co.edge_ua.wait_reinvite(co.inv.dialog, 10)
+        check(req is not None and co.final_problems == [],
+              "completion re-INVITE toward the Edge: the relay candidate, "
+              "a=remote-candidates naming the Edge's own candidate, sorted")
+        resp = co.conf_final_offer()
+        ans = as_media(resp.text_body) if resp.status == 200 else None
+        peer = co.conns[1].peer
+        check(ans is not None and not ans.remote_candidates and
+              sorted((c.component, c.addr) for c in ans.candidates) ==
+              [(1, peer), (2, peer)],
+              f"the conference's completion re-INVITE answered by sharewayd with the "
+              f"candidate it sees ({peer[0]}:{peer[1]}), no a=remote-candidates")
+        check(len(co.inv.dialog.reinvites) == 1,
+              "the conference's completion re-INVITE was not forwarded to the Edge")
+        check(co.conf_ua.bye(co.call.dialog, 5).status == 200, "BYE from the conference")
+        check(co.edge_ua.wait_request("BYE", 5) is not None, "BYE reached the Edge leg")
+        rec = env.record(co.call.request.call_id, '"completed"')
+        ice = rec.get("ice") or {}
+        check(all((ice.get(d) or {}).get("state") == "succeeded" for d in ("e_to_c", "c_to_e")),
+              "call log: ICE succeeded e->c and c->e")
+        ri = rec.get("reinvite") or {}
+        check(ri.get("leg") == "e" and ri.get("result") == 200,
+              f"call log: completion re-INVITE on leg {ri.get('leg')}, {ri.get('result')}")
+        conns = [c for r in rec.get("relays") or [] for c in r.get("connections") or []]
+        want = (f"127.0.0.2:{co.relay_port}", f"127.0.0.3:{co.conf_cands[0].port}")
+        check(len(conns) == 1 and (conns[0].get("peer"), conns[0].get("target")) == want,
+              f"call log: the Edge relay's connection from {want[0]} bridged to {want[1]}")
+        check([r.get("permissions") for r in rec.get("relays") or []] == ["127.0.0.2"],
+              "call log: the relay permits the Edge's address learnt from its answer")
+        legs = {leg.get("leg"): leg for leg in rec.get("legs") or []}
+        negs = [(n.get("from"), n.get("to")) for n in rec.get("negotiations") or []]
+        check(rec.get("inbound_leg") == "c" and legs["c"].get("inbound") and
+              legs["c"].get("zone") == "cms" and not legs["e"].get("inbound") and
+              legs["e"].get("zone") == "edge" and negs[:1] == [("c", "e")],
+              "call log: the conference leg inbound, the Edge leg outbound, offer c->e")
+    finally:
+        co.close()
+    tl.assert_order([("CMS SIP", "sent INVITE"), ("Edge SIP", "received INVITE"),
+                     ("Edge SIP", "sent 200 OK to INVITE"), ("CMS SIP", "received 200"),
+                     ("Edge", "TCP connect"), ("CMS", "accepted TCP connection"),
+                     ("Edge SIP", "received re-INVITE"), ("CMS SIP", "sent re-INVITE")])
+    print(env.shareway("ladder", co.call.request.call_id))
+
+
+def with_audio(body: str, ip: str, port: int) -> str:
+    """An app-sharing SDP with an audio m-line before m=applicationsharing;
+    both rely on the session-level c= (ip is that of the body's c=)"""
+    audio = f"m=audio {port} RTP/AVP 0\r\na=rtpmap:0 PCMU/8000\r\n"
+    head, sep, tail = body.partition("m=applicationsharing")
+    if f"c=IN IP4 {ip}\r\n" not in head:
+        raise ValueError(f"the body's session c= is not {ip}")
+    return head + audio + sep + tail
+
+
+def audio_sdp(ip: str, port: int, version: int = 0) -> str:
+    return (f"v=0\r\no=- 0 {version} IN IP4 {ip}\r\ns=session\r\nc=IN IP4 {ip}\r\n"
+            f"t=0 0\r\nm=audio {port} RTP/AVP 0\r\na=rtpmap:0 PCMU/8000\r\n")
+
+
+class AddMline:
+    """An audio call between the Edge and the conference side; the Edge
+    then adds m=applicationsharing by re-INVITE (Edge controlling). The
+    conference side answers that re-INVITE with a TCP-PASS host candidate
+    and the gateway's completion re-INVITE with its used candidate."""
+
+    def __init__(self, env: Env, tl: Timeline, sip_idx: int, media_idx: int) -> None:
+        self.env, self.tl = env, tl
+        self.conf_port = env.port(sip_idx)       # on 127.0.0.3
+        self.relay_port = env.port(sip_idx)      # on 127.0.0.2
+        self.listener = listen_tcp(("127.0.0.3", env.port(media_idx)))
+        lport = self.listener.getsockname()[1]
+        self.edge_cred, self.conf_cred = Credentials.random(), Credentials.random()
+        raddr = ("127.0.0.2", self.relay_port)
+        self.edge_cands = (sdp.tcp_candidate_pair("1", "TCP-ACT", *raddr, "relay", raddr=raddr)
+                           + sdp.tcp_candidate_pair("2", "TCP-PASS", *raddr, "relay",
+                                                    raddr=raddr))
+        self.conf_cands = sdp.tcp_candidate_pair("1", "TCP-PASS", "127.0.0.3", lport, "host")
+        self.edge_ua = SipUA("127.0.0.2", 0, name="Edge SIP", user="edge", timeline=tl).start()
+        self.conf_ua = SipUA("127.0.0.3", self.conf_port, name="CMS SIP", user="asmcu",
+                             timeline=tl).start()
+        self.conf_ua.reinvite_handler = self._conf_reinvite
+        self.offer = self.answer = self.call = self.inv = None
+        self.final_problems: list[str] | None = None
+        self.conns: list = []
+
+    def audio_call(self) -> SipMessage:
+        """INVITE with audio only, answered with audio."""
+        self.call = self.edge_ua.invite(f"sip:conf-{self.conf_port}@example.com",
+                                        audio_sdp("127.0.0.2", 50000), dest=self.env.gw)
+        self.inv = self.conf_ua.wait_invite(10)
+        self.inv.respond(200, sdp=audio_sdp("127.0.0.3", 50002))
+        self.inv.wait_ack(10)
+        return self.call.wait_final(10)
+
+    def add_sharing(self) -> SipMessage:
+        """The Edge's re-INVITE adding m=applicationsharing"""
+        body = with_audio(sdp.build_appsharing_sdp(
+            "127.0.0.2", self.relay_port, self.edge_cred.ufrag, self.edge_cred.pwd,
+            self.edge_cands, role="viewer", version=1), "127.0.0.2", 50000)
+        resp = self.edge_ua.reinvite(self.call.dialog, body, 10)
+        if resp.status == 200:
+            self.answer = as_media(resp.text_body)
+        return resp
+
+    def _conf_reinvite(self, dlg: Dialog, req: SipMessage) -> tuple[int, str | None]:
+        """First the added m-line (answered with a TCP-PASS host candidate),
+        then the gateway's completion offer (checked, answered with the used
+        candidate only)."""
+        media = as_media(req.text_body)
+        if not media.remote_candidates:
+            self.offer = media
+            self.tl.add("CMS", "re-INVITE adds app sharing", "answered with TCP-PASS host")
+            return 200, with_audio(sdp.build_appsharing_sdp(
+                "127.0.0.3", self.conf_cands[0].port, self.conf_cred.ufrag,
+                self.conf_cred.pwd, self.conf_cands, role="sharer", version=1),
+                "127.0.0.3", 50002)
+        # the far end we know: the peer of our media connection
+        peer = {self.conns[1].peer} if len(self.conns) > 1 else set()
+        problems = final_offer_problems(req.text_body, self.conf_cands, peer)
+        self.final_problems = problems
+        self.tl.add("CMS", "final offer checked", "; ".join(problems) or "ok")
+        if problems:
+            return 488, None
+        return 200, with_audio(sdp.build_appsharing_sdp(
+            "127.0.0.3", self.conf_cands[0].port, self.conf_cred.ufrag, self.conf_cred.pwd,
+            self.conf_cands, role="sharer", version=2), "127.0.0.3", 50002)
+
+    def relay_cands(self) -> list[sdp.Candidate]:
+        return [c for c in self.answer.find_candidates("TCP-PASS", typ="relay")
+                if c.ip == "127.0.0.1"]
+
+    def media(self, nbytes: int) -> list:
+        relay = [c for c in self.relay_cands() if c.component == 1][0]
+        edge = connect_tcp(relay.addr, ("127.0.0.2", self.relay_port), 5.0, "Edge relay")
+        self.conns.append(edge)
+        self.tl.add("Edge", "TCP connect to the answer's relay candidate", edge.describe())
+        conf = accept_conn(self.listener, 10.0, "sharewayd's bridging connection", "CMS media")
+        self.conns.append(conf)
+        self.tl.add("CMS", "accepted TCP connection", conf.describe())
+        agents = [
+            IceAgent(edge, controlling=True, local=self.edge_cred,
+                     remote=Credentials(self.answer.ice_ufrag, self.answer.ice_pwd),
+                     name="Edge", peer_name="CMS", timeline=self.tl, legacy_duplicate=True),
+            IceAgent(conf, controlling=False, local=self.conf_cred,
+                     remote=Credentials(self.offer.ice_ufrag, self.offer.ice_pwd),
+                     name="CMS", peer_name="Edge", timeline=self.tl)]
+        return run_agents(agents, nbytes)
+
+    def edge_final_offer(self) -> SipMessage:
+        """The Edge's own completion re-INVITE: both m-lines, its TCP-ACT
+        relay candidate, a=remote-candidates naming sharewayd's relay."""
+        relay = self.relay_cands()[0]
+        rc = [(comp, relay.ip, relay.port) for comp in (1, 2)]
+        body = with_audio(sdp.build_appsharing_sdp(
+            "127.0.0.2", self.relay_port, self.edge_cred.ufrag, self.edge_cred.pwd,
+            self.edge_cands[:2], role="viewer", version=2, remote_candidates=rc),
+            "127.0.0.2", 50000)
+        return self.edge_ua.reinvite(self.call.dialog, body, 10)
+
+    def close(self) -> None:
+        for conn in self.conns:
+            conn.close()
+        self.listener.close()
+        self.edge_ua.stop()
+        self.conf_ua.stop()
+
+
+def case_addmline(env: Env, tl: Timeline) -> None:
+    am = AddMline(env, tl, 24, 25)
+    try:
+        final = am.audio_call()
+        check(final.status == 200 and "m=audio 50002" in final.text_body and
+              "applicationsharing" not in final.text_body and
+              "a=candidate" not in final.text_body, "audio-only call answered with audio")
+        resp = am.add_sharing()
+        check(resp.status == 200, "the Edge's re-INVITE adding m=applicationsharing: 200")
+        check(am.offer is not None and
+              sdp.Sdp.parse(am.conf_ua.dialogs[am.inv.dialog.key()].remote_sdp)
+              .media[0].kind == "audio", "the re-INVITE reached the conference with both m-lines")
+        relays = am.relay_cands()
+        body = sdp.Sdp.parse(resp.text_body)
+        check([m.kind for m in body.media] == ["audio", "applicationsharing"] and
+              sorted(c.component for c in relays) == [1, 2],
+              "sharewayd's TCP-PASS relay candidates (components 1 and 2) in that "
+              "re-INVITE's answer, audio kept")
+        edge, cms = am.media(KB256)
+        check(cms.inbound.roles == {"controlling"} and cms.inbound.use_candidate and
+              edge.inbound.roles == {"controlled"} and edge.outbound.nominated,
+              "checks both ways, the Edge controlling and nominating; 256 KB each way intact")
+        req = am.conf_ua.wait_reinvite(am.inv.dialog, 10, count=2)
+        check(req is not None and am.final_problems == [],
+              "completion re-INVITE toward the conference: its candidate in "
+              "a=remote-candidates, the bridging socket as candidate, sorted")
+        check([m.kind for m in sdp.Sdp.parse(req.text_body).media] ==
+              ["audio", "applicationsharing"], "the completion re-INVITE keeps the audio m-line")
+        resp = am.edge_final_offer()
+        ans = sdp.Sdp.parse(resp.text_body) if resp.status == 200 else None
+        asm = ans.find_media() if ans else None
+        check(asm is not None and [m.kind for m in ans.media] == ["audio", "applicationsharing"]
+              and not asm.remote_candidates and
+              sorted((c.component, c.addr) for c in asm.candidates) ==
+              [(1, relays[0].addr), (2, relays[0].addr)],
+              "the Edge's completion re-INVITE answered by sharewayd: audio and its relay")
+        check(len(am.inv.dialog.reinvites) == 2, "and not forwarded to the conference")
+        check(am.edge_ua.bye(am.call.dialog, 5).status == 200, "BYE answered")
+        check(am.conf_ua.wait_request("BYE", 5) is not None, "BYE reached the conference leg")
+        rec = env.record(am.call.request.call_id, '"completed"')
+        ice = rec.get("ice") or {}
+        check(all((ice.get(d) or {}).get("state") == "succeeded" for d in ("e_to_c", "c_to_e")),
+              "call log: ICE succeeded e->c and c->e")
+        ri = rec.get("reinvite") or {}
+        check(ri.get("leg") == "c" and ri.get("result") == 200,
+              f"call log: completion re-INVITE on leg {ri.get('leg')}, {ri.get('result')}")
+        negs = [(n.get("seq"), n.get("trigger"), n.get("from"), n.get("to"))
+                for n in rec.get("negotiations") or []]
+        check(negs[:2] == [(1, "initial-invite", "e", "c"), (2, "re-invite", "e", "c")],
+              f"call log: the audio call and the re-INVITE adding sharing, e->c: {negs[:2]}")
+    finally:
+        am.close()
+    tl.assert_order([("Edge SIP", "sent INVITE"), ("CMS SIP", "received INVITE"),
+                     ("Edge SIP", "received 200"), ("Edge SIP", "sent re-INVITE"),
+                     ("CMS SIP", "received re-INVITE"), ("Edge SIP", "received 200"),
+                     ("Edge", "TCP connect"), ("CMS", "accepted TCP connection"),
+                     ("CMS SIP", "received re-INVITE"), ("Edge SIP", "sent re-INVITE")])
+    print(env.shareway("ladder", am.call.request.call_id))
+
+
 CASES = {"relay": case_relay, "oneway": case_oneway, "reject": case_reject,
          "byeearly": case_byeearly, "midclose": case_midclose, "parallel": case_parallel,
-         "observe": case_observe}
+         "observe": case_observe, "confoffer": case_confoffer,
+         "addmline": case_addmline}
 
 
 def main() -> int:
