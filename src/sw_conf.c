@@ -101,7 +101,7 @@ static const struct conf_key keys[] = {
 	{"appsharing", "inside_ip",             CT_ADDR, F(as_inside_ip), 0, 0, 0, 0, NULL},
 	{"appsharing", "set_default_to_relay",  CT_BOOL, F(as_set_default_to_relay), 0, 0, 0, 0, "no"},
 	{"appsharing", "reinvite_timeout",      CT_U32, F(as_reinvite_timeout), 0, 0, 1, 300, "32"},
-	{"appsharing", "relay_pool",            CT_U32, F(as_relay_pool), 0, 0, 0, 64, "16"},
+	{"appsharing", "relay_pool",            CT_U32, F(as_relay_pool), 0, 0, 0, 64, "8"},
 
 	{"calllog", "path",           CT_PATH, F(calllog_path), 0, FS(calllog_path), 0, 0, NULL},
 	{"calllog", "retention_days", CT_U32, F(calllog_retention_days), 0, 0, 0, 3650, "30"},

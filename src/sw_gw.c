@@ -499,7 +499,13 @@ int sw_gw_init(struct sw_gw *gw, struct sipua *ua, struct relay *relay,
 		return err;
 	sipua_set_observer(ua, &obs);
 	sipua_set_sdp_hook(ua, hook, gw);
+	/* the pool must not crowd out external clients: at most an eighth
+	 * of the relay port range */
 	gw->pool_want = conf->as_relay_pool;
+	if (gw->pool_want > (conf->turn_port_max - conf->turn_port_min + 1) / 8)
+		gw->pool_want = (conf->turn_port_max - conf->turn_port_min + 1) / 8;
+	if (gw->pool_want > SW_GW_POOL_MAX)
+		gw->pool_want = SW_GW_POOL_MAX;
 	pool_fill(gw);
 	return 0;
 }
