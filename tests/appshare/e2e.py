@@ -296,6 +296,18 @@ def case_observe(env: Env, tl: Timeline) -> None:
     finally:
         edge.close()
         conf.close()
+    # the origin document's ladder, on the wire, with sharewayd as the TURN
+    # server and the B2BUA between the two
+    tl.assert_order([("Edge SIP", "sent INVITE"), ("CMS SIP", "received INVITE"),
+                     ("CMS", "Allocate request"), ("TURN", "Allocate error 401"),
+                     ("TURN", "Allocate success"), ("CMS", "Refresh request"),
+                     ("CMS SIP", "sent 200 OK to INVITE"), ("Edge SIP", "sent ACK"),
+                     ("Edge", "TCP connect"), ("TURN", "ConnectionAttempt indication"),
+                     ("CMS", "ConnectionBind request"), ("TURN", "ConnectionBind success"),
+                     ("CMS SIP", "received re-INVITE"), ("Edge SIP", "sent BYE"),
+                     ("CMS", "Refresh request", "lifetime 0")])
+    check(True, "observe ladder in order: Allocate/401/Allocate/Refresh, INVITE/200/ACK, "
+                "ConnectionAttempt/ConnectionBind, re-INVITE, BYE, Refresh 0")
 
 
 def as_media(body: str) -> sdp.Media:
