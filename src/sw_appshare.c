@@ -485,12 +485,17 @@ static void watch_relay_cands(struct sw_gw *gw, struct sw_gwcall *c,
 	for (unsigned i = 0; i < n && cmd.n_addrs < RELAY_MAX_ADDRS; ++i) {
 		struct sw_sa sa;
 
+		bool dup = false;
+
 		if (sdpr_cand_kind(sdp, m, i) != SDPR_CAND_ICE ||
 		    sdpr_cand_get(sdp, m, i, &cand) ||
 		    cand.type != SDPR_CT_RELAY ||
 		    sw_sa_set_ip(&sa, cand.addr, cand.port))
 			continue;
-		cmd.addrs[cmd.n_addrs++] = sa;
+		for (unsigned j = 0; j < cmd.n_addrs; ++j)
+			dup = dup || sw_sa_cmp(&cmd.addrs[j], &sa, true);
+		if (!dup) /* components 1 and 2 share one address */
+			cmd.addrs[cmd.n_addrs++] = sa;
 	}
 	if (cmd.n_addrs && !relay_cmd_send(gw->relay, &cmd)) {
 		c->as->watched = true;
@@ -1048,19 +1053,25 @@ static void on_watching(struct sw_gw *gw, struct sw_gwcall *c,
 			const struct relay_ev *ev)
 {
 	struct sw_rec_relay r;
-	char a[SW_SA_STRLEN];
+	char a[SW_SA_STRLEN], cli[SW_SA_STRLEN], d[192];
 
 	c->as->relayed = ev->addr;
-	sw_info("[call %s] observing the conference's relay %s", c->tag,
-		sw_sa_str(&ev->addr, a, sizeof(a)));
-	log_event(gw, c, SW_ACT_GW, SW_ACT_GW, SW_EV_NOTE,
-		  "relay candidate recognised", a);
+	sw_sa_str(&ev->addr, a, sizeof(a));
+	sw_sa_str(&ev->local, cli, sizeof(cli));
+	sw_info("[call %s] observing the conference's relay %s (TURN user %s, "
+		"control connection %s)",
+		c->tag, a, ev->user, cli);
+	snprintf(d, sizeof(d), "%s: allocation of TURN user %s from %s", a,
+		 ev->user, cli);
+	log_event(gw, c, SW_ACT_GW, SW_ACT_TURNC, SW_EV_NOTE,
+		  "relay candidate recognised", d);
 	if (!gw->cl)
 		return;
 	memset(&r, 0, sizeof(r));
 	r.relay = 1;
 	r.transport = "tcp";
-	r.client = "the conference (external TURN client)";
+	r.client = ev->user[0] ? ev->user : "the conference";
+	r.client_addr = cli;
 	r.relayed = a;
 	sw_calllog_relay(gw->cl, c->uid, &r);
 }

@@ -129,6 +129,7 @@ struct relay_ev {
 	uint64_t bytes[2]; /* by enum relay_dir */
 	enum relay_dir dir;
 	struct relay_stun stun;
+	char user[64]; /* WATCHING: the TURN user owning the allocation */
 };
 
 enum relay_inspect {

@@ -241,6 +241,8 @@ static void cmd_watch(struct relay_thread *rt, const struct relay_cmd *cmd)
 		ev.token = cmd->token;
 		ev.alloc_id = al->id;
 		ev.addr = cmd->addrs[i];
+		ev.local = al->src.client; /* the client's control connection */
+		snprintf(ev.user, sizeof(ev.user), "%s", al->user);
 		relay_ev_post(rt, &ev);
 	}
 }
