@@ -1053,7 +1053,7 @@ static void on_watching(struct sw_gw *gw, struct sw_gwcall *c,
 			const struct relay_ev *ev)
 {
 	struct sw_rec_relay r;
-	char a[SW_SA_STRLEN], cli[SW_SA_STRLEN], d[192];
+	char a[SW_SA_STRLEN], cli[SW_SA_STRLEN], d[256];
 
 	c->as->relayed = ev->addr;
 	sw_sa_str(&ev->addr, a, sizeof(a));
