@@ -55,15 +55,25 @@ int cli_db_open(const struct cli_env *env, sqlite3 **dbp)
 }
 
 
-/** Find by tag, number or Call-ID and load a call; errors on stderr */
-int cli_load_call(sqlite3 *db, const char *key, struct sw_callrec **recp)
+/**
+ * Find a call by tag, number or Call-ID in the call log and load it;
+ * errors on stderr
+ *
+ * @return CLI_OK with *recp set (the caller frees it), or CLI_FAIL
+ */
+int cli_load_call(const struct cli_env *env, const char *key,
+		  struct sw_callrec **recp)
 {
+	sqlite3 *db;
 	int64_t id;
 	int err;
 
+	if (cli_db_open(env, &db))
+		return CLI_FAIL;
 	err = sw_calllog_find(db, key, &id);
 	if (!err)
 		err = sw_calllog_load(db, id, recp);
+	sqlite3_close(db);
 	if (err == ENOENT) {
 		fprintf(stderr, "shareway: no call '%s' in the call log (a tag "
 			"such as c-42, its number, or a Call-ID)\n", key);
@@ -74,6 +84,31 @@ int cli_load_call(sqlite3 *db, const char *key, struct sw_callrec **recp)
 			strerror(err));
 		return CLI_FAIL;
 	}
+	return CLI_OK;
+}
+
+
+/**
+ * The arguments of a command on one call, `[--json] CALL`; usage errors
+ * on stderr
+ *
+ * @return CLI_OK with *keyp and *jsonp set, or CLI_USAGE
+ */
+int cli_call_args(int argc, char **argv, const char *usage,
+		  const char **keyp, bool *jsonp)
+{
+	*keyp = NULL;
+	*jsonp = false;
+	for (int i = 1; i < argc; ++i) {
+		if (!strcmp(argv[i], "--json"))
+			*jsonp = true;
+		else if (argv[i][0] == '-' || *keyp)
+			return cli_usage(stderr, usage, CLI_USAGE);
+		else
+			*keyp = argv[i];
+	}
+	if (!*keyp)
+		return cli_usage(stderr, usage, CLI_USAGE);
 	return CLI_OK;
 }
 

@@ -32,7 +32,10 @@ struct cli_paths {
 
 int cli_paths(const struct cli_env *env, struct cli_paths *p);
 int cli_db_open(const struct cli_env *env, sqlite3 **dbp);
-int cli_load_call(sqlite3 *db, const char *key, struct sw_callrec **recp);
+int cli_load_call(const struct cli_env *env, const char *key,
+		  struct sw_callrec **recp);
+int cli_call_args(int argc, char **argv, const char *usage,
+		  const char **keyp, bool *jsonp);
 int cli_ctl(const struct cli_env *env, const char *cmd, const char *args,
 	    struct sw_jval **resultp, bool quiet);
 bool cli_is_help(int argc, char **argv);

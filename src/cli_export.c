@@ -331,7 +331,6 @@ static int run(const struct cli_env *env, int argc, char **argv)
 {
 	struct sw_callrec *rec = NULL;
 	const char *key = NULL, *file = NULL;
-	sqlite3 *db;
 	int rc;
 
 	if (cli_is_help(argc, argv))
@@ -346,13 +345,10 @@ static int run(const struct cli_env *env, int argc, char **argv)
 	}
 	if (!key || !file)
 		return cli_usage(stderr, usage_text, CLI_USAGE);
-	if (cli_db_open(env, &db))
-		return CLI_FAIL;
-	rc = cli_load_call(db, key, &rec);
+	rc = cli_load_call(env, key, &rec);
 	if (!rc)
 		rc = export(rec, file);
 	sw_callrec_free(rec);
-	sqlite3_close(db);
 	return rc;
 }
 

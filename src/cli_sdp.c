@@ -313,7 +313,6 @@ static int run(const struct cli_env *env, int argc, char **argv)
 	const char *key = NULL;
 	bool do_diff = false, json = false;
 	uint32_t seq = 0;
-	sqlite3 *db;
 	int rc;
 
 	if (cli_is_help(argc, argv))
@@ -339,15 +338,12 @@ static int run(const struct cli_env *env, int argc, char **argv)
 	}
 	if (!key)
 		return cli_usage(stderr, usage_text, CLI_USAGE);
-	if (cli_db_open(env, &db))
-		return CLI_FAIL;
-	rc = cli_load_call(db, key, &rec);
+	rc = cli_load_call(env, key, &rec);
 	if (!rc && json)
 		negs_json(rec, seq);
 	else if (!rc)
 		rc = print_all(rec, seq, do_diff);
 	sw_callrec_free(rec);
-	sqlite3_close(db);
 	return rc;
 }
 

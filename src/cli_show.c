@@ -305,27 +305,18 @@ static void show_text(FILE *f, const struct sw_callrec *r)
 static int run(const struct cli_env *env, int argc, char **argv)
 {
 	struct sw_callrec *rec = NULL;
-	const char *key = NULL;
-	bool json = false;
-	sqlite3 *db;
+	const char *key;
+	bool json;
 	int rc;
 
 	if (cli_is_help(argc, argv))
 		return cli_usage(stdout, usage_text, CLI_OK);
-	for (int i = 1; i < argc; ++i) {
-		if (!strcmp(argv[i], "--json"))
-			json = true;
-		else if (argv[i][0] == '-' || key)
-			return cli_usage(stderr, usage_text, CLI_USAGE);
-		else
-			key = argv[i];
-	}
-	if (!key)
-		return cli_usage(stderr, usage_text, CLI_USAGE);
-	if (cli_db_open(env, &db))
-		return CLI_FAIL;
-	rc = cli_load_call(db, key, &rec);
-	if (!rc && json) {
+	rc = cli_call_args(argc, argv, usage_text, &key, &json);
+	if (!rc)
+		rc = cli_load_call(env, key, &rec);
+	if (rc)
+		return rc;
+	if (json) {
 		struct sw_json j;
 
 		sw_json_init(&j, true);
@@ -333,12 +324,11 @@ static int run(const struct cli_env *env, int argc, char **argv)
 		cli_json_print(&j);
 		sw_json_free(&j);
 	}
-	else if (!rc) {
+	else {
 		show_text(stdout, rec);
 	}
 	sw_callrec_free(rec);
-	sqlite3_close(db);
-	return rc;
+	return CLI_OK;
 }
 
 const struct cli_cmd cli_cmd_show = {"show", "everything about one call",
