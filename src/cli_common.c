@@ -89,26 +89,39 @@ int cli_load_call(const struct cli_env *env, const char *key,
 
 
 /**
- * The arguments of a command on one call, `[--json] CALL`; usage errors
- * on stderr
+ * The whole of a command `CMD [--json] CALL` that prints one call as text
+ * (to stdout) or as JSON
  *
- * @return CLI_OK with *keyp and *jsonp set, or CLI_USAGE
+ * @return the command's exit code
  */
-int cli_call_args(int argc, char **argv, const char *usage,
-		  const char **keyp, bool *jsonp)
+int cli_call_run(const struct cli_env *env, int argc, char **argv,
+		 const char *usage,
+		 void (*text)(FILE *f, const struct sw_callrec *r),
+		 void (*json)(const struct sw_callrec *r))
 {
-	*keyp = NULL;
-	*jsonp = false;
+	struct sw_callrec *rec;
+	const char *key = NULL;
+	bool as_json = false;
+
+	if (cli_is_help(argc, argv))
+		return cli_usage(stdout, usage, CLI_OK);
 	for (int i = 1; i < argc; ++i) {
 		if (!strcmp(argv[i], "--json"))
-			*jsonp = true;
-		else if (argv[i][0] == '-' || *keyp)
+			as_json = true;
+		else if (argv[i][0] == '-' || key)
 			return cli_usage(stderr, usage, CLI_USAGE);
 		else
-			*keyp = argv[i];
+			key = argv[i];
 	}
-	if (!*keyp)
+	if (!key)
 		return cli_usage(stderr, usage, CLI_USAGE);
+	if (cli_load_call(env, key, &rec))
+		return CLI_FAIL;
+	if (as_json)
+		json(rec);
+	else
+		text(stdout, rec);
+	sw_callrec_free(rec);
 	return CLI_OK;
 }
 

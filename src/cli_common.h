@@ -34,8 +34,10 @@ int cli_paths(const struct cli_env *env, struct cli_paths *p);
 int cli_db_open(const struct cli_env *env, sqlite3 **dbp);
 int cli_load_call(const struct cli_env *env, const char *key,
 		  struct sw_callrec **recp);
-int cli_call_args(int argc, char **argv, const char *usage,
-		  const char **keyp, bool *jsonp);
+int cli_call_run(const struct cli_env *env, int argc, char **argv,
+		 const char *usage,
+		 void (*text)(FILE *f, const struct sw_callrec *r),
+		 void (*json)(const struct sw_callrec *r));
 int cli_ctl(const struct cli_env *env, const char *cmd, const char *args,
 	    struct sw_jval **resultp, bool quiet);
 bool cli_is_help(int argc, char **argv);

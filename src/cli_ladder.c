@@ -229,24 +229,7 @@ static void ladder_json(const struct sw_callrec *r)
 
 static int run(const struct cli_env *env, int argc, char **argv)
 {
-	struct sw_callrec *rec = NULL;
-	const char *key;
-	bool json;
-	int rc;
-
-	if (cli_is_help(argc, argv))
-		return cli_usage(stdout, usage_text, CLI_OK);
-	rc = cli_call_args(argc, argv, usage_text, &key, &json);
-	if (!rc)
-		rc = cli_load_call(env, key, &rec);
-	if (rc)
-		return rc;
-	if (json)
-		ladder_json(rec);
-	else
-		draw(stdout, rec);
-	sw_callrec_free(rec);
-	return CLI_OK;
+	return cli_call_run(env, argc, argv, usage_text, draw, ladder_json);
 }
 
 const struct cli_cmd cli_cmd_ladder = {

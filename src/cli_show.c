@@ -302,33 +302,20 @@ static void show_text(FILE *f, const struct sw_callrec *r)
 }
 
 
+static void show_json(const struct sw_callrec *r)
+{
+	struct sw_json j;
+
+	sw_json_init(&j, true);
+	sw_callrec_json(r, &j, false);
+	cli_json_print(&j);
+	sw_json_free(&j);
+}
+
+
 static int run(const struct cli_env *env, int argc, char **argv)
 {
-	struct sw_callrec *rec = NULL;
-	const char *key;
-	bool json;
-	int rc;
-
-	if (cli_is_help(argc, argv))
-		return cli_usage(stdout, usage_text, CLI_OK);
-	rc = cli_call_args(argc, argv, usage_text, &key, &json);
-	if (!rc)
-		rc = cli_load_call(env, key, &rec);
-	if (rc)
-		return rc;
-	if (json) {
-		struct sw_json j;
-
-		sw_json_init(&j, true);
-		sw_callrec_json(rec, &j, false);
-		cli_json_print(&j);
-		sw_json_free(&j);
-	}
-	else {
-		show_text(stdout, rec);
-	}
-	sw_callrec_free(rec);
-	return CLI_OK;
+	return cli_call_run(env, argc, argv, usage_text, show_text, show_json);
 }
 
 const struct cli_cmd cli_cmd_show = {"show", "everything about one call",
