@@ -359,6 +359,17 @@ static void fx_end(struct fx *f, int64_t t, enum sw_call_state s, int code,
 }
 
 
+/* Start a call at +t with its inbound leg's URIs; its two legs and route */
+static void fx_call(struct fx *f, int64_t t, const struct sw_rec_leg *in,
+		    const struct sw_rec_leg *out, const struct sw_rec_route *r)
+{
+	fx_start(f, t, in->from_uri, in->to_uri, in->leg);
+	sw_calllog_leg(f->cl, f->uid, in);
+	sw_calllog_leg(f->cl, f->uid, out);
+	sw_calllog_route(f->cl, f->uid, r);
+}
+
+
 /* ---- the calls ---------------------------------------------------------- */
 
 static const struct fx_dlg seed_e = {
@@ -613,10 +624,7 @@ static void relay_call(struct fx *f, int64_t at, const char *answer_in,
 			       "applicationsharing: insert relay 10.48.54.229:"
 			       "24000 TCP-PASS (components 1, 2)"};
 
-	fx_start(f, at, e.from_uri, e.to_uri, 'e');
-	sw_calllog_leg(f->cl, f->uid, &e);
-	sw_calllog_leg(f->cl, f->uid, &c);
-	sw_calllog_route(f->cl, f->uid, &r);
+	fx_call(f, at, &e, &c, &r);
 	sw_calllog_negotiation(f->cl, f->uid, &n);
 	fx_ev(f, 0, SW_ACT_EDGE, SW_ACT_GW, SW_EV_SIP, "INVITE (SDP)",
 	      "sip:meet.777@contoso.com");
@@ -724,10 +732,7 @@ static void call_21002(struct fx *f)
 				 "cms-to-sfb (30): source = cms PASS -> stop",
 				 NULL, "relay"};
 
-	fx_start(f, MS(600000), c.from_uri, c.to_uri, 'c');
-	sw_calllog_leg(f->cl, f->uid, &c);
-	sw_calllog_leg(f->cl, f->uid, &e);
-	sw_calllog_route(f->cl, f->uid, &r);
+	fx_call(f, MS(600000), &c, &e, &r);
 	fx_ev(f, 0, SW_ACT_CONF, SW_ACT_GW, SW_EV_SIP, "INVITE (SDP)", NULL);
 	fx_ev(f, MS(5), SW_ACT_GW, SW_ACT_EDGE, SW_EV_SIP, "INVITE (SDP)",
 	      NULL);
@@ -802,10 +807,7 @@ static void call_cancel(struct fx *f)
 				 "transport=tcp", "tcp", NULL, "$1=555",
 				 "observe"};
 
-	fx_start(f, MS(1800000), e.from_uri, e.to_uri, 'e');
-	sw_calllog_leg(f->cl, f->uid, &e);
-	sw_calllog_leg(f->cl, f->uid, &c);
-	sw_calllog_route(f->cl, f->uid, &r);
+	fx_call(f, MS(1800000), &e, &c, &r);
 	sw_calllog_call_ringing(f->cl, f->uid, f->t0 + MS(300));
 	fx_ev(f, 0, SW_ACT_EDGE, SW_ACT_GW, SW_EV_SIP, "INVITE (SDP)", NULL);
 	/* the conference leg on UDP over IPv6, recorded as messages */
@@ -846,10 +848,7 @@ static void call_408(struct fx *f)
 				 "transport=tcp", "tcp", NULL, "$1=999",
 				 "observe"};
 
-	fx_start(f, MS(2400000), e.from_uri, e.to_uri, 'e');
-	sw_calllog_leg(f->cl, f->uid, &e);
-	sw_calllog_leg(f->cl, f->uid, &c);
-	sw_calllog_route(f->cl, f->uid, &r);
+	fx_call(f, MS(2400000), &e, &c, &r);
 	fx_ev(f, 0, SW_ACT_EDGE, SW_ACT_GW, SW_EV_SIP, "INVITE (SDP)", NULL);
 	fx_ev(f, MS(3), SW_ACT_GW, SW_ACT_CONF, SW_EV_SIP, "INVITE (SDP)",
 	      NULL);
@@ -880,10 +879,7 @@ static void call_tls(struct fx *f)
 				 "sip:203.0.113.77:5061;transport=tls", "tls",
 				 NULL, NULL, NULL};
 
-	fx_start(f, MS(3000000), c.from_uri, c.to_uri, 'c');
-	sw_calllog_leg(f->cl, f->uid, &c);
-	sw_calllog_leg(f->cl, f->uid, &e);
-	sw_calllog_route(f->cl, f->uid, &r);
+	fx_call(f, MS(3000000), &c, &e, &r);
 	fx_ev(f, 0, SW_ACT_CONF, SW_ACT_GW, SW_EV_SIP, "INVITE (SDP)", NULL);
 	fx_ev(f, MS(40), SW_ACT_GW, SW_ACT_EDGE, SW_EV_TCP,
 	      "TLS handshake failed", "CN=edge.fabrikam.com not trusted");
@@ -916,6 +912,31 @@ static void call_active(struct fx *f)
 }
 
 
+/* The ten fixed calls, in enum fx_call order; a relay-policy call (at
+ * not 0) is first brought up to the answer by relay_call() */
+static const struct fx_spec {
+	void (*run)(struct fx *f);
+	int64_t at;
+	const char *answer_in, *answer_out;
+} fx_specs[FX_N] = {
+	[FX_SEED_OBSERVE] = {call_seed, 0, NULL, NULL},
+	[FX_RELAY_OK] = {call_relay_ok, MS(300000), sdp_cms_answer_host,
+			 sdp_edge_answer_relayed},
+	[FX_21002] = {call_21002, 0, NULL, NULL},
+	[FX_ICE_C2E] = {call_ice_c2e, MS(900000), sdp_cms_answer_host,
+			sdp_edge_answer_relayed},
+	[FX_NO_ATTEMPT] = {call_no_attempt, MS(1200000), sdp_cms_answer_host,
+			   sdp_edge_answer_relayed},
+	[FX_CANCEL] = {call_cancel, 0, NULL, NULL},
+	[FX_408] = {call_408, 0, NULL, NULL},
+	[FX_TLS] = {call_tls, 0, NULL, NULL},
+	[FX_NO_TCP_CAND] = {call_no_tcp, MS(3600000), sdp_cms_answer_udp,
+			    sdp_cms_answer_udp},
+	[FX_ACTIVE] = {call_active, MS(4200000), sdp_cms_answer_host,
+		       sdp_edge_answer_relayed},
+};
+
+
 /**
  * Emit the ten fixed calls (enum fx_call order)
  *
@@ -926,44 +947,15 @@ int fx_write_all(struct sw_calllog *cl, uint64_t uids[FX_N])
 {
 	struct fx f = {cl, 0, FX_T0};
 
-	call_seed(&f);
-	uids[FX_SEED_OBSERVE] = f.uid;
-	f.t0 = FX_T0;
-	relay_call(&f, MS(300000), sdp_cms_answer_host,
-		   sdp_edge_answer_relayed);
-	call_relay_ok(&f);
-	uids[FX_RELAY_OK] = f.uid;
-	f.t0 = FX_T0;
-	call_21002(&f);
-	uids[FX_21002] = f.uid;
-	f.t0 = FX_T0;
-	relay_call(&f, MS(900000), sdp_cms_answer_host,
-		   sdp_edge_answer_relayed);
-	call_ice_c2e(&f);
-	uids[FX_ICE_C2E] = f.uid;
-	f.t0 = FX_T0;
-	relay_call(&f, MS(1200000), sdp_cms_answer_host,
-		   sdp_edge_answer_relayed);
-	call_no_attempt(&f);
-	uids[FX_NO_ATTEMPT] = f.uid;
-	f.t0 = FX_T0;
-	call_cancel(&f);
-	uids[FX_CANCEL] = f.uid;
-	f.t0 = FX_T0;
-	call_408(&f);
-	uids[FX_408] = f.uid;
-	f.t0 = FX_T0;
-	call_tls(&f);
-	uids[FX_TLS] = f.uid;
-	f.t0 = FX_T0;
-	relay_call(&f, MS(3600000), sdp_cms_answer_udp, sdp_cms_answer_udp);
-	call_no_tcp(&f);
-	uids[FX_NO_TCP_CAND] = f.uid;
-	f.t0 = FX_T0;
-	relay_call(&f, MS(4200000), sdp_cms_answer_host,
-		   sdp_edge_answer_relayed);
-	call_active(&f);
-	uids[FX_ACTIVE] = f.uid;
+	for (int i = 0; i < FX_N; ++i) {
+		const struct fx_spec *c = &fx_specs[i];
+
+		f.t0 = FX_T0;
+		if (c->at)
+			relay_call(&f, c->at, c->answer_in, c->answer_out);
+		c->run(&f);
+		uids[i] = f.uid;
+	}
 	for (int i = 0; i < FX_N; ++i)
 		if (!uids[i])
 			return EIO;
