@@ -144,6 +144,7 @@ static void ep_urls(struct sipua_ep *ep, const struct sw_listen *l,
 				continue;
 			snprintf(ep->sips_url, sizeof(ep->sips_url), "sips:%s",
 				 sw_sa_str(&l[i].addr, a, sizeof(a)));
+			ep->tls_addr = l[i].addr;
 			used[i] = true;
 			continue;
 		}
@@ -154,6 +155,8 @@ static void ep_urls(struct sipua_ep *ep, const struct sw_listen *l,
 		tcp |= l[i].tp == SW_TP_TCP;
 		used[i] = true;
 	}
+	if (plain >= 0)
+		ep->addr = l[plain].addr;
 	if (plain >= 0)
 		snprintf(ep->url, sizeof(ep->url), "sip:%s%s",
 			 sw_sa_str(&l[plain].addr, a, sizeof(a)),
@@ -270,7 +273,8 @@ static int ep_start(struct sipua *ua, struct sipua_ep *ep)
 		TAG_IF(subj, TPTAG_TLS_VERIFY_SUBJECTS(subj)),
 		TAG_IF(ep->tls_dir[0], TPTAG_TLS_VERIFY_DEPTH(4)),
 		TPTAG_UDP_RMEM(conf->sip_udp_rmem), NTATAG_UDP_MTU(65535),
-		NTATAG_SERVER_RPORT(2), TAG_END());
+		NTATAG_SERVER_RPORT(2), TAG_IF(ua->cap, TPTAG_LOG(1)),
+		TAG_END());
 	if (!ep->nua) {
 		sw_error("[sip %s%s%s] cannot create the SIP stack (address "
 			 "in use, or bad certificate in %s?)",
@@ -330,6 +334,8 @@ int sipua_create(struct sipua **uap, const struct sw_conf *conf,
 		goto out;
 	}
 	su_root_threading(ua->root, 0);
+	if (conf->calllog_capture_sip && (err = sipua_cap_start(ua)))
+		sw_warn("[sip] SIP messages not captured: %s", strerror(err));
 	err = ua_eps_plan(ua);
 	for (unsigned i = 0; i < ua->n_ep && !err; ++i)
 		err = ep_start(ua, &ua->ep[i]);
@@ -362,6 +368,7 @@ void sipua_destroy(struct sipua *ua)
 		sw_rules_unref(ua->rules);
 	if (ua->root)
 		su_root_destroy(ua->root);
+	sipua_cap_stop(ua); /* Sofia logs through it until here */
 	su_home_unref(ua->home);
 	su_deinit();
 }

@@ -11,7 +11,8 @@
  *    goes through it; sipua_sdp_hook_default() implements passthrough,
  *    strip and reject;
  *  - the call observer (struct sipua_observer): call started, answered,
- *    ended and each offer/answer, with both legs' details;
+ *    ended, each offer/answer, with both legs' details, and (with
+ *    [calllog] capture_sip) every SIP message of the call as on the wire;
  *  - sipua_leg_reinvite(): the gateway's own re-INVITE on one leg, retried
  *    after a 491 with the RFC 3261 14.1 back-off.
  */
@@ -93,6 +94,18 @@ typedef int(sipua_sdp_h)(void *arg, const struct sipua_call_info *call,
 			 const char *body, size_t len, char **outp,
 			 size_t *outlenp);
 
+/** One SIP message of a call as it crossed the wire, valid during the
+ *  callback only */
+struct sipua_msg {
+	enum sipua_leg_id leg;   /* the leg whose Call-ID it carries */
+	bool received;           /* from the leg's peer, else sent to it */
+	enum sw_transport tp;
+	struct sw_sa src, dst;   /* the real addresses and ports */
+	int64_t t_us;            /* CLOCK_REALTIME when Sofia read or sent it */
+	const char *data;        /* the message (TLS: the cleartext), len */
+	size_t len;              /* bytes, not NUL-terminated */
+};
+
 /** Call events for the call log; all run on the SIP thread */
 struct sipua_observer {
 	void (*started)(void *arg, const struct sipua_call_info *call);
@@ -103,6 +116,11 @@ struct sipua_observer {
 		    enum sipua_leg_id from, enum sipua_sdp_kind kind,
 		    const char *in, size_t in_len, const char *out,
 		    size_t out_len);
+	/* every message sent or received on a leg ([calllog] capture_sip):
+	 * only once the dial plan has run, so the legs' sides are known;
+	 * messages before the call existed come then, in order */
+	void (*message)(void *arg, const struct sipua_call_info *call,
+			const struct sipua_msg *msg);
 	void *arg;
 };
 

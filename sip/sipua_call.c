@@ -59,6 +59,7 @@ static void call_free(struct sw_call *call)
 
 	if (!call->end_ms)
 		call->end_ms = sipua_now_ms(true);
+	sipua_cap_call_remove(call);
 	call_notify(call, ua->obs.ended);
 	sipua_dlg_cleanup(&call->leg[SIPUA_LEG_A]);
 	sipua_dlg_cleanup(&call->leg[SIPUA_LEG_B]);
@@ -320,6 +321,9 @@ static int leg_b_start(struct sw_call *call, const sip_t *sip,
 	su_home_t *home = call->home;
 	uint32_t mf = ua->conf->sip_max_forwards;
 	char *proxy = target_proxy(home, r);
+	/* our own Call-ID (as nta would make it), known before the INVITE
+	 * leaves: the capture attributes that INVITE by it */
+	sip_call_id_t *cid = sip_call_id_create(home, NULL);
 
 	if (sip->sip_max_forwards && sip->sip_max_forwards->mf_count <= mf)
 		mf = (uint32_t)sip->sip_max_forwards->mf_count - 1;
@@ -327,10 +331,15 @@ static int leg_b_start(struct sw_call *call, const sip_t *sip,
 	b->tp = r->transport;
 	b->ep = sipua_ep_for_zone(ua, tz);
 	b->peer = proxy;
+	if (!cid)
+		return ENOMEM;
+	b->call_id = su_strdup(home, cid->i_id);
 	b->nh = nua_handle(b->ep->nua, b, SIPTAG_TO_STR(to_value(home, sip, r)),
-			   SIPTAG_FROM(from_value(home, sip)), TAG_END());
+			   SIPTAG_FROM(from_value(home, sip)),
+			   SIPTAG_CALL_ID(cid), TAG_END());
 	if (!b->nh)
 		return ENOMEM;
+	sipua_cap_leg_add(b);
 	b->offer_out = sdp != NULL;
 	/* the next hop goes with the request: 1.12.11 ignores it per handle */
 	nua_invite(b->nh, NUTAG_URL(r->ruri), NUTAG_MEDIA_ENABLE(0),
@@ -439,6 +448,9 @@ void sipua_call_incoming(struct sipua *ua, struct sipua_ep *ep,
 	call->leg[SIPUA_LEG_A].zone = sipua_zone_match(ua, ep, &src);
 	call_notify(call, ua->obs.started);
 	call_start(call, sip);
+	/* the sides are known now: the INVITE and our 100 Trying, captured
+	 * before the call existed, go to the observer */
+	sipua_cap_leg_add(&call->leg[SIPUA_LEG_A]);
 }
 
 

@@ -22,6 +22,7 @@ struct sipua_ep;
 struct sipua_leg;
 struct sw_call;
 struct fd_watch;
+struct sipua_cap;
 
 #define SU_ROOT_MAGIC_T  struct sipua
 #define NUA_MAGIC_T      struct sipua_ep
@@ -50,6 +51,7 @@ struct sipua_ep {
 	const struct sw_zone *zone; /* zone that owns this identity, or NULL */
 	char url[96];               /* sip:IP:PORT[;transport=..] or "" */
 	char sips_url[96];          /* sips:IP:PORT or "" */
+	struct sw_sa addr, tls_addr; /* the listeners of url and sips_url */
 	char tls_dir[SW_CONF_PATH]; /* agent.pem + cafile.pem, or "" */
 	const char *tls_subjects;   /* accepted client subjects, or NULL */
 	bool tls_verify;
@@ -97,6 +99,8 @@ struct sipua_leg {
 	bool ack_deferred;       /* 2xx carried an offer: ACK with the answer */
 	bool offer_out;          /* our request on this leg carried an offer */
 	struct sipua_own_reinvite own;
+	struct sipua_leg *cap_next; /* ua->cap's chain of this Call-ID hash */
+	bool cap_listed;         /* in that chain */
 };
 
 enum sw_call_state {
@@ -138,6 +142,7 @@ struct sipua {
 	bool stopping;
 	su_timer_t *stop_timer;          /* shutdown grace */
 	struct fd_watch *watches;        /* sipua_fd_watch() */
+	struct sipua_cap *cap;           /* capture_sip, NULL when off */
 };
 
 /* sipua.c */
@@ -183,6 +188,12 @@ void sipua_call_info_fill(const struct sw_call *call,
 int sipua_sdp_cross(struct sw_call *call, enum sipua_leg_id from,
 		    enum sipua_sdp_kind kind, const sip_t *sip, bool can_local,
 		    char **outp, size_t *outlenp);
+
+/* sipua_cap.c: every SIP message of a call, as on the wire */
+int sipua_cap_start(struct sipua *ua);
+void sipua_cap_stop(struct sipua *ua);
+void sipua_cap_leg_add(struct sipua_leg *l);
+void sipua_cap_call_remove(struct sw_call *call);
 
 /* sipua_route.c */
 int sipua_route(const struct sw_rules *rules, const sip_t *sip,

@@ -106,6 +106,7 @@ static const struct conf_key keys[] = {
 	{"calllog", "path",           CT_PATH, F(calllog_path), 0, FS(calllog_path), 0, 0, NULL},
 	{"calllog", "retention_days", CT_U32, F(calllog_retention_days), 0, 0, 0, 3650, "30"},
 	{"calllog", "max_calls",      CT_U32, F(calllog_max_calls), 0, 0, 0, 100000000, "1000000"},
+	{"calllog", "capture_sip",    CT_BOOL, F(calllog_capture_sip), 0, 0, 0, 0, "yes"},
 };
 
 static const struct conf_key zone_keys[] = {

@@ -126,6 +126,7 @@ struct sw_conf {
 	char calllog_path[SW_CONF_PATH];
 	uint32_t calllog_retention_days;
 	uint32_t calllog_max_calls;
+	bool calllog_capture_sip; /* record every SIP message of a call */
 
 	/* [zone NAME] */
 	struct sw_zone zones[SW_CONF_MAX_ZONES];

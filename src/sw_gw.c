@@ -341,6 +341,37 @@ static void obs_sdp(void *arg, const struct sipua_call_info *call,
 }
 
 
+/* A SIP message of the call as on the wire: the bytes for `export
+ * --pcap` and a step of the ladder. The B2BUA reports messages only once
+ * the dial plan has run, so the side of each leg is final then (even for
+ * a call no rule routed): the record is started if it was not yet. */
+static void obs_message(void *arg, const struct sipua_call_info *call,
+			const struct sipua_msg *m)
+{
+	static const enum sw_pkt_transport tps[] = {
+		[SW_TP_UDP] = SW_PKT_UDP,
+		[SW_TP_TCP] = SW_PKT_TCP,
+		[SW_TP_TLS] = SW_PKT_TLS,
+	};
+	struct sw_gw *gw = arg;
+	struct sw_gwcall *c = gw->cl ? call_get(gw, call, true) : NULL;
+	struct sw_rec_packet pkt;
+
+	if (!c || !c->uid || (unsigned)m->tp >= sizeof(tps) / sizeof(tps[0]))
+		return;
+	memset(&pkt, 0, sizeof(pkt));
+	pkt.t_us = m->t_us;
+	pkt.proto = SW_PKT_SIP;
+	pkt.transport = tps[m->tp];
+	pkt.src = m->src;
+	pkt.dst = m->dst;
+	pkt.data = (const uint8_t *)m->data;
+	pkt.len = m->len;
+	sw_calllog_sipmsg(gw->cl, c->uid, sw_gw_side(c, m->leg), m->received,
+			  &pkt);
+}
+
+
 static int hook(void *arg, const struct sipua_call_info *call,
 		enum sipua_leg_id from, enum sipua_sdp_kind kind,
 		const char *body, size_t len, char **outp, size_t *outlenp)
@@ -477,8 +508,14 @@ static void on_tick(int fd, void *arg)
 int sw_gw_init(struct sw_gw *gw, struct sipua *ua, struct relay *relay,
 	       struct sw_calllog *cl, const struct sw_conf *conf)
 {
-	struct sipua_observer obs = {obs_started, obs_answered, obs_ended,
-				     obs_sdp, gw};
+	struct sipua_observer obs = {
+		.started = obs_started,
+		.answered = obs_answered,
+		.ended = obs_ended,
+		.sdp = obs_sdp,
+		.message = obs_message,
+		.arg = gw,
+	};
 	struct itimerspec its = {{1, 0}, {1, 0}};
 	int err;
 
