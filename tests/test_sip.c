@@ -37,6 +37,23 @@ static const char own_sdp[] = "v=0\r\no=- 0 2 IN IP4 127.0.0.1\r\n"
 			      "m=applicationsharing 50340 TCP/RTP/AVP 127\r\n";
 
 
+/* Read a message of the shared SIP torture corpus into buf */
+static size_t torture_read(const char *name, char *buf)
+{
+	char path[1024];
+	size_t n;
+	FILE *f;
+
+	snprintf(path, sizeof(path), "%s/corpus/sip-torture/%s",
+		 unit_shared_dir(), name);
+	f = fopen(path, "rb");
+	CU_ASSERT_FATAL(f != NULL);
+	n = fread(buf, 1, SW_SIP_MSG_MAX, f);
+	fclose(f);
+	return n;
+}
+
+
 static void test_msg_route_torture(void)
 {
 	static const char rules_text[] = "[rule edge-to-cms]\n"
@@ -48,8 +65,7 @@ static void test_msg_route_torture(void)
 	static struct sw_conf conf;
 	static struct sw_route_result res;
 	struct sw_rules *rules = NULL;
-	char path[1024], err[256], *buf;
-	FILE *f;
+	char err[256], *buf;
 	size_t n;
 	struct sw_zone *z;
 
@@ -67,24 +83,14 @@ static void test_msg_route_torture(void)
 	CU_ASSERT_FATAL(buf != NULL);
 
 	/* a valid INVITE routes; a response and garbage do not */
-	snprintf(path, sizeof(path), "%s/corpus/sip-torture/esc01.dat",
-		 unit_shared_dir());
-	f = fopen(path, "rb");
-	CU_ASSERT_FATAL(f != NULL);
-	n = fread(buf, 1, SW_SIP_MSG_MAX, f);
-	fclose(f);
+	n = torture_read("esc01.dat", buf);
 	CU_ASSERT_EQUAL(sipua_msg_route(rules, &conf, buf, n, "edge", &res), 0);
 	CU_ASSERT_EQUAL(res.outcome, SW_ROUTE_FORWARD);
 	CU_ASSERT_STRING_EQUAL(res.target_zone, "cms");
 	CU_ASSERT(strncmp(res.ruri, "sip:sips%3Auser%40example.com@127.0.0.3",
 			  39) == 0);
 
-	snprintf(path, sizeof(path), "%s/corpus/sip-torture/unreason.dat",
-		 unit_shared_dir());
-	f = fopen(path, "rb");
-	CU_ASSERT_FATAL(f != NULL);
-	n = fread(buf, 1, SW_SIP_MSG_MAX, f);
-	fclose(f);
+	n = torture_read("unreason.dat", buf);
 	CU_ASSERT_EQUAL(sipua_msg_route(rules, &conf, buf, n, "edge", &res),
 			EBADMSG);
 	CU_ASSERT_EQUAL(sipua_msg_route(rules, &conf, "\x01\x02 garbage", 10,
