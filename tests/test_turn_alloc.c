@@ -470,6 +470,20 @@ static void test_alloc_validation(void)
 }
 
 
+/* A UDP allocation for an hour, and the peer address 203.0.113.5:7000 */
+static struct turn_alloc *alloc_udp_peer(char nonce[64], struct sw_sa *peer)
+{
+	struct turn_alloc *al;
+
+	get_nonce(nonce);
+	CU_ASSERT_EQUAL(allocate(&udp_src, 17, nonce, 3600), 200);
+	al = turn_srv_find(srv, &udp_src);
+	CU_ASSERT_PTR_NOT_NULL_FATAL(al);
+	sw_sa_set_ip(peer, "203.0.113.5", 7000);
+	return al;
+}
+
+
 static void test_permission_expiry(void)
 {
 	uint8_t data[TURN_HEADROOM + 64];
@@ -477,11 +491,7 @@ static void test_permission_expiry(void)
 	struct turn_alloc *al;
 	struct sw_sa peer;
 
-	get_nonce(nonce);
-	CU_ASSERT_EQUAL(allocate(&udp_src, 17, nonce, 3600), 200);
-	al = turn_srv_find(srv, &udp_src);
-	CU_ASSERT_PTR_NOT_NULL_FATAL(al);
-	sw_sa_set_ip(&peer, "203.0.113.5", 7000);
+	al = alloc_udp_peer(nonce, &peer);
 	CU_ASSERT_EQUAL(permit(&udp_src, nonce, "203.0.113.5"), 200);
 	CU_ASSERT(turn_alloc_permitted(al, &peer, now_ms));
 	fk.sent = 0;
@@ -508,11 +518,7 @@ static void test_channel_expiry(void)
 	struct sw_sa peer;
 	struct rq q;
 
-	get_nonce(nonce);
-	CU_ASSERT_EQUAL(allocate(&udp_src, 17, nonce, 3600), 200);
-	al = turn_srv_find(srv, &udp_src);
-	CU_ASSERT_PTR_NOT_NULL_FATAL(al);
-	sw_sa_set_ip(&peer, "203.0.113.5", 7000);
+	al = alloc_udp_peer(nonce, &peer);
 	rq_start(&q, TURN_M_CHANBIND);
 	turn_enc_u32(&q.e, TURN_A_CHANNEL_NUMBER, 0x4001u << 16);
 	turn_enc_xaddr(&q.e, TURN_A_XOR_PEER_ADDRESS, &peer);
