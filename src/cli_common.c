@@ -153,6 +153,31 @@ int cli_ctl(const struct cli_env *env, const char *cmd, const char *args,
 }
 
 
+/**
+ * The start of a command `CMD [--json]` that shows sharewayd's answer to
+ * cmd: the help, usage errors, asking the daemon
+ *
+ * @return CLI_OK with *resultp set (the caller frees it); else the exit
+ *         code, with *resultp NULL (CLI_OK when the help was printed)
+ */
+int cli_ctl_cmd(const struct cli_env *env, int argc, char **argv,
+		const char *usage, const char *cmd, bool *jsonp,
+		struct sw_jval **resultp)
+{
+	*resultp = NULL;
+	*jsonp = argc == 2 && !strcmp(argv[1], "--json");
+	if (cli_is_help(argc, argv))
+		return cli_usage(stdout, usage, CLI_OK);
+	if (argc > 2 || (argc == 2 && !*jsonp))
+		return cli_usage(stderr, usage, CLI_USAGE);
+	if (cli_ctl(env, cmd, NULL, resultp, false)) {
+		*resultp = NULL;
+		return CLI_FAIL;
+	}
+	return CLI_OK;
+}
+
+
 bool cli_is_help(int argc, char **argv)
 {
 	for (int i = 1; i < argc; ++i)

@@ -40,6 +40,9 @@ int cli_call_run(const struct cli_env *env, int argc, char **argv,
 		 void (*json)(const struct sw_callrec *r));
 int cli_ctl(const struct cli_env *env, const char *cmd, const char *args,
 	    struct sw_jval **resultp, bool quiet);
+int cli_ctl_cmd(const struct cli_env *env, int argc, char **argv,
+		const char *usage, const char *cmd, bool *jsonp,
+		struct sw_jval **resultp);
 bool cli_is_help(int argc, char **argv);
 int cli_usage(FILE *f, const char *text, int code);
 void cli_json_print(struct sw_json *j);

@@ -81,16 +81,14 @@ static void print_allocs(const struct sw_jval *allocs)
 
 static int run(const struct cli_env *env, int argc, char **argv)
 {
-	struct sw_jval *res = NULL;
+	struct sw_jval *res;
 	const struct sw_jval *allocs;
-	bool json = argc == 2 && !strcmp(argv[1], "--json");
+	bool json;
+	int rc;
 
-	if (cli_is_help(argc, argv))
-		return cli_usage(stdout, usage_text, CLI_OK);
-	if (argc > 2 || (argc == 2 && !json))
-		return cli_usage(stderr, usage_text, CLI_USAGE);
-	if (cli_ctl(env, "relays", NULL, &res, false))
-		return CLI_FAIL;
+	rc = cli_ctl_cmd(env, argc, argv, usage_text, "relays", &json, &res);
+	if (!res)
+		return rc;
 	allocs = sw_jval_get(res, "allocations");
 	if (!allocs || allocs->type != SW_JARR) {
 		fprintf(stderr, "shareway: sharewayd's answer to 'relays' has "

@@ -17,15 +17,13 @@ static const char usage_text[] =
 
 static int run(const struct cli_env *env, int argc, char **argv)
 {
-	struct sw_jval *res = NULL;
-	bool json = argc == 2 && !strcmp(argv[1], "--json"), ok;
+	struct sw_jval *res;
+	bool json, ok;
+	int rc;
 
-	if (cli_is_help(argc, argv))
-		return cli_usage(stdout, usage_text, CLI_OK);
-	if (argc > 2 || (argc == 2 && !json))
-		return cli_usage(stderr, usage_text, CLI_USAGE);
-	if (cli_ctl(env, "reload", NULL, &res, false))
-		return CLI_FAIL;
+	rc = cli_ctl_cmd(env, argc, argv, usage_text, "reload", &json, &res);
+	if (!res)
+		return rc;
 	ok = sw_jval_bool(res, "reloaded", false);
 	if (json)
 		cli_jval_print(res);

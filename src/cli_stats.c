@@ -119,17 +119,14 @@ static void history(const struct cli_env *env, struct sw_json *j)
 
 static int run(const struct cli_env *env, int argc, char **argv)
 {
-	struct sw_jval *res = NULL, *all = NULL;
-	bool json = argc == 2 && !strcmp(argv[1], "--json");
+	struct sw_jval *res, *all = NULL;
 	struct sw_json j;
-	int rc = CLI_OK;
+	bool json;
+	int rc;
 
-	if (cli_is_help(argc, argv))
-		return cli_usage(stdout, usage_text, CLI_OK);
-	if (argc > 2 || (argc == 2 && !json))
-		return cli_usage(stderr, usage_text, CLI_USAGE);
-	if (cli_ctl(env, "stats", NULL, &res, false))
-		return CLI_FAIL;
+	rc = cli_ctl_cmd(env, argc, argv, usage_text, "stats", &json, &res);
+	if (!res)
+		return rc;
 	sw_json_init(&j, json);
 	sw_json_obj_open(&j, NULL);
 	cli_jval_write(&j, "daemon", res);

@@ -47,15 +47,13 @@ static void print_status(const struct sw_jval *res)
 
 static int run(const struct cli_env *env, int argc, char **argv)
 {
-	struct sw_jval *res = NULL;
-	bool json = argc == 2 && !strcmp(argv[1], "--json");
+	struct sw_jval *res;
+	bool json;
+	int rc;
 
-	if (cli_is_help(argc, argv))
-		return cli_usage(stdout, usage_text, CLI_OK);
-	if (argc > 2 || (argc == 2 && !json))
-		return cli_usage(stderr, usage_text, CLI_USAGE);
-	if (cli_ctl(env, "status", NULL, &res, false))
-		return CLI_FAIL;
+	rc = cli_ctl_cmd(env, argc, argv, usage_text, "status", &json, &res);
+	if (!res)
+		return rc;
 	if (json)
 		cli_jval_print(res);
 	else
