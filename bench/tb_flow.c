@@ -39,13 +39,7 @@ int tb_mode_probe(const struct tb_opts *o)
 	struct tb_turn t;
 	int err;
 
-	tb_turn_init(&t, o);
-	err = tb_turn_open(&t);
-	if (!err)
-		err = tb_turn_allocate(&t);
-	if (!err)
-		err = tb_turn_refresh(&t, 0);
-	tb_turn_close(&t);
+	err = tb_turn_cycle(&t, o);
 	if (err) {
 		printf("PROBE fail: %s\n", strerror(err));
 		return err;

@@ -71,13 +71,7 @@ static int alloc_cycle(const struct tb_opts *o)
 	struct tb_turn t;
 	int err;
 
-	tb_turn_init(&t, o);
-	err = tb_turn_open(&t);
-	if (!err)
-		err = tb_turn_allocate(&t);
-	if (!err)
-		err = tb_turn_refresh(&t, 0);
-	tb_turn_close(&t);
+	err = tb_turn_cycle(&t, o);
 	if (!err && t.auth_retries != 1)
 		err = EPROTO; /* the 401 round trip is part of the cycle */
 	return err;

@@ -51,6 +51,27 @@ void tb_turn_close(struct tb_turn *t)
 
 
 /**
+ * One allocation cycle on a fresh connection: Allocate (with its 401 round
+ * trip), Refresh with lifetime 0, close; t keeps what it learnt
+ *
+ * @return 0, or the error of the first step that failed
+ */
+int tb_turn_cycle(struct tb_turn *t, const struct tb_opts *o)
+{
+	int err;
+
+	tb_turn_init(t, o);
+	err = tb_turn_open(t);
+	if (!err)
+		err = tb_turn_allocate(t);
+	if (!err)
+		err = tb_turn_refresh(t, 0);
+	tb_turn_close(t);
+	return err;
+}
+
+
+/**
  * Read one STUN message from a TCP stream: exactly its bytes, so that
  * what follows a ConnectionBind success (relayed data) stays unread
  *

@@ -80,6 +80,7 @@ double tb_pctl(double *v, size_t n, double p);
 void tb_turn_init(struct tb_turn *t, const struct tb_opts *o);
 int tb_turn_open(struct tb_turn *t);
 void tb_turn_close(struct tb_turn *t);
+int tb_turn_cycle(struct tb_turn *t, const struct tb_opts *o);
 int tb_msg_read(int fd, struct tb_msg *msg);
 int tb_turn_allocate(struct tb_turn *t);
 int tb_turn_refresh(struct tb_turn *t, uint32_t lifetime);
