@@ -242,7 +242,7 @@ static void cmd_watch(struct relay_thread *rt, const struct relay_cmd *cmd)
 		ev.alloc_id = al->id;
 		ev.addr = cmd->addrs[i];
 		ev.local = al->src.client; /* the client's control connection */
-		snprintf(ev.user, sizeof(ev.user), "%s", al->user);
+		snprintf(ev.user, sizeof(ev.user), "%.63s", al->user);
 		relay_ev_post(rt, &ev);
 	}
 }
