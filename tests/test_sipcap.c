@@ -1,0 +1,255 @@
+/**
+ * @file test_sipcap.c  Sofia's transport log back into SIP messages
+ * (sip/sipua_caplog.c): the pieces tport_log_msg() prints, one su_log()
+ * each, as 1.12.11 prints them; bare-LF bodies, lines continued across
+ * buffers, IPv6, transports without a pcap form, truncation, garbage,
+ * and the Call-ID of raw messages.
+ */
+#include <string.h>
+
+#include "unit.h"
+#include "sipua.h"
+#include "sipua_caplog.h"
+
+#define SEP "   ------------------------------------------------------------------------\n"
+
+/* Feed the pieces; the result of the last one */
+static enum sipua_caplog_res feed(struct sipua_caplog *cl,
+				  const char *const *pieces)
+{
+	enum sipua_caplog_res r = SIPUA_CAPLOG_OTHER;
+
+	for (; *pieces; ++pieces)
+		r = sipua_caplog_piece(cl, *pieces, strlen(*pieces), false);
+	return r;
+}
+
+
+static void test_udp_received(void)
+{
+	static const char want[] = "OPTIONS sip:gw SIP/2.0\r\n"
+				   "Call-ID: abc@h\r\n"
+				   "Content-Length: 0\r\n\r\n";
+	char stamp[160];
+	const char *const p[] = {
+		stamp, "   OPTIONS sip:gw SIP/2.0", "\n", "   Call-ID: abc@h",
+		"\n", "   Content-Length: 0", "\n", "   ", "\n", SEP, NULL};
+	struct sipua_caplog cl = {0};
+	char a[SW_SA_STRLEN];
+
+	snprintf(stamp, sizeof(stamp),
+		 "recv %zu bytes from udp/[127.0.0.2]:5070 at 00:09:05.678795:\n" SEP,
+		 strlen(want));
+	CU_ASSERT_EQUAL(feed(&cl, p), SIPUA_CAPLOG_MSG);
+	CU_ASSERT(cl.len == strlen(want) && !memcmp(cl.buf, want, cl.len));
+	CU_ASSERT(cl.meta.received);
+	CU_ASSERT_EQUAL(cl.meta.tp, SW_TP_UDP);
+	CU_ASSERT_STRING_EQUAL(sw_sa_str(&cl.meta.peer, a, sizeof(a)),
+			       "127.0.0.2:5070");
+	CU_ASSERT(cl.meta.t_us > 0);
+	CU_ASSERT_EQUAL(cl.n_msgs, 1);
+	CU_ASSERT_EQUAL(cl.n_inexact, 0);
+	sipua_caplog_reset(&cl);
+}
+
+
+/* sent over TLS to IPv6, a line continued across two buffers, a body
+ * with bare LF and no final line break ("\n" before the end line) */
+static void test_tls_v6_lf_body(void)
+{
+	static const char want[] = "INVITE sip:x SIP/2.0\r\n"
+				   "Via: SIP/2.0/TLS [::1]:5061\r\n"
+				   "Call-ID: z\r\n\r\n"
+				   "v=0\no=- 1 1 IN IP6 ::1";
+	char stamp[160];
+	const char *p[] = {
+		stamp, "   INVITE sip:x SIP/2.0", "\n", "   Via: SIP/2.0/TLS ",
+		"[::1]:5061", "\n", "   Call-ID: z", "\n", "   ", "\n",
+		"   v=0", "\n", "   o=- 1 1 IN IP6 ::1", "\n" SEP, NULL};
+	struct sipua_caplog cl = {0};
+	char a[SW_SA_STRLEN];
+
+	snprintf(stamp, sizeof(stamp),
+		 "send %zu bytes to tls/[::1]:5061 at 00:00:00.000001:\n" SEP,
+		 strlen(want));
+	CU_ASSERT_EQUAL(feed(&cl, p), SIPUA_CAPLOG_MSG);
+	CU_ASSERT_EQUAL(cl.len, strlen(want));
+	CU_ASSERT(cl.len == strlen(want) && !memcmp(cl.buf, want, cl.len));
+	CU_ASSERT(!cl.meta.received);
+	CU_ASSERT_EQUAL(cl.meta.tp, SW_TP_TLS);
+	CU_ASSERT_STRING_EQUAL(sw_sa_str(&cl.meta.peer, a, sizeof(a)),
+			       "[::1]:5061");
+	CU_ASSERT_EQUAL(cl.n_inexact, 0);
+	sipua_caplog_reset(&cl);
+}
+
+
+/* every line with bare LF; then a message Sofia truncated (kept as
+ * logged, counted inexact); the truncation note is taken, not passed on */
+static void test_lf_and_truncated(void)
+{
+	const char *const lf[] = {
+		"recv 21 bytes from tcp/[10.0.0.1]:5060 at 00:00:00.000001:\n" SEP,
+		"   SIP/2.0 200 OK", "\n", "   i: q", "\n", "   ", "\n", SEP,
+		NULL};
+	const char *const cut[] = {
+		"recv 5000 bytes from tcp/[10.0.0.1]:5060 at 00:00:00.000001:\n" SEP,
+		"   SIP/2.0 200 OK", "\n", "   i: q", "\n" SEP, NULL};
+	static const char trunc[] = "   *** message truncated at 20 ***\n";
+	struct sipua_caplog cl = {0};
+
+	CU_ASSERT_EQUAL(feed(&cl, lf), SIPUA_CAPLOG_MSG);
+	CU_ASSERT_EQUAL(cl.meta.tp, SW_TP_TCP);
+	CU_ASSERT(cl.len == 21 &&
+		  !memcmp(cl.buf, "SIP/2.0 200 OK\ni: q\n\n", 21));
+	CU_ASSERT_EQUAL(feed(&cl, cut), SIPUA_CAPLOG_MSG);
+	CU_ASSERT(cl.len == 20 &&
+		  !memcmp(cl.buf, "SIP/2.0 200 OK\r\ni: q", 20));
+	CU_ASSERT_EQUAL(cl.n_inexact, 1);
+	CU_ASSERT_EQUAL(sipua_caplog_piece(&cl, trunc, strlen(trunc), false),
+			SIPUA_CAPLOG_TAKEN);
+	CU_ASSERT_EQUAL(cl.n_msgs, 2);
+	sipua_caplog_reset(&cl);
+}
+
+
+/* what is not a stamp outside a message is Sofia's own diagnostics */
+static void test_other_lines(void)
+{
+	static const char *const other[] = {
+		"nta: timer not set\n",
+		"recv 12 bytes from udp/[127.0.0.1]:5060 at 1:\n", /* no SEP */
+		"recv x bytes from udp/[127.0.0.1]:5060 at 1:\n" SEP,
+		"recv 12 bytes to udp/[127.0.0.1]:5060 at 1:\n" SEP,
+		"send 12 bytes from udp/[127.0.0.1]:5060 at 1:\n" SEP,
+		"recv 12 bytes from udp[127.0.0.1]:5060 at 1:\n" SEP,
+		SEP, "\n", "", "   ", "re", NULL};
+	struct sipua_caplog cl = {0};
+
+	for (unsigned i = 0; other[i]; ++i) {
+		CU_ASSERT_EQUAL(sipua_caplog_piece(&cl, other[i],
+						   strlen(other[i]), false),
+				SIPUA_CAPLOG_OTHER);
+		CU_ASSERT(!cl.in_msg);
+	}
+	CU_ASSERT_EQUAL(sipua_caplog_piece(NULL, "x", 1, false),
+			SIPUA_CAPLOG_OTHER);
+	CU_ASSERT_EQUAL(sipua_caplog_piece(&cl, NULL, 0, false),
+			SIPUA_CAPLOG_OTHER);
+	CU_ASSERT_EQUAL(cl.n_msgs, 0);
+	sipua_caplog_reset(&cl);
+}
+
+
+/* taken but dropped: a transport without a pcap form, a bad address or
+ * port, a size over the limit, a piece longer than Sofia's lines */
+static void test_skipped(void)
+{
+	static const char *const stamps[] = {
+		"recv 9 bytes from sctp/[127.0.0.1]:5060 at 1:\n" SEP,
+		"recv 9 bytes from udp/[127.0.0.999]:5060 at 1:\n" SEP,
+		"recv 9 bytes from udp/[127.0.0.1]:70000 at 1:\n" SEP,
+		"recv 999999999 bytes from udp/[127.0.0.1]:5060 at 1:\n" SEP,
+		NULL};
+	struct sipua_caplog cl = {0};
+	unsigned n = 0;
+
+	for (; stamps[n]; ++n) {
+		const char *const p[] = {stamps[n], "   SIP/2.0 200 OK", "\n",
+					 "   i: a", "\n", SEP, NULL};
+
+		CU_ASSERT_EQUAL(feed(&cl, p), SIPUA_CAPLOG_TAKEN);
+	}
+	{
+		const char *const p[] = {
+			"recv 9 bytes from udp/[127.0.0.1]:5060 at 1:\n" SEP,
+			"   SIP/2.0 200 OK", NULL};
+
+		CU_ASSERT_EQUAL(feed(&cl, p), SIPUA_CAPLOG_TAKEN);
+		CU_ASSERT_EQUAL(sipua_caplog_piece(&cl, "   x", 4, true),
+				SIPUA_CAPLOG_TAKEN);
+		CU_ASSERT_EQUAL(sipua_caplog_piece(&cl, SEP, strlen(SEP),
+						   false),
+				SIPUA_CAPLOG_TAKEN);
+		++n;
+	}
+	CU_ASSERT_EQUAL(cl.n_skipped, n);
+	CU_ASSERT_EQUAL(cl.n_msgs, 0);
+	/* and the next good message comes through */
+	{
+		const char *const p[] = {
+			"recv 16 bytes from udp/[127.0.0.1]:5060 at 1:\n" SEP,
+			"   SIP/2.0 200 OK", "\n", SEP, NULL};
+
+		CU_ASSERT_EQUAL(feed(&cl, p), SIPUA_CAPLOG_MSG);
+		CU_ASSERT_EQUAL(cl.len, 16);
+		CU_ASSERT_EQUAL(cl.n_inexact, 0);
+	}
+	sipua_caplog_reset(&cl);
+}
+
+
+/* longer than SW_SIP_MSG_MAX in pieces although the stamp said less */
+static void test_too_long(void)
+{
+	static char line[2048];
+	struct sipua_caplog cl = {0};
+	const char *const st[] = {
+		"recv 100 bytes from udp/[127.0.0.1]:5060 at 1:\n" SEP, NULL};
+
+	memset(line, 'a', sizeof(line) - 1);
+	CU_ASSERT_EQUAL(feed(&cl, st), SIPUA_CAPLOG_TAKEN);
+	for (size_t n = 0; n <= SW_SIP_MSG_MAX; n += sizeof(line) - 1)
+		sipua_caplog_piece(&cl, line, sizeof(line) - 1, false);
+	CU_ASSERT(cl.len <= SW_SIP_MSG_MAX);
+	CU_ASSERT_EQUAL(sipua_caplog_piece(&cl, SEP, strlen(SEP), false),
+			SIPUA_CAPLOG_TAKEN);
+	CU_ASSERT_EQUAL(cl.n_skipped, 1);
+	sipua_caplog_reset(&cl);
+}
+
+
+static void test_call_id(void)
+{
+	static const struct {
+		const char *msg, *cid;
+	} t[] = {
+		{"INVITE x SIP/2.0\r\nCall-ID: a@b\r\n\r\n", "a@b"},
+		{"INVITE x SIP/2.0\r\nVia: y\r\ni:  c-1 \t\r\n", "c-1"},
+		{"SIP/2.0 200 OK\ncall-id\t:zz\n", "zz"},
+		{"SIP/2.0 200 OK\r\nX: 1\r\n Call-ID: folded\r\nCALL-ID: k", "k"},
+		{"SIP/2.0 200 OK\r\n\r\nCall-ID: in-the-body\r\n", NULL},
+		{"SIP/2.0 200 OK\r\nCall-ID:   \r\n", NULL},
+		{"SIP/2.0 200 OK\r\nCall-IDs: x\r\n", NULL},
+		{"Call-ID: on-the-start-line", NULL},
+		{"", NULL},
+	};
+
+	for (unsigned i = 0; i < sizeof(t) / sizeof(t[0]); ++i) {
+		size_t off = 0, n = 0;
+		bool found = sipua_caplog_call_id(t[i].msg, strlen(t[i].msg),
+						  &off, &n);
+
+		CU_ASSERT_EQUAL(found, t[i].cid != NULL);
+		if (found && t[i].cid)
+			CU_ASSERT(n == strlen(t[i].cid) &&
+				  !memcmp(t[i].msg + off, t[i].cid, n));
+	}
+	CU_ASSERT(!sipua_caplog_call_id(NULL, 0, &(size_t){0}, &(size_t){0}));
+}
+
+
+int test_sipcap_register(void)
+{
+	CU_pSuite s = CU_add_suite("sipcap", NULL, NULL);
+
+	if (!s || !CU_add_test(s, "udp_received", test_udp_received) ||
+	    !CU_add_test(s, "tls_v6_lf_body", test_tls_v6_lf_body) ||
+	    !CU_add_test(s, "lf_and_truncated", test_lf_and_truncated) ||
+	    !CU_add_test(s, "other_lines", test_other_lines) ||
+	    !CU_add_test(s, "skipped", test_skipped) ||
+	    !CU_add_test(s, "too_long", test_too_long) ||
+	    !CU_add_test(s, "call_id", test_call_id))
+		return CU_get_error();
+	return 0;
+}
