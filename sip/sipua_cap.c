@@ -394,7 +394,9 @@ static void cap_msg_done(struct sipua_cap *cap)
 }
 
 
-/* su_log_default's logger while capturing (the SIP thread only) */
+/* su_log_default's logger while capturing (the SIP thread only); fmt is
+ * Sofia's printf format */
+__attribute__((format(printf, 2, 0)))
 static void cap_logger(void *stream, char const *fmt, va_list ap)
 {
 	struct sipua_cap *cap = stream;

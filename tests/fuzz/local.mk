@@ -50,6 +50,13 @@ tests_fuzz_fuzz_sip_LDFLAGS = $(FUZZ_LDFLAGS)
 tests_fuzz_fuzz_sip_LDADD = sip/libsipua.a sdp/libsdpr.a src/libswcore.a \
 	$(SOFIA_LIBS) $(PCRE2_LIBS) -lpthread
 
+# SIP capture: Sofia's transport log (pieces separated by 0x01) back
+# into messages, and their Call-ID. Corpus: tests/data/sipcap
+noinst_PROGRAMS += tests/fuzz/fuzz_sipcap
+tests_fuzz_fuzz_sipcap_SOURCES = tests/fuzz/fuzz_sipcap.c
+tests_fuzz_fuzz_sipcap_LDFLAGS = $(FUZZ_LDFLAGS)
+tests_fuzz_fuzz_sipcap_LDADD = sip/libsipua.a src/libswcore.a
+
 # call log: JSON reader (control socket) and writer round trip, ladder
 # labels of recorded SIP/STUN bytes, the SDP candidate check.
 # Corpus: tests/data/stun, $SW_SHARED/corpus/sdp, tests/data/cli
