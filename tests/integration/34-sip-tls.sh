@@ -76,6 +76,18 @@ wait $UAS || { cat "$SW_TMP/uas.out"; fail "conference side over TLS"; }
 grep -q 'zone edge: -> sip:4321@127.0.0.3' "$SW_TMP/sharewayd.log" || fail "TLS peer not matched to zone edge"
 ok "mutual TLS both ways: edge.test in, gw-main out, call completed"
 
+# capture_sip (default on): the call's messages, cleartext, in the pcap
+n=30
+until $SHAREWAY -c "$SW_TMP/shareway.conf" -s "$SW_TMP/state" export c-1 \
+	--pcap "$SW_TMP/tls.pcap" 2>/dev/null || [ $n = 0 ]; do sleep 0.1; n=$((n - 1)); done
+tsip() { tshark -r "$SW_TMP/tls.pcap" -Y "$1" 2>/dev/null | wc -l; }
+[ "$(tsip "sip.Method == \"INVITE\" && ip.src == 127.0.0.2 && ip.dst == 127.0.0.1 && tcp.dstport == $P_TLS_EDGE")" = 1 ] ||
+	fail "no captured INVITE from the Edge over TLS"
+[ "$(tsip "sip.Method == \"INVITE\" && ip.src == 127.0.0.1 && ip.dst == 127.0.0.3 && tcp.dstport == $P_CMS && sip.msg_hdr contains \"X-CID\"")" = 1 ] ||
+	fail "no captured INVITE toward cms over TLS"
+[ "$(tsip 'sip.Method == "BYE"')" = 2 ] || fail "captured BYEs: $(tsip 'sip.Method == "BYE"'), expected 2"
+ok "TLS messages captured in cleartext on both legs"
+
 timeout 20 python3 "$SIPP_DIR/tls_peer.py" uac 127.0.0.2 "$P_TLS_EDGE" "$D/ca.pem" >"$SW_TMP/nocert.out" 2>&1
 [ $? = 2 ] || { cat "$SW_TMP/nocert.out"; fail "client without certificate not refused"; }
 ok "client without a certificate refused"
