@@ -133,6 +133,9 @@ static void log_event(struct sw_gw *gw, struct sw_gwcall *c,
 	struct sw_rec_event ev = {sw_gw_now_us(), src, dst, kind, label,
 				  detail};
 
+	/* with SIP capture on, the messages themselves are in the ladder */
+	if (kind == SW_EV_SIP && gw->conf->calllog_capture_sip)
+		return;
 	if (gw->cl)
 		sw_calllog_event(gw->cl, c->uid, &ev);
 }
