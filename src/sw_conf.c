@@ -97,10 +97,7 @@ static const struct conf_key keys[] = {
 
 	{"appsharing", "check_timeout",         CT_U32, F(as_check_timeout), 0, 0, 1, 600, "30"},
 	{"appsharing", "inspect_max_bytes",     CT_U32, F(as_inspect_max_bytes), 0, 0, 1024, 16777216, "262144"},
-	{"appsharing", "offer_inside_candidate", CT_BOOL, F(as_offer_inside_candidate), 0, 0, 0, 0, "no"},
-	{"appsharing", "inside_ip",             CT_ADDR, F(as_inside_ip), 0, 0, 0, 0, NULL},
 	{"appsharing", "set_default_to_relay",  CT_BOOL, F(as_set_default_to_relay), 0, 0, 0, 0, "no"},
-	{"appsharing", "reinvite_timeout",      CT_U32, F(as_reinvite_timeout), 0, 0, 1, 300, "32"},
 	{"appsharing", "relay_pool",            CT_U32, F(as_relay_pool), 0, 0, 0, 64, "8"},
 
 	{"calllog", "path",           CT_PATH, F(calllog_path), 0, FS(calllog_path), 0, 0, NULL},

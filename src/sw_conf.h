@@ -116,10 +116,7 @@ struct sw_conf {
 	/* [appsharing] */
 	uint32_t as_check_timeout;      /* s until a direction is failed */
 	uint32_t as_inspect_max_bytes;  /* observed bytes before splice */
-	bool as_offer_inside_candidate; /* also offer a TCP-ACT toward CMS */
-	struct sw_sa as_inside_ip;
 	bool as_set_default_to_relay;   /* m=/c= point at the relay */
-	uint32_t as_reinvite_timeout;   /* s */
 	uint32_t as_relay_pool;         /* in-process allocations kept ready */
 
 	/* [calllog] */
