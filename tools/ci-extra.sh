@@ -42,13 +42,14 @@ asan_units() {
 }
 
 FUZZ_TARGETS="fuzz_stun fuzz_frame_turn fuzz_frame_4571 fuzz_stun_decode
-	fuzz_sdp fuzz_rules fuzz_sip fuzz_calllog"
+	fuzz_sdp fuzz_rules fuzz_sip fuzz_sipcap fuzz_calllog"
 
 seeds() {
 	case $1 in
 	fuzz_sdp) echo "$SRC/tests/data/sdp $SHARED/corpus/sdp" ;;
 	fuzz_rules) echo "$SRC/tests/data/rules/fuzz-seeds" ;;
 	fuzz_sip) echo "$SHARED/corpus/sip-torture" ;;
+	fuzz_sipcap) echo "$SRC/tests/data/sipcap" ;;
 	fuzz_calllog) echo "$SRC/tests/data/cli $SRC/tests/data/stun" ;;
 	*) echo "$SRC/tests/data/stun" ;;
 	esac
