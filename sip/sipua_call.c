@@ -246,6 +246,19 @@ static void request_source(struct sipua_ep *ep, struct sw_sa *src)
 
 /* Next hop of leg B: the target URI with the route's transport (TLS as
  * a sips: URI, which nta honours for the next hop) */
+/* "host:port" of the URI a leg's requests go to, for the call log */
+static char *uri_hostport(su_home_t *home, const char *uri)
+{
+	url_t *u = uri ? url_make(home, uri) : NULL;
+
+	if (!u || !u->url_host)
+		return NULL;
+	return su_sprintf(home, "%s:%s", u->url_host,
+			  u->url_port ? u->url_port
+				      : u->url_type == url_sips ? "5061" : "5060");
+}
+
+
 static char *target_proxy(su_home_t *home, const struct sw_route_result *r)
 {
 	const char *t = r->target_uri;
@@ -330,7 +343,7 @@ static int leg_b_start(struct sw_call *call, const sip_t *sip,
 	b->zone = tz;
 	b->tp = r->transport;
 	b->ep = sipua_ep_for_zone(ua, tz);
-	b->peer = proxy;
+	b->peer = uri_hostport(home, proxy ? proxy : r->ruri);
 	if (!cid)
 		return ENOMEM;
 	b->call_id = su_strdup(home, cid->i_id);
