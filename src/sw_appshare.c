@@ -557,30 +557,22 @@ static int on_relay_sdp(struct sw_gw *gw, struct sw_gwcall *c, bool from_edge,
 }
 
 
-/**
- * The media-policy hook for one SDP crossing (see sipua_sdp_h)
- *
- * @return 0 to forward (*outp may hold a rewrite), a SIP status to refuse,
- *         or SIPUA_SDP_LOCAL (*outp is the answer the gateway gives itself)
- */
-int sw_appshare_sdp(struct sw_gw *gw, struct sw_gwcall *c,
-		    const struct sipua_call_info *call, enum sipua_leg_id from,
-		    enum sipua_sdp_kind kind, const char *body, size_t len,
-		    char **outp, size_t *outlenp)
+/* An SDP with an m=applicationsharing under relay or observe; 0 with
+ * *outp NULL forwards body as it is */
+static int appshare_sdp(struct sw_gw *gw, struct sw_gwcall *c,
+			enum sw_media_policy p, bool from_edge,
+			enum sipua_sdp_kind kind, const char *body, size_t len,
+			char **outp, size_t *outlenp)
 {
-	enum sw_media_policy p = as_policy(call->route);
-	bool from_edge = from == c->edge_leg;
 	struct sw_appshare_call *as;
 	struct sdpr_err perr;
 	struct sdpr *sdp = NULL;
-	int m, ret;
+	int m;
 
-	if ((p != SW_MP_RELAY && p != SW_MP_OBSERVE) || !gw->relay ||
-	    sdpr_parse(&sdp, body, len, &perr) ||
+	if (sdpr_parse(&sdp, body, len, &perr) ||
 	    sdpr_media_find(sdp, AS_MTYPE, 0, &m)) {
 		sdpr_free(sdp);
-		return sipua_sdp_hook_default(NULL, call, from, kind, body, len,
-					      outp, outlenp);
+		return 0;
 	}
 	as = as_get(c, p);
 	if (!as) {
@@ -609,7 +601,43 @@ int sw_appshare_sdp(struct sw_gw *gw, struct sw_gwcall *c,
 		return 0;
 	}
 	sdpr_free(sdp);
-	ret = on_relay_sdp(gw, c, from_edge, body, len, outp, outlenp);
+	return on_relay_sdp(gw, c, from_edge, body, len, outp, outlenp);
+}
+
+
+/**
+ * The media-policy hook for one SDP crossing (see sipua_sdp_h)
+ *
+ * @return 0 to forward (*outp may hold a rewrite), a SIP status to refuse,
+ *         or SIPUA_SDP_LOCAL (*outp is the answer the gateway gives itself)
+ */
+int sw_appshare_sdp(struct sw_gw *gw, struct sw_gwcall *c,
+		    const struct sipua_call_info *call, enum sipua_leg_id from,
+		    enum sipua_sdp_kind kind, const char *body, size_t len,
+		    char **outp, size_t *outlenp)
+{
+	enum sw_media_policy p = as_policy(call->route);
+	char *pre = NULL;
+	size_t prelen = 0;
+	int ret;
+
+	/* the rule's policies for the other m-lines (strip, reject) first */
+	ret = sipua_sdp_hook_default(NULL, call, from, kind, body, len, &pre,
+				     &prelen);
+	if (ret || (p != SW_MP_RELAY && p != SW_MP_OBSERVE) || !gw->relay) {
+		*outp = pre;
+		*outlenp = prelen;
+		return ret;
+	}
+	ret = appshare_sdp(gw, c, p, from == c->edge_leg, kind,
+			   pre ? pre : body, pre ? prelen : len, outp,
+			   outlenp);
+	if (!ret && !*outp && pre) { /* no app-sharing rewrite: keep pre */
+		*outp = pre;
+		*outlenp = prelen;
+		pre = NULL;
+	}
+	free(pre);
 	return ret;
 }
 
