@@ -55,3 +55,38 @@ sw_stop() {
 	kill -0 "$SW_DPID" 2>/dev/null && fail "sharewayd did not stop on SIGTERM"
 	wait "$SW_DPID"
 }
+
+# turn_setup: a self-signed certificate, an empty rule file and the state
+# dir for the TURN tests' sharewayd
+turn_setup() {
+	openssl req -x509 -newkey rsa:2048 -nodes -keyout "$SW_TMP/key.pem" \
+		-out "$SW_TMP/cert.pem" -days 2 -subj /CN=127.0.0.1 2>/dev/null ||
+		fail "openssl req"
+	: >"$SW_TMP/rules.conf"
+	mkdir -p "$SW_TMP/state"
+}
+
+# turn_conf FILE THREADS [EXTRA-TURN-LINES]: sharewayd with TURN on
+# udp/tcp port 1, tls port 2, relays on ports 10-39, user cms:cmssecret,
+# REST secret restsecret; EXTRA-TURN-LINES end the [turn] section
+turn_conf() {
+	cat >"$1" <<CONF
+[general]
+log_level = debug
+state_dir = $SW_TMP/state
+rules_file = $SW_TMP/rules.conf
+relay_threads = $2
+[sip]
+listen = udp:127.0.0.1:$(port 0)
+[turn]
+listen = udp:127.0.0.1:$(port 1) tcp:127.0.0.1:$(port 1) tls:127.0.0.1:$(port 2)
+relay_ip = 127.0.0.1
+relay_ports = $(port 10)-$(port 39)
+realm = TANDBERG
+user = cms:cmssecret
+static_auth_secret = restsecret
+tls_cert = $SW_TMP/cert.pem
+tls_key = $SW_TMP/key.pem
+${3:-}
+CONF
+}

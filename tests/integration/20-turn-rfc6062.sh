@@ -11,33 +11,11 @@
 . "$SW_SRC/tests/lib.sh"
 
 command -v turnutils_uclient >/dev/null || fail "turnutils_uclient missing (apt-get install coturn)"
-openssl req -x509 -newkey rsa:2048 -nodes -keyout "$SW_TMP/key.pem" \
-	-out "$SW_TMP/cert.pem" -days 2 -subj /CN=127.0.0.1 2>/dev/null ||
-	fail "openssl req"
-: >"$SW_TMP/rules.conf"
-mkdir -p "$SW_TMP/state"
+turn_setup
 
-# turn_conf FILE THREADS
-turn_conf() {
-	cat >"$1" <<CONF
-[general]
-log_level = debug
-state_dir = $SW_TMP/state
-rules_file = $SW_TMP/rules.conf
-relay_threads = $2
-[sip]
-listen = udp:127.0.0.1:$(port 0)
-[turn]
-listen = udp:127.0.0.1:$(port 1) tcp:127.0.0.1:$(port 1) tls:127.0.0.1:$(port 2)
-relay_ip = 127.0.0.1
-relay_ports = $(port 10)-$(port 39)
-realm = TANDBERG
-user = cms:cmssecret
-static_auth_secret = restsecret
-allow_peer = 127.0.0.0/8
-tls_cert = $SW_TMP/cert.pem
-tls_key = $SW_TMP/key.pem
-CONF
+# loopback peers allowed, as coturn --allow-loopback-peers
+turn20_conf() {
+	turn_conf "$1" "$2" "allow_peer = 127.0.0.0/8"
 }
 
 # uc NAME ARGS...: run uclient, output in $SW_TMP/NAME.out
@@ -52,7 +30,7 @@ expect() {
 		{ tail -n 15 "$SW_TMP/$1.out"; fail "$1: no /$2/"; }
 }
 
-turn_conf "$SW_TMP/one.conf" 1
+turn20_conf "$SW_TMP/one.conf" 1
 sw_start "$SW_TMP/one.conf"
 grep -q "TURN listening on tls:127.0.0.1:$(port 2)" "$SW_TMP/sharewayd.log" ||
 	fail "TLS listener not logged"
@@ -99,7 +77,7 @@ grep -Eq 'usage: 1600000 bytes to peer, 1600000 to client' "$SW_TMP/sharewayd.lo
 ok "-T -y 200 x 8000 bytes unpaced: every byte relayed"
 sw_stop
 
-turn_conf "$SW_TMP/two.conf" 2
+turn20_conf "$SW_TMP/two.conf" 2
 sw_start "$SW_TMP/two.conf"
 uc two -T -y -u cms -w cmssecret -p "$(port 1)" -n 5 -m 6 -l 170
 expect two ': 30 connections are completed'

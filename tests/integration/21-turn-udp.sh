@@ -8,29 +8,8 @@
 . "$SW_SRC/tests/lib.sh"
 
 command -v turnutils_peer >/dev/null || fail "turnutils_peer missing (apt-get install coturn)"
-openssl req -x509 -newkey rsa:2048 -nodes -keyout "$SW_TMP/key.pem" \
-	-out "$SW_TMP/cert.pem" -days 2 -subj /CN=127.0.0.1 2>/dev/null ||
-	fail "openssl req"
-: >"$SW_TMP/rules.conf"
-mkdir -p "$SW_TMP/state"
-cat >"$SW_TMP/udp.conf" <<CONF
-[general]
-log_level = debug
-state_dir = $SW_TMP/state
-rules_file = $SW_TMP/rules.conf
-[sip]
-listen = udp:127.0.0.1:$(port 0)
-[turn]
-listen = udp:127.0.0.1:$(port 1) tcp:127.0.0.1:$(port 1) tls:127.0.0.1:$(port 2)
-relay_ip = 127.0.0.1
-relay_ports = $(port 10)-$(port 39)
-realm = TANDBERG
-user = cms:cmssecret
-static_auth_secret = restsecret
-allow_peer = 127.0.0.0/8
-tls_cert = $SW_TMP/cert.pem
-tls_key = $SW_TMP/key.pem
-CONF
+turn_setup
+turn_conf "$SW_TMP/udp.conf" 1 "allow_peer = 127.0.0.0/8"
 
 turnutils_peer -L 127.0.0.1 -p "$(port 3)" >"$SW_TMP/peer.log" 2>&1 &
 SW_PIDS="$SW_PIDS $!"

@@ -11,37 +11,17 @@
 . "$SW_SRC/tests/lib.sh"
 
 PROBE="python3 $SW_SRC/tests/integration/turn_probe.py 127.0.0.1"
-openssl req -x509 -newkey rsa:2048 -nodes -keyout "$SW_TMP/key.pem" \
-	-out "$SW_TMP/cert.pem" -days 2 -subj /CN=127.0.0.1 2>/dev/null ||
-	fail "openssl req"
-: >"$SW_TMP/rules.conf"
-mkdir -p "$SW_TMP/state"
+turn_setup
 
-# neg_conf FILE EXTRA-TURN-LINES
+# neg_conf FILE EXTRA-TURN-LINES: the default peer deny list (no
+# allow_peer), short nonce and bind timeouts, a small pre-bind buffer
 neg_conf() {
-	cat >"$1" <<CONF
-[general]
-log_level = debug
-state_dir = $SW_TMP/state
-rules_file = $SW_TMP/rules.conf
-[sip]
-listen = udp:127.0.0.1:$(port 0)
-[turn]
-listen = udp:127.0.0.1:$(port 1) tcp:127.0.0.1:$(port 1) tls:127.0.0.1:$(port 2)
-relay_ip = 127.0.0.1
-relay_ports = $(port 10)-$(port 39)
-realm = TANDBERG
-user = cms:cmssecret
-user = cms2:cms2secret
+	turn_conf "$1" 1 "user = cms2:cms2secret
 user = cms3:cms3secret
-static_auth_secret = restsecret
 nonce_lifetime = 2
 bind_timeout = 2
 prebind_buffer = 4096
-tls_cert = $SW_TMP/cert.pem
-tls_key = $SW_TMP/key.pem
-$2
-CONF
+$2"
 }
 
 # probe SCENARIO ARGS...: must print "ok"
