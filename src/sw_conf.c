@@ -99,6 +99,9 @@ static const struct conf_key keys[] = {
 	{"appsharing", "inspect_max_bytes",     CT_U32, F(as_inspect_max_bytes), 0, 0, 1024, 16777216, "262144"},
 	{"appsharing", "set_default_to_relay",  CT_BOOL, F(as_set_default_to_relay), 0, 0, 0, 0, "no"},
 	{"appsharing", "relay_pool",            CT_U32, F(as_relay_pool), 0, 0, 0, 64, "8"},
+	{"appsharing", "permit_wait",           CT_U32, F(as_permit_wait), 0, 0, 0, 60, "10"},
+	{"appsharing", "inside_candidate",      CT_BOOL, F(as_inside_candidate), 0, 0, 0, 0, "no"},
+	{"appsharing", "inside_ip",             CT_ADDR, F(as_inside_ip), 0, 0, 0, 0, NULL},
 
 	{"calllog", "path",           CT_PATH, F(calllog_path), 0, FS(calllog_path), 0, 0, NULL},
 	{"calllog", "retention_days", CT_U32, F(calllog_retention_days), 0, 0, 0, 3650, "30"},

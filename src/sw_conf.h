@@ -118,6 +118,11 @@ struct sw_conf {
 	uint32_t as_inspect_max_bytes;  /* observed bytes before splice */
 	bool as_set_default_to_relay;   /* m=/c= point at the relay */
 	uint32_t as_relay_pool;         /* in-process allocations kept ready */
+	uint32_t as_permit_wait;        /* s an unpermitted peer of an
+					   in-process relay is held */
+	bool as_inside_candidate;       /* offer the conference a candidate
+					   on inside_ip (TCP-ACT servers) */
+	struct sw_sa as_inside_ip;      /* unset: turn relay_ip */
 
 	/* [calllog] */
 	char calllog_path[SW_CONF_PATH];

@@ -421,6 +421,102 @@ static void test_watch(void)
 }
 
 
+/* Like ev_wait, for up to ms milliseconds */
+static bool ev_within(struct relay *r, enum relay_ev_type type,
+		      struct relay_ev *ev, int ms)
+{
+	for (int i = 0; i < ms / 10; ++i) {
+		struct pollfd p = {relay_ev_fd(r), POLLIN, 0};
+
+		while (relay_ev_pop(r, ev))
+			if (ev->type == type)
+				return true;
+		poll(&p, 1, 10);
+		relay_ev_ack(r);
+	}
+	return false;
+}
+
+
+/* A connection from 127.0.0.x to addr */
+static int tcp_connect_from(const char *ip, const struct sw_sa *addr)
+{
+	struct sw_sa src;
+	int fd = socket(AF_INET, SOCK_STREAM, 0);
+	struct timeval tv = {3, 0};
+
+	sw_sa_set_ip(&src, ip, 0);
+	if (fd < 0)
+		return -1;
+	setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv));
+	if (bind(fd, &src.u.sa, sw_sa_len(&src)) ||
+	    connect(fd, &addr->u.sa, sw_sa_len(addr))) {
+		close(fd);
+		return -1;
+	}
+	return fd;
+}
+
+
+/* [appsharing] permit_wait: an in-process relay holds a peer without a
+ * permission; PERMIT lets it on (ConnectionAttempt then), the end of the
+ * wait refuses it, and permit_wait = 0 refuses at once */
+static void test_permit_wait(void)
+{
+	struct relay *r = NULL;
+	struct relay_cmd cmd;
+	struct relay_ev ev;
+	struct turn_counters c;
+	char ip[SW_SA_STRLEN];
+	uint8_t b[8];
+	int early, stranger;
+
+	conf_init();
+	conf.as_permit_wait = 1;
+	CU_ASSERT_EQUAL_FATAL(relay_start(&r, &conf, NULL, NULL), 0);
+	memset(&cmd, 0, sizeof(cmd));
+	cmd.type = RELAY_CMD_ALLOC;
+	cmd.call_id = 98;
+	cmd.af = AF_INET;
+	CU_ASSERT_EQUAL_FATAL(relay_cmd_send(r, &cmd), 0);
+	CU_ASSERT_FATAL(ev_wait(r, RELAY_EV_ALLOCATED, &ev));
+	cmd.alloc_id = ev.alloc_id;
+	early = tcp_connect_from("127.0.0.2", &ev.addr);
+	stranger = tcp_connect_from("127.0.0.4", &ev.addr);
+	CU_ASSERT_FATAL(early >= 0 && stranger >= 0);
+	CU_ASSERT(!ev_within(r, RELAY_EV_CONN_ATTEMPT, &ev, 300));
+
+	cmd.type = RELAY_CMD_PERMIT;
+	sw_sa_set_ip(&cmd.addrs[0], "127.0.0.2", 0);
+	cmd.n_addrs = 1;
+	CU_ASSERT_EQUAL_FATAL(relay_cmd_send(r, &cmd), 0);
+	CU_ASSERT_FATAL(ev_wait(r, RELAY_EV_CONN_ATTEMPT, &ev));
+	CU_ASSERT_EQUAL(ev.call_id, 98);
+	CU_ASSERT_STRING_EQUAL(sw_sa_ntop(&ev.addr, ip, sizeof(ip)),
+			       "127.0.0.2");
+	/* the stranger is refused when its wait is over */
+	CU_ASSERT_EQUAL(recv(stranger, b, 1, 0), 0);
+	CU_ASSERT(!ev_within(r, RELAY_EV_CONN_ATTEMPT, &ev, 100));
+	relay_counters(r, &c);
+	CU_ASSERT_EQUAL(c.denied_peers, 1);
+	close(stranger);
+	close(early);
+	relay_stop(r);
+
+	conf.as_permit_wait = 0;
+	CU_ASSERT_EQUAL_FATAL(relay_start(&r, &conf, NULL, NULL), 0);
+	cmd.type = RELAY_CMD_ALLOC;
+	cmd.n_addrs = 0;
+	CU_ASSERT_EQUAL_FATAL(relay_cmd_send(r, &cmd), 0);
+	CU_ASSERT_FATAL(ev_wait(r, RELAY_EV_ALLOCATED, &ev));
+	early = tcp_connect_from("127.0.0.2", &ev.addr);
+	CU_ASSERT_FATAL(early >= 0);
+	CU_ASSERT_EQUAL(recv(early, b, 1, 0), 0); /* refused at once */
+	close(early);
+	relay_stop(r);
+}
+
+
 int test_relay_register(void)
 {
 	CU_pSuite s = CU_add_suite("relay", NULL, NULL);
@@ -431,7 +527,9 @@ int test_relay_register(void)
 	    !CU_add_test(s, "observer hook asks for splice",
 			 test_observer_hook) ||
 	    !CU_add_test(s, "observe mode: WATCH an external allocation",
-			 test_watch))
+			 test_watch) ||
+	    !CU_add_test(s, "permit_wait holds an early peer",
+			 test_permit_wait))
 		return CU_get_error();
 	return CUE_SUCCESS;
 }

@@ -68,11 +68,25 @@ struct relay_ctrl {
 	struct relay_ctrl *prev, *next;
 };
 
+#define RELAY_HELD_MAX 8 /* unpermitted peers held per in-process relay */
+
+/** A peer connection accepted before its permission (in-process relays,
+ * [appsharing] permit_wait): not read, not announced until permitted */
+struct relay_held {
+	int fd;
+	struct sw_sa peer;
+	uint64_t until; /* ms, then refused */
+};
+
 /** The relayed socket of an allocation (UDP socket or TCP listener) */
 struct relay_relayed {
 	struct relay_io io;
+	struct relay_thread *rt;
 	struct turn_alloc *al;
 	uint16_t port;
+	struct relay_held held[RELAY_HELD_MAX];
+	unsigned n_held;
+	struct turn_timer held_tmr;
 };
 
 /** Handed between threads: a connection whose first message is a
@@ -163,6 +177,7 @@ void relay_op_relay_send(void *arg, struct turn_alloc *al,
 void relay_relayed_event(struct relay_thread *rt, struct relay_relayed *rs,
 			 uint32_t ev);
 int relay_op_peer_connect(void *arg, struct turn_conn *tc);
+void relay_relayed_permitted(struct relay_thread *rt, struct turn_alloc *al);
 
 /* relay_pump.c */
 int relay_pair_new(struct relay_thread *rt, struct turn_conn *tc, int fd,

@@ -264,6 +264,8 @@ static void cmd_run(struct relay_thread *rt, struct relay_cmd *cmd)
 			if (turn_alloc_permit(rt->srv, al, &cmd->addrs[i]))
 				sw_warn("[alloc %08x] permission refused",
 					al->id);
+		if (al)
+			relay_relayed_permitted(rt, al);
 		break;
 	case RELAY_CMD_BIND:
 	case RELAY_CMD_SPLICE:

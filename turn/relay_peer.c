@@ -135,6 +135,7 @@ int relay_op_relay_open(void *arg, struct turn_alloc *al, int af,
 		return err;
 	}
 	port_mark(rt, rs->port, true);
+	rs->rt = rt;
 	if (al->reserve_next)
 		port_mark(rt, (uint16_t)(rs->port + 1), true);
 	rs->al = al;
@@ -159,6 +160,9 @@ void relay_op_relay_close(void *arg, struct turn_alloc *al)
 
 	if (!rs)
 		return;
+	while (rs->n_held)
+		close(rs->held[--rs->n_held].fd);
+	turn_timer_cancel(rt->srv, &rs->held_tmr);
 	port_mark(rt, rs->port, false);
 	rs->al = NULL;
 	al->io = NULL;
@@ -197,6 +201,116 @@ static void udp_relayed_read(struct relay_thread *rt,
 }
 
 
+/* A permitted peer's connection: the ConnectionAttempt (RFC 6062 5.3) */
+static void peer_accepted(struct relay_thread *rt, struct relay_relayed *rs,
+			  int fd, const struct sw_sa *peer)
+{
+	struct turn_conn *tc;
+	char a[SW_SA_STRLEN];
+	int err;
+
+	err = turn_conn_incoming(rt->srv, rs->al, peer, &tc);
+	if (err) {
+		sw_info("[alloc %08x] peer %s refused: %s", rs->al->id,
+			sw_sa_str(peer, a, sizeof(a)),
+			err == EPERM ? "no permission" : strerror(err));
+		close(fd);
+		return;
+	}
+	if (relay_pair_new(rt, tc, fd, false)) {
+		close(fd);
+		turn_conn_close(rt->srv, tc, "out of memory");
+	}
+}
+
+
+static void held_timeout(struct turn_timer *t, void *arg);
+
+
+/* Announce the held peers that have a permission now, refuse those whose
+ * wait is over, and arm the timer for the next one */
+static void held_run(struct relay_thread *rt, struct relay_relayed *rs)
+{
+	uint64_t now = turn_srv_now(rt->srv), next = 0;
+	char a[SW_SA_STRLEN];
+	unsigned i = 0;
+
+	while (i < rs->n_held && rs->al) {
+		struct relay_held h = rs->held[i];
+
+		if (turn_alloc_permitted(rs->al, &h.peer, now) ||
+		    now >= h.until) {
+			rs->held[i] = rs->held[--rs->n_held];
+			if (now < h.until) {
+				peer_accepted(rt, rs, h.fd, &h.peer);
+				continue;
+			}
+			sw_info("[alloc %08x] peer %s refused: no permission "
+				"within %u s",
+				rs->al->id, sw_sa_str(&h.peer, a, sizeof(a)),
+				rt->conf.as_permit_wait);
+			TURN_CNT_ADD(turn_srv_counters(rt->srv), denied_peers,
+				     1);
+			close(h.fd);
+			continue;
+		}
+		if (!next || h.until < next)
+			next = h.until;
+		++i;
+	}
+	if (next)
+		turn_timer_start(rt->srv, &rs->held_tmr, next - now,
+				 held_timeout, rs);
+	else
+		turn_timer_cancel(rt->srv, &rs->held_tmr);
+}
+
+
+static void held_timeout(struct turn_timer *t, void *arg)
+{
+	struct relay_relayed *rs = arg;
+
+	(void)t;
+	held_run(rs->rt, rs);
+}
+
+
+/* An in-process relay holds an allowed peer it has no permission for
+ * yet ([appsharing] permit_wait): when the conference offers, the Edge's
+ * relay may connect before the Edge's answer brought its addresses */
+static bool peer_hold(struct relay_thread *rt, struct relay_relayed *rs,
+		      int fd, const struct sw_sa *peer)
+{
+	uint64_t now = turn_srv_now(rt->srv);
+	char a[SW_SA_STRLEN];
+
+	if (rs->al->src.tp != TURN_TP_INPROC || !rt->conf.as_permit_wait ||
+	    rs->n_held == RELAY_HELD_MAX ||
+	    turn_alloc_permitted(rs->al, peer, now) ||
+	    turn_srv_check_peer(rt->srv, peer))
+		return false;
+	rs->held[rs->n_held].fd = fd;
+	rs->held[rs->n_held].peer = *peer;
+	rs->held[rs->n_held].until = now + rt->conf.as_permit_wait * 1000ull;
+	++rs->n_held;
+	sw_info("[alloc %08x] peer %s held: no permission yet (up to %u s)",
+		rs->al->id, sw_sa_str(peer, a, sizeof(a)),
+		rt->conf.as_permit_wait);
+	held_run(rt, rs);
+	return true;
+}
+
+
+/** RELAY_CMD_PERMIT gave al new permissions: its held peers may go on */
+void relay_relayed_permitted(struct relay_thread *rt, struct turn_alloc *al)
+{
+	struct relay_relayed *rs = al->io;
+
+	if (rs && rs->n_held)
+		held_run(rt, rs);
+}
+
+
 /* A peer connects to a TCP relayed address (RFC 6062 5.3) */
 static void tcp_relayed_accept(struct relay_thread *rt,
 			       struct relay_relayed *rs)
@@ -204,28 +318,15 @@ static void tcp_relayed_accept(struct relay_thread *rt,
 	for (int i = 0; i < RELAY_BATCH && rs->al; ++i) {
 		struct sw_sa peer;
 		socklen_t sl = sizeof(peer.u);
-		struct turn_conn *tc;
-		char a[SW_SA_STRLEN];
-		int fd, err;
+		int fd;
 
 		memset(&peer, 0, sizeof(peer));
 		fd = accept4(rs->io.fd, &peer.u.sa, &sl,
 			     SOCK_NONBLOCK | SOCK_CLOEXEC);
 		if (fd < 0)
 			return;
-		err = turn_conn_incoming(rt->srv, rs->al, &peer, &tc);
-		if (err) {
-			sw_info("[alloc %08x] peer %s refused: %s", rs->al->id,
-				sw_sa_str(&peer, a, sizeof(a)),
-				err == EPERM ? "no permission"
-					     : strerror(err));
-			close(fd);
-			continue;
-		}
-		if (relay_pair_new(rt, tc, fd, false)) {
-			close(fd);
-			turn_conn_close(rt->srv, tc, "out of memory");
-		}
+		if (!peer_hold(rt, rs, fd, &peer))
+			peer_accepted(rt, rs, fd, &peer);
 	}
 }
 

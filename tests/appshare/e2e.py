@@ -22,6 +22,8 @@ checks, RFC 6062 TURN) against sharewayd on 127.0.0.1:
              the conference is controlling, the Edge controlled; completion
              re-INVITE toward the Edge; the conference's own completion
              re-INVITE answered by sharewayd, not forwarded.
+  earlyconnect  confoffer, with the Edge's relay connecting before its
+             answer reached sharewayd: held until the permission comes.
   addmline   the Edge adds m=applicationsharing to an audio call by
              re-INVITE: relay candidates in that re-INVITE's answer, then
              the usual checks, data and completion re-INVITE.
@@ -364,8 +366,10 @@ class ConfOffer:
     """The conference side calls a Skype user to share (sharewayd between):
     raw SipUAs and agents, the conference controlling, the Edge controlled."""
 
-    def __init__(self, env: Env, tl: Timeline, sip_idx: int, media_idx: int) -> None:
+    def __init__(self, env: Env, tl: Timeline, sip_idx: int, media_idx: int,
+                 early: bool = False) -> None:
         self.env, self.tl = env, tl
+        self.early = early
         self.edge_port = env.port(sip_idx)
         self.relay_port = env.port(media_idx)
         self.listener = listen_tcp(("127.0.0.3", env.port(media_idx)))
@@ -397,6 +401,10 @@ class ConfOffer:
         self.offer = as_media(self.inv.offer)
         answer = sdp.build_appsharing_sdp("127.0.0.2", self.relay_port, self.edge_cred.ufrag,
                                           self.edge_cred.pwd, self.edge_cands, role="viewer")
+        if self.early:
+            # the Edge's relay connects before its answer reaches sharewayd
+            self.edge_connect()
+            time.sleep(0.5)
         self.inv.respond(180)
         self.inv.respond(200, sdp=answer)
         self.inv.wait_ack(10)
@@ -413,10 +421,7 @@ class ConfOffer:
     def media(self, nbytes: int) -> list:
         """The Edge relay connects to sharewayd's relay candidate; sharewayd
         bridges to the conference's listener; checks and data."""
-        relay = [c for c in self.relay_cands() if c.component == 1][0]
-        edge = connect_tcp(relay.addr, ("127.0.0.2", self.relay_port), 5.0, "Edge relay")
-        self.conns.append(edge)
-        self.tl.add("Edge", "TCP connect to the offer's relay candidate", edge.describe())
+        edge = self.conns[0] if self.conns else self.edge_connect()
         conf = accept_conn(self.listener, 10.0, "sharewayd's bridging connection", "CMS media")
         self.conns.append(conf)
         self.tl.add("CMS", "accepted TCP connection", conf.describe())
@@ -428,6 +433,13 @@ class ConfOffer:
                      remote=Credentials(self.offer.ice_ufrag, self.offer.ice_pwd),
                      name="Edge", peer_name="CMS", timeline=self.tl, legacy_duplicate=True)]
         return run_agents(agents, nbytes)
+
+    def edge_connect(self):
+        relay = [c for c in self.relay_cands() if c.component == 1][0]
+        edge = connect_tcp(relay.addr, ("127.0.0.2", self.relay_port), 5.0, "Edge relay")
+        self.conns.append(edge)
+        self.tl.add("Edge", "TCP connect to the offer's relay candidate", edge.describe())
+        return edge
 
     def _edge_reinvite(self, dlg: Dialog, req: SipMessage) -> tuple[int, str | None]:
         """The Edge is controlled: check the completion offer, answer with
@@ -527,6 +539,34 @@ def case_confoffer(env: Env, tl: Timeline) -> None:
                      ("Edge", "TCP connect"), ("CMS", "accepted TCP connection"),
                      ("Edge SIP", "received re-INVITE"), ("CMS SIP", "sent re-INVITE")])
     print(env.shareway("ladder", co.call.request.call_id))
+
+
+def case_earlyconnect(env: Env, tl: Timeline) -> None:
+    """The conference offers and the Edge's relay connects to sharewayd's
+    relay candidate 0.5 s before the Edge's answer (which carries the
+    addresses to permit) reaches sharewayd: the connection is held, not
+    refused, and goes on once the answer brought the permission."""
+    co = ConfOffer(env, tl, 14, 15, early=True)
+    try:
+        final = co.place()
+        check(final.status == 200, "the conference's INVITE answered 200 by the Edge")
+        reps = co.media(KB256)
+        check(all(r.inbound.use_candidate or r.outbound.nominated for r in reps),
+              "the connection made before the Edge's answer was held, then bridged: "
+              "checks both ways, 256 KB each way intact")
+        req = co.edge_ua.wait_reinvite(co.inv.dialog, 10)
+        check(req is not None and co.final_problems == [],
+              "completion re-INVITE toward the Edge")
+        check(co.conf_ua.bye(co.call.dialog, 5).status == 200, "BYE from the conference")
+        rec = env.record(co.call.request.call_id, '"completed"')
+        conns = [c for r in rec.get("relays") or [] for c in r.get("connections") or []]
+        check(len(conns) == 1 and conns[0].get("peer") == f"127.0.0.2:{co.relay_port}",
+              "call log: the early connection is the call's relay connection")
+    finally:
+        co.close()
+    tl.assert_order([("Edge SIP", "received INVITE"), ("Edge", "TCP connect"),
+                     ("Edge SIP", "sent 200 OK to INVITE"), ("CMS", "accepted TCP connection"),
+                     ("Edge SIP", "received re-INVITE")])
 
 
 def with_audio(body: str, ip: str, port: int) -> str:
@@ -715,6 +755,7 @@ def case_addmline(env: Env, tl: Timeline) -> None:
 CASES = {"relay": case_relay, "oneway": case_oneway, "reject": case_reject,
          "byeearly": case_byeearly, "midclose": case_midclose, "parallel": case_parallel,
          "observe": case_observe, "confoffer": case_confoffer,
+         "earlyconnect": case_earlyconnect,
          "addmline": case_addmline}
 
 
