@@ -51,9 +51,14 @@ struct as_tid {
 	bool answered;
 };
 
+/* peer: what connected (the Edge relay to the relayed address, or the
+ * conference to the inside address); target: what the gateway reached
+ * for it (a conference candidate, or with inside an Edge candidate);
+ * local: the gateway's socket toward target */
 struct as_conn {
 	uint32_t conn_id;
 	struct sw_sa peer, target, local;
+	bool inside; /* the conference connected to the inside candidate */
 	bool bound, valid, spliced, closed;
 	bool succ[2];                        /* by enum sw_ice_dir */
 	struct as_tid tids[2][AS_MAX_TIDS];  /* requests by direction */
@@ -72,6 +77,12 @@ struct sw_appshare_call {
 	unsigned n_edge_ips, n_permitted; /* permitted: the first n */
 	struct sdpr_cand conf[AS_MAX_CANDS]; /* conference TCP-PASS, by prio */
 	unsigned n_conf;
+	struct sdpr_cand conf_act[AS_MAX_CANDS]; /* conference TCP-ACT */
+	unsigned n_conf_act;
+	struct sdpr_cand edge[AS_MAX_CANDS]; /* Edge TCP-PASS: inside targets */
+	unsigned n_edge;
+	bool targets_dirty;  /* edge[] changed since the last PERMIT */
+	struct sw_sa inside; /* the allocation's inside listener, or unset */
 	char *to_conf, *to_edge; /* last SDP sent to each side */
 	size_t to_conf_len, to_edge_len;
 	uint32_t alloc_id;
@@ -155,49 +166,90 @@ static void add_edge_ip(struct sw_appshare_call *as, const char *addr)
 }
 
 
+/* priority order, highest first (insertion sort: n <= 16) */
+static void sort_by_priority(struct sdpr_cand *v, unsigned n)
+{
+	for (unsigned i = 1; i < n; ++i)
+		for (unsigned j = i; j > 0 && v[j].priority > v[j - 1].priority;
+		     --j) {
+			struct sdpr_cand t = v[j];
+
+			v[j] = v[j - 1];
+			v[j - 1] = t;
+		}
+}
+
+
+static void cand_push(struct sdpr_cand *v, unsigned *n,
+		      const struct sdpr_cand *c)
+{
+	if (*n < AS_MAX_CANDS)
+		v[(*n)++] = *c;
+}
+
+
 /* Remember what each side offered: the Edge's candidate addresses (to
- * permit) and the conference's TCP-PASS candidates (to bridge to). */
+ * permit) and passive candidates (for inside connections), the
+ * conference's passive candidates (to bridge to) and active ones (named
+ * in its completion offer when it connected inside) */
 static void learn(struct sw_appshare_call *as, const struct sdpr *sdp,
 		  int m, bool from_edge)
 {
 	unsigned n = sdpr_cand_count(sdp, m);
 	struct sdpr_cand cand;
 
-	if (!from_edge)
-		as->n_conf = 0;
+	if (from_edge) {
+		as->n_edge = 0;
+		as->targets_dirty = true;
+	}
+	else {
+		as->n_conf = as->n_conf_act = 0;
+	}
 	for (unsigned i = 0; i < n; ++i) {
+		bool passive;
+
 		if (sdpr_cand_kind(sdp, m, i) != SDPR_CAND_ICE ||
 		    sdpr_cand_get(sdp, m, i, &cand))
 			continue;
-		if (from_edge) {
+		passive = cand.transport == SDPR_TP_TCP_PASS ||
+			  cand.transport == SDPR_TP_TCP_SO;
+		if (from_edge)
 			add_edge_ip(as, cand.addr);
-			continue;
-		}
-		if (cand.transport != SDPR_TP_TCP_PASS &&
-		    cand.transport != SDPR_TP_TCP_SO)
-			continue;
-		if (as->n_conf < AS_MAX_CANDS)
-			as->conf[as->n_conf++] = cand;
+		if (from_edge && passive)
+			cand_push(as->edge, &as->n_edge, &cand);
+		else if (!from_edge && passive)
+			cand_push(as->conf, &as->n_conf, &cand);
+		else if (!from_edge && cand.transport == SDPR_TP_TCP_ACT)
+			cand_push(as->conf_act, &as->n_conf_act, &cand);
 	}
-	/* priority order, highest first (insertion sort: n <= 16) */
-	for (unsigned i = 1; i < as->n_conf; ++i)
-		for (unsigned j = i; j > 0 &&
-		     as->conf[j].priority > as->conf[j - 1].priority; --j) {
-			struct sdpr_cand t = as->conf[j];
+	sort_by_priority(as->conf, as->n_conf);
+	sort_by_priority(as->conf_act, as->n_conf_act);
+	sort_by_priority(as->edge, as->n_edge);
+}
 
-			as->conf[j] = as->conf[j - 1];
-			as->conf[j - 1] = t;
-		}
+
+/* The components of the candidates at address a (any address if NULL) */
+static unsigned cand_comps(const struct sdpr_cand *v, unsigned n,
+			   const struct sw_sa *a)
+{
+	char ip[SW_SA_STRLEN] = "";
+	unsigned mask = 0;
+
+	if (a)
+		sw_sa_ntop(a, ip, sizeof(ip));
+	for (unsigned i = 0; i < n; ++i)
+		if (v[i].component < 32 &&
+		    (!a || (!strcmp(v[i].addr, ip) &&
+			    v[i].port == sw_sa_port(a))))
+			mask |= 1u << v[i].component;
+	return mask;
 }
 
 
 static unsigned conf_components(const struct sw_appshare_call *as)
 {
-	unsigned mask = 0;
+	unsigned mask = cand_comps(as->conf, as->n_conf, NULL);
 
-	for (unsigned i = 0; i < as->n_conf; ++i)
-		if (as->conf[i].component < 32)
-			mask |= 1u << as->conf[i].component;
 	return mask ? mask : (1u << 1 | 1u << 2);
 }
 
@@ -211,33 +263,53 @@ static int print_model(struct sdpr *sdp, char **outp, size_t *outlenp)
 }
 
 
+/* A candidate of the gateway, Microsoft form, relay type preference */
+static void gw_cand(struct sdpr_cand *c, const char *foundation,
+		    unsigned comp, enum sdpr_transport tp,
+		    const struct sw_sa *addr, const char *raddr,
+		    uint16_t rport)
+{
+	memset(c, 0, sizeof(*c));
+	snprintf(c->foundation, sizeof(c->foundation), "%s", foundation);
+	c->component = comp;
+	c->transport = tp;
+	c->form = SDPR_FORM_MS;
+	c->type = SDPR_CT_RELAY;
+	sdpr_ms_priority(&c->priority, SDPR_MS_TYPEPREF_RELAY, tp, comp, 0);
+	sw_sa_ntop(addr, c->addr, sizeof(c->addr));
+	c->port = sw_sa_port(addr);
+	c->has_raddr = c->has_rport = true;
+	snprintf(c->raddr, sizeof(c->raddr), "%s", raddr ? raddr : c->addr);
+	c->rport = raddr ? rport : c->port;
+}
+
+
 /* The gateway's relay candidate, as the Edge knows it */
 static void relay_cand(const struct sw_appshare_call *as, unsigned comp,
 		       struct sdpr_cand *c)
 {
-	memset(c, 0, sizeof(*c));
-	snprintf(c->foundation, sizeof(c->foundation), "101");
-	c->component = comp;
-	c->transport = SDPR_TP_TCP_PASS;
-	c->form = SDPR_FORM_MS;
-	c->type = SDPR_CT_RELAY;
-	sdpr_ms_priority(&c->priority, SDPR_MS_TYPEPREF_RELAY,
-			 SDPR_TP_TCP_PASS, comp, 0);
-	sw_sa_ntop(&as->relayed, c->addr, sizeof(c->addr));
-	c->port = sw_sa_port(&as->relayed);
-	c->has_raddr = c->has_rport = true;
-	snprintf(c->raddr, sizeof(c->raddr), "%s",
-		 as->n_conf ? as->conf[0].addr : c->addr);
-	c->rport = as->n_conf ? as->conf[0].port : c->port;
+	gw_cand(c, "101", comp, SDPR_TP_TCP_PASS, &as->relayed,
+		as->n_conf ? as->conf[0].addr : NULL,
+		as->n_conf ? as->conf[0].port : 0);
 }
 
 
-/* The conference's SDP toward the Edge, with the relay candidates */
-static int insert_relay(struct sw_gw *gw, struct sw_appshare_call *as,
-			const char *body, size_t len, char **outp,
-			size_t *outlenp)
+/* The gateway's inside candidate, as the conference knows it */
+static void inside_cand(const struct sw_appshare_call *as, unsigned comp,
+			struct sdpr_cand *c)
 {
-	unsigned comps = conf_components(as);
+	gw_cand(c, "103", comp, SDPR_TP_TCP_PASS, &as->inside,
+		as->n_edge ? as->edge[0].addr : NULL,
+		as->n_edge ? as->edge[0].port : 0);
+}
+
+
+/* Add one candidate per component in comps to media m of body */
+static int add_cands(const struct sw_appshare_call *as, const char *body,
+		     size_t len, unsigned comps, bool inside, bool set_default,
+		     char **outp, size_t *outlenp)
+{
+	const struct sw_sa *def = inside ? &as->inside : &as->relayed;
 	struct sdpr_err perr;
 	struct sdpr *sdp;
 	char ip[SW_SA_STRLEN];
@@ -252,13 +324,16 @@ static int insert_relay(struct sw_gw *gw, struct sw_appshare_call *as,
 
 		if (!(comps & (1u << comp)))
 			continue;
-		relay_cand(as, comp, &c);
+		if (inside)
+			inside_cand(as, comp, &c);
+		else
+			relay_cand(as, comp, &c);
 		err = sdpr_cand_add(sdp, m, &c);
 	}
-	if (!err && gw->conf->as_set_default_to_relay) {
-		err = sdpr_media_set_port(sdp, m, sw_sa_port(&as->relayed));
+	if (!err && set_default) {
+		err = sdpr_media_set_port(sdp, m, sw_sa_port(def));
 		if (!err)
-			err = sdpr_conn_set(sdp, m, sw_sa_ntop(&as->relayed, ip,
+			err = sdpr_conn_set(sdp, m, sw_sa_ntop(def, ip,
 							       sizeof(ip)));
 	}
 	if (err) {
@@ -266,6 +341,27 @@ static int insert_relay(struct sw_gw *gw, struct sw_appshare_call *as,
 		return err;
 	}
 	return print_model(sdp, outp, outlenp);
+}
+
+
+/* The conference's SDP toward the Edge, with the relay candidates */
+static int insert_relay(struct sw_gw *gw, struct sw_appshare_call *as,
+			const char *body, size_t len, char **outp,
+			size_t *outlenp)
+{
+	return add_cands(as, body, len, conf_components(as), false,
+			 gw->conf->as_set_default_to_relay, outp, outlenp);
+}
+
+
+/* The Edge's SDP toward the conference, with the inside candidates */
+static int insert_inside(struct sw_appshare_call *as, const char *body,
+			 size_t len, char **outp, size_t *outlenp)
+{
+	unsigned comps = cand_comps(as->edge, as->n_edge, NULL);
+
+	return add_cands(as, body, len, comps ? comps : (1u << 1 | 1u << 2),
+			 true, false, outp, outlenp);
 }
 
 
@@ -288,27 +384,52 @@ static const char *perms_str(const struct sw_appshare_call *as, char *buf,
 }
 
 
-/* Permit Edge addresses learnt after the allocation was taken: when the
- * conference side offered, the Edge's candidates come with its answer */
+/* The PERMIT of the call's allocation: the Edge's candidate addresses,
+ * and its passive candidates as targets of inside connections */
+static void permit_fill(const struct sw_appshare_call *as,
+			struct relay_cmd *cmd)
+{
+	memset(cmd, 0, sizeof(*cmd));
+	for (unsigned i = 0; i < as->n_edge_ips && i < RELAY_MAX_ADDRS; ++i)
+		cmd->addrs[cmd->n_addrs++] = as->edge_ips[i];
+	for (unsigned i = 0; i < as->n_edge && cmd->n_targets < RELAY_MAX_ADDRS;
+	     ++i) {
+		struct sw_sa sa;
+		bool dup = false;
+
+		if (sw_sa_set_ip(&sa, as->edge[i].addr, as->edge[i].port))
+			continue;
+		for (unsigned j = 0; j < cmd->n_targets; ++j)
+			dup = dup || sw_sa_cmp(&cmd->targets[j], &sa, true);
+		if (!dup) /* components 1 and 2 share one address */
+			cmd->targets[cmd->n_targets++] = sa;
+	}
+}
+
+
+/* Permit Edge addresses learnt after the allocation was taken (when the
+ * conference side offered, the Edge's candidates come with its answer),
+ * and give the inside connections the Edge's latest passive candidates */
 static void send_permit(struct sw_gw *gw, struct sw_gwcall *c)
 {
 	struct sw_appshare_call *as = c->as;
 	struct sw_rec_relay r;
 	struct relay_cmd cmd;
 	char perms[512];
+	bool new_ips = as->n_edge_ips > as->n_permitted;
 
-	if (!as->allocated || as->n_edge_ips <= as->n_permitted)
+	if (!as->allocated ||
+	    (!new_ips && !(as->targets_dirty && sw_sa_isset(&as->inside))))
 		return;
-	memset(&cmd, 0, sizeof(cmd));
+	permit_fill(as, &cmd);
 	cmd.type = RELAY_CMD_PERMIT;
 	cmd.call_id = c->id;
 	cmd.alloc_id = as->alloc_id;
-	for (unsigned i = 0; i < as->n_edge_ips && i < RELAY_MAX_ADDRS; ++i)
-		cmd.addrs[cmd.n_addrs++] = as->edge_ips[i];
 	if (relay_cmd_send(gw->relay, &cmd))
 		return;
 	as->n_permitted = as->n_edge_ips;
-	if (!gw->cl)
+	as->targets_dirty = false;
+	if (!gw->cl || !new_ips)
 		return;
 	perms_str(as, perms, sizeof(perms));
 	log_event(gw, c, SW_ACT_TURNC, SW_ACT_GW, SW_EV_TURN,
@@ -325,19 +446,10 @@ static void send_permit(struct sw_gw *gw, struct sw_gwcall *c)
 static void bridge_cand(const struct as_conn *k, unsigned comp,
 			struct sdpr_cand *c)
 {
-	memset(c, 0, sizeof(*c));
-	snprintf(c->foundation, sizeof(c->foundation), "102");
-	c->component = comp;
-	c->transport = SDPR_TP_TCP_ACT;
-	c->form = SDPR_FORM_MS;
-	c->type = SDPR_CT_RELAY;
-	sdpr_ms_priority(&c->priority, SDPR_MS_TYPEPREF_RELAY,
-			 SDPR_TP_TCP_ACT, comp, 0);
-	sw_sa_ntop(&k->local, c->addr, sizeof(c->addr));
-	c->port = sw_sa_port(&k->local);
-	c->has_raddr = c->has_rport = true;
-	sw_sa_ntop(&k->peer, c->raddr, sizeof(c->raddr));
-	c->rport = sw_sa_port(&k->peer);
+	char peer[SW_SA_STRLEN];
+
+	gw_cand(c, "102", comp, SDPR_TP_TCP_ACT, &k->local,
+		sw_sa_ntop(&k->peer, peer, sizeof(peer)), sw_sa_port(&k->peer));
 }
 
 
@@ -393,10 +505,46 @@ static size_t made_cands(const struct sw_appshare_call *as,
 			continue;
 		if (to_edge)
 			relay_cand(as, comp, &out[n++]);
+		else if (k->inside)
+			inside_cand(as, comp, &out[n++]);
 		else
 			bridge_cand(k, comp, &out[n++]);
 	}
 	return n;
+}
+
+
+/* The remote candidate of component comp in the completion offer toward
+ * one side: the address the other end of the valid connection has for
+ * that side. The conference connecting inside is named by its own TCP-ACT
+ * candidate (MS-ICE2 refuses a=remote-candidates it does not know). */
+static void pair_remote(const struct sw_appshare_call *as,
+			const struct as_conn *k, bool to_edge, unsigned comp,
+			struct sdpr_remcand *rc)
+{
+	bool observe = as->policy == SW_MP_OBSERVE;
+	const struct sw_sa *a = to_edge ? (k->inside ? &k->target : &k->peer)
+				: observe ? &as->relayed
+					  : (k->inside ? &k->peer : &k->target);
+	char ip[SW_SA_STRLEN];
+
+	rc->component = comp;
+	sw_sa_ntop(a, rc->addr, sizeof(rc->addr));
+	rc->port = sw_sa_port(a);
+	if (to_edge || !k->inside)
+		return;
+	sw_sa_ntop(&k->peer, ip, sizeof(ip));
+	for (int pass = 0; pass < 2; ++pass)
+		for (unsigned i = 0; i < as->n_conf_act; ++i) {
+			const struct sdpr_cand *c = &as->conf_act[i];
+
+			if (c->component != comp ||
+			    (!pass && strcmp(c->addr, ip)))
+				continue;
+			snprintf(rc->addr, sizeof(rc->addr), "%s", c->addr);
+			rc->port = c->port;
+			return;
+		}
 }
 
 
@@ -406,11 +554,12 @@ static size_t made_cands(const struct sw_appshare_call *as,
  * completion offer (without), built on the last SDP sent to that side.
  *
  * Toward the Edge the local candidate is the relayed address it connected
- * to (the gateway's in relay mode, the conference's in observe mode) and
- * the remote one the Edge relay's address. Toward the conference, the
- * local candidate is what connected to it (the gateway's bridging socket
- * in relay mode; the Edge relay's own candidate in observe mode) and the
- * remote one its candidate that was reached.
+ * to or was reached from (the gateway's in relay mode, the conference's in
+ * observe mode) and the remote one the Edge relay's address. Toward the
+ * conference, the local candidate is what connected to it (the gateway's
+ * bridging socket in relay mode; the Edge relay's own candidate in observe
+ * mode) or what it connected to (the inside candidate), and the remote
+ * one its candidate that was reached or connected.
  */
 static int selected_pair_sdp(const struct sw_appshare_call *as,
 			     const struct as_conn *k, bool to_edge,
@@ -419,7 +568,7 @@ static int selected_pair_sdp(const struct sw_appshare_call *as,
 	bool observe = as->policy == SW_MP_OBSERVE;
 	const char *base = to_edge ? as->to_edge : as->to_conf;
 	size_t blen = to_edge ? as->to_edge_len : as->to_conf_len;
-	const struct sw_sa *laddr, *raddr;
+	const struct sw_sa *laddr;
 	struct sdpr_cand local[8];
 	struct sdpr_remcand remote[8];
 	unsigned comps = conf_components(as);
@@ -430,8 +579,8 @@ static int selected_pair_sdp(const struct sw_appshare_call *as,
 
 	if (!base || !k)
 		return ENOENT;
-	laddr = to_edge ? &as->relayed : observe ? &k->peer : &k->local;
-	raddr = to_edge ? &k->peer : observe ? &as->relayed : &k->target;
+	laddr = to_edge ? &as->relayed : observe ? &k->peer
+			: k->inside ? &as->inside : &k->local;
 	err = sdpr_parse(&sdp, base, blen, &perr);
 	if (err)
 		return err;
@@ -440,11 +589,8 @@ static int selected_pair_sdp(const struct sw_appshare_call *as,
 		n = pick_cands(sdp, m, laddr, comps, local, 8);
 	if (!err && !n)
 		n = made_cands(as, k, to_edge, comps, local, 8);
-	for (size_t i = 0; i < n; ++i) {
-		remote[i].component = local[i].component;
-		sw_sa_ntop(raddr, remote[i].addr, sizeof(remote[i].addr));
-		remote[i].port = sw_sa_port(raddr);
-	}
+	for (size_t i = 0; i < n; ++i)
+		pair_remote(as, k, to_edge, local[i].component, &remote[i]);
 	if (!err)
 		err = sdpr_ice_complete(sdp, m, local, n, remote,
 					offer ? n : 0);
@@ -532,27 +678,32 @@ static int on_relay_sdp(struct sw_gw *gw, struct sw_gwcall *c, bool from_edge,
 			size_t *outlenp)
 {
 	struct sw_appshare_call *as = c->as;
+	bool inside = gw->conf->as_inside_candidate;
 	int err;
 
-	if (from_edge) {
-		save_body(&as->to_conf, &as->to_conf_len, body, len);
-		send_permit(gw, c);
-		return 0;
-	}
-	if (!as->allocated && !as->alloc_failed)
+	if (!as->allocated && !as->alloc_failed && (!from_edge || inside))
 		take_relay(gw, c);
-	if (!as->allocated) {
-		/* no relay to offer: the call goes on with the SDP as it came */
-		save_body(&as->to_edge, &as->to_edge_len, body, len);
+	if (from_edge)
+		send_permit(gw, c);
+	if (!as->allocated || (from_edge && !sw_sa_isset(&as->inside))) {
+		/* nothing to add: the SDP goes on as it came */
+		if (from_edge)
+			save_body(&as->to_conf, &as->to_conf_len, body, len);
+		else
+			save_body(&as->to_edge, &as->to_edge_len, body, len);
 		return 0;
 	}
-	err = insert_relay(gw, as, body, len, outp, outlenp);
+	err = from_edge ? insert_inside(as, body, len, outp, outlenp)
+			: insert_relay(gw, as, body, len, outp, outlenp);
 	if (err) {
-		sw_warn("[call %s] cannot insert the relay candidates: %s",
-			c->tag, strerror(err));
+		sw_warn("[call %s] cannot insert the %s candidates: %s",
+			c->tag, from_edge ? "inside" : "relay", strerror(err));
 		return 500;
 	}
-	save_body(&as->to_edge, &as->to_edge_len, *outp, *outlenp);
+	if (from_edge)
+		save_body(&as->to_conf, &as->to_conf_len, *outp, *outlenp);
+	else
+		save_body(&as->to_edge, &as->to_edge_len, *outp, *outlenp);
 	return 0;
 }
 
@@ -674,11 +825,13 @@ static void take_relay(struct sw_gw *gw, struct sw_gwcall *c)
 {
 	struct sw_appshare_call *as = c->as;
 	struct sw_gw_pooled pa;
+	struct relay_cmd permit;
 	struct relay_ev ev;
 	char a[SW_SA_STRLEN], d[128];
 	int err;
 
-	err = sw_gw_pool_take(gw, c, as->edge_ips, as->n_edge_ips, &pa);
+	permit_fill(as, &permit);
+	err = sw_gw_pool_take(gw, c, &permit, &pa);
 	memset(&ev, 0, sizeof(ev));
 	if (err) {
 		as->alloc_failed = true;
@@ -690,8 +843,10 @@ static void take_relay(struct sw_gw *gw, struct sw_gwcall *c)
 	}
 	as->allocated = true;
 	as->n_permitted = as->n_edge_ips;
+	as->targets_dirty = false;
 	as->alloc_id = pa.alloc_id;
 	as->relayed = pa.relayed;
+	as->inside = pa.inside;
 	as->checks_start_us = sw_gw_now_us();
 	ev.addr = pa.relayed;
 	sw_info("[call %s] relay %s allocated for application sharing",
@@ -701,6 +856,12 @@ static void take_relay(struct sw_gw *gw, struct sw_gwcall *c)
 	snprintf(d, sizeof(d), "XOR-RELAYED-ADDRESS %s", a);
 	log_event(gw, c, SW_ACT_GW, SW_ACT_TURNC, SW_EV_TURN,
 		  "Allocate Success Response", d);
+	if (sw_sa_isset(&as->inside)) {
+		snprintf(d, sizeof(d), "inside candidate %s",
+			 sw_sa_str(&as->inside, a, sizeof(a)));
+		log_event(gw, c, SW_ACT_GW, SW_ACT_GW, SW_EV_NOTE,
+			  "inside listener", d);
+	}
 	if (as->n_edge_ips)
 		log_event(gw, c, SW_ACT_TURNC, SW_ACT_GW, SW_EV_TURN,
 			  "CreatePermission Request", "the Edge's candidates");
@@ -789,7 +950,11 @@ static void bind_conn(struct sw_gw *gw, struct sw_gwcall *c,
 		if (!dup)
 			cmd.addrs[cmd.n_addrs++] = sa;
 	}
-	if (!cmd.n_addrs)
+	if (!cmd.n_addrs && sw_sa_isset(&as->inside))
+		sw_info("[call %s] connection %u to the relay is closed: the "
+			"conference has no passive candidate (it connects to "
+			"the inside candidate)", c->tag, k->conn_id);
+	else if (!cmd.n_addrs)
 		sw_warn("[call %s] the conference's answer has no usable TCP "
 			"candidate to bridge connection %u to",
 			c->tag, k->conn_id);
@@ -802,7 +967,8 @@ static void on_conn(struct sw_gw *gw, struct sw_gwcall *c,
 {
 	struct sw_appshare_call *as = c->as;
 	struct as_conn *k = conn_find(as, ev->conn_id,
-				      ev->type == RELAY_EV_CONN_ATTEMPT);
+				      ev->type == RELAY_EV_CONN_ATTEMPT ||
+					      ev->is_inside);
 	char a[SW_SA_STRLEN], d[160];
 
 	if (!k)
@@ -823,6 +989,16 @@ static void on_conn(struct sw_gw *gw, struct sw_gwcall *c,
 		k->bound = true;
 		k->target = ev->addr;
 		k->local = ev->local;
+		if (ev->is_inside) {
+			k->inside = true;
+			k->peer = ev->local;
+			k->local = as->relayed;
+			snprintf(d, sizeof(d), "CONNECTION-ID %u, "
+				 "XOR-PEER-ADDRESS %s", ev->conn_id,
+				 sw_sa_str(&ev->addr, a, sizeof(a)));
+			log_event(gw, c, SW_ACT_GW, SW_ACT_TURNC, SW_EV_TURN,
+				  "Connect Success Response", d);
+		}
 		snprintf(d, sizeof(d), "CONNECTION-ID %u -> %s", ev->conn_id,
 			 sw_sa_str(&ev->addr, a, sizeof(a)));
 		log_event(gw, c, SW_ACT_TURNC, SW_ACT_GW, SW_EV_TURN,
@@ -942,26 +1118,28 @@ static void on_response(struct sw_gw *gw, struct sw_gwcall *c,
 }
 
 
+/* Every component has a valid pair: a valid connection reached the
+ * address a candidate of that component names (the conference's, or the
+ * Edge's for inside connections) */
 static bool all_components_valid(const struct sw_appshare_call *as)
 {
 	unsigned need = conf_components(as), have = 0;
+	unsigned need_in = cand_comps(as->edge, as->n_edge, NULL), have_in = 0;
 
 	for (unsigned i = 0; i < as->n_conns; ++i) {
 		const struct as_conn *k = &as->conns[i];
-		char ip[SW_SA_STRLEN];
 
 		if (!k->valid)
 			continue;
 		if (as->policy == SW_MP_OBSERVE || !sw_sa_isset(&k->target))
 			return true;
-		sw_sa_ntop(&k->target, ip, sizeof(ip));
-		for (unsigned j = 0; j < as->n_conf; ++j)
-			if (!strcmp(as->conf[j].addr, ip) &&
-			    as->conf[j].port == sw_sa_port(&k->target) &&
-			    as->conf[j].component < 32)
-				have |= 1u << as->conf[j].component;
+		if (k->inside)
+			have_in |= cand_comps(as->edge, as->n_edge, &k->target);
+		else
+			have |= cand_comps(as->conf, as->n_conf, &k->target);
 	}
-	return have && (need & ~have) == 0;
+	return (have && (need & ~have) == 0) ||
+	       (have_in && (need_in & ~have_in) == 0);
 }
 
 
@@ -1108,6 +1286,41 @@ static void on_watching(struct sw_gw *gw, struct sw_gwcall *c,
 }
 
 
+/* The conference connected to the inside candidate: the in-process
+ * client's Connect toward the Edge's passive candidates, or its failure */
+static void on_inside(struct sw_gw *gw, struct sw_gwcall *c,
+		      const struct relay_ev *ev)
+{
+	struct sw_appshare_call *as = c->as;
+	char a[SW_SA_STRLEN], d[SDPR_ADDR_SIZE + 96];
+
+	sw_sa_str(&ev->addr, a, sizeof(a));
+	if (ev->type == RELAY_EV_INSIDE_FAILED) {
+		sw_warn("[call %s] the conference's connection from %s to the "
+			"inside candidate is closed: %s",
+			c->tag, a, ev->err == ENOENT
+					   ? "the Edge offered no passive "
+					     "candidate"
+					   : "no Edge passive candidate "
+					     "answered the relay's Connect");
+		log_event(gw, c, SW_ACT_GW, SW_ACT_TURNC, SW_EV_TURN,
+			  "Connect Error Response",
+			  "447 no Edge candidate answered");
+		return;
+	}
+	log_event(gw, c, SW_ACT_CONF, SW_ACT_GW, SW_EV_TCP,
+		  "TCP connect to inside candidate", a);
+	if (as->n_edge)
+		snprintf(d, sizeof(d), "XOR-PEER-ADDRESS %s:%u (the first of "
+			 "the Edge's %u passive candidates)",
+			 as->edge[0].addr, as->edge[0].port, as->n_edge);
+	else
+		snprintf(d, sizeof(d), "no Edge passive candidate");
+	log_event(gw, c, SW_ACT_TURNC, SW_ACT_GW, SW_EV_TURN,
+		  "Connect Request", d);
+}
+
+
 /** A relay thread's event (struct relay_ev), on the SIP thread */
 void sw_appshare_relay_event(struct sw_gw *gw, const void *arg)
 {
@@ -1127,6 +1340,10 @@ void sw_appshare_relay_event(struct sw_gw *gw, const void *arg)
 		break;
 	case RELAY_EV_WATCHING:
 		on_watching(gw, c, ev);
+		break;
+	case RELAY_EV_INSIDE_ACCEPT:
+	case RELAY_EV_INSIDE_FAILED:
+		on_inside(gw, c, ev);
 		break;
 	case RELAY_EV_SPLICED:
 		log_event(gw, c, SW_ACT_GW, SW_ACT_GW, SW_EV_NOTE,
@@ -1234,6 +1451,9 @@ void sw_appshare_relay_json(const struct sw_appshare_call *as,
 					     : "in-process");
 	sw_json_str(j, "transport", "tcp");
 	sw_json_str(j, "relayed", sw_sa_str(&as->relayed, a, sizeof(a)));
+	if (sw_sa_isset(&as->inside))
+		sw_json_str(j, "inside", sw_sa_str(&as->inside, a,
+						   sizeof(a)));
 	sw_json_arr_open(j, "permissions");
 	for (unsigned i = 0; i < as->n_edge_ips; ++i)
 		sw_json_str(j, NULL, sw_sa_ntop(&as->edge_ips[i], a,

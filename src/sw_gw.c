@@ -400,6 +400,7 @@ static void pool_fill(struct sw_gw *gw)
 					 !sw_sa_isset(&gw->conf->turn_relay_ip6)
 				 ? AF_INET
 				 : AF_INET6;
+		cmd.inside = gw->conf->as_inside_candidate;
 		if (relay_cmd_send(gw->relay, &cmd))
 			return;
 		gw->pool_inflight++;
@@ -429,22 +430,21 @@ static void pool_event(struct sw_gw *gw, const struct relay_ev *ev)
 	}
 	gw->pool[gw->n_pool].alloc_id = ev->alloc_id;
 	gw->pool[gw->n_pool].relayed = ev->addr;
+	gw->pool[gw->n_pool].inside = ev->inside;
 	gw->n_pool++;
 }
 
 
 /**
  * Give a ready in-process allocation to call c: it is re-tagged with the
- * call's id and permits the given peers (one RELAY_CMD_PERMIT)
+ * call's id and gets the permissions (and inside targets) of permit, a
+ * RELAY_CMD_PERMIT whose addrs and targets the caller filled
  *
  * @return 0, or ENOSPC when the pool is empty (a refill is on its way)
  */
 int sw_gw_pool_take(struct sw_gw *gw, struct sw_gwcall *c,
-		    const struct sw_sa *permit, unsigned n_permit,
-		    struct sw_gw_pooled *out)
+		    struct relay_cmd *permit, struct sw_gw_pooled *out)
 {
-	struct relay_cmd cmd;
-
 	if (!gw->relay)
 		return ENOTSUP;
 	if (!gw->n_pool) {
@@ -452,13 +452,10 @@ int sw_gw_pool_take(struct sw_gw *gw, struct sw_gwcall *c,
 		return ENOSPC;
 	}
 	*out = gw->pool[--gw->n_pool];
-	memset(&cmd, 0, sizeof(cmd));
-	cmd.type = RELAY_CMD_PERMIT;
-	cmd.call_id = c->id;
-	cmd.alloc_id = out->alloc_id;
-	for (unsigned i = 0; i < n_permit && i < RELAY_MAX_ADDRS; ++i)
-		cmd.addrs[cmd.n_addrs++] = permit[i];
-	relay_cmd_send(gw->relay, &cmd);
+	permit->type = RELAY_CMD_PERMIT;
+	permit->call_id = c->id;
+	permit->alloc_id = out->alloc_id;
+	relay_cmd_send(gw->relay, permit);
 	pool_fill(gw);
 	return 0;
 }

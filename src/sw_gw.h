@@ -43,6 +43,8 @@ struct sw_gwcall {
 struct sw_gw_pooled {
 	uint32_t alloc_id;
 	struct sw_sa relayed; /* advertised relayed address */
+	struct sw_sa inside;  /* its inside listener, if [appsharing]
+				 inside_candidate */
 };
 
 #define SW_GW_POOL_MAX 64
@@ -71,9 +73,9 @@ struct sw_gwcall *sw_gw_call(struct sw_gw *gw, uint64_t id);
 char sw_gw_side(const struct sw_gwcall *c, enum sipua_leg_id leg);
 void sw_gw_call_release(struct sw_gw *gw, struct sw_gwcall *c);
 int64_t sw_gw_now_us(void);
+struct relay_cmd;
 int sw_gw_pool_take(struct sw_gw *gw, struct sw_gwcall *c,
-		    const struct sw_sa *permit, unsigned n_permit,
-		    struct sw_gw_pooled *out);
+		    struct relay_cmd *permit, struct sw_gw_pooled *out);
 
 #define SW_GW_POOL_CALL (1ull << 63) /* call ids of pooled allocations */
 

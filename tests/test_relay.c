@@ -411,6 +411,14 @@ static void test_watch(void)
 	CU_ASSERT_EQUAL(ev.call_id, 77);
 	CU_ASSERT_EQUAL(ev.conn_id, id);
 	CU_ASSERT(ev.stun.use_candidate);
+	/* the call's checks are done: its watched connection splices */
+	memset(&cmd, 0, sizeof(cmd));
+	cmd.type = RELAY_CMD_SPLICE;
+	cmd.call_id = 77;
+	cmd.conn_id = id;
+	CU_ASSERT_EQUAL(relay_cmd_send(r, &cmd), 0);
+	CU_ASSERT(ev_wait(r, RELAY_EV_SPLICED, &ev));
+	CU_ASSERT_EQUAL(ev.conn_id, id);
 	close(edge);
 	CU_ASSERT_FATAL(ev_wait(r, RELAY_EV_CONN_CLOSED, &ev));
 	CU_ASSERT_EQUAL(ev.call_id, 77);
@@ -517,6 +525,92 @@ static void test_permit_wait(void)
 }
 
 
+/* Inside candidate: the conference connects to the allocation's inside
+ * listener; the relay's in-process Connect tries the targets in order
+ * (the first refuses) from the relayed address and binds the first that
+ * answers, in inspect mode */
+static void test_inside(void)
+{
+	struct relay *r = NULL;
+	struct relay_cmd cmd;
+	struct relay_ev ev;
+	struct sw_sa edge_addr, relayed, inside, from;
+	socklen_t sl = sizeof(from.u);
+	uint8_t f[256], g[256];
+	int lfd, cms, edge, late;
+	size_t n;
+
+	conf_init();
+	CU_ASSERT_EQUAL_FATAL(relay_start(&r, &conf, NULL, NULL), 0);
+	lfd = tcp_listen(&edge_addr);
+	CU_ASSERT_FATAL(lfd >= 0);
+	memset(&cmd, 0, sizeof(cmd));
+	cmd.type = RELAY_CMD_ALLOC;
+	cmd.call_id = 97;
+	cmd.af = AF_INET;
+	cmd.inside = true;
+	CU_ASSERT_EQUAL_FATAL(relay_cmd_send(r, &cmd), 0);
+	CU_ASSERT_FATAL(ev_wait(r, RELAY_EV_ALLOCATED, &ev));
+	CU_ASSERT_FATAL(sw_sa_isset(&ev.inside));
+	CU_ASSERT(sw_sa_port(&ev.inside) != sw_sa_port(&ev.addr));
+	relayed = ev.addr;
+	inside = ev.inside;
+
+	/* before the targets are known, an inside connection is closed */
+	late = tcp_connect_from("127.0.0.3", &inside);
+	CU_ASSERT_FATAL(late >= 0);
+	CU_ASSERT(ev_wait(r, RELAY_EV_INSIDE_FAILED, &ev));
+	CU_ASSERT_EQUAL(ev.err, ENOENT);
+	CU_ASSERT_EQUAL(recv(late, g, 1, 0), 0);
+	close(late);
+
+	cmd.type = RELAY_CMD_PERMIT;
+	cmd.alloc_id = ev.alloc_id;
+	sw_sa_set_ip(&cmd.addrs[0], "127.0.0.1", 0);
+	cmd.n_addrs = 1;
+	sw_sa_set_ip(&cmd.targets[0], "127.0.0.1", 1); /* refused */
+	cmd.targets[1] = edge_addr;
+	cmd.n_targets = 2;
+	CU_ASSERT_EQUAL_FATAL(relay_cmd_send(r, &cmd), 0);
+	cms = tcp_connect_from("127.0.0.3", &inside);
+	CU_ASSERT_FATAL(cms >= 0);
+	CU_ASSERT_FATAL(ev_wait(r, RELAY_EV_INSIDE_ACCEPT, &ev));
+	CU_ASSERT_FATAL(ev_wait(r, RELAY_EV_CONN_BOUND, &ev));
+	CU_ASSERT(ev.is_inside);
+	CU_ASSERT(sw_sa_cmp(&ev.addr, &edge_addr, true));
+	edge = accept(lfd, &from.u.sa, &sl);
+	CU_ASSERT_FATAL(edge >= 0);
+	CU_ASSERT(sw_sa_cmp(&from, &relayed, true)); /* RFC 6062 5.2 */
+	setsockopt(edge, SOL_SOCKET, SO_RCVTIMEO,
+		   &(struct timeval){3, 0}, sizeof(struct timeval));
+
+	n = stun_frame(f, sizeof(f), TURN_C_REQUEST, true);
+	CU_ASSERT_EQUAL((size_t)send(edge, f, n, 0), n);
+	CU_ASSERT(read_all(cms, g, n) && !memcmp(f, g, n));
+	CU_ASSERT_FATAL(ev_wait(r, RELAY_EV_STUN, &ev));
+	CU_ASSERT_EQUAL(ev.call_id, 97);
+	CU_ASSERT_EQUAL(ev.dir, RELAY_DIR_TO_CLIENT); /* from the Edge */
+	n = stun_frame(f, sizeof(f), TURN_C_SUCCESS, false);
+	CU_ASSERT_EQUAL((size_t)send(cms, f, n, 0), n);
+	CU_ASSERT(read_all(edge, g, n) && !memcmp(f, g, n));
+	CU_ASSERT_FATAL(ev_wait(r, RELAY_EV_STUN, &ev));
+	CU_ASSERT_EQUAL(ev.dir, RELAY_DIR_TO_PEER);
+
+	memset(&cmd, 0, sizeof(cmd));
+	cmd.type = RELAY_CMD_SPLICE;
+	cmd.conn_id = ev.conn_id;
+	CU_ASSERT_EQUAL(relay_cmd_send(r, &cmd), 0);
+	CU_ASSERT(ev_wait(r, RELAY_EV_SPLICED, &ev));
+	bulk_both_ways(edge, cms, 1 << 20);
+	close(cms);
+	CU_ASSERT(ev_wait(r, RELAY_EV_CONN_CLOSED, &ev));
+	CU_ASSERT_EQUAL(recv(edge, g, 1, 0), 0);
+	close(edge);
+	close(lfd);
+	relay_stop(r);
+}
+
+
 int test_relay_register(void)
 {
 	CU_pSuite s = CU_add_suite("relay", NULL, NULL);
@@ -529,7 +623,9 @@ int test_relay_register(void)
 	    !CU_add_test(s, "observe mode: WATCH an external allocation",
 			 test_watch) ||
 	    !CU_add_test(s, "permit_wait holds an early peer",
-			 test_permit_wait))
+			 test_permit_wait) ||
+	    !CU_add_test(s, "inside candidate: Connect to the targets in order",
+			 test_inside))
 		return CU_get_error();
 	return CUE_SUCCESS;
 }

@@ -26,6 +26,21 @@
  *   relay: RELAY_EV_CONN_CLOSED {bytes each way} when either side closes
  *   SIP: RELAY_CMD_DELETE {alloc_id} -> RELAY_EV_ALLOC_GONE
  *
+ * Inside candidate (a conference server that only connects actively):
+ *   SIP: RELAY_CMD_ALLOC {..., inside = 1}: the allocation also listens on
+ *        [appsharing] inside_ip; RELAY_EV_ALLOCATED {inside = that address}
+ *   SIP: RELAY_CMD_PERMIT {alloc_id, addrs, targets = the Edge's passive
+ *        candidates in priority order}
+ *   ...the conference connects to the inside address:
+ *   relay: RELAY_EV_INSIDE_ACCEPT {alloc_id, addr = the conference}
+ *   relay: an in-process Connect (RFC 6062 5.2, same state machine) from
+ *        the relayed address to each target in turn until one answers,
+ *        which is bound to the conference's connection in inspect mode:
+ *        RELAY_EV_CONN_BOUND {conn_id, inside = 1, addr = target reached,
+ *        local = the conference}, or RELAY_EV_INSIDE_FAILED {err}
+ *   then STUN, SPLICE and CONN_CLOSED as above (TO_CLIENT = toward the
+ *   conference, as for a bound connection)
+ *
  * Observe mode (the conference server is itself the TURN client):
  *   SIP: RELAY_CMD_WATCH {token, call_id, addrs = the relayed addresses
  *        seen in its SDP, inspect, inspect_max}: every thread looks for
@@ -82,9 +97,14 @@ struct relay_cmd {
 	uint32_t conn_id;
 	int af;             /* ALLOC: AF_INET or AF_INET6 */
 	bool inspect;       /* BIND: start in inspect mode */
+	bool inside;        /* ALLOC: listen on the inside address too */
 	uint32_t inspect_max; /* BIND: bytes inspected before splice, 0 = no cap */
 	struct sw_sa addrs[RELAY_MAX_ADDRS];
 	unsigned n_addrs;
+	/* PERMIT: where the inside connection goes (Connect), in order;
+	 * replaces the list when n_targets > 0 */
+	struct sw_sa targets[RELAY_MAX_ADDRS];
+	unsigned n_targets;
 	struct relay_handoff *handoff; /* HANDOFF: owned, moves with the msg */
 };
 
@@ -98,6 +118,8 @@ enum relay_ev_type {
 	RELAY_EV_STUN,          /* conn_id, dir, stun */
 	RELAY_EV_SPLICED,       /* conn_id */
 	RELAY_EV_WATCHING,      /* token, alloc_id, addr: WATCH found it */
+	RELAY_EV_INSIDE_ACCEPT, /* alloc_id, addr = who connected inside */
+	RELAY_EV_INSIDE_FAILED, /* alloc_id, addr = who, err: no target */
 };
 
 enum relay_dir {
@@ -126,6 +148,8 @@ struct relay_ev {
 	int err;
 	struct sw_sa addr;
 	struct sw_sa local;
+	struct sw_sa inside; /* ALLOCATED: the inside listener, if asked */
+	bool is_inside;      /* CONN_BOUND: an inside connection's Connect */
 	uint64_t bytes[2]; /* by enum relay_dir */
 	enum relay_dir dir;
 	struct relay_stun stun;

@@ -31,6 +31,7 @@ enum relay_io_kind {
 	RIO_RELAY_UDP,
 	RIO_RELAY_TCP,
 	RIO_SIDE,
+	RIO_INSIDE,    /* an in-process relay's inside listener */
 };
 
 struct relay_io {
@@ -87,6 +88,9 @@ struct relay_relayed {
 	struct relay_held held[RELAY_HELD_MAX];
 	unsigned n_held;
 	struct turn_timer held_tmr;
+	struct relay_inside *inside; /* RELAY_CMD_ALLOC inside, or NULL */
+	struct sw_sa targets[RELAY_MAX_ADDRS]; /* of inside connections */
+	unsigned n_targets;
 };
 
 /** Handed between threads: a connection whose first message is a
@@ -178,6 +182,18 @@ void relay_relayed_event(struct relay_thread *rt, struct relay_relayed *rs,
 			 uint32_t ev);
 int relay_op_peer_connect(void *arg, struct turn_conn *tc);
 void relay_relayed_permitted(struct relay_thread *rt, struct turn_alloc *al);
+int relay_port_listen(struct relay_thread *rt, const struct sw_sa *ip,
+		      int *fdp, uint16_t *portp);
+void relay_port_free(struct relay_thread *rt, uint16_t port);
+
+/* relay_inside.c */
+struct relay_inside;
+int relay_inside_open(struct relay_thread *rt, struct turn_alloc *al,
+		      struct sw_sa *addr);
+void relay_inside_close(struct relay_thread *rt, struct relay_inside *ins);
+void relay_inside_event(struct relay_thread *rt, struct relay_io *io);
+void relay_inside_retry(struct relay_inside *ins, int fd,
+			const struct sw_sa *src, unsigned next);
 
 /* relay_pump.c */
 int relay_pair_new(struct relay_thread *rt, struct turn_conn *tc, int fd,
@@ -191,6 +207,8 @@ int relay_pair_dial(struct relay_thread *rt, struct turn_conn *tc,
 		    const struct relay_cmd *cmd);
 int relay_pair_splice(struct relay_thread *rt, struct turn_conn *tc);
 void relay_pair_watch(struct relay_thread *rt, struct turn_conn *tc);
+void relay_pair_inside(struct turn_conn *tc, int fd, const struct sw_sa *src,
+		       struct relay_inside *ins, unsigned next);
 void relay_pipes_free(struct relay_thread *rt);
 
 #endif

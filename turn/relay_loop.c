@@ -169,6 +169,18 @@ static void cmd_alloc(struct relay_thread *rt, const struct relay_cmd *cmd)
 		relay_ev_post(rt, &ev);
 		return;
 	}
+	if (cmd->inside) {
+		err = relay_inside_open(rt, al, &ev.inside);
+		if (err) {
+			sw_warn("[alloc %08x] no inside listener: %s", al->id,
+				strerror(err));
+			turn_alloc_delete(rt->srv, al, "no inside listener");
+			ev.type = RELAY_EV_ALLOC_FAILED;
+			ev.err = err;
+			relay_ev_post(rt, &ev);
+			return;
+		}
+	}
 	ev.type = RELAY_EV_ALLOCATED;
 	ev.alloc_id = al->id;
 	ev.addr = al->advertised;
@@ -190,15 +202,44 @@ static struct turn_alloc *inproc_alloc(struct relay_thread *rt, uint32_t id)
 }
 
 
+/* PERMIT: more peers, and where inside connections go */
+static void cmd_permit(struct relay_thread *rt, const struct relay_cmd *cmd)
+{
+	struct turn_alloc *al = inproc_alloc(rt, cmd->alloc_id);
+	struct relay_relayed *rs;
+
+	if (!al)
+		return;
+	if (cmd->call_id) /* a pooled allocation given to a call */
+		al->call_id = cmd->call_id;
+	for (unsigned i = 0; i < cmd->n_addrs && i < RELAY_MAX_ADDRS; ++i)
+		if (turn_alloc_permit(rt->srv, al, &cmd->addrs[i]))
+			sw_warn("[alloc %08x] permission refused", al->id);
+	rs = al->io;
+	if (rs && cmd->n_targets && cmd->n_targets <= RELAY_MAX_ADDRS) {
+		memcpy(rs->targets, cmd->targets,
+		       cmd->n_targets * sizeof(*cmd->targets));
+		rs->n_targets = cmd->n_targets;
+	}
+	relay_relayed_permitted(rt, al);
+}
+
+
 static void cmd_conn(struct relay_thread *rt, const struct relay_cmd *cmd)
 {
 	struct turn_conn *tc = turn_srv_find_conn(rt->srv, cmd->conn_id);
 	struct relay_ev ev;
 	int err;
 
-	if (!tc || tc->al->src.tp != TURN_TP_INPROC) {
-		sw_warn("[relay %u] command for unknown connection %08x",
-			rt->idx, cmd->conn_id);
+	/* SPLICE also serves a watched (observe mode) connection of the
+	 * call; a connection may have closed since the command was sent */
+	if (!tc || (tc->al->src.tp != TURN_TP_INPROC &&
+		    (cmd->type != RELAY_CMD_SPLICE || !tc->al->call_id ||
+		     tc->al->call_id != cmd->call_id))) {
+		sw_info("[relay %u] %s for connection %08x: it is gone",
+			rt->idx, cmd->type == RELAY_CMD_SPLICE ? "splice"
+							       : "bind",
+			cmd->conn_id);
 		return;
 	}
 	if (cmd->type == RELAY_CMD_SPLICE) {
@@ -257,15 +298,7 @@ static void cmd_run(struct relay_thread *rt, struct relay_cmd *cmd)
 		cmd_alloc(rt, cmd);
 		break;
 	case RELAY_CMD_PERMIT:
-		al = inproc_alloc(rt, cmd->alloc_id);
-		if (al && cmd->call_id) /* a pooled allocation given to a call */
-			al->call_id = cmd->call_id;
-		for (unsigned i = 0; al && i < cmd->n_addrs; ++i)
-			if (turn_alloc_permit(rt->srv, al, &cmd->addrs[i]))
-				sw_warn("[alloc %08x] permission refused",
-					al->id);
-		if (al)
-			relay_relayed_permitted(rt, al);
+		cmd_permit(rt, cmd);
 		break;
 	case RELAY_CMD_BIND:
 	case RELAY_CMD_SPLICE:
@@ -321,6 +354,9 @@ static void dispatch(struct relay_thread *rt, struct relay_io *io,
 		break;
 	case RIO_SIDE:
 		relay_side_event(rt, io, ev);
+		break;
+	case RIO_INSIDE:
+		relay_inside_event(rt, io);
 		break;
 	case RIO_DEAD:
 		break;

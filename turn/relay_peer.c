@@ -146,6 +146,38 @@ int relay_op_relay_open(void *arg, struct turn_alloc *al, int af,
 }
 
 
+/**
+ * A TCP listener on ip, on a free port of this thread's slice (the inside
+ * candidate of an in-process relay)
+ *
+ * @return 0, EADDRINUSE (no free port), errno
+ */
+int relay_port_listen(struct relay_thread *rt, const struct sw_sa *ip,
+		      int *fdp, uint16_t *portp)
+{
+	int err = EADDRINUSE;
+
+	for (int i = 0; i < PORT_TRIES && err == EADDRINUSE; ++i) {
+		uint16_t p = port_next(rt, false);
+
+		if (port_used(rt, p))
+			continue;
+		err = relayed_socket(ip, true, p, false, fdp);
+		if (!err) {
+			port_mark(rt, p, true);
+			*portp = p;
+		}
+	}
+	return err;
+}
+
+
+void relay_port_free(struct relay_thread *rt, uint16_t port)
+{
+	port_mark(rt, port, false);
+}
+
+
 void relay_op_port_release(void *arg, int af, uint16_t port)
 {
 	(void)af;
@@ -163,6 +195,9 @@ void relay_op_relay_close(void *arg, struct turn_alloc *al)
 	while (rs->n_held)
 		close(rs->held[--rs->n_held].fd);
 	turn_timer_cancel(rt->srv, &rs->held_tmr);
+	if (rs->inside)
+		relay_inside_close(rt, rs->inside);
+	rs->inside = NULL;
 	port_mark(rt, rs->port, false);
 	rs->al = NULL;
 	al->io = NULL;

@@ -88,6 +88,9 @@ struct relay_pair {
 	struct relay_dirbuf dir[2];
 	struct sw_sa targets[RELAY_MAX_ADDRS];
 	unsigned n_targets, target_i;
+	struct relay_inside *inside; /* an inside connection's Connect */
+	unsigned inside_next;        /* its next target if this one fails */
+	struct sw_sa inside_src;     /* the conference, connected inside */
 	struct relay_pair *prev, *next;
 };
 
@@ -251,8 +254,21 @@ void relay_op_conn_close(void *arg, struct turn_conn *tc)
 	sw_debug("[conn %08x] usage: %llu bytes to peer, %llu to client",
 		 p->id, (unsigned long long)p->dir[SIDE_CLIENT].bytes,
 		 (unsigned long long)p->dir[SIDE_PEER].bytes);
-	if (p->inproc || p->call_id)
+	if (p->inside && p->mode == PM_PREBIND) {
+		/* this Connect failed: the conference's connection goes on
+		 * to the next target (not while the allocation goes away) */
+		int fd = p->side[SIDE_CLIENT].io.fd;
+
+		p->side[SIDE_CLIENT].io.fd = -1;
+		if (tc->al->io)
+			relay_inside_retry(p->inside, fd, &p->inside_src,
+					   p->inside_next);
+		else
+			close(fd);
+	}
+	else if (p->inproc || p->call_id) {
 		pair_post_closed(p, 0);
+	}
 	for (int i = 0; i < 2; ++i) {
 		side_close(rt, &p->side[i]);
 		pipe_put(rt, p->dir[i].pipe, p->dir[i].in_pipe > 0);
@@ -611,6 +627,9 @@ static bool pump(struct relay_pair *p, unsigned s)
 }
 
 
+static void inside_bind(struct relay_pair *p);
+
+
 /* The outbound connection of a Connect finished (RFC 6062 5.2) */
 static void peer_connected(struct relay_pair *p)
 {
@@ -622,7 +641,11 @@ static void peer_connected(struct relay_pair *p)
 		err = errno;
 	sd->connecting = false;
 	turn_conn_connected(p->rt->srv, p->tc, err);
-	if (!err)
+	if (err)
+		return;
+	if (p->inside)
+		inside_bind(p);
+	else
 		pair_interest(p);
 }
 
@@ -859,6 +882,49 @@ int relay_pair_splice(struct relay_thread *rt, struct turn_conn *tc)
 	pair_leave_inspect(p);
 	pair_interest(p);
 	return 0;
+}
+
+
+/**
+ * An in-process Connect for the conference's connection fd to the inside
+ * address: fd becomes the client side, bound once the peer answers
+ */
+void relay_pair_inside(struct turn_conn *tc, int fd, const struct sw_sa *src,
+		       struct relay_inside *ins, unsigned next)
+{
+	struct relay_pair *p = tc->io;
+
+	side_init(p, SIDE_CLIENT, fd); /* not polled before the bind */
+	p->inside = ins;
+	p->inside_next = next;
+	p->inside_src = *src;
+	p->inspect = true;
+	p->inspect_left = p->rt->conf.as_inspect_max_bytes;
+}
+
+
+/* The Connect of an inside connection succeeded (tc is PENDING): bind
+ * the conference's connection to it, as a ConnectionBind would */
+static void inside_bind(struct relay_pair *p)
+{
+	struct relay_ev ev;
+	struct turn_src data;
+
+	memset(&data, 0, sizeof(data));
+	data.tp = TURN_TP_INPROC;
+	data.client = p->inside_src;
+	data.io = p;
+	memset(&ev, 0, sizeof(ev));
+	ev.type = RELAY_EV_CONN_BOUND;
+	ev.call_id = p->call_id;
+	ev.alloc_id = p->tc->al->id;
+	ev.conn_id = p->id;
+	ev.addr = p->tc->peer;
+	ev.local = p->inside_src;
+	ev.is_inside = true;
+	if (turn_conn_bind_inproc(p->rt->srv, p->tc, &data))
+		return; /* the core closed it */
+	relay_ev_post(p->rt, &ev);
 }
 
 

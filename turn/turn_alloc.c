@@ -630,6 +630,8 @@ void turn_conn_connected(struct turn_srv *srv, struct turn_conn *tc, int err)
 
 	if (tc->state != TURN_CONN_CONNECTING)
 		return;
+	if (al->src.tp == TURN_TP_INPROC) /* no wire: the caller binds */
+		goto out;
 	turn_enc_init(&e, srv->tx, sizeof(srv->tx), TURN_M_CONNECT,
 		      err ? TURN_C_ERROR : TURN_C_SUCCESS, tc->tid);
 	if (srv->conf->turn_software[0])
@@ -639,6 +641,7 @@ void turn_conn_connected(struct turn_srv *srv, struct turn_conn *tc, int err)
 	else
 		turn_enc_u32(&e, TURN_A_CONNECTION_ID, tc->id);
 	msg_send(srv, &e, &al->src, al->key, tc->fingerprint);
+out:
 	if (err) {
 		turn_conn_close(srv, tc, strerror(err));
 		return;
@@ -1146,24 +1149,33 @@ void turn_alloc_peer_data(struct turn_srv *srv, struct turn_alloc *al,
 
 /* --- Connect and ConnectionBind (RFC 6062 5.2, 5.4) ------------------------ */
 
+/* The peer checks of a Connect: policy, then one connection per peer */
+static uint16_t connect_peer_validate(struct turn_srv *srv,
+				      const struct turn_alloc *al,
+				      const struct sw_sa *peer)
+{
+	uint16_t code = peer_validate(srv, al, peer);
+
+	if (code)
+		return code;
+	for (struct turn_conn *tc = al->conns; tc; tc = tc->next)
+		if (sw_sa_cmp(&tc->peer, peer, true))
+			return 446;
+	return 0;
+}
+
+
 static uint16_t connect_validate(struct turn_srv *srv, struct req *r,
 				 struct sw_sa *peer)
 {
 	const struct turn_attr *pa = turn_msg_attr(&r->m,
 						   TURN_A_XOR_PEER_ADDRESS);
-	uint16_t code;
 
 	if (!r->al->tcp)
 		return 400;
 	if (!pa || xaddr_at(&r->m, pa, peer) || !sw_sa_port(peer))
 		return 400;
-	code = peer_validate(srv, r->al, peer);
-	if (code)
-		return code;
-	for (struct turn_conn *tc = r->al->conns; tc; tc = tc->next)
-		if (sw_sa_cmp(&tc->peer, peer, true))
-			return 446;
-	return 0;
+	return connect_peer_validate(srv, r->al, peer);
 }
 
 
@@ -1189,6 +1201,46 @@ static void handle_connect(struct turn_srv *srv, struct req *r)
 			 conn_connect_timeout, tc);
 	if (srv->cfg.ops->peer_connect(srv->cfg.arg, tc))
 		turn_conn_connected(srv, tc, ECONNREFUSED);
+}
+
+
+/**
+ * Connect for an in-process allocation (RFC 6062 5.2): the checks of a
+ * client's Connect request, plus a permission for the peer (the gateway
+ * only connects to candidates of the call); the outcome comes back
+ * through turn_conn_connected(), which leaves tc PENDING for
+ * turn_conn_bind_inproc() instead of answering on a wire
+ *
+ * @return 0 (connecting), EINVAL (not a TCP in-process allocation),
+ *         EPERM (no permission, or policy), EEXIST (446), errno
+ */
+int turn_conn_connect_inproc(struct turn_srv *srv, struct turn_alloc *al,
+			     const struct sw_sa *peer, struct turn_conn **tcp)
+{
+	struct turn_conn *tc;
+	uint16_t code;
+	int err;
+
+	if (al->src.tp != TURN_TP_INPROC || !al->tcp || !sw_sa_port(peer))
+		return EINVAL;
+	if (!turn_alloc_permitted(al, peer, srv->now))
+		return EPERM;
+	code = connect_peer_validate(srv, al, peer);
+	if (code)
+		return code == 446 ? EEXIST : EPERM;
+	err = conn_create(srv, al, peer, true, &tc);
+	if (err)
+		return err;
+	turn_timer_start(srv, &tc->tmr,
+			 srv->conf->turn_connect_timeout * 1000ull,
+			 conn_connect_timeout, tc);
+	err = srv->cfg.ops->peer_connect(srv->cfg.arg, tc);
+	if (err) {
+		turn_conn_close(srv, tc, "connect failed");
+		return err;
+	}
+	*tcp = tc;
+	return 0;
 }
 
 

@@ -9,7 +9,7 @@
  * applies; nothing changes before validation passed. In-process clients
  * (the app-sharing coordinator) use the same apply functions as external
  * ones: turn_alloc_inproc, turn_alloc_permit, turn_conn_incoming,
- * turn_conn_bind_inproc.
+ * turn_conn_connect_inproc, turn_conn_bind_inproc.
  *
  * Threading: a struct turn_srv and everything hanging from it belongs to
  * one relay thread; no function here may be called from another thread.
@@ -240,6 +240,8 @@ int turn_alloc_permit(struct turn_srv *srv, struct turn_alloc *al,
 
 int turn_conn_incoming(struct turn_srv *srv, struct turn_alloc *al,
 		       const struct sw_sa *peer, struct turn_conn **tcp);
+int turn_conn_connect_inproc(struct turn_srv *srv, struct turn_alloc *al,
+			     const struct sw_sa *peer, struct turn_conn **tcp);
 void turn_conn_connected(struct turn_srv *srv, struct turn_conn *tc,
 			 int err);
 int turn_conn_bind_inproc(struct turn_srv *srv, struct turn_conn *tc,

@@ -24,6 +24,11 @@ checks, RFC 6062 TURN) against sharewayd on 127.0.0.1:
              re-INVITE answered by sharewayd, not forwarded.
   earlyconnect  confoffer, with the Edge's relay connecting before its
              answer reached sharewayd: held until the permission comes.
+  inside     a conference server that only connects actively (TCP-ACT):
+             sharewayd offers it an inside candidate; its connection there
+             is bridged by the relay's Connect to the Edge's passive
+             candidate; completion re-INVITE toward the conference names
+             the inside candidate and its own TCP-ACT candidate.
   addmline   the Edge adds m=applicationsharing to an audio call by
              re-INVITE: relay candidates in that re-INVITE's answer, then
              the usual checks, data and completion re-INVITE.
@@ -295,6 +300,9 @@ def case_observe(env: Env, tl: Timeline) -> None:
         ice = rec.get("ice") or {}
         check(all((ice.get(d) or {}).get("state") == "succeeded" for d in ("e_to_c", "c_to_e")),
               "call log: ICE observed both ways on the conference's own allocation")
+        ladder = env.shareway("ladder", cid(edge))
+        check("relay switched to splice" in ladder,
+              "ladder: the conference's own connection left inspect mode for splice")
     finally:
         edge.close()
         conf.close()
@@ -569,6 +577,168 @@ def case_earlyconnect(env: Env, tl: Timeline) -> None:
                      ("Edge SIP", "received re-INVITE")])
 
 
+class InsideCall:
+    """The Edge calls a conference server that only connects actively
+    (TCP-ACT candidates, no listener): sharewayd offers it an inside
+    candidate; its connection there is bridged by the relay's Connect to
+    the Edge's passive candidate."""
+
+    def __init__(self, env: Env, tl: Timeline, sip_idx: int, media_idx: int) -> None:
+        self.env, self.tl = env, tl
+        self.sip_port, self.media_port = env.port(sip_idx), env.port(media_idx)
+        # the Edge relay's passive candidate: sharewayd's Connect arrives here
+        self.edge_listener = listen_tcp(("127.0.0.2", self.media_port))
+        self.edge_cred, self.conf_cred = Credentials.random(), Credentials.random()
+        raddr = ("127.0.0.2", self.media_port)
+        self.edge_cands = (sdp.tcp_candidate_pair("1", "TCP-PASS", *raddr, "relay", raddr=raddr)
+                           + sdp.tcp_candidate_pair("2", "TCP-ACT", *raddr, "relay",
+                                                    raddr=raddr))
+        self.conf_cands = sdp.tcp_candidate_pair("1", "TCP-ACT", "127.0.0.3", self.media_port,
+                                                 "host")
+        self.edge_ua = SipUA("127.0.0.2", self.sip_port, name="Edge SIP", user="edge",
+                             timeline=tl).start()
+        self.conf_ua = SipUA("127.0.0.3", self.sip_port, name="CMS SIP", user="asmcu",
+                             timeline=tl).start()
+        self.conf_ua.reinvite_handler = self._conf_reinvite
+        self.final_problems: list[str] | None = None
+        self.conns: list = []
+        self.call = self.inv = self.offer = self.answer = None
+
+    def place(self) -> SipMessage:
+        offer = sdp.build_appsharing_sdp("127.0.0.2", self.media_port, self.edge_cred.ufrag,
+                                         self.edge_cred.pwd, self.edge_cands, role="sharer")
+        self.call = self.edge_ua.invite(f"sip:conf-{self.sip_port}@example.com", offer,
+                                        dest=self.env.gw)
+        self.inv = self.conf_ua.wait_invite(10)
+        self.offer = as_media(self.inv.offer)
+        answer = sdp.build_appsharing_sdp("127.0.0.3", self.media_port, self.conf_cred.ufrag,
+                                          self.conf_cred.pwd, self.conf_cands, role="viewer")
+        self.inv.respond(200, sdp=answer)
+        self.inv.wait_ack(10)
+        final = self.call.wait_final(10)
+        if final.status == 200:
+            self.answer = as_media(final.text_body)
+        return final
+
+    def inside_cands(self) -> list[sdp.Candidate]:
+        """sharewayd's inside candidates in the offer the conference got"""
+        return [c for c in self.offer.find_candidates("TCP-PASS", typ="relay")
+                if c.ip == "127.0.0.1"]
+
+    def relay_cands(self) -> list[sdp.Candidate]:
+        """sharewayd's relay candidates in the answer the Edge got"""
+        return [c for c in self.answer.find_candidates("TCP-PASS", typ="relay")
+                if c.ip == "127.0.0.1"]
+
+    def media(self, nbytes: int) -> list:
+        """The conference connects from its TCP-ACT address to the inside
+        candidate; sharewayd's relay connects to the Edge; checks, data."""
+        inside = [c for c in self.inside_cands() if c.component == 1][0]
+        conf = connect_tcp(inside.addr, ("127.0.0.3", self.media_port), 5.0, "CMS media")
+        self.conns.append(conf)
+        self.tl.add("CMS", "TCP connect to the inside candidate", conf.describe())
+        edge = accept_conn(self.edge_listener, 10.0, "sharewayd's Connect", "Edge relay")
+        self.conns.append(edge)
+        self.tl.add("Edge", "accepted TCP connection", edge.describe())
+        agents = [
+            IceAgent(edge, controlling=True, local=self.edge_cred,
+                     remote=Credentials(self.answer.ice_ufrag, self.answer.ice_pwd),
+                     name="Edge", peer_name="CMS", timeline=self.tl, legacy_duplicate=True),
+            IceAgent(conf, controlling=False, local=self.conf_cred,
+                     remote=Credentials(self.offer.ice_ufrag, self.offer.ice_pwd),
+                     name="CMS", peer_name="Edge", timeline=self.tl)]
+        return run_agents(agents, nbytes)
+
+    def _conf_reinvite(self, dlg: Dialog, req: SipMessage) -> tuple[int, str | None]:
+        """The conference is controlled: the completion offer must name the
+        inside candidate it connected to and its own TCP-ACT candidate."""
+        inside = self.inside_cands()
+        self.final_problems = final_offer_problems(req.text_body, self.conf_cands,
+                                                   {c.addr for c in inside})
+        self.tl.add("CMS", "final offer checked", "; ".join(self.final_problems) or "ok")
+        if self.final_problems:
+            return 488, None
+        return 200, sdp.build_appsharing_sdp("127.0.0.3", self.media_port, self.conf_cred.ufrag,
+                                             self.conf_cred.pwd, self.conf_cands,
+                                             role="viewer", version=1)
+
+    def edge_final_offer(self) -> SipMessage:
+        """The Edge's own completion re-INVITE: its passive candidate, and
+        a=remote-candidates naming where the connection came from (the
+        relayed address, sharewayd's relay candidate)."""
+        peer = self.conns[1].peer
+        rc = [(comp, peer[0], peer[1]) for comp in (1, 2)]
+        body = sdp.build_appsharing_sdp("127.0.0.2", self.media_port, self.edge_cred.ufrag,
+                                        self.edge_cred.pwd, self.edge_cands[:1] + [
+                                            c for c in self.edge_cands if c.component == 2
+                                            and c.ms_transport == "TCP-ACT"],
+                                        role="sharer", version=1, remote_candidates=rc)
+        return self.edge_ua.reinvite(self.call.dialog, body, 10)
+
+    def close(self) -> None:
+        for conn in self.conns:
+            conn.close()
+        self.edge_listener.close()
+        self.conf_ua.stop()
+        self.edge_ua.stop()
+
+
+def case_inside(env: Env, tl: Timeline) -> None:
+    ic = InsideCall(env, tl, 26, 27)
+    try:
+        final = ic.place()
+        check(final.status == 200, "the Edge's INVITE answered 200 by a TCP-ACT-only conference")
+        inside = ic.inside_cands()
+        check(sorted(c.component for c in inside) == [1, 2] and len({c.addr for c in inside}) == 1,
+              f"the conference's offer has sharewayd's inside candidates "
+              f"{inside[0].ip}:{inside[0].port} for components 1 and 2")
+        relays = ic.relay_cands()
+        check(sorted(c.component for c in relays) == [1, 2],
+              f"the Edge's answer has sharewayd's relay candidates {relays[0].ip}:{relays[0].port}")
+        reps = ic.media(KB256)
+        edge, cms = reps
+        check(edge.outbound.nominated and cms.inbound.roles == {"controlling"},
+              "checks both ways over conference -> inside -> Connect -> Edge, the Edge "
+              "controlling and nominating; 256 KB each way intact")
+        check(ic.conns[1].peer == relays[0].addr,
+              f"sharewayd's Connect came from its relayed address {relays[0].ip}:{relays[0].port}")
+        req = ic.conf_ua.wait_reinvite(ic.inv.dialog, 10)
+        check(req is not None and ic.final_problems == [],
+              "completion re-INVITE toward the conference: the inside candidate, "
+              "a=remote-candidates naming its own TCP-ACT candidate, sorted")
+        resp = ic.edge_final_offer()
+        ans = as_media(resp.text_body) if resp.status == 200 else None
+        check(ans is not None and not ans.remote_candidates and
+              sorted((c.component, c.addr) for c in ans.candidates) ==
+              [(1, relays[0].addr), (2, relays[0].addr)],
+              "the Edge's completion re-INVITE answered by sharewayd with the relay candidate")
+        check(ic.edge_ua.bye(ic.call.dialog, 5).status == 200, "BYE from the Edge")
+        check(ic.conf_ua.wait_request("BYE", 5) is not None, "BYE reached the conference leg")
+        rec = env.record(ic.call.request.call_id, '"completed"')
+        ice = rec.get("ice") or {}
+        check(all((ice.get(d) or {}).get("state") == "succeeded" for d in ("e_to_c", "c_to_e")),
+              "call log: ICE succeeded e->c and c->e")
+        ri = rec.get("reinvite") or {}
+        check(ri.get("leg") == "c" and ri.get("result") == 200,
+              f"call log: completion re-INVITE on leg {ri.get('leg')}, {ri.get('result')}")
+        conns = [c for r in rec.get("relays") or [] for c in r.get("connections") or []]
+        want = (f"127.0.0.3:{ic.media_port}", f"127.0.0.2:{ic.media_port}")
+        check(any((c.get("peer"), c.get("target")) == want for c in conns),
+              f"call log: the conference's inside connection from {want[0]} bridged to "
+              f"the Edge's {want[1]}")
+        ladder = env.shareway("ladder", ic.call.request.call_id)
+        print(ladder)
+        check(all(x in ladder for x in ("TCP connect to inside candidate", "Connect Request",
+                                         "Connect Success Response")),
+              "ladder: inside connect, Connect, Connect success")
+    finally:
+        ic.close()
+    tl.assert_order([("Edge SIP", "sent INVITE"), ("CMS SIP", "received INVITE"),
+                     ("CMS SIP", "sent 200 OK to INVITE"), ("Edge SIP", "received 200"),
+                     ("CMS", "TCP connect"), ("Edge", "accepted TCP connection"),
+                     ("CMS SIP", "received re-INVITE"), ("Edge SIP", "sent re-INVITE")])
+
+
 def with_audio(body: str, ip: str, port: int) -> str:
     """An app-sharing SDP with an audio m-line before m=applicationsharing;
     both rely on the session-level c= (ip is that of the body's c=)"""
@@ -755,7 +925,7 @@ def case_addmline(env: Env, tl: Timeline) -> None:
 CASES = {"relay": case_relay, "oneway": case_oneway, "reject": case_reject,
          "byeearly": case_byeearly, "midclose": case_midclose, "parallel": case_parallel,
          "observe": case_observe, "confoffer": case_confoffer,
-         "earlyconnect": case_earlyconnect,
+         "earlyconnect": case_earlyconnect, "inside": case_inside,
          "addmline": case_addmline}
 
 
