@@ -24,6 +24,8 @@ checks, RFC 6062 TURN) against sharewayd on 127.0.0.1:
              re-INVITE answered by sharewayd, not forwarded.
   earlyconnect  confoffer, with the Edge's relay connecting before its
              answer reached sharewayd: held until the permission comes.
+  strip      a rule strips audio and relays application sharing in one
+             call: audio stays at port 0 everywhere, sharing completes.
   inside     a conference server that only connects actively (TCP-ACT):
              sharewayd offers it an inside candidate; its connection there
              is bridged by the relay's Connect to the Edge's passive
@@ -754,6 +756,79 @@ def audio_sdp(ip: str, port: int, version: int = 0) -> str:
             f"t=0 0\r\nm=audio {port} RTP/AVP 0\r\na=rtpmap:0 PCMU/8000\r\n")
 
 
+def case_strip(env: Env, tl: Timeline) -> None:
+    """A rule strips audio and relays application sharing in one call: the
+    audio m-line reaches the conference with port 0 (RFC 3264 8.2) and
+    stays at 0 in the answer and in sharewayd's completion re-INVITE,
+    while m=applicationsharing gets the relay candidates and completes."""
+    sip_port, media_port = env.port(2), env.port(3)
+    listener = listen_tcp(("127.0.0.3", media_port))
+    edge_cred, conf_cred = Credentials.random(), Credentials.random()
+    raddr = ("127.0.0.2", media_port)
+    edge_cands = (sdp.tcp_candidate_pair("1", "TCP-ACT", *raddr, "relay", raddr=raddr)
+                  + sdp.tcp_candidate_pair("2", "TCP-PASS", *raddr, "relay", raddr=raddr))
+    conf_cands = sdp.tcp_candidate_pair("1", "TCP-PASS", "127.0.0.3", media_port, "host")
+    edge_ua = SipUA("127.0.0.2", sip_port, name="Edge SIP", user="edge", timeline=tl).start()
+    conf_ua = SipUA("127.0.0.3", sip_port, name="CMS SIP", user="asmcu", timeline=tl).start()
+    completion: list[str] = []
+
+    def conf_reinvite(dlg: Dialog, req: SipMessage) -> tuple[int, str | None]:
+        completion.append(req.text_body)
+        return 200, answer
+    conf_ua.reinvite_handler = conf_reinvite
+    conns = []
+    try:
+        offer = with_audio(sdp.build_appsharing_sdp("127.0.0.2", media_port, edge_cred.ufrag,
+                                                    edge_cred.pwd, edge_cands), "127.0.0.2",
+                           40000)
+        call = edge_ua.invite(f"sip:stripaudio-{sip_port}@example.com", offer, dest=env.gw)
+        inv = conf_ua.wait_invite(10)
+        got = sdp.Sdp.parse(inv.offer)
+        check([(m.kind, m.port) for m in got.media] ==
+              [("audio", 0), ("applicationsharing", media_port)],
+              "the conference's offer: audio stripped to port 0, application sharing as offered")
+        answer = with_audio(sdp.build_appsharing_sdp("127.0.0.3", conf_cands[0].port,
+                                                     conf_cred.ufrag, conf_cred.pwd,
+                                                     conf_cands, role="viewer"),
+                            "127.0.0.3", 0)
+        inv.respond(200, sdp=answer)
+        inv.wait_ack(10)
+        final = call.wait_final(10)
+        check(final.status == 200, "the Edge's INVITE answered 200")
+        ans = sdp.Sdp.parse(final.text_body)
+        relays = [c for c in ans.find_media().find_candidates("TCP-PASS", typ="relay")
+                  if c.ip == "127.0.0.1"]
+        check(ans.find_media("audio").port == 0 and
+              sorted(c.component for c in relays) == [1, 2],
+              "the Edge's answer: audio at port 0, sharewayd's relay candidates for "
+              "components 1 and 2")
+        edge = connect_tcp(relays[0].addr, raddr, 5.0, "Edge relay")
+        conns.append(edge)
+        conf = accept_conn(listener, 10.0, "sharewayd's bridging connection", "CMS media")
+        conns.append(conf)
+        run_agents([IceAgent(edge, controlling=True, local=edge_cred,
+                             remote=Credentials(ans.find_media().ice_ufrag,
+                                                ans.find_media().ice_pwd),
+                             name="Edge", peer_name="CMS", timeline=tl),
+                    IceAgent(conf, controlling=False, local=conf_cred,
+                             remote=Credentials(got.find_media().ice_ufrag,
+                                                got.find_media().ice_pwd),
+                             name="CMS", peer_name="Edge", timeline=tl)], KB256)
+        conf_ua.wait_reinvite(inv.dialog, 10)
+        done = sdp.Sdp.parse(completion[0]) if completion else None
+        check(done is not None and done.find_media("audio").port == 0 and
+              done.find_media().remote_candidates,
+              "completion re-INVITE toward the conference: a=remote-candidates, and the "
+              "stripped audio still at port 0")
+        check(edge_ua.bye(call.dialog, 5).status == 200, "BYE")
+    finally:
+        for c in conns:
+            c.close()
+        listener.close()
+        edge_ua.stop()
+        conf_ua.stop()
+
+
 class AddMline:
     """An audio call between the Edge and the conference side; the Edge
     then adds m=applicationsharing by re-INVITE (Edge controlling). The
@@ -925,7 +1000,7 @@ def case_addmline(env: Env, tl: Timeline) -> None:
 CASES = {"relay": case_relay, "oneway": case_oneway, "reject": case_reject,
          "byeearly": case_byeearly, "midclose": case_midclose, "parallel": case_parallel,
          "observe": case_observe, "confoffer": case_confoffer,
-         "earlyconnect": case_earlyconnect, "inside": case_inside,
+         "earlyconnect": case_earlyconnect, "inside": case_inside, "strip": case_strip,
          "addmline": case_addmline}
 
 

@@ -4,7 +4,9 @@
 # (127.0.0.2) and a harness conference server (127.0.0.3): relay and observe
 # modes, one-way check failure, 21002 rejection, BYE before checks, a peer
 # closing mid-stream, ten calls in parallel, the conference side offering,
-# m=applicationsharing added by re-INVITE (tests/appshare/e2e.py).
+# m=applicationsharing added by re-INVITE, the Edge relay connecting before
+# the permission, a TCP-ACT-only conference through the inside candidate,
+# strip and relay in one call (tests/appshare/e2e.py).
 . "$SW_SRC/tests/lib.sh"
 
 sed -e "s/@SIP_PORT@/$(port 0)/g" -e "s/@TURN_PORT@/$(port 1)/g" \
