@@ -5,7 +5,8 @@
  * The daemon's "relays" control command answers (the TURN module
  * registers it):
  *   {"allocations": [{"id", "call", "client", "client_addr", "transport",
- *     "relayed", "lifetime_left_s", "permissions": ["ip", ...],
+ *     "relayed", "inside" (if any), "lifetime_left_s",
+ *     "permissions": ["ip", ...],
  *     "connections": [{"id", "peer", "state", "bytes_in",
  *     "bytes_out"}]}]}
  * Needs the daemon: exit 1 with a clear message when it is not running.
@@ -73,6 +74,9 @@ static void print_allocs(const struct sw_jval *allocs)
 							 0));
 		cli_cell(stdout, perms, 32, false);
 		fputc('\n', stdout);
+		if (sw_jval_get(a, "inside"))
+			printf("      inside candidate %s\n",
+			       sw_jval_str(a, "inside", "?"));
 		print_conns(sw_jval_get(a, "connections"));
 	}
 	printf("%u allocation%s\n", n, n == 1 ? "" : "s");

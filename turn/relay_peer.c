@@ -52,19 +52,41 @@ static uint16_t port_next(struct relay_thread *rt, bool even)
 }
 
 
+/* Is a.port a TCP port some other socket listens on? The relayed
+ * listeners need SO_REUSEPORT (see the file comment), which would let
+ * two processes of one user share a port and split its connections: a
+ * plain bind probes it first. */
+static bool tcp_port_taken(const struct sw_sa *a)
+{
+	int one = 1, fd = socket(sw_sa_af(a), SOCK_STREAM | SOCK_CLOEXEC, 0);
+	bool taken;
+
+	if (fd < 0)
+		return false;
+	if (sw_sa_af(a) == AF_INET6)
+		setsockopt(fd, IPPROTO_IPV6, IPV6_V6ONLY, &one, sizeof(one));
+	setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one));
+	taken = bind(fd, &a->u.sa, sw_sa_len(a)) && errno == EADDRINUSE;
+	close(fd);
+	return taken;
+}
+
+
 static int relayed_socket(const struct sw_sa *ip, bool tcp, uint16_t port,
 			  bool df, int *fdp)
 {
 	struct sw_sa a = *ip;
 	int one = 1, err = 0;
-	int fd = socket(sw_sa_af(ip),
-			(tcp ? SOCK_STREAM : SOCK_DGRAM) | SOCK_NONBLOCK |
-				SOCK_CLOEXEC,
-			0);
+	int fd;
 
+	sw_sa_set_port(&a, port);
+	if (tcp && tcp_port_taken(&a))
+		return EADDRINUSE;
+	fd = socket(sw_sa_af(ip),
+		    (tcp ? SOCK_STREAM : SOCK_DGRAM) | SOCK_NONBLOCK | SOCK_CLOEXEC,
+		    0);
 	if (fd < 0)
 		return errno;
-	sw_sa_set_port(&a, port);
 	if (sw_sa_af(ip) == AF_INET6)
 		setsockopt(fd, IPPROTO_IPV6, IPV6_V6ONLY, &one, sizeof(one));
 	if (tcp) {
