@@ -49,7 +49,7 @@ import time
 
 from harness import sdp
 from harness.iceagent import AgentRun, Credentials, IceAgent
-from harness.netio import HarnessTimeout, accept_conn, connect_tcp, listen_tcp
+from harness.netio import HarnessTimeout, PeerClosed, accept_conn, connect_tcp, listen_tcp
 from harness.scenario import ConfSide, EdgeSide, in_thread
 from harness.sipua import Dialog, SipMessage, SipUA
 from harness.timeline import Timeline
@@ -95,6 +95,20 @@ class Env:
                 return json.loads(out.stdout)
             time.sleep(0.2)
         raise AssertionError(f"call log: no record of {call_id} with {want!r}:\n{last}")
+
+
+def closed_by_peer(conn, timeout: float) -> bool:
+    """Whether the peer closes conn within timeout (data read meanwhile is
+    dropped)"""
+    deadline = time.monotonic() + timeout
+    try:
+        while time.monotonic() < deadline:
+            conn.recv_some(max(0.05, deadline - time.monotonic()), "the end of the call")
+    except PeerClosed:
+        return True
+    except HarnessTimeout:
+        return False
+    return False
 
 
 def cid(edge: EdgeSide) -> str:
@@ -160,7 +174,13 @@ def case_relay(env: Env, tl: Timeline) -> None:
         check(edge.hangup(5).status == 200, "BYE answered")
         bye = conf.ua.wait_request("BYE", 5)
         check(bye is not None, "BYE reached the conference leg")
+        check(closed_by_peer(edge.conn, 5) and closed_by_peer(conf.conn, 5),
+              "BYE closed the relay connection on both sides (the Edge relay's and the "
+              "conference's)")
         rec = env.record(cid(edge), '"completed"')
+        relays = json.loads(env.shareway("relays", "--json")).get("allocations") or []
+        check(not [a for a in relays if a.get("call") == rec.get("tag")],
+              f"no allocation of call {rec.get('tag')} left in `shareway relays`")
         ice = rec.get("ice") or {}
         check(all((ice.get(d) or {}).get("state") == "succeeded" for d in ("e_to_c", "c_to_e")),
               "call log: ICE succeeded e->c and c->e")
@@ -174,6 +194,7 @@ def case_relay(env: Env, tl: Timeline) -> None:
         check(conns and conns[0].get("bind_code") == 200 and
               conns[0].get("bytes_in", 0) >= MB and conns[0].get("bytes_out", 0) >= MB,
               "call log: ConnectionBind 200 and >= 1 MB each way")
+        check(all(c.get("closed") for c in conns), "call log: every relay connection closed")
     finally:
         edge.close()
         conf.close()
