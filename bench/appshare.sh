@@ -1,73 +1,170 @@
 #!/bin/bash
 # appshare.sh: application sharing end to end through sharewayd (relay
-# policy): setups/s one after the other and calls set up at once, driven
-# by the tests' neighbours (bench/appshare.py over tests/harness and
-# tests/appshare/e2e.py) with the tests' gateway configuration on the
-# bench ports. There is no reference system for this flow (no other
-# open-source gateway does it); the harness is Python, so setups/s is
-# bounded by the harness, and sharewayd's CPU per setup is the figure to
-# read for capacity.
+# policy), both neighbours played by bench/asbench (C, one epoll thread):
+# call setups per second (open-loop steps), concurrent calls held, and the
+# throughput of a bridged call after the checks next to direct loopback
+# (the same driver, a plain TCP pair) and the TURN benchmark's splice path
+# (turnbench against the same sharewayd) in the same run. There is no
+# reference gateway for this flow. Raw RESULT lines: $BENCH_OUT/appshare/
+# results.txt; the Markdown section: $BENCH_OUT/appshare.md.
 . "$(dirname "$0")/lib.sh"
 
 OUT=$BENCH_OUT/appshare
-mkdir -p "$OUT/state"
+RAW=$OUT/results.txt
+ERR=$OUT/stderr.txt
 MD=$BENCH_OUT/appshare.md
-SEQ=30; PAR=12
-[ "$BENCH_QUICK" = 1 ] && { SEQ=5; PAR=4; }
-PORT_BASE=30900 # the harness uses PORT_BASE+4 .. +39 on 127.0.0.2/.3
+ASBENCH=$BENCH_BUILD/bench/asbench
+mkdir -p "$OUT"
+: >"$RAW"; : >"$ERR"
 
-table() {
-	echo "### App sharing end to end: setups/s and concurrent calls (relay policy)"
-	echo
-	echo "Edge and conference played by tests/harness (Python): INVITE → 200 with sharewayd's relay candidates → the Edge's relay connects → ConnectionAttempt/ConnectionBind to the conference → MS-ICE2 checks both ways → completion re-INVITE at the conference; BYE after. No reference system exists for this flow."
-	echo
-	echo "| system | one after the other | at once |"
-	echo "|---|---|---|"
-	echo "| **sharewayd** | $1 | $2 |"
-}
+# asbench's sockets: the Edge's SIP on 127.0.0.2, the conference's SIP
+# and TCP-PASS listener on 127.0.0.3; relays 40000-47999 (the config)
+P_AS_EDGE=30902; P_AS_CONF=30903; P_AS_MEDIA=30904
+if [ "$BENCH_QUICK" = 1 ]; then
+	RATES="100 200"; SECS=3; HOLD=500; TP_SECS=3; TB_BYTES=1G
+else
+	RATES="100 200 300 400 500 600"; SECS=10; HOLD=5000; TP_SECS=10
+	TB_BYTES=16G
+fi
+echo "PARAMS rates=$RATES secs=$SECS hold=$HOLD tp_secs=$TP_SECS" >"$OUT/params.txt"
 
 not_measured() {
-	table "not measured: $1" "not measured"
+	{
+		echo "### App sharing end to end (relay policy)"
+		echo
+		echo "not measured: $1"
+	} >"$MD"
 	exit 0
 }
 
-[ -r "$BENCH_SRC/tests/appshare/e2e.py" ] && [ -r "$BENCH_SRC/tests/appshare/gateway.conf.in" ] ||
-	not_measured "app-sharing flow not integrated yet (no tests/appshare/e2e.py)" >"$MD"
+[ -x "$ASBENCH" ] || not_measured "bench/asbench not built (make)"
+sed -e "s/@SIP_PORT@/$P_SW_SIP/" -e "s/@TURN_PORT@/$P_SW_TURN/" \
+	-e "s|@RULES@|$BENCH_SRC/bench/conf/rules-appshare.conf|" \
+	"$BENCH_SRC/bench/conf/appshare-bench.conf.in" >"$OUT/shareway.conf"
 
-sed -e "s/@SIP_PORT@/$P_SW_SIP/g" -e "s/@TURN_PORT@/$P_SW_TURN/g" \
-	-e "s/@RELAY_LO@/30500/" -e "s/@RELAY_HI@/30799/" \
-	-e "s/^log_level = .*/log_level = notice/" \
-	"$BENCH_SRC/tests/appshare/gateway.conf.in" >"$OUT/shareway.conf"
-cp "$BENCH_SRC/tests/appshare/rules.conf" "$OUT/rules.conf"
-sharewayd_start appshare "$OUT/shareway.conf" ||
-	not_measured "sharewayd did not start with tests/appshare/gateway.conf.in (appshare.log)" >"$MD"
+# kv LINE KEY: the value of key=value in a RESULT line
+kv() { sed -n "s/.* $2=\([^ ]*\).*/\1/p" <<<"$1"; }
 
-# py MODE COUNT: one harness run, its RESULT line in results.txt
-py() {
-	PYTHONPATH=$BENCH_SRC/tests PYTHONDONTWRITEBYTECODE=1 timeout -k 5 240 \
-		/usr/bin/python3 "$BENCH_SRC/bench/appshare.py" --sip $P_SW_SIP \
-		--turn $P_SW_TURN --port-base $PORT_BASE --shareway "$SHAREWAY" \
-		--conf "$OUT/shareway.conf" --state "$OUT/state" --pid "$SW_PID" \
-		"$1" "$2" >>"$OUT/results.txt" 2>>"$OUT/stderr.txt"
+# sw NAME: a fresh sharewayd (its RSS and fds start from scratch)
+sw() {
+	[ -n "${SW_PID:-}" ] && stop_pid "$SW_PID"
+	sharewayd_start "appshare-$1" "$OUT/shareway.conf" ||
+		not_measured "sharewayd did not start with bench/conf/appshare-bench.conf.in (appshare-$1.log)"
 }
 
-: >"$OUT/results.txt"; : >"$OUT/stderr.txt"
-note "appshare: $SEQ calls one after the other, then $PAR at once"
-py seq "$SEQ"; rc1=$?
-py concurrent "$PAR"; rc2=$?
+# as LIMIT MODE ARGS...: one asbench run, bounded; its exit status
+as() {
+	local limit=$1
+	shift
+	echo "# asbench $*" >>"$ERR"
+	timeout -k 5 "$limit" "$ASBENCH" "$@" -g 127.0.0.1:$P_SW_SIP \
+		-e 127.0.0.2:$P_AS_EDGE -c 127.0.0.3:$P_AS_CONF \
+		-m 127.0.0.3:$P_AS_MEDIA -p "$SW_PID" -T $((limit - 10)) \
+		>>"$RAW" 2>>"$ERR"
+}
+
+# --- the Markdown section -------------------------------------------------
+rate_rows() {
+	local line
+	grep '^RESULT mode=rate ' "$RAW" | while read -r line; do
+		echo "| $(kv "$line" offered_cps) | $(kv "$line" setups) of $(kv "$line" calls) | $(kv "$line" failed) ($(kv "$line" failures)) | $(kv "$line" setups_per_s) | $(kv "$line" setup_p50_ms) / $(kv "$line" setup_p99_ms) | $(kv "$line" connect_p50_ms) / $(kv "$line" connect_p99_ms) | $(kv "$line" server_cpu_ms_per_call) | $(kv "$line" edge_491) | $(kv "$line" sip_rtx_out) / $(kv "$line" sip_rtx_in) |"
+	done
+}
+
+best_rate() {
+	grep '^RESULT mode=rate ' "$RAW" | awk '/ failed=0 / && / sip_rtx_out=0 / &&
+		/ sip_rtx_in=0 / { sub(/.*offered_cps=/, ""); sub(/ .*/, "");
+		if ($1 + 0 > b) b = $1 + 0 } END { print b + 0 }'
+}
+
+hold_row() {
+	local l
+	l=$(grep '^RESULT mode=hold ' "$RAW" | tail -1)
+	if [ -z "$l" ]; then
+		echo "| $HOLD | failed: $(grep -v '^#' "$ERR" | tail -1 | cut -c1-160) | | | | | |"
+		return
+	fi
+	echo "| $(kv "$l" asked) | **$(kv "$l" held)** ($(kv "$l" failures)) | $(kv "$l" fds_before) → $(kv "$l" fds_held) → $(kv "$l" fds_after) (returned: $(kv "$l" fds_returned)); $(kv "$l" fds_per_call) per call | $(kv "$l" rss_kb_before) → $(kv "$l" rss_kb_held); $(kv "$l" kb_per_call) kB per call | $(kv "$l" setup_p50_ms) / $(kv "$l" setup_p99_ms) | $(kv "$l" connect_p50_ms) / $(kv "$l" connect_p99_ms) | $(kv "$l" server_cpu_ms_per_setup) |"
+}
+
+tp_rows() {
+	local a td ts
+	a=$(grep '^RESULT mode=throughput seconds=' "$RAW" | tail -1)
+	td=$(grep '^RESULT mode=throughput label=direct ' "$OUT/turnbench.txt" 2>/dev/null | tail -1)
+	ts=$(grep '^RESULT mode=throughput label=sharewayd ' "$OUT/turnbench.txt" 2>/dev/null | tail -1)
+	if [ -n "$a" ]; then
+		echo "| direct loopback, plain TCP pair (asbench, one thread) | $(kv "$a" direct_gbps) | $(kv "$a" direct_both_gbps) | 100 % | — | — |"
+		echo "| **sharewayd**, bridged app-sharing call after the checks (asbench) | $(kv "$a" bridged_gbps) | $(kv "$a" bridged_both_gbps) ($(kv "$a" bridged_both_ab_gbps) + $(kv "$a" bridged_both_ba_gbps)) | $(kv "$a" bridged_pct) % / $(kv "$a" bridged_both_pct) % | $(kv "$a" server_cpu_s_per_gb) | $(kv "$a" bridged_lost_bytes) / $(kv "$a" bad_frames) |"
+	else
+		echo "| asbench throughput | failed: $(grep -v '^#' "$ERR" | tail -1 | cut -c1-160) | | | | |"
+	fi
+	if [ -n "$td" ] && [ -n "$ts" ]; then
+		echo "| direct loopback (turnbench --direct, peer in a second process) | $(kv "$td" gbps) | — | 100 % | — | $(( $(kv "$td" sent) - $(kv "$td" received) )) / — |"
+		echo "| **sharewayd**, TURN RFC 6062 splice (turnbench, same sharewayd) | $(kv "$ts" gbps) | — | $(ratio "$(kv "$ts" gbps)" "$(kv "$td" gbps)" 2 | awk '{ printf "%.0f %%", $1 * 100 }') | $(kv "$ts" server_cpu_s_per_gb) | $(( $(kv "$ts" sent) - $(kv "$ts" received) )) / — |"
+	else
+		echo "| turnbench throughput | failed: $(tail -1 "$OUT/steps.txt" 2>/dev/null) | | | | |"
+	fi
+}
+
+report() {
+	echo "### App sharing end to end (relay policy): bench/asbench"
+	echo
+	echo "bench/asbench plays both neighbours in one C process (one epoll thread): the Edge (127.0.0.2: INVITE with an m=applicationsharing offer, ACK, its relay's TCP connection to sharewayd's TCP-PASS relay candidate, MS-ICE2 checks as the controlling agent with legacy duplicates, its own completion re-INVITE, BYE) and the conference (127.0.0.3: 180/200 with a TCP-PASS candidate on one shared listener, checks as the controlled agent, the gateway's completion re-INVITE checked and answered). Setup: INVITE sent → 200 to the completion re-INVITE sent by the conference; connect: the Edge relay's connect() → that 200. No reference gateway exists for this flow."
+	echo
+	echo "#### Call setups per second (open loop, ${SECS} s per step, hung up once set up)"
+	echo
+	echo "| offered calls/s | set up | failed (reasons) | setups/s | setup p50 / p99 ms | connect → completion 200 p50 / p99 ms | sharewayd CPU ms per call | 491 to the Edge's re-INVITE | SIP retransmissions out / in |"
+	echo "|---|---|---|---|---|---|---|---|---|"
+	rate_rows
+	echo
+	echo "Highest clean step (0 failed, 0 retransmissions): **$(best_rate) calls/s** (target ≥ 200)."
+	echo
+	echo "#### Concurrent calls held (200 started per second, at most 200 setting up at once; one RTP probe each way through every call; then BYE all)"
+	echo
+	echo "| calls asked | held and probed both ways (failures) | sharewayd fds before → held → after the BYEs | sharewayd RSS kB before → held | setup p50 / p99 ms | connect → completion 200 p50 / p99 ms | sharewayd CPU ms per setup |"
+	echo "|---|---|---|---|---|---|---|"
+	hold_row
+	echo
+	echo "#### Throughput of a bridged call after the checks (splice), ${TP_SECS} s per phase, 64 KiB writes of RFC 4571-framed RTP"
+	echo
+	echo "| path | one way Gbit/s | both ways Gbit/s (sum) | vs its direct (one way / both) | sharewayd CPU-s per GB | bytes lost / bad frames |"
+	echo "|---|---|---|---|---|---|"
+	tp_rows
+}
+
+# --- setups per second: open-loop steps until the first unclean one ------
+sw rate
+note "appshare: setups/s, steps of $SECS s: $RATES calls/s"
+for r in $RATES; do
+	as $((SECS * 3 + 60)) rate "$r" -d "$SECS" -w 4000
+	rc=$?
+	line=$(grep "^RESULT mode=rate offered_cps=$r " "$RAW" | tail -1)
+	[ $rc = 0 ] && [ "$(kv "$line" sip_rtx_out)" = 0 ] &&
+		[ "$(kv "$line" sip_rtx_in)" = 0 ] && continue
+	echo "rate $r: unclean (exit $rc)" >>"$OUT/steps.txt"
+	break
+done
+
+# --- concurrent calls held ------------------------------------------------
+sw hold
+note "appshare: $HOLD calls held at once (200 at a time, 200/s)"
+as $((HOLD / 20 + 120)) hold "$HOLD" -w 200 -r 200 ||
+	echo "hold: exit $?" >>"$OUT/steps.txt"
+
+# --- throughput of a bridged call, next to direct and the TURN splice ----
+sw throughput
+note "appshare: throughput, $TP_SECS s per phase (asbench), turnbench next to it"
+as $((TP_SECS * 4 + 60)) throughput "$TP_SECS" -W 64K ||
+	echo "throughput: exit $?" >>"$OUT/steps.txt"
+for s in direct sharewayd; do
+	if [ $s = direct ]; then set -- --direct; else
+		set -- -s 127.0.0.1:$P_SW_TURN -p "$SW_PID"; fi
+	echo "# turnbench throughput $*" >>"$ERR"
+	timeout -k 5 $((TP_SECS + 60)) "$TURNBENCH" throughput "$@" \
+		-P 127.0.0.1:$P_PEER -l "$s" -b "$TB_BYTES" -t "$TP_SECS" \
+		-W 64K -T $((TP_SECS + 50)) >>"$OUT/turnbench.txt" 2>>"$ERR" ||
+		echo "turnbench $s: exit $?" >>"$OUT/steps.txt"
+done
 stop_pid "$SW_PID"
 
-v() { grep "^RESULT mode=$1 " "$OUT/results.txt" | sed -n "s/.* $2=\([^ ]*\).*/\1/p"; }
-why() { grep -v '^ok:\|^  \|^$' "$OUT/stderr.txt" | tail -1 | cut -c1-200; }
-if [ $rc1 = 0 ] && [ -n "$(v seq n)" ]; then
-	seq_cell="$(v seq n) calls: $(v seq calls_per_s) setups/s; setup p50 $(v seq p50_ms) ms, p99 $(v seq p99_ms) ms; sharewayd CPU $(v seq server_cpu_ms_per_call) ms per call"
-else
-	seq_cell="failed (exit $rc1): $(why)"
-fi
-if [ $rc2 = 0 ] && [ -n "$(v concurrent held)" ]; then
-	rss=$(( $(v concurrent rss_kb_after) - $(v concurrent rss_kb_before) ))
-	par_cell="$(v concurrent held) of $(v concurrent asked) set up and held (the harness's limit is 12), all within $(v concurrent slowest_ms) ms; sharewayd RSS +$rss kB, fds $(v concurrent fds_before) → $(v concurrent fds_after)"
-else
-	par_cell="failed (exit $rc2): $(why)"
-fi
-table "$seq_cell" "$par_cell" >"$MD"
+report >"$MD"

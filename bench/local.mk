@@ -12,8 +12,18 @@ bench_turnbench_CFLAGS = $(AM_CFLAGS)
 bench_turnbench_LDADD = turn/libturncodec.a src/libswcore.a \
 	$(OPENSSL_LIBS) -lpthread -lm
 
-EXTRA_DIST += bench/run-all.sh bench/lib.sh bench/summary.sh bench/appshare.py \
+# asbench: both neighbours of an app-sharing call (bench/appshare.sh)
+noinst_PROGRAMS += bench/asbench
+bench_asbench_SOURCES = bench/asbench.c bench/asbench.h bench/as_loop.c \
+	bench/as_sip.c bench/as_sdp.c bench/as_ice.c bench/as_edge.c \
+	bench/as_conf.c bench/as_data.c bench/tb_net.c
+bench_asbench_CFLAGS = $(AM_CFLAGS)
+bench_asbench_LDADD = sdp/libsdpr.a turn/libturncodec.a src/libswcore.a \
+	$(OPENSSL_LIBS) -lm
+
+EXTRA_DIST += bench/run-all.sh bench/lib.sh bench/summary.sh \
 	bench/turn.sh bench/turn-report.sh bench/calllog.sh bench/appshare.sh \
 	bench/sip/run.sh bench/sip/report.sh bench/sip/bench_uac.xml \
 	bench/sip/bench_uas.xml bench/sip/kamailio-bench.cfg.in \
-	bench/conf/shareway-bench.conf bench/conf/rules-bench.conf
+	bench/conf/shareway-bench.conf bench/conf/rules-bench.conf \
+	bench/conf/appshare-bench.conf.in bench/conf/rules-appshare.conf

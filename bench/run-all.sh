@@ -68,7 +68,11 @@ else
 	run_one sip sip/run.sh 1500
 	run_one calllog calllog.sh 600
 fi
-run_one appshare appshare.sh 60
+if [ "$QUICK" = 1 ]; then
+	run_one appshare appshare.sh 300
+else
+	run_one appshare appshare.sh 900
+fi
 
 # --- the summary ---------------------------------------------------------
 "$SRC/bench/summary.sh" "$OUT" >"$OUT/summary.md"
