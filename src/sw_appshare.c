@@ -68,6 +68,7 @@ struct as_conn {
 struct as_dir {
 	struct sw_rec_ice rec;
 	bool failed_logged;
+	char bad_user[160]; /* the first USERNAME naming other ufrags */
 };
 
 struct sw_appshare_call {
@@ -83,6 +84,7 @@ struct sw_appshare_call {
 	unsigned n_edge;
 	bool targets_dirty;  /* edge[] changed since the last PERMIT */
 	struct sw_sa inside; /* the allocation's inside listener, or unset */
+	char ufrag_edge[64], ufrag_conf[64]; /* a=ice-ufrag of each side */
 	char *to_conf, *to_edge; /* last SDP sent to each side */
 	size_t to_conf_len, to_edge_len;
 	uint32_t alloc_id;
@@ -205,6 +207,9 @@ static void learn(struct sw_appshare_call *as, const struct sdpr *sdp,
 	else {
 		as->n_conf = as->n_conf_act = 0;
 	}
+	if (sdpr_ice_ufrag(sdp, m, from_edge ? as->ufrag_edge : as->ufrag_conf,
+			   sizeof(as->ufrag_edge)))
+		(from_edge ? as->ufrag_edge : as->ufrag_conf)[0] = '\0';
 	for (unsigned i = 0; i < n; ++i) {
 		bool passive;
 
@@ -1039,6 +1044,33 @@ static struct as_tid *tid_find(struct as_conn *k, enum sw_ice_dir d,
 }
 
 
+/* A request's USERNAME is "<receiver ufrag>:<sender ufrag>" (RFC 8445
+ * 7.2.2, MS-ICE2 likewise) of the SDP the two sides exchanged: the first
+ * that is not is noted, for the ladder and for a direction that fails */
+static void check_username(struct sw_gw *gw, struct sw_gwcall *c,
+			   enum sw_ice_dir d, const struct relay_stun *st)
+{
+	struct sw_appshare_call *as = c->as;
+	struct as_dir *dir = &as->dir[d];
+	const char *rcv = d == SW_ICE_E2C ? as->ufrag_conf : as->ufrag_edge;
+	const char *snd = d == SW_ICE_E2C ? as->ufrag_edge : as->ufrag_conf;
+	size_t n = strlen(rcv);
+
+	if (dir->bad_user[0] || !st->username[0] || !rcv[0] || !snd[0])
+		return;
+	if (!strncmp(st->username, rcv, n) && st->username[n] == ':' &&
+	    !strcmp(st->username + n + 1, snd))
+		return;
+	snprintf(dir->bad_user, sizeof(dir->bad_user),
+		 "USERNAME \"%.40s\" where the SDP says \"%.40s:%.40s\"",
+		 st->username, rcv, snd);
+	sw_info("[call %s] ICE %s: Binding request with %s", c->tag,
+		d == SW_ICE_E2C ? "e->c" : "c->e", dir->bad_user);
+	log_event(gw, c, SW_ACT_GW, SW_ACT_GW, SW_EV_NOTE,
+		  "ICE credentials mismatch", dir->bad_user);
+}
+
+
 /* A Binding request: counted once per transaction id (MS-ICE2 legacy
  * duplicates carry the same one) */
 static void on_request(struct sw_gw *gw, struct sw_gwcall *c,
@@ -1059,6 +1091,7 @@ static void on_request(struct sw_gw *gw, struct sw_gwcall *c,
 		t->answered = false;
 	}
 	dir->rec.requests++;
+	check_username(gw, c, d, st);
 	if (dir->rec.first_request_us)
 		return;
 	dir->rec.first_request_us = sw_gw_now_us();
@@ -1367,7 +1400,7 @@ void sw_appshare_tick(struct sw_gw *gw, struct sw_gwcall *c, int64_t now)
 	struct sw_appshare_call *as = c->as;
 	static const char *const who[] = {"the conference side",
 					  "the Edge side"};
-	char why[128];
+	char why[320];
 
 	if (!as || as->completed || !as->checks_start_us || c->ended ||
 	    now - as->checks_start_us <
@@ -1380,8 +1413,10 @@ void sw_appshare_tick(struct sw_gw *gw, struct sw_gwcall *c, int64_t now)
 			continue;
 		dir->failed_logged = true;
 		snprintf(why, sizeof(why),
-			 "no Binding success from %s within %u s", who[d],
-			 gw->conf->as_check_timeout);
+			 "no Binding success from %s within %u s%s%s", who[d],
+			 gw->conf->as_check_timeout,
+			 dir->bad_user[0] ? "; the requests carry " : "",
+			 dir->bad_user);
 		dir->rec.state = SW_ICE_FAILED;
 		dir->rec.error = why;
 		dir->rec.timeout_s = gw->conf->as_check_timeout;

@@ -515,6 +515,7 @@ static int say_ice_dir(struct vctx *v, const struct sw_rec_ice *x)
 	bool e2c = x->dir == SW_ICE_E2C;
 	const char *sender = e2c ? "the Edge" : "the conference";
 	const char *answerer = e2c ? "the conference side" : "the Edge side";
+	const char *user;
 	char t[32];
 
 	if (x->timeout_s)
@@ -526,6 +527,15 @@ static int say_ice_dir(struct vctx *v, const struct sw_rec_ice *x)
 			   "ICE %s: %s sent no Binding request %s; it did not "
 			   "try the candidates it was given (shareway sdp %s).",
 			   sw_ice_dir_name(x->dir), sender, t, tag(v));
+	user = x->error ? strstr(x->error, "USERNAME \"") : NULL;
+	if (user)
+		return say(v, SW_VERDICT_FAIL,
+			   "ICE %s: %s's Binding requests carry %s, so %s "
+			   "%s; the ICE credentials changed between the SDP "
+			   "and the checks (shareway sdp %s --diff).",
+			   sw_ice_dir_name(x->dir), sender, user, answerer,
+			   x->error_code ? "refused them" : "did not answer",
+			   tag(v));
 	if (x->error_code)
 		return say(v, SW_VERDICT_FAIL,
 			   "ICE %s: %s answered %s's Binding requests with %d "

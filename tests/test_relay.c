@@ -525,6 +525,59 @@ static void test_permit_wait(void)
 }
 
 
+/* A check the peer sent before the bind (which waits on the dial) is
+ * inspected like the ones after it */
+static void test_early_check(void)
+{
+	struct relay *r = NULL;
+	struct relay_cmd cmd;
+	struct relay_ev ev;
+	struct sw_sa cms;
+	uint8_t f[256], g[256];
+	int lfd, edge, cfd;
+	size_t n;
+
+	conf_init();
+	CU_ASSERT_EQUAL_FATAL(relay_start(&r, &conf, NULL, NULL), 0);
+	lfd = tcp_listen(&cms);
+	CU_ASSERT_FATAL(lfd >= 0);
+	memset(&cmd, 0, sizeof(cmd));
+	cmd.type = RELAY_CMD_ALLOC;
+	cmd.call_id = 96;
+	cmd.af = AF_INET;
+	sw_sa_set_ip(&cmd.addrs[0], "127.0.0.1", 0);
+	cmd.n_addrs = 1;
+	CU_ASSERT_EQUAL_FATAL(relay_cmd_send(r, &cmd), 0);
+	CU_ASSERT_FATAL(ev_wait(r, RELAY_EV_ALLOCATED, &ev));
+	edge = tcp_connect(&ev.addr);
+	CU_ASSERT_FATAL(edge >= 0);
+	CU_ASSERT_FATAL(ev_wait(r, RELAY_EV_CONN_ATTEMPT, &ev));
+	n = stun_frame(f, sizeof(f), TURN_C_REQUEST, true);
+	CU_ASSERT_EQUAL((size_t)send(edge, f, n, 0), n);
+	CU_ASSERT(!ev_within(r, RELAY_EV_STUN, &ev, 100)); /* not bound */
+	memset(&cmd, 0, sizeof(cmd));
+	cmd.type = RELAY_CMD_BIND;
+	cmd.conn_id = ev.conn_id;
+	cmd.addrs[0] = cms;
+	cmd.n_addrs = 1;
+	cmd.inspect = true;
+	CU_ASSERT_EQUAL_FATAL(relay_cmd_send(r, &cmd), 0);
+	CU_ASSERT_FATAL(ev_wait(r, RELAY_EV_STUN, &ev));
+	CU_ASSERT_EQUAL(ev.dir, RELAY_DIR_TO_CLIENT);
+	CU_ASSERT_EQUAL(ev.stun.cls, TURN_C_REQUEST);
+	CU_ASSERT(ev.stun.use_candidate);
+	cfd = accept(lfd, NULL, NULL);
+	CU_ASSERT_FATAL(cfd >= 0);
+	setsockopt(cfd, SOL_SOCKET, SO_RCVTIMEO,
+		   &(struct timeval){3, 0}, sizeof(struct timeval));
+	CU_ASSERT(read_all(cfd, g, n) && !memcmp(f, g, n));
+	close(cfd);
+	close(edge);
+	close(lfd);
+	relay_stop(r);
+}
+
+
 /* Inside candidate: the conference connects to the allocation's inside
  * listener; the relay's in-process Connect tries the targets in order
  * (the first refuses) from the relayed address and binds the first that
@@ -625,7 +678,9 @@ int test_relay_register(void)
 	    !CU_add_test(s, "permit_wait holds an early peer",
 			 test_permit_wait) ||
 	    !CU_add_test(s, "inside candidate: Connect to the targets in order",
-			 test_inside))
+			 test_inside) ||
+	    !CU_add_test(s, "a check before the bind is inspected",
+			 test_early_check))
 		return CU_get_error();
 	return CUE_SUCCESS;
 }

@@ -136,6 +136,8 @@ struct relay_stun {
 	uint8_t role;        /* 0 none, 1 ICE-CONTROLLING, 2 ICE-CONTROLLED */
 	uint16_t error_code; /* error responses */
 	uint32_t priority;
+	char username[64];   /* USERNAME, MS-ICE2 NUL padding stripped; ""
+				if none (or longer) */
 };
 
 /** relay thread -> SIP thread: a value message */

@@ -400,6 +400,9 @@ static enum relay_inspect builtin_observe(struct relay_pair *p, unsigned s,
 		turn_msg_get_error(&m, &ev.stun.error_code, NULL, 0);
 	if (!turn_msg_get_u32(&m, TURN_A_PRIORITY, &prio))
 		ev.stun.priority = prio;
+	if (turn_msg_get_str(&m, TURN_A_USERNAME, ev.stun.username,
+			     sizeof(ev.stun.username), NULL))
+		ev.stun.username[0] = '\0';
 	relay_ev_post(p->rt, &ev);
 	return RELAY_INSPECT_CONTINUE;
 }
@@ -781,6 +784,24 @@ static int take_ctrl(struct relay_pair *p, struct relay_ctrl *c)
 }
 
 
+/* Bytes that arrived before the bind are inspected as well: a peer's
+ * first checks often come before it (the bind waits on a dial), and a
+ * client may send right after its ConnectionBind. dir[PEER] ends with the
+ * peer's early bytes (the ConnectionBind answer comes first), dir[CLIENT]
+ * holds what the client sent after its ConnectionBind. */
+static void inspect_early(struct relay_pair *p, size_t early)
+{
+	struct relay_dirbuf *d = &p->dir[SIDE_PEER];
+	struct relay_dirbuf *up = &p->dir[SIDE_CLIENT];
+
+	if (early)
+		inspect_account(p, SIDE_PEER, d->buf + d->off + d->len - early,
+				early);
+	if (up->len && p->mode == PM_INSPECT)
+		inspect_account(p, SIDE_CLIENT, up->buf + up->off, up->len);
+}
+
+
 /**
  * The core's conn_bind: data (a client connection after its successful
  * ConnectionBind, or the gateway's dialled connection) becomes the
@@ -790,11 +811,13 @@ int relay_op_conn_bind(void *arg, struct turn_conn *tc,
 		       const struct turn_src *data)
 {
 	struct relay_pair *p = tc->io;
+	size_t early;
 	int err;
 
 	(void)arg;
 	if (!p)
 		return ENOTCONN;
+	early = p->dir[SIDE_PEER].len; /* the peer's, read before the bind */
 	if (data->tp != TURN_TP_INPROC) {
 		err = take_ctrl(p, data->io);
 		if (err)
@@ -808,6 +831,7 @@ int relay_op_conn_bind(void *arg, struct turn_conn *tc,
 			if (!p->dir[i].df)
 				return ENOMEM;
 		}
+		inspect_early(p, early);
 	}
 	pair_interest(p);
 	return 0;

@@ -13,6 +13,8 @@ checks, RFC 6062 TURN) against sharewayd on 127.0.0.1:
   observe    the conference is a TURN client of sharewayd (origin document).
   oneway     the conference never answers the Edge's checks: no completion
              re-INVITE; the call log says which direction failed.
+  badufrag   the Edge's checks carry a USERNAME other than the SDP's ufrags:
+             refused; the call log's failure and verdict name it.
   reject     the conference answers 488 + ms-diagnostics-public 21002.
   byeearly   BYE before any check.
   midclose   the Edge relay closes mid-stream.
@@ -225,6 +227,36 @@ def case_oneway(env: Env, tl: Timeline) -> None:
         check((ice.get("e_to_c") or {}).get("state") == "failed" and
               (ice.get("c_to_e") or {}).get("state") == "succeeded",
               "call log: e->c failed, c->e succeeded")
+        check(edge.hangup(5).status == 200, "the call was not hung up for it")
+    finally:
+        edge.close()
+        conf.close()
+
+
+def case_badufrag(env: Env, tl: Timeline) -> None:
+    """The Edge's checks carry a USERNAME that is not the ufrags of the SDP
+    (as when something between rewrote the ICE credentials): the
+    conference refuses them (401); the call log's e->c failure and verdict
+    name the USERNAME and what the SDP says."""
+    edge, conf, final = relay_call(env, tl, 5, 0)
+    try:
+        check(final.status == 200, "call answered")
+        edge.connect_media()
+        run = edge.start_ice(checks_timeout=6,
+                             remote=Credentials("XXXX", edge.answer.ice_pwd or ""))
+        conf.accept_media()
+        conf.start_ice(checks_timeout=6).result(30)
+        run.result(30)
+        rec = env.record(cid(edge), "USERNAME", timeout=10)
+        e2c = (rec.get("ice") or {}).get("e_to_c") or {}
+        want = (f'USERNAME "XXXX:{edge.cred.ufrag}" where the SDP says '
+                f'"{edge.answer.ice_ufrag}:{edge.cred.ufrag}"')
+        check(e2c.get("state") == "failed" and e2c.get("error_code") == 401 and
+              want in (e2c.get("error") or ""),
+              f"call log: e->c failed, 401, {want}")
+        verdict = rec.get("verdict") or ""
+        check("ICE credentials changed" in verdict and "XXXX" in verdict,
+              f"verdict: {verdict}")
         check(edge.hangup(5).status == 200, "the call was not hung up for it")
     finally:
         edge.close()
@@ -1018,7 +1050,8 @@ def case_addmline(env: Env, tl: Timeline) -> None:
     print(env.shareway("ladder", am.call.request.call_id))
 
 
-CASES = {"relay": case_relay, "oneway": case_oneway, "reject": case_reject,
+CASES = {"relay": case_relay, "oneway": case_oneway, "badufrag": case_badufrag,
+         "reject": case_reject,
          "byeearly": case_byeearly, "midclose": case_midclose, "parallel": case_parallel,
          "observe": case_observe, "confoffer": case_confoffer,
          "earlyconnect": case_earlyconnect, "inside": case_inside, "strip": case_strip,
