@@ -594,6 +594,7 @@ static void test_inside(void)
 	size_t n;
 
 	conf_init();
+	conf.as_permit_wait = 1;
 	CU_ASSERT_EQUAL_FATAL(relay_start(&r, &conf, NULL, NULL), 0);
 	lfd = tcp_listen(&edge_addr);
 	CU_ASSERT_FATAL(lfd >= 0);
@@ -608,8 +609,9 @@ static void test_inside(void)
 	CU_ASSERT(sw_sa_port(&ev.inside) != sw_sa_port(&ev.addr));
 	relayed = ev.addr;
 	inside = ev.inside;
+	cmd.alloc_id = ev.alloc_id;
 
-	/* before the targets are known, an inside connection is closed */
+	/* no targets within permit_wait: closed */
 	late = tcp_connect_from("127.0.0.3", &inside);
 	CU_ASSERT_FATAL(late >= 0);
 	CU_ASSERT(ev_wait(r, RELAY_EV_INSIDE_FAILED, &ev));
@@ -617,17 +619,17 @@ static void test_inside(void)
 	CU_ASSERT_EQUAL(recv(late, g, 1, 0), 0);
 	close(late);
 
+	/* a connection before the targets waits for them */
+	cms = tcp_connect_from("127.0.0.3", &inside);
+	CU_ASSERT_FATAL(cms >= 0);
+	CU_ASSERT_FATAL(ev_wait(r, RELAY_EV_INSIDE_ACCEPT, &ev));
 	cmd.type = RELAY_CMD_PERMIT;
-	cmd.alloc_id = ev.alloc_id;
 	sw_sa_set_ip(&cmd.addrs[0], "127.0.0.1", 0);
 	cmd.n_addrs = 1;
 	sw_sa_set_ip(&cmd.targets[0], "127.0.0.1", 1); /* refused */
 	cmd.targets[1] = edge_addr;
 	cmd.n_targets = 2;
 	CU_ASSERT_EQUAL_FATAL(relay_cmd_send(r, &cmd), 0);
-	cms = tcp_connect_from("127.0.0.3", &inside);
-	CU_ASSERT_FATAL(cms >= 0);
-	CU_ASSERT_FATAL(ev_wait(r, RELAY_EV_INSIDE_ACCEPT, &ev));
 	CU_ASSERT_FATAL(ev_wait(r, RELAY_EV_CONN_BOUND, &ev));
 	CU_ASSERT(ev.is_inside);
 	CU_ASSERT(sw_sa_cmp(&ev.addr, &edge_addr, true));

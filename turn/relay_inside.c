@@ -13,7 +13,10 @@
  * conference's connection in inspect mode, as a ConnectionBind would. A
  * target that refuses or times out is followed by the next one, as a
  * client sends a new Connect after a 447; that retry runs from a timer,
- * never from inside the core's callbacks.
+ * never from inside the core's callbacks. A connection that comes before
+ * the targets (the conference may connect as soon as it has the offer,
+ * before the relay thread has the PERMIT sent ahead of it) waits for them
+ * up to [appsharing] permit_wait.
  */
 #include <errno.h>
 #include <stdlib.h>
@@ -32,7 +35,8 @@
 struct inside_try {
 	int fd;
 	struct sw_sa src;
-	unsigned next; /* index of the next target */
+	unsigned next;  /* index of the next target */
+	uint64_t until; /* ms: waiting for the targets until then; 0 = go */
 };
 
 struct relay_inside {
@@ -96,16 +100,50 @@ static void inside_try(struct relay_inside *ins, int fd,
 }
 
 
+/* Go on with the connections whose next Connect can start: now, or
+ * their targets came, or their wait for them is over */
 static void retry_run(struct turn_timer *t, void *arg)
 {
 	struct relay_inside *ins = arg;
+	uint64_t now = turn_srv_now(ins->rt->srv), next = 0;
+	unsigned i = 0;
 
 	(void)t;
-	while (ins->n_tries) {
-		struct inside_try tr = ins->tries[--ins->n_tries];
+	while (i < ins->n_tries) {
+		struct inside_try tr = ins->tries[i];
 
+		if (tr.until && !ins->rs->n_targets && now < tr.until) {
+			if (!next || tr.until < next)
+				next = tr.until;
+			++i;
+			continue;
+		}
+		ins->tries[i] = ins->tries[--ins->n_tries];
 		inside_try(ins, tr.fd, &tr.src, tr.next);
 	}
+	if (next)
+		turn_timer_start(ins->rt->srv, &ins->retry_tmr, next - now,
+				 retry_run, ins);
+}
+
+
+static void try_queue(struct relay_inside *ins, int fd,
+		      const struct sw_sa *src, unsigned next, uint64_t wait)
+{
+	struct inside_try *tr;
+
+	if (ins->n_tries == RELAY_HELD_MAX) {
+		close(fd);
+		return;
+	}
+	tr = &ins->tries[ins->n_tries++];
+	tr->fd = fd;
+	tr->src = *src;
+	tr->next = next;
+	tr->until = wait ? turn_srv_now(ins->rt->srv) + wait : 0;
+	if (!wait || !ins->retry_tmr.slot || ins->retry_tmr.due > tr->until)
+		turn_timer_start(ins->rt->srv, &ins->retry_tmr, wait,
+				 retry_run, ins);
 }
 
 
@@ -116,15 +154,16 @@ static void retry_run(struct turn_timer *t, void *arg)
 void relay_inside_retry(struct relay_inside *ins, int fd,
 			const struct sw_sa *src, unsigned next)
 {
-	if (ins->n_tries == RELAY_HELD_MAX) {
-		close(fd);
-		return;
-	}
-	ins->tries[ins->n_tries].fd = fd;
-	ins->tries[ins->n_tries].src = *src;
-	ins->tries[ins->n_tries].next = next;
-	++ins->n_tries;
-	turn_timer_start(ins->rt->srv, &ins->retry_tmr, 0, retry_run, ins);
+	try_queue(ins, fd, src, next, 0);
+}
+
+
+/** RELAY_CMD_PERMIT brought targets: the connections waiting go on */
+void relay_inside_targets(struct relay_inside *ins)
+{
+	if (ins->n_tries)
+		turn_timer_start(ins->rt->srv, &ins->retry_tmr, 0, retry_run,
+				 ins);
 }
 
 
@@ -133,7 +172,6 @@ void relay_inside_event(struct relay_thread *rt, struct relay_io *io)
 {
 	struct relay_inside *ins = (struct relay_inside *)io;
 
-	(void)rt;
 	for (int i = 0; i < INSIDE_BATCH && ins->rs->al; ++i) {
 		struct sw_sa src;
 		socklen_t sl = sizeof(src.u);
@@ -145,7 +183,11 @@ void relay_inside_event(struct relay_thread *rt, struct relay_io *io)
 		if (fd < 0)
 			return;
 		inside_post(ins, RELAY_EV_INSIDE_ACCEPT, &src, 0);
-		inside_try(ins, fd, &src, 0);
+		if (!ins->rs->n_targets && rt->conf.as_permit_wait)
+			try_queue(ins, fd, &src, 0,
+				  rt->conf.as_permit_wait * 1000ull);
+		else
+			inside_try(ins, fd, &src, 0);
 	}
 }
 

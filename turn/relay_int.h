@@ -194,6 +194,7 @@ void relay_inside_close(struct relay_thread *rt, struct relay_inside *ins);
 void relay_inside_event(struct relay_thread *rt, struct relay_io *io);
 void relay_inside_retry(struct relay_inside *ins, int fd,
 			const struct sw_sa *src, unsigned next);
+void relay_inside_targets(struct relay_inside *ins);
 
 /* relay_pump.c */
 int relay_pair_new(struct relay_thread *rt, struct turn_conn *tc, int fd,

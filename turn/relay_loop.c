@@ -220,6 +220,8 @@ static void cmd_permit(struct relay_thread *rt, const struct relay_cmd *cmd)
 		memcpy(rs->targets, cmd->targets,
 		       cmd->n_targets * sizeof(*cmd->targets));
 		rs->n_targets = cmd->n_targets;
+		if (rs->inside)
+			relay_inside_targets(rs->inside);
 	}
 	relay_relayed_permitted(rt, al);
 }
