@@ -21,12 +21,13 @@ mkdir -p "$OUT"
 # and TCP-PASS listener on 127.0.0.3; relays 40000-47999 (the config)
 P_AS_EDGE=30902; P_AS_CONF=30903; P_AS_MEDIA=30904
 if [ "$BENCH_QUICK" = 1 ]; then
-	RATES="100 200"; SECS=3; HOLD=500; TP_SECS=3; TB_BYTES=1G
+	RATES="100 200 400"; SECS=3; HOLD=500; TP_SECS=3; TP_REPS=1
+	TB_BYTES=1G
 else
-	RATES="100 200 300 400 500 600"; SECS=10; HOLD=5000; TP_SECS=10
-	TB_BYTES=16G
+	RATES="100 200 400 600 800 1000 1200 1400"; SECS=10; HOLD=5000
+	TP_SECS=5; TP_REPS=3; TB_BYTES=16G
 fi
-echo "PARAMS rates=$RATES secs=$SECS hold=$HOLD tp_secs=$TP_SECS" >"$OUT/params.txt"
+echo "PARAMS rates=$RATES secs=$SECS hold=$HOLD tp_secs=$TP_SECS tp_reps=$TP_REPS" >"$OUT/params.txt"
 
 not_measured() {
 	{
@@ -67,7 +68,7 @@ as() {
 rate_rows() {
 	local line
 	grep '^RESULT mode=rate ' "$RAW" | while read -r line; do
-		echo "| $(kv "$line" offered_cps) | $(kv "$line" setups) of $(kv "$line" calls) | $(kv "$line" failed) ($(kv "$line" failures)) | $(kv "$line" setups_per_s) | $(kv "$line" setup_p50_ms) / $(kv "$line" setup_p99_ms) | $(kv "$line" connect_p50_ms) / $(kv "$line" connect_p99_ms) | $(kv "$line" server_cpu_ms_per_call) | $(kv "$line" edge_491) | $(kv "$line" sip_rtx_out) / $(kv "$line" sip_rtx_in) |"
+		echo "| $(kv "$line" offered_cps) | $(kv "$line" setups) of $(kv "$line" calls) | $(kv "$line" failed) ($(kv "$line" failures)) | $(kv "$line" setups_per_s) | $(kv "$line" setup_p50_ms) / $(kv "$line" setup_p99_ms) | $(kv "$line" connect_p50_ms) / $(kv "$line" connect_p99_ms) | $(kv "$line" server_cpu_ms_per_call) | $(kv "$line" driver_cpu_ms_per_call) | $(kv "$line" edge_491) | $(kv "$line" sip_rtx_out) / $(kv "$line" sip_rtx_in) |"
 	done
 }
 
@@ -87,22 +88,43 @@ hold_row() {
 	echo "| $(kv "$l" asked) | **$(kv "$l" held)** ($(kv "$l" failures)) | $(kv "$l" fds_before) → $(kv "$l" fds_held) → $(kv "$l" fds_after) (returned: $(kv "$l" fds_returned)); $(kv "$l" fds_per_call) per call | $(kv "$l" rss_kb_before) → $(kv "$l" rss_kb_held); $(kv "$l" kb_per_call) kB per call | $(kv "$l" setup_p50_ms) / $(kv "$l" setup_p99_ms) | $(kv "$l" connect_p50_ms) / $(kv "$l" connect_p99_ms) | $(kv "$l" server_cpu_ms_per_setup) |"
 }
 
+# med FILE PATTERN KEY: the median of KEY over the lines matching PATTERN
+med() {
+	grep "$2" "$1" 2>/dev/null | sed -n "s/.* $3=\([^ ]*\).*/\1/p" |
+		sort -g | awk '{v[NR] = $1} END {if (NR) print v[int((NR + 1) / 2)]}'
+}
+
+# every FILE PATTERN KEY: every value, comma-separated
+every() {
+	grep "$2" "$1" 2>/dev/null | sed -n "s/.* $3=\([^ ]*\).*/\1/p" |
+		paste -sd, - | sed 's/,/, /g'
+}
+
+# lost FILE PATTERN: turnbench's bytes sent but not received, all runs
+lost() {
+	grep "$2" "$1" 2>/dev/null |
+		sed 's/.* sent=\([0-9]*\) received=\([0-9]*\).*/\1 \2/' |
+		awk '{l += $1 - $2} END {print l + 0}'
+}
+
+# cell FILE PATTERN KEY: "median (every run)"
+cell() { echo "$(med "$@") ($(every "$@"))"; }
+
 tp_rows() {
-	local a td ts
-	a=$(grep '^RESULT mode=throughput seconds=' "$RAW" | tail -1)
-	td=$(grep '^RESULT mode=throughput label=direct ' "$OUT/turnbench.txt" 2>/dev/null | tail -1)
-	ts=$(grep '^RESULT mode=throughput label=sharewayd ' "$OUT/turnbench.txt" 2>/dev/null | tail -1)
-	if [ -n "$a" ]; then
-		echo "| direct loopback, plain TCP pair (asbench, one thread) | $(kv "$a" direct_gbps) | $(kv "$a" direct_both_gbps) | 100 % | — | — |"
-		echo "| **sharewayd**, bridged app-sharing call after the checks (asbench) | $(kv "$a" bridged_gbps) | $(kv "$a" bridged_both_gbps) ($(kv "$a" bridged_both_ab_gbps) + $(kv "$a" bridged_both_ba_gbps)) | $(kv "$a" bridged_pct) % / $(kv "$a" bridged_both_pct) % | $(kv "$a" server_cpu_s_per_gb) | $(kv "$a" bridged_lost_bytes) / $(kv "$a" bad_frames) |"
+	local a='^RESULT mode=throughput seconds=' T=$OUT/turnbench.txt
+	local td='^RESULT mode=throughput label=direct '
+	local ts='^RESULT mode=throughput label=sharewayd '
+	if grep -q "$a" "$RAW"; then
+		echo "| direct loopback, plain TCP pair (asbench, one thread) | $(cell "$RAW" "$a" direct_gbps) | $(cell "$RAW" "$a" direct_both_gbps) | 100 % | — | — |"
+		echo "| **sharewayd**, bridged app-sharing call after the checks (asbench) | $(cell "$RAW" "$a" bridged_gbps) | $(cell "$RAW" "$a" bridged_both_gbps) | $(med "$RAW" "$a" bridged_pct) % / $(med "$RAW" "$a" bridged_both_pct) % | $(med "$RAW" "$a" server_cpu_s_per_gb) | $(every "$RAW" "$a" bridged_lost_bytes) / $(every "$RAW" "$a" bad_frames) |"
 	else
 		echo "| asbench throughput | failed: $(grep -v '^#' "$ERR" | tail -1 | cut -c1-160) | | | | |"
 	fi
-	if [ -n "$td" ] && [ -n "$ts" ]; then
-		echo "| direct loopback (turnbench --direct, peer in a second process) | $(kv "$td" gbps) | — | 100 % | — | $(( $(kv "$td" sent) - $(kv "$td" received) )) / — |"
-		echo "| **sharewayd**, TURN RFC 6062 splice (turnbench, same sharewayd) | $(kv "$ts" gbps) | — | $(ratio "$(kv "$ts" gbps)" "$(kv "$td" gbps)" 2 | awk '{ printf "%.0f %%", $1 * 100 }') | $(kv "$ts" server_cpu_s_per_gb) | $(( $(kv "$ts" sent) - $(kv "$ts" received) )) / — |"
+	if grep -q "$td" "$T" 2>/dev/null && grep -q "$ts" "$T"; then
+		echo "| direct loopback (turnbench --direct, the peer a second process) | $(cell "$T" "$td" gbps) | — | 100 % | — | $(lost "$T" "$td") / — |"
+		echo "| **sharewayd**, TURN RFC 6062 splice (turnbench, the same sharewayd) | $(cell "$T" "$ts" gbps) | — | $(awk -v a="$(med "$T" "$ts" gbps)" -v b="$(med "$T" "$td" gbps)" 'BEGIN { if (b > 0) printf "%.0f %%", 100 * a / b; else print "—" }') / — | $(med "$T" "$ts" server_cpu_s_per_gb) | $(lost "$T" "$ts") / — |"
 	else
-		echo "| turnbench throughput | failed: $(tail -1 "$OUT/steps.txt" 2>/dev/null) | | | | |"
+		echo "| turnbench throughput | failed: $(grep turnbench "$OUT/steps.txt" 2>/dev/null | tail -1) | | | | |"
 	fi
 }
 
@@ -113,8 +135,8 @@ report() {
 	echo
 	echo "#### Call setups per second (open loop, ${SECS} s per step, hung up once set up)"
 	echo
-	echo "| offered calls/s | set up | failed (reasons) | setups/s | setup p50 / p99 ms | connect → completion 200 p50 / p99 ms | sharewayd CPU ms per call | 491 to the Edge's re-INVITE | SIP retransmissions out / in |"
-	echo "|---|---|---|---|---|---|---|---|---|"
+	echo "| offered calls/s | set up | failed (reasons) | setups/s | setup p50 / p99 ms | connect → completion 200 p50 / p99 ms | sharewayd CPU ms per call | asbench CPU ms per call | 491 to the Edge's re-INVITE | SIP retransmissions out / in |"
+	echo "|---|---|---|---|---|---|---|---|---|---|"
 	rate_rows
 	echo
 	echo "Highest clean step (0 failed, 0 retransmissions): **$(best_rate) calls/s** (target ≥ 200)."
@@ -125,9 +147,9 @@ report() {
 	echo "|---|---|---|---|---|---|---|"
 	hold_row
 	echo
-	echo "#### Throughput of a bridged call after the checks (splice), ${TP_SECS} s per phase, 64 KiB writes of RFC 4571-framed RTP"
+	echo "#### Throughput of a bridged call after the checks (splice), ${TP_SECS} s per phase, 64 KiB writes of RFC 4571-framed RTP; median of $TP_REPS interleaved runs (every run in brackets)"
 	echo
-	echo "| path | one way Gbit/s | both ways Gbit/s (sum) | vs its direct (one way / both) | sharewayd CPU-s per GB | bytes lost / bad frames |"
+	echo "| path | one way Gbit/s | both ways Gbit/s (sum of the two directions) | vs its direct (one way / both) | sharewayd CPU-s per GB | bytes lost / bad frames (every run) |"
 	echo "|---|---|---|---|---|---|"
 	tp_rows
 }
@@ -153,17 +175,20 @@ as $((HOLD / 20 + 120)) hold "$HOLD" -w 200 -r 200 ||
 
 # --- throughput of a bridged call, next to direct and the TURN splice ----
 sw throughput
-note "appshare: throughput, $TP_SECS s per phase (asbench), turnbench next to it"
-as $((TP_SECS * 4 + 60)) throughput "$TP_SECS" -W 64K ||
-	echo "throughput: exit $?" >>"$OUT/steps.txt"
-for s in direct sharewayd; do
-	if [ $s = direct ]; then set -- --direct; else
-		set -- -s 127.0.0.1:$P_SW_TURN -p "$SW_PID"; fi
-	echo "# turnbench throughput $*" >>"$ERR"
-	timeout -k 5 $((TP_SECS + 60)) "$TURNBENCH" throughput "$@" \
-		-P 127.0.0.1:$P_PEER -l "$s" -b "$TB_BYTES" -t "$TP_SECS" \
-		-W 64K -T $((TP_SECS + 50)) >>"$OUT/turnbench.txt" 2>>"$ERR" ||
-		echo "turnbench $s: exit $?" >>"$OUT/steps.txt"
+note "appshare: throughput, $TP_REPS × $TP_SECS s per phase (asbench, then turnbench)"
+for rep in $(seq "$TP_REPS"); do
+	as $((TP_SECS * 4 + 60)) throughput "$TP_SECS" -W 64K ||
+		echo "throughput: exit $?" >>"$OUT/steps.txt"
+	for s in direct sharewayd; do
+		if [ $s = direct ]; then set -- --direct; else
+			set -- -s 127.0.0.1:$P_SW_TURN -p "$SW_PID"; fi
+		echo "# turnbench throughput $*" >>"$ERR"
+		timeout -k 5 $((TP_SECS + 60)) "$TURNBENCH" throughput "$@" \
+			-P 127.0.0.1:$P_PEER -l "$s" -b "$TB_BYTES" \
+			-t "$TP_SECS" -W 64K -T $((TP_SECS + 50)) \
+			>>"$OUT/turnbench.txt" 2>>"$ERR" ||
+			echo "turnbench $s: exit $?" >>"$OUT/steps.txt"
+	done
 done
 stop_pid "$SW_PID"
 

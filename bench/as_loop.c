@@ -309,13 +309,15 @@ void as_call_sched(struct as_run *r, struct as_call *c)
 
 static void call_timers(struct as_run *r, struct as_call *c, double now)
 {
+	bool teardown = c->prog & AS_P_BYE;
+
 	as_edge_timers(r, c, now);
 	as_conf_timers(r, c, now);
 	if (c->prog & AS_P_DONE || !c->deadline || now < c->deadline)
 		return;
 	c->deadline = 0;
 	as_call_fail(r, c, AS_F_TIMEOUT);
-	if (c->prog & AS_P_BYE && !(c->prog & AS_P_DONE))
+	if (teardown)
 		as_call_end(r, c); /* the teardown itself timed out */
 }
 
@@ -523,7 +525,7 @@ void as_udp_send(struct as_run *r, int fd, const struct sw_sa *dst,
 
 static void sip_read(struct as_run *r, int fd, bool edge)
 {
-	static char buf[AS_SIP_MAX + 1];
+	static char buf[AS_SIP_MAX];
 	struct as_sipmsg m;
 	struct sw_sa src;
 
@@ -538,7 +540,6 @@ static void sip_read(struct as_run *r, int fd, bool edge)
 			r->st.sip_bad++;
 			continue;
 		}
-		buf[n] = '\0';
 		if (edge)
 			as_edge_sip(r, &m, &src);
 		else

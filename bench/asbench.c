@@ -28,6 +28,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
 #include <unistd.h>
 
 #include "asbench.h"
@@ -40,6 +41,7 @@ struct as_snap {
 	double cpu; /* s */
 	long rss_kb, fds;
 	double t;
+	double self_cpu; /* asbench's own CPU, s */
 };
 
 
@@ -67,10 +69,18 @@ static void usage(FILE *f)
 
 static void snap(int pid, struct as_snap *s)
 {
+	struct rusage ru;
+
 	s->t = tb_now();
 	s->cpu = tb_proc_cpu(pid);
 	s->rss_kb = tb_proc_status_kb(pid, "VmRSS");
 	s->fds = tb_proc_fds(pid);
+	s->self_cpu = -1;
+	if (!getrusage(RUSAGE_SELF, &ru))
+		s->self_cpu = (double)ru.ru_utime.tv_sec +
+			      ru.ru_utime.tv_usec / 1e6 +
+			      (double)ru.ru_stime.tv_sec +
+			      ru.ru_stime.tv_usec / 1e6;
 }
 
 
@@ -194,12 +204,15 @@ static void rate_report(struct as_run *r, const struct as_snap *b,
 	sip_fields(r, sip, sizeof(sip));
 	printf("RESULT mode=rate offered_cps=%u duration_s=%g calls=%u "
 	       "setups=%u failed=%u setups_per_s=%.1f %s "
-	       "server_cpu_ms_per_call=%.3f rss_kb_before=%ld rss_kb_after=%ld "
-	       "fds_before=%ld fds_after=%ld %s failures=%s\n",
+	       "server_cpu_ms_per_call=%.3f driver_cpu_ms_per_call=%.3f "
+	       "rss_kb_before=%ld rss_kb_after=%ld fds_before=%ld "
+	       "fds_after=%ld %s failures=%s\n",
 	       r->o->count, r->o->seconds, total, r->st.setups, r->st.failed,
 	       span > 0 ? r->st.setups / span : 0, lat,
 	       r->st.setups && cpu >= 0 ? cpu * 1e3 / r->st.setups : -1.0,
-	       b->rss_kb, a->rss_kb, b->fds, a->fds, sip, fails);
+	       r->st.setups ? (a->self_cpu - b->self_cpu) * 1e3 /
+	       r->st.setups : -1.0, b->rss_kb, a->rss_kb, b->fds, a->fds, sip,
+	       fails);
 	fprintf(stderr, "asbench rate: %u calls offered at %u/s, %u set up "
 		"(%.1f/s), %u failed (%s); setup p50 %s\n", total, r->o->count,
 		r->st.setups, span > 0 ? r->st.setups / span : 0,
