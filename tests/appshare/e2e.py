@@ -26,6 +26,8 @@ checks, RFC 6062 TURN) against sharewayd on 127.0.0.1:
              re-INVITE answered by sharewayd, not forwarded.
   earlyconnect  confoffer, with the Edge's relay connecting before its
              answer reached sharewayd: held until the permission comes.
+  insideconf the TCP-ACT-only conference offers: inside candidates in the
+             Edge's answer, completion re-INVITE toward the Edge.
   strip      a rule strips audio and relays application sharing in one
              call: audio stays at port 0 everywhere, sharing completes.
   inside     a conference server that only connects actively (TCP-ACT):
@@ -794,6 +796,88 @@ def case_inside(env: Env, tl: Timeline) -> None:
                      ("CMS SIP", "received re-INVITE"), ("Edge SIP", "sent re-INVITE")])
 
 
+def case_insideconf(env: Env, tl: Timeline) -> None:
+    """The TCP-ACT-only conference offers (it calls a Skype user): the
+    Edge's answer reaches it with sharewayd's inside candidates; the
+    conference (controlling) connects there, the relay's Connect reaches
+    the Edge's passive candidate; the completion re-INVITE goes to the
+    Edge, and the conference's own one is answered with the inside
+    candidate."""
+    sip_port, media_port = env.port(26), env.port(27)
+    edge_listener = listen_tcp(("127.0.0.2", media_port))
+    edge_cred, conf_cred = Credentials.random(), Credentials.random()
+    raddr = ("127.0.0.2", media_port)
+    edge_cands = sdp.tcp_candidate_pair("1", "TCP-PASS", *raddr, "relay", raddr=raddr)
+    conf_cands = sdp.tcp_candidate_pair("1", "TCP-ACT", "127.0.0.3", media_port, "host")
+    conf_ua = SipUA("127.0.0.3", sip_port, name="CMS SIP", user="asmcu", timeline=tl).start()
+    edge_ua = SipUA("127.0.0.2", sip_port, name="Edge SIP", user="edge", timeline=tl).start()
+    finals: list[str] = []
+
+    def edge_reinvite(dlg: Dialog, req: SipMessage) -> tuple[int, str | None]:
+        finals.append(req.text_body)
+        return 200, sdp.build_appsharing_sdp("127.0.0.2", media_port, edge_cred.ufrag,
+                                             edge_cred.pwd, edge_cands, role="viewer",
+                                             version=1)
+    edge_ua.reinvite_handler = edge_reinvite
+    conns = []
+    try:
+        offer = sdp.build_appsharing_sdp("127.0.0.3", media_port, conf_cred.ufrag,
+                                         conf_cred.pwd, conf_cands, role="sharer")
+        call = conf_ua.invite(f"sip:edge-{sip_port}@example.com", offer, dest=env.gw)
+        inv = edge_ua.wait_invite(10)
+        got = as_media(inv.offer)
+        relays = [c for c in got.find_candidates("TCP-PASS", typ="relay") if c.ip == "127.0.0.1"]
+        inv.respond(200, sdp=sdp.build_appsharing_sdp("127.0.0.2", media_port, edge_cred.ufrag,
+                                                      edge_cred.pwd, edge_cands, role="viewer"))
+        inv.wait_ack(10)
+        final = call.wait_final(10)
+        check(final.status == 200 and len(relays) == 2, "the conference's INVITE answered 200; "
+              "the Edge got sharewayd's relay candidates")
+        ans = as_media(final.text_body)
+        inside = [c for c in ans.find_candidates("TCP-PASS", typ="relay") if c.ip == "127.0.0.1"]
+        check(sorted(c.component for c in inside) == [1, 2],
+              f"the conference got the Edge's answer with sharewayd's inside candidates "
+              f"{inside[0].ip}:{inside[0].port}")
+        conf = connect_tcp(inside[0].addr, ("127.0.0.3", media_port), 5.0, "CMS media")
+        conns.append(conf)
+        edge = accept_conn(edge_listener, 10.0, "sharewayd's Connect", "Edge relay")
+        conns.append(edge)
+        reps = run_agents([
+            IceAgent(conf, controlling=True, local=conf_cred,
+                     remote=Credentials(ans.ice_ufrag, ans.ice_pwd), name="CMS",
+                     peer_name="Edge", timeline=tl),
+            IceAgent(edge, controlling=False, local=edge_cred,
+                     remote=Credentials(got.ice_ufrag, got.ice_pwd), name="Edge",
+                     peer_name="CMS", timeline=tl, legacy_duplicate=True)], KB256)
+        check(reps[0].outbound.nominated, "checks both ways, the conference controlling; "
+              "256 KB each way intact")
+        edge_ua.wait_reinvite(inv.dialog, 10)
+        fo = as_media(finals[0]) if finals else None
+        check(fo is not None and [(c.component, c.addr) for c in fo.candidates] ==
+              [(1, relays[0].addr), (2, relays[0].addr)] and
+              [(c, ip, port) for c, ip, port in fo.remote_candidates] ==
+              [(1, *raddr), (2, *raddr)],
+              "completion re-INVITE toward the Edge: the relay candidate, a=remote-candidates "
+              "naming the Edge candidate the Connect reached")
+        rc = [(comp, *inside[0].addr) for comp in (1, 2)]
+        resp = conf_ua.reinvite(call.dialog, sdp.build_appsharing_sdp(
+            "127.0.0.3", media_port, conf_cred.ufrag, conf_cred.pwd, conf_cands, role="sharer",
+            version=1, remote_candidates=rc), 10)
+        ra = as_media(resp.text_body) if resp.status == 200 else None
+        check(ra is not None and not ra.remote_candidates and
+              sorted((c.component, c.addr) for c in ra.candidates) ==
+              [(1, inside[0].addr), (2, inside[0].addr)] and len(inv.dialog.reinvites) == 1,
+              "the conference's completion re-INVITE answered by sharewayd with the inside "
+              "candidate, not forwarded")
+        check(conf_ua.bye(call.dialog, 5).status == 200, "BYE")
+    finally:
+        for c in conns:
+            c.close()
+        edge_listener.close()
+        conf_ua.stop()
+        edge_ua.stop()
+
+
 def with_audio(body: str, ip: str, port: int) -> str:
     """An app-sharing SDP with an audio m-line before m=applicationsharing;
     both rely on the session-level c= (ip is that of the body's c=)"""
@@ -1055,6 +1139,7 @@ CASES = {"relay": case_relay, "oneway": case_oneway, "badufrag": case_badufrag,
          "byeearly": case_byeearly, "midclose": case_midclose, "parallel": case_parallel,
          "observe": case_observe, "confoffer": case_confoffer,
          "earlyconnect": case_earlyconnect, "inside": case_inside, "strip": case_strip,
+         "insideconf": case_insideconf,
          "addmline": case_addmline}
 
 
