@@ -34,11 +34,12 @@ static void conf_init(void)
 }
 
 
-/* Wait up to 3 s for an event of this type (others are skipped) */
-static bool ev_wait(struct relay *r, enum relay_ev_type type,
-		    struct relay_ev *ev)
+/* Wait up to ms milliseconds for an event of this type (others are
+ * skipped) */
+static bool ev_within(struct relay *r, enum relay_ev_type type,
+		      struct relay_ev *ev, int ms)
 {
-	for (int i = 0; i < 300; ++i) {
+	for (int i = 0; i < ms / 10; ++i) {
 		struct pollfd p = {relay_ev_fd(r), POLLIN, 0};
 
 		while (relay_ev_pop(r, ev))
@@ -48,6 +49,13 @@ static bool ev_wait(struct relay *r, enum relay_ev_type type,
 		relay_ev_ack(r);
 	}
 	return false;
+}
+
+
+static bool ev_wait(struct relay *r, enum relay_ev_type type,
+		    struct relay_ev *ev)
+{
+	return ev_within(r, type, ev, 3000);
 }
 
 
@@ -64,19 +72,29 @@ static int tcp_listen(struct sw_sa *addr)
 }
 
 
-static int tcp_connect(const struct sw_sa *addr)
+/* A connection to addr, from the address ip if not NULL */
+static int tcp_connect_from(const char *ip, const struct sw_sa *addr)
 {
 	int fd = socket(AF_INET, SOCK_STREAM, 0);
 	struct timeval tv = {3, 0};
+	struct sw_sa src;
 
 	if (fd < 0)
 		return -1;
 	setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv));
-	if (connect(fd, &addr->u.sa, sw_sa_len(addr))) {
+	if ((ip && (sw_sa_set_ip(&src, ip, 0) ||
+		    bind(fd, &src.u.sa, sw_sa_len(&src)))) ||
+	    connect(fd, &addr->u.sa, sw_sa_len(addr))) {
 		close(fd);
 		return -1;
 	}
 	return fd;
+}
+
+
+static int tcp_connect(const struct sw_sa *addr)
+{
+	return tcp_connect_from(NULL, addr);
 }
 
 
@@ -426,43 +444,6 @@ static void test_watch(void)
 	close(data);
 	close(ctl);
 	relay_stop(r);
-}
-
-
-/* Like ev_wait, for up to ms milliseconds */
-static bool ev_within(struct relay *r, enum relay_ev_type type,
-		      struct relay_ev *ev, int ms)
-{
-	for (int i = 0; i < ms / 10; ++i) {
-		struct pollfd p = {relay_ev_fd(r), POLLIN, 0};
-
-		while (relay_ev_pop(r, ev))
-			if (ev->type == type)
-				return true;
-		poll(&p, 1, 10);
-		relay_ev_ack(r);
-	}
-	return false;
-}
-
-
-/* A connection from 127.0.0.x to addr */
-static int tcp_connect_from(const char *ip, const struct sw_sa *addr)
-{
-	struct sw_sa src;
-	int fd = socket(AF_INET, SOCK_STREAM, 0);
-	struct timeval tv = {3, 0};
-
-	sw_sa_set_ip(&src, ip, 0);
-	if (fd < 0)
-		return -1;
-	setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv));
-	if (bind(fd, &src.u.sa, sw_sa_len(&src)) ||
-	    connect(fd, &addr->u.sa, sw_sa_len(addr))) {
-		close(fd);
-		return -1;
-	}
-	return fd;
 }
 
 

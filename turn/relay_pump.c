@@ -685,11 +685,38 @@ static void post_watched(struct relay_pair *p, enum relay_ev_type type,
 }
 
 
+/* Bind an in-process connection (the ConnectionBind of the same state
+ * machine), its client side being the gateway's own socket toward
+ * client, and report it: addr = what was reached, local = the other end */
+static void bind_inproc(struct relay_pair *p, const struct sw_sa *client,
+			const struct sw_sa *addr, const struct sw_sa *local,
+			bool inside)
+{
+	struct relay_ev ev;
+	struct turn_src data;
+
+	memset(&data, 0, sizeof(data));
+	data.tp = TURN_TP_INPROC;
+	data.client = *client;
+	data.io = p;
+	memset(&ev, 0, sizeof(ev));
+	ev.type = RELAY_EV_CONN_BOUND;
+	ev.call_id = p->call_id;
+	ev.alloc_id = p->tc->al->id;
+	ev.conn_id = p->id;
+	ev.addr = *addr;
+	ev.local = *local;
+	ev.is_inside = inside;
+	if (turn_conn_bind_inproc(p->rt->srv, p->tc, &data))
+		return; /* the core closed it */
+	relay_ev_post(p->rt, &ev);
+}
+
+
 static void dial_done(struct relay_pair *p)
 {
 	struct relay_side *sd = &p->side[SIDE_CLIENT];
-	struct relay_ev ev;
-	struct turn_src data;
+	struct sw_sa local;
 	socklen_t sl = sizeof(int);
 	int err = 0;
 
@@ -699,20 +726,9 @@ static void dial_done(struct relay_pair *p)
 		return;
 	}
 	sd->connecting = false;
-	memset(&data, 0, sizeof(data));
-	data.tp = TURN_TP_INPROC;
-	data.client = p->targets[p->target_i - 1];
-	data.io = p;
-	memset(&ev, 0, sizeof(ev));
-	ev.type = RELAY_EV_CONN_BOUND;
-	ev.call_id = p->call_id;
-	ev.alloc_id = p->tc->al->id;
-	ev.conn_id = p->id;
-	ev.addr = data.client;
-	local_addr(sd->io.fd, &ev.local); /* how the far side sees us */
-	if (turn_conn_bind_inproc(p->rt->srv, p->tc, &data))
-		return; /* the core closed it */
-	relay_ev_post(p->rt, &ev);
+	local_addr(sd->io.fd, &local); /* how the far side sees us */
+	bind_inproc(p, &p->targets[p->target_i - 1],
+		    &p->targets[p->target_i - 1], &local, false);
 }
 
 
@@ -931,24 +947,7 @@ void relay_pair_inside(struct turn_conn *tc, int fd, const struct sw_sa *src,
  * the conference's connection to it, as a ConnectionBind would */
 static void inside_bind(struct relay_pair *p)
 {
-	struct relay_ev ev;
-	struct turn_src data;
-
-	memset(&data, 0, sizeof(data));
-	data.tp = TURN_TP_INPROC;
-	data.client = p->inside_src;
-	data.io = p;
-	memset(&ev, 0, sizeof(ev));
-	ev.type = RELAY_EV_CONN_BOUND;
-	ev.call_id = p->call_id;
-	ev.alloc_id = p->tc->al->id;
-	ev.conn_id = p->id;
-	ev.addr = p->tc->peer;
-	ev.local = p->inside_src;
-	ev.is_inside = true;
-	if (turn_conn_bind_inproc(p->rt->srv, p->tc, &data))
-		return; /* the core closed it */
-	relay_ev_post(p->rt, &ev);
+	bind_inproc(p, &p->inside_src, &p->tc->peer, &p->inside_src, true);
 }
 
 

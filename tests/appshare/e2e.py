@@ -427,31 +427,49 @@ def final_offer_problems(body: str, local: list[sdp.Candidate],
     return problems
 
 
-class ConfOffer:
+class Peers:
+    """Both neighbours as raw SIP UAs, the Edge on 127.0.0.2 and the
+    conference on 127.0.0.3, with fresh ICE credentials, one media
+    listener, and the media connections to close at the end."""
+
+    def __init__(self, env: Env, tl: Timeline, edge_sip: int, conf_sip: int,
+                 listen: tuple[str, int]) -> None:
+        self.env, self.tl = env, tl
+        self.listener = listen_tcp(listen)
+        self.edge_cred, self.conf_cred = Credentials.random(), Credentials.random()
+        self.edge_ua = SipUA("127.0.0.2", edge_sip, name="Edge SIP", user="edge",
+                             timeline=tl).start()
+        self.conf_ua = SipUA("127.0.0.3", conf_sip, name="CMS SIP", user="asmcu",
+                             timeline=tl).start()
+        self.conns: list = []
+
+    def close(self) -> None:
+        for conn in self.conns:
+            conn.close()
+        self.listener.close()
+        self.edge_ua.stop()
+        self.conf_ua.stop()
+
+
+class ConfOffer(Peers):
     """The conference side calls a Skype user to share (sharewayd between):
     raw SipUAs and agents, the conference controlling, the Edge controlled."""
 
     def __init__(self, env: Env, tl: Timeline, sip_idx: int, media_idx: int,
                  early: bool = False) -> None:
-        self.env, self.tl = env, tl
+        super().__init__(env, tl, env.port(sip_idx), env.port(sip_idx),
+                         ("127.0.0.3", env.port(media_idx)))
         self.early = early
         self.edge_port = env.port(sip_idx)
         self.relay_port = env.port(media_idx)
-        self.listener = listen_tcp(("127.0.0.3", env.port(media_idx)))
         lport = self.listener.getsockname()[1]
-        self.conf_cred, self.edge_cred = Credentials.random(), Credentials.random()
         self.conf_cands = sdp.tcp_candidate_pair("1", "TCP-PASS", "127.0.0.3", lport, "host")
         raddr = ("127.0.0.2", self.relay_port)
         self.edge_cands = (sdp.tcp_candidate_pair("1", "TCP-ACT", *raddr, "relay", raddr=raddr)
                            + sdp.tcp_candidate_pair("2", "TCP-PASS", *raddr, "relay",
                                                     raddr=raddr))
-        self.conf_ua = SipUA("127.0.0.3", env.port(sip_idx), name="CMS SIP", user="asmcu",
-                             timeline=tl).start()
-        self.edge_ua = SipUA("127.0.0.2", self.edge_port, name="Edge SIP", user="edge",
-                             timeline=tl).start()
         self.edge_ua.reinvite_handler = self._edge_reinvite
         self.final_problems: list[str] | None = None
-        self.conns: list = []
         self.call = self.inv = self.offer = self.answer = None
 
     def place(self) -> SipMessage:
@@ -535,13 +553,6 @@ class ConfOffer:
                                         self.conf_cands, role="sharer", version=1,
                                         remote_candidates=rc)
         return self.conf_ua.reinvite(self.call.dialog, body, 10)
-
-    def close(self) -> None:
-        for conn in self.conns:
-            conn.close()
-        self.listener.close()
-        self.conf_ua.stop()
-        self.edge_ua.stop()
 
 
 def case_confoffer(env: Env, tl: Timeline) -> None:
@@ -634,31 +645,24 @@ def case_earlyconnect(env: Env, tl: Timeline) -> None:
                      ("Edge SIP", "received re-INVITE")])
 
 
-class InsideCall:
+class InsideCall(Peers):
     """The Edge calls a conference server that only connects actively
     (TCP-ACT candidates, no listener): sharewayd offers it an inside
     candidate; its connection there is bridged by the relay's Connect to
     the Edge's passive candidate."""
 
     def __init__(self, env: Env, tl: Timeline, sip_idx: int, media_idx: int) -> None:
-        self.env, self.tl = env, tl
         self.sip_port, self.media_port = env.port(sip_idx), env.port(media_idx)
         # the Edge relay's passive candidate: sharewayd's Connect arrives here
-        self.edge_listener = listen_tcp(("127.0.0.2", self.media_port))
-        self.edge_cred, self.conf_cred = Credentials.random(), Credentials.random()
+        super().__init__(env, tl, self.sip_port, self.sip_port, ("127.0.0.2", self.media_port))
         raddr = ("127.0.0.2", self.media_port)
         self.edge_cands = (sdp.tcp_candidate_pair("1", "TCP-PASS", *raddr, "relay", raddr=raddr)
                            + sdp.tcp_candidate_pair("2", "TCP-ACT", *raddr, "relay",
                                                     raddr=raddr))
         self.conf_cands = sdp.tcp_candidate_pair("1", "TCP-ACT", "127.0.0.3", self.media_port,
                                                  "host")
-        self.edge_ua = SipUA("127.0.0.2", self.sip_port, name="Edge SIP", user="edge",
-                             timeline=tl).start()
-        self.conf_ua = SipUA("127.0.0.3", self.sip_port, name="CMS SIP", user="asmcu",
-                             timeline=tl).start()
         self.conf_ua.reinvite_handler = self._conf_reinvite
         self.final_problems: list[str] | None = None
-        self.conns: list = []
         self.call = self.inv = self.offer = self.answer = None
 
     def place(self) -> SipMessage:
@@ -694,7 +698,7 @@ class InsideCall:
         conf = connect_tcp(inside.addr, ("127.0.0.3", self.media_port), 5.0, "CMS media")
         self.conns.append(conf)
         self.tl.add("CMS", "TCP connect to the inside candidate", conf.describe())
-        edge = accept_conn(self.edge_listener, 10.0, "sharewayd's Connect", "Edge relay")
+        edge = accept_conn(self.listener, 10.0, "sharewayd's Connect", "Edge relay")
         self.conns.append(edge)
         self.tl.add("Edge", "accepted TCP connection", edge.describe())
         agents = [
@@ -731,13 +735,6 @@ class InsideCall:
                                             and c.ms_transport == "TCP-ACT"],
                                         role="sharer", version=1, remote_candidates=rc)
         return self.edge_ua.reinvite(self.call.dialog, body, 10)
-
-    def close(self) -> None:
-        for conn in self.conns:
-            conn.close()
-        self.edge_listener.close()
-        self.conf_ua.stop()
-        self.edge_ua.stop()
 
 
 def case_inside(env: Env, tl: Timeline) -> None:
@@ -804,13 +801,11 @@ def case_insideconf(env: Env, tl: Timeline) -> None:
     Edge, and the conference's own one is answered with the inside
     candidate."""
     sip_port, media_port = env.port(26), env.port(27)
-    edge_listener = listen_tcp(("127.0.0.2", media_port))
-    edge_cred, conf_cred = Credentials.random(), Credentials.random()
+    ps = Peers(env, tl, sip_port, sip_port, ("127.0.0.2", media_port))
+    edge_cred, conf_cred, conf_ua, edge_ua = ps.edge_cred, ps.conf_cred, ps.conf_ua, ps.edge_ua
     raddr = ("127.0.0.2", media_port)
     edge_cands = sdp.tcp_candidate_pair("1", "TCP-PASS", *raddr, "relay", raddr=raddr)
     conf_cands = sdp.tcp_candidate_pair("1", "TCP-ACT", "127.0.0.3", media_port, "host")
-    conf_ua = SipUA("127.0.0.3", sip_port, name="CMS SIP", user="asmcu", timeline=tl).start()
-    edge_ua = SipUA("127.0.0.2", sip_port, name="Edge SIP", user="edge", timeline=tl).start()
     finals: list[str] = []
 
     def edge_reinvite(dlg: Dialog, req: SipMessage) -> tuple[int, str | None]:
@@ -819,7 +814,7 @@ def case_insideconf(env: Env, tl: Timeline) -> None:
                                              edge_cred.pwd, edge_cands, role="viewer",
                                              version=1)
     edge_ua.reinvite_handler = edge_reinvite
-    conns = []
+    conns = ps.conns
     try:
         offer = sdp.build_appsharing_sdp("127.0.0.3", media_port, conf_cred.ufrag,
                                          conf_cred.pwd, conf_cands, role="sharer")
@@ -840,7 +835,7 @@ def case_insideconf(env: Env, tl: Timeline) -> None:
               f"{inside[0].ip}:{inside[0].port}")
         conf = connect_tcp(inside[0].addr, ("127.0.0.3", media_port), 5.0, "CMS media")
         conns.append(conf)
-        edge = accept_conn(edge_listener, 10.0, "sharewayd's Connect", "Edge relay")
+        edge = accept_conn(ps.listener, 10.0, "sharewayd's Connect", "Edge relay")
         conns.append(edge)
         reps = run_agents([
             IceAgent(conf, controlling=True, local=conf_cred,
@@ -871,11 +866,7 @@ def case_insideconf(env: Env, tl: Timeline) -> None:
               "candidate, not forwarded")
         check(conf_ua.bye(call.dialog, 5).status == 200, "BYE")
     finally:
-        for c in conns:
-            c.close()
-        edge_listener.close()
-        conf_ua.stop()
-        edge_ua.stop()
+        ps.close()
 
 
 def with_audio(body: str, ip: str, port: int) -> str:
@@ -899,21 +890,19 @@ def case_strip(env: Env, tl: Timeline) -> None:
     stays at 0 in the answer and in sharewayd's completion re-INVITE,
     while m=applicationsharing gets the relay candidates and completes."""
     sip_port, media_port = env.port(2), env.port(3)
-    listener = listen_tcp(("127.0.0.3", media_port))
-    edge_cred, conf_cred = Credentials.random(), Credentials.random()
+    ps = Peers(env, tl, sip_port, sip_port, ("127.0.0.3", media_port))
+    edge_cred, conf_cred, conf_ua, edge_ua = ps.edge_cred, ps.conf_cred, ps.conf_ua, ps.edge_ua
     raddr = ("127.0.0.2", media_port)
     edge_cands = (sdp.tcp_candidate_pair("1", "TCP-ACT", *raddr, "relay", raddr=raddr)
                   + sdp.tcp_candidate_pair("2", "TCP-PASS", *raddr, "relay", raddr=raddr))
     conf_cands = sdp.tcp_candidate_pair("1", "TCP-PASS", "127.0.0.3", media_port, "host")
-    edge_ua = SipUA("127.0.0.2", sip_port, name="Edge SIP", user="edge", timeline=tl).start()
-    conf_ua = SipUA("127.0.0.3", sip_port, name="CMS SIP", user="asmcu", timeline=tl).start()
     completion: list[str] = []
 
     def conf_reinvite(dlg: Dialog, req: SipMessage) -> tuple[int, str | None]:
         completion.append(req.text_body)
         return 200, answer
     conf_ua.reinvite_handler = conf_reinvite
-    conns = []
+    conns = ps.conns
     try:
         offer = with_audio(sdp.build_appsharing_sdp("127.0.0.2", media_port, edge_cred.ufrag,
                                                     edge_cred.pwd, edge_cands), "127.0.0.2",
@@ -941,7 +930,7 @@ def case_strip(env: Env, tl: Timeline) -> None:
               "components 1 and 2")
         edge = connect_tcp(relays[0].addr, raddr, 5.0, "Edge relay")
         conns.append(edge)
-        conf = accept_conn(listener, 10.0, "sharewayd's bridging connection", "CMS media")
+        conf = accept_conn(ps.listener, 10.0, "sharewayd's bridging connection", "CMS media")
         conns.append(conf)
         run_agents([IceAgent(edge, controlling=True, local=edge_cred,
                              remote=Credentials(ans.find_media().ice_ufrag,
@@ -959,38 +948,28 @@ def case_strip(env: Env, tl: Timeline) -> None:
               "stripped audio still at port 0")
         check(edge_ua.bye(call.dialog, 5).status == 200, "BYE")
     finally:
-        for c in conns:
-            c.close()
-        listener.close()
-        edge_ua.stop()
-        conf_ua.stop()
+        ps.close()
 
 
-class AddMline:
+class AddMline(Peers):
     """An audio call between the Edge and the conference side; the Edge
     then adds m=applicationsharing by re-INVITE (Edge controlling). The
     conference side answers that re-INVITE with a TCP-PASS host candidate
     and the gateway's completion re-INVITE with its used candidate."""
 
     def __init__(self, env: Env, tl: Timeline, sip_idx: int, media_idx: int) -> None:
-        self.env, self.tl = env, tl
         self.conf_port = env.port(sip_idx)       # on 127.0.0.3
         self.relay_port = env.port(sip_idx)      # on 127.0.0.2
-        self.listener = listen_tcp(("127.0.0.3", env.port(media_idx)))
+        super().__init__(env, tl, 0, self.conf_port, ("127.0.0.3", env.port(media_idx)))
         lport = self.listener.getsockname()[1]
-        self.edge_cred, self.conf_cred = Credentials.random(), Credentials.random()
         raddr = ("127.0.0.2", self.relay_port)
         self.edge_cands = (sdp.tcp_candidate_pair("1", "TCP-ACT", *raddr, "relay", raddr=raddr)
                            + sdp.tcp_candidate_pair("2", "TCP-PASS", *raddr, "relay",
                                                     raddr=raddr))
         self.conf_cands = sdp.tcp_candidate_pair("1", "TCP-PASS", "127.0.0.3", lport, "host")
-        self.edge_ua = SipUA("127.0.0.2", 0, name="Edge SIP", user="edge", timeline=tl).start()
-        self.conf_ua = SipUA("127.0.0.3", self.conf_port, name="CMS SIP", user="asmcu",
-                             timeline=tl).start()
         self.conf_ua.reinvite_handler = self._conf_reinvite
         self.offer = self.answer = self.call = self.inv = None
         self.final_problems: list[str] | None = None
-        self.conns: list = []
 
     def audio_call(self) -> SipMessage:
         """INVITE with audio only, answered with audio."""
@@ -1065,13 +1044,6 @@ class AddMline:
             self.edge_cands[:2], role="viewer", version=2, remote_candidates=rc),
             "127.0.0.2", 50000)
         return self.edge_ua.reinvite(self.call.dialog, body, 10)
-
-    def close(self) -> None:
-        for conn in self.conns:
-            conn.close()
-        self.listener.close()
-        self.edge_ua.stop()
-        self.conf_ua.stop()
 
 
 def case_addmline(env: Env, tl: Timeline) -> None:
