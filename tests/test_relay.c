@@ -98,6 +98,28 @@ static int tcp_connect(const struct sw_sa *addr)
 }
 
 
+/* An in-process allocation for call_id permitting 127.0.0.1 (or no one),
+ * with an inside listener if asked */
+static void alloc_inproc(struct relay *r, uint64_t call_id, bool permit,
+			 bool inside, struct relay_ev *ev)
+{
+	struct relay_cmd cmd;
+
+	memset(&cmd, 0, sizeof(cmd));
+	cmd.type = RELAY_CMD_ALLOC;
+	cmd.call_id = call_id;
+	cmd.token = 7;
+	cmd.af = AF_INET;
+	cmd.inside = inside;
+	if (permit)
+		sw_sa_set_ip(&cmd.addrs[cmd.n_addrs++], "127.0.0.1", 0);
+	CU_ASSERT_EQUAL_FATAL(relay_cmd_send(r, &cmd), 0);
+	CU_ASSERT_FATAL(ev_wait(r, RELAY_EV_ALLOCATED, ev));
+	CU_ASSERT_EQUAL(ev->token, 7);
+	CU_ASSERT_EQUAL(sw_sa_port(&ev->addr) / 100, 465);
+}
+
+
 static bool read_all(int fd, uint8_t *buf, size_t n)
 {
 	while (n) {
@@ -140,17 +162,7 @@ static uint32_t call_setup(struct relay *r, const struct sw_sa *cms,
 	struct relay_cmd cmd;
 	struct relay_ev ev;
 
-	memset(&cmd, 0, sizeof(cmd));
-	cmd.type = RELAY_CMD_ALLOC;
-	cmd.call_id = 99;
-	cmd.token = 7;
-	cmd.af = AF_INET;
-	sw_sa_set_ip(&cmd.addrs[0], "127.0.0.1", 0);
-	cmd.n_addrs = 1;
-	CU_ASSERT_EQUAL_FATAL(relay_cmd_send(r, &cmd), 0);
-	CU_ASSERT_FATAL(ev_wait(r, RELAY_EV_ALLOCATED, &ev));
-	CU_ASSERT_EQUAL(ev.token, 7);
-	CU_ASSERT_EQUAL(sw_sa_port(&ev.addr) / 100, 465);
+	alloc_inproc(r, 99, true, false, &ev);
 	*alloc_id = ev.alloc_id;
 	*edge = tcp_connect(&ev.addr);
 	CU_ASSERT_FATAL(*edge >= 0);
@@ -463,12 +475,8 @@ static void test_permit_wait(void)
 	conf_init();
 	conf.as_permit_wait = 1;
 	CU_ASSERT_EQUAL_FATAL(relay_start(&r, &conf, NULL, NULL), 0);
+	alloc_inproc(r, 98, false, false, &ev);
 	memset(&cmd, 0, sizeof(cmd));
-	cmd.type = RELAY_CMD_ALLOC;
-	cmd.call_id = 98;
-	cmd.af = AF_INET;
-	CU_ASSERT_EQUAL_FATAL(relay_cmd_send(r, &cmd), 0);
-	CU_ASSERT_FATAL(ev_wait(r, RELAY_EV_ALLOCATED, &ev));
 	cmd.alloc_id = ev.alloc_id;
 	early = tcp_connect_from("127.0.0.2", &ev.addr);
 	stranger = tcp_connect_from("127.0.0.4", &ev.addr);
@@ -494,10 +502,7 @@ static void test_permit_wait(void)
 
 	conf.as_permit_wait = 0;
 	CU_ASSERT_EQUAL_FATAL(relay_start(&r, &conf, NULL, NULL), 0);
-	cmd.type = RELAY_CMD_ALLOC;
-	cmd.n_addrs = 0;
-	CU_ASSERT_EQUAL_FATAL(relay_cmd_send(r, &cmd), 0);
-	CU_ASSERT_FATAL(ev_wait(r, RELAY_EV_ALLOCATED, &ev));
+	alloc_inproc(r, 98, false, false, &ev);
 	early = tcp_connect_from("127.0.0.2", &ev.addr);
 	CU_ASSERT_FATAL(early >= 0);
 	CU_ASSERT_EQUAL(recv(early, b, 1, 0), 0); /* refused at once */
@@ -522,14 +527,7 @@ static void test_early_check(void)
 	CU_ASSERT_EQUAL_FATAL(relay_start(&r, &conf, NULL, NULL), 0);
 	lfd = tcp_listen(&cms);
 	CU_ASSERT_FATAL(lfd >= 0);
-	memset(&cmd, 0, sizeof(cmd));
-	cmd.type = RELAY_CMD_ALLOC;
-	cmd.call_id = 96;
-	cmd.af = AF_INET;
-	sw_sa_set_ip(&cmd.addrs[0], "127.0.0.1", 0);
-	cmd.n_addrs = 1;
-	CU_ASSERT_EQUAL_FATAL(relay_cmd_send(r, &cmd), 0);
-	CU_ASSERT_FATAL(ev_wait(r, RELAY_EV_ALLOCATED, &ev));
+	alloc_inproc(r, 96, true, false, &ev);
 	edge = tcp_connect(&ev.addr);
 	CU_ASSERT_FATAL(edge >= 0);
 	CU_ASSERT_FATAL(ev_wait(r, RELAY_EV_CONN_ATTEMPT, &ev));
@@ -579,13 +577,8 @@ static void test_inside(void)
 	CU_ASSERT_EQUAL_FATAL(relay_start(&r, &conf, NULL, NULL), 0);
 	lfd = tcp_listen(&edge_addr);
 	CU_ASSERT_FATAL(lfd >= 0);
+	alloc_inproc(r, 97, false, true, &ev);
 	memset(&cmd, 0, sizeof(cmd));
-	cmd.type = RELAY_CMD_ALLOC;
-	cmd.call_id = 97;
-	cmd.af = AF_INET;
-	cmd.inside = true;
-	CU_ASSERT_EQUAL_FATAL(relay_cmd_send(r, &cmd), 0);
-	CU_ASSERT_FATAL(ev_wait(r, RELAY_EV_ALLOCATED, &ev));
 	CU_ASSERT_FATAL(sw_sa_isset(&ev.inside));
 	CU_ASSERT(sw_sa_port(&ev.inside) != sw_sa_port(&ev.addr));
 	relayed = ev.addr;

@@ -443,6 +443,18 @@ class Peers:
                              timeline=tl).start()
         self.conns: list = []
 
+    def edge_offer_checks(self, edge, conf, nbytes: int) -> list:
+        """Checks and nbytes each way when the Edge offered (controlling):
+        self.answer is the media the Edge got, self.offer the conference's"""
+        agents = [
+            IceAgent(edge, controlling=True, local=self.edge_cred,
+                     remote=Credentials(self.answer.ice_ufrag, self.answer.ice_pwd),
+                     name="Edge", peer_name="CMS", timeline=self.tl, legacy_duplicate=True),
+            IceAgent(conf, controlling=False, local=self.conf_cred,
+                     remote=Credentials(self.offer.ice_ufrag, self.offer.ice_pwd),
+                     name="CMS", peer_name="Edge", timeline=self.tl)]
+        return run_agents(agents, nbytes)
+
     def close(self) -> None:
         for conn in self.conns:
             conn.close()
@@ -701,14 +713,7 @@ class InsideCall(Peers):
         edge = accept_conn(self.listener, 10.0, "sharewayd's Connect", "Edge relay")
         self.conns.append(edge)
         self.tl.add("Edge", "accepted TCP connection", edge.describe())
-        agents = [
-            IceAgent(edge, controlling=True, local=self.edge_cred,
-                     remote=Credentials(self.answer.ice_ufrag, self.answer.ice_pwd),
-                     name="Edge", peer_name="CMS", timeline=self.tl, legacy_duplicate=True),
-            IceAgent(conf, controlling=False, local=self.conf_cred,
-                     remote=Credentials(self.offer.ice_ufrag, self.offer.ice_pwd),
-                     name="CMS", peer_name="Edge", timeline=self.tl)]
-        return run_agents(agents, nbytes)
+        return self.edge_offer_checks(edge, conf, nbytes)
 
     def _conf_reinvite(self, dlg: Dialog, req: SipMessage) -> tuple[int, str | None]:
         """The conference is controlled: the completion offer must name the
@@ -1025,14 +1030,7 @@ class AddMline(Peers):
         conf = accept_conn(self.listener, 10.0, "sharewayd's bridging connection", "CMS media")
         self.conns.append(conf)
         self.tl.add("CMS", "accepted TCP connection", conf.describe())
-        agents = [
-            IceAgent(edge, controlling=True, local=self.edge_cred,
-                     remote=Credentials(self.answer.ice_ufrag, self.answer.ice_pwd),
-                     name="Edge", peer_name="CMS", timeline=self.tl, legacy_duplicate=True),
-            IceAgent(conf, controlling=False, local=self.conf_cred,
-                     remote=Credentials(self.offer.ice_ufrag, self.offer.ice_pwd),
-                     name="CMS", peer_name="Edge", timeline=self.tl)]
-        return run_agents(agents, nbytes)
+        return self.edge_offer_checks(edge, conf, nbytes)
 
     def edge_final_offer(self) -> SipMessage:
         """The Edge's own completion re-INVITE: both m-lines, its TCP-ACT
