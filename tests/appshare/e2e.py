@@ -101,6 +101,20 @@ class Env:
         raise AssertionError(f"call log: no record of {call_id} with {want!r}:\n{last}")
 
 
+def completed_record(env: Env, call_id: str, leg: str) -> tuple[dict, list]:
+    """The call log's record of a completed call whose checks succeeded both
+    ways and whose completion re-INVITE on leg got 200; and its relay
+    connections"""
+    rec = env.record(call_id, '"completed"')
+    ice = rec.get("ice") or {}
+    check(all((ice.get(d) or {}).get("state") == "succeeded" for d in ("e_to_c", "c_to_e")),
+          "call log: ICE succeeded e->c and c->e")
+    ri = rec.get("reinvite") or {}
+    check(ri.get("leg") == leg and ri.get("result") == 200,
+          f"call log: completion re-INVITE on leg {ri.get('leg')}, {ri.get('result')}")
+    return rec, [c for r in rec.get("relays") or [] for c in r.get("connections") or []]
+
+
 def closed_by_peer(conn, timeout: float) -> bool:
     """Whether the peer closes conn within timeout (data read meanwhile is
     dropped)"""
@@ -601,14 +615,7 @@ def case_confoffer(env: Env, tl: Timeline) -> None:
               "the conference's completion re-INVITE was not forwarded to the Edge")
         check(co.conf_ua.bye(co.call.dialog, 5).status == 200, "BYE from the conference")
         check(co.edge_ua.wait_request("BYE", 5) is not None, "BYE reached the Edge leg")
-        rec = env.record(co.call.request.call_id, '"completed"')
-        ice = rec.get("ice") or {}
-        check(all((ice.get(d) or {}).get("state") == "succeeded" for d in ("e_to_c", "c_to_e")),
-              "call log: ICE succeeded e->c and c->e")
-        ri = rec.get("reinvite") or {}
-        check(ri.get("leg") == "e" and ri.get("result") == 200,
-              f"call log: completion re-INVITE on leg {ri.get('leg')}, {ri.get('result')}")
-        conns = [c for r in rec.get("relays") or [] for c in r.get("connections") or []]
+        rec, conns = completed_record(env, co.call.request.call_id, "e")
         want = (f"127.0.0.2:{co.relay_port}", f"127.0.0.3:{co.conf_cands[0].port}")
         check(len(conns) == 1 and (conns[0].get("peer"), conns[0].get("target")) == want,
               f"call log: the Edge relay's connection from {want[0]} bridged to {want[1]}")
@@ -773,14 +780,7 @@ def case_inside(env: Env, tl: Timeline) -> None:
               "the Edge's completion re-INVITE answered by sharewayd with the relay candidate")
         check(ic.edge_ua.bye(ic.call.dialog, 5).status == 200, "BYE from the Edge")
         check(ic.conf_ua.wait_request("BYE", 5) is not None, "BYE reached the conference leg")
-        rec = env.record(ic.call.request.call_id, '"completed"')
-        ice = rec.get("ice") or {}
-        check(all((ice.get(d) or {}).get("state") == "succeeded" for d in ("e_to_c", "c_to_e")),
-              "call log: ICE succeeded e->c and c->e")
-        ri = rec.get("reinvite") or {}
-        check(ri.get("leg") == "c" and ri.get("result") == 200,
-              f"call log: completion re-INVITE on leg {ri.get('leg')}, {ri.get('result')}")
-        conns = [c for r in rec.get("relays") or [] for c in r.get("connections") or []]
+        rec, conns = completed_record(env, ic.call.request.call_id, "c")
         want = (f"127.0.0.3:{ic.media_port}", f"127.0.0.2:{ic.media_port}")
         check(any((c.get("peer"), c.get("target")) == want for c in conns),
               f"call log: the conference's inside connection from {want[0]} bridged to "
