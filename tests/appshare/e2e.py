@@ -391,6 +391,11 @@ def case_observe(env: Env, tl: Timeline) -> None:
                 "ConnectionAttempt/ConnectionBind, re-INVITE, BYE, Refresh 0")
 
 
+def gw_cands(media: sdp.Media) -> list[sdp.Candidate]:
+    """sharewayd's candidates (relay or inside) in a media section"""
+    return [c for c in media.find_candidates("TCP-PASS", typ="relay") if c.ip == "127.0.0.1"]
+
+
 def as_media(body: str) -> sdp.Media:
     return sdp.Sdp.parse(body).find_media("applicationsharing")
 
@@ -457,6 +462,16 @@ class Peers:
                              timeline=tl).start()
         self.conns: list = []
 
+    def answer_call(self, answer: str) -> SipMessage:
+        """Answer self.inv 200 with answer; the caller's final response
+        (self.answer its app-sharing media when 200)"""
+        self.inv.respond(200, sdp=answer)
+        self.inv.wait_ack(10)
+        final = self.call.wait_final(10)
+        if final.status == 200:
+            self.answer = as_media(final.text_body)
+        return final
+
     def edge_offer_checks(self, edge, conf, nbytes: int) -> list:
         """Checks and nbytes each way when the Edge offered (controlling):
         self.answer is the media the Edge got, self.offer the conference's"""
@@ -515,17 +530,11 @@ class ConfOffer(Peers):
             self.edge_connect()
             time.sleep(0.5)
         self.inv.respond(180)
-        self.inv.respond(200, sdp=answer)
-        self.inv.wait_ack(10)
-        final = self.call.wait_final(10)
-        if final.status == 200:
-            self.answer = as_media(final.text_body)
-        return final
+        return self.answer_call(answer)
 
     def relay_cands(self) -> list[sdp.Candidate]:
         """sharewayd's relay candidates in the offer the Edge received"""
-        return [c for c in self.offer.find_candidates("TCP-PASS", typ="relay")
-                if c.ip == "127.0.0.1"]
+        return gw_cands(self.offer)
 
     def media(self, nbytes: int) -> list:
         """The Edge relay connects to sharewayd's relay candidate; sharewayd
@@ -693,22 +702,15 @@ class InsideCall(Peers):
         self.offer = as_media(self.inv.offer)
         answer = sdp.build_appsharing_sdp("127.0.0.3", self.media_port, self.conf_cred.ufrag,
                                           self.conf_cred.pwd, self.conf_cands, role="viewer")
-        self.inv.respond(200, sdp=answer)
-        self.inv.wait_ack(10)
-        final = self.call.wait_final(10)
-        if final.status == 200:
-            self.answer = as_media(final.text_body)
-        return final
+        return self.answer_call(answer)
 
     def inside_cands(self) -> list[sdp.Candidate]:
         """sharewayd's inside candidates in the offer the conference got"""
-        return [c for c in self.offer.find_candidates("TCP-PASS", typ="relay")
-                if c.ip == "127.0.0.1"]
+        return gw_cands(self.offer)
 
     def relay_cands(self) -> list[sdp.Candidate]:
         """sharewayd's relay candidates in the answer the Edge got"""
-        return [c for c in self.answer.find_candidates("TCP-PASS", typ="relay")
-                if c.ip == "127.0.0.1"]
+        return gw_cands(self.answer)
 
     def media(self, nbytes: int) -> list:
         """The conference connects from its TCP-ACT address to the inside
@@ -826,7 +828,7 @@ def case_insideconf(env: Env, tl: Timeline) -> None:
         call = conf_ua.invite(f"sip:edge-{sip_port}@example.com", offer, dest=env.gw)
         inv = edge_ua.wait_invite(10)
         got = as_media(inv.offer)
-        relays = [c for c in got.find_candidates("TCP-PASS", typ="relay") if c.ip == "127.0.0.1"]
+        relays = gw_cands(got)
         inv.respond(200, sdp=sdp.build_appsharing_sdp("127.0.0.2", media_port, edge_cred.ufrag,
                                                       edge_cred.pwd, edge_cands, role="viewer"))
         inv.wait_ack(10)
@@ -834,7 +836,7 @@ def case_insideconf(env: Env, tl: Timeline) -> None:
         check(final.status == 200 and len(relays) == 2, "the conference's INVITE answered 200; "
               "the Edge got sharewayd's relay candidates")
         ans = as_media(final.text_body)
-        inside = [c for c in ans.find_candidates("TCP-PASS", typ="relay") if c.ip == "127.0.0.1"]
+        inside = gw_cands(ans)
         check(sorted(c.component for c in inside) == [1, 2],
               f"the conference got the Edge's answer with sharewayd's inside candidates "
               f"{inside[0].ip}:{inside[0].port}")
@@ -1019,8 +1021,7 @@ class AddMline(Peers):
             self.conf_cands, role="sharer", version=2), "127.0.0.3", 50002)
 
     def relay_cands(self) -> list[sdp.Candidate]:
-        return [c for c in self.answer.find_candidates("TCP-PASS", typ="relay")
-                if c.ip == "127.0.0.1"]
+        return gw_cands(self.answer)
 
     def media(self, nbytes: int) -> list:
         relay = [c for c in self.relay_cands() if c.component == 1][0]
