@@ -112,9 +112,11 @@ static void initial_invite(struct as_run *r, const struct as_sipmsg *m,
 		as_call_fail(r, c, AS_F_BAD_ANSWER);
 		return;
 	}
+	c->c_inv_cseq = m->cseq_num;
 	respond(r, c, m, src, 180, NULL);
 	respond(r, c, m, src, 200, sdp);
 	as_call_progress(r, c, AS_P_C_INVITE);
+	as_call_sched(r, c);
 }
 
 
@@ -151,19 +153,23 @@ static void reinvite(struct as_run *r, struct as_call *c,
 }
 
 
+/* An ACK: of the INVITE's 200 or of the completion re-INVITE's */
 static void ack(struct as_run *r, struct as_call *c, const struct as_sipmsg *m)
 {
-	if (!c->stx.resp || c->stx.cseq != m->cseq_num) {
-		r->st.sip_rtx_in += c->stx.acked && c->stx.cseq == m->cseq_num;
-		return;
+	bool cur = c->stx.resp && c->stx.cseq == m->cseq_num;
+
+	if (cur) {
+		c->stx.acked = true;
+		free(c->stx.resp);
+		c->stx.resp = NULL;
 	}
-	c->stx.acked = true;
-	free(c->stx.resp);
-	c->stx.resp = NULL;
-	if (m->cseq_num == c->c_final_cseq)
-		as_call_progress(r, c, AS_P_C_FACK);
-	else if (!(c->prog & AS_P_C_ACK))
+	if (m->cseq_num == c->c_inv_cseq && !(c->prog & AS_P_C_ACK))
 		as_call_progress(r, c, AS_P_C_ACK);
+	else if (c->c_final_cseq && m->cseq_num == c->c_final_cseq &&
+		 !(c->prog & AS_P_C_FACK))
+		as_call_progress(r, c, AS_P_C_FACK);
+	else if (!cur)
+		r->st.sip_rtx_in++;
 }
 
 

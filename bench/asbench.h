@@ -193,7 +193,8 @@ struct as_call {
 	char c_callid[AS_PEER_SIZE];
 	char c_tag[AS_ID_SIZE];
 	char c_ufrag[AS_UFRAG_SIZE], c_pwd[AS_PWD_SIZE];
-	unsigned c_final_cseq; /* CSeq of the completion re-INVITE */
+	unsigned c_inv_cseq;   /* CSeq of the gateway's INVITE */
+	unsigned c_final_cseq; /* CSeq of its completion re-INVITE */
 	struct as_stxn stx;
 	struct as_ice c;
 };
