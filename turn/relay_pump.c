@@ -531,6 +531,14 @@ static int dir_flush(struct relay_pair *p, unsigned s)
 		d->len -= (size_t)n;
 		count_out(p, s, (size_t)n);
 	}
+	if (p->mode == PM_SPLICE && d->buf) {
+		/* spliced for good: a held call keeps no copy buffers */
+		free(d->buf);
+		free(d->df);
+		d->buf = NULL;
+		d->df = NULL;
+		d->cap = d->off = 0;
+	}
 	while (d->in_pipe) {
 		ssize_t n = splice(d->pipe[0], NULL, dst->io.fd, NULL,
 				   d->in_pipe,
