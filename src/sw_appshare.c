@@ -42,7 +42,7 @@
 
 #define AS_MAX_CANDS 16
 #define AS_MAX_CONNS 8
-#define AS_MAX_TIDS 32
+#define AS_MAX_TIDS 16
 #define AS_MTYPE "applicationsharing"
 
 struct as_tid {
@@ -65,6 +65,13 @@ struct as_conn {
 	unsigned n_tids[2];
 };
 
+/* A candidate of either side, as much as the coordinator needs of it */
+struct as_cand {
+	struct sw_sa addr;
+	uint32_t priority;
+	unsigned component;
+};
+
 struct as_dir {
 	struct sw_rec_ice rec;
 	bool failed_logged;
@@ -76,11 +83,11 @@ struct sw_appshare_call {
 	bool offer_seen, edge_offered;
 	struct sw_sa edge_ips[AS_MAX_CANDS];
 	unsigned n_edge_ips, n_permitted; /* permitted: the first n */
-	struct sdpr_cand conf[AS_MAX_CANDS]; /* conference TCP-PASS, by prio */
+	struct as_cand conf[AS_MAX_CANDS]; /* conference TCP-PASS, by prio */
 	unsigned n_conf;
-	struct sdpr_cand conf_act[AS_MAX_CANDS]; /* conference TCP-ACT */
+	struct as_cand conf_act[AS_MAX_CANDS]; /* conference TCP-ACT */
 	unsigned n_conf_act;
-	struct sdpr_cand edge[AS_MAX_CANDS]; /* Edge TCP-PASS: inside targets */
+	struct as_cand edge[AS_MAX_CANDS]; /* Edge TCP-PASS: inside targets */
 	unsigned n_edge;
 	bool targets_dirty;  /* edge[] changed since the last PERMIT */
 	struct sw_sa inside; /* the allocation's inside listener, or unset */
@@ -169,12 +176,12 @@ static void add_edge_ip(struct sw_appshare_call *as, const char *addr)
 
 
 /* priority order, highest first (insertion sort: n <= 16) */
-static void sort_by_priority(struct sdpr_cand *v, unsigned n)
+static void sort_by_priority(struct as_cand *v, unsigned n)
 {
 	for (unsigned i = 1; i < n; ++i)
 		for (unsigned j = i; j > 0 && v[j].priority > v[j - 1].priority;
 		     --j) {
-			struct sdpr_cand t = v[j];
+			struct as_cand t = v[j];
 
 			v[j] = v[j - 1];
 			v[j - 1] = t;
@@ -182,11 +189,16 @@ static void sort_by_priority(struct sdpr_cand *v, unsigned n)
 }
 
 
-static void cand_push(struct sdpr_cand *v, unsigned *n,
+/* Candidates naming a host by name (not an address) are left out: the
+ * relay could not connect to them anyway */
+static void cand_push(struct as_cand *v, unsigned *n,
 		      const struct sdpr_cand *c)
 {
-	if (*n < AS_MAX_CANDS)
-		v[(*n)++] = *c;
+	if (*n < AS_MAX_CANDS && !sw_sa_set_ip(&v[*n].addr, c->addr, c->port)) {
+		v[*n].priority = c->priority;
+		v[*n].component = c->component;
+		++*n;
+	}
 }
 
 
@@ -233,19 +245,34 @@ static void learn(struct sw_appshare_call *as, const struct sdpr *sdp,
 }
 
 
+/* The distinct addresses of candidates, in their order (components 1 and
+ * 2 share one address): at most RELAY_MAX_ADDRS */
+static unsigned cand_addrs(const struct as_cand *v, unsigned n,
+			   struct sw_sa *out)
+{
+	unsigned k = 0;
+
+	for (unsigned i = 0; i < n && k < RELAY_MAX_ADDRS; ++i) {
+		bool dup = false;
+
+		for (unsigned j = 0; j < k; ++j)
+			dup = dup || sw_sa_cmp(&out[j], &v[i].addr, true);
+		if (!dup)
+			out[k++] = v[i].addr;
+	}
+	return k;
+}
+
+
 /* The components of the candidates at address a (any address if NULL) */
-static unsigned cand_comps(const struct sdpr_cand *v, unsigned n,
+static unsigned cand_comps(const struct as_cand *v, unsigned n,
 			   const struct sw_sa *a)
 {
-	char ip[SW_SA_STRLEN] = "";
 	unsigned mask = 0;
 
-	if (a)
-		sw_sa_ntop(a, ip, sizeof(ip));
 	for (unsigned i = 0; i < n; ++i)
 		if (v[i].component < 32 &&
-		    (!a || (!strcmp(v[i].addr, ip) &&
-			    v[i].port == sw_sa_port(a))))
+		    (!a || sw_sa_cmp(&v[i].addr, a, true)))
 			mask |= 1u << v[i].component;
 	return mask;
 }
@@ -271,8 +298,7 @@ static int print_model(struct sdpr *sdp, char **outp, size_t *outlenp)
 /* A candidate of the gateway, Microsoft form, relay type preference */
 static void gw_cand(struct sdpr_cand *c, const char *foundation,
 		    unsigned comp, enum sdpr_transport tp,
-		    const struct sw_sa *addr, const char *raddr,
-		    uint16_t rport)
+		    const struct sw_sa *addr, const struct sw_sa *raddr)
 {
 	memset(c, 0, sizeof(*c));
 	snprintf(c->foundation, sizeof(c->foundation), "%s", foundation);
@@ -284,8 +310,10 @@ static void gw_cand(struct sdpr_cand *c, const char *foundation,
 	sw_sa_ntop(addr, c->addr, sizeof(c->addr));
 	c->port = sw_sa_port(addr);
 	c->has_raddr = c->has_rport = true;
-	snprintf(c->raddr, sizeof(c->raddr), "%s", raddr ? raddr : c->addr);
-	c->rport = raddr ? rport : c->port;
+	if (!raddr)
+		raddr = addr;
+	sw_sa_ntop(raddr, c->raddr, sizeof(c->raddr));
+	c->rport = sw_sa_port(raddr);
 }
 
 
@@ -294,8 +322,7 @@ static void relay_cand(const struct sw_appshare_call *as, unsigned comp,
 		       struct sdpr_cand *c)
 {
 	gw_cand(c, "101", comp, SDPR_TP_TCP_PASS, &as->relayed,
-		as->n_conf ? as->conf[0].addr : NULL,
-		as->n_conf ? as->conf[0].port : 0);
+		as->n_conf ? &as->conf[0].addr : NULL);
 }
 
 
@@ -304,8 +331,7 @@ static void inside_cand(const struct sw_appshare_call *as, unsigned comp,
 			struct sdpr_cand *c)
 {
 	gw_cand(c, "103", comp, SDPR_TP_TCP_PASS, &as->inside,
-		as->n_edge ? as->edge[0].addr : NULL,
-		as->n_edge ? as->edge[0].port : 0);
+		as->n_edge ? &as->edge[0].addr : NULL);
 }
 
 
@@ -397,18 +423,7 @@ static void permit_fill(const struct sw_appshare_call *as,
 	memset(cmd, 0, sizeof(*cmd));
 	for (unsigned i = 0; i < as->n_edge_ips && i < RELAY_MAX_ADDRS; ++i)
 		cmd->addrs[cmd->n_addrs++] = as->edge_ips[i];
-	for (unsigned i = 0; i < as->n_edge && cmd->n_targets < RELAY_MAX_ADDRS;
-	     ++i) {
-		struct sw_sa sa;
-		bool dup = false;
-
-		if (sw_sa_set_ip(&sa, as->edge[i].addr, as->edge[i].port))
-			continue;
-		for (unsigned j = 0; j < cmd->n_targets; ++j)
-			dup = dup || sw_sa_cmp(&cmd->targets[j], &sa, true);
-		if (!dup) /* components 1 and 2 share one address */
-			cmd->targets[cmd->n_targets++] = sa;
-	}
+	cmd->n_targets = cand_addrs(as->edge, as->n_edge, cmd->targets);
 }
 
 
@@ -451,10 +466,7 @@ static void send_permit(struct sw_gw *gw, struct sw_gwcall *c)
 static void bridge_cand(const struct as_conn *k, unsigned comp,
 			struct sdpr_cand *c)
 {
-	char peer[SW_SA_STRLEN];
-
-	gw_cand(c, "102", comp, SDPR_TP_TCP_ACT, &k->local,
-		sw_sa_ntop(&k->peer, peer, sizeof(peer)), sw_sa_port(&k->peer));
+	gw_cand(c, "102", comp, SDPR_TP_TCP_ACT, &k->local, &k->peer);
 }
 
 
@@ -519,6 +531,28 @@ static size_t made_cands(const struct sw_appshare_call *as,
 }
 
 
+/* The conference's TCP-ACT candidate of component comp, at the address
+ * from if it has one there; NULL if none */
+static const struct sw_sa *conf_act_cand(const struct sw_appshare_call *as,
+					 unsigned comp,
+					 const struct sw_sa *from)
+{
+	const struct sw_sa *any = NULL;
+
+	for (unsigned i = 0; i < as->n_conf_act; ++i) {
+		const struct as_cand *c = &as->conf_act[i];
+
+		if (c->component != comp)
+			continue;
+		if (sw_sa_cmp(&c->addr, from, false))
+			return &c->addr;
+		if (!any)
+			any = &c->addr;
+	}
+	return any;
+}
+
+
 /* The remote candidate of component comp in the completion offer toward
  * one side: the address the other end of the valid connection has for
  * that side. The conference connecting inside is named by its own TCP-ACT
@@ -531,25 +565,12 @@ static void pair_remote(const struct sw_appshare_call *as,
 	const struct sw_sa *a = to_edge ? (k->inside ? &k->target : &k->peer)
 				: observe ? &as->relayed
 					  : (k->inside ? &k->peer : &k->target);
-	char ip[SW_SA_STRLEN];
 
+	if (!to_edge && k->inside && conf_act_cand(as, comp, &k->peer))
+		a = conf_act_cand(as, comp, &k->peer);
 	rc->component = comp;
 	sw_sa_ntop(a, rc->addr, sizeof(rc->addr));
 	rc->port = sw_sa_port(a);
-	if (to_edge || !k->inside)
-		return;
-	sw_sa_ntop(&k->peer, ip, sizeof(ip));
-	for (int pass = 0; pass < 2; ++pass)
-		for (unsigned i = 0; i < as->n_conf_act; ++i) {
-			const struct sdpr_cand *c = &as->conf_act[i];
-
-			if (c->component != comp ||
-			    (!pass && strcmp(c->addr, ip)))
-				continue;
-			snprintf(rc->addr, sizeof(rc->addr), "%s", c->addr);
-			rc->port = c->port;
-			return;
-		}
 }
 
 
@@ -943,18 +964,7 @@ static void bind_conn(struct sw_gw *gw, struct sw_gwcall *c,
 	cmd.alloc_id = as->alloc_id;
 	cmd.inspect = true;
 	cmd.inspect_max = gw->conf->as_inspect_max_bytes;
-	for (unsigned i = 0; i < as->n_conf && cmd.n_addrs < RELAY_MAX_ADDRS;
-	     ++i) {
-		struct sw_sa sa;
-		bool dup = false;
-
-		if (sw_sa_set_ip(&sa, as->conf[i].addr, as->conf[i].port))
-			continue;
-		for (unsigned j = 0; j < cmd.n_addrs; ++j)
-			dup = dup || sw_sa_cmp(&cmd.addrs[j], &sa, true);
-		if (!dup)
-			cmd.addrs[cmd.n_addrs++] = sa;
-	}
+	cmd.n_addrs = cand_addrs(as->conf, as->n_conf, cmd.addrs);
 	if (!cmd.n_addrs && sw_sa_isset(&as->inside))
 		sw_info("[call %s] connection %u to the relay is closed: the "
 			"conference has no passive candidate (it connects to "
@@ -1325,7 +1335,7 @@ static void on_inside(struct sw_gw *gw, struct sw_gwcall *c,
 		      const struct relay_ev *ev)
 {
 	struct sw_appshare_call *as = c->as;
-	char a[SW_SA_STRLEN], d[SDPR_ADDR_SIZE + 96];
+	char a[SW_SA_STRLEN], t[SW_SA_STRLEN], d[SW_SA_STRLEN + 96];
 
 	sw_sa_str(&ev->addr, a, sizeof(a));
 	if (ev->type == RELAY_EV_INSIDE_FAILED) {
@@ -1344,9 +1354,9 @@ static void on_inside(struct sw_gw *gw, struct sw_gwcall *c,
 	log_event(gw, c, SW_ACT_CONF, SW_ACT_GW, SW_EV_TCP,
 		  "TCP connect to inside candidate", a);
 	if (as->n_edge)
-		snprintf(d, sizeof(d), "XOR-PEER-ADDRESS %s:%u (the first of "
-			 "the Edge's %u passive candidates)",
-			 as->edge[0].addr, as->edge[0].port, as->n_edge);
+		snprintf(d, sizeof(d), "XOR-PEER-ADDRESS %s (the first of the "
+			 "Edge's %u passive candidates)",
+			 sw_sa_str(&as->edge[0].addr, t, sizeof(t)), as->n_edge);
 	else
 		snprintf(d, sizeof(d), "no Edge passive candidate");
 	log_event(gw, c, SW_ACT_TURNC, SW_ACT_GW, SW_EV_TURN,
