@@ -863,7 +863,9 @@ static void take_relay(struct sw_gw *gw, struct sw_gwcall *c)
 		as->alloc_failed = true;
 		sw_warn("[call %s] no in-process relay allocation ready (%s): "
 			"application sharing goes without the gateway's relay",
-			c->tag, strerror(err));
+			c->tag, err == ENOSPC ? "the relay threads gave none "
+						"within 100 ms"
+					      : strerror(err));
 		log_relay(gw, c, &ev, "no relay allocation ready");
 		return;
 	}

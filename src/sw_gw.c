@@ -4,6 +4,7 @@
  * Sofia loop (sipua_fd_watch) into the app-sharing coordinator.
  */
 #include <errno.h>
+#include <poll.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -435,22 +436,77 @@ static void pool_event(struct sw_gw *gw, const struct relay_ev *ev)
 }
 
 
+#define POOL_WAIT_MS 100
+
+static void backlog_push(struct sw_gw *gw, const struct relay_ev *ev)
+{
+	if (gw->n_backlog == gw->cap_backlog) {
+		unsigned cap = gw->cap_backlog ? 2 * gw->cap_backlog : 64;
+		struct relay_ev *b = realloc(gw->backlog, cap * sizeof(*b));
+
+		if (!b) {
+			sw_error("relay event %d of call %llu lost: out of "
+				 "memory", ev->type,
+				 (unsigned long long)ev->call_id);
+			return;
+		}
+		gw->backlog = b;
+		gw->cap_backlog = cap;
+	}
+	gw->backlog[gw->n_backlog++] = *ev;
+}
+
+
+/*
+ * The pool is empty (a burst of calls took it all): wait up to
+ * POOL_WAIT_MS for a refill, the relay threads allocate in microseconds.
+ * Only pool events are handled meanwhile; the others are put aside, in
+ * order, for on_relay_events, so nothing re-enters the B2BUA from inside
+ * its own SDP hook.
+ */
+static int pool_wait(struct sw_gw *gw)
+{
+	int64_t end = sw_gw_now_us() + POOL_WAIT_MS * 1000;
+	struct relay_ev ev;
+
+	pool_fill(gw);
+	while (!gw->n_pool && gw->pool_inflight) {
+		struct pollfd p = {relay_ev_fd(gw->relay), POLLIN, 0};
+		int64_t left = end - sw_gw_now_us();
+
+		if (left <= 0 ||
+		    (poll(&p, 1, (int)((left + 999) / 1000)) < 0 &&
+		     errno != EINTR))
+			break;
+		relay_ev_ack(gw->relay);
+		while (relay_ev_pop(gw->relay, &ev)) {
+			if (ev.call_id & SW_GW_POOL_CALL)
+				pool_event(gw, &ev);
+			else
+				backlog_push(gw, &ev);
+		}
+	}
+	if (gw->n_backlog)
+		relay_ev_kick(gw->relay);
+	return gw->n_pool ? 0 : ENOSPC;
+}
+
+
 /**
  * Give a ready in-process allocation to call c: it is re-tagged with the
  * call's id and gets the permissions (and inside targets) of permit, a
  * RELAY_CMD_PERMIT whose addrs and targets the caller filled
  *
- * @return 0, or ENOSPC when the pool is empty (a refill is on its way)
+ * @return 0, or ENOSPC when the pool stayed empty for POOL_WAIT_MS (a
+ *         refill is on its way)
  */
 int sw_gw_pool_take(struct sw_gw *gw, struct sw_gwcall *c,
 		    struct relay_cmd *permit, struct sw_gw_pooled *out)
 {
 	if (!gw->relay)
 		return ENOTSUP;
-	if (!gw->n_pool) {
-		pool_fill(gw);
+	if (!gw->n_pool && pool_wait(gw))
 		return ENOSPC;
-	}
 	*out = gw->pool[--gw->n_pool];
 	permit->type = RELAY_CMD_PERMIT;
 	permit->call_id = c->id;
@@ -468,6 +524,16 @@ static void on_relay_events(int fd, void *arg)
 
 	(void)fd;
 	relay_ev_ack(gw->relay);
+	if (gw->n_backlog) { /* first what the pool's wait put aside */
+		struct relay_ev *b = gw->backlog;
+		unsigned n = gw->n_backlog;
+
+		gw->backlog = NULL;
+		gw->n_backlog = gw->cap_backlog = 0;
+		for (unsigned i = 0; i < n; ++i)
+			sw_appshare_relay_event(gw, &b[i]);
+		free(b);
+	}
 	while (relay_ev_pop(gw->relay, &ev)) {
 		if (ev.call_id & SW_GW_POOL_CALL)
 			pool_event(gw, &ev);
@@ -548,6 +614,9 @@ int sw_gw_init(struct sw_gw *gw, struct sipua *ua, struct relay *relay,
 void sw_gw_close(struct sw_gw *gw)
 {
 	gw->n_pool = 0; /* the relay threads delete what they own at stop */
+	free(gw->backlog);
+	gw->backlog = NULL;
+	gw->n_backlog = gw->cap_backlog = 0;
 	for (unsigned i = 0; i < 256; ++i)
 		while (gw->calls[i])
 			sw_gw_call_release(gw, gw->calls[i]);

@@ -19,6 +19,7 @@
 #include "sw_conf.h"
 
 struct relay;
+struct relay_ev;
 struct sw_calllog;
 struct sw_appshare_call;
 
@@ -64,6 +65,9 @@ struct sw_gw {
 	struct sw_gw_pooled pool[SW_GW_POOL_MAX];
 	unsigned n_pool, pool_want, pool_inflight;
 	uint64_t pool_seq;
+	/* relay events put aside while the SDP hook waited for the pool */
+	struct relay_ev *backlog;
+	unsigned n_backlog, cap_backlog;
 };
 
 int sw_gw_init(struct sw_gw *gw, struct sipua *ua, struct relay *relay,

@@ -83,6 +83,17 @@ int sw_mq_fd(const struct sw_mq *mq)
  *
  * @return 0, or ENOBUFS if full (the message is counted as dropped)
  */
+/** Make the consumer's fd readable again (it put messages aside) */
+void sw_mq_kick(struct sw_mq *mq)
+{
+	uint64_t one = 1;
+
+	if (write(mq->efd, &one, sizeof(one)) < 0) {
+		/* EAGAIN: counter saturated, the consumer is awake anyway */
+	}
+}
+
+
 int sw_mq_push(struct sw_mq *mq, const void *msg)
 {
 	uint64_t one = 1;

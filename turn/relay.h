@@ -181,6 +181,7 @@ void relay_stop(struct relay *r);
 int relay_cmd_send(struct relay *r, const struct relay_cmd *cmd);
 int relay_ev_fd(const struct relay *r);
 void relay_ev_ack(struct relay *r);
+void relay_ev_kick(struct relay *r);
 bool relay_ev_pop(struct relay *r, struct relay_ev *ev);
 void relay_counters(const struct relay *r, struct turn_counters *sum);
 int relay_conn_set_splice(uint32_t conn_id);

@@ -630,6 +630,13 @@ void relay_ev_ack(struct relay *r)
 }
 
 
+/** Make relay_ev_fd() readable again: the SIP thread put events aside */
+void relay_ev_kick(struct relay *r)
+{
+	sw_mq_kick(r->evq);
+}
+
+
 /** Pop one event (SIP thread); false when none is left */
 bool relay_ev_pop(struct relay *r, struct relay_ev *ev)
 {
