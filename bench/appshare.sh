@@ -85,7 +85,7 @@ hold_row() {
 		echo "| $HOLD | failed: $(grep -v '^#' "$ERR" | tail -1 | cut -c1-160) | | | | | |"
 		return
 	fi
-	echo "| $(kv "$l" asked) | **$(kv "$l" held)** ($(kv "$l" failures)) | $(kv "$l" fds_before) → $(kv "$l" fds_held) → $(kv "$l" fds_after) (returned: $(kv "$l" fds_returned)); $(kv "$l" fds_per_call) per call | $(kv "$l" rss_kb_before) → $(kv "$l" rss_kb_held); $(kv "$l" kb_per_call) kB per call | $(kv "$l" setup_p50_ms) / $(kv "$l" setup_p99_ms) | $(kv "$l" connect_p50_ms) / $(kv "$l" connect_p99_ms) | $(kv "$l" server_cpu_ms_per_setup) |"
+	echo "| $(kv "$l" asked) | **$(kv "$l" held)** ($(kv "$l" failures)) | $(kv "$l" fds_before) → $(kv "$l" fds_held) → $(kv "$l" fds_after) (returned: $(kv "$l" fds_returned), after $(kv "$l" fds_return_s) s); $(kv "$l" fds_per_call) per call | $(kv "$l" rss_kb_before) → $(kv "$l" rss_kb_held); $(kv "$l" kb_per_call) kB per call | $(kv "$l" setup_p50_ms) / $(kv "$l" setup_p99_ms) | $(kv "$l" connect_p50_ms) / $(kv "$l" connect_p99_ms) | $(kv "$l" server_cpu_ms_per_setup) |"
 }
 
 # med FILE PATTERN KEY: the median of KEY over the lines matching PATTERN
@@ -139,7 +139,7 @@ report() {
 	echo "|---|---|---|---|---|---|---|---|---|---|"
 	rate_rows
 	echo
-	echo "Highest clean step (0 failed, 0 retransmissions): **$(best_rate) calls/s** (target ≥ 200)."
+	echo "Highest clean step (0 failed, 0 retransmissions; a dirty step is retried once, both rows shown): **$(best_rate) calls/s** (target ≥ 200)."
 	echo
 	echo "#### Concurrent calls held (200 started per second, at most 200 setting up at once; one RTP probe each way through every call; then BYE all)"
 	echo
@@ -157,14 +157,23 @@ report() {
 # --- setups per second: open-loop steps until the first unclean one ------
 sw rate
 note "appshare: setups/s, steps of $SECS s: $RATES calls/s"
-for r in $RATES; do
-	as $((SECS * 3 + 60)) rate "$r" -d "$SECS" -w 4000
+# step R: one step; 0 when clean (no failure, no SIP retransmission)
+step() {
+	local line rc
+	as $((SECS * 3 + 60)) rate "$1" -d "$SECS" -w 4000
 	rc=$?
-	line=$(grep "^RESULT mode=rate offered_cps=$r " "$RAW" | tail -1)
+	line=$(grep "^RESULT mode=rate offered_cps=$1 " "$RAW" | tail -1)
 	[ $rc = 0 ] && [ "$(kv "$line" sip_rtx_out)" = 0 ] &&
-		[ "$(kv "$line" sip_rtx_in)" = 0 ] && continue
-	echo "rate $r: unclean (exit $rc)" >>"$OUT/steps.txt"
-	break
+		[ "$(kv "$line" sip_rtx_in)" = 0 ] && return 0
+	echo "rate $1: unclean (exit $rc)" >>"$OUT/steps.txt"
+	return 1
+}
+
+# a dirty step is retried once (the machine is shared), then the sweep ends
+for r in $RATES; do
+	step "$r" && continue
+	sleep 5
+	step "$r" || break
 done
 
 # --- concurrent calls held ------------------------------------------------

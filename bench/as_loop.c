@@ -208,10 +208,8 @@ int as_run_init(struct as_run *r, const struct as_opts *o, unsigned maxcalls)
 
 static void call_release(struct as_call *c)
 {
-	if (c->e.fd > 0)
-		as_ice_close(&c->e);
-	if (c->c.fd > 0)
-		as_ice_close(&c->c);
+	as_ice_close(&c->e);
+	as_ice_close(&c->c);
 	free(c->ctx.msg);
 	c->ctx.msg = NULL;
 	free(c->stx.resp);

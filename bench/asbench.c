@@ -34,7 +34,7 @@
 #include "asbench.h"
 
 #define PROBE_WAIT_S 10.0
-#define FDS_WAIT_S 10.0
+#define FDS_WAIT_S 30.0
 
 /** sharewayd as seen from /proc at one moment */
 struct as_snap {
@@ -340,22 +340,24 @@ static int hold_bye(struct as_run *r)
 }
 
 
-/* sharewayd's fds back to where they were before the first call */
-static long fds_settle(int pid, long before)
+/* sharewayd's fds back to where they were before the first call; *secs:
+ * how long that took after the last BYE was answered */
+static long fds_settle(int pid, long before, double *secs)
 {
-	double until = tb_now() + FDS_WAIT_S;
+	double t0 = tb_now();
 	long fds = tb_proc_fds(pid);
 
-	while (fds > before && tb_now() < until) {
+	while (fds > before && tb_now() < t0 + FDS_WAIT_S) {
 		usleep(100000);
 		fds = tb_proc_fds(pid);
 	}
+	*secs = tb_now() - t0;
 	return fds;
 }
 
 
 static void hold_report(struct as_run *r, const struct as_snap *s,
-			unsigned held, long fds_after)
+			unsigned held, long fds_after, double settle)
 {
 	char lat[160], fails[512], sip[200];
 	double span = s[1].t - s[0].t;
@@ -368,13 +370,14 @@ static void hold_report(struct as_run *r, const struct as_snap *s,
 	       "setup_s=%.2f setups_per_s=%.1f %s rss_kb_before=%ld "
 	       "rss_kb_held=%ld kb_per_call=%.1f fds_before=%ld fds_held=%ld "
 	       "fds_per_call=%.2f fds_after=%ld fds_returned=%s "
+	       "fds_return_s=%.1f "
 	       "server_cpu_ms_per_setup=%.3f %s failures=%s\n",
 	       r->o->count, r->st.setups, held, r->o->max_inflight,
 	       r->o->hold_rate, span,
 	       span > 0 ? r->st.setups / span : 0, lat, s[0].rss_kb,
 	       s[1].rss_kb, held ? (double)drss / held : 0, s[0].fds,
 	       s[1].fds, held ? (double)dfds / held : 0, fds_after,
-	       fds_after >= 0 && fds_after <= s[0].fds ? "yes" : "no",
+	       fds_after >= 0 && fds_after <= s[0].fds ? "yes" : "no", settle,
 	       r->st.setups && s[1].cpu >= 0 ?
 	       (s[1].cpu - s[0].cpu) * 1e3 / r->st.setups : -1.0, sip, fails);
 	fprintf(stderr, "asbench hold: %u of %u calls held and probed both "
@@ -390,6 +393,7 @@ static int mode_hold(const struct as_opts *o)
 	unsigned held = 0;
 	struct as_run r;
 	long fds_after = -1;
+	double settle = 0;
 	int err;
 
 	err = as_run_init(&r, o, o->count);
@@ -402,9 +406,9 @@ static int mode_hold(const struct as_opts *o)
 	held = err ? 0 : hold_probe(&r);
 	err = err ? err : hold_bye(&r);
 	if (!err && o->server_pid > 0)
-		fds_after = fds_settle(o->server_pid, s[0].fds);
+		fds_after = fds_settle(o->server_pid, s[0].fds, &settle);
 	if (!err)
-		hold_report(&r, s, held, fds_after);
+		hold_report(&r, s, held, fds_after, settle);
 	if (!err && (held < o->count ||
 		     (o->server_pid > 0 && fds_after > s[0].fds))) {
 		fprintf(stderr, "asbench: %u of %u calls held; sharewayd fds "
