@@ -131,9 +131,9 @@ tp_rows() {
 report() {
 	echo "### App sharing end to end (relay policy): bench/asbench"
 	echo
-	echo "bench/asbench plays both neighbours in one C process (one epoll thread): the Edge (127.0.0.2: INVITE with an m=applicationsharing offer, ACK, its relay's TCP connection to sharewayd's TCP-PASS relay candidate, MS-ICE2 checks as the controlling agent with legacy duplicates, its own completion re-INVITE, BYE) and the conference (127.0.0.3: 180/200 with a TCP-PASS candidate on one shared listener, checks as the controlled agent, the gateway's completion re-INVITE checked and answered). Setup: INVITE sent → 200 to the completion re-INVITE sent by the conference; connect: the Edge relay's connect() → that 200. No reference gateway exists for this flow."
+	echo "bench/asbench plays both neighbours in one C process (one epoll thread): the Edge (127.0.0.2: INVITE with an m=applicationsharing offer, ACK, its relay's TCP connection to sharewayd's TCP-PASS relay candidate, MS-ICE2 checks as the controlling agent with legacy duplicates, its own completion re-INVITE as soon as its checks are complete, resent 2.1–4 s after a 491 as RFC 3261 14.1 says, BYE) and the conference (127.0.0.3: 180/200 with a TCP-PASS candidate on one shared listener, checks as the controlled agent, the gateway's completion re-INVITE checked and answered). Setup: INVITE sent → 200 to the completion re-INVITE sent by the conference; connect: the Edge relay's connect() → that 200. No reference gateway exists for this flow."
 	echo
-	echo "#### Call setups per second (open loop, ${SECS} s per step, hung up once set up)"
+	echo "#### Call setups per second (open loop, ${SECS} s per step; each call hung up once set up and the Edge's re-INVITE answered)"
 	echo
 	echo "| offered calls/s | set up | failed (reasons) | setups/s | setup p50 / p99 ms | connect → completion 200 p50 / p99 ms | sharewayd CPU ms per call | asbench CPU ms per call | 491 to the Edge's re-INVITE | SIP retransmissions out / in |"
 	echo "|---|---|---|---|---|---|---|---|---|---|"
