@@ -24,6 +24,14 @@
  * `observe`: the conference is itself a TURN client of the gateway; SDP
  * passes unchanged, relay candidates naming one of the gateway's relayed
  * addresses tie that allocation to the call (RELAY_CMD_WATCH).
+ *
+ * With [appsharing] inside_candidate, the conference also gets a passive
+ * candidate on the gateway's inside address, for a conference server that
+ * only connects actively; its connection is bridged by the in-process
+ * client's Connect to the Edge's passive candidates (turn/relay_inside.c).
+ *
+ * The SDP side (candidates read and written, the selected pair) is in
+ * sw_appshare_sdp.c; the per-call state in sw_appshare_int.h.
  */
 #include <errno.h>
 #include <stdio.h>
@@ -33,76 +41,13 @@
 #define SW_LOG_MODULE "appshare"
 #include "relay.h"
 #include "sdpr.h"
+#include "sw_appshare_int.h"
 #include "sw_calllog.h"
 #include "sw_gw.h"
 #include "sw_json.h"
 #include "sw_log.h"
 #include "sw_rules.h"
 #include "turn_msg.h"
-
-#define AS_MAX_CANDS 16
-#define AS_MAX_CONNS 8
-#define AS_MAX_TIDS 16
-#define AS_MTYPE "applicationsharing"
-
-struct as_tid {
-	uint8_t tid[TURN_TID_LEN];
-	bool nominating; /* USE-CANDIDATE */
-	bool answered;
-};
-
-/* peer: what connected (the Edge relay to the relayed address, or the
- * conference to the inside address); target: what the gateway reached
- * for it (a conference candidate, or with inside an Edge candidate);
- * local: the gateway's socket toward target */
-struct as_conn {
-	uint32_t conn_id;
-	struct sw_sa peer, target, local;
-	bool inside; /* the conference connected to the inside candidate */
-	bool bound, valid, spliced, closed;
-	bool succ[2];                        /* by enum sw_ice_dir */
-	struct as_tid tids[2][AS_MAX_TIDS];  /* requests by direction */
-	unsigned n_tids[2];
-};
-
-/* A candidate of either side, as much as the coordinator needs of it */
-struct as_cand {
-	struct sw_sa addr;
-	uint32_t priority;
-	unsigned component;
-};
-
-struct as_dir {
-	struct sw_rec_ice rec;
-	bool failed_logged;
-	char bad_user[160]; /* the first USERNAME naming other ufrags */
-};
-
-struct sw_appshare_call {
-	enum sw_media_policy policy;
-	bool offer_seen, edge_offered;
-	struct sw_sa edge_ips[AS_MAX_CANDS];
-	unsigned n_edge_ips, n_permitted; /* permitted: the first n */
-	struct as_cand conf[AS_MAX_CANDS]; /* conference TCP-PASS, by prio */
-	unsigned n_conf;
-	struct as_cand conf_act[AS_MAX_CANDS]; /* conference TCP-ACT */
-	unsigned n_conf_act;
-	struct as_cand edge[AS_MAX_CANDS]; /* Edge TCP-PASS: inside targets */
-	unsigned n_edge;
-	bool targets_dirty;  /* edge[] changed since the last PERMIT */
-	struct sw_sa inside; /* the allocation's inside listener, or unset */
-	char ufrag_edge[64], ufrag_conf[64]; /* a=ice-ufrag of each side */
-	char *to_conf, *to_edge; /* last SDP sent to each side */
-	size_t to_conf_len, to_edge_len;
-	uint32_t alloc_id;
-	bool allocated, watched, alloc_failed;
-	struct sw_sa relayed;
-	struct as_conn conns[AS_MAX_CONNS];
-	unsigned n_conns;
-	struct as_dir dir[2];
-	int64_t checks_start_us;
-	bool completed, reinvite_sent;
-};
 
 
 void sw_appshare_free(struct sw_appshare_call *as)
@@ -161,241 +106,6 @@ static void log_event(struct sw_gw *gw, struct sw_gwcall *c,
 }
 
 
-static void add_edge_ip(struct sw_appshare_call *as, const char *addr)
-{
-	struct sw_sa sa;
-
-	if (sw_sa_set_ip(&sa, addr, 0))
-		return;
-	for (unsigned i = 0; i < as->n_edge_ips; ++i)
-		if (sw_sa_cmp(&as->edge_ips[i], &sa, false))
-			return;
-	if (as->n_edge_ips < AS_MAX_CANDS)
-		as->edge_ips[as->n_edge_ips++] = sa;
-}
-
-
-/* priority order, highest first (insertion sort: n <= 16) */
-static void sort_by_priority(struct as_cand *v, unsigned n)
-{
-	for (unsigned i = 1; i < n; ++i)
-		for (unsigned j = i; j > 0 && v[j].priority > v[j - 1].priority;
-		     --j) {
-			struct as_cand t = v[j];
-
-			v[j] = v[j - 1];
-			v[j - 1] = t;
-		}
-}
-
-
-/* Candidates naming a host by name (not an address) are left out: the
- * relay could not connect to them anyway */
-static void cand_push(struct as_cand *v, unsigned *n,
-		      const struct sdpr_cand *c)
-{
-	if (*n < AS_MAX_CANDS && !sw_sa_set_ip(&v[*n].addr, c->addr, c->port)) {
-		v[*n].priority = c->priority;
-		v[*n].component = c->component;
-		++*n;
-	}
-}
-
-
-/* Remember what each side offered: the Edge's candidate addresses (to
- * permit) and passive candidates (for inside connections), the
- * conference's passive candidates (to bridge to) and active ones (named
- * in its completion offer when it connected inside) */
-static void learn(struct sw_appshare_call *as, const struct sdpr *sdp,
-		  int m, bool from_edge)
-{
-	unsigned n = sdpr_cand_count(sdp, m);
-	struct sdpr_cand cand;
-
-	if (from_edge) {
-		as->n_edge = 0;
-		as->targets_dirty = true;
-	}
-	else {
-		as->n_conf = as->n_conf_act = 0;
-	}
-	if (sdpr_ice_ufrag(sdp, m, from_edge ? as->ufrag_edge : as->ufrag_conf,
-			   sizeof(as->ufrag_edge)))
-		(from_edge ? as->ufrag_edge : as->ufrag_conf)[0] = '\0';
-	for (unsigned i = 0; i < n; ++i) {
-		bool passive;
-
-		if (sdpr_cand_kind(sdp, m, i) != SDPR_CAND_ICE ||
-		    sdpr_cand_get(sdp, m, i, &cand))
-			continue;
-		passive = cand.transport == SDPR_TP_TCP_PASS ||
-			  cand.transport == SDPR_TP_TCP_SO;
-		if (from_edge)
-			add_edge_ip(as, cand.addr);
-		if (from_edge && passive)
-			cand_push(as->edge, &as->n_edge, &cand);
-		else if (!from_edge && passive)
-			cand_push(as->conf, &as->n_conf, &cand);
-		else if (!from_edge && cand.transport == SDPR_TP_TCP_ACT)
-			cand_push(as->conf_act, &as->n_conf_act, &cand);
-	}
-	sort_by_priority(as->conf, as->n_conf);
-	sort_by_priority(as->conf_act, as->n_conf_act);
-	sort_by_priority(as->edge, as->n_edge);
-}
-
-
-/* The distinct addresses of candidates, in their order (components 1 and
- * 2 share one address): at most RELAY_MAX_ADDRS */
-static unsigned cand_addrs(const struct as_cand *v, unsigned n,
-			   struct sw_sa *out)
-{
-	unsigned k = 0;
-
-	for (unsigned i = 0; i < n && k < RELAY_MAX_ADDRS; ++i) {
-		bool dup = false;
-
-		for (unsigned j = 0; j < k; ++j)
-			dup = dup || sw_sa_cmp(&out[j], &v[i].addr, true);
-		if (!dup)
-			out[k++] = v[i].addr;
-	}
-	return k;
-}
-
-
-/* The components of the candidates at address a (any address if NULL) */
-static unsigned cand_comps(const struct as_cand *v, unsigned n,
-			   const struct sw_sa *a)
-{
-	unsigned mask = 0;
-
-	for (unsigned i = 0; i < n; ++i)
-		if (v[i].component < 32 &&
-		    (!a || sw_sa_cmp(&v[i].addr, a, true)))
-			mask |= 1u << v[i].component;
-	return mask;
-}
-
-
-static unsigned conf_components(const struct sw_appshare_call *as)
-{
-	unsigned mask = cand_comps(as->conf, as->n_conf, NULL);
-
-	return mask ? mask : (1u << 1 | 1u << 2);
-}
-
-
-static int print_model(struct sdpr *sdp, char **outp, size_t *outlenp)
-{
-	int err = sdpr_print(sdp, outp, outlenp);
-
-	sdpr_free(sdp);
-	return err;
-}
-
-
-/* A candidate of the gateway, Microsoft form, relay type preference */
-static void gw_cand(struct sdpr_cand *c, const char *foundation,
-		    unsigned comp, enum sdpr_transport tp,
-		    const struct sw_sa *addr, const struct sw_sa *raddr)
-{
-	memset(c, 0, sizeof(*c));
-	snprintf(c->foundation, sizeof(c->foundation), "%s", foundation);
-	c->component = comp;
-	c->transport = tp;
-	c->form = SDPR_FORM_MS;
-	c->type = SDPR_CT_RELAY;
-	sdpr_ms_priority(&c->priority, SDPR_MS_TYPEPREF_RELAY, tp, comp, 0);
-	sw_sa_ntop(addr, c->addr, sizeof(c->addr));
-	c->port = sw_sa_port(addr);
-	c->has_raddr = c->has_rport = true;
-	if (!raddr)
-		raddr = addr;
-	sw_sa_ntop(raddr, c->raddr, sizeof(c->raddr));
-	c->rport = sw_sa_port(raddr);
-}
-
-
-/* The gateway's relay candidate, as the Edge knows it */
-static void relay_cand(const struct sw_appshare_call *as, unsigned comp,
-		       struct sdpr_cand *c)
-{
-	gw_cand(c, "101", comp, SDPR_TP_TCP_PASS, &as->relayed,
-		as->n_conf ? &as->conf[0].addr : NULL);
-}
-
-
-/* The gateway's inside candidate, as the conference knows it */
-static void inside_cand(const struct sw_appshare_call *as, unsigned comp,
-			struct sdpr_cand *c)
-{
-	gw_cand(c, "103", comp, SDPR_TP_TCP_PASS, &as->inside,
-		as->n_edge ? &as->edge[0].addr : NULL);
-}
-
-
-/* Add one candidate per component in comps to media m of body */
-static int add_cands(const struct sw_appshare_call *as, const char *body,
-		     size_t len, unsigned comps, bool inside, bool set_default,
-		     char **outp, size_t *outlenp)
-{
-	const struct sw_sa *def = inside ? &as->inside : &as->relayed;
-	struct sdpr_err perr;
-	struct sdpr *sdp;
-	char ip[SW_SA_STRLEN];
-	int m, err;
-
-	err = sdpr_parse(&sdp, body, len, &perr);
-	if (err)
-		return err;
-	err = sdpr_media_find(sdp, AS_MTYPE, 0, &m);
-	for (unsigned comp = 1; !err && comp < 32; ++comp) {
-		struct sdpr_cand c;
-
-		if (!(comps & (1u << comp)))
-			continue;
-		if (inside)
-			inside_cand(as, comp, &c);
-		else
-			relay_cand(as, comp, &c);
-		err = sdpr_cand_add(sdp, m, &c);
-	}
-	if (!err && set_default) {
-		err = sdpr_media_set_port(sdp, m, sw_sa_port(def));
-		if (!err)
-			err = sdpr_conn_set(sdp, m, sw_sa_ntop(def, ip,
-							       sizeof(ip)));
-	}
-	if (err) {
-		sdpr_free(sdp);
-		return err;
-	}
-	return print_model(sdp, outp, outlenp);
-}
-
-
-/* The conference's SDP toward the Edge, with the relay candidates */
-static int insert_relay(struct sw_gw *gw, struct sw_appshare_call *as,
-			const char *body, size_t len, char **outp,
-			size_t *outlenp)
-{
-	return add_cands(as, body, len, conf_components(as), false,
-			 gw->conf->as_set_default_to_relay, outp, outlenp);
-}
-
-
-/* The Edge's SDP toward the conference, with the inside candidates */
-static int insert_inside(struct sw_appshare_call *as, const char *body,
-			 size_t len, char **outp, size_t *outlenp)
-{
-	unsigned comps = cand_comps(as->edge, as->n_edge, NULL);
-
-	return add_cands(as, body, len, comps ? comps : (1u << 1 | 1u << 2),
-			 true, false, outp, outlenp);
-}
-
-
 static void take_relay(struct sw_gw *gw, struct sw_gwcall *c);
 
 
@@ -423,7 +133,7 @@ static void permit_fill(const struct sw_appshare_call *as,
 	memset(cmd, 0, sizeof(*cmd));
 	for (unsigned i = 0; i < as->n_edge_ips && i < RELAY_MAX_ADDRS; ++i)
 		cmd->addrs[cmd->n_addrs++] = as->edge_ips[i];
-	cmd->n_targets = cand_addrs(as->edge, as->n_edge, cmd->targets);
+	cmd->n_targets = sw_as_cand_addrs(as->edge, as->n_edge, cmd->targets);
 }
 
 
@@ -458,173 +168,6 @@ static void send_permit(struct sw_gw *gw, struct sw_gwcall *c)
 	r.relay = 1;
 	r.permissions = perms;
 	sw_calllog_relay(gw->cl, c->uid, &r);
-}
-
-
-/* The far end as the conference sees it: the gateway's socket that
- * connected to its TCP-PASS candidate (an active relay candidate) */
-static void bridge_cand(const struct as_conn *k, unsigned comp,
-			struct sdpr_cand *c)
-{
-	gw_cand(c, "102", comp, SDPR_TP_TCP_ACT, &k->local, &k->peer);
-}
-
-
-static const struct as_conn *valid_conn(const struct sw_appshare_call *as)
-{
-	for (unsigned i = 0; i < as->n_conns; ++i)
-		if (as->conns[i].valid)
-			return &as->conns[i];
-	for (unsigned i = 0; i < as->n_conns; ++i)
-		if (as->conns[i].bound)
-			return &as->conns[i];
-	return NULL;
-}
-
-
-/* Candidates of media m whose address is a, one per component in comps;
- * returns how many were found (their lines keep their text) */
-static size_t pick_cands(const struct sdpr *sdp, int m, const struct sw_sa *a,
-			 unsigned comps, struct sdpr_cand *out, size_t max)
-{
-	char ip[SW_SA_STRLEN];
-	unsigned done = 0;
-	size_t n = 0;
-
-	sw_sa_ntop(a, ip, sizeof(ip));
-	for (unsigned i = 0; i < sdpr_cand_count(sdp, m) && n < max; ++i) {
-		struct sdpr_cand c;
-
-		if (sdpr_cand_kind(sdp, m, i) != SDPR_CAND_ICE ||
-		    sdpr_cand_get(sdp, m, i, &c) || strcmp(c.addr, ip) ||
-		    c.port != sw_sa_port(a) || c.component >= 32 ||
-		    !(comps & (1u << c.component)) ||
-		    (done & (1u << c.component)))
-			continue;
-		done |= 1u << c.component;
-		out[n++] = c;
-	}
-	return n == (size_t)__builtin_popcount(comps) ? n : 0;
-}
-
-
-/* The local candidates of the selected pair when the side's SDP does not
- * list them (the gateway's bridging socket is in no SDP): one per
- * component in comps */
-static size_t made_cands(const struct sw_appshare_call *as,
-			 const struct as_conn *k, bool to_edge, unsigned comps,
-			 struct sdpr_cand *out, size_t max)
-{
-	size_t n = 0;
-
-	for (unsigned comp = 1; comp < 32 && n < max; ++comp) {
-		if (!(comps & (1u << comp)))
-			continue;
-		if (to_edge)
-			relay_cand(as, comp, &out[n++]);
-		else if (k->inside)
-			inside_cand(as, comp, &out[n++]);
-		else
-			bridge_cand(k, comp, &out[n++]);
-	}
-	return n;
-}
-
-
-/* The conference's TCP-ACT candidate of component comp, at the address
- * from if it has one there; NULL if none */
-static const struct sw_sa *conf_act_cand(const struct sw_appshare_call *as,
-					 unsigned comp,
-					 const struct sw_sa *from)
-{
-	const struct sw_sa *any = NULL;
-
-	for (unsigned i = 0; i < as->n_conf_act; ++i) {
-		const struct as_cand *c = &as->conf_act[i];
-
-		if (c->component != comp)
-			continue;
-		if (sw_sa_cmp(&c->addr, from, false))
-			return &c->addr;
-		if (!any)
-			any = &c->addr;
-	}
-	return any;
-}
-
-
-/* The remote candidate of component comp in the completion offer toward
- * one side: the address the other end of the valid connection has for
- * that side. The conference connecting inside is named by its own TCP-ACT
- * candidate (MS-ICE2 refuses a=remote-candidates it does not know). */
-static void pair_remote(const struct sw_appshare_call *as,
-			const struct as_conn *k, bool to_edge, unsigned comp,
-			struct sdpr_remcand *rc)
-{
-	bool observe = as->policy == SW_MP_OBSERVE;
-	const struct sw_sa *a = to_edge ? (k->inside ? &k->target : &k->peer)
-				: observe ? &as->relayed
-					  : (k->inside ? &k->peer : &k->target);
-
-	if (!to_edge && k->inside && conf_act_cand(as, comp, &k->peer))
-		a = conf_act_cand(as, comp, &k->peer);
-	rc->component = comp;
-	sw_sa_ntop(a, rc->addr, sizeof(rc->addr));
-	rc->port = sw_sa_port(a);
-}
-
-
-/**
- * The SDP of the selected pair toward one side: the completion offer
- * (with a=remote-candidates) or the answer to the controlling side's own
- * completion offer (without), built on the last SDP sent to that side.
- *
- * Toward the Edge the local candidate is the relayed address it connected
- * to or was reached from (the gateway's in relay mode, the conference's in
- * observe mode) and the remote one the Edge relay's address. Toward the
- * conference, the local candidate is what connected to it (the gateway's
- * bridging socket in relay mode; the Edge relay's own candidate in observe
- * mode) or what it connected to (the inside candidate), and the remote
- * one its candidate that was reached or connected.
- */
-static int selected_pair_sdp(const struct sw_appshare_call *as,
-			     const struct as_conn *k, bool to_edge,
-			     bool offer, char **outp, size_t *outlenp)
-{
-	bool observe = as->policy == SW_MP_OBSERVE;
-	const char *base = to_edge ? as->to_edge : as->to_conf;
-	size_t blen = to_edge ? as->to_edge_len : as->to_conf_len;
-	const struct sw_sa *laddr;
-	struct sdpr_cand local[8];
-	struct sdpr_remcand remote[8];
-	unsigned comps = conf_components(as);
-	struct sdpr_err perr;
-	struct sdpr *sdp;
-	size_t n = 0;
-	int m, err;
-
-	if (!base || !k)
-		return ENOENT;
-	laddr = to_edge ? &as->relayed : observe ? &k->peer
-			: k->inside ? &as->inside : &k->local;
-	err = sdpr_parse(&sdp, base, blen, &perr);
-	if (err)
-		return err;
-	err = sdpr_media_find(sdp, AS_MTYPE, 0, &m);
-	if (!err)
-		n = pick_cands(sdp, m, laddr, comps, local, 8);
-	if (!err && !n)
-		n = made_cands(as, k, to_edge, comps, local, 8);
-	for (size_t i = 0; i < n; ++i)
-		pair_remote(as, k, to_edge, local[i].component, &remote[i]);
-	if (!err)
-		err = sdpr_ice_complete(sdp, m, local, n, remote,
-					offer ? n : 0);
-	if (err) {
-		sdpr_free(sdp);
-		return err;
-	}
-	return print_model(sdp, outp, outlenp);
 }
 
 
@@ -682,8 +225,8 @@ static void watch_relay_cands(struct sw_gw *gw, struct sw_gwcall *c,
 static int local_answer(struct sw_gw *gw, struct sw_gwcall *c,
 			bool from_edge, char **outp, size_t *outlenp)
 {
-	int err = selected_pair_sdp(c->as, valid_conn(c->as), from_edge,
-				    false, outp, outlenp);
+	int err = sw_as_pair_sdp(c->as, sw_as_valid_conn(c->as), from_edge,
+				 false, outp, outlenp);
 
 	if (err) {
 		sw_warn("[call %s] cannot answer the %s side's completion "
@@ -719,8 +262,9 @@ static int on_relay_sdp(struct sw_gw *gw, struct sw_gwcall *c, bool from_edge,
 			save_body(&as->to_edge, &as->to_edge_len, body, len);
 		return 0;
 	}
-	err = from_edge ? insert_inside(as, body, len, outp, outlenp)
-			: insert_relay(gw, as, body, len, outp, outlenp);
+	err = from_edge ? sw_as_insert_inside(as, body, len, outp, outlenp)
+			: sw_as_insert_relay(as, gw->conf->as_set_default_to_relay,
+					     body, len, outp, outlenp);
 	if (err) {
 		sw_warn("[call %s] cannot insert the %s candidates: %s",
 			c->tag, from_edge ? "inside" : "relay", strerror(err));
@@ -766,7 +310,7 @@ static int appshare_sdp(struct sw_gw *gw, struct sw_gwcall *c,
 		sdpr_free(sdp);
 		return local_answer(gw, c, from_edge, outp, outlenp);
 	}
-	learn(as, sdp, m, from_edge);
+	sw_as_learn(as, sdp, m, from_edge);
 	if (p == SW_MP_OBSERVE) {
 		if (!from_edge && !as->watched)
 			watch_relay_cands(gw, c, sdp, m);
@@ -966,7 +510,7 @@ static void bind_conn(struct sw_gw *gw, struct sw_gwcall *c,
 	cmd.alloc_id = as->alloc_id;
 	cmd.inspect = true;
 	cmd.inspect_max = gw->conf->as_inspect_max_bytes;
-	cmd.n_addrs = cand_addrs(as->conf, as->n_conf, cmd.addrs);
+	cmd.n_addrs = sw_as_cand_addrs(as->conf, as->n_conf, cmd.addrs);
 	if (!cmd.n_addrs && sw_sa_isset(&as->inside))
 		sw_info("[call %s] connection %u to the relay is closed: the "
 			"conference has no passive candidate (it connects to "
@@ -1168,8 +712,9 @@ static void on_response(struct sw_gw *gw, struct sw_gwcall *c,
  * Edge's for inside connections) */
 static bool all_components_valid(const struct sw_appshare_call *as)
 {
-	unsigned need = conf_components(as), have = 0;
-	unsigned need_in = cand_comps(as->edge, as->n_edge, NULL), have_in = 0;
+	unsigned need = sw_as_components(as), have = 0;
+	unsigned need_in = sw_as_cand_comps(as->edge, as->n_edge, NULL);
+	unsigned have_in = 0;
 
 	for (unsigned i = 0; i < as->n_conns; ++i) {
 		const struct as_conn *k = &as->conns[i];
@@ -1179,9 +724,11 @@ static bool all_components_valid(const struct sw_appshare_call *as)
 		if (as->policy == SW_MP_OBSERVE || !sw_sa_isset(&k->target))
 			return true;
 		if (k->inside)
-			have_in |= cand_comps(as->edge, as->n_edge, &k->target);
+			have_in |= sw_as_cand_comps(as->edge, as->n_edge,
+						    &k->target);
 		else
-			have |= cand_comps(as->conf, as->n_conf, &k->target);
+			have |= sw_as_cand_comps(as->conf, as->n_conf,
+						 &k->target);
 	}
 	return (have && (need & ~have) == 0) ||
 	       (have_in && (need_in & ~have_in) == 0);
@@ -1251,8 +798,8 @@ static void complete(struct sw_gw *gw, struct sw_gwcall *c)
 		relay_cmd_send(gw->relay, &cmd);
 		as->conns[i].spliced = true;
 	}
-	err = selected_pair_sdp(as, valid_conn(as), !as->edge_offered, true,
-				&sdp, &len);
+	err = sw_as_pair_sdp(as, sw_as_valid_conn(as), !as->edge_offered, true,
+			     &sdp, &len);
 	if (!err)
 		err = sipua_leg_reinvite(gw->ua, c->id, leg, sdp, len,
 					 on_reinvite_done, gw);

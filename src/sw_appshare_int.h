@@ -1,0 +1,102 @@
+/**
+ * @file sw_appshare_int.h  Internals of the application-sharing
+ * coordinator: its per-call state, shared by sw_appshare.c (the call, the
+ * relay and the ICE checks) and sw_appshare_sdp.c (what it reads from and
+ * writes into the SDP). SIP thread only.
+ */
+#ifndef SW_APPSHARE_INT_H
+#define SW_APPSHARE_INT_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "sw_addr.h"
+#include "sw_callrec.h"
+#include "sw_rules.h"
+#include "turn_msg.h"
+
+struct sdpr;
+
+#define AS_MAX_CANDS 16
+#define AS_MAX_CONNS 8
+#define AS_MAX_TIDS 16
+#define AS_MTYPE "applicationsharing"
+
+struct as_tid {
+	uint8_t tid[TURN_TID_LEN];
+	bool nominating; /* USE-CANDIDATE */
+	bool answered;
+};
+
+/* peer: what connected (the Edge relay to the relayed address, or the
+ * conference to the inside address); target: what the gateway reached
+ * for it (a conference candidate, or with inside an Edge candidate);
+ * local: the gateway's socket toward target */
+struct as_conn {
+	uint32_t conn_id;
+	struct sw_sa peer, target, local;
+	bool inside; /* the conference connected to the inside candidate */
+	bool bound, valid, spliced, closed;
+	bool succ[2];                        /* by enum sw_ice_dir */
+	struct as_tid tids[2][AS_MAX_TIDS];  /* requests by direction */
+	unsigned n_tids[2];
+};
+
+/* A candidate of either side, as much as the coordinator needs of it */
+struct as_cand {
+	struct sw_sa addr;
+	uint32_t priority;
+	unsigned component;
+};
+
+struct as_dir {
+	struct sw_rec_ice rec;
+	bool failed_logged;
+	char bad_user[160]; /* the first USERNAME naming other ufrags */
+};
+
+struct sw_appshare_call {
+	enum sw_media_policy policy;
+	bool offer_seen, edge_offered;
+	struct sw_sa edge_ips[AS_MAX_CANDS];
+	unsigned n_edge_ips, n_permitted; /* permitted: the first n */
+	struct as_cand conf[AS_MAX_CANDS]; /* conference TCP-PASS, by prio */
+	unsigned n_conf;
+	struct as_cand conf_act[AS_MAX_CANDS]; /* conference TCP-ACT */
+	unsigned n_conf_act;
+	struct as_cand edge[AS_MAX_CANDS]; /* Edge TCP-PASS: inside targets */
+	unsigned n_edge;
+	bool targets_dirty;  /* edge[] changed since the last PERMIT */
+	struct sw_sa inside; /* the allocation's inside listener, or unset */
+	char ufrag_edge[64], ufrag_conf[64]; /* a=ice-ufrag of each side */
+	char *to_conf, *to_edge; /* last SDP sent to each side */
+	size_t to_conf_len, to_edge_len;
+	uint32_t alloc_id;
+	bool allocated, watched, alloc_failed;
+	struct sw_sa relayed;
+	struct as_conn conns[AS_MAX_CONNS];
+	unsigned n_conns;
+	struct as_dir dir[2];
+	int64_t checks_start_us;
+	bool completed, reinvite_sent;
+};
+
+/* sw_appshare_sdp.c */
+void sw_as_learn(struct sw_appshare_call *as, const struct sdpr *sdp,
+		 int m, bool from_edge);
+unsigned sw_as_cand_addrs(const struct as_cand *v, unsigned n,
+			  struct sw_sa *out);
+unsigned sw_as_cand_comps(const struct as_cand *v, unsigned n,
+			  const struct sw_sa *a);
+unsigned sw_as_components(const struct sw_appshare_call *as);
+int sw_as_insert_relay(const struct sw_appshare_call *as, bool set_default,
+		       const char *body, size_t len, char **outp,
+		       size_t *outlenp);
+int sw_as_insert_inside(const struct sw_appshare_call *as, const char *body,
+			size_t len, char **outp, size_t *outlenp);
+const struct as_conn *sw_as_valid_conn(const struct sw_appshare_call *as);
+int sw_as_pair_sdp(const struct sw_appshare_call *as, const struct as_conn *k,
+		   bool to_edge, bool offer, char **outp, size_t *outlenp);
+
+#endif
