@@ -239,8 +239,8 @@ static void invite_resp(struct as_run *r, struct as_call *c,
 	} else if (c->prog & AS_P_E_200) {
 		r->st.sip_rtx_in++;
 		ack_2xx(r, c, 1);
-	} else if (!(c->prog & AS_P_DONE) || !(c->prog & AS_P_BYE)) {
-		invite_ok(r, c, m);
+	} else {
+		invite_ok(r, c, m); /* the first 2xx */
 	}
 }
 
