@@ -625,6 +625,7 @@ static void tcp_listener_accept(struct relay_thread *rt,
 				sw_warn("[turn] accept: %s", strerror(errno));
 			return;
 		}
+		relay_sock_nodelay(fd);
 		if (ctrl_new(rt, fd, NULL, l->tp, &client, &c)) {
 			close(fd);
 			continue;

@@ -152,6 +152,7 @@ void relay_ev_post(struct relay_thread *rt, const struct relay_ev *ev);
 int relay_handoff_send(struct relay_thread *rt, unsigned owner,
 		       struct relay_handoff *h);
 int relay_sock_nonblock(int fd);
+void relay_sock_nodelay(int fd);
 
 /* relay_ctrl.c */
 int relay_listeners_open(struct relay_thread *rt, bool log);

@@ -13,6 +13,8 @@
 #include <string.h>
 #include <time.h>
 #include <unistd.h>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
 #include <sys/epoll.h>
 #include <openssl/rand.h>
 
@@ -58,6 +60,19 @@ const struct turn_ops relay_turn_ops = {
 	.conn_close = relay_op_conn_close,
 	.inproc = op_inproc,
 };
+
+
+/**
+ * No Nagle on relayed TCP: a check or a screen update is written as soon
+ * as it is read (Nagle with the far end's delayed ACK holds a small frame
+ * behind an unacknowledged one for up to 40 ms)
+ */
+void relay_sock_nodelay(int fd)
+{
+	int one = 1;
+
+	setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
+}
 
 
 int relay_sock_nonblock(int fd)

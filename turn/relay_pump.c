@@ -162,6 +162,8 @@ static void side_init(struct relay_pair *p, unsigned s, int fd)
 	sd->io.fd = fd;
 	sd->pair = p;
 	sd->idx = s;
+	if (fd >= 0)
+		relay_sock_nodelay(fd);
 }
 
 
