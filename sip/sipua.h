@@ -38,6 +38,11 @@ enum sipua_leg_id {
 enum sipua_sdp_kind {
 	SIPUA_SDP_OFFER = 0,
 	SIPUA_SDP_ANSWER,
+	/* an offer in a re-INVITE that relaying would make glare with the
+	 * gateway's own re-INVITE on the other leg: the hook answers it
+	 * itself (SIPUA_SDP_LOCAL) or it is refused with 491; the hook
+	 * records nothing of an offer it does not answer */
+	SIPUA_SDP_OFFER_LOCAL_ONLY,
 };
 
 /** One leg as the observer and the hook see it; strings may be NULL */

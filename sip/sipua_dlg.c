@@ -10,7 +10,8 @@
  *
  * Glare: nua itself answers 491 to a re-INVITE arriving while our own is
  * outstanding on that leg (RFC 3261 14.2); a re-INVITE relayed onto a leg
- * where the gateway's own is outstanding is answered 491 here. The
+ * where the gateway's own is outstanding is answered 491 here, unless the
+ * media hook answers it itself (SIPUA_SDP_OFFER_LOCAL_ONLY). The
  * gateway's own re-INVITE (sipua_leg_reinvite) is retried after a 491
  * with the RFC 3261 14.1 back-off: 2.1-4 s on leg B, whose Call-ID the
  * gateway owns, 0-2 s on leg A.
@@ -101,6 +102,16 @@ static void dlg_send(struct sipua_leg *p, enum sipua_pend k, const sip_t *sip,
 }
 
 
+/* Relaying a re-INVITE from l would glare with one going out on the
+ * other leg (the gateway's own, or one it relays) */
+static bool dlg_glare(const struct sipua_leg *l)
+{
+	const struct sipua_leg *p = &l->call->leg[!l->id];
+
+	return p->own.active || p->pending[SIPUA_PEND_INVITE];
+}
+
+
 /* Why a request on l cannot be relayed now, as a SIP status (0: it can) */
 static int dlg_check(struct sipua_leg *l, enum sipua_pend k)
 {
@@ -115,7 +126,7 @@ static int dlg_check(struct sipua_leg *l, enum sipua_pend k)
 		return 481;
 	if (l->pending[k])
 		return 500; /* RFC 3261 14.2: one at a time */
-	if (k == SIPUA_PEND_INVITE && (p->own.active || p->pending[k]))
+	if (k == SIPUA_PEND_INVITE && dlg_glare(l))
 		return 491; /* glare with a re-INVITE going out on p */
 	return 0;
 }
@@ -137,7 +148,13 @@ void sipua_dlg_request(struct sipua_leg *l, nua_event_t ev, const sip_t *sip)
 		return;
 	}
 	st = dlg_check(l, k);
-	if (!st && (k == SIPUA_PEND_INVITE || k == SIPUA_PEND_UPDATE))
+	if (st == 491 && k == SIPUA_PEND_INVITE &&
+	    call->state == SW_CALL_ACTIVE)
+		/* glare, unless the gateway answers it itself (the controlling
+		 * ICE agent's completion re-INVITE is never relayed) */
+		st = sipua_sdp_cross(call, l->id, SIPUA_SDP_OFFER_LOCAL_ONLY,
+				     sip, true, &sdp, &len);
+	else if (!st && (k == SIPUA_PEND_INVITE || k == SIPUA_PEND_UPDATE))
 		st = sipua_sdp_cross(call, l->id, SIPUA_SDP_OFFER, sip,
 				     k == SIPUA_PEND_INVITE, &sdp, &len);
 	if (st == SIPUA_SDP_LOCAL) {

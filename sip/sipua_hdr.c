@@ -328,8 +328,13 @@ int sipua_sdp_cross(struct sw_call *call, enum sipua_leg_id from,
 	if (ua->sdph)
 		status = ua->sdph(ua->sdp_arg, &ci, from, kind, body, len,
 				  &hout, &hlen);
+	if (kind == SIPUA_SDP_OFFER_LOCAL_ONLY &&
+	    (status != SIPUA_SDP_LOCAL || !hout)) {
+		free(hout);
+		return 491;
+	}
 	if (status == SIPUA_SDP_LOCAL && can_local && hout &&
-	    kind == SIPUA_SDP_OFFER) {
+	    kind != SIPUA_SDP_ANSWER) {
 		/* answered by the gateway: *outp is the answer, not forwarded */
 		out = su_strndup(call->home, hout, hlen);
 		free(hout);
@@ -411,7 +416,7 @@ int sipua_sdp_hook_default(void *arg, const struct sipua_call_info *call,
 	(void)arg;
 	(void)from;
 	*outp = NULL;
-	if (!call->route)
+	if (!call->route || kind == SIPUA_SDP_OFFER_LOCAL_ONLY)
 		return 0;
 	if (sdpr_parse(&sdp, body, len, &perr))
 		return kind == SIPUA_SDP_OFFER ? 488 : 0;

@@ -278,6 +278,18 @@ static int on_relay_sdp(struct sw_gw *gw, struct sw_gwcall *c, bool from_edge,
 }
 
 
+/* The controlling agent's completion offer (a=remote-candidates, from
+ * the side that offered the stream, once the relay is the call's): the
+ * gateway answers it, it is never relayed */
+static bool is_completion(const struct sw_appshare_call *as,
+			  const struct sdpr *sdp, int m, bool from_edge)
+{
+	return sdpr_attr_count(sdp, m, "remote-candidates") &&
+	       (as->allocated || as->watched) &&
+	       from_edge == as->edge_offered;
+}
+
+
 /* An SDP with an m=applicationsharing under relay or observe; 0 with
  * *outp NULL forwards body as it is */
 static int appshare_sdp(struct sw_gw *gw, struct sw_gwcall *c,
@@ -295,6 +307,13 @@ static int appshare_sdp(struct sw_gw *gw, struct sw_gwcall *c,
 		sdpr_free(sdp);
 		return 0;
 	}
+	if (kind == SIPUA_SDP_OFFER_LOCAL_ONLY) { /* nothing is recorded */
+		bool mine = c->as && is_completion(c->as, sdp, m, from_edge);
+
+		sdpr_free(sdp);
+		return mine ? local_answer(gw, c, from_edge, outp, outlenp)
+			    : 491;
+	}
 	as = as_get(c, p);
 	if (!as) {
 		sdpr_free(sdp);
@@ -304,9 +323,7 @@ static int appshare_sdp(struct sw_gw *gw, struct sw_gwcall *c,
 		as->offer_seen = true;
 		as->edge_offered = from_edge;
 	}
-	if (kind == SIPUA_SDP_OFFER &&
-	    sdpr_attr_count(sdp, m, "remote-candidates") &&
-	    (as->allocated || as->watched) && from_edge == as->edge_offered) {
+	if (kind == SIPUA_SDP_OFFER && is_completion(as, sdp, m, from_edge)) {
 		sdpr_free(sdp);
 		return local_answer(gw, c, from_edge, outp, outlenp);
 	}

@@ -11,6 +11,8 @@ checks, RFC 6062 TURN) against sharewayd on 127.0.0.1:
              Edge's own completion re-INVITE answered by sharewayd; 1 MB of
              RTP-framed data intact each way; BYE clears both legs.
   observe    the conference is a TURN client of sharewayd (origin document).
+  glare      the Edge's completion re-INVITE while sharewayd's toward the
+             conference is outstanding: answered by sharewayd, no 491.
   oneway     the conference never answers the Edge's checks: no completion
              re-INVITE; the call log says which direction failed.
   badufrag   the Edge's checks carry a USERNAME other than the SDP's ufrags:
@@ -220,6 +222,47 @@ def case_relay(env: Env, tl: Timeline) -> None:
                      ("CMS SIP", "sent 200 OK to INVITE"), ("Edge SIP", "received 200"),
                      ("Edge", "TCP connect"), ("CMS", "accepted TCP connection")])
     print(env.shareway("ladder", cid(edge)))
+
+
+def case_glare(env: Env, tl: Timeline) -> None:
+    """The Edge sends its own completion re-INVITE while sharewayd's toward
+    the conference is still unanswered (as an SfB Edge does, as soon as its
+    checks pass): sharewayd answers it itself, so there is no glare and no
+    491 (RFC 3261 14.2 is about one dialog; this re-INVITE is never
+    relayed)."""
+    edge, conf, final = relay_call(env, tl, 6, 0)
+    answer_conf = conf.ua.reinvite_handler
+    got_reinvite = []
+
+    def slow(dlg: Dialog, req: SipMessage):
+        got_reinvite.append(time.monotonic())
+        time.sleep(1.5)
+        return answer_conf(dlg, req)
+    conf.ua.reinvite_handler = slow
+    try:
+        check(final.status == 200, "call answered")
+        media(edge, conf, 0)
+        deadline = time.monotonic() + 5
+        while not got_reinvite and time.monotonic() < deadline:
+            time.sleep(0.01)
+        check(bool(got_reinvite), "sharewayd's completion re-INVITE reached the conference, "
+                                  "which holds its answer 1.5 s")
+        resp = edge.final_reinvite(5)
+        check(resp.status == 200 and time.monotonic() - got_reinvite[0] < 1.5,
+              f"the Edge's own completion re-INVITE answered {resp.status} by sharewayd "
+              "while its own toward the conference was outstanding")
+        deadline = time.monotonic() + 8
+        ri: dict = {}
+        while not ri.get("result") and time.monotonic() < deadline:
+            ri = env.record(cid(edge)).get("reinvite") or {}
+            time.sleep(0.2)
+        check(ri.get("result") == 200 and ri.get("retries_491") == 0,
+              f"call log: sharewayd's completion re-INVITE {ri.get('result')}, "
+              f"{ri.get('retries_491')} retries after 491")
+        check(edge.hangup(5).status == 200, "BYE")
+    finally:
+        edge.close()
+        conf.close()
 
 
 def case_oneway(env: Env, tl: Timeline) -> None:
@@ -1105,7 +1148,7 @@ def case_addmline(env: Env, tl: Timeline) -> None:
     print(env.shareway("ladder", am.call.request.call_id))
 
 
-CASES = {"relay": case_relay, "oneway": case_oneway, "badufrag": case_badufrag,
+CASES = {"relay": case_relay, "glare": case_glare, "oneway": case_oneway, "badufrag": case_badufrag,
          "reject": case_reject,
          "byeearly": case_byeearly, "midclose": case_midclose, "parallel": case_parallel,
          "observe": case_observe, "confoffer": case_confoffer,
