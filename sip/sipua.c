@@ -496,6 +496,14 @@ unsigned sipua_call_count(const struct sipua *ua)
 }
 
 
+/** New INVITEs answered 503 by admission control ([sip] max_calls,
+ *  max_cps) since the start */
+uint64_t sipua_overload_rejects(const struct sipua *ua)
+{
+	return ua ? ua->overload_rejects : 0;
+}
+
+
 /** Endpoint whose identity serves a zone (its own, else the main one) */
 struct sipua_ep *sipua_ep_for_zone(struct sipua *ua, const struct sw_zone *z)
 {

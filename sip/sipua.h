@@ -156,6 +156,7 @@ void sipua_set_rules(struct sipua *ua, struct sw_rules *rules);
 void sipua_set_sdp_hook(struct sipua *ua, sipua_sdp_h *h, void *arg);
 void sipua_set_observer(struct sipua *ua, const struct sipua_observer *obs);
 unsigned sipua_call_count(const struct sipua *ua);
+uint64_t sipua_overload_rejects(const struct sipua *ua);
 int sipua_leg_reinvite(struct sipua *ua, uint64_t call_id,
 		       enum sipua_leg_id leg, const char *sdp, size_t len,
 		       sipua_reinvite_h *h, void *arg);

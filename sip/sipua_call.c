@@ -443,13 +443,57 @@ static void call_start(struct sw_call *call, const sip_t *sip)
 }
 
 
+/* Admission control ([sip] max_calls, max_cps): the Retry-After of a new
+ * INVITE the gateway sheds, NULL to take it */
+static const char *overloaded(struct sipua *ua)
+{
+	const struct sw_conf *conf = ua->conf;
+	int64_t now = sipua_now_ms(false);
+	const char *retry = NULL;
+
+	if (conf->sip_max_cps) {
+		ua->cps_tokens += (double)(now - ua->cps_ms) *
+				  conf->sip_max_cps / 1000.0;
+		if (ua->cps_tokens > conf->sip_max_cps)
+			ua->cps_tokens = conf->sip_max_cps;
+		ua->cps_ms = now;
+		if (ua->cps_tokens < 1.0)
+			retry = "1";
+	}
+	if (!retry && conf->sip_max_calls && ua->n_calls >= conf->sip_max_calls)
+		retry = "5";
+	if (!retry) {
+		if (conf->sip_max_cps)
+			ua->cps_tokens -= 1.0;
+		return NULL;
+	}
+	if (!ua->overload_rejects || now - ua->overload_warn_ms >= 1000) {
+		sw_warn("overload: new INVITEs answered 503 (%u calls, limits "
+			"max_calls %u, max_cps %u; %llu shed so far)",
+			ua->n_calls, conf->sip_max_calls, conf->sip_max_cps,
+			(unsigned long long)ua->overload_rejects + 1);
+		ua->overload_warn_ms = now;
+	}
+	++ua->overload_rejects;
+	return retry;
+}
+
+
 /** A new INVITE (nua_i_invite on a handle nua created) */
 void sipua_call_incoming(struct sipua *ua, struct sipua_ep *ep,
 			 nua_handle_t *nh, const sip_t *sip)
 {
 	struct sw_call *call;
 	struct sw_sa src;
+	const char *retry = ua->stopping ? NULL : overloaded(ua);
 
+	if (retry) {
+		nua_respond(nh, SIP_503_SERVICE_UNAVAILABLE,
+			    SIPTAG_RETRY_AFTER_STR(retry),
+			    NUTAG_WITH_THIS(ep->nua), TAG_END());
+		nua_handle_destroy(nh);
+		return;
+	}
 	if (ua->stopping || !(call = call_alloc(ua))) {
 		nua_respond(nh, SIP_503_SERVICE_UNAVAILABLE,
 			    NUTAG_WITH_THIS(ep->nua), TAG_END());

@@ -143,6 +143,9 @@ struct sipua {
 	su_timer_t *stop_timer;          /* shutdown grace */
 	struct fd_watch *watches;        /* sipua_fd_watch() */
 	struct sipua_cap *cap;           /* capture_sip, NULL when off */
+	double cps_tokens;               /* [sip] max_cps token bucket */
+	int64_t cps_ms, overload_warn_ms;
+	uint64_t overload_rejects;       /* new INVITEs answered 503 */
 };
 
 /* sipua.c */

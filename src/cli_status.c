@@ -27,8 +27,10 @@ static void print_status(const struct sw_jval *res)
 			  sizeof(up)));
 	printf("%-12s %s\n", "config", sw_jval_str(d, "config", "?"));
 	printf("%-12s %s\n", "state dir", sw_jval_str(d, "state_dir", "?"));
-	printf("%-12s %lld in progress\n", "SIP calls",
-	       (long long)sw_jval_int(d, "sip_calls", 0));
+	printf("%-12s %lld in progress, %lld new INVITEs shed (503) by "
+	       "max_calls/max_cps\n", "SIP calls",
+	       (long long)sw_jval_int(d, "sip_calls", 0),
+	       (long long)sw_jval_int(d, "sip_overload_rejects", 0));
 	if (c)
 		printf("%-12s %s: %lld calls, %lld written, %lld pending, "
 		       "%lld dropped, %lld errors\n", "call log",

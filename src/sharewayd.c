@@ -181,6 +181,8 @@ static int ctl_status(struct sw_json *res, const struct sw_jval *args,
 	sw_json_int(res, "started_us", started_us);
 	sw_json_int(res, "uptime_s", (sw_calllog_now() - started_us) / 1000000);
 	sw_json_int(res, "sip_calls", sipua_call_count(sc->ua));
+	sw_json_int(res, "sip_overload_rejects",
+		    (int64_t)sipua_overload_rejects(sc->ua));
 	sw_json_obj_close(res);
 	return 0;
 }

@@ -67,6 +67,8 @@ static const struct conf_key keys[] = {
 	{"sip", "invite_timeout",  CT_U32, F(sip_invite_timeout), 0, 0, 1, 300, "32"},
 	{"sip", "udp_rmem",        CT_U32, F(sip_udp_rmem), 0, 0, 65536, 268435456, "4194304"},
 	{"sip", "max_forwards",    CT_U32, F(sip_max_forwards), 0, 0, 1, 255, "70"},
+	{"sip", "max_calls",       CT_U32, F(sip_max_calls), 0, 0, 0, 1000000, "0"},
+	{"sip", "max_cps",         CT_U32, F(sip_max_cps), 0, 0, 0, 100000, "0"},
 	{"sip", "tls_cert",        CT_PATH, F(sip_tls_cert), 0, FS(sip_tls_cert), 0, 0, NULL},
 	{"sip", "tls_key",         CT_PATH, F(sip_tls_key), 0, FS(sip_tls_key), 0, 0, NULL},
 	{"sip", "tls_ca",          CT_PATH, F(sip_tls_ca), 0, FS(sip_tls_ca), 0, 0, NULL},

@@ -82,6 +82,8 @@ struct sw_conf {
 	uint32_t sip_invite_timeout; /* s, default for zones */
 	uint32_t sip_udp_rmem;       /* bytes */
 	uint32_t sip_max_forwards;
+	uint32_t sip_max_calls;         /* calls at once, then 503; 0 = no cap */
+	uint32_t sip_max_cps;           /* new calls per second, then 503 */
 	char sip_tls_cert[SW_CONF_PATH];
 	char sip_tls_key[SW_CONF_PATH];
 	char sip_tls_ca[SW_CONF_PATH];
