@@ -22,10 +22,10 @@ mkdir -p "$OUT"
 P_AS_EDGE=30902; P_AS_CONF=30903; P_AS_MEDIA=30904
 if [ "$BENCH_QUICK" = 1 ]; then
 	RATES="100 200 400"; SECS=3; HOLD=500; TP_SECS=3; TP_REPS=1
-	TB_BYTES=1G
+	TB_BYTES=1G; SHED_CPS=200; SHED_OFFER=400
 else
 	RATES="100 200 400 600 800 1000 1200 1400"; SECS=10; HOLD=5000
-	TP_SECS=5; TP_REPS=3; TB_BYTES=16G
+	TP_SECS=5; TP_REPS=3; TB_BYTES=16G; SHED_CPS=500; SHED_OFFER=1000
 fi
 echo "PARAMS rates=$RATES secs=$SECS hold=$HOLD tp_secs=$TP_SECS tp_reps=$TP_REPS" >"$OUT/params.txt"
 
@@ -42,14 +42,16 @@ not_measured() {
 sed -e "s/@SIP_PORT@/$P_SW_SIP/" -e "s/@TURN_PORT@/$P_SW_TURN/" \
 	-e "s|@RULES@|$BENCH_SRC/bench/conf/rules-appshare.conf|" \
 	"$BENCH_SRC/bench/conf/appshare-bench.conf.in" >"$OUT/shareway.conf"
+# the same with admission control: [sip] max_cps
+sed "s/^\[sip\]$/[sip]\nmax_cps = $SHED_CPS/" "$OUT/shareway.conf" >"$OUT/shareway-shed.conf"
 
 # kv LINE KEY: the value of key=value in a RESULT line
 kv() { sed -n "s/.* $2=\([^ ]*\).*/\1/p" <<<"$1"; }
 
-# sw NAME: a fresh sharewayd (its RSS and fds start from scratch)
+# sw NAME [CONF]: a fresh sharewayd (its RSS and fds start from scratch)
 sw() {
 	[ -n "${SW_PID:-}" ] && stop_pid "$SW_PID"
-	sharewayd_start "appshare-$1" "$OUT/shareway.conf" ||
+	sharewayd_start "appshare-$1" "${2:-$OUT/shareway.conf}" ||
 		not_measured "sharewayd did not start with bench/conf/appshare-bench.conf.in (appshare-$1.log)"
 }
 
@@ -76,6 +78,20 @@ best_rate() {
 	grep '^RESULT mode=rate ' "$RAW" | awk '/ failed=0 / && / sip_rtx_out=0 / &&
 		/ sip_rtx_in=0 / { sub(/.*offered_cps=/, ""); sub(/ .*/, "");
 		if ($1 + 0 > b) b = $1 + 0 } END { print b + 0 }'
+}
+
+# shed (503) and other failures of a RESULT line
+shed_of() { kv "$1" failures | tr ',' '\n' | sed -n 's/^shed_503://p' | awk '{s += $1} END {print s + 0}'; }
+
+shed_row() {
+	local l s
+	l=$(grep '^RESULT mode=rate ' "$RAW.shed" 2>/dev/null | tail -1)
+	if [ -z "$l" ]; then
+		echo "| $SHED_OFFER | $SHED_CPS | failed: $(grep -v '^#' "$ERR" | tail -1 | cut -c1-160) | | | | | |"
+		return
+	fi
+	s=$(shed_of "$l")
+	echo "| $(kv "$l" offered_cps) | $SHED_CPS | $(kv "$l" setups) of $(kv "$l" calls) | $s | $(( $(kv "$l" failed) - s )) ($(kv "$l" failures)) | $(kv "$l" setups_per_s) | $(kv "$l" setup_p50_ms) / $(kv "$l" setup_p99_ms) | $(kv "$l" sip_rtx_out) / $(kv "$l" sip_rtx_in) |"
 }
 
 hold_row() {
@@ -141,6 +157,12 @@ report() {
 	echo
 	echo "Highest clean step (0 failed, 0 retransmissions; a dirty step is retried once, both rows shown): **$(best_rate) calls/s** (target ≥ 200)."
 	echo
+	echo "#### Overload with admission control (\`[sip] max_cps\`, ${SECS} s open loop above the clean rate)"
+	echo
+	echo "| offered calls/s | max_cps | set up | shed: 503 + Retry-After | other failures | setups/s | setup p50 / p99 ms (calls set up) | SIP retransmissions out / in |"
+	echo "|---|---|---|---|---|---|---|---|"
+	shed_row
+	echo
 	echo "#### Concurrent calls held (200 started per second, at most 200 setting up at once; one RTP probe each way through every call; then BYE all)"
 	echo
 	echo "| calls asked | held and probed both ways (failures) | sharewayd fds before → held → after the BYEs | sharewayd RSS kB before → held | setup p50 / p99 ms | connect → completion 200 p50 / p99 ms | sharewayd CPU ms per setup |"
@@ -175,6 +197,14 @@ for r in $RATES; do
 	sleep 5
 	step "$r" || break
 done
+
+# --- overload with admission control: shed, not collapse -----------------
+sw shed "$OUT/shareway-shed.conf"
+note "appshare: $SHED_OFFER calls/s offered for $SECS s to max_cps $SHED_CPS"
+RAW_ALL=$RAW; RAW=$RAW.shed
+as $((SECS * 3 + 60)) rate "$SHED_OFFER" -d "$SECS" -w 4000 ||
+	echo "shed: exit $?" >>"$OUT/steps.txt"
+RAW=$RAW_ALL
 
 # --- concurrent calls held ------------------------------------------------
 sw hold

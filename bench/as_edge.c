@@ -234,7 +234,8 @@ static void invite_resp(struct as_run *r, struct as_call *c,
 		ack_error(r, c, m);
 		if (current) {
 			ctx_done(c);
-			as_call_fail(r, c, AS_F_INVITE_STATUS);
+			as_call_fail(r, c, m->status == 503 ? AS_F_SHED
+							    : AS_F_INVITE_STATUS);
 		}
 	} else if (c->prog & AS_P_E_200) {
 		r->st.sip_rtx_in++;

@@ -52,7 +52,7 @@ const char *as_fail_name(enum as_fail f)
 		"none", "socket", "invite_status", "no_relay_candidate",
 		"bad_answer", "connect", "closed", "bad_check", "final_offer",
 		"edge_reinvite", "probe", "bye_status", "gateway_bye", "timeout",
-		"inflight_cap",
+		"inflight_cap", "shed_503",
 	};
 
 	return f < AS_F_MAX ? names[f] : "?";

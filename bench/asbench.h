@@ -83,6 +83,7 @@ enum as_fail {
 	AS_F_GW_BYE,        /* the gateway hung up the call */
 	AS_F_TIMEOUT,       /* per-call timeout; the stage says where */
 	AS_F_CAP,           /* not started: in-flight cap reached */
+	AS_F_SHED,          /* the INVITE got 503: the gateway shed it */
 	AS_F_MAX
 };
 
