@@ -115,6 +115,10 @@ struct sipua_msg {
 struct sipua_observer {
 	void (*started)(void *arg, const struct sipua_call_info *call);
 	void (*answered)(void *arg, const struct sipua_call_info *call);
+	/* the call is ending (a BYE, CANCEL or failure on either leg): its
+	 * media stops now; ended follows once both legs are done (a leg's
+	 * BYE may take up to 32 s when its peer does not answer) */
+	void (*ending)(void *arg, const struct sipua_call_info *call);
 	void (*ended)(void *arg, const struct sipua_call_info *call);
 	/* one offer or answer crossing: body before and after the hook */
 	void (*sdp)(void *arg, const struct sipua_call_info *call,

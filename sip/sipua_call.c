@@ -31,16 +31,6 @@ static const char *const state_names[] = {
 static void call_invite_timeout(struct sipua *ua, su_timer_t *t, void *arg);
 
 
-static void call_set_state(struct sw_call *call, enum sw_call_state st)
-{
-	if (call->state == st)
-		return;
-	sw_debug("[call %llu] %s -> %s", (unsigned long long)call->id,
-		 state_names[call->state], state_names[st]);
-	call->state = st;
-}
-
-
 static void call_notify(struct sw_call *call,
 			void (*fn)(void *, const struct sipua_call_info *))
 {
@@ -50,6 +40,18 @@ static void call_notify(struct sw_call *call,
 		return;
 	sipua_call_info_fill(call, &ci);
 	fn(call->ua->obs.arg, &ci);
+}
+
+
+static void call_set_state(struct sw_call *call, enum sw_call_state st)
+{
+	if (call->state == st)
+		return;
+	sw_debug("[call %llu] %s -> %s", (unsigned long long)call->id,
+		 state_names[call->state], state_names[st]);
+	call->state = st;
+	if (st == SW_CALL_ENDING)
+		call_notify(call, call->ua->obs.ending);
 }
 
 

@@ -979,6 +979,7 @@ void sw_appshare_tick(struct sw_gw *gw, struct sw_gwcall *c, int64_t now)
 	char why[320];
 
 	if (!as || as->completed || !as->checks_start_us || c->ended ||
+	    as->deleting ||
 	    now - as->checks_start_us <
 		    (int64_t)gw->conf->as_check_timeout * 1000000)
 		return;
@@ -1004,8 +1005,12 @@ void sw_appshare_tick(struct sw_gw *gw, struct sw_gwcall *c, int64_t now)
 }
 
 
-/** The call ended: delete its allocation; the call's state stays until
- * the relay thread confirms (RELAY_EV_ALLOC_GONE) */
+/**
+ * The call is ending (B2BUA "ending": one side hung up) or over ("ended"):
+ * its allocation is deleted at once, so the relay connections close with
+ * the first BYE; the state stays until the call is over and the relay
+ * thread confirmed (RELAY_EV_ALLOC_GONE)
+ */
 void sw_appshare_call_ended(struct sw_gw *gw, struct sw_gwcall *c)
 {
 	struct sw_appshare_call *as = c->as;
@@ -1013,20 +1018,23 @@ void sw_appshare_call_ended(struct sw_gw *gw, struct sw_gwcall *c)
 
 	if (!as)
 		return;
-	if (!as->allocated || as->policy == SW_MP_OBSERVE || !gw->relay) {
-		/* observe: the allocation is the conference's, not ours */
-		sw_appshare_free(as);
-		c->as = NULL;
-		return;
+	if (as->allocated && as->policy != SW_MP_OBSERVE && gw->relay) {
+		if (as->deleting)
+			return;
+		memset(&cmd, 0, sizeof(cmd));
+		cmd.type = RELAY_CMD_DELETE;
+		cmd.call_id = c->id;
+		cmd.alloc_id = as->alloc_id;
+		if (!relay_cmd_send(gw->relay, &cmd)) {
+			as->deleting = true;
+			return;
+		}
 	}
-	memset(&cmd, 0, sizeof(cmd));
-	cmd.type = RELAY_CMD_DELETE;
-	cmd.call_id = c->id;
-	cmd.alloc_id = as->alloc_id;
-	if (relay_cmd_send(gw->relay, &cmd)) {
-		sw_appshare_free(as);
-		c->as = NULL;
-	}
+	if (!c->ended)
+		return; /* ending: kept for what the call's end records */
+	/* observe: the allocation is the conference's, not ours */
+	sw_appshare_free(as);
+	c->as = NULL;
 }
 
 

@@ -80,6 +80,7 @@ struct sw_appshare_call {
 	struct as_dir dir[2];
 	int64_t checks_start_us;
 	bool completed, reinvite_sent;
+	bool deleting; /* RELAY_CMD_DELETE sent (the call is ending) */
 };
 
 /* sw_appshare_sdp.c */

@@ -272,6 +272,18 @@ static enum sw_call_state end_state(const struct sipua_call_info *call)
 }
 
 
+/* One side hung up (or the call failed): the media stops at once, not
+ * when the other leg's BYE transaction is over */
+static void obs_ending(void *arg, const struct sipua_call_info *call)
+{
+	struct sw_gw *gw = arg;
+	struct sw_gwcall *c = sw_gw_call(gw, call->id);
+
+	if (c)
+		sw_appshare_call_ended(gw, c);
+}
+
+
 static void obs_ended(void *arg, const struct sipua_call_info *call)
 {
 	struct sw_gw *gw = arg;
@@ -574,6 +586,7 @@ int sw_gw_init(struct sw_gw *gw, struct sipua *ua, struct relay *relay,
 	struct sipua_observer obs = {
 		.started = obs_started,
 		.answered = obs_answered,
+		.ending = obs_ending,
 		.ended = obs_ended,
 		.sdp = obs_sdp,
 		.message = obs_message,

@@ -13,6 +13,8 @@ checks, RFC 6062 TURN) against sharewayd on 127.0.0.1:
   observe    the conference is a TURN client of sharewayd (origin document).
   glare      the Edge's completion re-INVITE while sharewayd's toward the
              conference is outstanding: answered by sharewayd, no 491.
+  byemute    the conference never answers sharewayd's BYE: the relay
+             connections close with the Edge's BYE all the same.
   oneway     the conference never answers the Edge's checks: no completion
              re-INVITE; the call log says which direction failed.
   badufrag   the Edge's checks carry a USERNAME other than the SDP's ufrags:
@@ -260,6 +262,34 @@ def case_glare(env: Env, tl: Timeline) -> None:
               f"call log: sharewayd's completion re-INVITE {ri.get('result')}, "
               f"{ri.get('retries_491')} retries after 491")
         check(edge.hangup(5).status == 200, "BYE")
+    finally:
+        edge.close()
+        conf.close()
+
+
+def case_byemute(env: Env, tl: Timeline) -> None:
+    """The Edge hangs up and the conference never answers sharewayd's BYE
+    (it vanished): the relay connections close with the Edge's BYE, not
+    32 s later when the other leg's BYE transaction gives up."""
+    edge, conf, final = relay_call(env, tl, 7, 0)
+    deliver = conf.ua._on_message
+
+    def mute_bye(msg: SipMessage, src) -> None:
+        if msg.method != "BYE":
+            deliver(msg, src)
+    conf.ua._on_message = mute_bye
+    try:
+        check(final.status == 200, "call answered")
+        media(edge, conf, KB256)
+        check(edge.hangup(5).status == 200, "the Edge's BYE answered")
+        t0 = time.monotonic()
+        check(closed_by_peer(edge.conn, 3) and closed_by_peer(conf.conn, 3),
+              f"both relay connections closed {time.monotonic() - t0:.2f} s after the BYE, "
+              "while the conference leg's BYE is still unanswered")
+        relays = json.loads(env.shareway("relays", "--json")).get("allocations") or []
+        check(not [a for a in relays if a.get("connections") and
+                   a.get("client") == "in-process"],
+              "no in-process allocation with connections left in `shareway relays`")
     finally:
         edge.close()
         conf.close()
@@ -1148,7 +1178,8 @@ def case_addmline(env: Env, tl: Timeline) -> None:
     print(env.shareway("ladder", am.call.request.call_id))
 
 
-CASES = {"relay": case_relay, "glare": case_glare, "oneway": case_oneway, "badufrag": case_badufrag,
+CASES = {"relay": case_relay, "glare": case_glare, "byemute": case_byemute,
+         "oneway": case_oneway, "badufrag": case_badufrag,
          "reject": case_reject,
          "byeearly": case_byeearly, "midclose": case_midclose, "parallel": case_parallel,
          "observe": case_observe, "confoffer": case_confoffer,
