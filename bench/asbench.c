@@ -531,39 +531,6 @@ out:
 }
 
 
-static int parse_size(const char *s, uint64_t *v)
-{
-	char *end;
-	unsigned long long n;
-
-	errno = 0;
-	n = strtoull(s, &end, 10);
-	if (errno || end == s)
-		return EINVAL;
-	switch (*end) {
-	case 'G': n <<= 30; ++end; break;
-	case 'M': n <<= 20; ++end; break;
-	case 'K': n <<= 10; ++end; break;
-	default: break;
-	}
-	if (*end || !n || n > (1ull << 40))
-		return EINVAL;
-	*v = n;
-	return 0;
-}
-
-
-static int parse_uint(const char *s, unsigned *v)
-{
-	uint64_t n;
-
-	if (parse_size(s, &n) || n > 1000000)
-		return EINVAL;
-	*v = (unsigned)n;
-	return 0;
-}
-
-
 static int parse_secs(const char *s, double *v)
 {
 	char *end;
@@ -603,21 +570,21 @@ static int opt_one(struct as_opts *o, int c, const char *arg)
 	case 'c': err = sw_sa_parse(&o->conf_sip, arg, 0); break;
 	case 'm': err = sw_sa_parse(&o->conf_media, arg, 0); break;
 	case 'd': err = parse_secs(arg, &o->seconds); break;
-	case 'w': err = parse_uint(arg, &o->max_inflight); break;
-	case 'r': err = parse_uint(arg, &n);
+	case 'w': err = tb_parse_uint(arg, 1000000, &o->max_inflight); break;
+	case 'r': err = tb_parse_uint(arg, 1000000, &n);
 		  o->hold_rate = n;
 		  err = err || !n ? EINVAL : 0;
 		  break;
 	case 'o': err = parse_secs(arg, &o->call_timeout); break;
 	case 'R': o->edge_reinvite = false; break;
-	case 'W': err = parse_size(arg, &v);
+	case 'W': err = tb_parse_size(arg, 1ull << 40, &v);
 		  err = err || v < 64 || v > (64u << 20) ? EINVAL : 0;
 		  o->wsize = (size_t)v;
 		  break;
-	case 'p': err = parse_uint(arg, &n);
+	case 'p': err = tb_parse_uint(arg, 1000000, &n);
 		  o->server_pid = (int)n;
 		  break;
-	case 'T': err = parse_uint(arg, &o->timeout); break;
+	case 'T': err = tb_parse_uint(arg, 1000000, &o->timeout); break;
 	default: err = EINVAL; break;
 	}
 	return err;
@@ -629,7 +596,7 @@ static int opts_mode(struct as_opts *o, const char *mode, const char *arg)
 {
 	o->mode = mode;
 	if (!strcmp(mode, "rate") || !strcmp(mode, "hold")) {
-		if (parse_uint(arg, &o->count) || !o->count)
+		if (tb_parse_uint(arg, 1000000, &o->count) || !o->count)
 			return EINVAL;
 		if (!o->max_inflight)
 			o->max_inflight = strcmp(mode, "rate") ? 200 : 1000;
@@ -673,16 +640,6 @@ static int opts_parse(struct as_opts *o, int argc, char **argv)
 }
 
 
-static void on_alarm(int sig)
-{
-	static const char msg[] = "asbench: run timed out (alarm)\n";
-
-	(void)sig;
-	(void)!write(STDERR_FILENO, msg, sizeof(msg) - 1);
-	_exit(3);
-}
-
-
 int main(int argc, char **argv)
 {
 	struct as_opts o;
@@ -698,8 +655,8 @@ int main(int argc, char **argv)
 		return 2;
 	}
 	signal(SIGPIPE, SIG_IGN);
-	signal(SIGALRM, on_alarm);
-	alarm(o.timeout + 30); /* the loop's own deadline comes first */
+	tb_alarm("asbench: run timed out (alarm)\n",
+		 o.timeout + 30); /* the loop's own deadline comes first */
 	setvbuf(stdout, NULL, _IOLBF, 0);
 	tb_raise_nofile(20000);
 	if (!strcmp(o.mode, "rate"))

@@ -272,7 +272,7 @@ enum as_fdtype {
 	AS_FD_PENDING,
 };
 
-/* tb_net.c (shared with turnbench): clock, /proc, percentiles */
+/* tb_net.c (shared with turnbench): clock, /proc, percentiles, options */
 double tb_now(void);
 void tb_random(void *buf, size_t n);
 void tb_raise_nofile(unsigned want);
@@ -280,6 +280,9 @@ double tb_proc_cpu(int pid);
 long tb_proc_status_kb(int pid, const char *field);
 long tb_proc_fds(int pid);
 double tb_pctl(double *v, size_t n, double p);
+int tb_parse_size(const char *s, uint64_t max, uint64_t *v);
+int tb_parse_uint(const char *s, unsigned max, unsigned *v);
+void tb_alarm(const char *msg, unsigned secs);
 
 /* as_sip.c: strict SIP text for exactly the messages of this flow */
 int as_sip_parse(struct as_sipmsg *m, const char *buf, size_t len);

@@ -9,6 +9,7 @@
 #include <netinet/in.h>
 #include <netinet/tcp.h>
 #include <poll.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -376,4 +377,57 @@ double tb_pctl(double *v, size_t n, double p)
 	qsort(v, n, sizeof(*v), cmp_double);
 	rank = (size_t)ceil(p * (double)n);
 	return v[rank ? rank - 1 : 0];
+}
+
+
+/** "64K", "1M", "16G" or a plain number, 1..max */
+int tb_parse_size(const char *s, uint64_t max, uint64_t *v)
+{
+	char *end;
+	unsigned long long n;
+
+	errno = 0;
+	n = strtoull(s, &end, 10);
+	if (errno || end == s)
+		return EINVAL;
+	switch (*end) {
+	case 'G': n <<= 30; ++end; break;
+	case 'M': n <<= 20; ++end; break;
+	case 'K': n <<= 10; ++end; break;
+	default: break;
+	}
+	if (*end || !n || n > max)
+		return EINVAL;
+	*v = n;
+	return 0;
+}
+
+
+int tb_parse_uint(const char *s, unsigned max, unsigned *v)
+{
+	uint64_t n;
+
+	if (tb_parse_size(s, max, &n))
+		return EINVAL;
+	*v = (unsigned)n;
+	return 0;
+}
+
+
+static const char *alarm_msg;
+
+static void on_alarm(int sig)
+{
+	(void)sig;
+	(void)!write(STDERR_FILENO, alarm_msg, strlen(alarm_msg));
+	_exit(3);
+}
+
+
+/** A last-resort deadline: msg on stderr and exit 3 after secs seconds */
+void tb_alarm(const char *msg, unsigned secs)
+{
+	alarm_msg = msg;
+	signal(SIGALRM, on_alarm);
+	alarm(secs);
 }

@@ -46,39 +46,6 @@ static void usage(FILE *f)
 }
 
 
-static int parse_size(const char *s, uint64_t *v)
-{
-	char *end;
-	unsigned long long n;
-
-	errno = 0;
-	n = strtoull(s, &end, 10);
-	if (errno || end == s)
-		return EINVAL;
-	switch (*end) {
-	case 'G': n <<= 30; ++end; break;
-	case 'M': n <<= 20; ++end; break;
-	case 'K': n <<= 10; ++end; break;
-	default: break;
-	}
-	if (*end || !n)
-		return EINVAL;
-	*v = n;
-	return 0;
-}
-
-
-static int parse_uint(const char *s, unsigned *v)
-{
-	uint64_t n;
-
-	if (parse_size(s, &n) || n > 1000000000)
-		return EINVAL;
-	*v = (unsigned)n;
-	return 0;
-}
-
-
 static void opts_default(struct tb_opts *o)
 {
 	memset(o, 0, sizeof(*o));
@@ -109,20 +76,20 @@ static int opt_one(struct tb_opts *o, int c, const char *arg)
 	case 'u': o->user = arg; break;
 	case 'w': o->pass = arg; break;
 	case 'D': o->direct = true; break;
-	case 'b': err = parse_size(arg, &o->bytes); break;
+	case 'b': err = tb_parse_size(arg, 1ull << 40, &o->bytes); break;
 	case 't': o->seconds = atof(arg); err = o->seconds > 0 ? 0 : EINVAL;
 		  break;
-	case 'W': err = parse_size(arg, &v);
+	case 'W': err = tb_parse_size(arg, 1ull << 40, &v);
 		  err = err || v > (64u << 20) ? EINVAL : 0;
 		  o->wsize = (size_t)v;
 		  break;
-	case 'n': err = parse_uint(arg, &o->count); break;
-	case 'c': err = parse_uint(arg, &o->clients); break;
-	case 'C': err = parse_uint(arg, &o->conns); break;
-	case 'A': err = parse_uint(arg, &o->allocs); break;
+	case 'n': err = tb_parse_uint(arg, 1000000000, &o->count); break;
+	case 'c': err = tb_parse_uint(arg, 1000000000, &o->clients); break;
+	case 'C': err = tb_parse_uint(arg, 1000000000, &o->conns); break;
+	case 'A': err = tb_parse_uint(arg, 1000000000, &o->allocs); break;
 	case 'p': o->server_pid = atoi(arg); break;
 	case 'l': o->label = arg; break;
-	case 'T': err = parse_uint(arg, &o->timeout); break;
+	case 'T': err = tb_parse_uint(arg, 1000000000, &o->timeout); break;
 	default: err = EINVAL; break;
 	}
 	return err;
@@ -166,16 +133,6 @@ static int opts_parse(struct tb_opts *o, int argc, char **argv)
 }
 
 
-static void on_alarm(int sig)
-{
-	static const char msg[] = "turnbench: run timed out\n";
-
-	(void)sig;
-	(void)!write(STDERR_FILENO, msg, sizeof(msg) - 1);
-	_exit(3);
-}
-
-
 int main(int argc, char **argv)
 {
 	static const struct {
@@ -198,8 +155,7 @@ int main(int argc, char **argv)
 		return 2;
 	}
 	signal(SIGPIPE, SIG_IGN);
-	signal(SIGALRM, on_alarm);
-	alarm(o.timeout);
+	tb_alarm("turnbench: run timed out\n", o.timeout);
 	setvbuf(stdout, NULL, _IOLBF, 0);
 	for (size_t i = 0; i < sizeof(modes) / sizeof(modes[0]); ++i) {
 		if (!strcmp(o.mode, modes[i].name))

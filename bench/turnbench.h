@@ -75,6 +75,9 @@ long tb_proc_private_kb(int pid);
 long tb_proc_fds(int pid);
 long tb_proc_limit_nofile(int pid);
 double tb_pctl(double *v, size_t n, double p);
+int tb_parse_size(const char *s, uint64_t max, uint64_t *v);
+int tb_parse_uint(const char *s, unsigned max, unsigned *v);
+void tb_alarm(const char *msg, unsigned secs);
 
 /* tb_turn.c: the RFC 5766/6062 client side */
 void tb_turn_init(struct tb_turn *t, const struct tb_opts *o);
