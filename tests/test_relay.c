@@ -23,12 +23,14 @@
 static struct sw_conf conf;
 
 
+/* Ports below the kernel's ephemeral range (32768-60999), away from the
+ * integration tests (21000-22999) and the benchmarks (30000-30999) */
 static void conf_init(void)
 {
 	sw_conf_defaults(&conf);
 	sw_sa_set_ip(&conf.turn_relay_ip, "127.0.0.1", 0);
-	conf.turn_port_min = 46500;
-	conf.turn_port_max = 46599;
+	conf.turn_port_min = 31500;
+	conf.turn_port_max = 31599;
 	sw_cidr_parse(&conf.turn_allow[0], "127.0.0.0/8");
 	conf.n_turn_allow = 1;
 }
@@ -116,7 +118,7 @@ static void alloc_inproc(struct relay *r, uint64_t call_id, bool permit,
 	CU_ASSERT_EQUAL_FATAL(relay_cmd_send(r, &cmd), 0);
 	CU_ASSERT_FATAL(ev_wait(r, RELAY_EV_ALLOCATED, ev));
 	CU_ASSERT_EQUAL(ev->token, 7);
-	CU_ASSERT_EQUAL(sw_sa_port(&ev->addr) / 100, 465);
+	CU_ASSERT_EQUAL(sw_sa_port(&ev->addr) / 100, 315);
 }
 
 
@@ -389,7 +391,7 @@ static void test_watch(void)
 
 	conf_init();
 	conf.turn_listen[0].tp = SW_TP_TCP;
-	sw_sa_set_ip(&conf.turn_listen[0].addr, "127.0.0.1", 46690);
+	sw_sa_set_ip(&conf.turn_listen[0].addr, "127.0.0.1", 31690);
 	conf.n_turn_listen = 1;
 	snprintf(conf.turn_realm, sizeof(conf.turn_realm), "TANDBERG");
 	snprintf(conf.turn_users[0].name, 128, "cms");
