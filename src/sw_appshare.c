@@ -90,19 +90,28 @@ static void save_body(char **dst, size_t *dlen, const char *b, size_t len)
 }
 
 
-static void log_event(struct sw_gw *gw, struct sw_gwcall *c,
-		      enum sw_actor src, enum sw_actor dst,
-		      enum sw_ev_kind kind, const char *label,
-		      const char *detail)
+/* A ladder step at time t_us (the call log orders steps by time) */
+static void log_event_at(struct sw_gw *gw, struct sw_gwcall *c, int64_t t_us,
+			 enum sw_actor src, enum sw_actor dst,
+			 enum sw_ev_kind kind, const char *label,
+			 const char *detail)
 {
-	struct sw_rec_event ev = {sw_gw_now_us(), src, dst, kind, label,
-				  detail};
+	struct sw_rec_event ev = {t_us, src, dst, kind, label, detail};
 
 	/* with SIP capture on, the messages themselves are in the ladder */
 	if (kind == SW_EV_SIP && gw->conf->calllog_capture_sip)
 		return;
 	if (gw->cl)
 		sw_calllog_event(gw->cl, c->uid, &ev);
+}
+
+
+static void log_event(struct sw_gw *gw, struct sw_gwcall *c,
+		      enum sw_actor src, enum sw_actor dst,
+		      enum sw_ev_kind kind, const char *label,
+		      const char *detail)
+{
+	log_event_at(gw, c, sw_gw_now_us(), src, dst, kind, label, detail);
 }
 
 
@@ -866,6 +875,33 @@ static void on_stun(struct sw_gw *gw, struct sw_gwcall *c,
 }
 
 
+/* observe: the conference made its allocation before its SDP named it
+ * (while it answered the INVITE, or earlier); its Allocate and last
+ * Refresh go into the call's ladder at the times they happened (the 401
+ * challenge before the Allocate is not kept) */
+static void log_watched_history(struct sw_gw *gw, struct sw_gwcall *c,
+				const struct relay_ev *ev, const char *relayed)
+{
+	int64_t now = sw_gw_now_us();
+	int64_t t_alloc = now - ev->alloc_age_ms * 1000;
+	char d[SW_SA_STRLEN + 96];
+
+	snprintf(d, sizeof(d), "TCP, TURN user %s", ev->user);
+	log_event_at(gw, c, t_alloc, SW_ACT_TURNC, SW_ACT_GW, SW_EV_TURN,
+		     "Allocate Request", d);
+	snprintf(d, sizeof(d), "XOR-RELAYED-ADDRESS %s", relayed);
+	log_event_at(gw, c, t_alloc, SW_ACT_GW, SW_ACT_TURNC, SW_EV_TURN,
+		     "Allocate Success Response", d);
+	if (ev->refresh_age_ms < 0)
+		return;
+	log_event_at(gw, c, now - ev->refresh_age_ms * 1000, SW_ACT_TURNC,
+		     SW_ACT_GW, SW_EV_TURN, "Refresh Request", NULL);
+	log_event_at(gw, c, now - ev->refresh_age_ms * 1000, SW_ACT_GW,
+		     SW_ACT_TURNC, SW_EV_TURN, "Refresh Success Response",
+		     NULL);
+}
+
+
 /* observe: the conference's own allocation is now tied to the call */
 static void on_watching(struct sw_gw *gw, struct sw_gwcall *c,
 			const struct relay_ev *ev)
@@ -879,6 +915,7 @@ static void on_watching(struct sw_gw *gw, struct sw_gwcall *c,
 	sw_info("[call %s] observing the conference's relay %s (TURN user %s, "
 		"control connection %s)",
 		c->tag, a, ev->user, cli);
+	log_watched_history(gw, c, ev, a);
 	snprintf(d, sizeof(d), "%s: allocation of TURN user %s from %s", a,
 		 ev->user, cli);
 	log_event(gw, c, SW_ACT_GW, SW_ACT_TURNC, SW_EV_NOTE,

@@ -156,6 +156,8 @@ struct relay_ev {
 	enum relay_dir dir;
 	struct relay_stun stun;
 	char user[64]; /* WATCHING: the TURN user owning the allocation */
+	int64_t alloc_age_ms;   /* WATCHING: since its Allocate succeeded */
+	int64_t refresh_age_ms; /* WATCHING: since its last Refresh, -1 none */
 };
 
 enum relay_inspect {

@@ -301,6 +301,12 @@ static void cmd_watch(struct relay_thread *rt, const struct relay_cmd *cmd)
 		ev.addr = cmd->addrs[i];
 		ev.local = al->src.client; /* the client's control connection */
 		snprintf(ev.user, sizeof(ev.user), "%.63s", al->user);
+		ev.alloc_age_ms = (int64_t)(turn_srv_now(rt->srv) -
+					    al->created_ms);
+		ev.refresh_age_ms = al->refreshed_ms
+					    ? (int64_t)(turn_srv_now(rt->srv) -
+							al->refreshed_ms)
+					    : -1;
 		relay_ev_post(rt, &ev);
 	}
 }

@@ -841,6 +841,7 @@ static void handle_allocate(struct turn_srv *srv, struct req *r)
 	memcpy(al->tid, r->m.tid, TURN_TID_LEN);
 	alloc_refresh(srv, al, lifetime_grant(srv->conf, a.has_lifetime,
 					      a.lifetime));
+	al->created_ms = srv->now;
 	alloc_log(al, "allocated");
 	alloc_success(srv, r, al, a.reserve ? resv_add(srv, al) : 0);
 }
@@ -868,10 +869,12 @@ static void handle_refresh(struct turn_srv *srv, struct req *r)
 	rsp_begin(srv, &e, r, TURN_C_SUCCESS);
 	turn_enc_u32(&e, TURN_A_LIFETIME, lt);
 	rsp_send(srv, &e, r);
-	if (lt == 0)
+	if (lt == 0) {
 		turn_alloc_delete(srv, al, "deleted by Refresh");
-	else
-		alloc_refresh(srv, al, lt);
+		return;
+	}
+	alloc_refresh(srv, al, lt);
+	al->refreshed_ms = srv->now;
 }
 
 

@@ -128,6 +128,8 @@ struct turn_alloc {
 	struct sw_sa relayed;           /* bound relayed transport address */
 	struct sw_sa advertised;        /* XOR-RELAYED-ADDRESS */
 	uint32_t lifetime;              /* s, last granted */
+	uint64_t created_ms;            /* srv clock: the Allocate's success */
+	uint64_t refreshed_ms;          /* the last Refresh's, 0 if none */
 	struct turn_timer expiry;
 	struct turn_perm perms[TURN_MAX_PERMS];
 	unsigned n_perms;

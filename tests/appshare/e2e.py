@@ -447,6 +447,14 @@ def case_observe(env: Env, tl: Timeline) -> None:
         ladder = env.shareway("ladder", cid(edge))
         check("relay switched to splice" in ladder,
               "ladder: the conference's own connection left inspect mode for splice")
+        steps = json.loads(env.shareway("ladder", cid(edge), "--json"))["ladder"]
+        t = {st["label"]: st["t_ms"] for st in steps}
+        check("Allocate Success Response" in t and "Refresh Request" in t and
+              t["Allocate Request"] <= t["Refresh Request"] <=
+              t["relay candidate recognised"],
+              f"ladder: the conference's Allocate ({t.get('Allocate Request')} ms) and "
+              f"Refresh ({t.get('Refresh Request')} ms), made before its SDP named the "
+              f"relay ({t.get('relay candidate recognised')} ms), at their times")
     finally:
         edge.close()
         conf.close()
