@@ -2,7 +2,8 @@
 # run-tests.sh BUILDDIR: the whole `make check`.
 #  1. tests/unit: every CUnit suite (its Run Summary is printed as is);
 #  2. tests/integration/*.sh: the real sharewayd on 127.0.0.1 against real
-#     peers (SIPp, turnutils_uclient, tshark), each bounded in time.
+#     peers (SIPp, turnutils_uclient, tshark), each bounded in time and run
+#     in a private network namespace with a DNS sink (tests/netns-run.sh).
 # Ends with one line "N passed, N failed" and exits non-zero on any failure.
 set -u
 BUILD=${1:-$(pwd)}
@@ -50,7 +51,11 @@ for t in "$SRC"/tests/integration/[0-9]*.sh; do
 	export SW_TMP=$SW_LOGDIR/$name
 	mkdir -p "$SW_TMP"
 	start=$(date +%s)
-	timeout -k 5 "${limit:-120}" bash "$t" >"$SW_TMP/output.log" 2>&1
+	# each test in its own network, mount and PID namespace (netns-run.sh):
+	# loopback only, a DNS sink as resolver, and nothing it starts survives it
+	timeout -k 5 "${limit:-120}" unshare --net --mount --pid --fork \
+		--kill-child --mount-proc "$SRC/tests/netns-run.sh" "$t" \
+		>"$SW_TMP/output.log" 2>&1
 	rc=$?
 	dur=$(( $(date +%s) - start ))
 	if [ $rc = 0 ]; then
@@ -61,8 +66,6 @@ for t in "$SRC"/tests/integration/[0-9]*.sh; do
 		echo "FAIL $name ($why, ${dur}s); last lines of $SW_TMP/output.log:"
 		tail -n 25 "$SW_TMP/output.log" | sed 's/^/    /'
 	fi
-	# nothing a test started may outlive it
-	pkill -f "$SW_TMP" 2>/dev/null || true
 done
 
 [ -n "$failures" ] && echo "failed:$failures"
