@@ -39,6 +39,38 @@ void sw_log_write(enum sw_log_level level, const char *module,
 			sw_log_write(level, SW_LOG_MODULE, __VA_ARGS__);      \
 	} while (0)
 
+/**
+ * Rate limit of one kind of line (a call site of sw_log_limited()): at most
+ * `SW_LOG_RL_BURST` lines a second; the first line after a suppressed run
+ * says how many were suppressed. What a hostile sender can trigger at will
+ * (a malformed packet, a refused connection, accept() failing) is logged
+ * this way, so a flood costs at most a few lines a second per kind.
+ */
+struct sw_log_rl {
+	_Atomic long long sec;     /* CLOCK_MONOTONIC second of the window */
+	_Atomic unsigned n;        /* lines written in this window */
+	_Atomic unsigned suppressed;
+};
+
+#define SW_LOG_RL_BURST 5
+
+bool sw_log_rl_pass(struct sw_log_rl *rl, unsigned burst,
+		    unsigned *suppressed);
+unsigned long long sw_log_suppressed_total(void);
+void sw_log_write_rl(enum sw_log_level level, const char *module,
+		     unsigned suppressed, const char *fmt, ...)
+	__attribute__((format(printf, 4, 5)));
+
+#define sw_log_limited(level, ...)                                            \
+	do {                                                                  \
+		static struct sw_log_rl rl_;                                  \
+		unsigned sup_;                                                \
+		if (sw_log_enabled(level) &&                                  \
+		    sw_log_rl_pass(&rl_, SW_LOG_RL_BURST, &sup_))             \
+			sw_log_write_rl(level, SW_LOG_MODULE, sup_,           \
+					__VA_ARGS__);                         \
+	} while (0)
+
 #define sw_error(...)  sw_log(SW_LOG_ERROR, __VA_ARGS__)
 #define sw_warn(...)   sw_log(SW_LOG_WARN, __VA_ARGS__)
 #define sw_notice(...) sw_log(SW_LOG_NOTICE, __VA_ARGS__)

@@ -1,6 +1,7 @@
 /**
  * @file test_conf.c  shareway.conf loader and the shared INI reader.
  */
+#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -9,6 +10,7 @@
 #include "unit.h"
 #include "sw_conf.h"
 #include "sw_ini.h"
+#include "sw_log.h"
 
 static char tmpdir[] = "/tmp/swconfXXXXXX";
 
@@ -129,6 +131,31 @@ static void test_errors(void)
 }
 
 
+/* sw_log_limited(): a burst a second per call site, then a count of the
+ * suppressed lines on the first line of a later second. */
+static void test_log_ratelimit(void)
+{
+	struct sw_log_rl rl = {0};
+	unsigned sup, reported = 0, passed = 0;
+	unsigned long long before = sw_log_suppressed_total();
+
+	for (int i = 0; i < 100; ++i) {
+		if (sw_log_rl_pass(&rl, SW_LOG_RL_BURST, &sup))
+			passed++;
+		reported += sup;
+	}
+	/* 2 bursts if the loop happened to cross a second */
+	CU_ASSERT(passed >= SW_LOG_RL_BURST && passed <= 2 * SW_LOG_RL_BURST);
+	CU_ASSERT_EQUAL(sw_log_suppressed_total() - before, 100 - passed);
+	/* the next second: its first line carries what was suppressed */
+	atomic_fetch_sub(&rl.sec, 1);
+	CU_ASSERT_TRUE(sw_log_rl_pass(&rl, SW_LOG_RL_BURST, &sup));
+	CU_ASSERT_EQUAL(reported + sup, 100 - passed);
+	CU_ASSERT_TRUE(sw_log_rl_pass(&rl, SW_LOG_RL_BURST, &sup));
+	CU_ASSERT_EQUAL(sup, 0);
+}
+
+
 static int setup(void)
 {
 	return mkdtemp(tmpdir) ? 0 : -1;
@@ -153,7 +180,8 @@ int test_conf_register(void)
 	if (!CU_add_test(s, "defaults", test_defaults) ||
 	    !CU_add_test(s, "shipped conf/shareway.conf", test_shipped_conf) ||
 	    !CU_add_test(s, "values and lists", test_values) ||
-	    !CU_add_test(s, "errors name file:line:key", test_errors))
+	    !CU_add_test(s, "errors name file:line:key", test_errors) ||
+	    !CU_add_test(s, "log rate limit per kind", test_log_ratelimit))
 		return -1;
 	return 0;
 }
