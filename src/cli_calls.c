@@ -4,6 +4,10 @@
  *   TIME           TAG       FROM→TO             RULE       STATE  CODE    DUR MEDIA
  *   11-23 08:03:51 c-1       alice→meet.123456   sfb-to-cms done    200  3m03s AS observe✓ ICE e→c✓ c→e✓
  *
+ * A rule name is never cut: the RULE column is as wide as the longest
+ * name listed (a name longer than the column on a streamed line pushes
+ * the rest of that line right).
+ *
  * History comes from the call log (works with the daemon down). With
  * --active the daemon is asked first (its "active" control command);
  * when it is down or does not answer that command, calls with no end in
@@ -42,6 +46,7 @@ struct calls_opts {
 
 struct row_ctx {
 	sqlite3 *db;
+	unsigned rule_w;          /* RULE column width */
 	struct sw_json *j;        /* --json, else NULL */
 	struct sw_callrec **buf;  /* rows kept to print oldest first */
 	unsigned n, cap;
@@ -99,17 +104,45 @@ static int64_t dur_of(const struct sw_callrec *rec)
 }
 
 
-void cli_calls_header(FILE *f)
+/* The RULE cell: the whole name, padded to width (never cut: an
+ * operator greps the log and the rule file for it) */
+static void rule_cell(FILE *f, const char *rule, unsigned width)
 {
-	fprintf(f, "%-14s %-9s ", "TIME", "TAG");
-	cli_cell(f, "FROM→TO", 19, false);
-	fprintf(f, " %-10s %-6s %4s %6s %s\n", "RULE", "STATE", "CODE", "DUR",
-		"MEDIA");
+	size_t w = cli_width(rule);
+
+	fputs(rule, f);
+	if (w < width)
+		fprintf(f, "%*s", (int)(width - w), "");
 }
 
 
-/** One line (at most 100 columns) for a call (calls-table columns) */
-void cli_calls_row(FILE *f, sqlite3 *db, const struct sw_callrec *rec)
+/** The width of the RULE column for these calls: the longest name, at
+ *  least CLI_RULE_W */
+unsigned cli_calls_rule_width(struct sw_callrec *const *recs, unsigned n)
+{
+	size_t w = CLI_RULE_W;
+
+	for (unsigned i = 0; i < n; ++i)
+		if (recs[i]->route.rule && cli_width(recs[i]->route.rule) > w)
+			w = cli_width(recs[i]->route.rule);
+	return (unsigned)w;
+}
+
+
+void cli_calls_header(FILE *f, unsigned rule_w)
+{
+	fprintf(f, "%-14s %-9s ", "TIME", "TAG");
+	cli_cell(f, "FROM→TO", 19, false);
+	fputc(' ', f);
+	rule_cell(f, "RULE", rule_w);
+	fprintf(f, " %-6s %4s %6s %s\n", "STATE", "CODE", "DUR", "MEDIA");
+}
+
+
+/** One line for a call (calls-table columns): at most 100 columns with
+ *  rule names up to CLI_RULE_W wide */
+void cli_calls_row(FILE *f, sqlite3 *db, const struct sw_callrec *rec,
+		   unsigned rule_w)
 {
 	char t[32], ft[160], fu[64], tu[64], code[8], d[16], media[64];
 
@@ -128,7 +161,7 @@ void cli_calls_row(FILE *f, sqlite3 *db, const struct sw_callrec *rec)
 	fputc(' ', f);
 	cli_cell(f, ft, 19, false);
 	fputc(' ', f);
-	cli_cell(f, rec->route.rule ? rec->route.rule : "-", 10, false);
+	rule_cell(f, rec->route.rule ? rec->route.rule : "-", rule_w);
 	fprintf(f, " %-6s %4s ", short_state(rec->state), code);
 	cli_cell(f, sw_fmt_dur(dur_of(rec), d, sizeof(d)), 6, true);
 	fputc(' ', f);
@@ -174,7 +207,7 @@ static int row_emit(struct row_ctx *c, const struct sw_callrec *rec)
 	if (c->j)
 		cli_calls_json_row(c->j, c->db, rec);
 	else
-		cli_calls_row(stdout, c->db, rec);
+		cli_calls_row(stdout, c->db, rec, c->rule_w);
 	return 0;
 }
 
@@ -277,6 +310,7 @@ static int active_from_daemon(const struct cli_env *env, bool json)
 	struct sw_jval *res = NULL;
 	const struct sw_jval *calls, *c;
 	struct sw_json j;
+	unsigned rule_w = CLI_RULE_W;
 
 	if (cli_ctl(env, "active", NULL, &res, true))
 		return ENOENT;
@@ -285,9 +319,15 @@ static int active_from_daemon(const struct cli_env *env, bool json)
 		sw_jval_free(res);
 		return ENOENT;
 	}
+	for (c = calls->child; c; c = c->next) {
+		const char *rule = sw_jval_str(c, "rule", "");
+
+		if (cli_width(rule) > rule_w)
+			rule_w = (unsigned)cli_width(rule);
+	}
 	sw_json_init(&j, false);
 	if (!json)
-		cli_calls_header(stdout);
+		cli_calls_header(stdout, rule_w);
 	sw_json_obj_open(&j, NULL);
 	sw_json_arr_open(&j, "calls");
 	for (c = calls->child; c; c = c->next) {
@@ -303,7 +343,7 @@ static int active_from_daemon(const struct cli_env *env, bool json)
 		if (json)
 			cli_calls_json_row(&j, NULL, &rec);
 		else
-			cli_calls_row(stdout, NULL, &rec);
+			cli_calls_row(stdout, NULL, &rec, rule_w);
 	}
 	sw_json_arr_close(&j);
 	sw_json_obj_close(&j);
@@ -331,15 +371,21 @@ static int list(const struct cli_env *env, struct calls_opts *o)
 		sw_json_obj_open(&j, NULL);
 		sw_json_arr_open(&j, "calls");
 	}
-	else {
-		cli_calls_header(stdout);
-	}
-	/* the newest N, printed oldest first */
+	/* the newest N, printed oldest first, the RULE column as wide as
+	 * their longest rule name; without a limit, lines stream */
 	o->q.newest_first = o->q.limit != 0;
 	c.buf = o->q.newest_first ? calloc(64, sizeof(*c.buf)) : NULL;
 	c.cap = c.buf ? 64 : 0;
+	c.rule_w = CLI_RULE_W;
+	if (!o->json && !c.buf)
+		cli_calls_header(stdout, c.rule_w);
 	err = o->q.newest_first && !c.buf ? ENOMEM :
 		sw_calllog_list(db, &o->q, row_h, &c);
+	if (c.buf) {
+		c.rule_w = cli_calls_rule_width(c.buf, c.n);
+		if (!o->json && !err)
+			cli_calls_header(stdout, c.rule_w);
+	}
 	for (unsigned i = c.n; i-- > 0;) {
 		if (!err)
 			row_emit(&c, c.buf[i]);

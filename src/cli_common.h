@@ -60,8 +60,11 @@ void cli_jval_write(struct sw_json *j, const char *key,
 void cli_jval_print(const struct sw_jval *v);
 
 /* the line format of `calls`, shared with `tail` (cli_calls.c) */
-void cli_calls_header(FILE *f);
-void cli_calls_row(FILE *f, sqlite3 *db, const struct sw_callrec *rec);
+#define CLI_RULE_W 10 /* the RULE column's least width */
+unsigned cli_calls_rule_width(struct sw_callrec *const *recs, unsigned n);
+void cli_calls_header(FILE *f, unsigned rule_w);
+void cli_calls_row(FILE *f, sqlite3 *db, const struct sw_callrec *rec,
+		   unsigned rule_w);
 void cli_calls_json_row(struct sw_json *j, sqlite3 *db,
 			const struct sw_callrec *rec);
 

@@ -51,7 +51,7 @@ static void print_one(struct tail_ctx *t, const struct sw_callrec *r)
 		sw_json_free(&j);
 	}
 	else {
-		cli_calls_row(stdout, t->db, r);
+		cli_calls_row(stdout, t->db, r, CLI_RULE_W);
 		if (r->failed && r->verdict)
 			cli_wrap(stdout, "  ✗", r->verdict, 15);
 	}
@@ -148,7 +148,7 @@ static int run(const struct cli_env *env, int argc, char **argv)
 	if (cli_db_open(env, &t.db))
 		return CLI_FAIL;
 	if (!t.json)
-		cli_calls_header(stdout);
+		cli_calls_header(stdout, CLI_RULE_W);
 	err = first(&t, n);
 	if (!err && f)
 		err = follow(&t);
