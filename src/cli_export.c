@@ -24,12 +24,14 @@
 #define MAX_FLOWS 64
 
 static const char usage_text[] =
-	"usage: shareway export TAG|CALL-ID --pcap FILE\n"
+	"usage: shareway export [--json] TAG|CALL-ID --pcap FILE\n"
 	"Write the call's SIP and STUN/TURN control messages as a pcap (raw\n"
 	"IPv4/IPv6 + UDP/TCP with their real addresses and ports) for\n"
 	"Wireshark or tshark. FILE - writes to standard output. SIP carried\n"
 	"over TLS appears as cleartext on TCP: decode it with\n"
-	"tshark -d tcp.port==5061,sip.\n";
+	"tshark -d tcp.port==5061,sip.\n"
+	"  --json   what was written as JSON {\"file\", \"call\", \"messages\",\n"
+	"           \"packets\"} (on standard error when FILE is -)\n";
 
 /* one direction of a TCP connection */
 struct flow {
@@ -296,7 +298,32 @@ static int write_pcap(struct pcap_out *o, const struct sw_callrec *r)
 }
 
 
-static int export(const struct sw_callrec *r, const char *path)
+/* What was written: a line, or with --json one object; on stderr when
+ * the pcap itself goes to stdout */
+static void summary(FILE *f, const struct sw_callrec *r, const char *path,
+		    unsigned packets, bool json)
+{
+	struct sw_json j;
+
+	if (!json) {
+		fprintf(f, "%s: %u packets from %u recorded messages of %s\n",
+			path, packets, r->n_packets, r->tag);
+		return;
+	}
+	sw_json_init(&j, false);
+	sw_json_obj_open(&j, NULL);
+	sw_json_str(&j, "file", path);
+	sw_json_str(&j, "call", r->tag);
+	sw_json_int(&j, "messages", r->n_packets);
+	sw_json_int(&j, "packets", packets);
+	sw_json_obj_close(&j);
+	if (!sw_json_finish(&j))
+		fprintf(f, "%s\n", j.buf);
+	sw_json_free(&j);
+}
+
+
+static int export(const struct sw_callrec *r, const char *path, bool json)
 {
 	struct pcap_out o = {0};
 	bool to_stdout = !strcmp(path, "-");
@@ -321,8 +348,7 @@ static int export(const struct sw_callrec *r, const char *path)
 					strerror(err));
 		return CLI_FAIL;
 	}
-	fprintf(to_stdout ? stderr : stdout, "%s: %u packets from %u recorded "
-		"messages of %s\n", path, o.written, r->n_packets, r->tag);
+	summary(to_stdout ? stderr : stdout, r, path, o.written, json);
 	return CLI_OK;
 }
 
@@ -331,6 +357,7 @@ static int run(const struct cli_env *env, int argc, char **argv)
 {
 	struct sw_callrec *rec = NULL;
 	const char *key = NULL, *file = NULL;
+	bool json = false;
 	int rc;
 
 	if (cli_is_help(argc, argv))
@@ -338,6 +365,8 @@ static int run(const struct cli_env *env, int argc, char **argv)
 	for (int i = 1; i < argc; ++i) {
 		if (!strcmp(argv[i], "--pcap") && i + 1 < argc && !file)
 			file = argv[++i];
+		else if (!strcmp(argv[i], "--json"))
+			json = true;
 		else if (argv[i][0] == '-' || key)
 			return cli_usage(stderr, usage_text, CLI_USAGE);
 		else
@@ -347,7 +376,7 @@ static int run(const struct cli_env *env, int argc, char **argv)
 		return cli_usage(stderr, usage_text, CLI_USAGE);
 	rc = cli_load_call(env, key, &rec);
 	if (!rc)
-		rc = export(rec, file);
+		rc = export(rec, file, json);
 	sw_callrec_free(rec);
 	return rc;
 }

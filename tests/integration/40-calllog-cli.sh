@@ -70,6 +70,15 @@ for f in calls-json show-21002-json; do
 done
 ok "JSON parses"
 
+# --json on the commands that write files: export says what it wrote
+$SW export --json c-1 --pcap "$SW_TMP/c1.pcap" >"$SW_TMP/export.json" || fail "export --json"
+python3 - "$SW_TMP/export.json" <<'PY' || fail "export --json: $(cat "$SW_TMP/export.json")"
+import json, sys
+j = json.load(open(sys.argv[1]))
+assert j["call"] == "c-1" and j["messages"] > 0 and j["packets"] >= j["messages"], j
+PY
+ok "export --json"
+
 # exit codes
 $SW show c-999 2>"$SW_TMP/e1" && fail "unknown call: exit 0"
 [ $? = 1 ] || fail "unknown call: exit code not 1"
