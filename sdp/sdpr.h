@@ -265,7 +265,8 @@ int sdpr_remcand_parse(struct sdpr_remcand *v, size_t max, size_t *np,
 int sdpr_remcand_print(const struct sdpr_remcand *v, size_t n, char *buf,
 		       size_t size);
 /** Priority with Microsoft's local-preference layout (type_pref 0..126,
- *  other 0..511); TCP-PASS relay: 6553855 (comp 1), 6553854 (comp 2) */
+ *  other 0..511); TCP-PASS relay: 6553855 (comp 1), 6553854 (comp 2).
+ *  Both lines of one TCP candidate carry component 1's: pass 1 for them */
 int sdpr_ms_priority(uint32_t *priop, unsigned type_pref,
 		     enum sdpr_transport tp, unsigned component,
 		     unsigned other);

@@ -7,8 +7,10 @@
  *
  * Candidates are TCP, Microsoft form, relay type preference (foundation
  * 101 the relay, 102 the gateway's bridging socket, 103 the inside
- * listener). Components 1 and 2 share one address: one candidate line per
- * component, the same address.
+ * listener). Components 1 and 2 ride one TCP connection: one candidate
+ * line per component with the same address, port and priority (component
+ * 1's), as every TCP candidate pair of Lync and of the public samples
+ * (pidgin-SIPE commit 6d9e0322: Lync expects it).
  */
 #include <errno.h>
 #include <stdio.h>
@@ -152,7 +154,11 @@ static int print_model(struct sdpr *sdp, char **outp, size_t *outlenp)
 }
 
 
-/* A candidate of the gateway, Microsoft form, relay type preference */
+/* A candidate of the gateway, Microsoft form, relay type preference. Its
+ * priority is component 1's for every component: both components of a
+ * TCP candidate are one connection, and an MS-ICE2 peer wants the two
+ * lines identical but for the component (type preference 0, local
+ * preference TCP 6 and ACT 5 / PASS 2 as MS-SDPEXT's relay examples) */
 static void gw_cand(struct sdpr_cand *c, const char *foundation,
 		    unsigned comp, enum sdpr_transport tp,
 		    const struct sw_sa *addr, const struct sw_sa *raddr)
@@ -163,7 +169,7 @@ static void gw_cand(struct sdpr_cand *c, const char *foundation,
 	c->transport = tp;
 	c->form = SDPR_FORM_MS;
 	c->type = SDPR_CT_RELAY;
-	sdpr_ms_priority(&c->priority, SDPR_MS_TYPEPREF_RELAY, tp, comp, 0);
+	sdpr_ms_priority(&c->priority, SDPR_MS_TYPEPREF_RELAY, tp, 1, 0);
 	sw_sa_ntop(addr, c->addr, sizeof(c->addr));
 	c->port = sw_sa_port(addr);
 	c->has_raddr = c->has_rport = true;

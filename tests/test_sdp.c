@@ -3,7 +3,8 @@
  * shared corpus, golden edits (tests/data/sdp/NAME.in -> NAME.out, also
  * run with CRLF and without a final newline), candidates in both forms,
  * MS-ICE v1 lines, remote-candidates, Microsoft priorities, parse errors
- * and multipart reduction.
+ * and multipart reduction; the gateway's own candidates (sw_appshare_sdp.c)
+ * against the TCP pairing form of every corpus sample.
  */
 #include <dirent.h>
 #include <errno.h>
@@ -14,6 +15,7 @@
 
 #include "unit.h"
 #include "sdpr.h"
+#include "sw_appshare_int.h"
 
 /* The corpus multipart sample is cut off before its close delimiter
  * (corpus/sdp/SOURCES.md); its Content-Type from the first line */
@@ -245,6 +247,174 @@ static void test_corpus_roundtrip(void)
 	}
 	closedir(d);
 	CU_ASSERT_EQUAL(n, sizeof(corpus_expect) / sizeof(*corpus_expect));
+}
+
+
+/* The TCP pairing form: the component-1 and component-2 lines of one TCP
+ * candidate (same foundation and transport) carry the same priority,
+ * address and port, since one connection carries both. Returns how many
+ * such pairs media m holds; *gwp: how many are the gateway's (foundation
+ * 10x, its relay, bridging and inside candidates) */
+static unsigned tcp_pairs(const struct sdpr *sdp, int m, const char *what,
+			  unsigned *gwp)
+{
+	unsigned n = sdpr_cand_count(sdp, m), pairs = 0;
+
+	*gwp = 0;
+	for (unsigned i = 0; i < n; ++i) {
+		struct sdpr_cand a, b;
+
+		if (sdpr_cand_kind(sdp, m, i) != SDPR_CAND_ICE ||
+		    sdpr_cand_get(sdp, m, i, &a) || a.component != 1 ||
+		    a.transport == SDPR_TP_UDP)
+			continue;
+		for (unsigned j = 0; j < n; ++j) {
+			if (sdpr_cand_kind(sdp, m, j) != SDPR_CAND_ICE ||
+			    sdpr_cand_get(sdp, m, j, &b) || b.component != 2 ||
+			    b.transport != a.transport ||
+			    strcmp(a.foundation, b.foundation))
+				continue;
+			if (a.priority != b.priority || strcmp(a.addr, b.addr) ||
+			    a.port != b.port)
+				fprintf(stderr, "\n%s: candidate %s: component "
+					"1 %u %s %u, component 2 %u %s %u\n",
+					what, a.foundation, a.priority, a.addr,
+					a.port, b.priority, b.addr, b.port);
+			CU_ASSERT(a.priority == b.priority &&
+				  !strcmp(a.addr, b.addr) && a.port == b.port);
+			++pairs;
+			if (a.foundation[0] == '1' && a.foundation[1] == '0' &&
+			    !a.foundation[3])
+				++*gwp;
+			break;
+		}
+	}
+	return pairs;
+}
+
+
+/* The local preference of the corpus's TCP-PASS relay candidates (whose
+ * transport and direction bits the gateway's own must share), or 0 if
+ * media m has none */
+static uint32_t corpus_pass_relay_localpref(const struct sdpr *sdp, int m)
+{
+	for (unsigned i = 0; i < sdpr_cand_count(sdp, m); ++i) {
+		struct sdpr_cand c;
+
+		if (sdpr_cand_kind(sdp, m, i) == SDPR_CAND_ICE &&
+		    !sdpr_cand_get(sdp, m, i, &c) &&
+		    c.transport == SDPR_TP_TCP_PASS &&
+		    c.type == SDPR_CT_RELAY && strncmp(c.foundation, "10", 2))
+			return (c.priority >> 8) & 0xffff;
+	}
+	return 0;
+}
+
+
+/* The body with its first m= line's media type made applicationsharing,
+ * so that the gateway rewrites it as the stream it relays */
+static char *as_stream(const char *body, size_t len, size_t *lenp)
+{
+	static const char as[] = "m=applicationsharing";
+	const char *m = strstr(body, "m=");
+	size_t tl;
+	char *out;
+
+	if (!m || !strncmp(m, as, sizeof(as) - 1)) {
+		out = strndup(body, len);
+		*lenp = len;
+		return out;
+	}
+	tl = strcspn(m, " ");
+	out = malloc(len + sizeof(as));
+	CU_ASSERT_FATAL(out != NULL);
+	*lenp = (size_t)sprintf(out, "%.*s%s%.*s", (int)(m - body), body, as,
+				(int)(len - (size_t)(m - body) - tl), m + tl);
+	return out;
+}
+
+
+/* The gateway's rewrite of one corpus sample, as the conference's SDP
+ * (relay candidates toward the Edge) and as the Edge's (inside
+ * candidates toward the conference): every TCP pair keeps the form, the
+ * sample's and the gateway's; the gateway's relay priority is component
+ * 1's for both components, with the sample's TCP-PASS relay layout */
+static void corpus_gw_form(const char *name, unsigned *gw_pairs)
+{
+	struct sw_appshare_call *as = calloc(1, sizeof(*as));
+	size_t len, slen, skip, blen, olen;
+	char *text, *sdpb, *body, *out = NULL;
+	struct sdpr *sdp = NULL, *o = NULL;
+	unsigned gw, before, n, lines;
+	uint32_t lp;
+	int m, om;
+
+	CU_ASSERT_FATAL(as != NULL);
+	text = corpus_read(name, &len);
+	CU_ASSERT_FATAL(text != NULL);
+	sdpb = corpus_sdp(name, text, len, &slen, &skip);
+	body = as_stream(sdpb, slen, &blen);
+	CU_ASSERT_EQUAL_FATAL(sdpr_parse(&sdp, body, blen, NULL), 0);
+	CU_ASSERT_EQUAL_FATAL(sdpr_media_find(sdp, AS_MTYPE, 0, &m), 0);
+	before = tcp_pairs(sdp, m, name, &gw);
+	lp = corpus_pass_relay_localpref(sdp, m);
+	as->policy = SW_MP_RELAY;
+	CU_ASSERT_EQUAL(sw_sa_set_ip(&as->relayed, "192.0.2.10", 40000), 0);
+	CU_ASSERT_EQUAL(sw_sa_set_ip(&as->inside, "10.0.0.10", 40001), 0);
+	for (int edge = 0; edge < 2; ++edge) {
+		sw_as_learn(as, sdp, m, edge);
+		CU_ASSERT_EQUAL_FATAL(edge ? sw_as_insert_inside(as, body, blen,
+								 &out, &olen)
+					   : sw_as_insert_relay(as, true, body,
+								blen, &out,
+								&olen), 0);
+		CU_ASSERT_EQUAL_FATAL(sdpr_parse(&o, out, olen, NULL), 0);
+		CU_ASSERT_EQUAL_FATAL(sdpr_media_find(o, AS_MTYPE, 0, &om), 0);
+		n = tcp_pairs(o, om, name, &gw);
+		lines = 0;
+		for (unsigned i = 0; i < sdpr_cand_count(o, om); ++i) {
+			struct sdpr_cand c;
+
+			if (sdpr_cand_get(o, om, i, &c) ||
+			    strcmp(c.foundation, edge ? "103" : "101"))
+				continue;
+			++lines;
+			CU_ASSERT_EQUAL(c.priority, 0x006400FF);
+			/* transport and direction bits; the 9 others are
+			 * each agent's own */
+			CU_ASSERT(!lp || ((c.priority >> 17) & 0x7f) == lp >> 9);
+		}
+		/* one line per component the other side's TCP-PASS
+		 * candidates have (both when it has none) */
+		if (n != before + (lines == 2) || gw != (lines == 2))
+			fprintf(stderr, "\n%s: %u TCP pairs, %u of the gateway "
+				"(%u lines); %u before\n", name, n, gw, lines,
+				before);
+		CU_ASSERT(lines == 1 || lines == 2);
+		CU_ASSERT_EQUAL(n, before + (lines == 2));
+		CU_ASSERT_EQUAL(gw, lines == 2);
+		*gw_pairs += gw;
+		sdpr_free(o);
+		o = NULL;
+		free(out);
+		out = NULL;
+	}
+	sdpr_free(sdp);
+	free(body);
+	free(sdpb);
+	free(text);
+	free(as);
+}
+
+
+static void test_corpus_gw_form(void)
+{
+	unsigned gw_pairs = 0;
+
+	for (size_t i = 0; i < sizeof(corpus_expect) / sizeof(*corpus_expect);
+	     ++i)
+		corpus_gw_form(corpus_expect[i].name, &gw_pairs);
+	CU_ASSERT(gw_pairs >= 4); /* the app-sharing samples, both ways */
 }
 
 
@@ -734,7 +904,9 @@ static void test_ms_priority(void)
 		unsigned comp, other;
 		uint32_t prio;
 	} v[] = {
-		/* the gateway's relays (appsharing.md 1.3) */
+		/* the gateway's relay candidates (both components take
+		 * component 1's: one TCP connection carries both); the
+		 * formula's component-2 value */
 		{0, SDPR_TP_TCP_PASS, 1, 0, 6553855},
 		{0, SDPR_TP_TCP_PASS, 2, 0, 6553854},
 		/* decoded real priorities of the same table */
@@ -1295,6 +1467,8 @@ int test_sdp_register(void)
 	if (!s)
 		return 1;
 	if (!CU_add_test(s, "corpus round trip", test_corpus_roundtrip) ||
+	    !CU_add_test(s, "gateway candidates in the corpus's TCP form",
+			 test_corpus_gw_form) ||
 	    !CU_add_test(s, "line endings", test_line_endings) ||
 	    !CU_add_test(s, "golden edits", test_golden) ||
 	    !CU_add_test(s, "edits and line endings", test_edit_eol) ||

@@ -177,7 +177,9 @@ def case_relay(env: Env, tl: Timeline) -> None:
         comps = sorted(c.component for c in edge.answer.find_candidates("TCP-PASS")
                        if c.typ == "relay")
         check(comps == [1, 2], "relay candidates for components 1 and 2")
-        check(remote.priority == 6553855, "Microsoft relay priority 0x006400FF")
+        check({c.priority for c in edge.answer.find_candidates("TCP-PASS")
+               if c.typ == "relay"} == {6553855},
+              "Microsoft relay priority 0x006400FF for both components (SfB's TCP form)")
         media(edge, conf, MB)
         check(True, "checks both ways, 1 MB RTP-framed each way intact")
         req = conf.ua.wait_reinvite(conf.invite.dialog, 10)

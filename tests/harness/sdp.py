@@ -244,9 +244,11 @@ def tcp_candidate_pair(foundation: str, transport: str, ip: str, port: int,
                        typ: str = "host", type_pref: int | None = None,
                        raddr: tuple[str, int] | None = None,
                        components: tuple[int, ...] = (1, 2)) -> list[Candidate]:
-    """MS-style TCP candidates for components 1 and 2 on the same port."""
+    """MS-style TCP candidates for components 1 and 2 on the same port, with
+    component 1's priority (one TCP connection carries both, and Lync wants
+    the two lines identical but for the component)."""
     tp = TYPE_PREF_MS[typ] if type_pref is None else type_pref
-    return [Candidate(foundation, comp, transport, ms_priority(tp, transport, comp),
+    return [Candidate(foundation, comp, transport, ms_priority(tp, transport, 1),
                       ip, port, typ, raddr[0] if raddr else None,
                       raddr[1] if raddr else None)
             for comp in components]
