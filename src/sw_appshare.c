@@ -30,10 +30,16 @@
  * only connects actively; its connection is bridged by the in-process
  * client's Connect to the Edge's passive candidates (turn/relay_inside.c).
  *
+ * SfB reuses a call's dialog for several sharing sessions (stopped with
+ * port 0, restarted with new ICE credentials by the next presenter): each
+ * gets its own relay, checks and completion; an SDP crossing once a
+ * session's pair is selected (hold, resume) leaves the relay as it is.
+ *
  * The SDP side (candidates read and written, the selected pair) is in
  * sw_appshare_sdp.c; the per-call state in sw_appshare_int.h.
  */
 #include <errno.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -118,6 +124,22 @@ static void log_event(struct sw_gw *gw, struct sw_gwcall *c,
 static void take_relay(struct sw_gw *gw, struct sw_gwcall *c);
 
 
+/* The in-process relay of session number relay is released */
+static void log_released(struct sw_gw *gw, struct sw_gwcall *c,
+			 uint32_t relay, const char *why)
+{
+	struct sw_rec_relay r;
+
+	if (!gw->cl || c->as->policy != SW_MP_RELAY)
+		return;
+	memset(&r, 0, sizeof(r));
+	r.relay = relay;
+	r.released_us = sw_gw_now_us();
+	r.close_reason = why;
+	sw_calllog_relay(gw->cl, c->uid, &r);
+}
+
+
 /* The Edge's candidate addresses, the relay's permissions: "ip ip ..." */
 static const char *perms_str(const struct sw_appshare_call *as, char *buf,
 			     size_t sz)
@@ -174,9 +196,20 @@ static void send_permit(struct sw_gw *gw, struct sw_gwcall *c)
 	log_event(gw, c, SW_ACT_TURNC, SW_ACT_GW, SW_EV_TURN,
 		  "CreatePermission Request", perms);
 	memset(&r, 0, sizeof(r));
-	r.relay = 1;
+	r.relay = as->session;
 	r.permissions = perms;
 	sw_calllog_relay(gw->cl, c->uid, &r);
+}
+
+
+static void session_clear(struct sw_appshare_call *as)
+{
+	free(as->to_conf);
+	free(as->to_edge);
+	memset(&as->offer_seen, 0,
+	       sizeof(*as) - offsetof(struct sw_appshare_call, offer_seen));
+	as->dir[SW_ICE_E2C].rec.dir = SW_ICE_E2C;
+	as->dir[SW_ICE_C2E].rec.dir = SW_ICE_C2E;
 }
 
 
@@ -188,10 +221,108 @@ static struct sw_appshare_call *as_get(struct sw_gwcall *c,
 		if (!c->as)
 			return NULL;
 		c->as->policy = p;
-		c->as->dir[SW_ICE_E2C].rec.dir = SW_ICE_E2C;
-		c->as->dir[SW_ICE_C2E].rec.dir = SW_ICE_C2E;
+		session_clear(c->as);
 	}
 	return c->as;
+}
+
+
+/* The allocation of the session that ends is remembered until it is
+ * gone (the oldest is forgotten when more than AS_MAX_OLD are pending) */
+static void old_push(struct sw_appshare_call *as)
+{
+	if (!as->alloc_id)
+		return;
+	if (as->n_old == AS_MAX_OLD)
+		memmove(&as->old[0], &as->old[1],
+			--as->n_old * sizeof(as->old[0]));
+	as->old[as->n_old].alloc_id = as->alloc_id;
+	as->old[as->n_old++].session = as->session;
+}
+
+
+static struct as_old *old_find(struct sw_appshare_call *as, uint32_t id)
+{
+	for (unsigned i = 0; id && i < as->n_old; ++i)
+		if (as->old[i].alloc_id == id)
+			return &as->old[i];
+	return NULL;
+}
+
+
+static void old_drop(struct sw_appshare_call *as, struct as_old *o)
+{
+	unsigned i = (unsigned)(o - as->old);
+
+	memmove(o, o + 1, (--as->n_old - i) * sizeof(*o));
+}
+
+
+/*
+ * The sharing session ends (the stream set to port 0, or a new presenter
+ * restarted ICE): its relay is released at once, which closes its
+ * connections, and the call goes on without it. The call log keeps the
+ * session as its relay record, released with why.
+ */
+static void session_end(struct sw_gw *gw, struct sw_gwcall *c,
+			const char *why)
+{
+	struct sw_appshare_call *as = c->as;
+	struct relay_cmd cmd;
+	char d[160];
+
+	if (!as->offer_seen)
+		return;
+	if (as->allocated && as->policy == SW_MP_RELAY && gw->relay) {
+		memset(&cmd, 0, sizeof(cmd));
+		cmd.type = RELAY_CMD_DELETE;
+		cmd.call_id = c->id;
+		cmd.alloc_id = as->alloc_id;
+		relay_cmd_send(gw->relay, &cmd);
+	}
+	if (as->allocated || as->watched)
+		old_push(as);
+	sw_info("[call %s] application sharing session %u ended: %s", c->tag,
+		as->session, why);
+	snprintf(d, sizeof(d), "session %u: %s", as->session, why);
+	log_event(gw, c, SW_ACT_GW, SW_ACT_GW, SW_EV_NOTE,
+		  "application sharing stopped", d);
+	if (as->allocated)
+		log_released(gw, c, as->session, why);
+	session_clear(as);
+}
+
+
+/* An offer whose sender's ICE credentials changed restarts ICE (RFC 8445
+ * 9, MS-ICE2 likewise): SfB does so when another participant presents */
+static bool ice_restart(const struct sw_appshare_call *as,
+			const struct sdpr *sdp, int m, bool from_edge)
+{
+	const char *was = from_edge ? as->ufrag_edge : as->ufrag_conf;
+	char now[sizeof(as->ufrag_edge)];
+
+	return was[0] && !sdpr_ice_ufrag(sdp, m, now, sizeof(now)) &&
+	       now[0] && strcmp(now, was);
+}
+
+
+static void session_begin(struct sw_gw *gw, struct sw_gwcall *c,
+			  bool from_edge)
+{
+	struct sw_appshare_call *as = c->as;
+	char d[96];
+
+	as->offer_seen = true;
+	as->edge_offered = from_edge;
+	if (++as->session == 1)
+		return;
+	sw_info("[call %s] application sharing session %u, offered by the "
+		"%s side", c->tag, as->session,
+		from_edge ? "Edge" : "conference");
+	snprintf(d, sizeof(d), "session %u, offered by the %s side",
+		 as->session, from_edge ? "Edge" : "conference");
+	log_event(gw, c, SW_ACT_GW, SW_ACT_GW, SW_EV_NOTE,
+		  "application sharing started", d);
 }
 
 
@@ -244,6 +375,7 @@ static int local_answer(struct sw_gw *gw, struct sw_gwcall *c,
 			strerror(err));
 		return 488;
 	}
+	c->as->ctl_answered = true;
 	log_event(gw, c, from_edge ? SW_ACT_EDGE : SW_ACT_CONF, SW_ACT_GW,
 		  SW_EV_SIP, "re-INVITE (completion)",
 		  "answered by shareway with the selected pair");
@@ -288,14 +420,49 @@ static int on_relay_sdp(struct sw_gw *gw, struct sw_gwcall *c, bool from_edge,
 
 
 /* The controlling agent's completion offer (a=remote-candidates, from
- * the side that offered the stream, once the relay is the call's): the
- * gateway answers it, it is never relayed */
+ * the side that offered the stream, once the relay is the session's): the
+ * gateway answers it, it is never relayed. Later offers of that side
+ * (hold, resume, refresh) carry a=remote-candidates too (RFC 8445 9.2.2):
+ * they are the call's, and are relayed */
 static bool is_completion(const struct sw_appshare_call *as,
 			  const struct sdpr *sdp, int m, bool from_edge)
 {
 	return sdpr_attr_count(sdp, m, "remote-candidates") &&
-	       (as->allocated || as->watched) &&
+	       (as->allocated || as->watched) && !as->ctl_answered &&
 	       from_edge == as->edge_offered;
+}
+
+
+/*
+ * An SDP crossing once the session's pair is selected and spliced (hold
+ * with a=inactive or a=sendonly, resume, a re-INVITE repeating the same
+ * candidates): the relay, its connections and their splice stay as they
+ * are, no check or completion re-INVITE follows. Toward the other side it
+ * goes on in the selected pair's form, a=remote-candidates in an offer of
+ * the controlling side only.
+ */
+static int selected_sdp(struct sw_gw *gw, struct sw_gwcall *c,
+			bool from_edge, enum sipua_sdp_kind kind,
+			const char *body, size_t len, char **outp,
+			size_t *outlenp)
+{
+	struct sw_appshare_call *as = c->as;
+	bool offer = kind == SIPUA_SDP_OFFER && from_edge == as->edge_offered;
+	int err = sw_as_pair_sdp_on(as, sw_as_valid_conn(as), !from_edge,
+				    offer, body, len, outp, outlenp);
+
+	if (err) {
+		sw_warn("[call %s] cannot write the selected pair into the %s "
+			"side's SDP: %s (forwarded as it came)",
+			c->tag, from_edge ? "Edge" : "conference",
+			strerror(err));
+		return 0;
+	}
+	if (from_edge)
+		save_body(&as->to_conf, &as->to_conf_len, *outp, *outlenp);
+	else
+		save_body(&as->to_edge, &as->to_edge_len, *outp, *outlenp);
+	return 0;
 }
 
 
@@ -309,6 +476,7 @@ static int appshare_sdp(struct sw_gw *gw, struct sw_gwcall *c,
 	struct sw_appshare_call *as;
 	struct sdpr_err perr;
 	struct sdpr *sdp = NULL;
+	uint16_t port = 0;
 	int m;
 
 	if (sdpr_parse(&sdp, body, len, &perr) ||
@@ -328,13 +496,28 @@ static int appshare_sdp(struct sw_gw *gw, struct sw_gwcall *c,
 		sdpr_free(sdp);
 		return 503;
 	}
-	if (kind == SIPUA_SDP_OFFER && !as->offer_seen) {
-		as->offer_seen = true;
-		as->edge_offered = from_edge;
+	if (sdpr_media_port(sdp, m, &port) || !port) {
+		/* the stream is off (RFC 3264 8.2): the session ends, nothing is
+		 * inserted into an m-line at port 0 */
+		session_end(gw, c, kind == SIPUA_SDP_OFFER
+					   ? "sharing stopped (port 0)"
+					   : "sharing refused (port 0)");
+		sdpr_free(sdp);
+		return 0;
 	}
+	if (kind == SIPUA_SDP_OFFER && as->offer_seen &&
+	    ice_restart(as, sdp, m, from_edge))
+		session_end(gw, c, "new ICE credentials (a new presenter)");
+	if (kind == SIPUA_SDP_OFFER && !as->offer_seen)
+		session_begin(gw, c, from_edge);
 	if (kind == SIPUA_SDP_OFFER && is_completion(as, sdp, m, from_edge)) {
 		sdpr_free(sdp);
 		return local_answer(gw, c, from_edge, outp, outlenp);
+	}
+	if (as->completed && p == SW_MP_RELAY) {
+		sdpr_free(sdp);
+		return selected_sdp(gw, c, from_edge, kind, body, len, outp,
+				    outlenp);
 	}
 	sw_as_learn(as, sdp, m, from_edge);
 	if (p == SW_MP_OBSERVE) {
@@ -399,7 +582,7 @@ static void log_relay(struct sw_gw *gw, struct sw_gwcall *c,
 	if (!gw->cl)
 		return;
 	memset(&r, 0, sizeof(r));
-	r.relay = 1;
+	r.relay = as->session;
 	r.server = "in-process";
 	r.transport = "tcp";
 	r.client = "in-process";
@@ -481,7 +664,9 @@ static struct as_conn *conn_find(struct sw_appshare_call *as, uint32_t id,
 }
 
 
-static void log_conn(struct sw_gw *gw, struct sw_gwcall *c,
+/* A connection's record under relay number relay; k is NULL for a
+ * connection of an earlier session (what the record has is kept) */
+static void log_conn(struct sw_gw *gw, struct sw_gwcall *c, uint32_t relay,
 		     const struct as_conn *k, const struct relay_ev *ev)
 {
 	struct sw_rec_conn rc;
@@ -490,12 +675,12 @@ static void log_conn(struct sw_gw *gw, struct sw_gwcall *c,
 	if (!gw->cl)
 		return;
 	memset(&rc, 0, sizeof(rc));
-	rc.relay = 1;
-	rc.conn = k->conn_id;
-	rc.peer = sw_sa_isset(&k->peer) ? sw_sa_str(&k->peer, peer,
-						    sizeof(peer))
-					: NULL;
-	rc.target = sw_sa_isset(&k->target)
+	rc.relay = relay;
+	rc.conn = ev->conn_id;
+	rc.peer = k && sw_sa_isset(&k->peer)
+			  ? sw_sa_str(&k->peer, peer, sizeof(peer))
+			  : NULL;
+	rc.target = k && sw_sa_isset(&k->target)
 			    ? sw_sa_str(&k->target, target, sizeof(target))
 			    : NULL;
 	switch (ev->type) {
@@ -511,7 +696,7 @@ static void log_conn(struct sw_gw *gw, struct sw_gwcall *c,
 		rc.bytes_in = ev->bytes[RELAY_DIR_TO_CLIENT];
 		rc.bytes_out = ev->bytes[RELAY_DIR_TO_PEER];
 		rc.close_reason = ev->err ? strerror(ev->err) : "closed";
-		if (!k->bound) {
+		if (k && !k->bound) {
 			rc.bind_code = 447;
 			rc.bind_error = "no conference candidate answered";
 		}
@@ -605,7 +790,7 @@ static void on_conn(struct sw_gw *gw, struct sw_gwcall *c,
 	default:
 		break;
 	}
-	log_conn(gw, c, k, ev);
+	log_conn(gw, c, as->session, k, ev);
 }
 
 
@@ -910,6 +1095,7 @@ static void on_watching(struct sw_gw *gw, struct sw_gwcall *c,
 	char a[SW_SA_STRLEN], cli[SW_SA_STRLEN], d[256];
 
 	c->as->relayed = ev->addr;
+	c->as->alloc_id = ev->alloc_id;
 	sw_sa_str(&ev->addr, a, sizeof(a));
 	sw_sa_str(&ev->local, cli, sizeof(cli));
 	sw_info("[call %s] observing the conference's relay %s (TURN user %s, "
@@ -923,7 +1109,7 @@ static void on_watching(struct sw_gw *gw, struct sw_gwcall *c,
 	if (!gw->cl)
 		return;
 	memset(&r, 0, sizeof(r));
-	r.relay = 1;
+	r.relay = c->as->session;
 	r.transport = "tcp";
 	r.client = ev->user[0] ? ev->user : "the conference";
 	r.client_addr = cli;
@@ -967,6 +1153,28 @@ static void on_inside(struct sw_gw *gw, struct sw_gwcall *c,
 }
 
 
+/* An event of an earlier session's allocation: its connections' ends are
+ * recorded under that session's relay number, nothing else is done. An
+ * observed allocation the conference uses again is the current one. */
+static bool old_event(struct sw_gw *gw, struct sw_gwcall *c,
+		      const struct relay_ev *ev)
+{
+	struct as_old *o = old_find(c->as, ev->alloc_id);
+
+	if (!o)
+		return false;
+	if (ev->type == RELAY_EV_WATCHING) {
+		old_drop(c->as, o);
+		return false;
+	}
+	if (ev->type == RELAY_EV_CONN_CLOSED)
+		log_conn(gw, c, o->session, NULL, ev);
+	else if (ev->type == RELAY_EV_ALLOC_GONE)
+		old_drop(c->as, o);
+	return true;
+}
+
+
 /** A relay thread's event (struct relay_ev), on the SIP thread */
 void sw_appshare_relay_event(struct sw_gw *gw, const void *arg)
 {
@@ -975,6 +1183,8 @@ void sw_appshare_relay_event(struct sw_gw *gw, const void *arg)
 
 	if (!c || !c->as)
 		return; /* the call is gone: nothing to tie the event to */
+	if (old_event(gw, c, ev))
+		return;
 	switch (ev->type) {
 	case RELAY_EV_CONN_ATTEMPT:
 	case RELAY_EV_CONN_BOUND:
@@ -996,6 +1206,7 @@ void sw_appshare_relay_event(struct sw_gw *gw, const void *arg)
 			  "relay switched to splice", NULL);
 		break;
 	case RELAY_EV_ALLOC_GONE:
+		log_released(gw, c, c->as->session, "the call ended");
 		c->as->allocated = false;
 		if (c->ended)
 			sw_gw_call_release(gw, c);

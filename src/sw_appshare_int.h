@@ -21,6 +21,7 @@ struct sdpr;
 #define AS_MAX_CANDS 16
 #define AS_MAX_CONNS 8
 #define AS_MAX_TIDS 16
+#define AS_MAX_OLD 4
 #define AS_MTYPE "applicationsharing"
 
 struct as_tid {
@@ -56,8 +57,24 @@ struct as_dir {
 	char bad_user[160]; /* the first USERNAME naming other ufrags */
 };
 
+/* The allocation of an earlier sharing session of the call, deleted (or,
+ * observed, no longer the call's): its late events are recorded under its
+ * own relay number and change nothing of the current session */
+struct as_old {
+	uint32_t alloc_id;
+	uint32_t session;
+};
+
+/* One call's application sharing. SfB reuses a call's dialog for several
+ * sharing sessions (m=applicationsharing added by re-INVITE, set to port 0
+ * when sharing stops, added again with new ICE credentials when another
+ * participant presents): everything from offer_seen on belongs to the
+ * current session and is cleared when it ends (as_session_end) */
 struct sw_appshare_call {
 	enum sw_media_policy policy;
+	uint32_t session; /* sessions begun: the current one's relay number */
+	struct as_old old[AS_MAX_OLD];
+	unsigned n_old;
 	bool offer_seen, edge_offered;
 	struct sw_sa edge_ips[AS_MAX_CANDS];
 	unsigned n_edge_ips, n_permitted; /* permitted: the first n */
@@ -80,6 +97,8 @@ struct sw_appshare_call {
 	struct as_dir dir[2];
 	int64_t checks_start_us;
 	bool completed, reinvite_sent;
+	bool ctl_answered; /* the controlling side's completion offer was
+			      answered by the gateway */
 	bool deleting; /* RELAY_CMD_DELETE sent (the call is ending) */
 };
 
@@ -99,5 +118,9 @@ int sw_as_insert_inside(const struct sw_appshare_call *as, const char *body,
 const struct as_conn *sw_as_valid_conn(const struct sw_appshare_call *as);
 int sw_as_pair_sdp(const struct sw_appshare_call *as, const struct as_conn *k,
 		   bool to_edge, bool offer, char **outp, size_t *outlenp);
+int sw_as_pair_sdp_on(const struct sw_appshare_call *as,
+		      const struct as_conn *k, bool to_edge, bool offer,
+		      const char *base, size_t blen, char **outp,
+		      size_t *outlenp);
 
 #endif

@@ -388,9 +388,26 @@ static void pair_remote(const struct sw_appshare_call *as,
 int sw_as_pair_sdp(const struct sw_appshare_call *as, const struct as_conn *k,
 		   bool to_edge, bool offer, char **outp, size_t *outlenp)
 {
+	return sw_as_pair_sdp_on(as, k, to_edge, offer,
+				 to_edge ? as->to_edge : as->to_conf,
+				 to_edge ? as->to_edge_len : as->to_conf_len,
+				 outp, outlenp);
+}
+
+
+/**
+ * The same, built on base: an SDP that crosses the gateway once the
+ * session's pair is selected (a hold, a resume, a refresh) goes on in this
+ * form, its direction attributes and other m-lines as they came, so that
+ * neither side sees candidates of the other side's leg (MS-ICE2 refuses
+ * a=remote-candidates naming a candidate it does not know)
+ */
+int sw_as_pair_sdp_on(const struct sw_appshare_call *as,
+		      const struct as_conn *k, bool to_edge, bool offer,
+		      const char *base, size_t blen, char **outp,
+		      size_t *outlenp)
+{
 	bool observe = as->policy == SW_MP_OBSERVE;
-	const char *base = to_edge ? as->to_edge : as->to_conf;
-	size_t blen = to_edge ? as->to_edge_len : as->to_conf_len;
 	const struct sw_sa *laddr;
 	struct sdpr_cand local[8];
 	struct sdpr_remcand remote[8];

@@ -42,6 +42,16 @@ checks, RFC 6062 TURN) against sharewayd on 127.0.0.1:
   addmline   the Edge adds m=applicationsharing to an audio call by
              re-INVITE: relay candidates in that re-INVITE's answer, then
              the usual checks, data and completion re-INVITE.
+  hold       after completion, the Edge's a=inactive re-INVITE, the
+             conference's a=sendonly one and the Edge's resume repeating its
+             first candidates: relayed in the selected pair's form; same
+             allocation, same spliced connections, no check, no completion
+             re-INVITE, bytes still go through.
+  swap       SfB's reused dialog: the Edge's sharing session stopped with
+             port 0, the conference presents (new ICE credentials, roles
+             flipped, conference controlling), then the Edge again at once
+             (ICE restart): a fresh relay each time, the old one released,
+             one relay record per session in the call log.
 
 Each case prints what it checked; any failure raises. Run by
 tests/integration/60-appshare.sh.
@@ -51,6 +61,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import subprocess
 import sys
 import time
@@ -1188,6 +1199,307 @@ def case_addmline(env: Env, tl: Timeline) -> None:
     print(env.shareway("ladder", am.call.request.call_id))
 
 
+def answer_direction(offer: sdp.Media) -> list[str]:
+    """The direction attribute answering the offer's (RFC 3264 6.1)"""
+    for d, ans in (("inactive", "inactive"), ("sendonly", "recvonly"),
+                   ("recvonly", "sendonly")):
+        if offer.attr(d) is not None:
+            return [f"a={ans}"]
+    return []
+
+
+def alloc_of(env: Env, tag: str) -> list[dict]:
+    """The call's allocations in `shareway relays`"""
+    relays = json.loads(env.shareway("relays", "--json")).get("allocations") or []
+    return [a for a in relays if a.get("call") == tag]
+
+
+def raw_exchange(a, b, nbytes: int) -> bool:
+    """nbytes of random bytes each way through a spliced pair of
+    connections (a at one end, b at the other) arrive intact"""
+    ab, ba = os.urandom(nbytes), os.urandom(nbytes)
+    a.sendall(ab, 10)
+    b.sendall(ba, 10)
+    return b.recv_exact(nbytes, 10, "bytes through the splice") == ab and \
+        a.recv_exact(nbytes, 10, "bytes through the splice") == ba
+
+
+def case_hold(env: Env, tl: Timeline) -> None:
+    """Hold and resume after the pair is selected: the Edge's a=inactive
+    re-INVITE (selected candidate, a=remote-candidates), the conference's
+    a=sendonly one, the Edge's resume repeating all its first candidates.
+    Each is relayed in the selected pair's form; the relay, its connections
+    and their splice stay as they are: no new relay, no new check, no
+    completion re-INVITE, and bytes still go through."""
+    edge, conf, final = relay_call(env, tl, 8, 0)
+    answer_conf = conf.ua.reinvite_handler
+
+    def conf_reinvite(dlg: Dialog, req: SipMessage) -> tuple[int, str | None]:
+        status, body = answer_conf(dlg, req)
+        if body and status == 200:
+            body += "\r\n".join(answer_direction(as_media(req.text_body)) + [""])
+        return status, body
+    conf.ua.reinvite_handler = conf_reinvite
+    try:
+        check(final.status == 200, "call answered")
+        media(edge, conf, KB256)
+        conf.ua.wait_reinvite(conf.invite.dialog, 10)
+        check(edge.final_reinvite(5).status == 200 and conf.final_offer_problems == [],
+              "checks, completion re-INVITE toward the conference, the Edge's own "
+              "answered by sharewayd")
+        rec = env.record(cid(edge), "succeeded")
+        allocs = alloc_of(env, rec.get("tag"))
+        conns = sorted((k.get("id"), k.get("state")) for a in allocs
+                       for k in a.get("connections") or [])
+        check(len(allocs) == 1 and conns and all(st == "splice" for _, st in conns),
+              f"one allocation, its connections spliced: {conns}")
+        ice0 = {d: (v or {}).get("requests") for d, v in (rec.get("ice") or {}).items()}
+        relay = edge.remote
+
+        used = sdp.tcp_candidate_pair("1", "TCP-ACT", edge.media_ip, edge.relay_port, "relay",
+                                      raddr=(edge.media_ip, edge.relay_port))
+
+        def edge_sdp(version: int, extra: list[str], remote: bool) -> str:
+            rc = [(comp, relay.ip, relay.port) for comp in (1, 2)] if remote else None
+            return sdp.build_appsharing_sdp(edge.media_ip, edge.relay_port, edge.cred.ufrag,
+                                            edge.cred.pwd, used, role=edge.role,
+                                            version=version, remote_candidates=rc,
+                                            extra=extra)
+        resp = edge.ua.reinvite(edge.dialog, edge_sdp(2, ["a=inactive"], True), 10)
+        got = conf.ua.wait_reinvite(conf.invite.dialog, 5, count=2)
+        gm = as_media(got.text_body)
+        check(gm.attr("inactive") is not None and conf.final_offer_problems == [] and
+              [c.addr for c in gm.candidates] == [conf.conn.peer] * 2,
+              "the Edge's hold (a=inactive, a=remote-candidates) reached the conference "
+              "in the selected pair's form: sharewayd's bridging socket, its own "
+              "candidate as remote")
+        am = as_media(resp.text_body) if resp.status == 200 else None
+        check(am is not None and am.attr("inactive") is not None and
+              not am.remote_candidates and
+              sorted((c.component, c.addr) for c in am.candidates) ==
+              [(1, relay.addr), (2, relay.addr)],
+              "the Edge's 200: a=inactive from the conference, sharewayd's relay "
+              "candidate only")
+
+        conf_hold = sdp.build_appsharing_sdp(
+            conf.local_cands[0].ip, conf.local_cands[0].port, conf.cred.ufrag,
+            conf.cred.pwd, [c for c in conf.local_cands if c.ms_transport == "TCP-PASS"],
+            role=conf.role, version=2, extra=["a=sendonly"])
+        edge_got: list[SipMessage] = []
+
+        def edge_reinvite(dlg: Dialog, req: SipMessage) -> tuple[int, str | None]:
+            edge_got.append(req)
+            return 200, edge_sdp(3, ["a=recvonly"], False)
+        edge.ua.reinvite_handler = edge_reinvite
+        resp = conf.ua.reinvite(conf.invite.dialog, conf_hold, 10)
+        em = as_media(edge_got[0].text_body) if edge_got else None
+        check(em is not None and em.attr("sendonly") is not None and
+              not em.remote_candidates and
+              sorted((c.component, c.addr) for c in em.candidates) ==
+              [(1, relay.addr), (2, relay.addr)],
+              "the conference's hold (a=sendonly) reached the Edge with sharewayd's "
+              "relay candidate only")
+        cm = as_media(resp.text_body) if resp.status == 200 else None
+        check(cm is not None and cm.attr("recvonly") is not None and
+              [c.addr for c in cm.candidates] == [conf.conn.peer] * 2,
+              "the conference's 200: a=recvonly, sharewayd's bridging socket")
+
+        resume = edge.offer_sdp().replace("o=- 0 0 ", "o=- 0 4 ")
+        resp = edge.ua.reinvite(edge.dialog, resume, 10)
+        got = conf.ua.wait_reinvite(conf.invite.dialog, 5, count=3)
+        check(resp.status == 200 and conf.final_offer_problems == [] and
+              as_media(got.text_body).remote_candidates,
+              "the Edge's resume repeating its first candidates reached the conference "
+              "in the selected pair's form")
+
+        check(raw_exchange(edge.conn, conf.conn, 64 * 1024),
+              "64 KB each way still go through the same connections")
+        rec = env.record(cid(edge), "succeeded")
+        after = alloc_of(env, rec.get("tag"))
+        check([(a.get("id"), a.get("relayed")) for a in after] ==
+              [(a.get("id"), a.get("relayed")) for a in allocs] and
+              sorted((k.get("id"), k.get("state")) for a in after
+                     for k in a.get("connections") or []) == conns,
+              "no new relay: the same allocation, the same connections, still spliced")
+        check(len(conf.invite.dialog.reinvites) == 3 and len(edge_got) == 1,
+              "no completion re-INVITE: the conference got the completion, the hold and "
+              "the resume; the Edge only the conference's hold")
+        ice1 = {d: (v or {}).get("requests") for d, v in (rec.get("ice") or {}).items()}
+        check(ice1 == ice0 and len(rec.get("relays") or []) == 1,
+              f"no new check ({ice1}), one relay in the call log")
+        check(edge.hangup(5).status == 200, "BYE")
+    finally:
+        edge.close()
+        conf.close()
+
+
+def stopped_sdp(ip: str, audio_port: int, version: int) -> str:
+    """The call's SDP once sharing stopped: audio, m=applicationsharing at
+    port 0 (RFC 3264 8.2)"""
+    return (audio_sdp(ip, audio_port, version)
+            + "m=applicationsharing 0 TCP/RTP/AVP 127\r\na=rtpmap:127 x-data/90000\r\n")
+
+
+class Swap(AddMline):
+    """SfB's reused dialog: an audio call, the Edge adds sharing by
+    re-INVITE (session 1, the Edge presenting), stops it with port 0, then
+    the conference presents in the same dialog (session 2: its re-INVITE
+    adds sharing again with new ICE credentials, the roles flip, the
+    conference is the controlling agent)."""
+
+    def __init__(self, env: Env, tl: Timeline, sip_idx: int, media_idx: int,
+                 media2_idx: int) -> None:
+        super().__init__(env, tl, sip_idx, media_idx)
+        self.listener2 = listen_tcp(("127.0.0.3", env.port(media2_idx)))
+        self.relay_port2 = env.port(media2_idx)  # on 127.0.0.2
+        self.edge_cred2, self.conf_cred2 = Credentials.random(), Credentials.random()
+        self.conf_cands2 = sdp.tcp_candidate_pair("1", "TCP-PASS", "127.0.0.3",
+                                                  env.port(media2_idx), "host")
+        raddr = ("127.0.0.2", self.relay_port2)
+        self.edge_cands2 = (sdp.tcp_candidate_pair("1", "TCP-ACT", *raddr, "relay", raddr=raddr)
+                            + sdp.tcp_candidate_pair("2", "TCP-PASS", *raddr, "relay",
+                                                     raddr=raddr))
+        self.stopped: SipMessage | None = None
+        self.offer2: sdp.Media | None = None
+        self.edge_problems2: list[str] | None = None
+        self.edge_ua.reinvite_handler = self._edge_reinvite
+
+    def _conf_reinvite(self, dlg: Dialog, req: SipMessage) -> tuple[int, str | None]:
+        if as_media(req.text_body).port == 0:
+            self.stopped = req
+            return 200, stopped_sdp("127.0.0.3", 50002, 3)
+        return super()._conf_reinvite(dlg, req)
+
+    def _edge_reinvite(self, dlg: Dialog, req: SipMessage) -> tuple[int, str | None]:
+        """Session 2 at the Edge: the conference's offer (answered as viewer
+        with the Edge relay's new candidates), then the completion re-INVITE
+        sharewayd sends the controlled Edge (checked)."""
+        media = as_media(req.text_body)
+        if not media.remote_candidates:
+            self.offer2 = media
+            return 200, with_audio(sdp.build_appsharing_sdp(
+                "127.0.0.2", self.relay_port2, self.edge_cred2.ufrag, self.edge_cred2.pwd,
+                self.edge_cands2, role="viewer", version=4), "127.0.0.2", 50000)
+        self.edge_problems2 = final_offer_problems(
+            req.text_body, self.edge_cands2, {c.addr for c in gw_cands(self.offer2)})
+        if self.edge_problems2:
+            return 488, None
+        return 200, with_audio(sdp.build_appsharing_sdp(
+            "127.0.0.2", self.relay_port2, self.edge_cred2.ufrag, self.edge_cred2.pwd,
+            self.edge_cands2[:2], role="viewer", version=5), "127.0.0.2", 50000)
+
+    def stop(self) -> SipMessage:
+        return self.edge_ua.reinvite(self.call.dialog, stopped_sdp("127.0.0.2", 50000, 3), 10)
+
+    def conf_presents(self) -> SipMessage:
+        return self.conf_ua.reinvite(self.inv.dialog, with_audio(sdp.build_appsharing_sdp(
+            "127.0.0.3", self.conf_cands2[0].port, self.conf_cred2.ufrag, self.conf_cred2.pwd,
+            self.conf_cands2, role="sharer", version=4), "127.0.0.3", 50002), 10)
+
+    def media2(self, answer: sdp.Media, nbytes: int) -> list:
+        relay = [c for c in gw_cands(self.offer2) if c.component == 1][0]
+        edge = connect_tcp(relay.addr, ("127.0.0.2", self.relay_port2), 5.0, "Edge relay 2")
+        self.conns.append(edge)
+        conf = accept_conn(self.listener2, 10.0, "sharewayd's bridging connection", "CMS 2")
+        self.conns.append(conf)
+        return run_agents([
+            IceAgent(conf, controlling=True, local=self.conf_cred2,
+                     remote=Credentials(answer.ice_ufrag, answer.ice_pwd), name="CMS",
+                     peer_name="Edge", timeline=self.tl),
+            IceAgent(edge, controlling=False, local=self.edge_cred2,
+                     remote=Credentials(self.offer2.ice_ufrag, self.offer2.ice_pwd),
+                     name="Edge", peer_name="CMS", timeline=self.tl,
+                     legacy_duplicate=True)], nbytes)
+
+    def close(self) -> None:
+        super().close()
+        self.listener2.close()
+
+
+def case_swap(env: Env, tl: Timeline) -> None:
+    """Presenter swap in one dialog (what crashed pidgin-SIPE): each sharing
+    session gets a fresh relay, the old one is released (its connections
+    close), the roles flip; the call log keeps each session as a relay."""
+    sw = Swap(env, tl, 24, 25, 23)
+    try:
+        check(sw.audio_call().status == 200, "audio call")
+        check(sw.add_sharing().status == 200, "session 1: the Edge adds m=applicationsharing")
+        relay1 = sw.relay_cands()[0]
+        sw.media(64 * 1024)
+        sw.conf_ua.wait_reinvite(sw.inv.dialog, 10, count=2)
+        check(sw.final_problems == [] and sw.edge_final_offer().status == 200,
+              f"session 1 through relay {relay1.ip}:{relay1.port}: checks, completion "
+              "re-INVITE toward the conference, the Edge's own answered by sharewayd")
+        tag = env.record(sw.call.request.call_id, "succeeded").get("tag")
+        alloc1 = alloc_of(env, tag)
+
+        resp = sw.stop()
+        body = sdp.Sdp.parse(resp.text_body) if resp.status == 200 else None
+        check(sw.stopped is not None and as_media(sw.stopped.text_body).port == 0 and
+              not as_media(sw.stopped.text_body).candidates and body is not None and
+              body.find_media().port == 0 and not body.find_media().candidates,
+              "sharing stopped: port 0 both ways, no candidate inserted")
+        check(closed_by_peer(sw.conns[0], 5) and closed_by_peer(sw.conns[1], 5),
+              "session 1's relay connections closed")
+        check(alloc_of(env, tag) == [], "session 1's relay released, the call goes on")
+
+        resp = sw.conf_presents()
+        check(resp.status == 200 and sw.offer2 is not None, "session 2: the conference "
+              "presents, re-INVITE with new ICE credentials")
+        relays2 = gw_cands(sw.offer2)
+        check(sorted(c.component for c in relays2) == [1, 2] and
+              relays2[0].addr != relay1.addr and
+              sw.offer2.attr("x-applicationsharing-role") == "sharer" and
+              sw.offer2.ice_ufrag == sw.conf_cred2.ufrag,
+              f"the Edge gets a fresh relay {relays2[0].ip}:{relays2[0].port}, the "
+              "conference as sharer")
+        answer = as_media(resp.text_body)
+        check(answer.attr("x-applicationsharing-role") == "viewer" and
+              answer.ice_ufrag == sw.edge_cred2.ufrag, "the Edge answers as viewer")
+        sw.media2(answer, 64 * 1024)
+        req = sw.edge_ua.wait_reinvite(sw.call.dialog, 10, count=2)
+        check(req is not None and sw.edge_problems2 == [],
+              "session 2 checks, the conference controlling; completion re-INVITE toward "
+              "the Edge naming the fresh relay")
+        peer = sw.conns[3].peer
+        rc = [(comp, peer[0], peer[1]) for comp in (1, 2)]
+        resp = sw.conf_ua.reinvite(sw.inv.dialog, with_audio(sdp.build_appsharing_sdp(
+            "127.0.0.3", sw.conf_cands2[0].port, sw.conf_cred2.ufrag, sw.conf_cred2.pwd,
+            sw.conf_cands2, role="sharer", version=5, remote_candidates=rc),
+            "127.0.0.3", 50002), 10)
+        check(resp.status == 200 and len(sw.call.dialog.reinvites) == 2,
+              "the conference's completion re-INVITE answered by sharewayd, not forwarded")
+        alloc2 = alloc_of(env, tag)
+        check(len(alloc2) == 1 and alloc2[0].get("id") != alloc1[0].get("id"),
+              "one allocation, not session 1's")
+
+        # session 3: the Edge presents again at once, new ICE credentials
+        # without a port 0 in between (an ICE restart)
+        sw.edge_cred = Credentials.random()
+        resp = sw.add_sharing()
+        relays3 = sw.relay_cands() if resp.status == 200 else []
+        check(len(relays3) == 2 and relays3[0].addr not in (relay1.addr, relays2[0].addr),
+              "session 3 (the Edge's new ICE credentials): a fresh relay in the answer")
+        check(closed_by_peer(sw.conns[2], 5) and closed_by_peer(sw.conns[3], 5),
+              "session 2's relay connections closed")
+        check(sw.edge_ua.bye(sw.call.dialog, 5).status == 200, "BYE")
+        rec = env.record(sw.call.request.call_id, '"completed"')
+        rl = sorted(rec.get("relays") or [], key=lambda r: r.get("relay"))
+        check([r.get("relay") for r in rl] == [1, 2, 3] and
+              [r.get("relayed") for r in rl] ==
+              [f"{c.ip}:{c.port}" for c in (relay1, relays2[0], relays3[0])] and
+              "port 0" in (rl[0].get("close_reason") or "") and rl[0].get("released") and
+              "ICE credentials" in (rl[1].get("close_reason") or ""),
+              "call log: each session is a relay, released when sharing stopped or the "
+              "next presenter restarted ICE")
+        ladder = env.shareway("ladder", sw.call.request.call_id)
+        check("application sharing stopped" in ladder and
+              "application sharing started" in ladder, "ladder: sharing stopped and started")
+        print(ladder)
+    finally:
+        sw.close()
+
+
 CASES = {"relay": case_relay, "glare": case_glare, "byemute": case_byemute,
          "oneway": case_oneway, "badufrag": case_badufrag,
          "reject": case_reject,
@@ -1195,7 +1507,8 @@ CASES = {"relay": case_relay, "glare": case_glare, "byemute": case_byemute,
          "observe": case_observe, "confoffer": case_confoffer,
          "earlyconnect": case_earlyconnect, "inside": case_inside, "strip": case_strip,
          "insideconf": case_insideconf,
-         "addmline": case_addmline}
+         "addmline": case_addmline, "hold": case_hold,
+         "swap": case_swap}
 
 
 def main() -> int:

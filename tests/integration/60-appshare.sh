@@ -6,7 +6,8 @@
 # closing mid-stream, ten calls in parallel, the conference side offering,
 # m=applicationsharing added by re-INVITE, the Edge relay connecting before
 # the permission, a TCP-ACT-only conference through the inside candidate,
-# strip and relay in one call (tests/appshare/e2e.py).
+# strip and relay in one call, hold and resume, presenter swap in one
+# dialog (tests/appshare/e2e.py).
 . "$SW_SRC/tests/lib.sh"
 
 sed -e "s/@SIP_PORT@/$(port 0)/g" -e "s/@TURN_PORT@/$(port 1)/g" \
