@@ -3,6 +3,7 @@ noinst_LIBRARIES += src/libswcore.a
 src_libswcore_a_SOURCES = \
 	src/sw_log.c src/sw_log.h \
 	src/sw_ini.c src/sw_ini.h \
+	src/sw_accept.c src/sw_accept.h \
 	src/sw_addr.c src/sw_addr.h \
 	src/sw_conf.c src/sw_conf.h \
 	src/sw_mq.c src/sw_mq.h \

@@ -207,6 +207,8 @@ static int ctl_turn_stats(struct sw_json *res, const struct sw_jval *args,
 	sw_json_int(res, "denied_peers", (int64_t)c.denied_peers);
 	sw_json_int(res, "bad_messages", (int64_t)c.bad_messages);
 	sw_json_int(res, "dropped", (int64_t)c.dropped);
+	sw_json_int(res, "accept_paused", (int64_t)c.accept_paused);
+	sw_json_int(res, "accept_shed", (int64_t)c.accept_shed);
 	sw_json_obj_close(res);
 	return 0;
 }

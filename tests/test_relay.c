@@ -7,13 +7,15 @@
  * SPLICE -> SPLICED and 1 MB each way intact, close -> CONN_CLOSED with
  * byte counts, DELETE -> ALLOC_GONE; a custom observer that asks for
  * splice itself; and observe mode: WATCH ties an external RFC 6062
- * client's allocation to a call, its connection is inspected.
+ * client's allocation to a call, its connection is inspected; out of
+ * descriptors, a relayed listener is paused and sheds its waiting peers.
  */
 #include <errno.h>
 #include <poll.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
+#include <sys/resource.h>
 #include <sys/socket.h>
 
 #include "relay.h"
@@ -642,6 +644,58 @@ static void test_inside(void)
 }
 
 
+/* Out of descriptors (EMFILE): the relayed listener does not spin; the
+ * peers waiting in its backlog are accepted on the reserve descriptor and
+ * closed at once, the listener is paused; with descriptors back it
+ * accepts again (sw_accept.h) */
+static void test_fd_shortage(void)
+{
+	struct relay *r = NULL;
+	struct relay_ev ev;
+	struct turn_counters c;
+	struct rlimit old, low;
+	struct timeval tv = {3, 0};
+	int peers[4], late, lowest;
+	uint8_t b;
+
+	conf_init();
+	CU_ASSERT_EQUAL_FATAL(relay_start(&r, &conf, NULL, NULL), 0);
+	alloc_inproc(r, 95, true, false, &ev);
+	for (int i = 0; i < 4; ++i) {
+		peers[i] = socket(AF_INET, SOCK_STREAM, 0);
+		CU_ASSERT_FATAL(peers[i] >= 0);
+		setsockopt(peers[i], SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv));
+	}
+	/* no descriptor free below the limit: accept() gets EMFILE */
+	lowest = dup(0);
+	CU_ASSERT_FATAL(lowest >= 0);
+	close(lowest);
+	CU_ASSERT_FATAL(getrlimit(RLIMIT_NOFILE, &old) == 0);
+	low = old;
+	low.rlim_cur = (rlim_t)lowest;
+	CU_ASSERT_FATAL(setrlimit(RLIMIT_NOFILE, &low) == 0);
+	for (int i = 0; i < 4; ++i)
+		CU_ASSERT(connect(peers[i], &ev.addr.u.sa,
+				  sw_sa_len(&ev.addr)) == 0);
+	for (int i = 0; i < 4; ++i) /* closed at once, not left waiting */
+		CU_ASSERT_EQUAL(recv(peers[i], &b, 1, 0), 0);
+	CU_ASSERT(!ev_within(r, RELAY_EV_CONN_ATTEMPT, &ev, 100));
+	relay_counters(r, &c);
+	CU_ASSERT(c.accept_paused >= 1);
+	CU_ASSERT(c.accept_paused <= 8); /* paused, not spinning */
+	CU_ASSERT_EQUAL(c.accept_shed, 4);
+	CU_ASSERT_EQUAL(setrlimit(RLIMIT_NOFILE, &old), 0);
+	for (int i = 0; i < 4; ++i)
+		close(peers[i]);
+
+	late = tcp_connect(&ev.addr); /* accepted after the back-off */
+	CU_ASSERT_FATAL(late >= 0);
+	CU_ASSERT(ev_wait(r, RELAY_EV_CONN_ATTEMPT, &ev));
+	close(late);
+	relay_stop(r);
+}
+
+
 int test_relay_register(void)
 {
 	CU_pSuite s = CU_add_suite("relay", NULL, NULL);
@@ -658,7 +712,9 @@ int test_relay_register(void)
 	    !CU_add_test(s, "inside candidate: Connect to the targets in order",
 			 test_inside) ||
 	    !CU_add_test(s, "a check before the bind is inspected",
-			 test_early_check))
+			 test_early_check) ||
+	    !CU_add_test(s, "out of descriptors: paused, waiting peers shed",
+			 test_fd_shortage))
 		return CU_get_error();
 	return CUE_SUCCESS;
 }

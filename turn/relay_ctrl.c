@@ -169,6 +169,8 @@ int relay_listeners_open(struct relay_thread *rt, bool log)
 		      : ls->tp == SW_TP_TCP ? TURN_TP_TCP : TURN_TP_TLS;
 		l->id = i + 1;
 		l->addr = ls->addr;
+		relay_accept_init(rt, &l->acc, &l->io,
+				  sw_transport_name(ls->tp));
 		l->next = rt->listeners;
 		rt->listeners = l;
 		err = relay_io_set(rt, &l->io, EPOLLIN);
@@ -189,6 +191,7 @@ void relay_listeners_close(struct relay_thread *rt)
 		struct relay_listener *l = rt->listeners;
 
 		rt->listeners = l->next;
+		relay_accept_stop(&l->acc);
 		relay_io_retire(rt, &l->io, true);
 	}
 }
@@ -613,18 +616,11 @@ static void tcp_listener_accept(struct relay_thread *rt,
 {
 	for (int i = 0; i < UDP_BATCH; ++i) {
 		struct sw_sa client;
-		socklen_t sl = sizeof(client.u);
 		struct relay_ctrl *c;
-		int fd;
+		int fd = relay_accept(&l->acc, &client);
 
-		memset(&client, 0, sizeof(client));
-		fd = accept4(l->io.fd, &client.u.sa, &sl,
-			     SOCK_NONBLOCK | SOCK_CLOEXEC);
-		if (fd < 0) {
-			if (errno != EAGAIN && errno != EINTR)
-				sw_warn("[turn] accept: %s", strerror(errno));
+		if (fd < 0)
 			return;
-		}
 		relay_sock_nodelay(fd);
 		if (ctrl_new(rt, fd, NULL, l->tp, &client, &c)) {
 			close(fd);

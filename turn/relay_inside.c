@@ -41,6 +41,7 @@ struct inside_try {
 
 struct relay_inside {
 	struct relay_io io; /* RIO_INSIDE: the listener */
+	struct relay_accept acc;
 	struct relay_thread *rt;
 	struct relay_relayed *rs;
 	uint16_t port;
@@ -83,16 +84,19 @@ static void inside_try(struct relay_inside *ins, int fd,
 			relay_pair_inside(tc, fd, src, ins, next);
 			return;
 		}
-		sw_info("[alloc %08x] inside connection from %s: Connect to "
-			"%s refused: %s",
-			rs->al->id, sw_sa_str(src, a, sizeof(a)),
-			sw_sa_str(t, b, sizeof(b)), strerror(err));
+		sw_log_limited(SW_LOG_INFO,
+			       "[alloc %08x] inside connection from %s: "
+			       "Connect to %s refused: %s",
+			       rs->al->id, sw_sa_str(src, a, sizeof(a)),
+			       sw_sa_str(t, b, sizeof(b)), strerror(err));
 	}
 	if (rs->al) {
-		sw_info("[alloc %08x] inside connection from %s closed: %s",
-			rs->al->id, sw_sa_str(src, a, sizeof(a)),
-			rs->n_targets ? "no Edge candidate answered"
-				      : "no Edge candidate known yet");
+		sw_log_limited(SW_LOG_INFO,
+			       "[alloc %08x] inside connection from %s "
+			       "closed: %s",
+			       rs->al->id, sw_sa_str(src, a, sizeof(a)),
+			       rs->n_targets ? "no Edge candidate answered"
+					     : "no Edge candidate known yet");
 		inside_post(ins, RELAY_EV_INSIDE_FAILED, src,
 			    rs->n_targets ? ECONNREFUSED : ENOENT);
 	}
@@ -174,12 +178,8 @@ void relay_inside_event(struct relay_thread *rt, struct relay_io *io)
 
 	for (int i = 0; i < INSIDE_BATCH && ins->rs->al; ++i) {
 		struct sw_sa src;
-		socklen_t sl = sizeof(src.u);
-		int fd;
+		int fd = relay_accept(&ins->acc, &src);
 
-		memset(&src, 0, sizeof(src));
-		fd = accept4(io->fd, &src.u.sa, &sl,
-			     SOCK_NONBLOCK | SOCK_CLOEXEC);
 		if (fd < 0)
 			return;
 		inside_post(ins, RELAY_EV_INSIDE_ACCEPT, &src, 0);
@@ -219,6 +219,7 @@ int relay_inside_open(struct relay_thread *rt, struct turn_alloc *al,
 		return err;
 	}
 	ins->io.kind = RIO_INSIDE;
+	relay_accept_init(rt, &ins->acc, &ins->io, "inside");
 	ins->rt = rt;
 	ins->rs = rs;
 	err = relay_io_set(rt, &ins->io, EPOLLIN);
@@ -241,6 +242,7 @@ void relay_inside_close(struct relay_thread *rt, struct relay_inside *ins)
 	while (ins->n_tries)
 		close(ins->tries[--ins->n_tries].fd);
 	turn_timer_cancel(rt->srv, &ins->retry_tmr);
+	relay_accept_stop(&ins->acc);
 	relay_port_free(rt, ins->port);
 	relay_io_retire(rt, &ins->io, true);
 }

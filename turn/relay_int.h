@@ -12,6 +12,7 @@
 #include <openssl/ssl.h>
 
 #include "relay.h"
+#include "sw_accept.h"
 #include "sw_mq.h"
 #include "turn_alloc.h"
 
@@ -42,8 +43,18 @@ struct relay_io {
 	void (*free_h)(struct relay_io *io);
 };
 
+/** What a listening socket needs to survive a descriptor shortage: its
+ * back-off timer (relay_accept) */
+struct relay_accept {
+	struct turn_timer tmr;
+	struct relay_thread *rt;
+	struct relay_io *io;
+	const char *what; /* "tcp", "tls", "relayed", "inside": for the log */
+};
+
 struct relay_listener {
 	struct relay_io io;
+	struct relay_accept acc;
 	enum turn_tp tp;
 	uint32_t id;
 	struct sw_sa addr;
@@ -82,6 +93,7 @@ struct relay_held {
 /** The relayed socket of an allocation (UDP socket or TCP listener) */
 struct relay_relayed {
 	struct relay_io io;
+	struct relay_accept acc; /* TCP */
 	struct relay_thread *rt;
 	struct turn_alloc *al;
 	uint16_t port;
@@ -125,6 +137,7 @@ struct relay_thread {
 	uint32_t next_tport;
 	uint16_t port_lo, port_hi, port_cur;
 	uint8_t *ports; /* bitmap of relayed ports in use */
+	struct sw_accept_reserve reserve; /* see sw_accept.h */
 	int pipes[RELAY_POOL_PIPES][2];
 	unsigned n_pipes;
 	uint8_t rx[TURN_HEADROOM + 65536 + 8];
@@ -153,6 +166,10 @@ int relay_handoff_send(struct relay_thread *rt, unsigned owner,
 		       struct relay_handoff *h);
 int relay_sock_nonblock(int fd);
 void relay_sock_nodelay(int fd);
+void relay_accept_init(struct relay_thread *rt, struct relay_accept *ra,
+		       struct relay_io *io, const char *what);
+int relay_accept(struct relay_accept *ra, struct sw_sa *peer);
+void relay_accept_stop(struct relay_accept *ra);
 
 /* relay_ctrl.c */
 int relay_listeners_open(struct relay_thread *rt, bool log);

@@ -16,6 +16,7 @@
 #include <netinet/in.h>
 #include <netinet/tcp.h>
 #include <sys/epoll.h>
+#include <sys/socket.h>
 #include <openssl/rand.h>
 
 #define SW_LOG_MODULE "relay"
@@ -85,6 +86,96 @@ int relay_sock_nonblock(int fd)
 }
 
 
+/* --- accept, descriptors or not (sw_accept.h) --------------------------- */
+
+void relay_accept_init(struct relay_thread *rt, struct relay_accept *ra,
+		       struct relay_io *io, const char *what)
+{
+	ra->rt = rt;
+	ra->io = io;
+	ra->what = what;
+}
+
+
+static void accept_resume(struct turn_timer *t, void *arg)
+{
+	struct relay_accept *ra = arg;
+
+	(void)t;
+	if (ra->io->kind != RIO_DEAD)
+		relay_io_set(ra->rt, ra->io, EPOLLIN);
+}
+
+
+/* Out of descriptors: shed the waiting connections, leave the listener
+ * alone for a while, say so once in a while */
+static void accept_pause(struct relay_accept *ra, int err)
+{
+	struct relay_thread *rt = ra->rt;
+	struct turn_counters *cnt = turn_srv_counters(rt->srv);
+	unsigned shed = sw_accept_shed(&rt->reserve, ra->io->fd,
+				       SW_ACCEPT_SHED_MAX);
+	struct sw_sa local;
+	socklen_t sl = sizeof(local.u);
+	char a[SW_SA_STRLEN];
+
+	relay_io_set(rt, ra->io, 0);
+	turn_timer_start(rt->srv, &ra->tmr, SW_ACCEPT_BACKOFF_MS,
+			 accept_resume, ra);
+	TURN_CNT_ADD(cnt, accept_paused, 1);
+	TURN_CNT_ADD(cnt, accept_shed, shed);
+	memset(&local, 0, sizeof(local));
+	getsockname(ra->io->fd, &local.u.sa, &sl);
+	sw_log_limited(SW_LOG_WARN,
+		       "[relay %u] accept on %s:%s: %s: listener paused %u "
+		       "ms, %u waiting connections closed",
+		       rt->idx, ra->what, sw_sa_str(&local, a, sizeof(a)),
+		       strerror(err), SW_ACCEPT_BACKOFF_MS, shed);
+}
+
+
+/**
+ * Accept one connection on the listener of ra, non-blocking, close on
+ * exec. When the process or the system is out of descriptors the
+ * listener is paused (see sw_accept.h); the caller just stops.
+ *
+ * @return the new fd, or -1: nothing (more) to accept now
+ */
+int relay_accept(struct relay_accept *ra, struct sw_sa *peer)
+{
+	for (int tries = 0; tries < 8; ++tries) {
+		socklen_t sl = sizeof(peer->u);
+		int fd;
+
+		memset(peer, 0, sizeof(*peer));
+		fd = accept4(ra->io->fd, &peer->u.sa, &sl,
+			     SOCK_NONBLOCK | SOCK_CLOEXEC);
+		if (fd >= 0)
+			return fd;
+		if (errno == EAGAIN)
+			return -1;
+		if (sw_accept_transient(errno))
+			continue; /* that connection is gone: the next */
+		if (sw_accept_exhausted(errno))
+			accept_pause(ra, errno);
+		else
+			sw_log_limited(SW_LOG_ERROR, "[relay %u] accept on "
+				       "%s: %s", ra->rt->idx, ra->what,
+				       strerror(errno));
+		return -1;
+	}
+	return -1;
+}
+
+
+/** The listener of ra is closing: no more back-off for it */
+void relay_accept_stop(struct relay_accept *ra)
+{
+	if (ra->rt && ra->rt->srv)
+		turn_timer_cancel(ra->rt->srv, &ra->tmr);
+}
+
+
 /**
  * Set the epoll interest of io (0 removes it)
  */
@@ -143,8 +234,9 @@ static void reap_dead(struct relay_thread *rt)
 void relay_ev_post(struct relay_thread *rt, const struct relay_ev *ev)
 {
 	if (sw_mq_push(rt->r->evq, ev))
-		sw_warn("[relay %u] event queue full: event %d dropped",
-			rt->idx, ev->type);
+		sw_log_limited(SW_LOG_WARN,
+			       "[relay %u] event queue full: event %d dropped",
+			       rt->idx, ev->type);
 }
 
 
@@ -445,6 +537,7 @@ static void thread_free(struct relay_thread *rt)
 	relay_listeners_close(rt);
 	reap_dead(rt);
 	relay_pipes_free(rt);
+	sw_accept_reserve_close(&rt->reserve);
 	if (rt->tls)
 		SSL_CTX_free(rt->tls);
 	if (rt->epfd >= 0)
@@ -483,6 +576,9 @@ static int thread_init(struct relay *r, struct relay_thread *rt, unsigned idx)
 	rt->r = r;
 	rt->idx = idx;
 	rt->conf = r->conf;
+	rt->reserve.fd = -1;
+	if (sw_accept_reserve_open(&rt->reserve))
+		return errno;
 	rt->epfd = epoll_create1(EPOLL_CLOEXEC);
 	if (rt->epfd < 0)
 		return errno;

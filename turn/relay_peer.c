@@ -145,11 +145,13 @@ int relay_op_relay_open(void *arg, struct turn_alloc *al, int af,
 			rs->port = p;
 	}
 	if (err) {
-		sw_warn("[turn] no relayed port: %s", strerror(err));
+		sw_log_limited(SW_LOG_WARN, "[turn] no relayed port: %s",
+			       strerror(err));
 		free(rs);
 		return err;
 	}
 	rs->io.kind = al->tcp ? RIO_RELAY_TCP : RIO_RELAY_UDP;
+	relay_accept_init(rt, &rs->acc, &rs->io, "relayed");
 	err = relay_io_set(rt, &rs->io, EPOLLIN);
 	if (err) {
 		close(rs->io.fd);
@@ -217,6 +219,7 @@ void relay_op_relay_close(void *arg, struct turn_alloc *al)
 	while (rs->n_held)
 		close(rs->held[--rs->n_held].fd);
 	turn_timer_cancel(rt->srv, &rs->held_tmr);
+	relay_accept_stop(&rs->acc);
 	if (rs->inside)
 		relay_inside_close(rt, rs->inside);
 	rs->inside = NULL;
@@ -268,9 +271,9 @@ static void peer_accepted(struct relay_thread *rt, struct relay_relayed *rs,
 
 	err = turn_conn_incoming(rt->srv, rs->al, peer, &tc);
 	if (err) {
-		sw_info("[alloc %08x] peer %s refused: %s", rs->al->id,
-			sw_sa_str(peer, a, sizeof(a)),
-			err == EPERM ? "no permission" : strerror(err));
+		sw_log_limited(SW_LOG_INFO, "[alloc %08x] peer %s refused: %s",
+			       rs->al->id, sw_sa_str(peer, a, sizeof(a)),
+			       err == EPERM ? "no permission" : strerror(err));
 		close(fd);
 		return;
 	}
@@ -374,12 +377,8 @@ static void tcp_relayed_accept(struct relay_thread *rt,
 {
 	for (int i = 0; i < RELAY_BATCH && rs->al; ++i) {
 		struct sw_sa peer;
-		socklen_t sl = sizeof(peer.u);
-		int fd;
+		int fd = relay_accept(&rs->acc, &peer);
 
-		memset(&peer, 0, sizeof(peer));
-		fd = accept4(rs->io.fd, &peer.u.sa, &sl,
-			     SOCK_NONBLOCK | SOCK_CLOEXEC);
 		if (fd < 0)
 			return;
 		if (!peer_hold(rt, rs, fd, &peer))
@@ -423,8 +422,10 @@ int relay_op_peer_connect(void *arg, struct turn_conn *tc)
 	if (err) {
 		char a[SW_SA_STRLEN];
 
-		sw_info("[conn %08x] connect to %s failed: %s", tc->id,
-			sw_sa_str(&tc->peer, a, sizeof(a)), strerror(err));
+		sw_log_limited(SW_LOG_INFO,
+			       "[conn %08x] connect to %s failed: %s", tc->id,
+			       sw_sa_str(&tc->peer, a, sizeof(a)),
+			       strerror(err));
 		close(fd);
 	}
 	return err;

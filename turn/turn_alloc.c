@@ -276,8 +276,9 @@ static void auth_fail(struct turn_srv *srv, struct req *r, uint16_t code,
 	char a[SW_SA_STRLEN];
 
 	TURN_CNT_ADD(&srv->cnt, auth_failures, 1);
-	sw_info("[%s] %s: %s", sw_sa_str(&r->src->client, a, sizeof(a)),
-		turn_method_name(r->m.method), why);
+	sw_log_limited(SW_LOG_INFO, "[%s] %s: %s",
+		       sw_sa_str(&r->src->client, a, sizeof(a)),
+		       turn_method_name(r->m.method), why);
 	rsp_error(srv, r, code);
 }
 
@@ -891,8 +892,9 @@ static uint16_t peer_validate(struct turn_srv *srv,
 		char p[SW_SA_STRLEN];
 
 		TURN_CNT_ADD(&srv->cnt, denied_peers, 1);
-		sw_info("[alloc %08x] peer %s denied by policy", al->id,
-			sw_sa_str(peer, p, sizeof(p)));
+		sw_log_limited(SW_LOG_INFO,
+			       "[alloc %08x] peer %s denied by policy", al->id,
+			       sw_sa_str(peer, p, sizeof(p)));
 		return 403;
 	}
 	return 0;

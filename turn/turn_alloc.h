@@ -83,6 +83,8 @@ struct turn_counters {
 	uint64_t bytes_to_peer, bytes_to_client;
 	uint64_t auth_failures, denied_peers;
 	uint64_t bad_messages, dropped;
+	uint64_t accept_paused; /* listener left alone: out of fds */
+	uint64_t accept_shed;   /* connections closed at once for it */
 };
 
 #define TURN_CNT_ADD(c, field, n)                                            \

@@ -1,5 +1,6 @@
 #!/usr/bin/env python3
-"""turn_probe.py: a raw STUN/TURN/RFC 6062 client for 22-turn-negative.sh.
+"""turn_probe.py: a raw STUN/TURN/RFC 6062 client for 22-turn-negative.sh
+and 23-turn-fds.sh.
 
 Usage: turn_probe.py HOST PORT SCENARIO [ARGS...]
 Each scenario prints "ok SCENARIO: ..." and exits 0 when the server
@@ -9,6 +10,8 @@ Every socket operation has a timeout; nothing here can hang.
 import hashlib
 import hmac
 import os
+import resource
+import select
 import socket
 import ssl
 import struct
@@ -386,6 +389,96 @@ def sc_garbage(host, port, tlsport):
         expect("Binding over %s after garbage" % tp,
                Client(host, p, tp).request(BINDING, [], auth=False).code(), 200)
     print("ok garbage: dropped or 400/420 on UDP, closed on TCP/TLS, still serving")
+
+
+def proc_ticks(pid):
+    """utime + stime of a process, in clock ticks (proc(5))"""
+    with open("/proc/%s/stat" % pid) as f:
+        fields = f.read().rsplit(")", 1)[1].split()
+    return int(fields[11]) + int(fields[12])
+
+
+def log_lines(path):
+    with open(path, "rb") as f:
+        return sum(1 for _ in f)
+
+
+def open_idle(host, port, n, deadline):
+    """n TCP connections to host:port that send nothing; established
+    (a SYN-ACK came, accepted by the server or waiting in its backlog)"""
+    socks, pending = [], []
+    for _ in range(n):
+        s = socket.socket()
+        s.setblocking(False)
+        s.connect_ex((host, port))
+        pending.append(s)
+    byfd = {s.fileno(): s for s in pending}
+    poll = select.poll()
+    for fd in byfd:
+        poll.register(fd, select.POLLOUT)
+    while byfd and time.time() < deadline:
+        for fd, _ in poll.poll(200):
+            s = byfd.pop(fd)
+            poll.unregister(fd)
+            pending.remove(s)
+            if s.getsockopt(socket.SOL_SOCKET, socket.SO_ERROR) == 0:
+                socks.append(s)
+            else:
+                s.close()
+    for s in pending:
+        s.close()
+    return socks
+
+
+def sc_fdflood(host, port, pid, logpath, nclients, npeers):
+    """Descriptor exhaustion (the daemon runs with 1024 descriptors):
+    nclients idle connections to the TURN TCP listener, then npeers to a
+    TCP allocation's relayed address. While they stay: the daemon's CPU
+    and its log lines over 3 s, and the allocation's owner is still
+    served. Then they leave, and a new client's Allocate must succeed."""
+    soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
+    want = int(nclients) + int(npeers) + 64
+    if soft < want:
+        resource.setrlimit(resource.RLIMIT_NOFILE, (min(want, hard), hard))
+    c, relayed = tcp_alloc(host, port)
+    expect("CreatePermission", c.permit("127.0.0.1").code(), 200)
+    flood = open_idle(host, port, int(nclients), time.time() + 20)
+    if len(flood) < 1100:
+        fail("only %d of %s idle connections established" % (len(flood), nclients))
+    peers = open_idle(relayed[0], relayed[1], int(npeers), time.time() + 10)
+    time.sleep(0.5)
+    t0, ticks0, lines0 = time.time(), proc_ticks(pid), log_lines(logpath)
+    time.sleep(3)
+    ticks1, lines1, t1 = proc_ticks(pid), log_lines(logpath), time.time()
+    cpu = 100.0 * (ticks1 - ticks0) / os.sysconf("SC_CLK_TCK") / (t1 - t0)
+    lines = lines1 - lines0
+    refresh = c.request(REFRESH, [attr(A_LIFETIME, struct.pack("!I", 600))]).code()
+    for s in flood + peers:
+        s.close()
+    c.s.close()
+    left = time.time()
+    served = None
+    while served is None and time.time() - left < 10:
+        try:
+            n = Client(host, port, "tcp")
+            n.s.settimeout(2)
+            if n.allocate(6).code() == 200:
+                served = time.time() - left
+        except OSError:
+            time.sleep(0.05)
+    print("figures: %d idle clients, %d peers: daemon CPU %.0f %%, %d log "
+          "lines in 3 s, owner's Refresh %d, Allocate served %s s after "
+          "they left" % (len(flood), len(peers), cpu, lines, refresh,
+                         "never" if served is None else "%.2f" % served))
+    if cpu >= 50:
+        fail("daemon CPU %.0f %% while out of descriptors" % cpu)
+    if lines >= 1000:
+        fail("%d log lines in 3 s while out of descriptors" % lines)
+    expect("the allocation owner's Refresh while out of descriptors", refresh, 200)
+    if served is None or served > 2:
+        fail("Allocate not served within 2 s after the clients left")
+    print("ok fdflood: CPU %.0f %%, %d lines, Allocate after %.2f s"
+          % (cpu, lines, served))
 
 
 def main():
