@@ -4,7 +4,11 @@
  * Like nginx's ngx_command_t and redis's standardConfig: one row per key
  * with its section, type, offset, range and default. Defaults go through
  * the same setters as file values, so a default can never be out of range.
- * Unknown sections or keys and out-of-range values fail with file:line:key.
+ * Unknown sections or keys, out-of-range values and a key set twice (last
+ * wins would hide the first) fail with file:line:key; only the list keys
+ * (listen, match.source, user, allow_peer, deny_peer) may repeat, their
+ * values adding up. The line of every key is kept, so that later checks
+ * (TLS files, paths: sw_check.c) name file:line:key too.
  */
 #include <ctype.h>
 #include <errno.h>
@@ -126,6 +130,10 @@ static const struct conf_key zone_keys[] = {
 	{"zone", "listen",         CT_LISTEN, Z(listen), Z(n_listen), 4, 0, 0, NULL},
 };
 /* clang-format on */
+
+_Static_assert(ARRN(keys) <= SW_CONF_MAX_KEYS, "raise SW_CONF_MAX_KEYS");
+_Static_assert(ARRN(zone_keys) <= SW_ZONE_MAX_KEYS,
+	       "raise SW_ZONE_MAX_KEYS");
 
 struct load_ctx {
 	struct sw_conf *conf;
@@ -459,6 +467,7 @@ static int on_section(struct load_ctx *c, const struct sw_ini_pos *pos,
 		z = &conf->zones[conf->n_zones++];
 		memset(z, 0, sizeof(*z));
 		snprintf(z->name, sizeof(z->name), "%s", name);
+		z->line = pos->line;
 		z->invite_timeout = conf->sip_invite_timeout;
 		c->zone = z;
 		return apply_defaults(conf, zone_keys, ARRN(zone_keys),
@@ -479,6 +488,30 @@ static int on_section(struct load_ctx *c, const struct sw_ini_pos *pos,
 }
 
 
+static bool repeatable(const struct conf_key *k)
+{
+	return k->type == CT_LISTEN || k->type == CT_CIDRS ||
+	       k->type == CT_USER;
+}
+
+
+/* Set k from the file, once: lines[] keeps where each key was set */
+static int set_once(struct load_ctx *c, const struct conf_key *k,
+		    unsigned *line, char *base, const char *value,
+		    const struct sw_ini_pos *pos, char *err, size_t errsz)
+{
+	int e;
+
+	if (*line && !repeatable(k))
+		return fail(err, errsz, pos, k->key,
+			    "set twice (first at line %u): keep one", *line);
+	e = set_value(c->conf, k, base, value, pos, err, errsz);
+	if (!e && !*line)
+		*line = pos->line;
+	return e;
+}
+
+
 static int on_line(const struct sw_ini_pos *pos, const char *type,
 		   const char *name, const char *key, const char *value,
 		   char *err, size_t errsz, void *arg)
@@ -493,8 +526,8 @@ static int on_line(const struct sw_ini_pos *pos, const char *type,
 		if (!k)
 			return fail(err, errsz, pos, key,
 				    "unknown key in [zone %s]", c->zone->name);
-		return set_value(c->conf, k, (char *)c->zone, value, pos, err,
-				 errsz);
+		return set_once(c, k, &c->zone->key_line[k - zone_keys],
+				(char *)c->zone, value, pos, err, errsz);
 	}
 	if (!c->section)
 		return fail(err, errsz, pos, key,
@@ -503,7 +536,8 @@ static int on_line(const struct sw_ini_pos *pos, const char *type,
 	if (!k)
 		return fail(err, errsz, pos, key, "unknown key in [%s]",
 			    c->section);
-	return set_value(c->conf, k, (char *)c->conf, value, pos, err, errsz);
+	return set_once(c, k, &c->conf->key_line[k - keys], (char *)c->conf,
+			value, pos, err, errsz);
 }
 
 
@@ -628,6 +662,58 @@ void sw_conf_set_state_dir(struct sw_conf *conf, const char *dir)
 			 conf->state_dir);
 		conf->derived_calllog = true;
 	}
+}
+
+
+/**
+ * The line of the file where key was set (of zone, or of the plain
+ * sections when zone is NULL)
+ *
+ * @return the line, or 0 when the key has its default
+ */
+unsigned sw_conf_key_line(const struct sw_conf *conf, const char *section,
+			  const struct sw_zone *zone, const char *key)
+{
+	const struct conf_key *k =
+		zone ? find_key(zone_keys, ARRN(zone_keys), "zone", key)
+		     : find_key(keys, ARRN(keys), section ? section : "", key);
+
+	if (!k)
+		return 0;
+	return zone ? zone->key_line[k - zone_keys] : conf->key_line[k - keys];
+}
+
+
+/**
+ * An error about a key after loading, as the loader writes them:
+ * "file:line:key: message", or "file: [section] key (default): message"
+ * for a key the file does not set
+ *
+ * @return EINVAL
+ */
+int sw_conf_fail(const struct sw_conf *conf, const char *section,
+		 const struct sw_zone *zone, const char *key, char *err,
+		 size_t errsz, const char *fmt, ...)
+{
+	unsigned line = sw_conf_key_line(conf, section, zone, key);
+	char msg[768];
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(msg, sizeof(msg), fmt, ap);
+	va_end(ap);
+	if (line) {
+		snprintf(err, errsz, "%s:%u:%s: %s", conf->path, line, key,
+			 msg);
+		return EINVAL;
+	}
+	if (zone)
+		snprintf(err, errsz, "%s:%u: [zone %s] %s (not set): %s",
+			 conf->path, zone->line, zone->name, key, msg);
+	else
+		snprintf(err, errsz, "%s: [%s] %s (default): %s", conf->path,
+			 section ? section : "?", key, msg);
+	return EINVAL;
 }
 
 

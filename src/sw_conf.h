@@ -22,6 +22,9 @@
 #define SW_CONF_MAX_ZONES  32
 #define SW_CONF_STR        256
 #define SW_CONF_PATH       PATH_MAX
+/* rows of sw_conf.c's key tables, with room for more keys */
+#define SW_CONF_MAX_KEYS   128
+#define SW_ZONE_MAX_KEYS   32
 
 enum sw_transport {
 	SW_TP_UDP = 0,
@@ -56,6 +59,9 @@ struct sw_zone {
 	uint32_t invite_timeout; /* s without a final response -> 408 */
 	struct sw_listen listen[4]; /* own listeners (own TLS identity) */
 	unsigned n_listen;
+	unsigned line;               /* of its [zone NAME] header */
+	unsigned key_line[SW_ZONE_MAX_KEYS]; /* where each key was set, 0:
+						default (sw_conf_key_line) */
 };
 
 struct sw_conf {
@@ -135,6 +141,9 @@ struct sw_conf {
 	/* [zone NAME] */
 	struct sw_zone zones[SW_CONF_MAX_ZONES];
 	unsigned n_zones;
+
+	/* where each key was set, 0: default (sw_conf_key_line) */
+	unsigned key_line[SW_CONF_MAX_KEYS];
 };
 
 int sw_conf_load(struct sw_conf *conf, const char *path, char *err,
@@ -147,5 +156,13 @@ const char *sw_transport_name(enum sw_transport tp);
 int sw_transport_parse(const char *s, enum sw_transport *tp);
 void sw_conf_resolve_path(const struct sw_conf *conf, char *out, size_t sz,
 			  const char *p);
+/* a key of a plain section ("turn", "tls_cert", zone NULL) or of a zone
+ * (section NULL) */
+unsigned sw_conf_key_line(const struct sw_conf *conf, const char *section,
+			  const struct sw_zone *zone, const char *key);
+int sw_conf_fail(const struct sw_conf *conf, const char *section,
+		 const struct sw_zone *zone, const char *key, char *err,
+		 size_t errsz, const char *fmt, ...)
+	__attribute__((format(printf, 7, 8)));
 
 #endif

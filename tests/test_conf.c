@@ -128,6 +128,55 @@ static void test_errors(void)
 				 sizeof(err)),
 			    0);
 	CU_ASSERT_PTR_NOT_NULL(strstr(err, "tls_cert"));
+	/* a key set twice is refused (last wins would hide the first),
+	 * also across two [sip] sections and inside a zone */
+	CU_ASSERT_NOT_EQUAL(load("[sip]\nmin_se = 100\n\nmin_se = 120\n", err,
+				 sizeof(err)), 0);
+	CU_ASSERT_PTR_NOT_NULL(strstr(err, "t.conf:4:min_se: set twice "
+					   "(first at line 2)"));
+	CU_ASSERT_NOT_EQUAL(load("[sip]\nmin_se = 100\n[turn]\n[sip]\n"
+				 "min_se = 100\n", err, sizeof(err)), 0);
+	CU_ASSERT_PTR_NOT_NULL(strstr(err, "t.conf:5:min_se"));
+	CU_ASSERT_NOT_EQUAL(load("[zone a]\ntarget = sip:x\ntarget = sip:y\n",
+				 err, sizeof(err)), 0);
+	CU_ASSERT_PTR_NOT_NULL(strstr(err, "t.conf:3:target: set twice"));
+	/* the same key in two sections, or in two zones, is no repeat */
+	CU_ASSERT_EQUAL(load("[sip]\nlisten = udp:127.0.0.1:5060\n[turn]\n"
+			     "listen = udp:127.0.0.1:3478\n[zone a]\nedge = "
+			     "yes\n[zone b]\nedge = yes\n", err,
+			     sizeof(err)), 0);
+}
+
+
+/* Lists add up across lines; the line of every key is kept for later
+ * messages (sw_conf_fail) */
+static void test_key_lines(void)
+{
+	static struct sw_conf conf;
+	char err[512] = "";
+	const char *p = write_conf(
+		"l.conf", "[turn]\nuser = a:b\nuser = c:d\n"
+			  "allow_peer = 10.0.0.0/8\nallow_peer = 10.1.0.0/16\n"
+			  "[sip]\ntls_cert = x.pem\n[zone z]\n\ntls.ca = ca.pem\n");
+
+	CU_ASSERT_EQUAL_FATAL(sw_conf_load(&conf, p, err, sizeof(err)), 0);
+	CU_ASSERT_EQUAL(conf.n_turn_users, 2);
+	CU_ASSERT_EQUAL(conf.n_turn_allow, 2);
+	CU_ASSERT_EQUAL(sw_conf_key_line(&conf, "turn", NULL, "user"), 2);
+	CU_ASSERT_EQUAL(sw_conf_key_line(&conf, "sip", NULL, "tls_cert"), 7);
+	CU_ASSERT_EQUAL(sw_conf_key_line(&conf, "turn", NULL, "tls_cert"), 0);
+	CU_ASSERT_EQUAL(sw_conf_key_line(&conf, NULL, &conf.zones[0],
+					 "tls.ca"), 10);
+	sw_conf_fail(&conf, "sip", NULL, "tls_cert", err, sizeof(err), "x%d",
+		     1);
+	CU_ASSERT_PTR_NOT_NULL(strstr(err, "l.conf:7:tls_cert: x1"));
+	sw_conf_fail(&conf, "turn", NULL, "tls_cert", err, sizeof(err), "y");
+	CU_ASSERT_PTR_NOT_NULL(strstr(err, "l.conf: [turn] tls_cert "
+					   "(default): y"));
+	sw_conf_fail(&conf, NULL, &conf.zones[0], "tls.key", err, sizeof(err),
+		     "z");
+	CU_ASSERT_PTR_NOT_NULL(strstr(err, "l.conf:8: [zone z] tls.key (not "
+					   "set): z"));
 }
 
 
@@ -181,6 +230,7 @@ int test_conf_register(void)
 	    !CU_add_test(s, "shipped conf/shareway.conf", test_shipped_conf) ||
 	    !CU_add_test(s, "values and lists", test_values) ||
 	    !CU_add_test(s, "errors name file:line:key", test_errors) ||
+	    !CU_add_test(s, "key lines, lists repeat", test_key_lines) ||
 	    !CU_add_test(s, "log rate limit per kind", test_log_ratelimit))
 		return -1;
 	return 0;
