@@ -6,7 +6,8 @@ dist_man_MANS += docs/man/sharewayd.8 docs/man/shareway.conf.5 \
 	docs/man/shareway-sdp.1 docs/man/shareway-tail.1 \
 	docs/man/shareway-export.1 docs/man/shareway-relays.1 \
 	docs/man/shareway-stats.1 docs/man/shareway-status.1 \
-	docs/man/shareway-reload.1
+	docs/man/shareway-reload.1 docs/man/shareway-check-config.1 \
+	docs/man/shareway-locate.1 docs/man/shareway-stun-decode.1
 
 # the systemd unit, with this build's paths
 systemdsystemunitdir = $(prefix)/lib/systemd/system

@@ -5,7 +5,7 @@ src_libswcore_a_SOURCES = \
 	src/sw_ini.c src/sw_ini.h \
 	src/sw_accept.c src/sw_accept.h \
 	src/sw_addr.c src/sw_addr.h \
-	src/sw_conf.c src/sw_conf.h \
+	src/sw_conf.c src/sw_conf.h src/sw_check.c src/sw_check.h \
 	src/sw_mq.c src/sw_mq.h \
 	src/sw_uri.c src/sw_uri.h \
 	src/sw_rules.c src/sw_route.c src/sw_rules.h src/sw_rules_int.h \

@@ -21,7 +21,7 @@
 #include "relay.h"
 #include "sipua.h"
 #include "sw_calllog.h"
-#include "sw_conf.h"
+#include "sw_check.h"
 #include "sw_ctl.h"
 #include "sw_gw.h"
 #include "sw_log.h"
@@ -39,8 +39,10 @@ static void usage(FILE *f)
 		"usage: sharewayd [-c FILE] [--check-config] [-v]\n"
 		"  -c, --config FILE   configuration (default "
 		"/etc/shareway/shareway.conf)\n"
-		"      --check-config  validate the configuration and the rule "
-		"file, then exit\n"
+		"      --check-config  check everything a start needs (the "
+		"configuration,\n"
+		"                      its TLS files and paths, the rule file), "
+		"then exit\n"
 		"  -d, --debug         log at debug level\n"
 		"  -s, --state-dir DIR run-time files (socket, call log) here\n"
 		"  -V, --version       print the version\n");
@@ -275,7 +277,8 @@ int main(int argc, char **argv)
 	static struct sw_conf conf;
 	bool check_only = false, debug = false;
 	const char *state_dir = NULL;
-	char err[512];
+	char err[1024];
+	struct sw_check_notes notes;
 	sigset_t sigs;
 	struct sw_rules *rules = NULL;
 	struct sigctx sc = {&conf, NULL};
@@ -301,17 +304,22 @@ int main(int argc, char **argv)
 	}
 
 	sw_log_init(SW_LOG_INFO, false, "sharewayd");
-	e = sw_conf_load(&conf, path, err, sizeof(err));
+	/* what --check-config checks is what a start needs: one function */
+	e = sw_check_load(&conf, path, state_dir, &rules, &notes, err,
+			  sizeof(err));
 	if (e) {
 		sw_error("configuration refused: %s", err);
 		return 1;
 	}
-	if (state_dir)
-		sw_conf_set_state_dir(&conf, state_dir);
 	sw_log_init(debug ? SW_LOG_DEBUG : conf.log_level, conf.log_syslog,
 		    "sharewayd");
+	for (unsigned i = 0; i < notes.n; ++i)
+		sw_warn("%s", notes.text[i]);
 	if (check_only) {
-		printf("%s: configuration OK\n", path);
+		printf("%s: configuration OK (%u zones, %u rules from %s)\n",
+		       path, conf.n_zones, sw_rules_count(rules),
+		       sw_rules_path(rules));
+		sw_rules_unref(rules);
 		return 0;
 	}
 
@@ -334,15 +342,11 @@ int main(int argc, char **argv)
 		return 1;
 	}
 
-	e = sw_rules_load(&rules, conf.rules_file, &conf, err, sizeof(err));
-	if (e) {
-		sw_error("rules refused: %s", err);
-		return 1;
-	}
 	e = calllog_start(&conf, synth_rate, &cl, &synth);
 	if (e) {
 		sw_calllog_synth_stop(synth);
 		sw_calllog_close(cl);
+		sw_rules_unref(rules);
 		return 1;
 	}
 	e = sipua_create(&sc.ua, &conf, rules);

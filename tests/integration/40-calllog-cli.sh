@@ -93,6 +93,17 @@ for c in calls show ladder sdp tail export relays stats status reload; do
 done
 ok "exit codes and --help"
 
+# every command takes --json and has its man page
+cmds=$($SW --help | awk '/^  [a-z]/ {print $1}')
+[ "$(wc -w <<<"$cmds")" -ge 13 ] || fail "shareway --help lists: $cmds"
+for c in $cmds; do
+	$SW $c --help | grep -q -- "--json" || fail "$c --help names no --json"
+	[ -f "$SW_SRC/docs/man/shareway-$c.1" ] || fail "no man page for $c"
+	grep -q "shareway\\-$c (1)" "$SW_SRC/docs/man/shareway.1" ||
+		fail "shareway(1) does not point at shareway-$c(1)"
+done
+ok "--json and a man page for every command"
+
 # --active with the daemon down: the calls with no end in the call log
 $SW calls --active >"$SW_TMP/active.out" 2>"$SW_TMP/active.err"
 grep -q "c-10 " "$SW_TMP/active.out" || fail "--active fallback lacks c-10"

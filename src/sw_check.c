@@ -1,0 +1,414 @@
+/**
+ * @file sw_check.c  The checks sharewayd makes before it runs (sw_check.h).
+ *
+ * TLS files are read here with OpenSSL the way the listeners will read
+ * them (Sofia-SIP's agent.pem is the chain then the key; the TURN
+ * listener loads the chain file and the key file), so that a file that
+ * would make a listener come up unable to complete any handshake stops
+ * the daemon at start instead, naming the key that points at it. Sofia
+ * itself only prints OpenSSL's lines and carries on.
+ */
+#include <errno.h>
+#include <libgen.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <time.h>
+
+#include <openssl/err.h>
+#include <openssl/pem.h>
+#include <openssl/ssl.h>
+#include <openssl/x509.h>
+
+#include "sw_check.h"
+
+/* One TLS identity as configured: which keys name its files */
+struct tls_set {
+	const char *section;        /* "sip", "turn", or NULL for a zone */
+	const struct sw_zone *zone;
+	const char *k_cert, *k_key, *k_ca;
+	const char *cert, *key, *ca;
+};
+
+
+static void note(struct sw_check_notes *notes, const char *fmt, ...)
+	__attribute__((format(printf, 2, 3)));
+
+
+static void note(struct sw_check_notes *notes, const char *fmt, ...)
+{
+	va_list ap;
+
+	if (!notes || notes->n >= SW_CHECK_MAX_NOTES)
+		return;
+	va_start(ap, fmt);
+	vsnprintf(notes->text[notes->n++], sizeof(notes->text[0]), fmt, ap);
+	va_end(ap);
+}
+
+
+/* OpenSSL's reason for the last failure, and a clean error queue */
+static const char *ossl_why(char *buf, size_t sz)
+{
+	unsigned long e = ERR_peek_last_error();
+	const char *r = e ? ERR_reason_error_string(e) : NULL;
+
+	snprintf(buf, sz, "%s", r ? r : "not PEM");
+	ERR_clear_error();
+	return buf;
+}
+
+
+/* The PEM callback: a daemon has nobody to ask for a passphrase */
+static int no_passphrase(char *buf, int size, int rwflag, void *arg)
+{
+	(void)buf;
+	(void)size;
+	(void)rwflag;
+	*(int *)arg = 1;
+	return -1;
+}
+
+
+static int fail(const struct sw_conf *conf, const struct tls_set *t,
+		const char *key, char *err, size_t errsz, const char *fmt,
+		...) __attribute__((format(printf, 6, 7)));
+
+
+static int fail(const struct sw_conf *conf, const struct tls_set *t,
+		const char *key, char *err, size_t errsz, const char *fmt, ...)
+{
+	char msg[640];
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(msg, sizeof(msg), fmt, ap);
+	va_end(ap);
+	return sw_conf_fail(conf, t->section, t->zone, key, err, errsz, "%s",
+			    msg);
+}
+
+
+static void date_of(const ASN1_TIME *t, char *buf, size_t sz)
+{
+	struct tm tm;
+
+	if (ASN1_TIME_to_tm(t, &tm) != 1 ||
+	    !strftime(buf, sz, "%Y-%m-%d %H:%M UTC", &tm))
+		snprintf(buf, sz, "?");
+}
+
+
+/* An expired or not yet valid certificate still loads: peers refuse it */
+static void validity_notes(const struct sw_conf *conf, const struct tls_set *t,
+			   X509 *x, struct sw_check_notes *notes)
+{
+	unsigned line = sw_conf_key_line(conf, t->section, t->zone, t->k_cert);
+	char d[40];
+
+	if (X509_cmp_current_time(X509_get0_notAfter(x)) <= 0) {
+		date_of(X509_get0_notAfter(x), d, sizeof(d));
+		note(notes, "%s:%u:%s: the certificate in %s expired on %s: "
+		     "peers that check it refuse the handshake",
+		     conf->path, line, t->k_cert, t->cert, d);
+	}
+	else if (X509_cmp_current_time(X509_get0_notBefore(x)) >= 0) {
+		date_of(X509_get0_notBefore(x), d, sizeof(d));
+		note(notes, "%s:%u:%s: the certificate in %s is valid only "
+		     "from %s", conf->path, line, t->k_cert, t->cert, d);
+	}
+}
+
+
+/* The certificate chain file: readable, a PEM certificate first, and a
+ * chain OpenSSL takes as a listener would */
+static int cert_check(const struct sw_conf *conf, const struct tls_set *t,
+		      X509 **xp, char *err, size_t errsz)
+{
+	SSL_CTX *ctx;
+	char why[160];
+	FILE *f;
+	int ok;
+
+	f = fopen(t->cert, "r");
+	if (!f)
+		return fail(conf, t, t->k_cert, err, errsz, "cannot read %s: %s",
+			    t->cert, strerror(errno));
+	*xp = PEM_read_X509(f, NULL, NULL, NULL);
+	fclose(f);
+	if (!*xp)
+		return fail(conf, t, t->k_cert, err, errsz,
+			    "%s holds no PEM certificate (OpenSSL: %s)", t->cert,
+			    ossl_why(why, sizeof(why)));
+	ctx = SSL_CTX_new(TLS_method());
+	if (!ctx)
+		return ENOMEM;
+	ok = SSL_CTX_use_certificate_chain_file(ctx, t->cert) == 1;
+	SSL_CTX_free(ctx);
+	if (!ok)
+		return fail(conf, t, t->k_cert, err, errsz,
+			    "the certificate chain in %s does not load (OpenSSL: %s)",
+			    t->cert, ossl_why(why, sizeof(why)));
+	return 0;
+}
+
+
+/* The private key (tls_key, else in the certificate file, as Sofia's
+ * agent.pem has it) must load without a passphrase and match the
+ * certificate */
+static int key_check(const struct sw_conf *conf, const struct tls_set *t,
+		     X509 *x, char *err, size_t errsz)
+{
+	const char *path = t->key[0] ? t->key : t->cert;
+	const char *k = t->key[0] ? t->k_key : t->k_cert;
+	EVP_PKEY *pk;
+	int asked = 0, match;
+	char why[160];
+	FILE *f;
+
+	f = fopen(path, "r");
+	if (!f)
+		return fail(conf, t, k, err, errsz, "cannot read %s: %s", path,
+			    strerror(errno));
+	pk = PEM_read_PrivateKey(f, NULL, no_passphrase, &asked);
+	fclose(f);
+	if (!pk && asked)
+		return fail(conf, t, k, err, errsz,
+			    "the private key in %s is encrypted: the daemon "
+			    "has no passphrase (store it unencrypted, mode "
+			    "0600)", path);
+	if (!pk && !t->key[0])
+		return fail(conf, t, k, err, errsz,
+			    "%s holds no private key and %s is not set (OpenSSL: %s)",
+			    path, t->k_key, ossl_why(why, sizeof(why)));
+	if (!pk)
+		return fail(conf, t, k, err, errsz,
+			    "%s holds no PEM private key (OpenSSL: %s)", path,
+			    ossl_why(why, sizeof(why)));
+	match = X509_check_private_key(x, pk) == 1;
+	EVP_PKEY_free(pk);
+	if (!match) {
+		ERR_clear_error();
+		return fail(conf, t, k, err, errsz,
+			    "the private key in %s does not match the "
+			    "certificate in %s", path, t->cert);
+	}
+	return 0;
+}
+
+
+/* The CA bundle: at least one certificate loads from it */
+static int ca_check(const struct sw_conf *conf, const struct tls_set *t,
+		    char *err, size_t errsz)
+{
+	X509_STORE *st;
+	char why[160];
+	FILE *f;
+	int ok;
+
+	f = fopen(t->ca, "r");
+	if (!f)
+		return fail(conf, t, t->k_ca, err, errsz, "cannot read %s: %s",
+			    t->ca, strerror(errno));
+	fclose(f);
+	st = X509_STORE_new();
+	if (!st)
+		return ENOMEM;
+	ok = X509_STORE_load_file(st, t->ca) == 1;
+	X509_STORE_free(st);
+	if (!ok)
+		return fail(conf, t, t->k_ca, err, errsz,
+			    "no CA certificate loads from %s (OpenSSL: %s)", t->ca,
+			    ossl_why(why, sizeof(why)));
+	return 0;
+}
+
+
+static int tls_set_check(const struct sw_conf *conf, const struct tls_set *t,
+			 struct sw_check_notes *notes, char *err, size_t errsz)
+{
+	X509 *x = NULL;
+	int e = 0;
+
+	if (!t->cert[0] && t->key[0])
+		return fail(conf, t, t->k_key, err, errsz,
+			    "set, but %s is not: a key needs its certificate",
+			    t->k_cert);
+	if (t->cert[0]) {
+		e = cert_check(conf, t, &x, err, errsz);
+		if (!e)
+			e = key_check(conf, t, x, err, errsz);
+		if (!e)
+			validity_notes(conf, t, x, notes);
+		X509_free(x);
+	}
+	if (!e && t->ca[0])
+		e = ca_check(conf, t, err, errsz);
+	return e;
+}
+
+
+/**
+ * Check every TLS identity the configuration names: [sip], [turn] and
+ * each zone's own files. A zone's tls.verify needs a CA to verify with
+ * (its tls.ca, else [sip] tls_ca).
+ *
+ * @return 0, or EINVAL with err naming file:line:key
+ */
+int sw_check_tls(const struct sw_conf *conf, struct sw_check_notes *notes,
+		 char *err, size_t errsz)
+{
+	const struct tls_set plain[] = {
+		{"sip", NULL, "tls_cert", "tls_key", "tls_ca",
+		 conf->sip_tls_cert, conf->sip_tls_key, conf->sip_tls_ca},
+		{"turn", NULL, "tls_cert", "tls_key", "tls_ca",
+		 conf->turn_tls_cert, conf->turn_tls_key, conf->turn_tls_ca},
+	};
+	int e;
+
+	ERR_clear_error();
+	for (size_t i = 0; i < sizeof(plain) / sizeof(plain[0]); ++i) {
+		e = tls_set_check(conf, &plain[i], notes, err, errsz);
+		if (e)
+			return e;
+	}
+	for (unsigned i = 0; i < conf->n_zones; ++i) {
+		const struct sw_zone *z = &conf->zones[i];
+		const struct tls_set t = {NULL, z, "tls.cert", "tls.key",
+					  "tls.ca", z->tls_cert, z->tls_key,
+					  z->tls_ca};
+
+		e = tls_set_check(conf, &t, notes, err, errsz);
+		if (e)
+			return e;
+		if (z->tls_verify && !z->tls_ca[0] && !conf->sip_tls_ca[0])
+			return sw_conf_fail(conf, NULL, z, "tls.verify", err,
+					    errsz,
+					    "yes, but neither tls.ca nor "
+					    "[sip] tls_ca is set: every peer "
+					    "certificate would be refused");
+	}
+	return 0;
+}
+
+
+/* A directory the daemon uses: there, or (create) its parent is */
+static int dir_ok(const char *dir, bool create, char *why, size_t sz)
+{
+	char parent[SW_CONF_PATH];
+	struct stat st;
+
+	if (!stat(dir, &st)) {
+		if (S_ISDIR(st.st_mode))
+			return 0;
+		snprintf(why, sz, "%s is not a directory", dir);
+		return ENOTDIR;
+	}
+	if (errno != ENOENT || !create) {
+		snprintf(why, sz, "%s: %s", dir, strerror(errno));
+		return errno;
+	}
+	snprintf(parent, sizeof(parent), "%s", dir);
+	dirname(parent);
+	if (!stat(parent, &st) && S_ISDIR(st.st_mode))
+		return 0;
+	snprintf(why, sz, "neither %s nor its parent %s exists (sharewayd "
+		 "creates only the last one)", dir, parent);
+	return ENOENT;
+}
+
+
+/* The directory holding path, unless it is state_dir (created) */
+static int parent_ok(const struct sw_conf *conf, const char *path,
+		     char *why, size_t sz)
+{
+	char dir[SW_CONF_PATH];
+
+	snprintf(dir, sizeof(dir), "%s", path);
+	dirname(dir);
+	if (!strcmp(dir, conf->state_dir))
+		return 0;
+	return dir_ok(dir, false, why, sz);
+}
+
+
+/**
+ * The run-time paths: state_dir (created if its parent exists), the
+ * directories of control_socket and of the call log
+ *
+ * @param state_dir  the --state-dir that overrode the file's, or NULL
+ * @return 0, or an errno value with err naming the key
+ */
+int sw_check_paths(const struct sw_conf *conf, const char *state_dir,
+		   char *err, size_t errsz)
+{
+	char why[SW_CONF_PATH + 160];
+
+	if (dir_ok(conf->state_dir, true, why, sizeof(why))) {
+		if (state_dir) {
+			snprintf(err, errsz, "--state-dir %s: %s", state_dir,
+				 why);
+			return EINVAL;
+		}
+		return sw_conf_fail(conf, "general", NULL, "state_dir", err,
+				    errsz, "%s", why);
+	}
+	if (!conf->derived_socket &&
+	    parent_ok(conf, conf->control_socket, why, sizeof(why)))
+		return sw_conf_fail(conf, "general", NULL, "control_socket",
+				    err, errsz, "%s", why);
+	if (!conf->derived_calllog &&
+	    parent_ok(conf, conf->calllog_path, why, sizeof(why)))
+		return sw_conf_fail(conf, "calllog", NULL, "path", err, errsz,
+				    "%s", why);
+	return 0;
+}
+
+
+/**
+ * Load shareway.conf and everything it names, as sharewayd does at start
+ *
+ * @param state_dir  overrides the file's state_dir (--state-dir), or NULL
+ * @param rulesp     gets the rule set (one reference) on success; NULL:
+ *                   load it only to check it
+ * @param notes      gets what passes but deserves a word; may be NULL
+ * @return 0, or an errno value with err saying file:line:key: what
+ */
+int sw_check_load(struct sw_conf *conf, const char *path,
+		  const char *state_dir, struct sw_rules **rulesp,
+		  struct sw_check_notes *notes, char *err, size_t errsz)
+{
+	struct sw_rules *rules = NULL;
+	char rerr[1024];
+	int e;
+
+	if (notes)
+		notes->n = 0;
+	e = sw_conf_load(conf, path, err, errsz);
+	if (e)
+		return e;
+	if (state_dir)
+		sw_conf_set_state_dir(conf, state_dir);
+	e = sw_check_tls(conf, notes, err, errsz);
+	if (!e)
+		e = sw_check_paths(conf, state_dir, err, errsz);
+	if (e)
+		return e;
+	e = sw_rules_load(&rules, conf->rules_file, conf, rerr, sizeof(rerr));
+	if (e == EINVAL || e == ENOMEM) {
+		snprintf(err, errsz, "%s", rerr);
+		return e;
+	}
+	if (e) /* the file itself: say which key names it */
+		return sw_conf_fail(conf, "general", NULL, "rules_file", err,
+				    errsz, "%s", rerr);
+	if (!sw_rules_count(rules))
+		note(notes, "%s has no rules: every call would get 404 (no "
+		     "route)", sw_rules_path(rules));
+	if (rulesp)
+		*rulesp = rules;
+	else
+		sw_rules_unref(rules);
+	return 0;
+}
