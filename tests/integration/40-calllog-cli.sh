@@ -99,7 +99,7 @@ cmds=$($SW --help | awk '/^  [a-z]/ {print $1}')
 for c in $cmds; do
 	$SW $c --help | grep -q -- "--json" || fail "$c --help names no --json"
 	[ -f "$SW_SRC/docs/man/shareway-$c.1" ] || fail "no man page for $c"
-	grep -q "shareway\\-$c (1)" "$SW_SRC/docs/man/shareway.1" ||
+	sed 's/\\-/-/g' "$SW_SRC/docs/man/shareway.1" | grep -q "shareway-$c (1)" ||
 		fail "shareway(1) does not point at shareway-$c(1)"
 done
 ok "--json and a man page for every command"
