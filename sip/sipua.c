@@ -36,7 +36,8 @@
 #define SIPUA_ALLOW "INVITE, ACK, BYE, CANCEL, OPTIONS, PRACK, UPDATE, " \
 		    "INFO, MESSAGE"
 #define SIPUA_SUPPORTED "timer, 100rel"
-#define SIPUA_STOP_GRACE_MS 5000
+#define SIPUA_HANGUP_MS 2000     /* calls' BYE/CANCEL get their answers */
+#define SIPUA_STOP_GRACE_MS 5000 /* then the transports close */
 
 struct fd_watch {
 	struct sipua *ua;
@@ -394,18 +395,56 @@ static void ua_stop_timeout(struct sipua *ua, su_timer_t *t, void *arg)
 }
 
 
-/** Hang up every call, close the transports, then end sipua_run() */
+/** Second step of the shutdown: calls still up are dropped (their handles
+ *  destroyed, nothing more sent), then each endpoint closes. nua's own
+ *  shutdown so finds no dialog to hang up: whatever a dialog holds, it
+ *  builds no request. */
+void sipua_stop_endpoints(struct sipua *ua)
+{
+	if (ua->eps_stopping)
+		return;
+	ua->eps_stopping = true;
+	if (ua->calls)
+		sw_notice("[sip] shutdown: %u calls dropped unanswered",
+			  ua->n_calls);
+	while (ua->calls)
+		sipua_call_abort(ua->calls);
+	if (ua->stop_timer)
+		su_timer_set_interval(ua->stop_timer, ua_stop_timeout, NULL,
+				      SIPUA_STOP_GRACE_MS);
+	for (unsigned i = 0; i < ua->n_ep; ++i)
+		nua_shutdown(ua->ep[i].nua);
+}
+
+
+static void ua_hangup_timeout(struct sipua *ua, su_timer_t *t, void *arg)
+{
+	(void)arg;
+	(void)t;
+	sipua_stop_endpoints(ua);
+}
+
+
+/** Hang up every call (BYE on both legs, CANCEL or 503 before the
+ *  answer), wait for them at most SIPUA_HANGUP_MS, close the transports,
+ *  then end sipua_run() */
 void sipua_shutdown(struct sipua *ua)
 {
 	if (!ua || ua->stopping)
 		return;
 	ua->stopping = true;
 	ua->stop_timer = su_timer_create(su_root_task(ua->root),
-					 SIPUA_STOP_GRACE_MS);
+					 SIPUA_HANGUP_MS);
 	if (ua->stop_timer)
-		su_timer_set(ua->stop_timer, ua_stop_timeout, NULL);
-	for (unsigned i = 0; i < ua->n_ep; ++i)
-		nua_shutdown(ua->ep[i].nua);
+		su_timer_set(ua->stop_timer, ua_hangup_timeout, NULL);
+	if (ua->calls)
+		sw_notice("[sip] shutdown: hanging up %u calls", ua->n_calls);
+	for (struct sw_call *c = ua->calls, *next; c; c = next) {
+		next = c->next;
+		sipua_call_hangup(c);
+	}
+	if (!ua->calls || !ua->stop_timer)
+		sipua_stop_endpoints(ua);
 }
 
 

@@ -159,6 +159,9 @@ int sipua_fd_watch(struct sipua *ua, int fd, sipua_fd_h *fh, void *arg);
 void sipua_set_rules(struct sipua *ua, struct sw_rules *rules);
 void sipua_set_sdp_hook(struct sipua *ua, sipua_sdp_h *h, void *arg);
 void sipua_set_observer(struct sipua *ua, const struct sipua_observer *obs);
+/** Names a Sofia transport asked getaddrinfo() for and did not get
+ *  (the gateway looks up no name from a message) since the start */
+unsigned long long sipua_names_refused(void);
 unsigned sipua_call_count(const struct sipua *ua);
 uint64_t sipua_overload_rejects(const struct sipua *ua);
 int sipua_leg_reinvite(struct sipua *ua, uint64_t call_id,

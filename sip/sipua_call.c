@@ -76,6 +76,8 @@ static void call_free(struct sw_call *call)
 	sw_info("[call %llu] ended (%s)", (unsigned long long)call->id,
 		call->end_reason ? call->end_reason : "-");
 	su_home_unref(call->home);
+	if (ua->stopping && !ua->calls)
+		sipua_stop_endpoints(ua); /* the last call hung up */
 }
 
 
@@ -335,7 +337,8 @@ static int leg_b_start(struct sw_call *call, const sip_t *sip,
 	struct sipua_leg *b = &call->leg[SIPUA_LEG_B];
 	su_home_t *home = call->home;
 	uint32_t mf = ua->conf->sip_max_forwards;
-	char *proxy = target_proxy(home, r);
+	/* the pinned hop (call_route), else a configured name */
+	char *proxy = b->hop ? b->hop : target_proxy(home, r);
 	/* our own Call-ID (as nta would make it), known before the INVITE
 	 * leaves: the capture attributes that INVITE by it */
 	sip_call_id_t *cid = sip_call_id_create(home, NULL);
@@ -354,6 +357,7 @@ static int leg_b_start(struct sw_call *call, const sip_t *sip,
 			   SIPTAG_CALL_ID(cid), TAG_END());
 	if (!b->nh)
 		return ENOMEM;
+	sipua_hop_pin(b, b->hop);
 	sipua_cap_leg_add(b);
 	b->offer_out = sdp != NULL;
 	/* the next hop goes with the request: 1.12.11 ignores it per handle */
@@ -376,6 +380,28 @@ static int leg_b_start(struct sw_call *call, const sip_t *sip,
 }
 
 
+/* Leg B's next hop, an address: the route's target from the
+ * configuration; without one, the Request-URI's host only if it is an IP
+ * address (a name there may come from the message). 0 or a status. */
+static int leg_b_hop(struct sw_call *call, const char **phrasep)
+{
+	const struct sw_route_result *r = call->route;
+	struct sipua_leg *b = &call->leg[SIPUA_LEG_B];
+
+	if (r->target_uri[0]) {
+		/* a name in the configuration: resolved by Sofia */
+		b->hop = sipua_hop_numeric(call->home, r->target_uri,
+					   r->transport);
+		return 0;
+	}
+	b->hop = sipua_hop_numeric(call->home, r->ruri, r->transport);
+	if (!b->hop)
+		return *phrasep = "No route (no target, and the Request-URI "
+				  "names no IP address)", 404;
+	return 0;
+}
+
+
 /* Validate and route: 0 to forward, or the status to reject with */
 static int call_route(struct sw_call *call, const sip_t *sip,
 		      const char **phrasep)
@@ -391,6 +417,10 @@ static int call_route(struct sw_call *call, const sip_t *sip,
 		return *phrasep = "Forbidden (unknown zone)", 403;
 	if (sip->sip_max_forwards && sip->sip_max_forwards->mf_count == 0)
 		return 483; /* RFC 3261 16.3: a loop, or too many hops */
+	if ((*phrasep = sipua_dialog_uris_check(sip, true)))
+		return 400; /* before a dialog exists on either leg */
+	if (!a->hop)
+		return *phrasep = "No return path", 503;
 	if (!ua->rules)
 		return *phrasep = "No dial plan", 503;
 	if (sipua_body_is_sdp(sip) && sipua_sdp_extract(call->home, sip, &body,
@@ -410,7 +440,7 @@ static int call_route(struct sw_call *call, const sip_t *sip,
 	}
 	if (call->route->outcome != SW_ROUTE_FORWARD)
 		return *phrasep = "No route", 404;
-	return 0;
+	return leg_b_hop(call, phrasep);
 }
 
 
@@ -504,6 +534,10 @@ void sipua_call_incoming(struct sipua *ua, struct sipua_ep *ep,
 	}
 	request_source(ep, &src);
 	leg_a_init(&call->leg[SIPUA_LEG_A], ep, nh, sip, &src);
+	/* the caller's in-dialog requests come back the way it came */
+	sipua_hop_pin(&call->leg[SIPUA_LEG_A],
+		      sipua_hop_uri(call->home, &src,
+				    call->leg[SIPUA_LEG_A].tp));
 	call->leg[SIPUA_LEG_A].zone = sipua_zone_match(ua, ep, &src);
 	call_notify(call, ua->obs.started);
 	call_start(call, sip);
@@ -589,6 +623,7 @@ static void call_answered(struct sw_call *call, int status, const char *phrase,
 	b->final_phrase = su_strdup(call->home, phrase);
 	if (call->state >= SW_CALL_ACTIVE || a->ended || !a->nh) {
 		nua_ack(b->nh, TAG_END()); /* answered after CANCEL/timeout */
+		b->ended = false; /* the CANCEL came too late: BYE it */
 		leg_bye(b, NULL);
 		return;
 	}
@@ -617,12 +652,52 @@ static void call_answered(struct sw_call *call, int status, const char *phrase,
 }
 
 
+/* Leg B's 1xx/2xx would form a dialog whose Contact or Record-Route
+ * is not a SIP URI (sipua_dialog_uris_check): that leg ends (CANCEL, or
+ * ACK and BYE, sent to its pinned hop) and the caller gets 502 */
+static void call_b_refuse(struct sw_call *call, int status, const char *why)
+{
+	struct sipua_leg *b = &call->leg[SIPUA_LEG_B];
+
+	sw_log_limited(SW_LOG_WARN, "[call %llu leg B] %03d from %s: %s "
+		       "(RFC 3261 12.1.2): leg ended",
+		       (unsigned long long)call->id, status,
+		       b->peer ? b->peer : "-", why);
+	if (call->invite_timer && status >= 200) {
+		su_timer_destroy(call->invite_timer);
+		call->invite_timer = NULL;
+	}
+	if (!call->end_reason) {
+		call->ended_by = SIPUA_LEG_B;
+		call->end_reason = "bad response";
+	}
+	if (status >= 200) {
+		b->final_status = status;
+		nua_ack(b->nh, TAG_END());
+		b->ended = false; /* a CANCEL crossed this 2xx: BYE it */
+		leg_bye(b, NULL);
+	} else if (!b->ended) {
+		nua_cancel(b->nh, TAG_END());
+		b->ended = true;
+	}
+	if (call->state < SW_CALL_ENDING)
+		call_reject(call, 502, why, NULL);
+}
+
+
 /* Leg B's response to the initial INVITE */
 static void call_b_response(struct sw_call *call, int status,
 			    const char *phrase, const sip_t *sip)
 {
 	struct sipua_leg *b = &call->leg[SIPUA_LEG_B];
+	const char *why;
 
+	if (status > 100 && status < 300 && sip && sip->sip_to &&
+	    sip->sip_to->a_tag &&
+	    (why = sipua_dialog_uris_check(sip, false))) {
+		call_b_refuse(call, status, why);
+		return;
+	}
 	if (status < 200) {
 		call_provisional(call, status, phrase, sip);
 		return;
@@ -643,6 +718,30 @@ static void call_b_response(struct sw_call *call, int status,
 	call->ended_by = SIPUA_LEG_B;
 	call_reject(call, status, b->final_phrase,
 		    sipua_hdr_copy(call->home, call->ua->conf, sip, false));
+}
+
+
+/** Shutdown: end a call as its state allows; call_free() follows when
+ *  both handles are gone */
+void sipua_call_hangup(struct sw_call *call)
+{
+	struct sipua_leg *b = &call->leg[SIPUA_LEG_B];
+
+	if (call->state >= SW_CALL_ENDING)
+		return;
+	if (!call->end_reason)
+		call->end_reason = "shutdown";
+	if (call->state == SW_CALL_ACTIVE) {
+		call_set_state(call, SW_CALL_ENDING);
+		leg_bye(&call->leg[SIPUA_LEG_A], NULL);
+		leg_bye(b, NULL);
+		return;
+	}
+	if (b->nh && !b->ended) {
+		nua_cancel(b->nh, TAG_END());
+		b->ended = true;
+	}
+	call_reject(call, SIP_503_SERVICE_UNAVAILABLE, NULL);
 }
 
 
@@ -732,12 +831,56 @@ static void call_invite_event(struct sipua_leg *l, int status,
 }
 
 
+/* nua could not build or send one of this leg's requests (its own
+ * statuses 900-999; nta never got it on the wire): the leg ends here,
+ * locally and once, and the other leg is ended as for any lost leg.
+ * Nothing is retried, so nothing can loop. */
+static void leg_cannot_send(struct sipua_leg *l, nua_event_t ev, int status,
+			    const char *phrase)
+{
+	struct sw_call *call = l->call;
+
+	sw_log_limited(SW_LOG_WARN, "[call %llu leg %c] %s: %03d %s: leg "
+		       "ended locally", (unsigned long long)call->id,
+		       "AB"[l->id], nua_event_name(ev), status,
+		       phrase ? phrase : "");
+	if (!call->end_reason) {
+		call->ended_by = l->id;
+		call->end_reason = "request not sent";
+	}
+	if (l->id == SIPUA_LEG_B && !l->final_status)
+		l->final_status = 500;
+	leg_terminated(l);
+}
+
+
+static bool is_response_event(nua_event_t ev)
+{
+	switch (ev) {
+	case nua_r_invite:
+	case nua_r_bye:
+	case nua_r_cancel:
+	case nua_r_update:
+	case nua_r_info:
+	case nua_r_message:
+	case nua_r_ack:
+		return true;
+	default:
+		return false;
+	}
+}
+
+
 /** Every nua event on a handle bound to a leg */
 void sipua_call_event(nua_event_t ev, int status, const char *phrase,
 		      struct sipua_leg *l, const sip_t *sip, tagi_t tags[])
 {
 	if (!l->nh)
 		return;
+	if (status >= 900 && is_response_event(ev)) {
+		leg_cannot_send(l, ev, status, phrase);
+		return;
+	}
 	leg_note(l, sip);
 	switch (ev) {
 	case nua_r_invite:

@@ -140,8 +140,16 @@ void sipua_dlg_request(struct sipua_leg *l, nua_event_t ev, const sip_t *sip)
 	nua_t *nua = l->ep->nua;
 	char *sdp = NULL;
 	size_t len = 0;
+	const char *why;
 	int st;
 
+	if ((k == SIPUA_PEND_INVITE || k == SIPUA_PEND_UPDATE) &&
+	    (why = sipua_dialog_uris_check(sip, false))) {
+		/* a target refresh (RFC 3261 12.2.2) to something that is not
+		 * a SIP URI: refused, the dialog keeps its remote target */
+		nua_respond(l->nh, 400, why, NUTAG_WITH_THIS(nua), TAG_END());
+		return;
+	}
 	if (k == SIPUA_PEND_UPDATE && !sip->sip_payload) {
 		/* a session refresh: each leg has its own (RFC 4028) */
 		nua_respond(l->nh, SIP_200_OK, NUTAG_WITH_THIS(nua), TAG_END());

@@ -89,6 +89,7 @@ struct sipua_leg {
 	enum sw_transport tp;
 	char *call_id, *local_tag, *remote_tag; /* call home */
 	char *peer, *user_agent, *ms_diag, *final_phrase;
+	char *hop;               /* pinned next hop, numeric (sipua_hop.c) */
 	char *from_uri, *to_uri; /* of the INVITE on this leg (call home) */
 	char *ms_diag_public, *ms_client_diag; /* last seen, verbatim */
 	int final_status;
@@ -139,7 +140,8 @@ struct sipua {
 	struct sw_call *calls;
 	unsigned n_calls;
 	uint64_t next_id;
-	bool stopping;
+	bool stopping;                   /* sipua_shutdown(): hanging up */
+	bool eps_stopping;               /* then closing the endpoints */
 	su_timer_t *stop_timer;          /* shutdown grace */
 	struct fd_watch *watches;        /* sipua_fd_watch() */
 	struct sipua_cap *cap;           /* capture_sip, NULL when off */
@@ -149,6 +151,7 @@ struct sipua {
 };
 
 /* sipua.c */
+void sipua_stop_endpoints(struct sipua *ua);
 struct sipua_ep *sipua_ep_for_zone(struct sipua *ua,
 				   const struct sw_zone *zone);
 const struct sw_zone *sipua_zone_match(struct sipua *ua,
@@ -163,6 +166,7 @@ void sipua_call_event(nua_event_t ev, int status, const char *phrase,
 		      struct sipua_leg *leg, const sip_t *sip,
 		      tagi_t tags[]);
 void sipua_call_abort(struct sw_call *call);
+void sipua_call_hangup(struct sw_call *call);
 struct sw_call *sipua_call_find(struct sipua *ua, uint64_t id);
 
 /* sipua_dlg.c: in-dialog requests and the gateway's own re-INVITE */
@@ -197,6 +201,14 @@ int sipua_cap_start(struct sipua *ua);
 void sipua_cap_stop(struct sipua *ua);
 void sipua_cap_leg_add(struct sipua_leg *l);
 void sipua_cap_call_remove(struct sw_call *call);
+
+/* sipua_hop.c: where a leg's requests go */
+char *sipua_hop_uri(su_home_t *home, const struct sw_sa *a,
+		    enum sw_transport tp);
+char *sipua_hop_numeric(su_home_t *home, const char *uri,
+			enum sw_transport tp);
+void sipua_hop_pin(struct sipua_leg *l, const char *hop);
+const char *sipua_dialog_uris_check(const sip_t *sip, bool need_contact);
 
 /* sipua_route.c */
 int sipua_route(const struct sw_rules *rules, const sip_t *sip,
