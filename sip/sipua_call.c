@@ -209,6 +209,29 @@ static void leg_a_init(struct sipua_leg *a, struct sipua_ep *ep,
 }
 
 
+/* The gateway's Contact toward a zone named by a host name ([zone]
+ * fqdn), in the form Lync sends itself (a Lync Mediation Server's INVITE
+ * on msxfaq.de: <sip:HOST:5067;transport=Tls>): a Lync or SfB peer sends
+ * in-dialog requests only to a host its TLS peer's certificate names.
+ * The port is that of the endpoint's listener for the leg's transport.
+ * NULL: nua's own Contact, the listen address. Given with the dialog's
+ * first 2xx or INVITE, nua keeps it as the dialog's local target. */
+static char *zone_contact(su_home_t *home, const struct sipua_ep *ep,
+			  const struct sw_zone *z, enum sw_transport tp)
+{
+	const struct sw_sa *a = tp == SW_TP_TLS && sw_sa_isset(&ep->tls_addr)
+					? &ep->tls_addr
+					: &ep->addr;
+	bool v6 = z && strchr(z->fqdn, ':');
+
+	if (!z || !z->fqdn[0])
+		return NULL;
+	return su_sprintf(home, "<sip:%s%s%s:%u;transport=%s>", v6 ? "[" : "",
+			  z->fqdn, v6 ? "]" : "", sw_sa_port(a),
+			  sw_transport_name(tp));
+}
+
+
 /* Answer leg A's INVITE with a final failure and end the call */
 static void call_reject(struct sw_call *call, int status, const char *phrase,
 			tagi_t *extra)
@@ -348,6 +371,7 @@ static int leg_b_start(struct sw_call *call, const sip_t *sip,
 	b->zone = tz;
 	b->tp = r->transport;
 	b->ep = sipua_ep_for_zone(ua, tz);
+	b->contact = zone_contact(home, b->ep, tz, b->tp);
 	b->peer = uri_hostport(home, proxy ? proxy : r->ruri);
 	if (!cid)
 		return ENOMEM;
@@ -363,6 +387,7 @@ static int leg_b_start(struct sw_call *call, const sip_t *sip,
 	/* the next hop goes with the request: 1.12.11 ignores it per handle */
 	nua_invite(b->nh, NUTAG_URL(r->ruri), NUTAG_MEDIA_ENABLE(0),
 		   TAG_IF(proxy, NUTAG_PROXY(proxy)),
+		   TAG_IF(b->contact, SIPTAG_CONTACT_STR(b->contact)),
 		   SIPTAG_MAX_FORWARDS_STR(su_sprintf(home, "%u", mf)),
 		   SIPTAG_HEADER_STR(su_sprintf(home, "X-CID: %s",
 						call->leg[0].call_id)),
@@ -539,6 +564,9 @@ void sipua_call_incoming(struct sipua *ua, struct sipua_ep *ep,
 		      sipua_hop_uri(call->home, &src,
 				    call->leg[SIPUA_LEG_A].tp));
 	call->leg[SIPUA_LEG_A].zone = sipua_zone_match(ua, ep, &src);
+	call->leg[SIPUA_LEG_A].contact =
+		zone_contact(call->home, ep, call->leg[SIPUA_LEG_A].zone,
+			     call->leg[SIPUA_LEG_A].tp);
 	call_notify(call, ua->obs.started);
 	call_start(call, sip);
 	/* the sides are known now: the INVITE and our 100 Trying, captured
@@ -585,6 +613,7 @@ static void call_provisional(struct sw_call *call, int status,
 			    sip, false, &sdp, &len))
 		sdp = NULL; /* a refused early answer: relay the 18x alone */
 	nua_respond(a->nh, status, su_strdup(call->home, phrase),
+		    TAG_IF(a->contact, SIPTAG_CONTACT_STR(a->contact)),
 		    TAG_IF(sdp, SIPTAG_CONTENT_TYPE_STR("application/sdp")),
 		    TAG_IF(sdp, SIPTAG_PAYLOAD(sip_payload_create(call->home,
 								  sdp, len))),
@@ -637,6 +666,7 @@ static void call_answered(struct sw_call *call, int status, const char *phrase,
 	a->final_status = status;
 	a->final_phrase = b->final_phrase;
 	nua_respond(a->nh, status, b->final_phrase,
+		    TAG_IF(a->contact, SIPTAG_CONTACT_STR(a->contact)),
 		    TAG_IF(sdp, SIPTAG_CONTENT_TYPE_STR("application/sdp")),
 		    TAG_IF(sdp, SIPTAG_PAYLOAD(sip_payload_create(call->home,
 								  sdp, len))),

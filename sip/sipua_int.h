@@ -91,6 +91,7 @@ struct sipua_leg {
 	char *peer, *user_agent, *ms_diag, *final_phrase;
 	char *hop;               /* pinned next hop, numeric (sipua_hop.c) */
 	char *from_uri, *to_uri; /* of the INVITE on this leg (call home) */
+	char *contact;           /* ours toward the zone's fqdn, or NULL */
 	char *ms_diag_public, *ms_client_diag; /* last seen, verbatim */
 	int final_status;
 	bool ended;              /* BYE/CANCEL sent or received */

@@ -34,6 +34,7 @@ enum conf_type {
 	CT_USER,      /* name:password, repeatable; count at off2 */
 	CT_PORTRANGE, /* lo-hi into two u32 at off and off2 */
 	CT_TRANSPORT,
+	CT_HOST,      /* a host name (RFC 1123) or an IP address */
 };
 
 struct conf_key {
@@ -124,6 +125,7 @@ static const struct conf_key zone_keys[] = {
 	{"zone", "tls.key",        CT_PATH, Z(tls_key), 0, ZS(tls_key), 0, 0, NULL},
 	{"zone", "tls.ca",         CT_PATH, Z(tls_ca), 0, ZS(tls_ca), 0, 0, NULL},
 	{"zone", "tls.verify",     CT_BOOL, Z(tls_verify), 0, 0, 0, 0, "no"},
+	{"zone", "fqdn",           CT_HOST, Z(fqdn), 0, ZS(fqdn), 0, 0, NULL},
 	{"zone", "default",        CT_BOOL, Z(is_default), 0, 0, 0, 0, "no"},
 	{"zone", "edge",           CT_BOOL, Z(edge), 0, 0, 0, 0, "no"},
 	{"zone", "invite_timeout", CT_U32, Z(invite_timeout), 0, 0, 1, 300, NULL},
@@ -224,6 +226,34 @@ static int parse_listen(const char *tok, struct sw_listen *l)
 	if (sw_sa_parse(&l->addr, colon + 1, 0) || !sw_sa_port(&l->addr))
 		return EINVAL;
 	return 0;
+}
+
+
+/* A host name of letters, digits and hyphens in dot-separated labels of
+ * at most 63 (RFC 1123 2.1), or an IP address: what goes into a SIP URI's
+ * host without escaping */
+static bool is_host(const char *v)
+{
+	struct sw_sa sa;
+	size_t label = 0, n = strlen(v);
+
+	if (!sw_sa_set_ip(&sa, v, 0))
+		return true;
+	if (!n || n > 253 || v[0] == '.' || v[n - 1] == '.')
+		return false;
+	for (size_t i = 0; i < n; ++i) {
+		if (v[i] == '.') {
+			if (!label || v[i - 1] == '-')
+				return false;
+			label = 0;
+			continue;
+		}
+		if (!isalnum((unsigned char)v[i]) && v[i] != '-')
+			return false;
+		if (++label > 63 || (label == 1 && v[i] == '-'))
+			return false;
+	}
+	return v[n - 1] != '-';
 }
 
 
@@ -370,6 +400,13 @@ static int set_value(const struct sw_conf *conf, const struct conf_key *k,
 		if (sw_sa_parse(p, v, 0) || sw_sa_port(p))
 			return fail(err, errsz, pos, k->key,
 				    "'%s' is not an IP address", v);
+		return 0;
+	case CT_HOST:
+		if (strlen(v) >= k->size || !is_host(v))
+			return fail(err, errsz, pos, k->key,
+				    "'%s' is not a host name or an IP address",
+				    v);
+		snprintf(p, k->size, "%s", v);
 		return 0;
 	case CT_TRANSPORT:
 		if (sw_transport_parse(v, p))

@@ -53,6 +53,10 @@ struct sw_zone {
 	char tls_cert[SW_CONF_PATH];
 	char tls_key[SW_CONF_PATH];
 	char tls_ca[SW_CONF_PATH];
+	/* the gateway's host name toward the zone, in the Contact of what it
+	 * sends there (a peer that routes by its TLS certificate, as Lync
+	 * does, needs the name the certificate carries); "" = the listen IP */
+	char fqdn[256];
 	bool tls_verify;      /* require and verify the peer certificate */
 	bool is_default;      /* requests from no known zone land here */
 	bool edge;            /* the Skype/Lync Edge side (vs conference side) */

@@ -82,7 +82,8 @@ static void test_values(void)
 		"user = a:b\ndeny_peer = 10.0.0.0/8 ::ffff:0:0/96\n"
 		"realm = TANDBERG\n"
 		"[zone edge]\nmatch.source = 127.0.0.2/32\ntransport = tls\n"
-		"edge = yes\n[zone cms]\ntarget = sip:127.0.0.1:5080\n");
+		"edge = yes\nfqdn = sbc-1.Edge.example.com\n"
+		"[zone cms]\ntarget = sip:127.0.0.1:5080\nfqdn = 2001:db8::7\n");
 
 	CU_ASSERT_EQUAL_FATAL(sw_conf_load(&conf, p, err, sizeof(err)), 0);
 	CU_ASSERT_EQUAL(conf.relay_threads, 2);
@@ -97,6 +98,8 @@ static void test_values(void)
 	CU_ASSERT(conf.zones[0].edge);
 	CU_ASSERT_EQUAL(conf.zones[0].transport, SW_TP_TLS);
 	CU_ASSERT_EQUAL(conf.zones[1].invite_timeout, 32);
+	CU_ASSERT_STRING_EQUAL(conf.zones[0].fqdn, "sbc-1.Edge.example.com");
+	CU_ASSERT_STRING_EQUAL(conf.zones[1].fqdn, "2001:db8::7");
 	CU_ASSERT_PTR_NOT_NULL(sw_conf_zone_find(&conf, "cms"));
 }
 
@@ -128,6 +131,22 @@ static void test_errors(void)
 				 sizeof(err)),
 			    0);
 	CU_ASSERT_PTR_NOT_NULL(strstr(err, "tls_cert"));
+	/* what would not be a URI host as it is: a header injection, a
+	 * scheme, an empty label, a label edge hyphen, a 64-byte label */
+	static const char *const bad_hosts[] = {
+		"gw.example.com>;x=1", "sip:gw.example.com", "gw..example.com",
+		"-gw.example.com", "gw-.example.com", "gw.example.com.",
+		"[::1]", "gw example.com",
+		"aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa.com",
+	};
+	for (size_t i = 0; i < sizeof(bad_hosts) / sizeof(bad_hosts[0]); ++i) {
+		char text[256];
+
+		snprintf(text, sizeof(text), "[zone a]\nfqdn = %s\n",
+			 bad_hosts[i]);
+		CU_ASSERT_NOT_EQUAL(load(text, err, sizeof(err)), 0);
+		CU_ASSERT_PTR_NOT_NULL(strstr(err, ":2:fqdn"));
+	}
 	/* a key set twice is refused (last wins would hide the first),
 	 * also across two [sip] sections and inside a zone */
 	CU_ASSERT_NOT_EQUAL(load("[sip]\nmin_se = 100\n\nmin_se = 120\n", err,

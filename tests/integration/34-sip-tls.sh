@@ -6,7 +6,8 @@
 # Skype Edge does); the call goes on to the conference side over TLS from
 # the main identity, whose certificate the far end requires and checks.
 # A client without a certificate, and one with an unlisted subject, are
-# refused. Certificates are made here with openssl.
+# refused. Each zone's fqdn names the gateway in the Contact toward it.
+# Certificates are made here with openssl.
 . "$SW_SRC/tests/lib.sh"
 . "$SW_SRC/tests/sipp/sip-lib.sh"
 
@@ -47,11 +48,13 @@ tls.key = pki/gw-edge.key
 tls.ca = pki/ca.pem
 tls.verify = yes
 tls.subjects = edge.test
+fqdn = gw-edge
 [zone cms]
 match.source = 127.0.0.3/32
 transport = tls
 target = sip:127.0.0.3:$P_CMS
 tls.verify = yes
+fqdn = gw-main.example.net
 EOC
 sip_rules "$SW_TMP/rules.conf"
 sw_start "$SW_TMP/shareway.conf"
@@ -87,6 +90,15 @@ tsip() { tshark -r "$SW_TMP/tls.pcap" -Y "$1" 2>/dev/null | wc -l; }
 	fail "no captured INVITE toward cms over TLS"
 [ "$(tsip 'sip.Method == "BYE"')" = 2 ] || fail "captured BYEs: $(tsip 'sip.Method == "BYE"'), expected 2"
 ok "TLS messages captured in cleartext on both legs"
+# [zone] fqdn: the gateway's Contact names it by the host name its
+# certificate carries, toward each zone, in the dialog's requests too
+[ "$(tsip "sip.Status-Code == 200 && sip.CSeq.method == \"INVITE\" && ip.dst == 127.0.0.2 && sip.Contact == \"<sip:gw-edge:$P_TLS_EDGE;transport=tls>\"")" = 1 ] ||
+	fail "the 200 toward the Edge has no Contact <sip:gw-edge:$P_TLS_EDGE;transport=tls>"
+[ "$(tsip "(sip.Method == \"INVITE\" || sip.Method == \"BYE\") && ip.dst == 127.0.0.3 && sip.Contact == \"<sip:gw-main.example.net:$P_TLS_MAIN;transport=tls>\"")" = 2 ] ||
+	fail "the INVITE and BYE toward cms lack Contact <sip:gw-main.example.net:$P_TLS_MAIN;transport=tls>"
+[ "$(tsip 'sip.Method == "ACK" && sip.r-uri.host == "gw-edge"')" = 1 ] ||
+	fail "the Edge's ACK did not go to the gateway's Contact"
+ok "Contact per zone: gw-edge toward the Edge, gw-main.example.net toward cms"
 
 timeout 20 python3 "$SIPP_DIR/tls_peer.py" uac 127.0.0.2 "$P_TLS_EDGE" "$D/ca.pem" >"$SW_TMP/nocert.out" 2>&1
 [ $? = 2 ] || { cat "$SW_TMP/nocert.out"; fail "client without certificate not refused"; }
