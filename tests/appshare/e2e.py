@@ -62,6 +62,7 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import ssl
 import subprocess
 import sys
 import time
@@ -70,7 +71,7 @@ from harness import sdp
 from harness.iceagent import AgentRun, Credentials, IceAgent
 from harness.netio import HarnessTimeout, PeerClosed, accept_conn, connect_tcp, listen_tcp
 from harness.scenario import ConfSide, EdgeSide, in_thread
-from harness.sipua import Dialog, SipMessage, SipUA
+from harness.sipua import Dialog, SipMessage, SipUA, TlsIdentity, uri_of
 from harness.timeline import Timeline
 
 DIAG = '21002;reason="Attendees cannot share in this conference";component="ASMCU"'
@@ -90,11 +91,28 @@ class Env:
     def __init__(self, a: argparse.Namespace) -> None:
         self.gw = ("127.0.0.1", a.sip)
         self.turn = ("127.0.0.1", a.turn)
+        self.gw_tls = ("127.0.0.1", a.sip_tls)    # zone edgetls: mutual TLS
+        self.turn_tls = ("127.0.0.1", a.turn_tls)
+        self.pki = a.pki
         self.base = a.port_base
         self.cli = [a.shareway, "-c", a.conf, "-s", a.state]
 
     def port(self, n: int) -> int:
         return self.base + n
+
+    def identity(self, name: str) -> TlsIdentity:
+        """A TLS identity made by 60-appshare.sh (certificate CN/SAN name)"""
+        return TlsIdentity(f"{self.pki}/{name}.pem", f"{self.pki}/{name}.key",
+                           f"{self.pki}/ca.pem")
+
+    def turn_client_tls(self) -> ssl.SSLContext:
+        """A TURN client's TLS: the server's certificate checked (SAN IP)"""
+        return ssl.create_default_context(cafile=f"{self.pki}/ca.pem")
+
+    @property
+    def gw_contact(self) -> str:
+        """The gateway's Contact toward zone edgetls: its fqdn"""
+        return f"sip:sbc.gw.test:{self.gw_tls[1]};transport=tls"
 
     def shareway(self, *args: str) -> str:
         out = subprocess.run(self.cli + list(args), capture_output=True, text=True,
@@ -546,12 +564,14 @@ class Peers:
     listener, and the media connections to close at the end."""
 
     def __init__(self, env: Env, tl: Timeline, edge_sip: int, conf_sip: int,
-                 listen: tuple[str, int]) -> None:
+                 listen: tuple[str, int], edge_tls: TlsIdentity | None = None) -> None:
         self.env, self.tl = env, tl
         self.listener = listen_tcp(listen)
         self.edge_cred, self.conf_cred = Credentials.random(), Credentials.random()
+        # over TLS the Edge is Lync: in-dialog requests to a host name only
         self.edge_ua = SipUA("127.0.0.2", edge_sip, name="Edge SIP", user="edge",
-                             timeline=tl).start()
+                             timeline=tl, transport="tls" if edge_tls else "udp",
+                             tls=edge_tls, fqdn_only=edge_tls is not None).start()
         self.conf_ua = SipUA("127.0.0.3", conf_sip, name="CMS SIP", user="asmcu",
                              timeline=tl).start()
         self.conns: list = []
@@ -591,9 +611,10 @@ class ConfOffer(Peers):
     raw SipUAs and agents, the conference controlling, the Edge controlled."""
 
     def __init__(self, env: Env, tl: Timeline, sip_idx: int, media_idx: int,
-                 early: bool = False) -> None:
+                 early: bool = False, edge_tls: TlsIdentity | None = None) -> None:
         super().__init__(env, tl, env.port(sip_idx), env.port(sip_idx),
-                         ("127.0.0.3", env.port(media_idx)))
+                         ("127.0.0.3", env.port(media_idx)), edge_tls)
+        self.edge_zone = "edgetls" if edge_tls else "edge"
         self.early = early
         self.edge_port = env.port(sip_idx)
         self.relay_port = env.port(media_idx)
@@ -613,8 +634,8 @@ class ConfOffer(Peers):
         offer = sdp.build_appsharing_sdp("127.0.0.3", self.conf_cands[0].port,
                                          self.conf_cred.ufrag, self.conf_cred.pwd,
                                          self.conf_cands, role="sharer")
-        self.call = self.conf_ua.invite(f"sip:edge-{self.edge_port}@example.com", offer,
-                                        dest=self.env.gw)
+        self.call = self.conf_ua.invite(f"sip:{self.edge_zone}-{self.edge_port}@example.com",
+                                        offer, dest=self.env.gw)
         self.inv = self.edge_ua.wait_invite(10)
         self.offer = as_media(self.inv.offer)
         answer = sdp.build_appsharing_sdp("127.0.0.2", self.relay_port, self.edge_cred.ufrag,
@@ -1500,6 +1521,93 @@ def case_swap(env: Env, tl: Timeline) -> None:
         sw.close()
 
 
+def requests_sent(ua: SipUA) -> list[tuple[str, tuple[str, int]]]:
+    """(method, where to) of every request ua sent, retransmissions aside"""
+    with ua.cond:
+        return [(r.msg.method, r.addr) for r in ua.records
+                if r.direction == "out" and r.msg.is_request and not r.retransmission]
+
+
+def case_tls(env: Env, tl: Timeline) -> None:
+    """TLS end to end as SfB deployments run it: the Edge over SIP mutual
+    TLS (zone edgetls; 5061 in production), observe mode with the
+    conference's TURN client over TLS (443 or 5349). The gateway's Contact
+    names it sbc.gw.test, the name its certificate carries; the Edge, as
+    Lync, sends its in-dialog requests (ACK, its completion re-INVITE, BYE)
+    only to that name, and reaches it without DNS on the connection it
+    opened (RFC 5923: the harness never resolves a name)."""
+    conf = ConfSide(mode="observe", sip_port=env.port(9), turn_server=env.turn_tls,
+                    turn_user="cms", turn_password="cmssecret", timeline=tl,
+                    turn_tls=env.turn_client_tls())
+    edge = EdgeSide(relay_port=env.port(33), timeline=tl, transport="tls",
+                    tls=env.identity("edge.test"))
+    try:
+        task = in_thread(conf.answer_call, 10)
+        final = edge.call(f"sip:observe-{env.port(9)}@example.com", dest=env.gw_tls)
+        task.result(10)
+        check(final.status == 200, "INVITE over mutual TLS answered 200")
+        check(uri_of(final.header("Contact") or "") == env.gw_contact,
+              f"the gateway's Contact toward the Edge: {final.header('Contact')}")
+        media(edge, conf, KB256)
+        check(conf.turn.ctrl is not None and isinstance(conf.turn.ctrl.sock, ssl.SSLSocket),
+              "the conference's TURN allocation, ConnectionBind and data over TLS: checks "
+              "both ways, 256 KB each way intact")
+        req = conf.ua.wait_reinvite(conf.invite.dialog, 10)
+        check(req is not None and conf.final_offer_problems == [],
+              "completion re-INVITE toward the conference")
+        check(edge.final_reinvite(5).status == 200,
+              "the Edge's own completion re-INVITE, sent to sbc.gw.test, answered")
+        check(edge.hangup(5).status == 200, "the Edge's BYE, sent to sbc.gw.test, answered")
+        sent = requests_sent(edge.ua)
+        fqdn = ("sbc.gw.test", env.gw_tls[1])
+        check([m for m, _ in sent] == ["INVITE", "ACK", "INVITE", "ACK", "BYE"] and
+              all(dest == fqdn for _, dest in sent[1:]),
+              f"every in-dialog request went to sbc.gw.test:{env.gw_tls[1]}: {sent}")
+        conns = edge.ua.stream_peers()
+        check(conns == [(env.gw_tls, True, {"sbc.gw.test"})],
+              "all on the one connection the Edge opened, whose certificate names "
+              f"sbc.gw.test: {conns}")
+        rec = env.record(cid(edge), '"completed"')
+        legs = {leg.get("leg"): leg for leg in rec.get("legs") or []}
+        ice = rec.get("ice") or {}
+        check(legs["e"].get("transport") == "tls" and legs["e"].get("zone") == "edgetls" and
+              all((ice.get(d) or {}).get("state") == "succeeded" for d in ("e_to_c", "c_to_e")),
+              "call log: the Edge leg over TLS in zone edgetls, ICE observed both ways on the "
+              "conference's TLS allocation")
+    finally:
+        edge.close()
+        conf.close()
+
+
+def case_tlsconfoffer(env: Env, tl: Timeline) -> None:
+    """The conference calls a Skype user over TLS: the gateway opens the
+    mutual-TLS connection to the Edge, presenting sbc.gw.test; its INVITE's
+    Contact names that; the Edge's own in-dialog request (its BYE) goes to
+    sbc.gw.test on the connection the gateway opened (RFC 5923)."""
+    co = ConfOffer(env, tl, 14, 15, edge_tls=env.identity("edge.test"))
+    try:
+        final = co.place()
+        check(final.status == 200, "the conference's INVITE answered 200 by the Edge over TLS")
+        check(uri_of(co.inv.request.header("Contact") or "") == env.gw_contact,
+              f"the INVITE's Contact: {co.inv.request.header('Contact')}")
+        conns = co.edge_ua.stream_peers()
+        check(len(conns) == 1 and not conns[0][1] and conns[0][2] == {"sbc.gw.test"},
+              f"the gateway connected to the Edge with its sbc.gw.test certificate: {conns}")
+        co.media(KB256)
+        req = co.edge_ua.wait_reinvite(co.inv.dialog, 10)
+        check(req is not None and co.final_problems == [],
+              "checks, 256 KB each way; completion re-INVITE toward the Edge over TLS")
+        check(co.edge_ua.bye(co.inv.dialog, 5).status == 200,
+              "the Edge's BYE, sent to sbc.gw.test, answered")
+        check(co.conf_ua.wait_request("BYE", 5) is not None, "BYE reached the conference")
+        sent = requests_sent(co.edge_ua)
+        check(sent == [("BYE", ("sbc.gw.test", env.gw_tls[1]))] and
+              co.edge_ua.stream_peers() == conns,
+              f"on the connection the gateway opened, no other: {sent}")
+    finally:
+        co.close()
+
+
 CASES = {"relay": case_relay, "glare": case_glare, "byemute": case_byemute,
          "oneway": case_oneway, "badufrag": case_badufrag,
          "reject": case_reject,
@@ -1508,13 +1616,16 @@ CASES = {"relay": case_relay, "glare": case_glare, "byemute": case_byemute,
          "earlyconnect": case_earlyconnect, "inside": case_inside, "strip": case_strip,
          "insideconf": case_insideconf,
          "addmline": case_addmline, "hold": case_hold,
-         "swap": case_swap}
+         "swap": case_swap, "tls": case_tls, "tlsconfoffer": case_tlsconfoffer}
 
 
 def main() -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--sip", type=int, required=True)
     ap.add_argument("--turn", type=int, required=True)
+    ap.add_argument("--sip-tls", type=int, required=True)
+    ap.add_argument("--turn-tls", type=int, required=True)
+    ap.add_argument("--pki", required=True, help="the certificates' folder")
     ap.add_argument("--port-base", type=int, required=True)
     ap.add_argument("--shareway", required=True)
     ap.add_argument("--conf", required=True)

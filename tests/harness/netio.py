@@ -1,4 +1,4 @@
-"""Bounded TCP helpers shared by the harness.
+"""Bounded TCP (and TLS) helpers shared by the harness.
 
 Every wait takes a timeout and raises :class:`HarnessTimeout` with a message
 naming what was awaited and on which connection, e.g.
@@ -11,6 +11,7 @@ from __future__ import annotations
 import errno
 import selectors
 import socket
+import ssl
 import time
 
 Addr = tuple[str, int]
@@ -95,9 +96,14 @@ class StreamConn:
         Sets ``eof`` when the peer closed."""
         try:
             data = self.sock.recv(limit)
-        except (BlockingIOError, InterruptedError):
+            # TLS: a record may hold more than one recv took; the socket
+            # would not report it readable again
+            while data and isinstance(self.sock, ssl.SSLSocket) and self.sock.pending():
+                data += self.sock.recv(self.sock.pending())
+        except (BlockingIOError, InterruptedError, ssl.SSLWantReadError,
+                ssl.SSLWantWriteError):
             return 0
-        except ConnectionResetError:
+        except (ConnectionResetError, ssl.SSLZeroReturnError, ssl.SSLEOFError):
             self.eof = True
             return 0
         if not data:
@@ -112,7 +118,8 @@ class StreamConn:
             return 0
         try:
             n = self.sock.send(self.tx)
-        except (BlockingIOError, InterruptedError):
+        except (BlockingIOError, InterruptedError, ssl.SSLWantReadError,
+                ssl.SSLWantWriteError):
             return 0
         del self.tx[:n]
         return n
@@ -206,8 +213,9 @@ class StreamConn:
 
 
 def connect_tcp(dest: Addr, bind: Addr | None = None, timeout: float = 5.0,
-                name: str = "") -> StreamConn:
-    """TCP connection to ``dest`` from ``bind`` (ip, port; port 0 = any)."""
+                name: str = "", tls: ssl.SSLContext | None = None) -> StreamConn:
+    """TCP connection to ``dest`` from ``bind`` (ip, port; port 0 = any),
+    with ``tls`` a TLS client over it (handshake within ``timeout``)."""
     sock = socket.socket(_family(dest[0]), socket.SOCK_STREAM)
     try:
         if bind is not None:
@@ -233,6 +241,14 @@ def connect_tcp(dest: Addr, bind: Addr | None = None, timeout: float = 5.0,
         sock.close()
         raise
     sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+    if tls is not None:
+        sock.settimeout(timeout)
+        try:
+            sock = tls.wrap_socket(sock, server_hostname=dest[0] if tls.check_hostname
+                                   else None)
+        except BaseException:
+            sock.close()
+            raise
     return StreamConn(sock, name)
 
 

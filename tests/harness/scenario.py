@@ -24,6 +24,7 @@ the test drives the other.
 from __future__ import annotations
 
 import socket
+import ssl
 import threading
 from typing import Any, Callable
 
@@ -31,7 +32,7 @@ from . import sdp
 from .iceagent import AgentRun, Credentials, IceAgent
 from .netio import (Addr, HarnessTimeout, StreamConn, accept_conn, connect_tcp,
                     fmt_addr, listen_tcp)
-from .sipua import Call, Dialog, IncomingInvite, SipError, SipMessage, SipUA
+from .sipua import Call, Dialog, IncomingInvite, SipError, SipMessage, SipUA, TlsIdentity
 from .stun import MI_MSICE2, MI_RFC5389
 from .timeline import Timeline
 from .turnclient import TurnTcpClient
@@ -79,7 +80,8 @@ class EdgeSide:
                  media_ip: str = "127.0.0.2", transport: str = "udp",
                  timeline: Timeline | None = None, name: str = "Edge",
                  peer_name: str = "CMS", role: str = "viewer", legacy_duplicate: bool = True,
-                 mi_style: str = MI_MSICE2, offer_passive: bool = True) -> None:
+                 mi_style: str = MI_MSICE2, offer_passive: bool = True,
+                 tls: TlsIdentity | None = None) -> None:
         self.timeline = timeline if timeline is not None else Timeline()
         self.name = name
         self.peer_name = peer_name
@@ -90,8 +92,10 @@ class EdgeSide:
         self.mi_style = mi_style
         self.offer_passive = offer_passive
         self.cred = Credentials.random()
+        # over TLS the Edge is Lync: in-dialog requests only to a host name
         self.ua = SipUA(sip_ip, sip_port, transport=transport, name=f"{name} SIP",
-                        user="edge", timeline=self.timeline).start()
+                        user="edge", timeline=self.timeline, tls=tls,
+                        fqdn_only=tls is not None).start()
         self.invite_call: Call | None = None
         self.dialog: Dialog | None = None
         self.answer: sdp.Media | None = None
@@ -205,7 +209,7 @@ class ConfSide:
                  turn_password: str = "cmssecret", transport: str = "udp",
                  timeline: Timeline | None = None, name: str = "CMS",
                  peer_name: str = "Edge", respond: str = "ok", strict_final_offer: bool = True,
-                 mi_style: str = MI_RFC5389) -> None:
+                 mi_style: str = MI_RFC5389, turn_tls: ssl.SSLContext | None = None) -> None:
         if mode not in ("relay", "observe"):
             raise ValueError(f"mode must be relay or observe, not {mode!r}")
         if mode == "observe" and turn_server is None:
@@ -221,7 +225,7 @@ class ConfSide:
         self.mi_style = mi_style
         self.cred = Credentials.random()
         self.turn = (TurnTcpClient(turn_server, turn_user, turn_password, bind_ip=media_ip,
-                                   timeline=self.timeline, actor=name)
+                                   timeline=self.timeline, actor=name, tls=turn_tls)
                      if turn_server is not None else None)
         self.ua = SipUA(sip_ip, sip_port, transport=transport, name=f"{name} SIP",
                         user="asmcu", timeline=self.timeline).start()

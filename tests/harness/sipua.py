@@ -1,4 +1,4 @@
-"""A small SIP user agent (RFC 3261) over UDP or TCP for the harness.
+"""A small SIP user agent (RFC 3261) over UDP, TCP or TLS for the harness.
 
 It can be either neighbour of the gateway:
 
@@ -14,6 +14,14 @@ It can be either neighbour of the gateway:
   BYE gets 200; :meth:`SipUA.reinvite` and :meth:`SipUA.bye` send them.
   Record-Route/Contact are honoured (loose and strict routing).
 
+* TLS (``transport="tls"`` with a :class:`TlsIdentity`): mutual TLS both
+  ways, as a Skype for Business Edge runs it. A host name is never resolved:
+  a request to a name goes on an open connection whose peer certificate
+  carries that name (the connection reuse of RFC 5923, the identity check
+  of RFC 5922 7.1), whoever opened it, else it fails. With ``fqdn_only``
+  the UA behaves like Lync: it sends in-dialog requests only to a host name,
+  never to an IP address.
+
 Every message sent or received is kept in ``SipUA.records`` with its time
 and added to the timeline (actor = the UA's name). All waits are bounded.
 
@@ -23,10 +31,12 @@ CLI: ``python3 -m harness.sipua call|answer --help``.
 from __future__ import annotations
 
 import argparse
+import ipaddress
 import re
 import secrets
 import selectors
 import socket
+import ssl
 import sys
 import threading
 import time
@@ -118,6 +128,43 @@ def uri_target(uri: str, default_port: int = 5060) -> tuple[str, int, str]:
     port = int(m.group(2)) if m.group(2) else default_port
     transport = param(uri.split("?")[0], "transport") or "udp"
     return host, port, transport.lower()
+
+
+def is_ip(host: str) -> bool:
+    try:
+        ipaddress.ip_address(host)
+    except ValueError:
+        return False
+    return True
+
+
+@dataclass
+class TlsIdentity:
+    """What a TLS UA presents (certificate chain + key) and trusts (CA):
+    the peer's certificate is required and verified both ways."""
+    cert: str
+    key: str
+    ca: str
+
+    def context(self, server: bool) -> ssl.SSLContext:
+        ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER if server else ssl.PROTOCOL_TLS_CLIENT)
+        ctx.load_cert_chain(self.cert, self.key)
+        ctx.load_verify_locations(self.ca)
+        ctx.verify_mode = ssl.CERT_REQUIRED
+        if not server:
+            ctx.check_hostname = False      # matched per request (RFC 5922 7.1)
+        return ctx
+
+
+def cert_names(sock: ssl.SSLSocket) -> set[str]:
+    """The DNS names (subjectAltName, else the subject CN) of the peer's
+    verified certificate, lower case."""
+    cert = sock.getpeercert() or {}
+    names = {v.lower() for k, v in cert.get("subjectAltName", ()) if k == "DNS"}
+    if not names:
+        names = {v.lower() for rdn in cert.get("subject", ()) for k, v in rdn
+                 if k == "commonName"}
+    return names
 
 
 def new_tag() -> str:
@@ -426,13 +473,21 @@ class IncomingInvite:
 # -- the UA ----------------------------------------------------------------------
 
 class SipUA:
-    """A SIP UA bound to ``local_ip:port`` over ``transport`` (udp | tcp)."""
+    """A SIP UA bound to ``local_ip:port`` over ``transport`` (udp | tcp |
+    tls, the latter with ``tls``)."""
 
     def __init__(self, local_ip: str, port: int = 0, *, transport: str = "udp",
                  name: str = "UA", user: str = "harness", timeline: Timeline | None = None,
-                 timer_b: float = 32.0) -> None:
-        if transport not in ("udp", "tcp"):
-            raise ValueError(f"transport must be udp or tcp, not {transport!r}")
+                 timer_b: float = 32.0, tls: TlsIdentity | None = None,
+                 fqdn_only: bool = False, contact_host: str | None = None) -> None:
+        if transport not in ("udp", "tcp", "tls"):
+            raise ValueError(f"transport must be udp, tcp or tls, not {transport!r}")
+        if (transport == "tls") != (tls is not None):
+            raise ValueError("a TLS identity goes with transport tls, and only with it")
+        self.tls_server = tls.context(True) if tls else None
+        self.tls_client = tls.context(False) if tls else None
+        self.fqdn_only = fqdn_only
+        self.contact_host = contact_host    # in our Contact instead of the IP
         self.name = name
         self.user = user
         self.transport = transport
@@ -465,7 +520,7 @@ class SipUA:
             sock = socket.socket(fam, socket.SOCK_STREAM)
             sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
         sock.bind((ip, port))
-        if self.transport == "tcp":
+        if self.transport != "udp":
             sock.listen(16)
         sock.setblocking(False)
         self._sel.register(sock, selectors.EVENT_READ, "main")
@@ -502,7 +557,8 @@ class SipUA:
     @property
     def contact(self) -> str:
         """Our Contact URI."""
-        host = f"[{self.local[0]}]" if ":" in self.local[0] else self.local[0]
+        host = self.contact_host or self.local[0]
+        host = f"[{host}]" if ":" in host else host
         return f"sip:{self.user}@{host}:{self.local[1]};transport={self.transport}"
 
     @property
@@ -531,14 +587,34 @@ class SipUA:
             self._stream_peer(dest).send(data)
         return data
 
+    def _named_peer(self, host: str) -> "_StreamPeer":
+        """RFC 5923: a TLS connection is reused for the names its peer's
+        certificate carries, whichever side opened it; the harness does no
+        DNS, so a name without such a connection cannot be reached."""
+        with self.cond:
+            for peer in self._conns.values():
+                if not peer.closed and host.lower() in peer.names:
+                    return peer
+        raise SipError(f"{self.name}: no TLS connection whose peer certificate names "
+                       f"{host} (and names are never resolved here)")
+
     def _stream_peer(self, dest: Addr) -> "_StreamPeer":
+        if self.transport == "tls" and not is_ip(dest[0]):
+            return self._named_peer(dest[0])
         with self.cond:
             peer = self._conns.get(dest)
         if peer is not None and not peer.closed:
             return peer
         sock = socket.create_connection(dest, timeout=5.0, source_address=(self.local[0], 0))
+        if self.tls_client is not None:
+            sock = self.tls_client.wrap_socket(sock)       # handshake within the 5 s
         sock.setblocking(False)
         peer = _StreamPeer(sock, dest)
+        peer.opened = True
+        if isinstance(sock, ssl.SSLSocket):
+            peer.names = cert_names(sock)
+            self.timeline.add(self.name, "TLS connection", f"to {fmt_addr(dest)}, peer "
+                              f"certificate {sorted(peer.names)}")
         with self.cond:
             self._conns[dest] = peer
             self._pending_register.append(peer)
@@ -612,7 +688,11 @@ class SipUA:
         req = self.new_request(method, uri, to=f"{dlg.remote_uri};tag={dlg.remote_tag}",
                                from_=f"{dlg.local_uri};tag={dlg.local_tag}",
                                call_id=dlg.call_id, cseq=dlg.local_cseq, routes=routes)
-        host, port, _ = uri_target(hop)
+        host, port, _ = uri_target(hop, 5061 if self.transport == "tls" else 5060)
+        if self.fqdn_only and is_ip(host):
+            raise SipError(f"{self.name}: the dialog's next hop {hop} is an IP address; "
+                           "Lync sends in-dialog requests only to a host name its TLS "
+                           "peer's certificate carries")
         return req, (host, port)
 
     def reinvite(self, dlg: Dialog, sdp: str, timeout: float = 32.0) -> SipMessage:
@@ -910,6 +990,12 @@ class SipUA:
         self._send_server_response(txn, resp)
 
     # -- queries -------------------------------------------------------------------------
+    def stream_peers(self) -> list[tuple[Addr, bool, set[str]]]:
+        """Every TCP/TLS connection so far: (peer address, opened by us,
+        names of the peer's certificate)"""
+        with self.cond:
+            return [(p.addr, p.opened, set(p.names)) for p in self._conns.values()]
+
     def received(self, method: str | None = None, status: int | None = None) -> list[SipRecord]:
         """Received requests of ``method`` (all if None); with ``status``:
         received responses with that status (to ``method`` if given)."""
@@ -998,7 +1084,21 @@ class SipUA:
             sock, src = self._sock.accept()
         except (BlockingIOError, InterruptedError):
             return
+        names: set[str] = set()
+        if self.tls_server is not None:
+            sock.settimeout(5.0)
+            try:
+                sock = self.tls_server.wrap_socket(sock, server_side=True)
+            except (ssl.SSLError, OSError) as exc:
+                self.timeline.add(self.name, "TLS handshake refused",
+                                  f"from {fmt_addr(src[:2])}: {exc}")
+                sock.close()
+                return
+            names = cert_names(sock)
+            self.timeline.add(self.name, "TLS connection", f"from {fmt_addr(src[:2])}, peer "
+                              f"certificate {sorted(names)}")
         peer = _StreamPeer(sock, src[:2])
+        peer.names = names
         sock.setblocking(False)
         with self.cond:
             self._conns[src[:2]] = peer
@@ -1006,8 +1106,12 @@ class SipUA:
 
     def _read_stream(self, peer: "_StreamPeer") -> None:
         try:
-            data = peer.sock.recv(65535)
-        except (BlockingIOError, InterruptedError):
+            with peer.lock:                 # one SSL object, one thread at a time
+                data = peer.sock.recv(65535)
+                while data and isinstance(peer.sock, ssl.SSLSocket) and peer.sock.pending():
+                    data += peer.sock.recv(peer.sock.pending())
+        except (BlockingIOError, InterruptedError, ssl.SSLWantReadError,
+                ssl.SSLWantWriteError):
             return
         except OSError:
             data = b""
@@ -1084,13 +1188,16 @@ class SipUA:
 
 
 class _StreamPeer:
-    """One TCP connection of a TCP UA."""
+    """One TCP or TLS connection of a stream UA (``names``: those of the
+    peer's TLS certificate)."""
 
     def __init__(self, sock: socket.socket, addr: Addr) -> None:
         self.sock = sock
         self.addr = addr
         self.rx = bytearray()
         self.closed = False
+        self.names: set[str] = set()
+        self.opened = False      # we connected (vs. accepted)
         self.lock = threading.Lock()
 
     def send(self, data: bytes, timeout: float = 5.0) -> None:
@@ -1108,7 +1215,8 @@ class _StreamPeer:
                                              f"could not send within {timeout:g} s")
                     try:
                         view = view[self.sock.send(view):]
-                    except (BlockingIOError, InterruptedError):
+                    except (BlockingIOError, InterruptedError, ssl.SSLWantReadError,
+                            ssl.SSLWantWriteError):
                         continue
             finally:
                 sel.close()

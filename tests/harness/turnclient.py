@@ -23,6 +23,7 @@ CLI (manual use)::
 from __future__ import annotations
 
 import argparse
+import ssl
 import sys
 import time
 from dataclasses import dataclass
@@ -67,7 +68,7 @@ class TurnTcpClient:
                  bind_ip: str | None = None, timeout: float = 5.0,
                  timeline: Timeline | None = None, actor: str = "CMS",
                  server_actor: str = "TURN", fingerprint: bool = False,
-                 software: str | None = None) -> None:
+                 software: str | None = None, tls: ssl.SSLContext | None = None) -> None:
         self.server = server
         self.username = username
         self.password = password
@@ -78,6 +79,7 @@ class TurnTcpClient:
         self.server_actor = server_actor
         self.fingerprint = fingerprint
         self.software = software
+        self.tls = tls            # TURN over TLS: control and data connections
         self.realm: str | None = None
         self.nonce: str | None = None
         self.ctrl: StreamConn | None = None
@@ -201,7 +203,8 @@ class TurnTcpClient:
     def connect(self) -> None:
         """Open the TCP control connection to the server."""
         bind = (self.bind_ip, 0) if self.bind_ip else None
-        self.ctrl = connect_tcp(self.server, bind, self.timeout, "TURN control connection")
+        self.ctrl = connect_tcp(self.server, bind, self.timeout, "TURN control connection",
+                                tls=self.tls)
         self.timeline.add(self.actor, "TCP connect (control)", self.ctrl.describe())
 
     def allocate(self, lifetime: int = 600) -> Allocation:
@@ -296,7 +299,8 @@ class TurnTcpClient:
 
     def _open_data_conn(self) -> StreamConn:
         bind = (self.bind_ip, 0) if self.bind_ip else None
-        conn = connect_tcp(self.server, bind, self.timeout, "TURN data connection")
+        conn = connect_tcp(self.server, bind, self.timeout, "TURN data connection",
+                           tls=self.tls)
         self.timeline.add(self.actor, "TCP connect (data)", conn.describe())
         return conn
 

@@ -1,7 +1,8 @@
 #!/bin/bash
 # timeout: 90
 # Self-test of the harness's SIP UA and scenario blocks, without sharewayd.
-# 1. harness.sipua: two UAs (127.0.0.2, 127.0.0.3) over UDP then TCP:
+# 1. harness.sipua: two UAs (127.0.0.2, 127.0.0.3) over UDP, TCP, then
+#    mutual TLS (Lync-like: in-dialog requests to the peer's name only):
 #    INVITE (Timer A retransmission while the callee is not reading) /
 #    180 / 200 / ACK with app-sharing SDP, re-INVITE from the callee, BYE;
 #    488 + ms-diagnostics-public 21002 ACKed on the INVITE branch; CANCEL.
@@ -35,6 +36,22 @@ ok "SIP UA over UDP: INVITE/180/200/ACK, re-INVITE, BYE, 488+ACK, CANCEL/487"
 run sip-tcp "$H/sip_direct.py" --transport tcp --port-a "$(port 2)" --port-b "$(port 3)" ||
 	fail "SIP UA self-test over TCP"
 ok "SIP UA over TCP: the same cases"
+
+D=$SW_TMP/pki
+mkdir -p "$D"
+ec="-newkey ec -pkeyopt ec_paramgen_curve:prime256v1 -nodes"
+openssl req -x509 $ec -days 2 -keyout "$D/ca.key" -out "$D/ca.pem" -subj "/CN=harness CA" \
+	2>/dev/null || fail "CA"
+for n in edge.test conf.test; do
+	echo "subjectAltName=DNS:$n" >"$D/$n.ext"
+	openssl req -new $ec -keyout "$D/$n.key" -out "$D/$n.csr" -subj "/CN=$n" 2>/dev/null &&
+		openssl x509 -req -in "$D/$n.csr" -CA "$D/ca.pem" -CAkey "$D/ca.key" \
+			-CAcreateserial -days 2 -extfile "$D/$n.ext" -out "$D/$n.pem" 2>/dev/null ||
+		fail "certificate $n"
+done
+run sip-tls "$H/sip_direct.py" --transport tls --pki "$D" --port-a "$(port 4)" \
+	--port-b "$(port 5)" || fail "SIP UA self-test over TLS"
+ok "SIP UA over mutual TLS: the same cases, in-dialog requests to the peer's name on the one connection"
 
 run direct "$H/scenario_e2e.py" --case direct --edge-port "$(port 10)" --conf-port "$(port 13)" ||
 	fail "EdgeSide/ConfSide direct scenario"

@@ -9,7 +9,14 @@ Cases, each asserted on what the peer UA recorded:
 * reject: 488 with ms-diagnostics-public 21002, ACKed on the INVITE branch;
 * cancel: CANCEL / 200, 487 / ACK.
 
-Run by tests/integration/51-harness-sip.sh (``--transport udp|tcp``).
+Over TLS (``--pki``: edge.test and conf.test certificates and their CA)
+both UAs behave like Lync: each names itself by its certificate's name in
+its Contact and sends in-dialog requests only to a name, on the connection
+whose peer certificate carries it (the caller's on the one it opened, the
+callee's on the one it accepted), and a name without one is refused, not
+resolved.
+
+Run by tests/integration/51-harness-sip.sh (``--transport udp|tcp|tls``).
 """
 
 from __future__ import annotations
@@ -20,7 +27,7 @@ import time
 
 from harness import sdp
 from harness.iceagent import Credentials
-from harness.sipua import SipUA, param
+from harness.sipua import SipError, SipUA, TlsIdentity, param
 from harness.timeline import Timeline
 
 DIAG = '21002;reason="Attendees cannot share in this conference";component="ASMCU"'
@@ -39,17 +46,31 @@ def offer(ip: str, port: int, role: str) -> tuple[str, Credentials]:
     return sdp.build_appsharing_sdp(ip, port, cred.ufrag, cred.pwd, cands, role=role), cred
 
 
+def ua(args: argparse.Namespace, ip: str, port: int, name: str, tl: Timeline,
+       tls_name: str) -> SipUA:
+    """A UA of the test; over TLS Lync-like, named by its certificate"""
+    tls = None
+    if args.transport == "tls":
+        tls = TlsIdentity(f"{args.pki}/{tls_name}.pem", f"{args.pki}/{tls_name}.key",
+                          f"{args.pki}/ca.pem")
+    return SipUA(ip, port, transport=args.transport, name=name, timeline=tl, tls=tls,
+                 fqdn_only=tls is not None, contact_host=tls_name if tls else None)
+
+
 def case_call(args: argparse.Namespace, tl: Timeline) -> None:
-    caller = SipUA("127.0.0.2", args.port_a, transport=args.transport, name="Edge",
-                   timeline=tl).start()
-    callee = SipUA("127.0.0.3", args.port_b, transport=args.transport, name="Conf",
-                   timeline=tl)                 # not reading yet: INVITE is retransmitted
+    caller = ua(args, "127.0.0.2", args.port_a, "Edge", tl, "edge.test").start()
+    callee = ua(args, "127.0.0.3", args.port_b, "Conf", tl, "conf.test")
+    # not reading yet: INVITE is retransmitted (a TLS handshake needs it)
+    late = args.transport != "tls"
+    if not late:
+        callee.start()
     try:
         off, _ = offer("127.0.0.2", 50000, "viewer")
         target = f"sip:asmcu@127.0.0.3:{callee.local[1]};transport={args.transport}"
         call = caller.invite(target, off)
-        time.sleep(0.8 if args.transport == "udp" else 0.1)
-        callee.start()
+        if late:
+            time.sleep(0.8 if args.transport == "udp" else 0.1)
+            callee.start()
         inv = callee.wait_invite(5)
         check(inv.offer == off, "callee got the offer verbatim")
         media = sdp.Sdp.parse(inv.offer).find_media()
@@ -91,14 +112,36 @@ def case_call(args: argparse.Namespace, tl: Timeline) -> None:
         callee.wait_dialog_ended(dlg_b, 2)
         check(dlg_b.ended_by == "remote BYE", "callee's dialog ended by the BYE")
         check(not caller.errors and not callee.errors, "no internal UA errors")
+        if args.transport == "tls":
+            tls_reuse(caller, callee)
     finally:
         caller.stop()
         callee.stop()
 
 
+def tls_reuse(caller: SipUA, callee: SipUA) -> None:
+    """Each UA's in-dialog requests went to the other's name, on the one
+    connection (the caller opened it, the callee accepted it)"""
+    def sent(u: SipUA) -> list[tuple[str, str]]:
+        return [(r.msg.method, r.addr[0]) for r in u.records
+                if r.direction == "out" and r.msg.is_request and not r.retransmission]
+    check(sent(caller)[1:] == [("ACK", "conf.test"), ("BYE", "conf.test")] and
+          sent(callee) == [("INVITE", "edge.test"), ("ACK", "edge.test")],
+          f"in-dialog requests to the peer's name: {sent(caller)}, {sent(callee)}")
+    check([(o, n) for _, o, n in caller.stream_peers()] == [(True, {"conf.test"})] and
+          [(o, n) for _, o, n in callee.stream_peers()] == [(False, {"edge.test"})],
+          "on the one connection, whoever opened it (RFC 5923)")
+    try:
+        caller._stream_peer(("other.test", 5061))
+        refused = False
+    except SipError:
+        refused = True
+    check(refused, "a name no connection's certificate carries is refused, not resolved")
+
+
 def case_reject(args: argparse.Namespace, tl: Timeline) -> None:
-    with SipUA("127.0.0.2", args.port_a, transport=args.transport, name="Edge", timeline=tl) as a, \
-         SipUA("127.0.0.3", args.port_b, transport=args.transport, name="Conf", timeline=tl) as b:
+    with ua(args, "127.0.0.2", args.port_a, "Edge", tl, "edge.test") as a, \
+         ua(args, "127.0.0.3", args.port_b, "Conf", tl, "conf.test") as b:
         off, _ = offer("127.0.0.2", 50000, "sharer")
         call = a.invite(f"sip:asmcu@127.0.0.3:{b.local[1]};transport={args.transport}", off)
         inv = b.wait_invite(5)
@@ -116,8 +159,8 @@ def case_reject(args: argparse.Namespace, tl: Timeline) -> None:
 
 
 def case_cancel(args: argparse.Namespace, tl: Timeline) -> None:
-    with SipUA("127.0.0.2", args.port_a, transport=args.transport, name="Edge", timeline=tl) as a, \
-         SipUA("127.0.0.3", args.port_b, transport=args.transport, name="Conf", timeline=tl) as b:
+    with ua(args, "127.0.0.2", args.port_a, "Edge", tl, "edge.test") as a, \
+         ua(args, "127.0.0.3", args.port_b, "Conf", tl, "conf.test") as b:
         off, _ = offer("127.0.0.2", 50000, "sharer")
         call = a.invite(f"sip:asmcu@127.0.0.3:{b.local[1]};transport={args.transport}", off)
         inv = b.wait_invite(5)
@@ -131,7 +174,8 @@ def case_cancel(args: argparse.Namespace, tl: Timeline) -> None:
 
 def main() -> int:
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    ap.add_argument("--transport", choices=("udp", "tcp"), default="udp")
+    ap.add_argument("--transport", choices=("udp", "tcp", "tls"), default="udp")
+    ap.add_argument("--pki", help="TLS: folder of edge.test, conf.test and ca (.pem, .key)")
     ap.add_argument("--port-a", type=int, default=0)
     ap.add_argument("--port-b", type=int, default=0)
     args = ap.parse_args()
