@@ -11,6 +11,15 @@
  * segments of at most 1448 bytes, so stream reassembly works. SIP that
  * went over TLS is written as the cleartext the gateway saw, on TCP with
  * the real ports: decode it with tshark -d tcp.port==5061,sip.
+ *
+ * STUN/TURN messages are recorded as they crossed the relay's sockets
+ * (see turn/relay_pump.c and relay_ctrl.c): TURN control messages bare,
+ * as RFC 5766/6062 send them over TCP, ICE checks with their RFC 4571
+ * length, on the connection where Wireshark's STUN dissector recognises
+ * them with no option. Only those messages are recorded, not the bytes
+ * between them (media after the checks, spliced), so a connection's
+ * segments are its recorded messages, one each, with sequence numbers
+ * that count only those bytes.
  */
 #include <errno.h>
 #include <stdlib.h>
@@ -25,10 +34,11 @@
 
 static const char usage_text[] =
 	"usage: shareway export [--json] TAG|CALL-ID --pcap FILE\n"
-	"Write the call's SIP and STUN/TURN control messages as a pcap (raw\n"
-	"IPv4/IPv6 + UDP/TCP with their real addresses and ports) for\n"
-	"Wireshark or tshark. FILE - writes to standard output. SIP carried\n"
-	"over TLS appears as cleartext on TCP: decode it with\n"
+	"Write the call's SIP messages, TURN messages and ICE checks as a pcap\n"
+	"(raw IPv4/IPv6 + UDP/TCP with their real addresses, ports and times)\n"
+	"for Wireshark or tshark: tshark -r FILE -Y stun shows every STUN/TURN\n"
+	"step of `shareway ladder`. FILE - writes to standard output. SIP\n"
+	"carried over TLS appears as cleartext on TCP: decode it with\n"
 	"tshark -d tcp.port==5061,sip.\n"
 	"  --json   what was written as JSON {\"file\", \"call\", \"messages\",\n"
 	"           \"packets\"} (on standard error when FILE is -)\n";

@@ -140,6 +140,69 @@ static void log_released(struct sw_gw *gw, struct sw_gwcall *c,
 }
 
 
+/* The in-process client's TURN steps are calls into the relay thread's
+ * state machine, not messages on a wire: the ladder shows them as notes,
+ * so that its STUN/TURN messages are exactly those of `export --pcap` */
+#define INPROC " (in-process)"
+
+
+/*
+ * A STUN/TURN message the relay copied as it crossed a socket (an ICE
+ * check on an inspected connection, the TURN control messages of a
+ * watched allocation): stored for `shareway export --pcap`, and drawn on
+ * the ladder from its bytes. At most AS_WIRE_MAX per call; what is not
+ * recorded (this cap, the relay's, memory) is counted and said.
+ */
+static void log_wire(struct sw_gw *gw, struct sw_gwcall *c,
+		     const struct relay_wire *w, enum sw_actor src,
+		     enum sw_actor dst)
+{
+	struct sw_appshare_call *as = c->as;
+	struct sw_rec_packet pkt;
+	char d[96];
+
+	if (!gw->cl || !c->uid)
+		return;
+	if (w->data && as->n_wire < AS_WIRE_MAX) {
+		memset(&pkt, 0, sizeof(pkt));
+		pkt.t_us = w->t_us;
+		pkt.transport = w->tls ? SW_PKT_TLS : SW_PKT_TCP;
+		pkt.src = w->src;
+		pkt.dst = w->dst;
+		pkt.data = w->data;
+		pkt.len = w->len;
+		if (!sw_calllog_stunmsg(gw->cl, c->uid, src, dst, &pkt)) {
+			as->n_wire++;
+			return;
+		}
+	}
+	if (!as->wire_lost) {
+		snprintf(d, sizeof(d), "some STUN/TURN messages are not in "
+			 "the ladder nor the export (at most %u per call)",
+			 AS_WIRE_MAX);
+		log_event_at(gw, c, w->t_us, SW_ACT_GW, SW_ACT_GW, SW_EV_NOTE,
+			     "capture incomplete", d);
+	}
+	as->wire_lost += w->n_lost ? w->n_lost : 1;
+}
+
+
+/* The call is over: how many messages its capture missed */
+static void log_wire_lost(struct sw_gw *gw, struct sw_gwcall *c)
+{
+	char d[64];
+
+	if (!c->as->wire_lost)
+		return;
+	sw_info("[call %s] %u STUN/TURN messages not recorded for export",
+		c->tag, c->as->wire_lost);
+	snprintf(d, sizeof(d), "%u STUN/TURN messages not recorded",
+		 c->as->wire_lost);
+	log_event(gw, c, SW_ACT_GW, SW_ACT_GW, SW_EV_NOTE,
+		  "capture incomplete", d);
+}
+
+
 /* The Edge's candidate addresses, the relay's permissions: "ip ip ..." */
 static const char *perms_str(const struct sw_appshare_call *as, char *buf,
 			     size_t sz)
@@ -193,8 +256,8 @@ static void send_permit(struct sw_gw *gw, struct sw_gwcall *c)
 	if (!gw->cl || !new_ips)
 		return;
 	perms_str(as, perms, sizeof(perms));
-	log_event(gw, c, SW_ACT_TURNC, SW_ACT_GW, SW_EV_TURN,
-		  "CreatePermission Request", perms);
+	log_event(gw, c, SW_ACT_TURNC, SW_ACT_GW, SW_EV_NOTE,
+		  "CreatePermission" INPROC, perms);
 	memset(&r, 0, sizeof(r));
 	r.relay = as->session;
 	r.permissions = perms;
@@ -632,11 +695,11 @@ static void take_relay(struct sw_gw *gw, struct sw_gwcall *c)
 	ev.addr = pa.relayed;
 	sw_info("[call %s] relay %s allocated for application sharing",
 		c->tag, sw_sa_str(&pa.relayed, a, sizeof(a)));
-	log_event(gw, c, SW_ACT_TURNC, SW_ACT_GW, SW_EV_TURN,
-		  "Allocate Request TCP", "in-process client");
+	log_event(gw, c, SW_ACT_TURNC, SW_ACT_GW, SW_EV_NOTE,
+		  "Allocate TCP" INPROC, "taken from the ready pool");
 	snprintf(d, sizeof(d), "XOR-RELAYED-ADDRESS %s", a);
-	log_event(gw, c, SW_ACT_GW, SW_ACT_TURNC, SW_EV_TURN,
-		  "Allocate Success Response", d);
+	log_event(gw, c, SW_ACT_GW, SW_ACT_TURNC, SW_EV_NOTE,
+		  "Allocate Success" INPROC, d);
 	if (sw_sa_isset(&as->inside)) {
 		snprintf(d, sizeof(d), "inside candidate %s",
 			 sw_sa_str(&as->inside, a, sizeof(a)));
@@ -644,8 +707,8 @@ static void take_relay(struct sw_gw *gw, struct sw_gwcall *c)
 			  "inside listener", d);
 	}
 	if (as->n_edge_ips)
-		log_event(gw, c, SW_ACT_TURNC, SW_ACT_GW, SW_EV_TURN,
-			  "CreatePermission Request", "the Edge's candidates");
+		log_event(gw, c, SW_ACT_TURNC, SW_ACT_GW, SW_EV_NOTE,
+			  "CreatePermission" INPROC, "the Edge's candidates");
 	log_relay(gw, c, &ev, NULL);
 }
 
@@ -752,10 +815,11 @@ static void on_conn(struct sw_gw *gw, struct sw_gwcall *c,
 			 sw_sa_str(&ev->addr, a, sizeof(a)), ev->conn_id);
 		log_event(gw, c, SW_ACT_EDGE, SW_ACT_GW, SW_EV_TCP,
 			  "TCP connect to relay", d);
-		log_event(gw, c, SW_ACT_GW, SW_ACT_TURNC, SW_EV_TURN,
-			  "ConnectionAttempt Indication", d);
-		if (as->policy == SW_MP_RELAY)
-			bind_conn(gw, c, k);
+		if (as->policy != SW_MP_RELAY)
+			break; /* observe: the real indication is captured */
+		log_event(gw, c, SW_ACT_GW, SW_ACT_TURNC, SW_EV_NOTE,
+			  "ConnectionAttempt" INPROC, d);
+		bind_conn(gw, c, k);
 		break;
 	case RELAY_EV_CONN_BOUND:
 		k->bound = true;
@@ -768,15 +832,17 @@ static void on_conn(struct sw_gw *gw, struct sw_gwcall *c,
 			snprintf(d, sizeof(d), "CONNECTION-ID %u, "
 				 "XOR-PEER-ADDRESS %s", ev->conn_id,
 				 sw_sa_str(&ev->addr, a, sizeof(a)));
-			log_event(gw, c, SW_ACT_GW, SW_ACT_TURNC, SW_EV_TURN,
-				  "Connect Success Response", d);
+			log_event(gw, c, SW_ACT_GW, SW_ACT_TURNC, SW_EV_NOTE,
+				  "Connect Success" INPROC, d);
 		}
+		if (as->policy != SW_MP_RELAY)
+			break; /* observe: the real ConnectionBind is captured */
 		snprintf(d, sizeof(d), "CONNECTION-ID %u -> %s", ev->conn_id,
 			 sw_sa_str(&ev->addr, a, sizeof(a)));
-		log_event(gw, c, SW_ACT_TURNC, SW_ACT_GW, SW_EV_TURN,
-			  "ConnectionBind Request", d);
-		log_event(gw, c, SW_ACT_GW, SW_ACT_TURNC, SW_EV_TURN,
-			  "ConnectionBind Success Response", NULL);
+		log_event(gw, c, SW_ACT_TURNC, SW_ACT_GW, SW_EV_NOTE,
+			  "ConnectionBind" INPROC, d);
+		log_event(gw, c, SW_ACT_GW, SW_ACT_TURNC, SW_EV_NOTE,
+			  "ConnectionBind Success" INPROC, NULL);
 		break;
 	case RELAY_EV_CONN_CLOSED:
 		k->closed = true;
@@ -865,10 +931,6 @@ static void on_request(struct sw_gw *gw, struct sw_gwcall *c,
 	if (dir->rec.state < SW_ICE_CHECKING)
 		dir->rec.state = SW_ICE_CHECKING;
 	dir->rec.timeout_s = gw->conf->as_check_timeout;
-	log_event(gw, c, d == SW_ICE_E2C ? SW_ACT_EDGE : SW_ACT_CONF,
-		  d == SW_ICE_E2C ? SW_ACT_CONF : SW_ACT_EDGE, SW_EV_STUN,
-		  "Binding Request",
-		  st->role == 1 ? "ICE-CONTROLLING" : "ICE-CONTROLLED");
 	log_ice(gw, c, d);
 }
 
@@ -883,9 +945,6 @@ static void on_response(struct sw_gw *gw, struct sw_gwcall *c,
 
 	if (st->cls == TURN_C_ERROR) {
 		dir->rec.error_code = st->error_code;
-		log_event(gw, c, d == SW_ICE_E2C ? SW_ACT_CONF : SW_ACT_EDGE,
-			  d == SW_ICE_E2C ? SW_ACT_EDGE : SW_ACT_CONF,
-			  SW_EV_STUN, "Binding Error Response", NULL);
 		log_ice(gw, c, d);
 		return;
 	}
@@ -905,10 +964,6 @@ static void on_response(struct sw_gw *gw, struct sw_gwcall *c,
 		dir->rec.pair = NULL;
 		if (sw_sa_isset(&k->target))
 			dir->rec.pair = pair;
-		log_event(gw, c, d == SW_ICE_E2C ? SW_ACT_CONF : SW_ACT_EDGE,
-			  d == SW_ICE_E2C ? SW_ACT_EDGE : SW_ACT_CONF,
-			  SW_EV_STUN, "Binding Success Response",
-			  t->nominating ? "nominated (USE-CANDIDATE)" : NULL);
 		log_ice(gw, c, d);
 		dir->rec.pair = NULL;
 	}
@@ -1045,6 +1100,8 @@ static void on_stun(struct sw_gw *gw, struct sw_gwcall *c,
 	 * side (the conference); TO_PEER the other way */
 	bool by_edge = ev->dir == RELAY_DIR_TO_CLIENT;
 
+	log_wire(gw, c, &ev->wire, by_edge ? SW_ACT_EDGE : SW_ACT_CONF,
+		 by_edge ? SW_ACT_CONF : SW_ACT_EDGE);
 	if (!k || ev->stun.method != TURN_M_BINDING)
 		return;
 	if (ev->stun.cls == TURN_C_REQUEST)
@@ -1057,33 +1114,6 @@ static void on_stun(struct sw_gw *gw, struct sw_gwcall *c,
 		k->valid = true;
 	if (k->valid && !as->completed && all_components_valid(as))
 		complete(gw, c);
-}
-
-
-/* observe: the conference made its allocation before its SDP named it
- * (while it answered the INVITE, or earlier); its Allocate and last
- * Refresh go into the call's ladder at the times they happened (the 401
- * challenge before the Allocate is not kept) */
-static void log_watched_history(struct sw_gw *gw, struct sw_gwcall *c,
-				const struct relay_ev *ev, const char *relayed)
-{
-	int64_t now = sw_gw_now_us();
-	int64_t t_alloc = now - ev->alloc_age_ms * 1000;
-	char d[SW_SA_STRLEN + 96];
-
-	snprintf(d, sizeof(d), "TCP, TURN user %s", ev->user);
-	log_event_at(gw, c, t_alloc, SW_ACT_TURNC, SW_ACT_GW, SW_EV_TURN,
-		     "Allocate Request", d);
-	snprintf(d, sizeof(d), "XOR-RELAYED-ADDRESS %s", relayed);
-	log_event_at(gw, c, t_alloc, SW_ACT_GW, SW_ACT_TURNC, SW_EV_TURN,
-		     "Allocate Success Response", d);
-	if (ev->refresh_age_ms < 0)
-		return;
-	log_event_at(gw, c, now - ev->refresh_age_ms * 1000, SW_ACT_TURNC,
-		     SW_ACT_GW, SW_EV_TURN, "Refresh Request", NULL);
-	log_event_at(gw, c, now - ev->refresh_age_ms * 1000, SW_ACT_GW,
-		     SW_ACT_TURNC, SW_EV_TURN, "Refresh Success Response",
-		     NULL);
 }
 
 
@@ -1101,7 +1131,6 @@ static void on_watching(struct sw_gw *gw, struct sw_gwcall *c,
 	sw_info("[call %s] observing the conference's relay %s (TURN user %s, "
 		"control connection %s)",
 		c->tag, a, ev->user, cli);
-	log_watched_history(gw, c, ev, a);
 	snprintf(d, sizeof(d), "%s: allocation of TURN user %s from %s", a,
 		 ev->user, cli);
 	log_event(gw, c, SW_ACT_GW, SW_ACT_TURNC, SW_EV_NOTE,
@@ -1135,9 +1164,9 @@ static void on_inside(struct sw_gw *gw, struct sw_gwcall *c,
 					     "candidate"
 					   : "no Edge passive candidate "
 					     "answered the relay's Connect");
-		log_event(gw, c, SW_ACT_GW, SW_ACT_TURNC, SW_EV_TURN,
-			  "Connect Error Response",
-			  "447 no Edge candidate answered");
+		log_event(gw, c, SW_ACT_GW, SW_ACT_TURNC, SW_EV_NOTE,
+			  "Connect Error 447" INPROC,
+			  "no Edge candidate answered");
 		return;
 	}
 	log_event(gw, c, SW_ACT_CONF, SW_ACT_GW, SW_EV_TCP,
@@ -1148,8 +1177,8 @@ static void on_inside(struct sw_gw *gw, struct sw_gwcall *c,
 			 sw_sa_str(&as->edge[0].addr, t, sizeof(t)), as->n_edge);
 	else
 		snprintf(d, sizeof(d), "no Edge passive candidate");
-	log_event(gw, c, SW_ACT_TURNC, SW_ACT_GW, SW_EV_TURN,
-		  "Connect Request", d);
+	log_event(gw, c, SW_ACT_TURNC, SW_ACT_GW, SW_EV_NOTE,
+		  "Connect" INPROC, d);
 }
 
 
@@ -1196,6 +1225,10 @@ void sw_appshare_relay_event(struct sw_gw *gw, const void *arg)
 		break;
 	case RELAY_EV_WATCHING:
 		on_watching(gw, c, ev);
+		break;
+	case RELAY_EV_TURN_MSG: /* the conference's own TURN client */
+		log_wire(gw, c, &ev->wire, ev->sent ? SW_ACT_GW : SW_ACT_TURNC,
+			 ev->sent ? SW_ACT_TURNC : SW_ACT_GW);
 		break;
 	case RELAY_EV_INSIDE_ACCEPT:
 	case RELAY_EV_INSIDE_FAILED:
@@ -1266,6 +1299,8 @@ void sw_appshare_call_ended(struct sw_gw *gw, struct sw_gwcall *c)
 
 	if (!as)
 		return;
+	if (c->ended) /* once: the B2BUA reports the end once */
+		log_wire_lost(gw, c);
 	if (as->allocated && as->policy != SW_MP_OBSERVE && gw->relay) {
 		if (as->deleting)
 			return;

@@ -23,6 +23,7 @@ struct sdpr;
 #define AS_MAX_TIDS 16
 #define AS_MAX_OLD 4
 #define AS_MTYPE "applicationsharing"
+#define AS_WIRE_MAX 256 /* STUN/TURN messages recorded per call */
 
 struct as_tid {
 	uint8_t tid[TURN_TID_LEN];
@@ -100,6 +101,8 @@ struct sw_appshare_call {
 	bool ctl_answered; /* the controlling side's completion offer was
 			      answered by the gateway */
 	bool deleting; /* RELAY_CMD_DELETE sent (the call is ending) */
+	unsigned n_wire;    /* STUN/TURN messages recorded for export */
+	unsigned wire_lost; /* and those that were not */
 };
 
 /* sw_appshare_sdp.c */

@@ -225,6 +225,8 @@ static void stun_attr(unsigned type, const uint8_t *v, size_t vl,
 			    v[0] == 17 ? "UDP" : "transport ?");
 		break;
 	case 0x0025: add(d, dsz, n, "USE-CANDIDATE"); break;
+	case 0x8029: add(d, dsz, n, "ICE-CONTROLLED"); break;
+	case 0x802a: add(d, dsz, n, "ICE-CONTROLLING"); break;
 	case 0x002a: if (vl >= 4) add(d, dsz, n, "CONNECTION-ID %u", be32(v));
 		break;
 	default: break;

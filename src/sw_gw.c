@@ -460,6 +460,7 @@ static void backlog_push(struct sw_gw *gw, const struct relay_ev *ev)
 			sw_error("relay event %d of call %llu lost: out of "
 				 "memory", ev->type,
 				 (unsigned long long)ev->call_id);
+			free(ev->wire.data);
 			return;
 		}
 		gw->backlog = b;
@@ -492,10 +493,13 @@ static int pool_wait(struct sw_gw *gw)
 			break;
 		relay_ev_ack(gw->relay);
 		while (relay_ev_pop(gw->relay, &ev)) {
-			if (ev.call_id & SW_GW_POOL_CALL)
+			if (ev.call_id & SW_GW_POOL_CALL) {
 				pool_event(gw, &ev);
-			else
-				backlog_push(gw, &ev);
+				relay_ev_release(&ev);
+			}
+			else {
+				backlog_push(gw, &ev); /* its wire copy too */
+			}
 		}
 	}
 	if (gw->n_backlog)
@@ -542,8 +546,10 @@ static void on_relay_events(int fd, void *arg)
 
 		gw->backlog = NULL;
 		gw->n_backlog = gw->cap_backlog = 0;
-		for (unsigned i = 0; i < n; ++i)
+		for (unsigned i = 0; i < n; ++i) {
 			sw_appshare_relay_event(gw, &b[i]);
+			relay_ev_release(&b[i]);
+		}
 		free(b);
 	}
 	while (relay_ev_pop(gw->relay, &ev)) {
@@ -551,6 +557,7 @@ static void on_relay_events(int fd, void *arg)
 			pool_event(gw, &ev);
 		else
 			sw_appshare_relay_event(gw, &ev);
+		relay_ev_release(&ev);
 	}
 }
 
@@ -627,6 +634,8 @@ int sw_gw_init(struct sw_gw *gw, struct sipua *ua, struct relay *relay,
 void sw_gw_close(struct sw_gw *gw)
 {
 	gw->n_pool = 0; /* the relay threads delete what they own at stop */
+	for (unsigned i = 0; i < gw->n_backlog; ++i)
+		relay_ev_release(&gw->backlog[i]);
 	free(gw->backlog);
 	gw->backlog = NULL;
 	gw->n_backlog = gw->cap_backlog = 0;

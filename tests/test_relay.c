@@ -46,9 +46,11 @@ static bool ev_within(struct relay *r, enum relay_ev_type type,
 	for (int i = 0; i < ms / 10; ++i) {
 		struct pollfd p = {relay_ev_fd(r), POLLIN, 0};
 
-		while (relay_ev_pop(r, ev))
+		while (relay_ev_pop(r, ev)) {
 			if (ev->type == type)
 				return true;
+			relay_ev_release(ev);
+		}
 		poll(&p, 1, 10);
 		relay_ev_ack(r);
 	}
@@ -159,6 +161,52 @@ static size_t stun_frame(uint8_t *out, size_t cap, uint8_t cls, bool nominate)
 }
 
 
+/* The next n RELAY_EV_TURN_MSG events (others are skipped): "M/C/s"
+ * per message, method and class in hex, s when sent by the server, ' '
+ * between; each between the client's address cli and the server's srv */
+static bool turn_msgs(struct relay *r, unsigned n, const struct sw_sa *cli,
+		      const struct sw_sa *srv, char *out, size_t sz)
+{
+	struct relay_ev ev;
+	size_t len = 0;
+
+	out[0] = '\0';
+	while (n--) {
+		struct turn_msg m;
+		bool ok;
+
+		if (!ev_wait(r, RELAY_EV_TURN_MSG, &ev))
+			return false;
+		ok = ev.wire.data && !ev.wire.n_lost &&
+		     !turn_msg_decode(&m, ev.wire.data, ev.wire.len, NULL) &&
+		     sw_sa_cmp(ev.sent ? &ev.wire.dst : &ev.wire.src, cli,
+			       true) &&
+		     sw_sa_cmp(ev.sent ? &ev.wire.src : &ev.wire.dst, srv,
+			       true) &&
+		     ev.wire.t_us > 0;
+		if (ok)
+			len += (size_t)snprintf(out + len, sz - len,
+						"%s%x/%x%s", len ? " " : "",
+						m.method, m.cls,
+						ev.sent ? "s" : "");
+		relay_ev_release(&ev);
+		if (!ok || len >= sz)
+			return false;
+	}
+	return true;
+}
+
+
+/* The local address of a connected socket */
+static void sock_name(int fd, struct sw_sa *sa)
+{
+	socklen_t sl = sizeof(sa->u);
+
+	memset(sa, 0, sizeof(*sa));
+	getsockname(fd, &sa->u.sa, &sl);
+}
+
+
 /* ALLOC, a peer connects, BIND to cms; returns the connection id */
 static uint32_t call_setup(struct relay *r, const struct sw_sa *cms,
 			   bool inspect, int *edge, uint32_t *alloc_id)
@@ -226,6 +274,7 @@ static void test_inproc_call(void)
 	struct turn_counters c;
 	struct sw_sa cms;
 	uint8_t f[256], g[256];
+	struct sw_sa edge_sa, relayed;
 	uint32_t conn, alloc;
 	int lfd, edge, cfd;
 	size_t n, n_req;
@@ -235,6 +284,9 @@ static void test_inproc_call(void)
 	lfd = tcp_listen(&cms);
 	CU_ASSERT_FATAL(lfd >= 0);
 	conn = call_setup(r, &cms, true, &edge, &alloc);
+	sock_name(edge, &edge_sa);
+	CU_ASSERT_EQUAL_FATAL(getpeername(edge, &relayed.u.sa,
+					  &(socklen_t){sizeof(relayed.u)}), 0);
 	cfd = accept(lfd, NULL, NULL);
 	CU_ASSERT_FATAL(cfd >= 0);
 	setsockopt(cfd, SOL_SOCKET, SO_RCVTIMEO,
@@ -250,6 +302,13 @@ static void test_inproc_call(void)
 	CU_ASSERT(ev.stun.use_candidate);
 	CU_ASSERT_EQUAL(ev.stun.role, 1);
 	CU_ASSERT_EQUAL(ev.stun.priority, 0x6e0001ff);
+	/* a copy for the call log: the frame as it came, from the peer to
+	 * the relayed address */
+	CU_ASSERT(ev.wire.data && ev.wire.len == n && ev.wire.t_us > 0 &&
+		  !memcmp(ev.wire.data, f, n));
+	CU_ASSERT(sw_sa_cmp(&ev.wire.src, &edge_sa, true));
+	CU_ASSERT(sw_sa_cmp(&ev.wire.dst, &relayed, true));
+	relay_ev_release(&ev);
 
 	n = stun_frame(f, sizeof(f), TURN_C_SUCCESS, false);
 	CU_ASSERT_EQUAL((size_t)send(cfd, f, n, 0), n);
@@ -257,6 +316,12 @@ static void test_inproc_call(void)
 	CU_ASSERT_FATAL(ev_wait(r, RELAY_EV_STUN, &ev));
 	CU_ASSERT_EQUAL(ev.dir, RELAY_DIR_TO_PEER);
 	CU_ASSERT_EQUAL(ev.stun.cls, TURN_C_SUCCESS);
+	/* the conference's answer, as written to the peer */
+	CU_ASSERT(ev.wire.data && ev.wire.len == n &&
+		  !memcmp(ev.wire.data, f, n));
+	CU_ASSERT(sw_sa_cmp(&ev.wire.src, &relayed, true));
+	CU_ASSERT(sw_sa_cmp(&ev.wire.dst, &edge_sa, true));
+	relay_ev_release(&ev);
 
 	memset(&cmd, 0, sizeof(cmd));
 	cmd.type = RELAY_CMD_SPLICE;
@@ -384,9 +449,9 @@ static void test_watch(void)
 	struct relay_cmd cmd;
 	struct relay_ev ev;
 	struct turn_msg m;
-	struct sw_sa lis, relayed, lo;
+	struct sw_sa lis, relayed, lo, cli;
 	uint8_t rb[1024], f[256];
-	char nonce[64] = "";
+	char nonce[64] = "", got[128];
 	uint32_t id = 0;
 	int ctl, edge, data;
 	size_t n;
@@ -423,6 +488,11 @@ static void test_watch(void)
 	CU_ASSERT_EQUAL_FATAL(relay_cmd_send(r, &cmd), 0);
 	CU_ASSERT_FATAL(ev_wait(r, RELAY_EV_WATCHING, &ev));
 	CU_ASSERT_EQUAL(ev.token, 5);
+	/* what the control connection carried before the WATCH, at the
+	 * times it crossed: Allocate, 401, Allocate, 200, CreatePermission */
+	sock_name(ctl, &cli);
+	CU_ASSERT(turn_msgs(r, 6, &cli, &lis, got, sizeof(got)));
+	CU_ASSERT_STRING_EQUAL(got, "3/0 3/3s 3/0 3/2s 8/0 8/2s");
 
 	edge = tcp_connect(&relayed);
 	CU_ASSERT_FATAL(edge >= 0);
@@ -437,6 +507,13 @@ static void test_watch(void)
 	CU_ASSERT_FATAL(data >= 0);
 	CU_ASSERT_EQUAL(turn_rq(data, TURN_M_CONNBIND, 0, NULL, id, nonce, rb,
 				&m), 200);
+	/* then as they come: the ConnectionAttempt on the control
+	 * connection, the ConnectionBind on the data connection */
+	CU_ASSERT(turn_msgs(r, 1, &cli, &lis, got, sizeof(got)));
+	CU_ASSERT_STRING_EQUAL(got, "c/1s");
+	sock_name(data, &cli);
+	CU_ASSERT(turn_msgs(r, 2, &cli, &lis, got, sizeof(got)));
+	CU_ASSERT_STRING_EQUAL(got, "b/0 b/2s");
 
 	n = stun_frame(f, sizeof(f), TURN_C_REQUEST, true);
 	CU_ASSERT_EQUAL((size_t)send(edge, f, n, 0), n);
@@ -445,6 +522,9 @@ static void test_watch(void)
 	CU_ASSERT_EQUAL(ev.call_id, 77);
 	CU_ASSERT_EQUAL(ev.conn_id, id);
 	CU_ASSERT(ev.stun.use_candidate);
+	CU_ASSERT(ev.wire.data && ev.wire.len == n &&
+		  sw_sa_cmp(&ev.wire.dst, &relayed, true));
+	relay_ev_release(&ev);
 	/* the call's checks are done: its watched connection splices */
 	memset(&cmd, 0, sizeof(cmd));
 	cmd.type = RELAY_CMD_SPLICE;

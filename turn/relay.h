@@ -21,7 +21,9 @@
  *        connection (ConnectionBind of the same state machine), bridges,
  *        RELAY_EV_CONN_BOUND {conn_id, addr = candidate} or
  *        RELAY_EV_CONN_CLOSED {err} if none answered
- *   relay: RELAY_EV_STUN for each STUN message seen in RFC 4571 frames
+ *   relay: RELAY_EV_STUN for each STUN message seen in RFC 4571 frames,
+ *        with a copy of the frame as it crossed the wire (struct
+ *        relay_wire) for the call log's capture
  *   SIP: RELAY_CMD_SPLICE {conn_id}  -> RELAY_EV_SPLICED
  *   relay: RELAY_EV_CONN_CLOSED {bytes each way} when either side closes
  *   SIP: RELAY_CMD_DELETE {alloc_id} -> RELAY_EV_ALLOC_GONE
@@ -51,6 +53,11 @@
  *        (STUN, SPLICED, CONN_CLOSED) with call_id. The client still owns
  *        and refreshes its allocation; bound connections are not touched
  *        (no frame boundary is known mid-stream).
+ *   relay: RELAY_EV_TURN_MSG for each TURN message of the allocation's
+ *        control connection (Allocate, Refresh, CreatePermission,
+ *        ConnectionAttempt...) and of its connections' ConnectionBind,
+ *        as it crossed the wire: first those of before the WATCH (the
+ *        connection keeps its first and latest few), then as they come.
  *
  * Modes of a bridged pair: SPLICE (both sides plain TCP: splice() through
  * a pipe, zero copy), COPY (a TLS side: SSL_read/SSL_write through a
@@ -120,6 +127,8 @@ enum relay_ev_type {
 	RELAY_EV_WATCHING,      /* token, alloc_id, addr: WATCH found it */
 	RELAY_EV_INSIDE_ACCEPT, /* alloc_id, addr = who connected inside */
 	RELAY_EV_INSIDE_FAILED, /* alloc_id, addr = who, err: no target */
+	RELAY_EV_TURN_MSG,      /* alloc_id, wire, sent: a watched
+				   allocation's TURN control message */
 };
 
 enum relay_dir {
@@ -140,6 +149,25 @@ struct relay_stun {
 				if none (or longer) */
 };
 
+/**
+ * One STUN/TURN message as it crossed one of the relay's sockets, for the
+ * call log's capture (`shareway export --pcap`). data is an owned heap
+ * copy whose ownership moves with the event: whoever pops the event calls
+ * relay_ev_release(). Copies are bounded (RELAY_WIRE_MAX per connection);
+ * a message seen but not copied is counted in n_lost.
+ */
+struct relay_wire {
+	uint8_t *data;   /* as on the wire: an inspected frame keeps its RFC
+			    4571 length; NULL if not copied */
+	size_t len;
+	uint32_t n_lost; /* messages seen and not copied */
+	bool tls;        /* carried inside TLS: data is the cleartext */
+	int64_t t_us;    /* CLOCK_REALTIME when read or sent */
+	struct sw_sa src, dst; /* the socket's real addresses and ports */
+};
+
+#define RELAY_WIRE_MAX 128 /* copies per connection (or control connection) */
+
 /** relay thread -> SIP thread: a value message */
 struct relay_ev {
 	enum relay_ev_type type;
@@ -156,8 +184,8 @@ struct relay_ev {
 	enum relay_dir dir;
 	struct relay_stun stun;
 	char user[64]; /* WATCHING: the TURN user owning the allocation */
-	int64_t alloc_age_ms;   /* WATCHING: since its Allocate succeeded */
-	int64_t refresh_age_ms; /* WATCHING: since its last Refresh, -1 none */
+	struct relay_wire wire; /* STUN, TURN_MSG: the message's bytes */
+	bool sent;     /* TURN_MSG: sent by the TURN server (else received) */
 };
 
 enum relay_inspect {
@@ -185,6 +213,7 @@ int relay_ev_fd(const struct relay *r);
 void relay_ev_ack(struct relay *r);
 void relay_ev_kick(struct relay *r);
 bool relay_ev_pop(struct relay *r, struct relay_ev *ev);
+void relay_ev_release(struct relay_ev *ev);
 void relay_counters(const struct relay *r, struct turn_counters *sum);
 int relay_conn_set_splice(uint32_t conn_id);
 

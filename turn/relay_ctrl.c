@@ -10,6 +10,11 @@
  * CONNECTION-ID belongs to another thread is handed to that thread.
  * Send errors found while the core is running only mark the connection
  * broken; it is closed after the batch, never under the core's feet.
+ *
+ * The TURN messages of an RFC 6062 control connection, and the
+ * ConnectionBind of its data connections, are copied for the call log
+ * of the call the allocation serves (observe mode: the conference is
+ * itself the TURN client), as they cross the socket.
  */
 #include <errno.h>
 #include <stdio.h>
@@ -197,12 +202,222 @@ void relay_listeners_close(struct relay_thread *rt)
 }
 
 
+/* --- capture for the call log -------------------------------------------- */
+
+/*
+ * An allocation is tied to a call only when the conference's SDP names
+ * its relayed address (RELAY_CMD_WATCH), after its Allocate and often a
+ * Refresh. Until then its control connection keeps its first HIST_HEAD
+ * messages (the Allocate, its 401 challenge, the authenticated Allocate
+ * and its answer) and its latest HIST_TAIL (the last Refresh), at most
+ * HIST_BYTES in all, and counts those it let go: a client that refreshes
+ * for hours costs no more. A connection that turns out to control a UDP
+ * allocation (its Send and Data indications are media) keeps nothing.
+ */
+#define HIST_HEAD 4
+#define HIST_TAIL 4
+#define HIST_MAX (HIST_HEAD + HIST_TAIL)
+#define HIST_BYTES 2048
+
+struct hist_msg {
+	uint8_t *data;
+	size_t len;
+	int64_t t_us;
+	bool sent;
+};
+
+struct ctrl_hist {
+	struct hist_msg m[HIST_MAX];
+	unsigned n;
+	size_t bytes;
+	uint32_t lost;
+};
+
+
+static void hist_free(struct relay_ctrl *c)
+{
+	if (!c->hist)
+		return;
+	for (unsigned i = 0; i < c->hist->n; ++i)
+		free(c->hist->m[i].data);
+	free(c->hist);
+	c->hist = NULL;
+}
+
+
+/* Let message i go (the oldest of the tail) */
+static void hist_drop(struct ctrl_hist *h, unsigned i)
+{
+	h->bytes -= h->m[i].len;
+	free(h->m[i].data);
+	memmove(&h->m[i], &h->m[i + 1], (h->n - i - 1) * sizeof(h->m[0]));
+	h->n--;
+	h->lost++;
+}
+
+
+static void hist_add(struct relay_ctrl *c, const uint8_t *buf, size_t len,
+		     bool sent)
+{
+	struct ctrl_hist *h = c->hist;
+	struct hist_msg *m;
+
+	if (!h) {
+		h = c->hist = calloc(1, sizeof(*h));
+		if (!h)
+			return;
+	}
+	while (h->n > HIST_HEAD &&
+	       (h->n == HIST_MAX || h->bytes + len > HIST_BYTES))
+		hist_drop(h, HIST_HEAD);
+	if (h->n == HIST_MAX || h->bytes + len > HIST_BYTES) {
+		h->lost++;
+		return;
+	}
+	m = &h->m[h->n];
+	m->data = malloc(len);
+	if (!m->data) {
+		h->lost++;
+		return;
+	}
+	memcpy(m->data, buf, len);
+	m->len = len;
+	m->t_us = relay_now_us();
+	m->sent = sent;
+	h->bytes += len;
+	h->n++;
+}
+
+
+/* Post one message of c for call: data is owned (moved into the event),
+ * or NULL for n_lost messages that were not kept */
+static void cap_post(struct relay_thread *rt, struct relay_ctrl *c,
+		     uint64_t call, uint32_t alloc_id, uint8_t *data,
+		     size_t len, int64_t t_us, bool sent, uint32_t n_lost)
+{
+	struct relay_ev ev;
+
+	memset(&ev, 0, sizeof(ev));
+	ev.type = RELAY_EV_TURN_MSG;
+	ev.call_id = call;
+	ev.alloc_id = alloc_id;
+	ev.sent = sent;
+	ev.wire.data = data;
+	ev.wire.len = len;
+	ev.wire.n_lost = n_lost;
+	ev.wire.tls = c->src.tp == TURN_TP_TLS;
+	ev.wire.t_us = t_us;
+	ev.wire.src = sent ? c->src.local : c->src.client;
+	ev.wire.dst = sent ? c->src.client : c->src.local;
+	relay_ev_post(rt, &ev);
+}
+
+
+/* A ConnectionBind request for a connection of a watched allocation: the
+ * call it serves, else 0 */
+static uint64_t connbind_call(struct relay_thread *rt, const uint8_t *buf,
+			      size_t len, uint32_t *alloc_id)
+{
+	struct turn_conn *tc;
+	struct turn_msg m;
+	uint32_t id;
+
+	if (buf[0] != 0x00 || buf[1] != TURN_M_CONNBIND ||
+	    turn_msg_decode(&m, buf, len, NULL) ||
+	    turn_msg_get_u32(&m, TURN_A_CONNECTION_ID, &id))
+		return 0;
+	tc = turn_srv_find_conn(rt->srv, id);
+	if (!tc || tc->al->src.tp == TURN_TP_INPROC)
+		return 0;
+	*alloc_id = tc->al->id;
+	return tc->al->call_id;
+}
+
+
+/* One STUN message received on c or sent on it: copied for the call its
+ * allocation (or, on a data connection, its ConnectionBind's) serves, or
+ * kept in the history until the allocation is watched */
+static void ctrl_capture(struct relay_thread *rt, struct relay_ctrl *c,
+			 const uint8_t *buf, size_t len, bool sent)
+{
+	const struct turn_alloc *al;
+	uint64_t call = c->cap_call;
+	uint32_t alloc_id = c->cap_alloc;
+	uint8_t *copy;
+
+	if (c->cap_off || len < TURN_HDR_LEN || (buf[0] & 0xc0))
+		return; /* ChannelData: a UDP allocation's media */
+	al = turn_srv_find(rt->srv, &c->src);
+	if (al && !al->tcp) {
+		c->cap_off = true;
+		hist_free(c);
+		return;
+	}
+	if (al && al->call_id) {
+		call = al->call_id;
+		alloc_id = al->id;
+	}
+	else if (!al && !call && !sent) {
+		call = connbind_call(rt, buf, len, &alloc_id);
+	}
+	if (!call) {
+		hist_add(c, buf, len, sent);
+		return;
+	}
+	c->cap_call = call; /* its answers too, and those after a delete */
+	c->cap_alloc = alloc_id;
+	if (c->n_cap >= RELAY_WIRE_MAX) {
+		cap_post(rt, c, call, alloc_id, NULL, 0, relay_now_us(), sent,
+			 1);
+		return;
+	}
+	c->n_cap++;
+	copy = malloc(len);
+	if (copy)
+		memcpy(copy, buf, len);
+	cap_post(rt, c, call, alloc_id, copy, copy ? len : 0, relay_now_us(),
+		 sent, copy ? 0 : 1);
+}
+
+
+/**
+ * WATCH tied al, controlled by c, to a call: the messages c kept from
+ * before go to it, at the times they crossed
+ */
+void relay_ctrl_hist_flush(struct relay_thread *rt, struct relay_ctrl *c,
+			   const struct turn_alloc *al)
+{
+	struct ctrl_hist *h = c ? c->hist : NULL;
+
+	if (!h || c->io.kind != RIO_CTRL || !al->call_id)
+		return;
+	c->cap_call = al->call_id;
+	c->cap_alloc = al->id;
+	if (h->lost) /* before the tail it kept */
+		cap_post(rt, c, al->call_id, al->id, NULL, 0,
+			 h->n > HIST_HEAD ? h->m[HIST_HEAD].t_us
+					  : relay_now_us(),
+			 false, h->lost);
+	for (unsigned i = 0; i < h->n; ++i) {
+		struct hist_msg *m = &h->m[i];
+
+		c->n_cap++;
+		cap_post(rt, c, al->call_id, al->id, m->data, m->len, m->t_us,
+			 m->sent, 0);
+		m->data = NULL;
+	}
+	h->n = 0;
+	hist_free(c);
+}
+
+
 /* --- client connections ------------------------------------------------------ */
 
 static void ctrl_free(struct relay_io *io)
 {
 	struct relay_ctrl *c = (struct relay_ctrl *)io;
 
+	hist_free(c);
 	if (c->ssl)
 		SSL_free(c->ssl);
 	free(c->in);
@@ -369,6 +584,7 @@ static void ctrl_send(struct relay_thread *rt, struct relay_ctrl *c,
 
 	if (c->broken || c->converted || c->io.kind == RIO_DEAD)
 		return;
+	ctrl_capture(rt, c, buf, len, true);
 	if (!c->out_len) {
 		n = ctrl_io(c, (void *)buf, len, true);
 		if (n == -2 || n == 0) {
@@ -509,6 +725,7 @@ static bool ctrl_frames(struct relay_thread *rt, struct relay_ctrl *c)
 		if (ctrl_handoff(rt, c, c->in + off, flen))
 			return false;
 		c->in_off = off + flen;
+		ctrl_capture(rt, c, c->in + off, flen, false);
 		turn_srv_recv(rt->srv, &c->src, c->in + off, flen);
 		off += flen;
 	}

@@ -78,6 +78,11 @@ struct relay_ctrl {
 	bool converted;         /* became the client side of a pair */
 	struct turn_timer idle;
 	struct relay_ctrl *prev, *next;
+	struct ctrl_hist *hist; /* TURN messages of before the WATCH */
+	uint64_t cap_call;      /* the call its messages are copied for */
+	uint32_t cap_alloc;     /* and that call's allocation */
+	bool cap_off;           /* controls a UDP allocation: no copies */
+	unsigned n_cap;         /* messages copied for the call log */
 };
 
 #define RELAY_HELD_MAX 8 /* unpermitted peers held per in-process relay */
@@ -162,6 +167,10 @@ int relay_io_set(struct relay_thread *rt, struct relay_io *io,
 void relay_io_retire(struct relay_thread *rt, struct relay_io *io,
 		     bool close_fd);
 void relay_ev_post(struct relay_thread *rt, const struct relay_ev *ev);
+int64_t relay_now_us(void);
+void relay_wire_copy(struct relay_wire *w, const uint8_t *hdr, size_t hlen,
+		     const uint8_t *msg, size_t len, const struct sw_sa *src,
+		     const struct sw_sa *dst);
 int relay_handoff_send(struct relay_thread *rt, unsigned owner,
 		       struct relay_handoff *h);
 int relay_sock_nonblock(int fd);
@@ -184,6 +193,8 @@ int relay_ctrl_adopt(struct relay_thread *rt, struct relay_handoff *h);
 void relay_ctrl_detach(struct relay_thread *rt, struct relay_ctrl *c);
 void relay_op_send(void *arg, const struct turn_src *dst, const uint8_t *buf,
 		   size_t len);
+void relay_ctrl_hist_flush(struct relay_thread *rt, struct relay_ctrl *c,
+			   const struct turn_alloc *al);
 int relay_tls_init(struct relay_thread *rt);
 ssize_t relay_tls_io(SSL *ssl, void *buf, size_t len, bool wr,
 		     bool *want_write);

@@ -230,13 +230,51 @@ static void reap_dead(struct relay_thread *rt)
 }
 
 
-/** Post an event to the SIP thread (dropped and counted if it lags) */
+/** Post an event to the SIP thread (dropped and counted if it lags);
+ * the event's wire copy goes with it, or is freed */
 void relay_ev_post(struct relay_thread *rt, const struct relay_ev *ev)
 {
-	if (sw_mq_push(rt->r->evq, ev))
-		sw_log_limited(SW_LOG_WARN,
-			       "[relay %u] event queue full: event %d dropped",
-			       rt->idx, ev->type);
+	if (!sw_mq_push(rt->r->evq, ev))
+		return;
+	free(ev->wire.data);
+	sw_log_limited(SW_LOG_WARN,
+		       "[relay %u] event queue full: event %d dropped",
+		       rt->idx, ev->type);
+}
+
+
+/** CLOCK_REALTIME in microseconds: when a captured message crossed */
+int64_t relay_now_us(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_REALTIME, &ts);
+	return (int64_t)ts.tv_sec * 1000000 + ts.tv_nsec / 1000;
+}
+
+
+/**
+ * Fill w with an owned copy of one message as it crossed a socket: hlen
+ * bytes of framing (may be 0) then the message; on ENOMEM w counts it
+ * lost instead
+ */
+void relay_wire_copy(struct relay_wire *w, const uint8_t *hdr, size_t hlen,
+		     const uint8_t *msg, size_t len, const struct sw_sa *src,
+		     const struct sw_sa *dst)
+{
+	memset(w, 0, sizeof(*w));
+	w->t_us = relay_now_us();
+	w->src = *src;
+	w->dst = *dst;
+	w->data = malloc(hlen + len);
+	if (!w->data) {
+		w->n_lost = 1;
+		return;
+	}
+	if (hlen)
+		memcpy(w->data, hdr, hlen);
+	memcpy(w->data + hlen, msg, len);
+	w->len = hlen + len;
 }
 
 
@@ -393,13 +431,10 @@ static void cmd_watch(struct relay_thread *rt, const struct relay_cmd *cmd)
 		ev.addr = cmd->addrs[i];
 		ev.local = al->src.client; /* the client's control connection */
 		snprintf(ev.user, sizeof(ev.user), "%.63s", al->user);
-		ev.alloc_age_ms = (int64_t)(turn_srv_now(rt->srv) -
-					    al->created_ms);
-		ev.refresh_age_ms = al->refreshed_ms
-					    ? (int64_t)(turn_srv_now(rt->srv) -
-							al->refreshed_ms)
-					    : -1;
 		relay_ev_post(rt, &ev);
+		/* its Allocate, Refresh... made before the SDP named it */
+		if (al->src.tp == TURN_TP_TCP || al->src.tp == TURN_TP_TLS)
+			relay_ctrl_hist_flush(rt, al->src.io, al);
 	}
 }
 
@@ -677,6 +712,12 @@ void relay_stop(struct relay *r)
 		if (r->t[i].r)
 			thread_free(&r->t[i]);
 	free(r->t);
+	if (r->evq) { /* events nobody popped may own wire copies */
+		struct relay_ev ev;
+
+		while (sw_mq_pop(r->evq, &ev))
+			relay_ev_release(&ev);
+	}
 	sw_mq_free(r->evq);
 	turn_quota_free(r->quota);
 	free(r);
@@ -758,6 +799,15 @@ void relay_ev_kick(struct relay *r)
 bool relay_ev_pop(struct relay *r, struct relay_ev *ev)
 {
 	return sw_mq_pop(r->evq, ev);
+}
+
+
+/** Free what a popped event owns (its wire copy); any thread */
+void relay_ev_release(struct relay_ev *ev)
+{
+	free(ev->wire.data);
+	ev->wire.data = NULL;
+	ev->wire.len = 0;
 }
 
 

@@ -91,6 +91,8 @@ struct relay_pair {
 	struct relay_inside *inside; /* an inside connection's Connect */
 	unsigned inside_next;        /* its next target if this one fails */
 	struct sw_sa inside_src;     /* the conference, connected inside */
+	struct sw_sa peer_far, peer_near; /* inspect: the peer side's ends */
+	unsigned n_cap;              /* frames copied for the call log */
 	struct relay_pair *prev, *next;
 };
 
@@ -377,6 +379,34 @@ static int buf_reserve(struct relay_dirbuf *d, size_t want)
 
 /* --- inspect mode: RFC 4571 frames, STUN to the observer ------------------------ */
 
+/*
+ * The frame, RFC 4571 length included, as it crossed the peer side's
+ * socket (read from the peer, or written to it unchanged), for the call
+ * log's capture; at most RELAY_WIRE_MAX per connection. Both directions
+ * go on the peer side because that connection carries nothing but these
+ * frames, so Wireshark's STUN heuristics decode them as they are, while
+ * on the client side of a ConnectionBind (observe mode) it takes what
+ * follows the bind for opaque peer data (RFC 6062 5.4) and decodes no
+ * check there: the origin document's own trouble.
+ */
+static void wire_copy(struct relay_pair *p, unsigned s, const uint8_t *f,
+		      size_t n, struct relay_wire *w)
+{
+	const uint8_t len[2] = {(uint8_t)(n >> 8), (uint8_t)n};
+
+	if (p->n_cap >= RELAY_WIRE_MAX) {
+		memset(w, 0, sizeof(*w));
+		w->n_lost = 1;
+		return;
+	}
+	p->n_cap++;
+	if (s == SIDE_PEER)
+		relay_wire_copy(w, len, 2, f, n, &p->peer_far, &p->peer_near);
+	else
+		relay_wire_copy(w, len, 2, f, n, &p->peer_near, &p->peer_far);
+}
+
+
 static enum relay_inspect builtin_observe(struct relay_pair *p, unsigned s,
 					  const uint8_t *f, size_t n)
 {
@@ -405,6 +435,7 @@ static enum relay_inspect builtin_observe(struct relay_pair *p, unsigned s,
 	if (turn_msg_get_str(&m, TURN_A_USERNAME, ev.stun.username,
 			     sizeof(ev.stun.username), NULL))
 		ev.stun.username[0] = '\0';
+	wire_copy(p, s, f, n, &ev.wire);
 	relay_ev_post(p->rt, &ev);
 	return RELAY_INSPECT_CONTINUE;
 }
@@ -777,6 +808,15 @@ static enum pair_mode bound_mode(const struct relay_pair *p)
 }
 
 
+/* The real addresses of the peer side, for the frames it carries: the
+ * peer (tc->peer), and the relayed address as the socket has it */
+static void peer_addrs(struct relay_pair *p)
+{
+	local_addr(p->side[SIDE_PEER].io.fd, &p->peer_near);
+	p->peer_far = p->tc->peer;
+}
+
+
 /* dir[PEER] must send what the client connection had not yet sent (the
  * ConnectionBind answer) before the peer's buffered bytes */
 static int prepend(struct relay_dirbuf *d, const uint8_t *b, size_t n)
@@ -857,6 +897,7 @@ int relay_op_conn_bind(void *arg, struct turn_conn *tc,
 			if (!p->dir[i].df)
 				return ENOMEM;
 		}
+		peer_addrs(p);
 		inspect_early(p, early);
 	}
 	pair_interest(p);

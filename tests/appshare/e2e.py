@@ -96,6 +96,7 @@ class Env:
         self.pki = a.pki
         self.base = a.port_base
         self.cli = [a.shareway, "-c", a.conf, "-s", a.state]
+        self.state = a.state
 
     def port(self, n: int) -> int:
         return self.base + n
@@ -132,6 +133,58 @@ class Env:
                 return json.loads(out.stdout)
             time.sleep(0.2)
         raise AssertionError(f"call log: no record of {call_id} with {want!r}:\n{last}")
+
+
+# STUN/TURN methods by number, as tshark's stun.type.method gives them
+METHODS = {0x001: "Binding", 0x003: "Allocate", 0x004: "Refresh", 0x008: "CreatePermission",
+           0x00a: "Connect", 0x00b: "ConnectionBind", 0x00c: "ConnectionAttempt"}
+# stun.type.class is the type's class bits (0x0110) shifted by 4
+CLASSES = {0x00: "Request", 0x01: "Indication", 0x10: "Success", 0x11: "Error"}
+
+
+def exported_stun(env: Env, call_id: str) -> list[tuple[str, str, str, str]]:
+    """`shareway export --pcap` of the call, decoded by tshark with no option:
+    (source ip:port, destination ip:port, method, class) per STUN message,
+    once the ladder's STUN/TURN steps all have their message in the export;
+    the ladder's STUN/TURN steps are compared with these"""
+    path = f"{env.state}/{call_id.replace('/', '_')}.pcap"
+    deadline = time.monotonic() + 8
+    while True:
+        out = env.shareway("export", call_id, "--pcap", path)
+        ts = subprocess.run(["tshark", "-r", path, "-Y", "stun", "-T", "fields",
+                             "-E", "separator=|", "-e", "ip.src", "-e", "tcp.srcport",
+                             "-e", "ip.dst", "-e", "tcp.dstport", "-e", "stun.type.method",
+                             "-e", "stun.type.class"],
+                            capture_output=True, text=True, timeout=30)
+        msgs = []
+        for line in ts.stdout.split():
+            src, sport, dst, dport, method, cls = line.split("|")
+            msgs.append((f"{src}:{sport}", f"{dst}:{dport}",
+                         METHODS.get(int(method, 16), method), CLASSES[int(cls, 16)]))
+        steps = [st for st in json.loads(env.shareway("ladder", call_id, "--json"))["ladder"]
+                 if st["kind"] in ("stun", "turn")]
+        if len(steps) == len(msgs) or time.monotonic() > deadline:
+            break
+        time.sleep(0.3)
+    check(len(msgs) == len(steps) and msgs,
+          f"export --pcap: tshark -Y stun decodes {len(msgs)} STUN/TURN messages, "
+          f"the ladder has {len(steps)} STUN/TURN steps ({out.strip()})")
+    labels = sorted(" ".join(st["label"].replace("Ind.", "Indication").split()[:2])
+                    for st in steps)
+    check(sorted(f"{m} {c}" for _, _, m, c in msgs) == labels,
+          "the same messages (method and class) in the export and on the ladder")
+    return msgs
+
+
+def ice_both_ways(msgs: list, edge: str, gw: str) -> None:
+    """Binding requests and successes each way on the Edge relay's connection
+    to sharewayd (edge and gw: its ip:port ends)"""
+    for src, dst, who in ((edge, gw, "the Edge's"), (gw, edge, "the conference's")):
+        req = [m for m in msgs if (m[0], m[1], m[2], m[3]) == (src, dst, "Binding", "Request")]
+        ok = [m for m in msgs if (m[0], m[1], m[2], m[3]) == (dst, src, "Binding", "Success")]
+        check(bool(req) and bool(ok),
+              f"export: {who} Binding requests ({len(req)}) and their successes ({len(ok)}) "
+              f"between {edge} and {gw}, real addresses")
 
 
 def completed_record(env: Env, call_id: str, leg: str) -> tuple[dict, list]:
@@ -248,6 +301,16 @@ def case_relay(env: Env, tl: Timeline) -> None:
               conns[0].get("bytes_in", 0) >= MB and conns[0].get("bytes_out", 0) >= MB,
               "call log: ConnectionBind 200 and >= 1 MB each way")
         check(all(c.get("closed") for c in conns), "call log: every relay connection closed")
+        msgs = exported_stun(env, cid(edge))
+        ice_both_ways(msgs, conns[0]["peer"], f"{remote.ip}:{remote.port}")
+        check(not [m for m in msgs if m[2] != "Binding"],
+              "export: no TURN message (the in-process client's are no wire's)")
+        inproc = [st["label"] for st in
+                  json.loads(env.shareway("ladder", cid(edge), "--json"))["ladder"]
+                  if st["kind"] == "note" and "(in-process)" in st["label"]]
+        check(all(any(x in lb for lb in inproc) for x in
+                  ("Allocate", "ConnectionAttempt", "ConnectionBind")),
+              "ladder: the in-process Allocate, ConnectionAttempt, ConnectionBind as notes")
     finally:
         edge.close()
         conf.close()
@@ -480,12 +543,30 @@ def case_observe(env: Env, tl: Timeline) -> None:
               "ladder: the conference's own connection left inspect mode for splice")
         steps = json.loads(env.shareway("ladder", cid(edge), "--json"))["ladder"]
         t = {st["label"]: st["t_ms"] for st in steps}
-        check("Allocate Success Response" in t and "Refresh Request" in t and
+        check("Allocate Success" in t and "Refresh Request" in t and
+              "Allocate Error 401" in t and
               t["Allocate Request"] <= t["Refresh Request"] <=
               t["relay candidate recognised"],
-              f"ladder: the conference's Allocate ({t.get('Allocate Request')} ms) and "
-              f"Refresh ({t.get('Refresh Request')} ms), made before its SDP named the "
-              f"relay ({t.get('relay candidate recognised')} ms), at their times")
+              f"ladder: the conference's Allocate, 401, Allocate ({t.get('Allocate Request')} "
+              f"ms) and Refresh ({t.get('Refresh Request')} ms), made before its SDP named "
+              f"the relay ({t.get('relay candidate recognised')} ms), at their times")
+        msgs = exported_stun(env, cid(edge))
+        turn = [m for m in msgs if m[2] != "Binding"]
+        ctl = {(m[2], m[3]) for m in turn}
+        check({("Allocate", "Request"), ("Allocate", "Error"), ("Allocate", "Success"),
+               ("Refresh", "Request"), ("Refresh", "Success"),
+               ("CreatePermission", "Request"), ("CreatePermission", "Success"),
+               ("ConnectionAttempt", "Indication"), ("ConnectionBind", "Request"),
+               ("ConnectionBind", "Success")} <= ctl,
+              "export: the conference's Allocate/401/Allocate/Success, Refresh, "
+              "CreatePermission, ConnectionAttempt, ConnectionBind, as tshark decodes them")
+        turn_addr = f"127.0.0.1:{env.turn[1]}"
+        check(all(turn_addr in m[:2] and any(a.startswith("127.0.0.3:") for a in m[:2])
+                  for m in turn),
+              f"export: every TURN message between the conference and {turn_addr}")
+        conns = [c for r in rec.get("relays") or [] for c in r.get("connections") or []]
+        relay = edge.pick_remote()
+        ice_both_ways(msgs, conns[0]["peer"], f"{relay.ip}:{relay.port}")
     finally:
         edge.close()
         conf.close()
@@ -904,8 +985,8 @@ def case_inside(env: Env, tl: Timeline) -> None:
               f"the Edge's {want[1]}")
         ladder = env.shareway("ladder", ic.call.request.call_id)
         print(ladder)
-        check(all(x in ladder for x in ("TCP connect to inside candidate", "Connect Request",
-                                         "Connect Success Response")),
+        check(all(x in ladder for x in ("TCP connect to inside candidate", "Connect (in-process)",
+                                         "Connect Success (in-process)")),
               "ladder: inside connect, Connect, Connect success")
     finally:
         ic.close()
