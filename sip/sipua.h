@@ -120,11 +120,15 @@ struct sipua_observer {
 	 * BYE may take up to 32 s when its peer does not answer) */
 	void (*ending)(void *arg, const struct sipua_call_info *call);
 	void (*ended)(void *arg, const struct sipua_call_info *call);
-	/* one offer or answer crossing: body before and after the hook */
+	/* one offer or answer from leg `from`: body before and after the
+	 * hook. status 0: out went on to the other leg; SIPUA_SDP_LOCAL: an
+	 * offer the gateway answered itself, out is its answer (sent back on
+	 * from's leg, nothing forwarded); 400..699: the gateway refused the
+	 * offer with that status, out is NULL */
 	void (*sdp)(void *arg, const struct sipua_call_info *call,
 		    enum sipua_leg_id from, enum sipua_sdp_kind kind,
 		    const char *in, size_t in_len, const char *out,
-		    size_t out_len);
+		    size_t out_len, int status);
 	/* every message sent or received on a leg ([calllog] capture_sip):
 	 * only once the dial plan has run, so the legs' sides are known;
 	 * messages before the call existed come then, in order */

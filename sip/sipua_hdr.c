@@ -329,10 +329,8 @@ int sipua_sdp_cross(struct sw_call *call, enum sipua_leg_id from,
 		status = ua->sdph(ua->sdp_arg, &ci, from, kind, body, len,
 				  &hout, &hlen);
 	if (kind == SIPUA_SDP_OFFER_LOCAL_ONLY &&
-	    (status != SIPUA_SDP_LOCAL || !hout)) {
-		free(hout);
-		return 491;
-	}
+	    (status != SIPUA_SDP_LOCAL || !hout))
+		status = 491;
 	if (status == SIPUA_SDP_LOCAL && can_local && hout &&
 	    kind != SIPUA_SDP_ANSWER) {
 		/* answered by the gateway: *outp is the answer, not forwarded */
@@ -340,13 +338,21 @@ int sipua_sdp_cross(struct sw_call *call, enum sipua_leg_id from,
 		free(hout);
 		if (!out)
 			return 500;
+		if (ua->obs.sdp)
+			ua->obs.sdp(ua->obs.arg, &ci, from, SIPUA_SDP_OFFER,
+				    body, in_len, out, hlen, SIPUA_SDP_LOCAL);
 		*outp = out;
 		*outlenp = hlen;
 		return SIPUA_SDP_LOCAL;
 	}
 	if (status) {
 		free(hout);
-		return status < 400 || status > 699 ? 488 : status;
+		if (status < 400 || status > 699)
+			status = 488;
+		if (ua->obs.sdp && kind != SIPUA_SDP_ANSWER)
+			ua->obs.sdp(ua->obs.arg, &ci, from, SIPUA_SDP_OFFER,
+				    body, in_len, NULL, 0, status);
+		return status;
 	}
 	if (hout) {
 		out = su_alloc(call->home, hlen + 1);
@@ -363,7 +369,8 @@ int sipua_sdp_cross(struct sw_call *call, enum sipua_leg_id from,
 	if (!out)
 		return 500;
 	if (ua->obs.sdp)
-		ua->obs.sdp(ua->obs.arg, &ci, from, kind, body, in_len, out, len);
+		ua->obs.sdp(ua->obs.arg, &ci, from, kind, body, in_len, out, len,
+			    0);
 	*outp = out;
 	*outlenp = len;
 	return 0;

@@ -1,6 +1,8 @@
 /**
  * @file cli_sdp.c  `shareway sdp <tag> [--seq N] [--diff]`: the SDP of
- * each offer/answer exchange before and after the gateway rewrote it.
+ * each offer/answer exchange before and after the gateway rewrote it:
+ * those it relayed, the offers it answered or refused itself (to
+ * "shareway"), and its own completion re-INVITE (from "shareway").
  * --diff prints a unified diff (3 lines of context) of each body against
  * its rewrite, the quickest way to see who removed a candidate.
  */
@@ -16,7 +18,9 @@
 
 static const char usage_text[] =
 	"usage: shareway sdp [--seq N] [--diff] [--json] TAG|CALL-ID\n"
-	"The SDP of each offer/answer exchange: as received and as sent.\n"
+	"The SDP of each offer/answer exchange of the call, as received and as\n"
+	"sent: those relayed, the offers shareway answered or refused itself,\n"
+	"and its own completion re-INVITE.\n"
 	"  --seq N   only exchange N (1 is the initial INVITE)\n"
 	"  --diff    unified diff of each body against its rewrite\n"
 	"  --json    the exchanges as JSON\n";
@@ -175,43 +179,40 @@ static bool all_same(const struct edit *e, size_t n)
 }
 
 
-static int diff(const char *name_a, const char *a, const char *name_b,
-		const char *b)
+/*
+ * Why a body of exchange n does not exist, or NULL if it should: the
+ * gateway's own offer (from 'g') has no "in" and its answer goes nowhere;
+ * an offer the gateway answered or refused itself (to 'g') was never
+ * forwarded and had no far-end answer. which: 0 offer in, 1 offer out,
+ * 2 answer in, 3 answer out.
+ */
+static const char *absent(const struct sw_rec_neg *n, int which)
 {
-	struct lines la = {0}, lb = {0};
-	struct edit *e = NULL;
-	size_t n = 0;
-	int err;
+	bool refused = n->result >= 300;
 
-	printf("--- %s\n+++ %s\n", name_a, name_b);
-	if (!a || !b) {
-		printf("(%s not recorded)\n", !a ? name_a : name_b);
-		return 0;
-	}
-	err = split(a, &la);
-	if (!err)
-		err = split(b, &lb);
-	if (!err)
-		err = script(&la, &lb, &e, &n);
-	if (!err && all_same(e, n))
-		printf("(identical)\n");
-	else if (!err)
-		print_hunks(&la, &lb, e, n);
-	else if (err == E2BIG)
-		printf("(over %d lines: not diffed)\n", DIFF_MAX_LINES);
-	free(la.l);
-	free(la.len);
-	free(lb.l);
-	free(lb.len);
-	free(e);
-	return err == E2BIG ? 0 : err;
+	if (n->from_leg == 'g' && which == 0)
+		return "shareway wrote this offer";
+	if (n->from_leg == 'g' && which == 3)
+		return "the answer stays with shareway";
+	if (n->to_leg == 'g' && which == 1)
+		return refused ? "refused by shareway"
+			       : "not forwarded, shareway answered it";
+	if (n->to_leg == 'g' && which == 2)
+		return refused ? "refused by shareway" : "shareway answered it";
+	if (n->to_leg == 'g' && which == 3 && refused)
+		return "refused by shareway";
+	return NULL;
 }
 
 
-static void body(const char *title, const char *sdp)
+static void body(const char *title, const char *sdp, const char *why)
 {
 	struct lines ls = {0};
 
+	if (!sdp && why) {
+		printf("--- %s: none, %s\n", title, why);
+		return;
+	}
 	printf("--- %s, %zu bytes\n", title, sdp ? strlen(sdp) : 0);
 	if (!sdp) {
 		printf("(not recorded)\n");
@@ -225,31 +226,77 @@ static void body(const char *title, const char *sdp)
 }
 
 
+/* A body against its rewrite; a side that does not exist by design (the
+ * gateway's own offer, an offer it kept) shows the other in full */
+static int diff(const struct sw_rec_neg *n, int wa, const char *name_a,
+		const char *a, const char *name_b, const char *b)
+{
+	struct lines la = {0}, lb = {0};
+	struct edit *e = NULL;
+	size_t k = 0;
+	int err;
+
+	if ((!a && absent(n, wa)) || (!b && absent(n, wa + 1))) {
+		body(name_a, a, absent(n, wa));
+		body(name_b, b, absent(n, wa + 1));
+		return 0;
+	}
+	printf("--- %s\n+++ %s\n", name_a, name_b);
+	if (!a || !b) {
+		printf("(%s not recorded)\n", !a ? name_a : name_b);
+		return 0;
+	}
+	err = split(a, &la);
+	if (!err)
+		err = split(b, &lb);
+	if (!err)
+		err = script(&la, &lb, &e, &k);
+	if (!err && all_same(e, k))
+		printf("(identical)\n");
+	else if (!err)
+		print_hunks(&la, &lb, e, k);
+	else if (err == E2BIG)
+		printf("(over %d lines: not diffed)\n", DIFF_MAX_LINES);
+	free(la.l);
+	free(la.len);
+	free(lb.l);
+	free(lb.len);
+	free(e);
+	return err == E2BIG ? 0 : err;
+}
+
+
+static const char *leg_name(char leg)
+{
+	return leg == 'e' ? "e" : leg == 'c' ? "c" : leg == 'g' ? "shareway"
+							       : "?";
+}
+
+
 static int show_neg(const struct sw_rec_neg *n, bool do_diff)
 {
 	char oi[64], oo[64], ai[64], ao[64];
-	char f = n->from_leg ? n->from_leg : '?', t = n->to_leg ? n->to_leg :
-							       '?';
+	const char *f = leg_name(n->from_leg), *t = leg_name(n->to_leg);
 	int err = 0;
 
-	snprintf(oi, sizeof(oi), "#%u offer in (from %c)", n->seq, f);
-	snprintf(oo, sizeof(oo), "#%u offer out (to %c)", n->seq, t);
-	snprintf(ai, sizeof(ai), "#%u answer in (from %c)", n->seq, t);
-	snprintf(ao, sizeof(ao), "#%u answer out (to %c)", n->seq, f);
-	printf("=== #%u %s %c→%c, result %d in %u ms\n", n->seq,
+	snprintf(oi, sizeof(oi), "#%u offer in (from %s)", n->seq, f);
+	snprintf(oo, sizeof(oo), "#%u offer out (to %s)", n->seq, t);
+	snprintf(ai, sizeof(ai), "#%u answer in (from %s)", n->seq, t);
+	snprintf(ao, sizeof(ao), "#%u answer out (to %s)", n->seq, f);
+	printf("=== #%u %s %s→%s, result %d in %u ms\n", n->seq,
 	       n->trigger ? n->trigger : "?", f, t, n->result, n->latency_ms);
 	if (n->rewrites)
 		printf("rewrites: %s\n", n->rewrites);
 	if (do_diff) {
-		err = diff(oi, n->offer_in, oo, n->offer_out);
+		err = diff(n, 0, oi, n->offer_in, oo, n->offer_out);
 		if (!err)
-			err = diff(ai, n->answer_in, ao, n->answer_out);
+			err = diff(n, 2, ai, n->answer_in, ao, n->answer_out);
 		return err;
 	}
-	body(oi, n->offer_in);
-	body(oo, n->offer_out);
-	body(ai, n->answer_in);
-	body(ao, n->answer_out);
+	body(oi, n->offer_in, absent(n, 0));
+	body(oo, n->offer_out, absent(n, 1));
+	body(ai, n->answer_in, absent(n, 2));
+	body(ao, n->answer_out, absent(n, 3));
 	return 0;
 }
 
@@ -267,15 +314,7 @@ static void negs_json(const struct sw_callrec *r, uint32_t seq)
 
 		if (seq && n->seq != seq)
 			continue;
-		sw_json_obj_open(&j, NULL);
-		sw_json_int(&j, "seq", n->seq);
-		sw_json_str_or_null(&j, "trigger", n->trigger);
-		sw_json_str_or_null(&j, "offer_in", n->offer_in);
-		sw_json_str_or_null(&j, "offer_out", n->offer_out);
-		sw_json_str_or_null(&j, "answer_in", n->answer_in);
-		sw_json_str_or_null(&j, "answer_out", n->answer_out);
-		sw_json_str_or_null(&j, "rewrites", n->rewrites);
-		sw_json_obj_close(&j);
+		sw_callrec_neg_json(&j, n);
 	}
 	sw_json_arr_close(&j);
 	sw_json_obj_close(&j);

@@ -1001,6 +1001,42 @@ static bool all_components_valid(const struct sw_appshare_call *as)
 }
 
 
+/*
+ * The gateway's completion re-INVITE as an exchange of the call's SDP
+ * history: from 'g', its offer (it has no "before": the gateway wrote
+ * it) when sent, then the answer it got (kept by the gateway, never
+ * forwarded) and the result
+ */
+static void log_own_offer(struct sw_gw *gw, struct sw_gwcall *c,
+			  enum sipua_leg_id leg, const char *sdp, size_t len,
+			  const struct sipua_reinvite_result *r)
+{
+	struct sw_rec_neg neg;
+	char *body = NULL;
+
+	if (!gw->cl || !c->uid || !c->as || (r && !c->as->reinvite_seq))
+		return;
+	memset(&neg, 0, sizeof(neg));
+	if (!r) {
+		neg.seq = c->as->reinvite_seq = ++c->neg_seq;
+		neg.trigger = "gw-reinvite";
+		neg.from_leg = 'g';
+		neg.to_leg = sw_gw_side(c, leg);
+		neg.offer_out = body = strndup(sdp, len);
+	}
+	else {
+		neg.seq = c->as->reinvite_seq;
+		neg.result = r->status;
+		neg.latency_ms = r->latency_ms;
+		if (r->answer)
+			neg.answer_in = body = strndup(r->answer,
+						       r->answer_len);
+	}
+	sw_calllog_negotiation(gw->cl, c->uid, &neg);
+	free(body);
+}
+
+
 static void on_reinvite_done(void *arg, const struct sipua_reinvite_result *r)
 {
 	struct sw_gw *gw = arg;
@@ -1025,6 +1061,7 @@ static void on_reinvite_done(void *arg, const struct sipua_reinvite_result *r)
 						    "re-INVITE abandoned", d);
 	if (!gw->cl)
 		return;
+	log_own_offer(gw, c, r->leg, NULL, 0, r);
 	memset(&ri, 0, sizeof(ri));
 	ri.leg = sw_gw_side(c, r->leg);
 	ri.result = r->status;
@@ -1069,6 +1106,8 @@ static void complete(struct sw_gw *gw, struct sw_gwcall *c)
 	if (!err)
 		err = sipua_leg_reinvite(gw->ua, c->id, leg, sdp, len,
 					 on_reinvite_done, gw);
+	if (!err)
+		log_own_offer(gw, c, leg, sdp, len, NULL);
 	free(sdp);
 	if (err) {
 		sw_warn("[call %s] cannot send the completion re-INVITE: %s",

@@ -100,6 +100,7 @@ struct sw_appshare_call {
 	bool completed, reinvite_sent;
 	bool ctl_answered; /* the controlling side's completion offer was
 			      answered by the gateway */
+	uint32_t reinvite_seq; /* its exchange in the call's SDP history */
 	bool deleting; /* RELAY_CMD_DELETE sent (the call is ending) */
 	unsigned n_wire;    /* STUN/TURN messages recorded for export */
 	unsigned wire_lost; /* and those that were not */

@@ -424,7 +424,8 @@ static void json_route(struct sw_json *j, const struct sw_rec_route *r)
 }
 
 
-static void json_neg(struct sw_json *j, const struct sw_rec_neg *n)
+/** One offer/answer exchange as JSON (`show --json`, `sdp --json`) */
+void sw_callrec_neg_json(struct sw_json *j, const struct sw_rec_neg *n)
 {
 	char f[2] = {n->from_leg, 0}, t[2] = {n->to_leg, 0};
 
@@ -649,7 +650,7 @@ void sw_callrec_json(const struct sw_callrec *rec, struct sw_json *j,
 	sw_json_arr_close(j);
 	sw_json_arr_open(j, "negotiations");
 	for (unsigned i = 0; i < rec->n_negs; ++i)
-		json_neg(j, &rec->negs[i]);
+		sw_callrec_neg_json(j, &rec->negs[i]);
 	sw_json_arr_close(j);
 	json_relays(j, rec);
 	json_ice(j, rec);

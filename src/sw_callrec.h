@@ -287,6 +287,7 @@ void sw_callrec_media_flags(const struct sw_callrec *rec, char *buf,
 const char *sw_fmt_dur(int64_t us, char *buf, size_t sz);
 void sw_callrec_json(const struct sw_callrec *rec, struct sw_json *j,
 		     bool with_packets);
+void sw_callrec_neg_json(struct sw_json *j, const struct sw_rec_neg *n);
 
 enum sw_verdict_sev sw_verdict(const struct sw_callrec *rec, char *buf,
 			       size_t sz);

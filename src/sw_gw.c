@@ -314,10 +314,18 @@ static void obs_ended(void *arg, const struct sipua_call_info *call)
 }
 
 
+/*
+ * One offer or answer crossing the B2BUA: an exchange of the call's SDP
+ * history (`shareway sdp`). An offer starts exchange N: forwarded (its
+ * answer, when it comes back, completes N), answered by the gateway
+ * itself (the controlling agent's completion re-INVITE: to 'g', the
+ * answer is the gateway's), or refused by it (to 'g', result the status).
+ * The gateway's own re-INVITEs are recorded by whoever sends them.
+ */
 static void obs_sdp(void *arg, const struct sipua_call_info *call,
 		    enum sipua_leg_id from, enum sipua_sdp_kind kind,
 		    const char *in, size_t in_len, const char *out,
-		    size_t out_len)
+		    size_t out_len, int status)
 {
 	struct sw_gw *gw = arg;
 	struct sw_gwcall *c = call_get(gw, call, false);
@@ -327,23 +335,31 @@ static void obs_sdp(void *arg, const struct sipua_call_info *call,
 
 	if (!c || !c->uid)
 		return;
-	if (kind == SIPUA_SDP_OFFER)
-		c->neg_seq++;
 	memset(&neg, 0, sizeof(neg));
-	neg.seq = c->neg_seq ? c->neg_seq : 1;
-	if (kind == SIPUA_SDP_OFFER)
-		neg.trigger = c->neg_seq == 1 ? "initial-invite" : "re-invite";
-	/* an exchange goes from the offerer to the answerer, whichever of
-	 * its bodies this is */
-	neg.from_leg = sw_gw_side(c, kind == SIPUA_SDP_OFFER ? from : to);
-	neg.to_leg = sw_gw_side(c, kind == SIPUA_SDP_OFFER ? to : from);
 	i = in ? strndup(in, in_len) : NULL;
 	o = out ? strndup(out, out_len) : NULL;
 	if (kind == SIPUA_SDP_OFFER) {
+		neg.seq = ++c->neg_seq;
+		neg.trigger = neg.seq == 1 ? "initial-invite" : "re-invite";
+		neg.from_leg = sw_gw_side(c, from);
+		neg.to_leg = status ? 'g' : sw_gw_side(c, to);
 		neg.offer_in = i;
-		neg.offer_out = o;
+		if (status == SIPUA_SDP_LOCAL) {
+			neg.answer_out = o;
+			neg.result = 200;
+		}
+		else if (status) {
+			neg.result = status;
+		}
+		else {
+			neg.offer_out = o;
+			c->fwd_seq = neg.seq;
+		}
 	}
-	else {
+	else { /* the answer to the offer forwarded last */
+		neg.seq = c->fwd_seq ? c->fwd_seq : 1;
+		neg.from_leg = sw_gw_side(c, to);
+		neg.to_leg = sw_gw_side(c, from);
 		neg.answer_in = i;
 		neg.answer_out = o;
 		neg.result = 200;

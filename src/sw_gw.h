@@ -30,6 +30,7 @@ struct sw_gwcall {
 	char tag[24];               /* call-log tag */
 	enum sipua_leg_id edge_leg; /* which leg faces the Edge */
 	uint32_t neg_seq;           /* offer/answer exchanges so far */
+	uint32_t fwd_seq;           /* the last one forwarded to a peer */
 	int64_t start_us;
 	bool ended;                 /* the B2BUA reported the end */
 	bool settled;               /* edge_leg is final, the call log's

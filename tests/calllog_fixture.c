@@ -685,9 +685,10 @@ static void call_relay_ok(struct fx *f)
 				 1};
 	struct sw_rec_reinvite ri = {'e', f->t0 + MS(1200), 200, "OK", 95, 0,
 				     NULL};
+	/* the gateway's own offer: no "in", and the answer stays with it */
 	struct sw_rec_neg n2 = {2, "gw-reinvite", 'g', 'e', 200, 95,
-				NULL, sdp_edge_answer_relayed, NULL,
-				sdp_final_offer, NULL};
+				NULL, sdp_edge_answer_relayed,
+				sdp_final_offer, NULL, NULL};
 	struct sw_rec_conn done = {.relay = 1, .conn = 7, .bytes_in = 5120334,
 				   .bytes_out = 220118,
 				   .closed_us = f->t0 + MS(95000),

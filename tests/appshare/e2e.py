@@ -53,6 +53,12 @@ checks, RFC 6062 TURN) against sharewayd on 127.0.0.1:
              (ICE restart): a fresh relay each time, the old one released,
              one relay record per session in the call log.
 
+relay, observe and confoffer also read the call log as an operator would:
+`shareway export --pcap` decoded by tshark with no option holds every
+STUN/TURN message of the call's ladder, and `shareway sdp` lists every
+exchange (the initial one, the gateway's completion re-INVITE, the
+completion re-INVITE it answered itself), each body before and after.
+
 Each case prints what it checked; any failure raises. Run by
 tests/integration/60-appshare.sh.
 """
@@ -187,6 +193,46 @@ def ice_both_ways(msgs: list, edge: str, gw: str) -> None:
               f"between {edge} and {gw}, real addresses")
 
 
+def sdp_history(env: Env, call_id: str, offerer: str, controlled: str) -> None:
+    """`shareway sdp` lists every exchange of a completed app-sharing call:
+    the initial offer/answer (offerer -> controlled, all four bodies), the
+    gateway's completion re-INVITE toward the controlled side (its offer
+    and the answer it kept) and the offerer's own completion re-INVITE that
+    the gateway answered itself (the offer and the gateway's answer)"""
+    deadline = time.monotonic() + 8
+    while True:
+        negs = json.loads(env.shareway("sdp", call_id, "--json"))["negotiations"]
+        by = {(n["trigger"], n["from"], n["to"]): n for n in negs}
+        init = by.get(("initial-invite", offerer, controlled)) or {}
+        own = by.get(("gw-reinvite", "g", controlled)) or {}
+        local = by.get(("re-invite", offerer, "g")) or {}
+        if (own.get("result") and local) or time.monotonic() > deadline:
+            break
+        time.sleep(0.2)
+    check(len(negs) == 3, f"shareway sdp: {len(negs)} exchanges: "
+          f"{[(n['seq'], n['trigger'], n['from'], n['to']) for n in negs]}")
+    check(init.get("result") == 200 and
+          all(init.get(k) for k in ("offer_in", "offer_out", "answer_in", "answer_out")) and
+          (init["offer_in"] != init["offer_out"] or init["answer_in"] != init["answer_out"]),
+          f"#1 initial-invite {offerer}->{controlled}: offer and answer, before and after the "
+          "relay candidates went in")
+    check(own.get("result") == 200 and "a=remote-candidates" in (own.get("offer_out") or "")
+          and own.get("answer_in") and not own.get("offer_in") and not own.get("answer_out"),
+          f"#{own.get('seq')} gw-reinvite shareway->{controlled}: the offer shareway wrote "
+          "(a=remote-candidates) and the answer it got and kept")
+    check(local.get("result") == 200 and "a=remote-candidates" in (local.get("offer_in") or "")
+          and local.get("answer_out") and not local.get("offer_out")
+          and not local.get("answer_in"),
+          f"#{local.get('seq')} re-invite {offerer}->shareway: the {offerer} side's completion "
+          "offer and the answer shareway gave it, nothing forwarded")
+    text = env.shareway("sdp", call_id)
+    check(f"gw-reinvite shareway→{controlled}, result 200" in text and
+          f"re-invite {offerer}→shareway, result 200" in text and
+          "offer in (from shareway): none, shareway wrote this offer" in text and
+          "offer out (to shareway): none, not forwarded, shareway answered it" in text,
+          "shareway sdp prints the three exchanges and says why a body is absent")
+
+
 def completed_record(env: Env, call_id: str, leg: str) -> tuple[dict, list]:
     """The call log's record of a completed call whose checks succeeded both
     ways and whose completion re-INVITE on leg got 200; and its relay
@@ -305,6 +351,7 @@ def case_relay(env: Env, tl: Timeline) -> None:
         ice_both_ways(msgs, conns[0]["peer"], f"{remote.ip}:{remote.port}")
         check(not [m for m in msgs if m[2] != "Binding"],
               "export: no TURN message (the in-process client's are no wire's)")
+        sdp_history(env, cid(edge), "e", "c")
         inproc = [st["label"] for st in
                   json.loads(env.shareway("ladder", cid(edge), "--json"))["ladder"]
                   if st["kind"] == "note" and "(in-process)" in st["label"]]
@@ -832,6 +879,7 @@ def case_confoffer(env: Env, tl: Timeline) -> None:
               legs["c"].get("zone") == "cms" and not legs["e"].get("inbound") and
               legs["e"].get("zone") == "edge" and negs[:1] == [("c", "e")],
               "call log: the conference leg inbound, the Edge leg outbound, offer c->e")
+        sdp_history(env, co.call.request.call_id, "c", "e")
     finally:
         co.close()
     tl.assert_order([("CMS SIP", "sent INVITE"), ("Edge SIP", "received INVITE"),

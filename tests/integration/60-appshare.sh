@@ -7,7 +7,8 @@
 # m=applicationsharing added by re-INVITE, the Edge relay connecting before
 # the permission, a TCP-ACT-only conference through the inside candidate,
 # strip and relay in one call, hold and resume, presenter swap in one
-# dialog (tests/appshare/e2e.py).
+# dialog (tests/appshare/e2e.py); the call log's pcap export (tshark -Y
+# stun) and SDP history of relay, observe and confoffer.
 . "$SW_SRC/tests/lib.sh"
 
 # the TLS listeners are on 127.0.0.1, where no test actor binds
