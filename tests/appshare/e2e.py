@@ -1703,6 +1703,10 @@ def case_tls(env: Env, tl: Timeline) -> None:
               all((ice.get(d) or {}).get("state") == "succeeded" for d in ("e_to_c", "c_to_e")),
               "call log: the Edge leg over TLS in zone edgetls, ICE observed both ways on the "
               "conference's TLS allocation")
+        turn = {(m[2], m[3]) for m in exported_stun(env, cid(edge)) if m[2] != "Binding"}
+        check({("Allocate", "Success"), ("ConnectionBind", "Request")} <= turn,
+              "export: the conference's TURN exchange over TLS, as the cleartext on its "
+              "connection")
     finally:
         edge.close()
         conf.close()
