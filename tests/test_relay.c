@@ -437,7 +437,7 @@ static int turn_rq(int fd, uint16_t method, uint8_t transport,
 	if (m->cls == TURN_C_SUCCESS)
 		return 200;
 	turn_msg_get_error(m, &code, NULL, 0);
-	if (code == 401)
+	if (code == 401 || code == 438)
 		turn_msg_get_str(m, TURN_A_NONCE, nonce, 64, NULL);
 	return code;
 }

@@ -186,8 +186,9 @@ static void setup(void)
 	tcp_src = udp_src;
 	tcp_src.tp = TURN_TP_TCP;
 	tcp_src.tport = 2;
-	data_src = tcp_src;
+	data_src = tcp_src; /* another connection: another source port */
 	data_src.tport = 3;
+	sw_sa_set_port(&data_src.client, 4001);
 }
 
 
@@ -255,18 +256,25 @@ static int last_code(struct turn_msg *m)
 }
 
 
-static void get_nonce(char nonce[64])
+/* The nonce of a 401 on src (a nonce is good on its transport only) */
+static void get_nonce_on(const struct turn_src *src, char nonce[64])
 {
 	struct turn_msg m;
 	struct rq q;
 
 	rq_start(&q, TURN_M_ALLOCATE);
 	turn_enc_u32(&q.e, TURN_A_REQUESTED_TRANSPORT, 17u << 24);
-	rq_send(&q, &udp_src, NULL, NULL, NULL);
+	rq_send(&q, src, NULL, NULL, NULL);
 	CU_ASSERT_EQUAL_FATAL(last_code(&m), 401);
 	CU_ASSERT_EQUAL_FATAL(turn_msg_get_str(&m, TURN_A_NONCE, nonce, 64,
 					       NULL), 0);
 	CU_ASSERT_PTR_NULL(turn_msg_attr(&m, TURN_A_MESSAGE_INTEGRITY));
+}
+
+
+static void get_nonce(char nonce[64])
+{
+	get_nonce_on(&udp_src, nonce);
 }
 
 
@@ -318,20 +326,31 @@ static int permit(const struct turn_src *src, const char *nonce,
 static void test_nonce(void)
 {
 	uint8_t key[TURN_NONCE_KEY_LEN] = {1, 2, 3};
+	const uint8_t a[] = {1, 2, 3, 4}, b[] = {1, 2, 3, 5};
 	char n[TURN_NONCE_LEN + 1];
 
-	turn_nonce_make(key, 5000, n);
+	turn_nonce_make(key, 5000, a, sizeof(a), n);
 	CU_ASSERT_EQUAL(strlen(n), TURN_NONCE_LEN);
-	CU_ASSERT_EQUAL(turn_nonce_check(key, n, 5000, 1000), 0);
-	CU_ASSERT_EQUAL(turn_nonce_check(key, n, 6000, 1000), 0);
-	CU_ASSERT_EQUAL(turn_nonce_check(key, n, 6001, 1000), ETIMEDOUT);
-	CU_ASSERT_EQUAL(turn_nonce_check(key, n, 4999, 1000), ETIMEDOUT);
+	CU_ASSERT_EQUAL(turn_nonce_check(key, n, a, sizeof(a), 5000, 1000), 0);
+	CU_ASSERT_EQUAL(turn_nonce_check(key, n, a, sizeof(a), 6000, 1000), 0);
+	CU_ASSERT_EQUAL(turn_nonce_check(key, n, a, sizeof(a), 6001, 1000),
+			ETIMEDOUT);
+	CU_ASSERT_EQUAL(turn_nonce_check(key, n, a, sizeof(a), 4999, 1000),
+			ETIMEDOUT);
+	/* bound: good only for what it was made for */
+	CU_ASSERT_EQUAL(turn_nonce_check(key, n, b, sizeof(b), 5000, 1000),
+			EBADMSG);
+	CU_ASSERT_EQUAL(turn_nonce_check(key, n, a, 3, 5000, 1000), EBADMSG);
 	n[20] ^= 1;
-	CU_ASSERT_EQUAL(turn_nonce_check(key, n, 5000, 1000), EBADMSG);
-	CU_ASSERT_EQUAL(turn_nonce_check(key, "short", 5000, 1000), EBADMSG);
-	turn_nonce_make(key, 5000, n);
+	CU_ASSERT_EQUAL(turn_nonce_check(key, n, a, sizeof(a), 5000, 1000),
+			EBADMSG);
+	CU_ASSERT_EQUAL(turn_nonce_check(key, "short", a, sizeof(a), 5000,
+					 1000),
+			EBADMSG);
+	turn_nonce_make(key, 5000, a, sizeof(a), n);
 	key[0] = 9; /* another process's nonce */
-	CU_ASSERT_EQUAL(turn_nonce_check(key, n, 5000, 1000), EBADMSG);
+	CU_ASSERT_EQUAL(turn_nonce_check(key, n, a, sizeof(a), 5000, 1000),
+			EBADMSG);
 }
 
 
@@ -378,6 +397,80 @@ static void test_quota(void)
 	CU_ASSERT_EQUAL(turn_quota_take(q, "d"), ENOSPC);
 	turn_quota_free(q);
 	CU_ASSERT_EQUAL(turn_quota_take(NULL, "x"), 0);
+}
+
+
+/* An authenticated Allocate captured and replayed verbatim on a new TCP
+ * connection, from another UDP port or over another transport gets 438
+ * and a fresh nonce (its nonce is bound to the victim's transport
+ * address): it creates nothing and takes none of the victim's quota
+ * (user_quota 1 here). The victim's own retransmission still gets its
+ * answer. */
+static void test_replay(void)
+{
+	struct turn_src conn2 = tcp_src, udp2 = udp_src;
+	struct turn_srv_cfg cfg;
+	struct turn_quota *quota;
+	char nonce[64], fresh[64];
+	uint8_t wire[1024], copy[1024];
+	struct turn_msg m;
+	struct rq q;
+	size_t len;
+
+	turn_srv_free(srv);
+	memset(&cfg, 0, sizeof(cfg));
+	cfg.conf = &conf;
+	cfg.thread_idx = 3;
+	memset(cfg.nonce_key, 7, sizeof(cfg.nonce_key));
+	cfg.ops = &fops;
+	CU_ASSERT_EQUAL_FATAL(turn_quota_alloc(&quota, 1, 0), 0);
+	cfg.quota = quota;
+	CU_ASSERT_EQUAL_FATAL(turn_srv_alloc(&srv, &cfg), 0);
+	clock_set(now_ms);
+	conn2.tport = 9;
+	sw_sa_set_port(&conn2.client, 4002);
+	sw_sa_set_port(&udp2.client, 4003);
+
+	get_nonce_on(&tcp_src, nonce);
+	rq_start(&q, TURN_M_ALLOCATE);
+	turn_enc_u32(&q.e, TURN_A_REQUESTED_TRANSPORT, 6u << 24);
+	rq_send(&q, &tcp_src, "cms", "cmssecret", nonce);
+	CU_ASSERT_EQUAL_FATAL(last_code(&m), 200);
+	len = 20 + ((size_t)q.buf[2] << 8 | q.buf[3]);
+	memcpy(wire, q.buf, len);
+
+	for (int i = 0; i < 3; ++i) {
+		const struct turn_src *from = i == 0 ? &conn2 : &udp2;
+		struct turn_src udp_as_tcp = tcp_src;
+
+		udp_as_tcp.tp = TURN_TP_UDP; /* the same address, over UDP */
+		if (i == 2)
+			from = &udp_as_tcp;
+		memcpy(copy, wire, len);
+		fk.last_len = 0;
+		turn_srv_recv(srv, from, copy, len);
+		CU_ASSERT_EQUAL(last_code(&m), 438);
+		CU_ASSERT_EQUAL(turn_msg_get_str(&m, TURN_A_NONCE, fresh,
+						 sizeof(fresh), NULL), 0);
+		CU_ASSERT_STRING_NOT_EQUAL(fresh, nonce);
+		CU_ASSERT_PTR_NULL(turn_srv_find(srv, from));
+	}
+	CU_ASSERT_EQUAL(turn_srv_counters(srv)->allocs_tcp, 1);
+	CU_ASSERT_EQUAL(fk.opened, 1);
+
+	memcpy(copy, wire, len); /* the victim's retransmission */
+	turn_srv_recv(srv, &tcp_src, copy, len);
+	CU_ASSERT_EQUAL(last_code(&m), 200);
+	CU_ASSERT_EQUAL(fk.opened, 1);
+
+	/* the quota holds the victim's one allocation only: gone with its
+	 * connection, the victim allocates again from a new one */
+	turn_srv_transport_closed(srv, &tcp_src);
+	get_nonce_on(&conn2, nonce);
+	CU_ASSERT_EQUAL(allocate(&conn2, 6, nonce, 0), 200);
+	turn_srv_free(srv);
+	srv = NULL;
+	turn_quota_free(quota);
 }
 
 
@@ -590,12 +683,14 @@ static int conn_bind(const struct turn_src *src, const char *user,
 
 static void test_tcp_connect(void)
 {
-	char nonce[64];
+	char nonce[64], dnonce[64], unonce[64];
 	struct turn_conn *tc;
 	uint32_t id;
 	int code;
 
-	get_nonce(nonce);
+	get_nonce_on(&data_src, dnonce);
+	get_nonce_on(&udp_src, unonce);
+	get_nonce_on(&tcp_src, nonce);
 	CU_ASSERT_EQUAL(allocate(&tcp_src, 6, nonce, 0), 200);
 	CU_ASSERT_EQUAL(turn_srv_counters(srv)->allocs_tcp, 1);
 	id = tcp_connect(nonce, "127.0.0.1", 9000, &code);
@@ -608,17 +703,26 @@ static void test_tcp_connect(void)
 	CU_ASSERT_EQUAL(code, 446);
 	tcp_connect(nonce, "224.0.0.1", 9000, &code);
 	CU_ASSERT_EQUAL(code, 403);
-	CU_ASSERT_EQUAL(conn_bind(&data_src, "cms", "cmssecret", nonce, id + 1),
+	CU_ASSERT_EQUAL(conn_bind(&data_src, "cms", "cmssecret", dnonce,
+				  id + 1),
 			400);
-	CU_ASSERT_EQUAL(conn_bind(&data_src, "other", "othersecret", nonce, id),
+	CU_ASSERT_EQUAL(conn_bind(&data_src, "other", "othersecret", dnonce,
+				  id),
 			441);
 	CU_ASSERT_EQUAL(conn_bind(&tcp_src, "cms", "cmssecret", nonce, id),
 			400); /* the control connection */
+	/* a nonce of neither this connection nor the allocation's control
+	 * connection (bound to the other transport) */
+	CU_ASSERT_EQUAL(conn_bind(&data_src, "cms", "cmssecret", unonce, id),
+			438);
+	CU_ASSERT_EQUAL(tc->state, TURN_CONN_PENDING);
+	/* the control connection's nonce, as clients send it (coturn
+	 * takes it) */
 	CU_ASSERT_EQUAL(conn_bind(&data_src, "cms", "cmssecret", nonce, id),
 			200);
 	CU_ASSERT_EQUAL(tc->state, TURN_CONN_BOUND);
 	CU_ASSERT_EQUAL(fk.binds, 1);
-	CU_ASSERT_EQUAL(conn_bind(&data_src, "cms", "cmssecret", nonce, id),
+	CU_ASSERT_EQUAL(conn_bind(&data_src, "cms", "cmssecret", dnonce, id),
 			400); /* already bound */
 	advance(conf.turn_bind_timeout * 1000ull + 1);
 	CU_ASSERT_PTR_NOT_NULL(turn_srv_find_conn(srv, id)); /* bound stays */
@@ -638,7 +742,7 @@ static void test_tcp_timeouts(void)
 	uint32_t id;
 	int code;
 
-	get_nonce(nonce);
+	get_nonce_on(&tcp_src, nonce);
 	CU_ASSERT_EQUAL(allocate(&tcp_src, 6, nonce, 0), 200);
 	id = tcp_connect(nonce, "127.0.0.1", 9000, &code);
 	CU_ASSERT_EQUAL(code, 200);
@@ -669,14 +773,14 @@ static void test_tcp_timeouts(void)
 
 static void test_tcp_incoming(void)
 {
-	char nonce[64];
+	char nonce[64], dnonce[64];
 	struct turn_alloc *al;
 	struct turn_conn *tc = NULL;
 	struct turn_msg m;
 	struct sw_sa peer;
 	uint32_t id = 0;
 
-	get_nonce(nonce);
+	get_nonce_on(&tcp_src, nonce);
 	CU_ASSERT_EQUAL(allocate(&tcp_src, 6, nonce, 0), 200);
 	al = turn_srv_find(srv, &tcp_src);
 	CU_ASSERT_PTR_NOT_NULL_FATAL(al);
@@ -691,7 +795,8 @@ static void test_tcp_incoming(void)
 	CU_ASSERT_EQUAL(m.cls, TURN_C_INDICATION);
 	CU_ASSERT_EQUAL(turn_msg_get_u32(&m, TURN_A_CONNECTION_ID, &id), 0);
 	CU_ASSERT_EQUAL(id, tc->id);
-	CU_ASSERT_EQUAL(conn_bind(&data_src, "cms", "cmssecret", nonce, id),
+	get_nonce_on(&data_src, dnonce);
+	CU_ASSERT_EQUAL(conn_bind(&data_src, "cms", "cmssecret", dnonce, id),
 			200);
 	/* allocation expiry closes its connections */
 	advance(600000);
@@ -847,6 +952,7 @@ int test_turn_alloc_register(void)
 	    !CU_add_test(s, "quota ledger", test_quota) ||
 	    !CU_add_test(s, "credentials", test_credentials) ||
 	    !CU_add_test(s, "401, 438, nonce expiry", test_auth_errors) ||
+	    !CU_add_test(s, "a replayed Allocate gets 438", test_replay) ||
 	    !CU_add_test(s, "allocation lifetime", test_alloc_lifetime) ||
 	    !CU_add_test(s, "Allocate validation", test_alloc_validation) ||
 	    !CU_add_test(s, "permission expiry", test_permission_expiry) ||

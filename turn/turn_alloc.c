@@ -116,6 +116,40 @@ static struct turn_chan *chan_by_peer(struct turn_alloc *al,
 }
 
 
+/* --- nonces ------------------------------------------------------------------ */
+
+static size_t sa_bytes(const struct sw_sa *a, uint8_t *b)
+{
+	uint16_t port = sw_sa_port(a);
+
+	b[0] = (uint8_t)sw_sa_af(a);
+	b[1] = (uint8_t)(port >> 8);
+	b[2] = (uint8_t)port;
+	if (sw_sa_af(a) == AF_INET6) {
+		memcpy(b + 3, a->u.in6.sin6_addr.s6_addr, 16);
+		return 19;
+	}
+	memcpy(b + 3, &a->u.in.sin_addr, 4);
+	return 7;
+}
+
+
+/* What a nonce is bound to: the transport and both of its addresses and
+ * ports, so that a request replayed on another connection or from
+ * another address gets 438 (RFC 8489 9.2); not tport, which differs
+ * between relay threads for a connection handed to its owner */
+static size_t nonce_bind(const struct turn_src *src,
+			 uint8_t b[TURN_NONCE_BIND_MAX])
+{
+	size_t n = 0;
+
+	b[n++] = (uint8_t)src->tp;
+	n += sa_bytes(&src->client, b + n);
+	n += sa_bytes(&src->local, b + n);
+	return n;
+}
+
+
 /* --- responses ------------------------------------------------------------- */
 
 static void rsp_begin(struct turn_srv *srv, struct turn_enc *e,
@@ -161,8 +195,11 @@ static void rsp_error(struct turn_srv *srv, struct req *r, uint16_t code)
 	turn_enc_error(&e, code, phrase ? phrase : "Error");
 	if (code == 401 || code == 438) {
 		char nonce[TURN_NONCE_LEN + 1];
+		uint8_t bind[TURN_NONCE_BIND_MAX];
+		size_t blen = nonce_bind(r->src, bind);
 
-		turn_nonce_make(srv->cfg.nonce_key, srv->now, nonce);
+		turn_nonce_make(srv->cfg.nonce_key, srv->now, bind, blen,
+				nonce);
 		turn_enc_str(&e, TURN_A_REALM, srv->conf->turn_realm);
 		turn_enc_str(&e, TURN_A_NONCE, nonce);
 		r->authed = false; /* RFC 8489 9.2.4: no MI on 401/438 */
@@ -283,10 +320,33 @@ static void auth_fail(struct turn_srv *srv, struct req *r, uint16_t code,
 }
 
 
+/* A ConnectionBind comes on a new connection with the nonce its client
+ * got on the control connection (RFC 6062 5.4 says nothing of nonces;
+ * coturn checks it against the allocation's session, and clients rely
+ * on that): the control connection of the allocation the CONNECTION-ID
+ * names, if any */
+static const struct turn_src *connbind_owner(struct turn_srv *srv,
+					     const struct req *r)
+{
+	struct turn_conn *tc;
+	uint32_t id;
+
+	if (r->m.method != TURN_M_CONNBIND ||
+	    turn_msg_get_u32(&r->m, TURN_A_CONNECTION_ID, &id) ||
+	    !(tc = turn_srv_find_conn(srv, id)) ||
+	    tc->al->src.tp == TURN_TP_INPROC)
+		return NULL;
+	return &tc->al->src;
+}
+
+
 /* 0 when authenticated (r->key, r->user set); else answered, EACCES */
 static int req_auth(struct turn_srv *srv, struct req *r)
 {
 	char realm[128], nonce[64], pw[256];
+	uint8_t bind[TURN_NONCE_BIND_MAX];
+	size_t blen = nonce_bind(r->src, bind);
+	const struct turn_src *owner;
 	int err;
 
 	if (!turn_msg_attr(&r->m, TURN_A_MESSAGE_INTEGRITY)) {
@@ -302,9 +362,24 @@ static int req_auth(struct turn_srv *srv, struct req *r)
 				       "USERNAME, REALM or NONCE");
 		return EACCES;
 	}
-	if (turn_nonce_check(srv->cfg.nonce_key, nonce, srv->now,
-			     srv->conf->turn_nonce_lifetime * 1000ull)) {
-		rsp_error(srv, r, 438); /* the client retries at once */
+	err = turn_nonce_check(srv->cfg.nonce_key, nonce, bind, blen,
+			       srv->now, srv->conf->turn_nonce_lifetime * 1000ull);
+	if (err == EBADMSG && (owner = connbind_owner(srv, r))) {
+		blen = nonce_bind(owner, bind);
+		err = turn_nonce_check(srv->cfg.nonce_key, nonce, bind, blen,
+				       srv->now,
+				       srv->conf->turn_nonce_lifetime * 1000ull);
+	}
+	if (err) {
+		/* stale, or issued to another transport address (a replay,
+		 * or a client's new connection): the client retries at once
+		 * with the nonce of this answer */
+		if (err == EBADMSG)
+			sw_log_limited(SW_LOG_DEBUG, "[%08x] %s: nonce of "
+				       "another transport address",
+				       r->src->tport,
+				       turn_method_name(r->m.method));
+		rsp_error(srv, r, 438);
 		return EACCES;
 	}
 	if (strcmp(realm, srv->conf->turn_realm)) {

@@ -4,10 +4,17 @@
  * nonces and the allocation quota ledger.
  *
  * Nonce: 16 hex digits of the issue time (ms, monotonic) followed by 16
- * hex digits of HMAC-SHA1(key, time). The key is drawn once per process
- * and copied into every relay thread, so a nonce issued on one thread is
- * good on all of them (a ConnectionBind may land on another thread than
- * its allocation) and no nonce table is kept.
+ * hex digits of HMAC-SHA1(key, time || bind), bind naming the client's
+ * transport (turn_alloc.c: transport, client and server address and
+ * port), as RFC 8489 9.2 allows a server to do. The key is drawn once per
+ * process and copied into every relay thread, so a nonce issued on one
+ * thread is good on all of them (a ConnectionBind may land on another
+ * thread than its allocation) and no nonce table is kept. Bound to the
+ * address, a nonce is good only where it was issued: an authenticated
+ * request captured and replayed on another connection gets 438 (as
+ * coturn answers), so it cannot take the victim's quota. A client's
+ * ConnectionBind on its new data connection may carry the nonce of its
+ * control connection (turn_alloc.c connbind_owner).
  */
 #include <errno.h>
 #include <inttypes.h>
@@ -24,36 +31,44 @@
 
 
 static void nonce_mac(const uint8_t key[TURN_NONCE_KEY_LEN], uint64_t t,
-		      char out[17])
+		      const uint8_t *bind, size_t bind_len, char out[17])
 {
-	uint8_t msg[8], md[EVP_MAX_MD_SIZE];
+	uint8_t msg[8 + TURN_NONCE_BIND_MAX], md[EVP_MAX_MD_SIZE];
 	unsigned mdlen = 0;
 
+	if (bind_len > TURN_NONCE_BIND_MAX)
+		bind_len = TURN_NONCE_BIND_MAX;
 	for (int i = 0; i < 8; ++i)
 		msg[i] = (uint8_t)(t >> (56 - 8 * i));
-	HMAC(EVP_sha1(), key, TURN_NONCE_KEY_LEN, msg, sizeof(msg), md,
+	if (bind_len)
+		memcpy(msg + 8, bind, bind_len);
+	HMAC(EVP_sha1(), key, TURN_NONCE_KEY_LEN, msg, 8 + bind_len, md,
 	     &mdlen);
 	for (int i = 0; i < 8; ++i)
 		snprintf(out + 2 * i, 3, "%02x", md[i]);
 }
 
 
-/** Make a nonce stamped with now_ms */
+/** Make a nonce stamped with now_ms, bound to bind (bind_len bytes, at
+ * most TURN_NONCE_BIND_MAX) */
 void turn_nonce_make(const uint8_t key[TURN_NONCE_KEY_LEN], uint64_t now_ms,
+		     const uint8_t *bind, size_t bind_len,
 		     char nonce[TURN_NONCE_LEN + 1])
 {
 	snprintf(nonce, 17, "%016" PRIx64, now_ms);
-	nonce_mac(key, now_ms, nonce + 16);
+	nonce_mac(key, now_ms, bind, bind_len, nonce + 16);
 }
 
 
 /**
- * Check a nonce made by turn_nonce_make() with the same key
+ * Check a nonce made by turn_nonce_make() with the same key and bind
  *
- * @return 0, EBADMSG if it is not ours, ETIMEDOUT if it is stale
+ * @return 0, EBADMSG if it is not ours or made for another bind,
+ *         ETIMEDOUT if it is stale
  */
 int turn_nonce_check(const uint8_t key[TURN_NONCE_KEY_LEN], const char *nonce,
-		     uint64_t now_ms, uint64_t lifetime_ms)
+		     const uint8_t *bind, size_t bind_len, uint64_t now_ms,
+		     uint64_t lifetime_ms)
 {
 	char ts[17], mac[17];
 	uint64_t t;
@@ -67,7 +82,7 @@ int turn_nonce_check(const uint8_t key[TURN_NONCE_KEY_LEN], const char *nonce,
 	t = strtoull(ts, &end, 16);
 	if (errno || *end)
 		return EBADMSG;
-	nonce_mac(key, t, mac);
+	nonce_mac(key, t, bind, bind_len, mac);
 	if (CRYPTO_memcmp(mac, nonce + 16, 16))
 		return EBADMSG;
 	if (t > now_ms || now_ms - t > lifetime_ms)

@@ -2,7 +2,8 @@
 # timeout: 180
 # What the TURN server must refuse, and that it keeps serving: wrong
 # password, unknown and expired users (401), stale nonce (438 + fresh
-# nonce), quotas (486 per user, 508 in total), every denied peer form
+# nonce), an authenticated Allocate replayed from another transport
+# address (438), quotas (486 per user, 508 in total), every denied peer form
 # (403; 443 for the wrong family), ConnectionBind with an unknown, used
 # or foreign CONNECTION-ID (400/441), Connect twice (446), the bind
 # timeout, a peer without permission, truncated and garbage input on
@@ -39,6 +40,10 @@ codes() {
 neg_conf "$SW_TMP/neg.conf" "allow_peer = 127.0.0.0/8"
 sw_start "$SW_TMP/neg.conf"
 probe wrongpass
+# an authenticated Allocate replayed verbatim from another transport address
+got=$(codes replay)
+[ "$got" = "438 438 200" ] || fail "replayed Allocate: got '$got'"
+ok "a replayed Allocate gets 438 (TCP: a new connection; UDP: another port)"
 probe stale 3
 probe connbind
 probe bindtimeout 2

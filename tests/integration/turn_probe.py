@@ -119,6 +119,7 @@ class Client:
             self.s = ctx.wrap_socket(self.s)
 
     def send(self, b):
+        self.sent = b
         self.s.sendall(b)
 
     def recv_exact(self, n):
@@ -231,6 +232,33 @@ def sc_peers(host, port, transport, *ips):
     if int(transport) == 6:  # Connect to a denied peer is refused too
         m = c.request(CONNECT, [attr(A_PEER, xaddr(ips[0], 9, tid))])
         codes.append("connect:%d" % m.code())
+    print("codes " + " ".join(codes))
+
+
+def replay_code(host, port, tp, wire):
+    """Send captured bytes verbatim from a new socket: the answer's code"""
+    r = Client(host, port, tp)
+    tid = wire[8:20]
+    r.send(wire)
+    m = r.recv_response(tid)
+    if m.code() == 438 and not m.get(A_NONCE):
+        fail("438 without a fresh NONCE")
+    return m.code()
+
+
+def sc_replay(host, port):
+    """An authenticated Allocate captured and replayed verbatim on a new
+    TCP connection (and a UDP one from another port): codes of the
+    replays, then of the replaying client's own Allocate after the 438"""
+    codes = []
+    keep = []
+    for tp, transport in (("tcp", 6), ("udp", 17)):
+        c = Client(host, port, tp)
+        expect("the victim's Allocate over " + tp, c.allocate(transport).code(), 200)
+        keep.append(c)
+        codes.append(str(replay_code(host, port, tp, c.sent)))
+    r = Client(host, port, "tcp")
+    codes.append(str(r.allocate(6).code()))
     print("codes " + " ".join(codes))
 
 
