@@ -629,6 +629,10 @@ static void test_early_check(void)
 	CU_ASSERT_EQUAL(ev.dir, RELAY_DIR_TO_CLIENT);
 	CU_ASSERT_EQUAL(ev.stun.cls, TURN_C_REQUEST);
 	CU_ASSERT(ev.stun.use_candidate);
+	/* copied as it came, the peer's address known at the bind */
+	CU_ASSERT(ev.wire.data && ev.wire.len == n &&
+		  !memcmp(ev.wire.data, f, n) && sw_sa_port(&ev.wire.src));
+	relay_ev_release(&ev);
 	cfd = accept(lfd, NULL, NULL);
 	CU_ASSERT_FATAL(cfd >= 0);
 	setsockopt(cfd, SOL_SOCKET, SO_RCVTIMEO,
@@ -703,11 +707,13 @@ static void test_inside(void)
 	CU_ASSERT_FATAL(ev_wait(r, RELAY_EV_STUN, &ev));
 	CU_ASSERT_EQUAL(ev.call_id, 97);
 	CU_ASSERT_EQUAL(ev.dir, RELAY_DIR_TO_CLIENT); /* from the Edge */
+	relay_ev_release(&ev);
 	n = stun_frame(f, sizeof(f), TURN_C_SUCCESS, false);
 	CU_ASSERT_EQUAL((size_t)send(cms, f, n, 0), n);
 	CU_ASSERT(read_all(edge, g, n) && !memcmp(f, g, n));
 	CU_ASSERT_FATAL(ev_wait(r, RELAY_EV_STUN, &ev));
 	CU_ASSERT_EQUAL(ev.dir, RELAY_DIR_TO_PEER);
+	relay_ev_release(&ev);
 
 	memset(&cmd, 0, sizeof(cmd));
 	cmd.type = RELAY_CMD_SPLICE;
