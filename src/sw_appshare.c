@@ -16,10 +16,22 @@
  * address serves both; a component is complete when a valid connection
  * reached the address its conference candidate names (observe mode, where
  * the gateway does not choose the target, one valid connection serves all).
- * When every component is complete the connections switch to splice and
- * the gateway sends the completion re-INVITE toward the controlled agent.
- * The controlling agent's own completion re-INVITE is answered here, with
- * the candidates it knows, and never forwarded.
+ *
+ * Selected pair rule: the pair is the one the controlling agent (the side
+ * that offered the stream) nominated, with USE-CANDIDATE on a check that
+ * succeeded (aggressive or regular nomination alike). When every
+ * component is complete on nominated connections, they switch to splice
+ * and the gateway sends the completion re-INVITE toward the controlled
+ * agent; the controlling agent's own completion re-INVITE is answered
+ * here, with the candidates it knows, and never forwarded. The relay sees
+ * only the checks that go through it, so a nomination elsewhere (a direct
+ * path) is inferred, never guessed: from the controlling agent's own
+ * completion offer naming a pair without the gateway (that re-INVITE is
+ * then forwarded as it is), or when check_timeout passes with checks
+ * succeeded both ways through the relay and no nomination there (a
+ * conforming agent nominates as soon as it has a valid pair). Then no
+ * completion re-INVITE names the relay, the relay is released, and the
+ * call log says the media took a direct path.
  *
  * `observe`: the conference is itself a TURN client of the gateway; SDP
  * passes unchanged, relay candidates naming one of the gateway's relayed
@@ -122,6 +134,8 @@ static void log_event(struct sw_gw *gw, struct sw_gwcall *c,
 
 
 static void take_relay(struct sw_gw *gw, struct sw_gwcall *c);
+static void went_direct(struct sw_gw *gw, struct sw_gwcall *c,
+			const char *why);
 
 
 /* The in-process relay of session number relay is released */
@@ -548,7 +562,9 @@ static int appshare_sdp(struct sw_gw *gw, struct sw_gwcall *c,
 		return 0;
 	}
 	if (kind == SIPUA_SDP_OFFER_LOCAL_ONLY) { /* nothing is recorded */
-		bool mine = c->as && is_completion(c->as, sdp, m, from_edge);
+		bool mine = c->as && !c->as->direct &&
+			    is_completion(c->as, sdp, m, from_edge) &&
+			    sw_as_offer_via_gateway(c->as, sdp, m);
 
 		sdpr_free(sdp);
 		return mine ? local_answer(gw, c, from_edge, outp, outlenp)
@@ -573,8 +589,21 @@ static int appshare_sdp(struct sw_gw *gw, struct sw_gwcall *c,
 		session_end(gw, c, "new ICE credentials (a new presenter)");
 	if (kind == SIPUA_SDP_OFFER && !as->offer_seen)
 		session_begin(gw, c, from_edge);
-	if (kind == SIPUA_SDP_OFFER && is_completion(as, sdp, m, from_edge)) {
+	if (as->direct) { /* the media bypasses the gateway: SDP is theirs */
 		sdpr_free(sdp);
+		return 0;
+	}
+	if (kind == SIPUA_SDP_OFFER && is_completion(as, sdp, m, from_edge)) {
+		bool via_gw = sw_as_offer_via_gateway(as, sdp, m);
+
+		sdpr_free(sdp);
+		if (!via_gw) {
+			went_direct(gw, c, "the controlling agent's completion "
+				    "re-INVITE names a pair without the "
+				    "gateway");
+			return 0; /* forwarded: the controlled agent's news */
+		}
+		as->offer_selected = true;
 		return local_answer(gw, c, from_edge, outp, outlenp);
 	}
 	if (as->completed && p == SW_MP_RELAY) {
@@ -904,6 +933,14 @@ static void check_username(struct sw_gw *gw, struct sw_gwcall *c,
 }
 
 
+/* The direction of the controlling agent's checks: the side that offered
+ * the stream controls (RFC 8445 6.1.1, MS-ICE2 likewise) */
+static enum sw_ice_dir ctl_dir(const struct sw_appshare_call *as)
+{
+	return as->edge_offered ? SW_ICE_E2C : SW_ICE_C2E;
+}
+
+
 /* A Binding request: counted once per transaction id (MS-ICE2 legacy
  * duplicates carry the same one) */
 static void on_request(struct sw_gw *gw, struct sw_gwcall *c,
@@ -953,8 +990,15 @@ static void on_response(struct sw_gw *gw, struct sw_gwcall *c,
 	t->answered = true;
 	k->succ[d] = true;
 	dir->rec.successes++;
-	if (t->nominating)
+	if (t->nominating && d == ctl_dir(c->as) && !k->nominated) {
+		k->nominated = true;
 		dir->rec.nominated = true;
+		snprintf(pair, sizeof(pair), "connection %u: %s -> %s",
+			 k->conn_id, sw_sa_str(&k->peer, a, sizeof(a)),
+			 sw_sa_str(&k->target, b, sizeof(b)));
+		log_event(gw, c, SW_ACT_GW, SW_ACT_GW, SW_EV_NOTE,
+			  "nominated (USE-CANDIDATE)", pair);
+	}
 	if (dir->rec.state != SW_ICE_SUCCEEDED) {
 		dir->rec.state = SW_ICE_SUCCEEDED;
 		dir->rec.first_success_us = sw_gw_now_us();
@@ -973,10 +1017,11 @@ static void on_response(struct sw_gw *gw, struct sw_gwcall *c,
 }
 
 
-/* Every component has a valid pair: a valid connection reached the
- * address a candidate of that component names (the conference's, or the
- * Edge's for inside connections) */
-static bool all_components_valid(const struct sw_appshare_call *as)
+/* Every component has a selected pair through the gateway: a valid
+ * connection, nominated by the controlling agent (or named by its own
+ * completion offer), reached the address a candidate of that component
+ * names (the conference's, or the Edge's for inside connections) */
+static bool all_components_selected(const struct sw_appshare_call *as)
 {
 	unsigned need = sw_as_components(as), have = 0;
 	unsigned need_in = sw_as_cand_comps(as->edge, as->n_edge, NULL);
@@ -985,7 +1030,7 @@ static bool all_components_valid(const struct sw_appshare_call *as)
 	for (unsigned i = 0; i < as->n_conns; ++i) {
 		const struct as_conn *k = &as->conns[i];
 
-		if (!k->valid)
+		if (!k->valid || !(k->nominated || as->offer_selected))
 			continue;
 		if (as->policy == SW_MP_OBSERVE || !sw_sa_isset(&k->target))
 			return true;
@@ -1115,8 +1160,9 @@ static void complete(struct sw_gw *gw, struct sw_gwcall *c)
 		return;
 	}
 	as->reinvite_sent = true;
-	sw_info("[call %s] ICE checks succeeded both ways: completion "
-		"re-INVITE toward the %s side",
+	sw_info("[call %s] ICE checks succeeded both ways and the pair "
+		"through the relay is nominated: completion re-INVITE toward "
+		"the %s side",
 		c->tag, sw_gw_side(c, leg) == 'e' ? "Edge" : "conference");
 	log_event(gw, c, SW_ACT_GW, sw_gw_side(c, leg) == 'e' ? SW_ACT_EDGE
 							      : SW_ACT_CONF,
@@ -1151,7 +1197,8 @@ static void on_stun(struct sw_gw *gw, struct sw_gwcall *c,
 			    &ev->stun);
 	if (!k->valid && k->succ[SW_ICE_E2C] && k->succ[SW_ICE_C2E])
 		k->valid = true;
-	if (k->valid && !as->completed && all_components_valid(as))
+	if (k->valid && !as->completed && !as->direct &&
+	    all_components_selected(as))
 		complete(gw, c);
 }
 
@@ -1278,7 +1325,8 @@ void sw_appshare_relay_event(struct sw_gw *gw, const void *arg)
 			  "relay switched to splice", NULL);
 		break;
 	case RELAY_EV_ALLOC_GONE:
-		log_released(gw, c, c->as->session, "the call ended");
+		log_released(gw, c, c->as->session,
+			     c->as->direct ? SW_MEDIA_DIRECT : "the call ended");
 		c->as->allocated = false;
 		if (c->ended)
 			sw_gw_call_release(gw, c);
@@ -1286,6 +1334,16 @@ void sw_appshare_relay_event(struct sw_gw *gw, const void *arg)
 	default:
 		break;
 	}
+}
+
+
+/* Checks succeeded both ways on a connection through the relay */
+static bool any_valid(const struct sw_appshare_call *as)
+{
+	for (unsigned i = 0; i < as->n_conns; ++i)
+		if (as->conns[i].valid)
+			return true;
+	return false;
 }
 
 
@@ -1298,11 +1356,24 @@ void sw_appshare_tick(struct sw_gw *gw, struct sw_gwcall *c, int64_t now)
 					  "the Edge side"};
 	char why[320];
 
-	if (!as || as->completed || !as->checks_start_us || c->ended ||
-	    as->deleting ||
-	    now - as->checks_start_us <
-		    (int64_t)gw->conf->as_check_timeout * 1000000)
+	if (!as || as->completed || as->direct || !as->checks_start_us ||
+	    c->ended || as->deleting)
 		return;
+	if (as->offer_selected && all_components_selected(as)) {
+		complete(gw, c); /* its checks came after its completion offer */
+		return;
+	}
+	if (now - as->checks_start_us <
+	    (int64_t)gw->conf->as_check_timeout * 1000000)
+		return;
+	if (any_valid(as)) {
+		snprintf(why, sizeof(why), "checks succeeded both ways through "
+			 "the relay, but the controlling agent nominated "
+			 "nothing there within %u s",
+			 gw->conf->as_check_timeout);
+		went_direct(gw, c, why);
+		return;
+	}
 	for (int d = SW_ICE_E2C; d <= SW_ICE_C2E; ++d) {
 		struct as_dir *dir = &as->dir[d];
 
@@ -1325,6 +1396,54 @@ void sw_appshare_tick(struct sw_gw *gw, struct sw_gwcall *c, int64_t now)
 }
 
 
+/* Delete the call's in-process allocation (closing its connections);
+ * true while the deletion is under way (RELAY_EV_ALLOC_GONE to come). An
+ * observed allocation is the conference's, never deleted here. */
+static bool release_relay(struct sw_gw *gw, struct sw_gwcall *c)
+{
+	struct sw_appshare_call *as = c->as;
+	struct relay_cmd cmd;
+
+	if (!as->allocated || as->policy == SW_MP_OBSERVE || !gw->relay)
+		return false;
+	if (as->deleting)
+		return true;
+	memset(&cmd, 0, sizeof(cmd));
+	cmd.type = RELAY_CMD_DELETE;
+	cmd.call_id = c->id;
+	cmd.alloc_id = as->alloc_id;
+	if (relay_cmd_send(gw->relay, &cmd))
+		return false;
+	as->deleting = true;
+	return true;
+}
+
+
+/* The controlling agent's nomination went to a pair that does not run
+ * through the gateway: no completion re-INVITE, the relay released, and
+ * the call log says so (the relay's close reason, read by the verdict) */
+static void went_direct(struct sw_gw *gw, struct sw_gwcall *c,
+			const char *why)
+{
+	struct sw_appshare_call *as = c->as;
+	struct sw_rec_relay r;
+
+	as->direct = true;
+	sw_info("[call %s] media took a direct path (not through the "
+		"gateway): %s; the relay is released", c->tag, why);
+	log_event(gw, c, SW_ACT_GW, SW_ACT_GW, SW_EV_NOTE,
+		  "media took a direct path (not through the gateway)", why);
+	release_relay(gw, c);
+	if (!gw->cl)
+		return;
+	memset(&r, 0, sizeof(r));
+	r.relay = as->session ? as->session : 1;
+	r.released_us = as->policy == SW_MP_OBSERVE ? 0 : sw_gw_now_us();
+	r.close_reason = SW_MEDIA_DIRECT;
+	sw_calllog_relay(gw->cl, c->uid, &r);
+}
+
+
 /**
  * The call is ending (B2BUA "ending": one side hung up) or over ("ended"):
  * its allocation is deleted at once, so the relay connections close with
@@ -1334,24 +1453,13 @@ void sw_appshare_tick(struct sw_gw *gw, struct sw_gwcall *c, int64_t now)
 void sw_appshare_call_ended(struct sw_gw *gw, struct sw_gwcall *c)
 {
 	struct sw_appshare_call *as = c->as;
-	struct relay_cmd cmd;
 
 	if (!as)
 		return;
 	if (c->ended) /* once: the B2BUA reports the end once */
 		log_wire_lost(gw, c);
-	if (as->allocated && as->policy != SW_MP_OBSERVE && gw->relay) {
-		if (as->deleting)
-			return;
-		memset(&cmd, 0, sizeof(cmd));
-		cmd.type = RELAY_CMD_DELETE;
-		cmd.call_id = c->id;
-		cmd.alloc_id = as->alloc_id;
-		if (!relay_cmd_send(gw->relay, &cmd)) {
-			as->deleting = true;
-			return;
-		}
-	}
+	if (release_relay(gw, c))
+		return;
 	if (!c->ended)
 		return; /* ending: kept for what the call's end records */
 	/* observe: the allocation is the conference's, not ours */

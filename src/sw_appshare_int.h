@@ -40,6 +40,7 @@ struct as_conn {
 	struct sw_sa peer, target, local;
 	bool inside; /* the conference connected to the inside candidate */
 	bool bound, valid, spliced, closed;
+	bool nominated; /* the controlling agent's USE-CANDIDATE succeeded */
 	bool succ[2];                        /* by enum sw_ice_dir */
 	struct as_tid tids[2][AS_MAX_TIDS];  /* requests by direction */
 	unsigned n_tids[2];
@@ -101,6 +102,10 @@ struct sw_appshare_call {
 	bool ctl_answered; /* the controlling side's completion offer was
 			      answered by the gateway */
 	uint32_t reinvite_seq; /* its exchange in the call's SDP history */
+	/* the controlling side's own completion offer named the gateway's
+	 * pair (a nomination the relay could not see yet) */
+	bool offer_selected;
+	bool direct; /* the nomination went elsewhere: media bypasses us */
 	bool deleting; /* RELAY_CMD_DELETE sent (the call is ending) */
 	unsigned n_wire;    /* STUN/TURN messages recorded for export */
 	unsigned wire_lost; /* and those that were not */
@@ -120,6 +125,8 @@ int sw_as_insert_relay(const struct sw_appshare_call *as, bool set_default,
 int sw_as_insert_inside(const struct sw_appshare_call *as, const char *body,
 			size_t len, char **outp, size_t *outlenp);
 const struct as_conn *sw_as_valid_conn(const struct sw_appshare_call *as);
+bool sw_as_offer_via_gateway(const struct sw_appshare_call *as,
+			     const struct sdpr *sdp, int m);
 int sw_as_pair_sdp(const struct sw_appshare_call *as, const struct as_conn *k,
 		   bool to_edge, bool offer, char **outp, size_t *outlenp);
 int sw_as_pair_sdp_on(const struct sw_appshare_call *as,

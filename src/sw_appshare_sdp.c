@@ -271,6 +271,9 @@ static void bridge_cand(const struct as_conn *k, unsigned comp,
 const struct as_conn *sw_as_valid_conn(const struct sw_appshare_call *as)
 {
 	for (unsigned i = 0; i < as->n_conns; ++i)
+		if (as->conns[i].valid && as->conns[i].nominated)
+			return &as->conns[i];
+	for (unsigned i = 0; i < as->n_conns; ++i)
 		if (as->conns[i].valid)
 			return &as->conns[i];
 	for (unsigned i = 0; i < as->n_conns; ++i)
@@ -280,29 +283,91 @@ const struct as_conn *sw_as_valid_conn(const struct sw_appshare_call *as)
 }
 
 
+/* Whether a is an address of the gateway's side of the media path as
+ * the controlling agent can name it: the relayed address (its own relay
+ * candidate in relay mode, the conference's in observe mode), the inside
+ * listener, or a bridging socket (a peer-reflexive candidate to the
+ * conference) */
+static bool gw_addr(const struct sw_appshare_call *as, const struct sw_sa *a)
+{
+	if ((sw_sa_isset(&as->relayed) && sw_sa_cmp(&as->relayed, a, true)) ||
+	    (sw_sa_isset(&as->inside) && sw_sa_cmp(&as->inside, a, true)))
+		return true;
+	for (unsigned i = 0; i < as->n_conns; ++i)
+		if (sw_sa_isset(&as->conns[i].local) &&
+		    sw_sa_cmp(&as->conns[i].local, a, true))
+			return true;
+	return false;
+}
+
+
+/**
+ * Whether the controlling side's completion offer (media m of sdp) selects
+ * a pair through the gateway: one of its a=remote-candidates, or its own
+ * candidate (the conference's relayed address in observe mode), is the
+ * gateway's. A pair that names none of them is a direct one.
+ */
+bool sw_as_offer_via_gateway(const struct sw_appshare_call *as,
+			     const struct sdpr *sdp, int m)
+{
+	struct sdpr_remcand rc[8];
+	struct sw_sa a;
+	size_t n = 0;
+	const char *v;
+
+	v = sdpr_attr_get(sdp, m, "remote-candidates", 0);
+	if (v && !sdpr_remcand_parse(rc, 8, &n, v))
+		for (size_t i = 0; i < n; ++i)
+			if (!sw_sa_set_ip(&a, rc[i].addr, rc[i].port) &&
+			    gw_addr(as, &a))
+				return true;
+	for (unsigned i = 0; i < sdpr_cand_count(sdp, m); ++i) {
+		struct sdpr_cand c;
+
+		if (sdpr_cand_kind(sdp, m, i) == SDPR_CAND_ICE &&
+		    !sdpr_cand_get(sdp, m, i, &c) &&
+		    !sw_sa_set_ip(&a, c.addr, c.port) && gw_addr(as, &a))
+			return true;
+	}
+	return false;
+}
+
+
 /* Candidates of media m whose address is a, one per component in comps;
- * returns how many were found (their lines keep their text) */
+ * returns how many were found (their lines keep their text). An active
+ * candidate connects from a port of the system's choosing, not the one
+ * its line names (RFC 6544 4.5; libnice's are port 9, SfB's the passive
+ * one's): when none is at a exactly, a TCP-ACT candidate at a's IP is the
+ * one that connected. */
 static size_t pick_cands(const struct sdpr *sdp, int m, const struct sw_sa *a,
 			 unsigned comps, struct sdpr_cand *out, size_t max)
 {
 	char ip[SW_SA_STRLEN];
-	unsigned done = 0;
 	size_t n = 0;
 
 	sw_sa_ntop(a, ip, sizeof(ip));
-	for (unsigned i = 0; i < sdpr_cand_count(sdp, m) && n < max; ++i) {
-		struct sdpr_cand c;
+	for (int by_ip = 0; by_ip < 2 && !n; ++by_ip) {
+		unsigned done = 0;
 
-		if (sdpr_cand_kind(sdp, m, i) != SDPR_CAND_ICE ||
-		    sdpr_cand_get(sdp, m, i, &c) || strcmp(c.addr, ip) ||
-		    c.port != sw_sa_port(a) || c.component >= 32 ||
-		    !(comps & (1u << c.component)) ||
-		    (done & (1u << c.component)))
-			continue;
-		done |= 1u << c.component;
-		out[n++] = c;
+		for (unsigned i = 0; i < sdpr_cand_count(sdp, m) && n < max;
+		     ++i) {
+			struct sdpr_cand c;
+
+			if (sdpr_cand_kind(sdp, m, i) != SDPR_CAND_ICE ||
+			    sdpr_cand_get(sdp, m, i, &c) || strcmp(c.addr, ip) ||
+			    (by_ip ? c.transport != SDPR_TP_TCP_ACT
+				   : c.port != sw_sa_port(a)) ||
+			    c.component >= 32 ||
+			    !(comps & (1u << c.component)) ||
+			    (done & (1u << c.component)))
+				continue;
+			done |= 1u << c.component;
+			out[n++] = c;
+		}
+		if (n != (size_t)__builtin_popcount(comps))
+			n = 0;
 	}
-	return n == (size_t)__builtin_popcount(comps) ? n : 0;
+	return n;
 }
 
 

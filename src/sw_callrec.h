@@ -140,6 +140,10 @@ struct sw_rec_neg {
 	const char *rewrites;      /* what was changed, one per line */
 };
 
+/** The close reason of a call's relay when the controlling agent
+ *  nominated a pair that does not run through the gateway */
+#define SW_MEDIA_DIRECT "media took a direct path (not through the gateway)"
+
 /** One TURN allocation tied to the call */
 struct sw_rec_relay {
 	uint32_t relay;            /* allocation id within the call (req.) */

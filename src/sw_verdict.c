@@ -613,6 +613,18 @@ static int check_reinvite(struct vctx *v)
 }
 
 
+/* The controlling agent nominated a pair without the gateway: the relay
+ * was released on purpose (sw_appshare.c), not a broken link */
+static bool media_direct(const struct sw_callrec *rec)
+{
+	for (unsigned i = 0; i < rec->n_relays; ++i)
+		if (rec->relays[i].close_reason &&
+		    !strcmp(rec->relays[i].close_reason, SW_MEDIA_DIRECT))
+			return true;
+	return false;
+}
+
+
 static int check_media(struct vctx *v)
 {
 	static int (*const steps[])(struct vctx *) = {
@@ -622,7 +634,8 @@ static int check_media(struct vctx *v)
 	const char *pol = v->rec->route.media_policy;
 	bool relayed = pol && (!strcmp(pol, "relay") || !strcmp(pol, "observe"));
 
-	if (!sw_callrec_is_appsharing(v->rec) || !v->rec->answer_us)
+	if (!sw_callrec_is_appsharing(v->rec) || !v->rec->answer_us ||
+	    media_direct(v->rec))
 		return NOT_MINE;
 	for (size_t i = 0; i < sizeof(steps) / sizeof(steps[0]); ++i) {
 		int r;
@@ -650,6 +663,10 @@ static int say_success(struct vctx *v)
 	if (!sw_callrec_is_appsharing(rec))
 		return say(v, SW_VERDICT_OK,
 			   "Call completed normally after %s connected.", d);
+	if (media_direct(rec))
+		return say(v, SW_VERDICT_OK,
+			   "Application sharing worked: %s, the relay was "
+			   "released, connected %s.", SW_MEDIA_DIRECT, d);
 	if (rec->has_reinvite)
 		snprintf(ri, sizeof(ri),
 			 ", completion re-INVITE answered %d in %u ms",

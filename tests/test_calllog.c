@@ -261,6 +261,27 @@ static void test_verdict_success(void)
 }
 
 
+/* The controlling agent nominated a direct pair: the relay was released
+ * on purpose, even if the Edge never connected to it, and there was no
+ * completion re-INVITE */
+static void test_verdict_direct(void)
+{
+	struct vcase v;
+
+	vc_init(&v);
+	v.r.has_reinvite = false;
+	v.relay.close_reason = SW_MEDIA_DIRECT;
+	VERDICT_HAS(&v, SW_VERDICT_OK, "Application sharing worked: media "
+		    "took a direct path (not through the gateway), the relay "
+		    "was released, connected 1m00s.");
+	v.r.n_conns = 0;
+	v.r.has_ice[0] = v.r.has_ice[1] = false;
+	VERDICT_HAS(&v, SW_VERDICT_OK, "media took a direct path");
+	v.r.state = SW_CS_ACTIVE;
+	VERDICT_HAS(&v, SW_VERDICT_PENDING, "In progress");
+}
+
+
 static void test_verdict_diagnostics(void)
 {
 	struct vcase v;
@@ -1059,6 +1080,7 @@ int test_calllog_register(void)
 	    !CU_add_test(s, "json reader", test_json_reader) ||
 	    !CU_add_test(s, "json reader errors", test_json_reader_errors) ||
 	    !CU_add_test(s, "verdict success", test_verdict_success) ||
+	    !CU_add_test(s, "verdict direct path", test_verdict_direct) ||
 	    !CU_add_test(s, "verdict diagnostics", test_verdict_diagnostics) ||
 	    !CU_add_test(s, "verdict status", test_verdict_status) ||
 	    !CU_add_test(s, "verdict transport", test_verdict_transport) ||
