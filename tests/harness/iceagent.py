@@ -11,7 +11,10 @@ exists (or that it connects/accepts through :mod:`harness.netio`):
   the same transaction ID every ``retransmit_interval`` s until answered
   (data sent to a TURN relay before the client's ConnectionBind may be
   lost, as coturn does). The controlling agent nominates with USE-CANDIDATE
-  in a later, separate request (regular nomination).
+  in a later, separate request (regular nomination), or on every check
+  (``aggressive=True``, which libnice's OC2007R2 mode does not do for
+  ICE-TCP here); ``nominate=False`` holds the nomination until the
+  attribute is set true (from any thread).
 * MI style: RFC 5389 by default. Real MS-ICE2 peers with
   IMPLEMENTATION-VERSION 2 use the RFC 3489bis-02 variant
   (``mi_style=MI_MSICE2``): length field including FINGERPRINT, HMAC input
@@ -321,7 +324,8 @@ class IceAgent:
                  local: Credentials, remote: Credentials, name: str = "agent",
                  peer_name: str = "peer", foundation: str = "1",
                  priority: int = DEFAULT_PRIORITY, tiebreaker: int | None = None,
-                 nominate: bool = True, expect_nomination: bool = True,
+                 nominate: bool = True, aggressive: bool = False,
+                 expect_nomination: bool = True,
                  respond: str = "ok", error: tuple[int, str] = (400, "Bad Request"),
                  legacy_duplicate: bool = False, mi_style: str = MI_RFC5389,
                  retransmit_interval: float = 0.5, max_sends: int = 40,
@@ -338,6 +342,7 @@ class IceAgent:
         self.priority = priority
         self.tiebreaker = secrets.randbits(64) if tiebreaker is None else tiebreaker
         self.nominate = nominate
+        self.aggressive = aggressive
         self.expect_nomination = expect_nomination
         self.respond = respond
         self.error = error
@@ -579,7 +584,8 @@ class IceAgent:
         """Start the first check, retransmit unanswered ones, nominate."""
         now = time.monotonic()
         if not self._txns:
-            self._start_check(nominating=False)
+            self._start_check(nominating=self.controlling and self.nominate
+                              and self.aggressive)
         if (self.controlling and self.nominate and self.out.successes
                 and not any(t.nominating for t in self._txns.values())):
             self._start_check(nominating=True)
