@@ -40,8 +40,6 @@ from __future__ import annotations
 import json
 import os
 import sys
-import threading
-import time
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 
@@ -61,12 +59,6 @@ MIB = 1 << 20
 def relay_of(media: sdp.Media) -> list[sdp.Candidate]:
     """sharewayd's relay candidates in a media section"""
     return [c for c in media.find_candidates("TCP-PASS", typ="relay") if c.ip == "127.0.0.1"]
-
-
-def when(tl: Timeline, actor: str, event: str) -> str:
-    """ms since the case started of the first such harness event"""
-    ev = next((e for e in tl.events() if e.actor == actor and e.event.startswith(event)), None)
-    return f"{(ev.t - tl.t0) * 1000:.1f} ms" if ev else "never"
 
 
 def ladder(env: Env, call_id: str) -> list[dict]:
@@ -96,14 +88,12 @@ def check_completion_after_nomination(env: Env, call_id: str,
           f"re-INVITE (step {ri}, {steps[ri]['t_ms'] if ri >= 0 else '-'} ms)")
 
 
-class NiceCall:
-    """An Edge (127.0.0.2) and a conference (127.0.0.3), SIP by the harness,
-    ICE by libnice on each side, through sharewayd in relay mode."""
+class TwoUAs:
+    """The Edge's SIP UA on 127.0.0.2 and the conference's on 127.0.0.3
+    (ports sip_idx and sip_idx + 1), for a call through sharewayd."""
 
     def __init__(self, env: Env, tl: Timeline, sip_idx: int) -> None:
         self.env, self.tl = env, tl
-        self.edge = NiceSide("Edge", "127.0.0.2", controlling=True, timeline=tl)
-        self.conf = NiceSide("CMS", "127.0.0.3", controlling=False, timeline=tl)
         self.edge_ua = SipUA("127.0.0.2", env.port(sip_idx), name="Edge SIP", user="edge",
                              timeline=tl).start()
         self.conf_ua = SipUA("127.0.0.3", env.port(sip_idx + 1), name="CMS SIP",
@@ -111,6 +101,28 @@ class NiceCall:
         self.conf_port = env.port(sip_idx + 1)
         self.call = self.inv = None
         self.offer = self.answer = None
+
+    def no_reinvite(self, seconds: float) -> bool:
+        """No re-INVITE reaches the conference within ``seconds``."""
+        try:
+            self.conf_ua.wait_reinvite(self.inv.dialog, seconds)
+        except HarnessTimeout:
+            return True
+        return False
+
+    def close(self) -> None:
+        self.edge_ua.stop()
+        self.conf_ua.stop()
+
+
+class NiceCall(TwoUAs):
+    """An Edge (127.0.0.2) and a conference (127.0.0.3), SIP by the harness,
+    ICE by libnice on each side, through sharewayd in relay mode."""
+
+    def __init__(self, env: Env, tl: Timeline, sip_idx: int) -> None:
+        super().__init__(env, tl, sip_idx)
+        self.edge = NiceSide("Edge", "127.0.0.2", controlling=True, timeline=tl)
+        self.conf = NiceSide("CMS", "127.0.0.3", controlling=False, timeline=tl)
         self.edge_cands: list[sdp.Candidate] = []
         self.conf_cands: list[sdp.Candidate] = []
 
@@ -181,8 +193,7 @@ class NiceCall:
     def close(self) -> None:
         for x in (self.edge, self.conf):
             x.close()
-        self.edge_ua.stop()
-        self.conf_ua.stop()
+        super().close()
 
 
 def case_nicerelay(env: Env, tl: Timeline) -> None:
@@ -222,9 +233,6 @@ def case_nicerelay(env: Env, tl: Timeline) -> None:
         check(ri.get("leg") == "c" and ri.get("result") == 200,
               f"call log: completion re-INVITE on leg {ri.get('leg')}, {ri.get('result')}")
         check_completion_after_nomination(env, nc.call.request.call_id)
-        print(f"figures: libnice (CMS) saw the nomination at {when(tl, 'CMS', 'libnice selected')}"
-              f", the conference got sharewayd's completion re-INVITE at "
-              f"{when(tl, 'CMS SIP', 'received re-INVITE')}")
         check(nc.edge_ua.bye(nc.call.dialog, 5).status == 200, "BYE")
     finally:
         nc.close()
@@ -321,19 +329,14 @@ def case_niceobserve(env: Env, tl: Timeline) -> None:
         conf.close()
 
 
-class AgentCall:
+class AgentCall(TwoUAs):
     """Both sides with the project's agent, relay mode, raw connections."""
 
     def __init__(self, env: Env, tl: Timeline, sip_idx: int) -> None:
-        self.env, self.tl = env, tl
+        super().__init__(env, tl, sip_idx)
         self.listener = listen_tcp(("127.0.0.3", 0))
         self.port = self.listener.getsockname()[1]
         self.edge_cred, self.conf_cred = Credentials.random(), Credentials.random()
-        self.edge_ua = SipUA("127.0.0.2", env.port(sip_idx), name="Edge SIP", user="edge",
-                             timeline=tl).start()
-        self.conf_ua = SipUA("127.0.0.3", env.port(sip_idx + 1), name="CMS SIP",
-                             user="asmcu", timeline=tl).start()
-        self.conf_port = env.port(sip_idx + 1)
         self.relay_port = env.port(sip_idx + 2)
         self.conns: list = []
 
@@ -370,19 +373,11 @@ class AgentCall:
                         expect_nomination=False)
         return edge, conf
 
-    def no_reinvite(self, seconds: float) -> bool:
-        try:
-            self.conf_ua.wait_reinvite(self.inv.dialog, seconds)
-        except HarnessTimeout:
-            return True
-        return False
-
     def close(self) -> None:
         for c in self.conns:
             c.close()
         self.listener.close()
-        self.edge_ua.stop()
-        self.conf_ua.stop()
+        super().close()
 
 
 def case_hold(env: Env, tl: Timeline) -> None:
