@@ -27,9 +27,10 @@
  * only the checks that go through it, so a nomination elsewhere (a direct
  * path) is inferred, never guessed: from the controlling agent's own
  * completion offer naming a pair without the gateway (that re-INVITE is
- * then forwarded as it is), or when check_timeout passes with checks
- * succeeded both ways through the relay and no nomination there (a
- * conforming agent nominates as soon as it has a valid pair). Then no
+ * then forwarded as it is), or when check_timeout passes with the
+ * controlling agent's own checks succeeded through the relay and no
+ * nomination there (its pair is valid once its own check succeeds, and a
+ * conforming agent nominates a valid pair at once). Then no
  * completion re-INVITE names the relay, the relay is released, and the
  * call log says the media took a direct path.
  *
@@ -1337,11 +1338,11 @@ void sw_appshare_relay_event(struct sw_gw *gw, const void *arg)
 }
 
 
-/* Checks succeeded both ways on a connection through the relay */
-static bool any_valid(const struct sw_appshare_call *as)
+/* The controlling agent nominated a connection through the relay */
+static bool any_nominated(const struct sw_appshare_call *as)
 {
 	for (unsigned i = 0; i < as->n_conns; ++i)
-		if (as->conns[i].valid)
+		if (as->conns[i].nominated)
 			return true;
 	return false;
 }
@@ -1366,9 +1367,10 @@ void sw_appshare_tick(struct sw_gw *gw, struct sw_gwcall *c, int64_t now)
 	if (now - as->checks_start_us <
 	    (int64_t)gw->conf->as_check_timeout * 1000000)
 		return;
-	if (any_valid(as)) {
-		snprintf(why, sizeof(why), "checks succeeded both ways through "
-			 "the relay, but the controlling agent nominated "
+	if (as->dir[ctl_dir(as)].rec.state == SW_ICE_SUCCEEDED &&
+	    !any_nominated(as)) {
+		snprintf(why, sizeof(why), "the controlling agent's checks "
+			 "succeeded through the relay, but it nominated "
 			 "nothing there within %u s",
 			 gw->conf->as_check_timeout);
 		went_direct(gw, c, why);
