@@ -20,6 +20,7 @@
 #include <openssl/pem.h>
 #include <openssl/ssl.h>
 #include <openssl/x509.h>
+#include <openssl/x509v3.h>
 
 #include "sw_check.h"
 
@@ -249,6 +250,40 @@ static int tls_set_check(const struct sw_conf *conf, const struct tls_set *t,
 }
 
 
+/* A zone reached over TLS whose fqdn its certificate does not carry: the
+ * Contact names the gateway by it, and Lync/SfB send in-dialog requests
+ * only to a name the TLS peer's certificate carries (a wildcard counts,
+ * RFC 6125 6.4.3) */
+static void fqdn_note(const struct sw_conf *conf, const struct sw_zone *z,
+		      struct sw_check_notes *notes)
+{
+	const char *cert = z->tls_cert[0] ? z->tls_cert : conf->sip_tls_cert;
+	bool tls = z->transport == SW_TP_TLS;
+	FILE *f;
+	X509 *x;
+	bool named;
+
+	for (unsigned i = 0; i < z->n_listen; ++i)
+		tls = tls || z->listen[i].tp == SW_TP_TLS;
+	if (!z->fqdn[0] || !tls || !cert[0] || !(f = fopen(cert, "r")))
+		return;
+	x = PEM_read_X509(f, NULL, NULL, NULL);
+	fclose(f);
+	if (!x)
+		return; /* cert_check said why */
+	named = X509_check_host(x, z->fqdn, 0, 0, NULL) == 1 ||
+		X509_check_ip_asc(x, z->fqdn, 0) == 1;
+	X509_free(x);
+	if (!named)
+		note(notes, "%s:%u:fqdn: [zone %s] %s is not a name the "
+		     "certificate in %s carries: a Lync or SfB peer sends no "
+		     "in-dialog request to a Contact its TLS peer's certificate "
+		     "does not name",
+		     conf->path, sw_conf_key_line(conf, NULL, z, "fqdn"),
+		     z->name, z->fqdn, cert);
+}
+
+
 /**
  * Check every TLS identity the configuration names: [sip], [turn] and
  * each zone's own files. A zone's tls.verify needs a CA to verify with
@@ -288,6 +323,7 @@ int sw_check_tls(const struct sw_conf *conf, struct sw_check_notes *notes,
 					    "yes, but neither tls.ca nor "
 					    "[sip] tls_ca is set: every peer "
 					    "certificate would be refused");
+		fqdn_note(conf, z, notes);
 	}
 	return 0;
 }

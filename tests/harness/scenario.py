@@ -81,7 +81,7 @@ class EdgeSide:
                  timeline: Timeline | None = None, name: str = "Edge",
                  peer_name: str = "CMS", role: str = "viewer", legacy_duplicate: bool = True,
                  mi_style: str = MI_MSICE2, offer_passive: bool = True,
-                 tls: TlsIdentity | None = None) -> None:
+                 tls: TlsIdentity | None = None, contact_host: str | None = None) -> None:
         self.timeline = timeline if timeline is not None else Timeline()
         self.name = name
         self.peer_name = peer_name
@@ -95,7 +95,7 @@ class EdgeSide:
         # over TLS the Edge is Lync: in-dialog requests only to a host name
         self.ua = SipUA(sip_ip, sip_port, transport=transport, name=f"{name} SIP",
                         user="edge", timeline=self.timeline, tls=tls,
-                        fqdn_only=tls is not None).start()
+                        fqdn_only=tls is not None, contact_host=contact_host).start()
         self.invite_call: Call | None = None
         self.dialog: Dialog | None = None
         self.answer: sdp.Media | None = None

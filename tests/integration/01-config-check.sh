@@ -133,6 +133,19 @@ tls_cert = pki/garbage.pem
 tls_key = pki/gw.key"
 refused "an unparsable TURN certificate" 'shareway.conf:1[0-9]:tls_cert: .*garbage.pem holds no PEM certificate'
 
+# a zone over TLS whose fqdn its certificate (here [sip]'s, CN gw) does
+# not carry: started, with a warning naming the key
+conf "" "transport = tls
+fqdn = sbc.example.com"
+out=$($SHAREWAY check-config "$SW_TMP/shareway.conf" 2>&1) || fail "fqdn mismatch refused: $out"
+grep -q "warning: .*shareway.conf:1[0-9]:fqdn: \[zone edge\] sbc.example.com is not a name the certificate in .*gw.pem carries" <<<"$out" ||
+	fail "no warning for an fqdn the certificate does not carry: $out"
+conf "" "transport = tls
+fqdn = gw"
+out=$($SHAREWAY check-config "$SW_TMP/shareway.conf" 2>&1) || fail "fqdn = gw refused: $out"
+grep -q "fqdn" <<<"$out" && fail "a warning for an fqdn the certificate carries: $out"
+ok "an fqdn its TLS certificate does not carry is warned about"
+
 # --- shareway.conf itself ----------------------------------------------------
 conf "tls_cert = pki/gw.pem
 tls_key = pki/gw.key
