@@ -7,7 +7,9 @@
 # m=applicationsharing added by re-INVITE, the Edge relay connecting before
 # the permission, a TCP-ACT-only conference through the inside candidate,
 # strip and relay in one call, hold and resume, presenter swap in one
-# dialog (tests/appshare/e2e.py); the call log's pcap export (tshark -Y
+# dialog, TLS end to end (the Edge over SIP mutual TLS reaching the
+# gateway's fqdn without DNS, the conference's TURN over TLS)
+# (tests/appshare/e2e.py); the call log's pcap export (tshark -Y
 # stun) and SDP history of relay, observe and confoffer.
 . "$SW_SRC/tests/lib.sh"
 . "$SW_SRC/tests/appshare/gateway.sh"
