@@ -4,7 +4,8 @@ controlling agent's nomination, through the real sharewayd.
 The ICE agents are libnice 0.1.21 in NICE_COMPATIBILITY_OC2007R2 (what
 pidgin-SIPE runs against Lync; tests/harness/niceagent.py), and the
 project's own agent (tests/harness/iceagent.py) for what libnice does not
-do here (holding or aggressive nomination, an RFC 6062 TURN client):
+do (holding a nomination, one check that nominates at once, an RFC 6062
+TURN client):
 
   nicerelay   relay mode, libnice on both sides, the direct path blocked
               (each side is given only what it could reach across a real
@@ -18,6 +19,7 @@ do here (holding or aggressive nomination, an RFC 6062 TURN client):
               MS-ICE2 legacy duplicate checks reach the conference through
               the relay and are counted once per transaction; completion
               after the nomination.
+  niceaggressive  nicerelay with libnice's aggressive nomination.
   nicedirect  both sides can also reach each other directly: libnice
               nominates the direct pair; the Edge's completion re-INVITE
               names it and is forwarded; sharewayd sends no completion
@@ -28,8 +30,8 @@ do here (holding or aggressive nomination, an RFC 6062 TURN client):
               and no nomination there; the same outcome.
   hold        the project's agent holds its nomination: no completion
               re-INVITE while it does, one as soon as it nominates.
-  aggressive  the project's agent nominates on its first check: the
-              completion follows that check's success.
+  aggressive  the project's agent nominates on its first and only check:
+              the completion follows that check's success.
 
 Run by tests/integration/61-appshare-libnice.sh; each case prints what it
 checked, any failure raises.
@@ -119,10 +121,13 @@ class NiceCall(TwoUAs):
     """An Edge (127.0.0.2) and a conference (127.0.0.3), SIP by the harness,
     ICE by libnice on each side, through sharewayd in relay mode."""
 
-    def __init__(self, env: Env, tl: Timeline, sip_idx: int) -> None:
+    def __init__(self, env: Env, tl: Timeline, sip_idx: int,
+                 nomination: str = "regular") -> None:
         super().__init__(env, tl, sip_idx)
-        self.edge = NiceSide("Edge", "127.0.0.2", controlling=True, timeline=tl)
-        self.conf = NiceSide("CMS", "127.0.0.3", controlling=False, timeline=tl)
+        self.edge = NiceSide("Edge", "127.0.0.2", controlling=True, nomination=nomination,
+                             timeline=tl)
+        self.conf = NiceSide("CMS", "127.0.0.3", controlling=False, nomination=nomination,
+                             timeline=tl)
         self.edge_cands: list[sdp.Candidate] = []
         self.conf_cands: list[sdp.Candidate] = []
 
@@ -196,8 +201,9 @@ class NiceCall(TwoUAs):
         super().close()
 
 
-def case_nicerelay(env: Env, tl: Timeline) -> None:
-    nc = NiceCall(env, tl, 4)
+def case_nicerelay(env: Env, tl: Timeline, *, nomination: str = "regular", idx: int = 4,
+                   nbytes: int = MIB) -> None:
+    nc = NiceCall(env, tl, idx, nomination)
     try:
         check(nc.place().status == 200, "INVITE through sharewayd answered 200")
         relays = relay_of(nc.answer)
@@ -213,8 +219,8 @@ def case_nicerelay(env: Env, tl: Timeline) -> None:
         check(cs.remote.ip == "127.0.0.1",
               f"libnice (CMS) ready on a pair through the relay: its passive candidate "
               f"<- {cs.remote.ip}:{cs.remote.port} {cs.remote.typ}")
-        nc.data(MIB)
-        check(True, "1 MiB each way through the relay, intact")
+        nc.data(nbytes)
+        check(True, f"{nbytes >> 10} KiB each way through the relay, intact")
         req = nc.conf_ua.wait_reinvite(nc.inv.dialog, 10)
         theirs = {cs.remote.addr}
         problems = final_offer_problems(req.text_body, nc.conf_cands, theirs)
@@ -228,7 +234,7 @@ def case_nicerelay(env: Env, tl: Timeline) -> None:
         ice = rec.get("ice") or {}
         check(all((ice.get(d) or {}).get("state") == "succeeded" for d in ("e_to_c", "c_to_e"))
               and (ice.get("e_to_c") or {}).get("nominated"),
-              "call log: ICE succeeded e->c and c->e, nominated by the Edge")
+              f"call log: ICE succeeded e->c and c->e, nominated by the Edge ({nomination})")
         ri = rec.get("reinvite") or {}
         check(ri.get("leg") == "c" and ri.get("result") == 200,
               f"call log: completion re-INVITE on leg {ri.get('leg')}, {ri.get('result')}")
@@ -277,6 +283,10 @@ def case_nicedirect(env: Env, tl: Timeline, *, final_offer: bool = True,
         print(env.shareway("ladder", cid))
     finally:
         nc.close()
+
+
+def case_niceaggressive(env: Env, tl: Timeline) -> None:
+    case_nicerelay(env, tl, nomination="aggressive", idx=20, nbytes=64 * 1024)
 
 
 def case_nicetimeout(env: Env, tl: Timeline) -> None:
@@ -371,7 +381,25 @@ class AgentCall(TwoUAs):
                         remote=Credentials(self.offer.ice_ufrag, self.offer.ice_pwd),
                         name="CMS", peer_name="Edge", timeline=self.tl,
                         expect_nomination=False)
+        self.conf_agent = conf
         return edge, conf
+
+    def checks(self, **edge_kw) -> tuple[IceAgent, object, object]:
+        """The call answered, both agents' checks through the relay; the
+        Edge's agent and both reports."""
+        check(self.place().status == 200, "call answered")
+        edge, conf = self.agents(**edge_kw)
+        task = in_thread(conf.run_checks, 10)
+        erep = edge.run_checks(10)
+        return edge, erep, task.result(15)
+
+    def completed(self) -> None:
+        """The completion re-INVITE reached the conference after the
+        nomination; BYE."""
+        req = self.conf_ua.wait_reinvite(self.inv.dialog, 10)
+        check(req is not None, "the completion re-INVITE reached the conference")
+        check_completion_after_nomination(self.env, self.call.request.call_id)
+        check(self.edge_ua.bye(self.call.dialog, 5).status == 200, "BYE")
 
     def close(self) -> None:
         for c in self.conns:
@@ -383,23 +411,16 @@ class AgentCall(TwoUAs):
 def case_hold(env: Env, tl: Timeline) -> None:
     ac = AgentCall(env, tl, 12)
     try:
-        check(ac.place().status == 200, "call answered")
-        edge, conf = ac.agents(nominate=False)
-        task = in_thread(conf.run_checks, 10)
-        erep = edge.run_checks(10)
-        crep = task.result(15)
+        edge, erep, crep = ac.checks(nominate=False)
         check(erep.complete and crep.complete and not erep.outbound.nominated,
               "checks succeeded both ways through the relay, the Edge holds its nomination")
         check(ac.no_reinvite(1.0), "no completion re-INVITE while the nomination is held")
         edge.nominate = True
-        serve = in_thread(conf.serve, 3)
+        serve = in_thread(ac.conf_agent.serve, 3)
         erep = edge.run_checks(10)
         serve.result(10)
         check(erep.outbound.nominated, "the Edge nominated (USE-CANDIDATE, regular)")
-        req = ac.conf_ua.wait_reinvite(ac.inv.dialog, 10)
-        check(req is not None, "then the completion re-INVITE reached the conference")
-        check_completion_after_nomination(env, ac.call.request.call_id)
-        check(ac.edge_ua.bye(ac.call.dialog, 5).status == 200, "BYE")
+        ac.completed()
     finally:
         ac.close()
 
@@ -407,22 +428,16 @@ def case_hold(env: Env, tl: Timeline) -> None:
 def case_aggressive(env: Env, tl: Timeline) -> None:
     ac = AgentCall(env, tl, 16)
     try:
-        check(ac.place().status == 200, "call answered")
-        edge, conf = ac.agents(aggressive=True)
-        task = in_thread(conf.run_checks, 10)
-        erep = edge.run_checks(10)
-        task.result(15)
+        _, erep, _ = ac.checks(aggressive=True)
         check(erep.complete and erep.outbound.nominated and erep.outbound.transactions == 1,
               "the Edge nominated on its first and only check (aggressive)")
-        req = ac.conf_ua.wait_reinvite(ac.inv.dialog, 10)
-        check(req is not None, "the completion re-INVITE reached the conference")
-        check_completion_after_nomination(env, ac.call.request.call_id)
-        check(ac.edge_ua.bye(ac.call.dialog, 5).status == 200, "BYE")
+        ac.completed()
     finally:
         ac.close()
 
 
-CASES = {"nicerelay": case_nicerelay, "niceobserve": case_niceobserve,
+CASES = {"nicerelay": case_nicerelay, "niceaggressive": case_niceaggressive,
+         "niceobserve": case_niceobserve,
          "nicedirect": case_nicedirect, "nicetimeout": case_nicetimeout,
          "hold": case_hold, "aggressive": case_aggressive}
 

@@ -12,9 +12,8 @@ exists (or that it connects/accepts through :mod:`harness.netio`):
   (data sent to a TURN relay before the client's ConnectionBind may be
   lost, as coturn does). The controlling agent nominates with USE-CANDIDATE
   in a later, separate request (regular nomination), or on every check
-  (``aggressive=True``, which libnice's OC2007R2 mode does not do for
-  ICE-TCP here); ``nominate=False`` holds the nomination until the
-  attribute is set true (from any thread).
+  (``aggressive=True``); ``nominate=False`` holds the nomination until
+  the attribute is set true (from any thread), which no real agent does.
 * MI style: RFC 5389 by default. Real MS-ICE2 peers with
   IMPLEMENTATION-VERSION 2 use the RFC 3489bis-02 variant
   (``mi_style=MI_MSICE2``): length field including FINGERPRINT, HMAC input

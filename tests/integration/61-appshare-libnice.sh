@@ -4,7 +4,8 @@
 # mode as the ICE agent of the Edge and of the conference through the real
 # sharewayd (relay and observe modes, a direct path available), and the
 # completion re-INVITE following the controlling agent's nomination
-# (regular, held, aggressive) (tests/appshare/nice.py). The daemon has no
+# (regular and aggressive by libnice, held and aggressive by the project's
+# agent) (tests/appshare/nice.py). The daemon has no
 # inside candidate here: libnice would also reach the Edge through it.
 . "$SW_SRC/tests/lib.sh"
 . "$SW_SRC/tests/appshare/gateway.sh"
