@@ -342,22 +342,18 @@ static void old_drop(struct sw_appshare_call *as, struct as_old *o)
  * connections, and the call goes on without it. The call log keeps the
  * session as its relay record, released with why.
  */
+static bool release_relay(struct sw_gw *gw, struct sw_gwcall *c);
+
+
 static void session_end(struct sw_gw *gw, struct sw_gwcall *c,
 			const char *why)
 {
 	struct sw_appshare_call *as = c->as;
-	struct relay_cmd cmd;
 	char d[160];
 
 	if (!as->offer_seen)
 		return;
-	if (as->allocated && as->policy == SW_MP_RELAY && gw->relay) {
-		memset(&cmd, 0, sizeof(cmd));
-		cmd.type = RELAY_CMD_DELETE;
-		cmd.call_id = c->id;
-		cmd.alloc_id = as->alloc_id;
-		relay_cmd_send(gw->relay, &cmd);
-	}
+	release_relay(gw, c);
 	if (as->allocated || as->watched)
 		old_push(as);
 	sw_info("[call %s] application sharing session %u ended: %s", c->tag,

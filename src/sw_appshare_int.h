@@ -71,12 +71,15 @@ struct as_old {
  * sharing sessions (m=applicationsharing added by re-INVITE, set to port 0
  * when sharing stops, added again with new ICE credentials when another
  * participant presents): everything from offer_seen on belongs to the
- * current session and is cleared when it ends (as_session_end) */
+ * current session and is cleared when it ends (session_end() in
+ * sw_appshare.c); what is the call's goes before it */
 struct sw_appshare_call {
 	enum sw_media_policy policy;
 	uint32_t session; /* sessions begun: the current one's relay number */
 	struct as_old old[AS_MAX_OLD];
 	unsigned n_old;
+	unsigned n_wire;    /* STUN/TURN messages recorded for export */
+	unsigned wire_lost; /* and those that were not */
 	bool offer_seen, edge_offered;
 	struct sw_sa edge_ips[AS_MAX_CANDS];
 	unsigned n_edge_ips, n_permitted; /* permitted: the first n */
@@ -107,8 +110,6 @@ struct sw_appshare_call {
 	bool offer_selected;
 	bool direct; /* the nomination went elsewhere: media bypasses us */
 	bool deleting; /* RELAY_CMD_DELETE sent (the call is ending) */
-	unsigned n_wire;    /* STUN/TURN messages recorded for export */
-	unsigned wire_lost; /* and those that were not */
 };
 
 /* sw_appshare_sdp.c */
