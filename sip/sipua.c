@@ -342,6 +342,8 @@ int sipua_create(struct sipua **uap, const struct sw_conf *conf,
 		err = ep_start(ua, &ua->ep[i]);
 	if (rules)
 		ua->rules = sw_rules_ref(rules);
+	if (!err)
+		err = sipua_names_sync(ua);
 out:
 	if (err)
 		sipua_destroy(ua);
@@ -360,6 +362,7 @@ void sipua_destroy(struct sipua *ua)
 		sipua_call_abort(ua->calls);
 	for (struct fd_watch *fw = ua->watches; fw; fw = fw->next)
 		su_root_deregister(ua->root, fw->index);
+	sipua_names_stop(ua);
 	if (ua->stop_timer)
 		su_timer_destroy(ua->stop_timer);
 	for (unsigned i = 0; i < ua->n_ep; ++i)
@@ -509,6 +512,7 @@ void sipua_set_rules(struct sipua *ua, struct sw_rules *rules)
 	ua->rules = rules ? sw_rules_ref(rules) : NULL;
 	if (old)
 		sw_rules_unref(old);
+	sipua_names_sync(ua); /* the new rules' target names */
 }
 
 

@@ -286,22 +286,6 @@ static char *uri_hostport(su_home_t *home, const char *uri)
 }
 
 
-static char *target_proxy(su_home_t *home, const struct sw_route_result *r)
-{
-	const char *t = r->target_uri;
-
-	if (!t[0])
-		return NULL;
-	if (r->transport == SW_TP_UDP || strstr(t, "transport=") ||
-	    su_casenmatch(t, "sips:", 5))
-		return su_strdup(home, t);
-	if (r->transport == SW_TP_TLS && su_casenmatch(t, "sip:", 4))
-		return su_sprintf(home, "sips:%s", t + 4);
-	return su_sprintf(home, "%s;transport=%s", t,
-			  sw_transport_name(r->transport));
-}
-
-
 /* Supported of leg B: ours plus the caller's other option tags */
 static char *supported_merge(su_home_t *home, const sip_t *sip)
 {
@@ -360,8 +344,7 @@ static int leg_b_start(struct sw_call *call, const sip_t *sip,
 	struct sipua_leg *b = &call->leg[SIPUA_LEG_B];
 	su_home_t *home = call->home;
 	uint32_t mf = ua->conf->sip_max_forwards;
-	/* the pinned hop (call_route), else a configured name */
-	char *proxy = b->hop ? b->hop : target_proxy(home, r);
+	char *proxy = b->hop; /* pinned by call_route() */
 	/* our own Call-ID (as nta would make it), known before the INVITE
 	 * leaves: the capture attributes that INVITE by it */
 	sip_call_id_t *cid = sip_call_id_create(home, NULL);
@@ -413,10 +396,19 @@ static int leg_b_hop(struct sw_call *call, const char **phrasep)
 	const struct sw_route_result *r = call->route;
 	struct sipua_leg *b = &call->leg[SIPUA_LEG_B];
 
+	const struct sw_sa *a;
+
 	if (r->target_uri[0]) {
-		/* a name in the configuration: resolved by Sofia */
 		b->hop = sipua_hop_numeric(call->home, r->target_uri,
 					   r->transport);
+		if (b->hop)
+			return 0;
+		/* a name in the configuration: its address as last resolved
+		 * by the resolver thread */
+		a = sipua_names_addr(call->ua, r->target_uri);
+		b->hop = a ? sipua_hop_uri(call->home, a, r->transport) : NULL;
+		if (!b->hop)
+			return *phrasep = "Target not resolved", 503;
 		return 0;
 	}
 	b->hop = sipua_hop_numeric(call->home, r->ruri, r->transport);

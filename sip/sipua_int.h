@@ -23,6 +23,7 @@ struct sipua_leg;
 struct sw_call;
 struct fd_watch;
 struct sipua_cap;
+struct sipua_names;
 
 #define SU_ROOT_MAGIC_T  struct sipua
 #define NUA_MAGIC_T      struct sipua_ep
@@ -146,6 +147,7 @@ struct sipua {
 	su_timer_t *stop_timer;          /* shutdown grace */
 	struct fd_watch *watches;        /* sipua_fd_watch() */
 	struct sipua_cap *cap;           /* capture_sip, NULL when off */
+	struct sipua_names *names;       /* target names (sipua_names.c) */
 	double cps_tokens;               /* [sip] max_cps token bucket */
 	int64_t cps_ms, overload_warn_ms;
 	uint64_t overload_rejects;       /* new INVITEs answered 503 */
@@ -210,6 +212,11 @@ char *sipua_hop_numeric(su_home_t *home, const char *uri,
 			enum sw_transport tp);
 void sipua_hop_pin(struct sipua_leg *l, const char *hop);
 const char *sipua_dialog_uris_check(const sip_t *sip, bool need_contact);
+
+/* sipua_names.c: the configuration's target names, as addresses */
+int sipua_names_sync(struct sipua *ua);
+const struct sw_sa *sipua_names_addr(struct sipua *ua, const char *uri);
+void sipua_names_stop(struct sipua *ua);
 
 /* sipua_route.c */
 int sipua_route(const struct sw_rules *rules, const sip_t *sip,

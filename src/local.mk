@@ -7,6 +7,7 @@ src_libswcore_a_SOURCES = \
 	src/sw_addr.c src/sw_addr.h \
 	src/sw_conf.c src/sw_conf.h src/sw_check.c src/sw_check.h \
 	src/sw_mq.c src/sw_mq.h \
+	src/sw_resolve.c src/sw_resolve.h \
 	src/sw_uri.c src/sw_uri.h \
 	src/sw_rules.c src/sw_route.c src/sw_rules.h src/sw_rules_int.h \
 	src/sw_json.c src/sw_json.h \
@@ -14,12 +15,13 @@ src_libswcore_a_SOURCES = \
 	src/sw_calllog.c src/sw_calllog.h src/sw_calllog_int.h \
 	src/sw_calllog_db.c src/sw_calllog_sum.c src/sw_calllog_synth.c \
 	src/sw_ctl.c src/sw_ctl.h
-src_libswcore_a_CFLAGS = $(AM_CFLAGS) $(PCRE2_CFLAGS) $(SQLITE_CFLAGS) $(OPENSSL_CFLAGS)
+src_libswcore_a_CFLAGS = $(AM_CFLAGS) $(PCRE2_CFLAGS) $(SQLITE_CFLAGS) $(OPENSSL_CFLAGS) \
+	$(CARES_CFLAGS)
 
 SW_ALL_LIBS = sip/libsipua.a turn/libturnsrv.a turn/libturncodec.a \
 	sdp/libsdpr.a src/libswcore.a
 SW_EXT_LIBS = $(SOFIA_LIBS) $(RE_LIBS) $(PCRE2_LIBS) $(SQLITE_LIBS) \
-	$(PCAP_LIBS) $(OPENSSL_LIBS) -lpthread
+	$(PCAP_LIBS) $(OPENSSL_LIBS) $(CARES_LIBS) -lpthread
 
 sbin_PROGRAMS += src/sharewayd
 src_sharewayd_SOURCES = src/sharewayd.c src/sw_gw.c src/sw_gw.h \

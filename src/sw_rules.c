@@ -987,6 +987,22 @@ unsigned sw_rules_count(const struct sw_rules *r)
 }
 
 
+/**
+ * The target URI rule i sends to (a zone's target or a literal URI; ""
+ * when it sets none) and its transport; NULL past the last rule. The
+ * resolver thread keeps the names among them resolved.
+ */
+const char *sw_rules_target(const struct sw_rules *r, unsigned i,
+			    enum sw_transport *tp)
+{
+	if (!r || i >= r->n)
+		return NULL;
+	if (tp)
+		*tp = r->rules[i].transport;
+	return r->rules[i].has_target ? r->rules[i].target_uri : "";
+}
+
+
 /** @return the file the set was loaded from */
 const char *sw_rules_path(const struct sw_rules *r)
 {

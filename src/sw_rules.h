@@ -128,6 +128,8 @@ int sw_rules_load_buf(struct sw_rules **rp, const char *name,
 		      char *err, size_t errsz);
 struct sw_rules *sw_rules_ref(struct sw_rules *r);
 void sw_rules_unref(struct sw_rules *r);
+const char *sw_rules_target(const struct sw_rules *r, unsigned i,
+			    enum sw_transport *tp);
 unsigned sw_rules_count(const struct sw_rules *r);
 const char *sw_rules_path(const struct sw_rules *r);
 

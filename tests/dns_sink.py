@@ -1,5 +1,5 @@
 #!/usr/bin/env python3
-"""dns_sink.py LOGFILE [ADDR] [PORT]: a DNS server that answers nothing.
+"""dns_sink.py LOGFILE [ADDR] [PORT] [silent]: a DNS server that answers nothing.
 
 Run inside each integration test's private network namespace on
 127.0.0.1:53 (the namespace's /etc/resolv.conf points there), it records
@@ -8,6 +8,8 @@ every query it receives, UDP or TCP, one line each ("udp QNAME QTYPE" or
 that asks is told at once instead of waiting. tests/run-tests.sh fails a
 test whose log is not empty: the daemon must never look up a name during
 a test. Bounded: a query larger than 4 KiB is cut, at most 64 TCP clients.
+With "silent" it records and never answers: a resolver that blackholes
+queries (tests/integration/38-sip-border.sh).
 """
 import selectors
 import socket
@@ -46,6 +48,7 @@ def main():
     log = open(sys.argv[1], "a", buffering=1)
     addr = sys.argv[2] if len(sys.argv) > 2 else "127.0.0.1"
     port = int(sys.argv[3]) if len(sys.argv) > 3 else 53
+    silent = len(sys.argv) > 4 and sys.argv[4] == "silent"
     sel = selectors.DefaultSelector()
     u = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
     u.bind((addr, port))
@@ -64,7 +67,7 @@ def main():
                 msg, peer = s.recvfrom(4096)
                 log.write("udp %s %s from %s:%d\n" % (*qname(msg), *peer))
                 r = refused(msg)
-                if r:
+                if r and not silent:
                     s.sendto(r, peer)
             elif key.data == "listen":
                 c, _ = s.accept()
@@ -83,7 +86,7 @@ def main():
                     msg, buf = buf[2:2 + n], buf[2 + n:]
                     log.write("tcp %s %s\n" % qname(msg))
                     r = refused(msg)
-                    if r:
+                    if r and not silent:
                         s.sendall(struct.pack("!H", len(r)) + r)
                 bufs[s] = buf
                 if not data:

@@ -83,3 +83,58 @@ wait "$caller"
 grep -Eq 'FATAL|Assertion|Segmentation' "$SW_TMP/sharewayd.log" && fail "shutdown: $(grep -E 'FATAL|Assertion' "$SW_TMP/sharewayd.log" | head -1)"
 grep -q 'shutdown: hanging up 1 calls' "$SW_TMP/sharewayd.log" || fail "no hang-up at shutdown"
 ok "SIGTERM with a call up: BYE on both legs, exit 0"
+
+# 5. a resolver that cannot be reached (no route to it), then one that
+# takes queries and never answers: the zone cms now names its target, so
+# the resolver thread has a name of the configuration to look up; the
+# names of messages (Contact, Record-Route, Via sent-by, maddr) go
+# nowhere. OPTIONS are answered, the daemon stays idle, SIGTERM works.
+cpu_ticks() { awk '{print $14 + $15}' "/proc/$1/stat"; }
+for ns in 192.0.2.1 127.0.0.9; do
+	printf 'nameserver %s\noptions timeout:1 attempts:1\n' "$ns" >"$SW_TMP/resolv-$ns.conf"
+	mount --bind "$SW_TMP/resolv-$ns.conf" /etc/resolv.conf || fail "cannot replace resolv.conf"
+	: >"$SW_TMP/blackhole.log"
+	if [ "$ns" = 127.0.0.9 ]; then
+		python3 "$SW_SRC/tests/dns_sink.py" "$SW_TMP/blackhole.log" 127.0.0.9 53 silent \
+			>"$SW_TMP/blackhole.out" 2>&1 &
+		SW_PIDS="$SW_PIDS $!"
+		wait_for "$SW_TMP/blackhole.out" ready 5 || fail "blackhole resolver did not start"
+	fi
+	sed -i "s|^target = sip:127.0.0.3:$P_CMS|target = sip:cms.unresolvable.test:$P_CMS|" "$SW_TMP/shareway.conf"
+	sw_start "$SW_TMP/shareway.conf"
+	hostile 503 "sip:4321@conf.example" "<sip:4321@conf.example>" \
+		"Contact: <sip:alice@edge.host.example.net>" "Record-Route: <sip:rr.host.example.net;lr>" ||
+		{ show uac_hostile; fail "[$ns] call toward an unresolved target: not 503"; }
+	# responses whose Via sent-by or maddr is a name (505, 200)
+	python3 - "$P_GW" <<'PY' || fail "raw OPTIONS"
+import random, socket, sys
+s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+for ver, via in (('SIP/7.0', 'SIP/7.0/UDP c.example.com'),
+                 ('SIP/2.0', 'SIP/2.0/UDP 127.0.0.2:5999;maddr=maddr.example.net')):
+    m = ('OPTIONS sip:x@127.0.0.1 %s\r\nVia: %s;branch=z9hG4bK%d\r\n'
+         'From: <sip:a@b.example>;tag=1\r\nTo: <sip:x@127.0.0.1>\r\n'
+         'Call-ID: dead-%d\r\nCSeq: 1 OPTIONS\r\nMax-Forwards: 70\r\n'
+         'Content-Length: 0\r\n\r\n') % (ver, via, random.getrandbits(30),
+                                        random.getrandbits(30))
+    s.sendto(m.encode(), ('127.0.0.1', int(sys.argv[1])))
+PY
+	t0=$(cpu_ticks "$SW_DPID")
+	uac uac_options 127.0.0.2 "$P_EDGE" x 3 "" || { show uac_options; fail "[$ns] OPTIONS unanswered"; }
+	sleep 2
+	t1=$(cpu_ticks "$SW_DPID")
+	[ $((t1 - t0)) -lt 100 ] || fail "[$ns] daemon used $((t1 - t0)) CPU ticks in about 2.5 s"
+	grep -q 'sres_' "$SW_TMP/sharewayd.log" && fail "[$ns] Sofia's resolver ran: $(grep -m1 sres_ "$SW_TMP/sharewayd.log")"
+	wait_for "$SW_TMP/sharewayd.log" 'target sip:cms.unresolvable.test:.* not resolved' 15 ||
+		fail "[$ns] no line for the unresolved target"
+	for h in c.example.com maddr.example.net; do
+		grep -q "name not resolved: '$h'" "$SW_TMP/sharewayd.log" ||
+			fail "[$ns] no line for the Via host $h"
+	done
+	lines=$(wc -l <"$SW_TMP/sharewayd.log")
+	sw_stop || fail "[$ns] sharewayd exit status $? on SIGTERM"
+	if grep -v ' cms\.unresolvable\.test ' "$SW_TMP/blackhole.log" | grep -q .; then
+		fail "[$ns] names from messages looked up: $(grep -v 'cms\.unresolvable' "$SW_TMP/blackhole.log" | head -3)"
+	fi
+	ok "resolver $ns: OPTIONS answered, $((t1 - t0)) CPU ticks, $lines log lines, $(wc -l <"$SW_TMP/blackhole.log") queries (the target's only), SIGTERM clean"
+	umount /etc/resolv.conf
+done
