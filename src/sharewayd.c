@@ -211,6 +211,7 @@ static int ctl_turn_stats(struct sw_json *res, const struct sw_jval *args,
 	sw_json_int(res, "dropped", (int64_t)c.dropped);
 	sw_json_int(res, "accept_paused", (int64_t)c.accept_paused);
 	sw_json_int(res, "accept_shed", (int64_t)c.accept_shed);
+	sw_json_int(res, "prebind_bytes", (int64_t)c.prebind_bytes);
 	sw_json_obj_close(res);
 	return 0;
 }

@@ -114,9 +114,13 @@ struct sw_conf {
 	uint32_t turn_nonce_lifetime;
 	uint32_t turn_user_quota, turn_total_quota;
 	uint32_t turn_prebind_buffer; /* bytes buffered per peer before bind */
+	uint32_t turn_prebind_total;  /* the same, all peers of an allocation */
+	uint32_t turn_max_unbound;    /* RFC 6062 connections awaiting a bind,
+					 per allocation */
 	uint32_t turn_bind_timeout;   /* s, RFC 6062 ConnectionBind */
 	uint32_t turn_connect_timeout;
 	char turn_software[128];
+	bool turn_allow_own; /* peers may be the gateway's own addresses */
 	struct sw_cidr turn_allow[SW_CONF_MAX_CIDR];
 	unsigned n_turn_allow;
 	struct sw_cidr turn_deny[SW_CONF_MAX_CIDR];

@@ -782,6 +782,84 @@ static void test_fd_shortage(void)
 }
 
 
+static uint64_t prebind_now(struct relay *r)
+{
+	struct turn_counters c;
+
+	relay_counters(r, &c);
+	return c.prebind_bytes;
+}
+
+
+/* Before their bind, the peers of an allocation are read up to
+ * prebind_buffer each and prebind_total together, and at most
+ * max_unbound_peers of them are taken; each bind makes room for the
+ * others, and every byte arrives */
+static void test_prebind_caps(void)
+{
+	struct relay *r = NULL;
+	struct relay_cmd cmd;
+	struct relay_ev ev;
+	struct sw_sa far, relayed;
+	uint8_t out[4096], in[4096];
+	int lfd, peers[5];
+	uint32_t conn[4];
+	int n = 0;
+
+	conf_init();
+	conf.turn_prebind_buffer = 4096;
+	conf.turn_prebind_total = 8192;
+	conf.turn_max_unbound = 4;
+	CU_ASSERT_EQUAL_FATAL(relay_start(&r, &conf, NULL, NULL), 0);
+	lfd = tcp_listen(&far);
+	CU_ASSERT_FATAL(lfd >= 0);
+	alloc_inproc(r, 94, true, false, &ev);
+	relayed = ev.addr;
+	for (int i = 0; i < 4; ++i) {
+		peers[i] = tcp_connect(&relayed);
+		CU_ASSERT_FATAL(peers[i] >= 0);
+		CU_ASSERT_FATAL(ev_wait(r, RELAY_EV_CONN_ATTEMPT, &ev));
+		conn[i] = ev.conn_id;
+		memset(out, 'a' + i, sizeof(out));
+		CU_ASSERT_EQUAL(send(peers[i], out, sizeof(out), 0),
+				(ssize_t)sizeof(out));
+	}
+	peers[4] = tcp_connect(&relayed); /* a fifth: refused */
+	CU_ASSERT_FATAL(peers[4] >= 0);
+	CU_ASSERT_EQUAL(recv(peers[4], in, 1, 0), 0);
+	for (int i = 0; i < 300 && prebind_now(r) < 8192; ++i)
+		usleep(10000);
+	usleep(100000);
+	CU_ASSERT_EQUAL(prebind_now(r), 8192); /* not 16384 */
+
+	for (int i = 0; i < 4; ++i) {
+		int cfd;
+
+		memset(&cmd, 0, sizeof(cmd));
+		cmd.type = RELAY_CMD_BIND;
+		cmd.conn_id = conn[i];
+		cmd.addrs[0] = far;
+		cmd.n_addrs = 1;
+		CU_ASSERT_EQUAL_FATAL(relay_cmd_send(r, &cmd), 0);
+		CU_ASSERT_FATAL(ev_wait(r, RELAY_EV_CONN_BOUND, &ev));
+		cfd = accept(lfd, NULL, NULL);
+		CU_ASSERT_FATAL(cfd >= 0);
+		setsockopt(cfd, SOL_SOCKET, SO_RCVTIMEO,
+			   &(struct timeval){3, 0}, sizeof(struct timeval));
+		memset(out, 'a' + i, sizeof(out));
+		n += read_all(cfd, in, sizeof(in)) && !memcmp(in, out,
+							       sizeof(in));
+		close(cfd);
+	}
+	CU_ASSERT_EQUAL(n, 4);
+	CU_ASSERT_EQUAL(prebind_now(r), 0);
+	for (int i = 0; i < 5; ++i)
+		close(peers[i]);
+	close(lfd);
+	relay_stop(r);
+}
+
+
 int test_relay_register(void)
 {
 	CU_pSuite s = CU_add_suite("relay", NULL, NULL);
@@ -800,7 +878,9 @@ int test_relay_register(void)
 	    !CU_add_test(s, "a check before the bind is inspected",
 			 test_early_check) ||
 	    !CU_add_test(s, "out of descriptors: paused, waiting peers shed",
-			 test_fd_shortage))
+			 test_fd_shortage) ||
+	    !CU_add_test(s, "pre-bind bytes and unbound peers capped",
+			 test_prebind_caps))
 		return CU_get_error();
 	return CUE_SUCCESS;
 }

@@ -880,6 +880,173 @@ static void test_peer_policy(void)
 }
 
 
+static bool addr_denied(const char *ip, uint16_t port)
+{
+	struct sw_sa sa;
+
+	CU_ASSERT_EQUAL_FATAL(sw_sa_set_ip(&sa, ip, port), 0);
+	return turn_srv_check_peer_addr(srv, &sa) == EPERM;
+}
+
+
+/* IPv6 addresses that carry an IPv4 address are checked against the
+ * IPv4 rules too: IPv4-compatible, 6to4, Teredo (server, and client
+ * inverted), NAT64 */
+static void test_peer_embedded(void)
+{
+	static const char *const deny[] = {
+		"::224.0.0.1", "::169.254.1.1", "::192.0.2.10", /* compatible */
+		"2002:e000:1::1", "2002:a9fe:101::", /* 6to4 */
+		"2002:c000:20a:1::5",                /* 6to4 of the relay */
+		"2001:0:e000:1::",                   /* Teredo server 224/4 */
+		"2001:0:cb00:7101:0:0:5601:fefe",    /* Teredo client
+							169.254.1.1 */
+		"64:ff9b::a9fe:101", "64:ff9b::c000:20a", /* NAT64 */
+		"64:ff9b::e000:1",
+	};
+
+	for (size_t i = 0; i < sizeof(deny) / sizeof(*deny); ++i) {
+		if (!denied(deny[i]))
+			fprintf(stderr, "\n  %s not denied\n", deny[i]);
+		CU_ASSERT(denied(deny[i]));
+	}
+	CU_ASSERT(!denied("2001:db8::7"));
+	CU_ASSERT(!denied("64:ff9b::cb00:7101"));       /* 203.0.113.1 */
+	CU_ASSERT(!denied("2002:cb00:7101::1"));
+	CU_ASSERT(!denied("2001:0:cb00:7101:0:0:34ff:8efe")); /* 203.0.113.1 */
+	CU_ASSERT(!denied("::127.0.0.1")); /* allow_peer 127.0.0.0/8 here */
+	CU_ASSERT(!denied("64:ff9b::7f00:1"));
+	sw_cidr_parse(&conf.turn_deny[0], "198.51.100.0/24");
+	conf.n_turn_deny = 1;
+	CU_ASSERT(denied("64:ff9b::c633:6407"));
+	CU_ASSERT(denied("2002:c633:6407::1"));
+	CU_ASSERT(denied("::198.51.100.7"));
+	conf.n_turn_deny = 0;
+	conf.n_turn_allow = 0;
+	CU_ASSERT(denied("64:ff9b::7f00:1"));
+	CU_ASSERT(denied("2002:7f00:1::"));
+	CU_ASSERT(denied("::127.0.0.1"));
+	conf.n_turn_allow = 1;
+}
+
+
+/* The gateway's own transport addresses stay denied where allow_peer
+ * covers them: its TURN and SIP listeners (a wildcard one on every
+ * address of the host), the relay and inside port ranges; in Connect,
+ * ChannelBind and Send alike; only allow_own_addresses lifts that */
+static void test_peer_own(void)
+{
+	char nonce[64];
+	struct turn_msg m;
+	struct sw_sa peer;
+	struct rq q;
+	int code;
+
+	conf.turn_listen[0].tp = SW_TP_TCP;
+	sw_sa_set_ip(&conf.turn_listen[0].addr, "192.0.2.20", 3478);
+	conf.n_turn_listen = 1;
+	conf.sip_listen[0].tp = SW_TP_UDP;
+	sw_sa_set_ip(&conf.sip_listen[0].addr, "192.0.2.30", 5060);
+	conf.sip_listen[1].tp = SW_TP_TCP;
+	sw_sa_set_ip(&conf.sip_listen[1].addr, "0.0.0.0", 5070);
+	conf.n_sip_listen = 2;
+	sw_sa_set_ip(&conf.as_inside_ip, "192.0.2.40", 0);
+	sw_cidr_parse(&conf.turn_allow[1], "192.0.2.0/24");
+	conf.n_turn_allow = 2;
+
+	CU_ASSERT(addr_denied("192.0.2.20", 3478));  /* TURN listener */
+	CU_ASSERT(!addr_denied("192.0.2.20", 3479));
+	CU_ASSERT(addr_denied("192.0.2.10", 50000)); /* another allocation */
+	CU_ASSERT(!addr_denied("192.0.2.10", 1000));
+	CU_ASSERT(addr_denied("192.0.2.40", 49200)); /* an inside listener */
+	CU_ASSERT(addr_denied("192.0.2.30", 5060));  /* SIP */
+	CU_ASSERT(addr_denied("127.0.0.5", 5070));   /* SIP on 0.0.0.0 */
+	CU_ASSERT(addr_denied("192.0.2.10", 5070));
+	CU_ASSERT(!addr_denied("203.0.113.9", 5070));
+	CU_ASSERT(!addr_denied("127.0.0.1", 9000));
+	CU_ASSERT(addr_denied("64:ff9b::c000:214", 3478)); /* NAT64 of it */
+	CU_ASSERT(!denied("192.0.2.20")); /* a permission names the IP */
+
+	get_nonce_on(&tcp_src, nonce);
+	CU_ASSERT_EQUAL(allocate(&tcp_src, 6, nonce, 0), 200);
+	CU_ASSERT_EQUAL(permit(&tcp_src, nonce, "192.0.2.20"), 200);
+	tcp_connect(nonce, "192.0.2.20", 3478, &code);
+	CU_ASSERT_EQUAL(code, 403);
+	tcp_connect(nonce, "192.0.2.30", 5060, &code);
+	CU_ASSERT_EQUAL(code, 403);
+	turn_srv_transport_closed(srv, &tcp_src);
+
+	get_nonce(nonce);
+	CU_ASSERT_EQUAL(allocate(&udp_src, 17, nonce, 0), 200);
+	CU_ASSERT_EQUAL(permit(&udp_src, nonce, "192.0.2.30"), 200);
+	sw_sa_set_ip(&peer, "192.0.2.30", 5060);
+	rq_start(&q, TURN_M_CHANBIND);
+	turn_enc_u32(&q.e, TURN_A_CHANNEL_NUMBER, 0x4001u << 16);
+	turn_enc_xaddr(&q.e, TURN_A_XOR_PEER_ADDRESS, &peer);
+	rq_send(&q, &udp_src, "cms", "cmssecret", nonce);
+	CU_ASSERT_EQUAL(last_code(&m), 403);
+	turn_enc_init(&q.e, q.buf, sizeof(q.buf), TURN_M_SEND,
+		      TURN_C_INDICATION, q.tid);
+	turn_enc_xaddr(&q.e, TURN_A_XOR_PEER_ADDRESS, &peer);
+	turn_enc_attr(&q.e, TURN_A_DATA, (const uint8_t *)"OPTIONS", 7);
+	rq_send(&q, &udp_src, NULL, NULL, NULL);
+	CU_ASSERT_EQUAL(fk.relayed, 0);
+	sw_sa_set_port(&peer, 5061); /* not a listener: relayed */
+	turn_enc_init(&q.e, q.buf, sizeof(q.buf), TURN_M_SEND,
+		      TURN_C_INDICATION, q.tid);
+	turn_enc_xaddr(&q.e, TURN_A_XOR_PEER_ADDRESS, &peer);
+	turn_enc_attr(&q.e, TURN_A_DATA, (const uint8_t *)"OPTIONS", 7);
+	rq_send(&q, &udp_src, NULL, NULL, NULL);
+	CU_ASSERT_EQUAL(fk.relayed, 1);
+
+	conf.turn_allow_own = true;
+	CU_ASSERT(!addr_denied("192.0.2.20", 3478));
+	CU_ASSERT(!addr_denied("192.0.2.10", 50000));
+	conf.turn_allow_own = false;
+	conf.n_turn_listen = conf.n_sip_listen = 0;
+	memset(&conf.as_inside_ip, 0, sizeof(conf.as_inside_ip));
+	conf.n_turn_allow = 1;
+}
+
+
+/* At most max_unbound_peers connections of an allocation await their
+ * bind: a peer beyond is refused, a Connect beyond gets 508; a bind
+ * makes room */
+static void test_unbound_cap(void)
+{
+	char nonce[64], dnonce[64];
+	struct turn_alloc *al;
+	struct turn_conn *tc[3] = {NULL};
+	struct sw_sa peer;
+	int code;
+
+	conf.turn_max_unbound = 2;
+	get_nonce_on(&tcp_src, nonce);
+	get_nonce_on(&data_src, dnonce);
+	CU_ASSERT_EQUAL(allocate(&tcp_src, 6, nonce, 0), 200);
+	al = turn_srv_find(srv, &tcp_src);
+	CU_ASSERT_PTR_NOT_NULL_FATAL(al);
+	CU_ASSERT_EQUAL(permit(&tcp_src, nonce, "127.0.0.1"), 200);
+	for (int i = 0; i < 3; ++i) {
+		sw_sa_set_ip(&peer, "127.0.0.1", (uint16_t)(40001 + i));
+		CU_ASSERT_EQUAL(turn_conn_incoming(srv, al, &peer, &tc[i]),
+				i < 2 ? 0 : ENOSPC);
+	}
+	CU_ASSERT_EQUAL(al->n_unbound, 2);
+	tcp_connect(nonce, "127.0.0.1", 9000, &code);
+	CU_ASSERT_EQUAL(code, 508);
+	CU_ASSERT_EQUAL(conn_bind(&data_src, "cms", "cmssecret", dnonce,
+				  tc[0]->id),
+			200);
+	CU_ASSERT_EQUAL(al->n_unbound, 1);
+	CU_ASSERT_EQUAL(turn_conn_incoming(srv, al, &peer, &tc[2]), 0);
+	turn_conn_close(srv, tc[1], "test");
+	CU_ASSERT_EQUAL(al->n_unbound, 1);
+	turn_srv_transport_closed(srv, &tcp_src);
+	conf.turn_max_unbound = 32;
+}
+
+
 static void test_garbage(void)
 {
 	uint8_t buf[600];
@@ -962,6 +1129,11 @@ int test_turn_alloc_register(void)
 	    !CU_add_test(s, "ConnectionAttempt", test_tcp_incoming) ||
 	    !CU_add_test(s, "in-process allocation", test_inproc) ||
 	    !CU_add_test(s, "peer policy", test_peer_policy) ||
+	    !CU_add_test(s, "peer policy: IPv4 inside IPv6",
+			 test_peer_embedded) ||
+	    !CU_add_test(s, "peer policy: the gateway's own addresses",
+			 test_peer_own) ||
+	    !CU_add_test(s, "unbound connections capped", test_unbound_cap) ||
 	    !CU_add_test(s, "garbage input", test_garbage) ||
 	    !CU_add_test(s, "timer heap", test_timers))
 		return CU_get_error();

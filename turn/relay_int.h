@@ -106,6 +106,8 @@ struct relay_relayed {
 	unsigned n_held;
 	struct turn_timer held_tmr;
 	struct relay_inside *inside; /* RELAY_CMD_ALLOC inside, or NULL */
+	size_t prebind; /* peer bytes read before their bind ([turn]
+			   prebind_total): relay_pump.c */
 	struct sw_sa targets[RELAY_MAX_ADDRS]; /* of inside connections */
 	unsigned n_targets;
 };
@@ -148,8 +150,12 @@ struct relay_thread {
 	uint8_t rx[TURN_HEADROOM + 65536 + 8];
 };
 
+#define RELAY_HOST_IPS 64
+
 struct relay {
 	struct sw_conf conf;
+	struct sw_sa host_ips[RELAY_HOST_IPS]; /* interface addresses */
+	unsigned n_host_ips;
 	unsigned n;
 	struct relay_thread *t;
 	struct sw_mq *evq;

@@ -15,6 +15,7 @@
 #include <unistd.h>
 #include <netinet/in.h>
 #include <netinet/tcp.h>
+#include <ifaddrs.h>
 #include <sys/epoll.h>
 #include <sys/socket.h>
 #include <openssl/rand.h>
@@ -626,6 +627,8 @@ static int thread_init(struct relay *r, struct relay_thread *rt, unsigned idx)
 	cfg.thread_idx = idx;
 	memcpy(cfg.nonce_key, r->nonce_key, sizeof(cfg.nonce_key));
 	cfg.quota = r->quota;
+	cfg.host_ips = r->host_ips;
+	cfg.n_host_ips = r->n_host_ips;
 	cfg.ops = &relay_turn_ops;
 	cfg.arg = rt;
 	err = turn_srv_alloc(&rt->srv, &cfg);
@@ -642,6 +645,24 @@ static int thread_init(struct relay *r, struct relay_thread *rt, unsigned idx)
 	if (!err)
 		err = relay_listeners_open(rt, idx == 0);
 	return err;
+}
+
+
+/* This host's interface addresses, at start: a wildcard listener (SIP on
+ * 0.0.0.0) answers on each of them, so no relay may be looped onto them
+ * (turn_srv_check_peer_addr) */
+static void host_ips(struct relay *r)
+{
+	struct ifaddrs *ifs, *i;
+
+	if (getifaddrs(&ifs))
+		return;
+	for (i = ifs; i && r->n_host_ips < RELAY_HOST_IPS; i = i->ifa_next)
+		if (i->ifa_addr && (i->ifa_addr->sa_family == AF_INET ||
+				    i->ifa_addr->sa_family == AF_INET6))
+			sw_sa_from_sockaddr(&r->host_ips[r->n_host_ips++],
+					    i->ifa_addr);
+	freeifaddrs(ifs);
 }
 
 
@@ -666,6 +687,7 @@ int relay_start(struct relay **rp, const struct sw_conf *conf,
 	r->n = conf->relay_threads ? conf->relay_threads : 1;
 	r->observe = observe;
 	r->observe_arg = observe_arg;
+	host_ips(r);
 	RAND_bytes(r->nonce_key, sizeof(r->nonce_key));
 	r->t = calloc(r->n, sizeof(*r->t));
 	err = r->t ? sw_mq_alloc(&r->evq, sizeof(struct relay_ev), EVQ_CAP)

@@ -273,7 +273,10 @@ static void peer_accepted(struct relay_thread *rt, struct relay_relayed *rs,
 	if (err) {
 		sw_log_limited(SW_LOG_INFO, "[alloc %08x] peer %s refused: %s",
 			       rs->al->id, sw_sa_str(peer, a, sizeof(a)),
-			       err == EPERM ? "no permission" : strerror(err));
+			       err == EPERM    ? "no permission"
+			       : err == ENOSPC ? "max_unbound_peers "
+						 "connections await a bind"
+					       : strerror(err));
 		close(fd);
 		return;
 	}

@@ -13,7 +13,9 @@
  *  - INSPECT: COPY plus an RFC 4571 deframer per direction that hands
  *    each STUN frame to the observer, until it asks for SPLICE.
  * Backpressure: a side is read only while its direction holds no unsent
- * byte; unsent bytes arm EPOLLOUT on the other side. Nothing here is done
+ * byte; unsent bytes arm EPOLLOUT on the other side. Before the bind a
+ * peer is read up to [turn] prebind_buffer, and all the unbound peers of
+ * an allocation up to prebind_total together. Nothing here is done
  * per byte. Sockets are level-triggered, so a direction left with data
  * after its batch of rounds is simply woken again.
  *
@@ -84,6 +86,7 @@ struct relay_pair {
 	enum pair_mode mode;
 	bool inspect;          /* bind into PM_INSPECT */
 	uint64_t inspect_left; /* bytes, 0 = no cap */
+	size_t prebind;        /* read before the bind, counted in rs->prebind */
 	struct relay_side side[2];
 	struct relay_dirbuf dir[2];
 	struct sw_sa targets[RELAY_MAX_ADDRS];
@@ -171,6 +174,7 @@ static void side_init(struct relay_pair *p, unsigned s, int fd)
 
 static void post_watched(struct relay_pair *p, enum relay_ev_type type,
 			 const struct sw_sa *addr);
+static void prebind_release(struct relay_pair *p);
 
 
 /**
@@ -258,6 +262,7 @@ void relay_op_conn_close(void *arg, struct turn_conn *tc)
 	sw_debug("[conn %08x] usage: %llu bytes to peer, %llu to client",
 		 p->id, (unsigned long long)p->dir[SIDE_CLIENT].bytes,
 		 (unsigned long long)p->dir[SIDE_PEER].bytes);
+	prebind_release(p);
 	if (p->inside && p->mode == PM_PREBIND) {
 		/* this Connect failed: the conference's connection goes on
 		 * to the next target (not while the allocation goes away) */
@@ -314,9 +319,49 @@ static bool dir_pending(const struct relay_dirbuf *d)
 }
 
 
-static size_t prebind_cap(const struct relay_pair *p)
+/* Peer bytes this unbound pair may still read: its own prebind_buffer
+ * and what its allocation has left of prebind_total */
+static size_t prebind_room(const struct relay_pair *p)
 {
-	return p->rt->conf.turn_prebind_buffer;
+	const struct relay_relayed *rs = p->tc->al->io;
+	const struct sw_conf *c = &p->rt->conf;
+	size_t own = p->dir[SIDE_PEER].len < c->turn_prebind_buffer
+			     ? c->turn_prebind_buffer - p->dir[SIDE_PEER].len
+			     : 0;
+	size_t all = !rs ? own
+		     : rs->prebind < c->turn_prebind_total
+			     ? c->turn_prebind_total - rs->prebind
+			     : 0;
+
+	return own < all ? own : all;
+}
+
+
+static void pair_interest(struct relay_pair *p);
+
+
+/* The bytes of an unbound pair read so far stop counting against its
+ * allocation (it binds or closes): the unbound pairs paused for want of
+ * room are read again */
+static void prebind_release(struct relay_pair *p)
+{
+	struct relay_relayed *rs = p->tc ? p->tc->al->io : NULL;
+	size_t n = p->prebind;
+	bool full;
+
+	if (!rs || !n)
+		return;
+	p->prebind = 0;
+	full = rs->prebind >= p->rt->conf.turn_prebind_total;
+	rs->prebind -= n < rs->prebind ? n : rs->prebind;
+	TURN_CNT_ADD(turn_srv_counters(p->rt->srv), prebind_bytes, -n);
+	for (struct turn_conn *tc = p->tc->al->conns; full && tc;
+	     tc = tc->next) {
+		struct relay_pair *o = tc->io;
+
+		if (o && o != p && o->mode == PM_PREBIND)
+			pair_interest(o);
+	}
 }
 
 
@@ -327,7 +372,7 @@ static bool side_readable(const struct relay_pair *p, unsigned s)
 	if (sd->eof || sd->connecting || sd->io.fd < 0)
 		return false;
 	if (p->mode == PM_PREBIND)
-		return s == SIDE_PEER && p->dir[s].len < prebind_cap(p);
+		return s == SIDE_PEER && prebind_room(p) > 0;
 	return !dir_pending(&p->dir[s]);
 }
 
@@ -610,7 +655,7 @@ static ssize_t dir_fill(struct relay_pair *p, unsigned s)
 		return n;
 	}
 	if (p->mode == PM_PREBIND)
-		room = prebind_cap(p) - d->len;
+		room = prebind_room(p);
 	if (room > RELAY_COPY_BUF)
 		room = RELAY_COPY_BUF;
 	if (buf_reserve(d, room))
@@ -618,6 +663,11 @@ static ssize_t dir_fill(struct relay_pair *p, unsigned s)
 	n = side_io(&p->side[s], d->buf + d->off + d->len, room, false);
 	if (n > 0 && p->mode == PM_INSPECT)
 		inspect_account(p, s, d->buf + d->off + d->len, (size_t)n);
+	if (n > 0 && p->mode == PM_PREBIND && p->tc->al->io) {
+		((struct relay_relayed *)p->tc->al->io)->prebind += (size_t)n;
+		p->prebind += (size_t)n;
+		TURN_CNT_ADD(turn_srv_counters(p->rt->srv), prebind_bytes, n);
+	}
 	if (n > 0)
 		d->len += (size_t)n;
 	return n;
@@ -884,6 +934,7 @@ int relay_op_conn_bind(void *arg, struct turn_conn *tc,
 	if (!p)
 		return ENOTCONN;
 	early = p->dir[SIDE_PEER].len; /* the peer's, read before the bind */
+	prebind_release(p);
 	if (data->tp != TURN_TP_INPROC) {
 		err = take_ctrl(p, data->io);
 		if (err)
@@ -911,9 +962,21 @@ static void dial_next(struct relay_pair *p)
 
 	while (p->target_i < p->n_targets) {
 		const struct sw_sa *t = &p->targets[p->target_i++];
-		int fd = socket(sw_sa_af(t),
-				SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+		int fd;
 
+		/* a candidate from an SDP: the peer policy, as a Connect */
+		if (turn_srv_check_peer_addr(p->rt->srv, t)) {
+			char a[SW_SA_STRLEN];
+
+			TURN_CNT_ADD(turn_srv_counters(p->rt->srv),
+				     denied_peers, 1);
+			sw_log_limited(SW_LOG_INFO, "[conn %08x] candidate %s "
+				       "denied by policy", p->id,
+				       sw_sa_str(t, a, sizeof(a)));
+			continue;
+		}
+		fd = socket(sw_sa_af(t), SOCK_STREAM | SOCK_NONBLOCK |
+					 SOCK_CLOEXEC, 0);
 		if (fd < 0)
 			continue;
 		if (connect(fd, &t->u.sa, sw_sa_len(t)) && errno != EINPROGRESS) {

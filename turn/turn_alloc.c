@@ -575,6 +575,8 @@ static void turn_conn_set_state(struct turn_conn *tc,
 	sw_debug("[conn %08x %s] %s -> %s", tc->id,
 		 sw_sa_str(&tc->peer, p, sizeof(p)),
 		 turn_conn_state_name(tc->state), turn_conn_state_name(st));
+	if (st == TURN_CONN_BOUND && tc->state != TURN_CONN_BOUND)
+		--tc->al->n_unbound;
 	tc->state = st;
 }
 
@@ -608,6 +610,7 @@ static int conn_create(struct turn_srv *srv, struct turn_alloc *al,
 	tc->peer = *peer;
 	tc->outbound = outbound;
 	tc->state = outbound ? TURN_CONN_CONNECTING : TURN_CONN_PENDING;
+	++al->n_unbound;
 	do
 		tc->id = turn_srv_new_id(srv);
 	while (turn_srv_find_conn(srv, tc->id));
@@ -635,6 +638,8 @@ void turn_conn_close(struct turn_srv *srv, struct turn_conn *tc,
 	srv->cfg.ops->conn_close(srv->cfg.arg, tc);
 	turn_timer_cancel(srv, &tc->tmr);
 	turn_srv_conn_unhash(srv, tc);
+	if (tc->state != TURN_CONN_BOUND)
+		--tc->al->n_unbound;
 	if (tc->prev)
 		tc->prev->next = tc->next;
 	else
@@ -665,10 +670,13 @@ static void conn_attempt_send(struct turn_srv *srv, struct turn_conn *tc)
 
 /**
  * A peer connected to al's relayed TCP address (RFC 6062 5.3): accept it
- * only from a permitted peer, then announce it with ConnectionAttempt
- * (or the in-process event) and wait bind_timeout for the bind.
+ * only from a permitted peer and while fewer than [turn]
+ * max_unbound_peers connections of al await their bind, then announce it
+ * with ConnectionAttempt (or the in-process event) and wait bind_timeout
+ * for the bind.
  *
- * @return 0, EPERM (no permission: the caller closes the socket), ENOMEM
+ * @return 0, EPERM (no permission), ENOSPC (too many awaiting a bind):
+ *         the caller closes the socket; ENOMEM
  */
 int turn_conn_incoming(struct turn_srv *srv, struct turn_alloc *al,
 		       const struct sw_sa *peer, struct turn_conn **tcp)
@@ -680,6 +688,10 @@ int turn_conn_incoming(struct turn_srv *srv, struct turn_alloc *al,
 	    turn_srv_check_peer(srv, peer)) {
 		TURN_CNT_ADD(&srv->cnt, denied_peers, 1);
 		return EPERM;
+	}
+	if (al->n_unbound >= srv->conf->turn_max_unbound) {
+		TURN_CNT_ADD(&srv->cnt, denied_peers, 1);
+		return ENOSPC;
 	}
 	err = conn_create(srv, al, peer, false, &tc);
 	if (err)
@@ -956,14 +968,18 @@ static void handle_refresh(struct turn_srv *srv, struct req *r)
 
 /* --- CreatePermission (RFC 8656 9) ------------------------------------------- */
 
-/* Validate one peer for al: 0 or a STUN error code */
+/* Validate one peer for al: 0 or a STUN error code. A permission names
+ * an IP (turn_srv_check_peer); a channel, a Connect or a Send names a
+ * transport address, which may not be one of the gateway's own
+ * (turn_srv_check_peer_addr). */
 static uint16_t peer_validate(struct turn_srv *srv,
 			      const struct turn_alloc *al,
-			      const struct sw_sa *peer)
+			      const struct sw_sa *peer, bool port)
 {
 	if (sw_sa_af(peer) != sw_sa_af(&al->relayed))
 		return 443;
-	if (turn_srv_check_peer(srv, peer)) {
+	if (port ? turn_srv_check_peer_addr(srv, peer)
+		 : turn_srv_check_peer(srv, peer)) {
 		char p[SW_SA_STRLEN];
 
 		TURN_CNT_ADD(&srv->cnt, denied_peers, 1);
@@ -998,7 +1014,7 @@ static void perm_install(struct turn_srv *srv, struct turn_alloc *al,
 int turn_alloc_permit(struct turn_srv *srv, struct turn_alloc *al,
 		      const struct sw_sa *peer)
 {
-	uint16_t code = peer_validate(srv, al, peer);
+	uint16_t code = peer_validate(srv, al, peer, false);
 
 	if (code)
 		return code == 443 ? EAFNOSUPPORT : EPERM;
@@ -1028,7 +1044,7 @@ static void handle_createperm(struct turn_srv *srv, struct req *r)
 		else if (xaddr_at(&r->m, a, &peers[n]))
 			code = 400;
 		else
-			code = peer_validate(srv, r->al, &peers[n++]);
+			code = peer_validate(srv, r->al, &peers[n++], false);
 	}
 	for (unsigned i = 0; i < n && !code; ++i)
 		fresh += !turn_alloc_permitted(r->al, &peers[i], 0);
@@ -1064,7 +1080,7 @@ static uint16_t chanbind_validate(struct turn_srv *srv, struct req *r,
 		return 400; /* no channels on TCP relays */
 	if (num < 0x4000 || num > 0x7fff)
 		return 400;
-	code = peer_validate(srv, al, peer);
+	code = peer_validate(srv, al, peer, true);
 	if (code)
 		return code;
 	for (unsigned i = 0; i < al->n_chans; ++i) {
@@ -1153,6 +1169,11 @@ static void handle_send(struct turn_srv *srv, struct req *r)
 		TURN_CNT_ADD(&srv->cnt, dropped, 1);
 		return; /* indications are never answered */
 	}
+	if (turn_srv_check_peer_addr(srv, &peer)) { /* a channel's was */
+		TURN_CNT_ADD(&srv->cnt, denied_peers, 1);
+		TURN_CNT_ADD(&srv->cnt, dropped, 1);
+		return;
+	}
 	relay_to_peer(srv, r->al, &peer, da->val, da->len);
 }
 
@@ -1229,15 +1250,18 @@ void turn_alloc_peer_data(struct turn_srv *srv, struct turn_alloc *al,
 
 /* --- Connect and ConnectionBind (RFC 6062 5.2, 5.4) ------------------------ */
 
-/* The peer checks of a Connect: policy, then one connection per peer */
+/* The peer checks of a Connect: policy, room for one more connection
+ * awaiting its bind ([turn] max_unbound_peers), one connection per peer */
 static uint16_t connect_peer_validate(struct turn_srv *srv,
 				      const struct turn_alloc *al,
 				      const struct sw_sa *peer)
 {
-	uint16_t code = peer_validate(srv, al, peer);
+	uint16_t code = peer_validate(srv, al, peer, true);
 
 	if (code)
 		return code;
+	if (al->n_unbound >= srv->conf->turn_max_unbound)
+		return 508;
 	for (struct turn_conn *tc = al->conns; tc; tc = tc->next)
 		if (sw_sa_cmp(&tc->peer, peer, true))
 			return 446;
@@ -1307,7 +1331,7 @@ int turn_conn_connect_inproc(struct turn_srv *srv, struct turn_alloc *al,
 		return EPERM;
 	code = connect_peer_validate(srv, al, peer);
 	if (code)
-		return code == 446 ? EEXIST : EPERM;
+		return code == 446 ? EEXIST : code == 508 ? ENOSPC : EPERM;
 	err = conn_create(srv, al, peer, true, &tc);
 	if (err)
 		return err;

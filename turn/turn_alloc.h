@@ -85,6 +85,7 @@ struct turn_counters {
 	uint64_t bad_messages, dropped;
 	uint64_t accept_paused; /* listener left alone: out of fds */
 	uint64_t accept_shed;   /* connections closed at once for it */
+	uint64_t prebind_bytes; /* live: peer bytes held awaiting binds */
 };
 
 #define TURN_CNT_ADD(c, field, n)                                            \
@@ -138,6 +139,7 @@ struct turn_alloc {
 	struct turn_chan chans[TURN_MAX_CHANS];
 	unsigned n_chans;
 	struct turn_conn *conns;        /* RFC 6062 connections */
+	unsigned n_unbound;             /* of them CONNECTING or PENDING */
 	void *io;                       /* relay layer: relayed socket */
 };
 
@@ -206,6 +208,8 @@ struct turn_srv_cfg {
 	unsigned thread_idx;        /* 0..63, stamped into ids */
 	uint8_t nonce_key[TURN_NONCE_KEY_LEN];
 	struct turn_quota *quota;   /* NULL: no quotas */
+	const struct sw_sa *host_ips; /* this host's interface addresses */
+	unsigned n_host_ips;
 	const struct turn_ops *ops;
 	void *arg;
 };
@@ -229,6 +233,8 @@ struct turn_alloc *turn_srv_find_relayed(struct turn_srv *srv,
 					 const struct sw_sa *addr);
 struct turn_conn *turn_srv_find_conn(struct turn_srv *srv, uint32_t id);
 int turn_srv_check_peer(const struct turn_srv *srv, const struct sw_sa *peer);
+int turn_srv_check_peer_addr(const struct turn_srv *srv,
+			     const struct sw_sa *peer);
 
 void turn_alloc_peer_data(struct turn_srv *srv, struct turn_alloc *al,
 			  const struct sw_sa *peer, uint8_t *data,

@@ -285,51 +285,201 @@ struct turn_conn *turn_srv_find_conn(struct turn_srv *srv, uint32_t id)
 
 /* --- peer policy ------------------------------------------------------------ */
 
-static bool own_addr(const struct turn_srv *srv, const struct sw_sa *ip)
+static bool same_ip(const struct sw_sa *a, const struct sw_sa *b)
+{
+	return sw_sa_isset(b) && sw_sa_cmp(a, b, false);
+}
+
+
+/* One of the addresses the configuration gives the gateway itself */
+static bool conf_ip(const struct turn_srv *srv, const struct sw_sa *ip)
 {
 	const struct sw_conf *c = srv->conf;
 
-	if (sw_sa_cmp(ip, &c->turn_relay_ip, false) ||
-	    sw_sa_cmp(ip, &c->turn_relay_ip6, false) ||
-	    sw_sa_cmp(ip, &c->turn_external_ip, false))
+	if (same_ip(ip, &c->turn_relay_ip) || same_ip(ip, &c->turn_relay_ip6) ||
+	    same_ip(ip, &c->turn_external_ip) || same_ip(ip, &c->as_inside_ip))
 		return true;
 	for (unsigned i = 0; i < c->n_turn_listen; ++i)
-		if (sw_sa_cmp(ip, &c->turn_listen[i].addr, false))
+		if (same_ip(ip, &c->turn_listen[i].addr))
 			return true;
 	return false;
 }
 
 
 static bool cidr_any(const struct sw_cidr *v, unsigned n,
-		     const struct sw_sa *a, const struct sw_sa *b)
+		     const struct sw_sa *a)
 {
 	for (unsigned i = 0; i < n; ++i)
-		if (sw_cidr_match(&v[i], a) || sw_cidr_match(&v[i], b))
+		if (sw_cidr_match(&v[i], a))
+			return true;
+	return false;
+}
+
+
+static void v4_at(struct sw_sa *out, const struct sw_sa *in,
+		  const uint8_t *b, uint8_t flip)
+{
+	uint8_t *ip = (uint8_t *)&out->u.in.sin_addr;
+
+	memset(out, 0, sizeof(*out));
+	out->u.in.sin_family = AF_INET;
+	out->u.in.sin_port = in->u.in6.sin6_port;
+	for (int i = 0; i < 4; ++i)
+		ip[i] = b[i] ^ flip;
+}
+
+
+/* The IPv4 addresses an IPv6 peer address carries, which its traffic
+ * would reach: IPv4-mapped ::ffff:a.b.c.d and IPv4-compatible ::a.b.c.d
+ * (RFC 4291 2.5.5; not :: nor ::1, which are IPv6's own), 6to4
+ * 2002:AABB:CCDD::/48 (RFC 3056 2), Teredo 2001:0::/32 with its server
+ * and its client, whose address is inverted (RFC 4380 4), NAT64
+ * 64:ff9b::/96 (RFC 6052 2.1). The port is kept. */
+static unsigned embedded_v4(const struct sw_sa *a, struct sw_sa out[2])
+{
+	static const uint8_t zero[12], mapped[12] = {[10] = 0xff, 0xff};
+	static const uint8_t nat64[12] = {0x00, 0x64, 0xff, 0x9b};
+	const uint8_t *b = a->u.in6.sin6_addr.s6_addr;
+
+	if (sw_sa_af(a) != AF_INET6)
+		return 0;
+	if ((!memcmp(b, zero, 12) && (b[12] | b[13] | b[14] || b[15] > 1)) ||
+	    !memcmp(b, mapped, 12) || !memcmp(b, nat64, 12)) {
+		v4_at(&out[0], a, b + 12, 0);
+		return 1;
+	}
+	if (b[0] == 0x20 && b[1] == 0x02) {
+		v4_at(&out[0], a, b + 2, 0);
+		return 1;
+	}
+	if (b[0] == 0x20 && b[1] == 0x01 && b[2] == 0 && b[3] == 0) {
+		v4_at(&out[0], a, b + 4, 0);
+		v4_at(&out[1], a, b + 12, 0xff);
+		return 2;
+	}
+	return 0;
+}
+
+
+/* The peer and every IPv4 address it carries: at most 3 forms */
+static unsigned peer_forms(const struct sw_sa *peer, struct sw_sa f[3])
+{
+	f[0] = *peer;
+	return 1 + embedded_v4(peer, f + 1);
+}
+
+
+/* One form: allow_peer wins, then the built-in ranges, deny_peer and the
+ * configured addresses of the gateway refuse */
+static bool form_denied(const struct turn_srv *srv, const struct sw_sa *f)
+{
+	const struct sw_conf *c = srv->conf;
+
+	if (cidr_any(c->turn_allow, c->n_turn_allow, f))
+		return false;
+	return cidr_any(srv->deny_def, srv->n_deny_def, f) ||
+	       cidr_any(c->turn_deny, c->n_turn_deny, f) || conf_ip(srv, f);
+}
+
+
+/**
+ * May the relay talk to this peer IP (a permission)? Each form of the
+ * address is checked on its own: the address, and the IPv4 address an
+ * IPv6 one carries (mapped, compatible, 6to4, Teredo, NAT64) against
+ * the IPv4 rules. A form passes if allow_peer covers it; else the
+ * built-in ranges (RFC 8656 21.3 style: this-host, loopback, link-local,
+ * multicast, broadcast, unspecified), deny_peer and the gateway's own
+ * configured addresses refuse it. Any refused form refuses the peer.
+ *
+ * @return 0 or EPERM
+ */
+int turn_srv_check_peer(const struct turn_srv *srv, const struct sw_sa *peer)
+{
+	struct sw_sa f[3];
+	unsigned n = peer_forms(peer, f);
+
+	for (unsigned i = 0; i < n; ++i)
+		if (form_denied(srv, &f[i]))
+			return EPERM;
+	return 0;
+}
+
+
+/* An address of this host: configured, a local interface's (at start),
+ * or loopback (what a wildcard listener answers on) */
+static bool host_ip(const struct turn_srv *srv, const struct sw_sa *ip)
+{
+	if (conf_ip(srv, ip) || cidr_any(srv->loopback, 2, ip))
+		return true;
+	for (unsigned i = 0; i < srv->cfg.n_host_ips; ++i)
+		if (sw_sa_cmp(ip, &srv->cfg.host_ips[i], false))
+			return true;
+	return false;
+}
+
+
+/* Does a listener of this list take a (IP and port)? */
+static bool listen_hit(const struct turn_srv *srv, const struct sw_listen *ls,
+		       unsigned n, const struct sw_sa *a)
+{
+	for (unsigned i = 0; i < n; ++i) {
+		if (sw_sa_port(&ls[i].addr) != sw_sa_port(a))
+			continue;
+		if (sw_sa_is_any(&ls[i].addr) ? host_ip(srv, a)
+		    : same_ip(a, &ls[i].addr) ||
+			      same_ip(a, &srv->conf->turn_external_ip))
+			return true;
+	}
+	return false;
+}
+
+
+/* One of the gateway's own transport addresses: a TURN or SIP listener,
+ * a relayed or inside address (the relay port range on the relay,
+ * external or inside address) */
+static bool own_transport(const struct turn_srv *srv, const struct sw_sa *a)
+{
+	const struct sw_conf *c = srv->conf;
+	uint16_t port = sw_sa_port(a);
+
+	if (port >= c->turn_port_min && port <= c->turn_port_max &&
+	    (same_ip(a, &c->turn_relay_ip) || same_ip(a, &c->turn_relay_ip6) ||
+	     same_ip(a, &c->turn_external_ip) || same_ip(a, &c->as_inside_ip)))
+		return true;
+	if (listen_hit(srv, c->turn_listen, c->n_turn_listen, a) ||
+	    listen_hit(srv, c->sip_listen, c->n_sip_listen, a))
+		return true;
+	for (unsigned z = 0; z < c->n_zones; ++z)
+		if (listen_hit(srv, c->zones[z].listen, c->zones[z].n_listen,
+			       a))
 			return true;
 	return false;
 }
 
 
 /**
- * May the relay talk to this peer? allow_peer wins over everything; then
- * the built-in ranges (RFC 8656 21.3 style: this-host, loopback,
- * link-local, multicast, broadcast, unspecified, in IPv4-mapped form too),
- * deny_peer and the server's own addresses refuse.
+ * May the relay send to, or connect to, this peer transport address? The
+ * IP as turn_srv_check_peer(); then, whatever allow_peer says, none of
+ * its forms may be one of the gateway's own transport addresses (a relay
+ * looped onto the gateway: its TURN or SIP listeners, another allocation,
+ * an inside listener) unless [turn] allow_own_addresses.
  *
  * @return 0 or EPERM
  */
-int turn_srv_check_peer(const struct turn_srv *srv, const struct sw_sa *peer)
+int turn_srv_check_peer_addr(const struct turn_srv *srv,
+			     const struct sw_sa *peer)
 {
-	const struct sw_conf *c = srv->conf;
-	struct sw_sa v4;
+	struct sw_sa f[3];
+	unsigned n;
 
-	sw_sa_unmap_v4(&v4, peer);
-	if (cidr_any(c->turn_allow, c->n_turn_allow, peer, &v4))
-		return 0;
-	if (cidr_any(srv->deny_def, srv->n_deny_def, peer, &v4) ||
-	    cidr_any(c->turn_deny, c->n_turn_deny, peer, &v4) ||
-	    own_addr(srv, &v4))
+	if (turn_srv_check_peer(srv, peer))
 		return EPERM;
+	if (srv->conf->turn_allow_own)
+		return 0;
+	n = peer_forms(peer, f);
+	for (unsigned i = 0; i < n; ++i)
+		if (own_transport(srv, &f[i]))
+			return EPERM;
 	return 0;
 }
 
@@ -403,6 +553,8 @@ int turn_srv_alloc(struct turn_srv **srvp, const struct turn_srv_cfg *cfg)
 		if (!sw_cidr_parse(&srv->deny_def[srv->n_deny_def],
 				   deny_default[i]))
 			++srv->n_deny_def;
+	sw_cidr_parse(&srv->loopback[0], "127.0.0.0/8");
+	sw_cidr_parse(&srv->loopback[1], "::1/128");
 	*srvp = srv;
 	return 0;
 }

@@ -31,6 +31,7 @@ struct turn_srv {
 	struct turn_resv *resvs; /* RESERVATION-TOKENs: turn_alloc.c */
 	struct sw_cidr deny_def[12];
 	unsigned n_deny_def;
+	struct sw_cidr loopback[2]; /* a wildcard listener answers there */
 	uint8_t tx[TURN_BUF_SIZE]; /* response scratch */
 };
 

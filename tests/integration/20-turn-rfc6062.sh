@@ -13,9 +13,12 @@
 command -v turnutils_uclient >/dev/null || fail "turnutils_uclient missing (apt-get install coturn)"
 turn_setup
 
-# loopback peers allowed, as coturn --allow-loopback-peers
+# loopback peers allowed, as coturn --allow-loopback-peers; uclient -y
+# relays between two allocations of this server, a loop onto its own
+# relayed addresses that only allow_own_addresses permits
 turn20_conf() {
-	turn_conf "$1" "$2" "allow_peer = 127.0.0.0/8"
+	turn_conf "$1" "$2" "allow_peer = 127.0.0.0/8
+allow_own_addresses = yes"
 }
 
 # uc NAME ARGS...: run uclient, output in $SW_TMP/NAME.out

@@ -9,7 +9,10 @@
 
 command -v turnutils_peer >/dev/null || fail "turnutils_peer missing (apt-get install coturn)"
 turn_setup
-turn_conf "$SW_TMP/udp.conf" 1 "allow_peer = 127.0.0.0/8"
+# (c2c, uclient -y, relays between two allocations of this server: a
+# loop onto its own relayed addresses that allow_own_addresses permits)
+turn_conf "$SW_TMP/udp.conf" 1 "allow_peer = 127.0.0.0/8
+allow_own_addresses = yes"
 
 turnutils_peer -L 127.0.0.1 -p "$(port 3)" >"$SW_TMP/peer.log" 2>&1 &
 SW_PIDS="$SW_PIDS $!"

@@ -4,11 +4,15 @@
 # password, unknown and expired users (401), stale nonce (438 + fresh
 # nonce), an authenticated Allocate replayed from another transport
 # address (438), quotas (486 per user, 508 in total), every denied peer form
-# (403; 443 for the wrong family), ConnectionBind with an unknown, used
+# (403; 443 for the wrong family; IPv6 forms of a denied IPv4 address),
+# the gateway's own addresses through its own relay (a SIP OPTIONS to its
+# SIP listener, a Connect to another allocation or to the TURN listener)
+# even where allow_peer covers them, ConnectionBind with an unknown, used
 # or foreign CONNECTION-ID (400/441), Connect twice (446), the bind
-# timeout, a peer without permission, truncated and garbage input on
-# every listener, and a client vanishing mid-transfer (its fds and
-# memory come back). The raw client is tests/integration/turn_probe.py.
+# timeout, a peer without permission, 2,000 unbound peers sending 64 KiB
+# each (capped), truncated and garbage input on every listener, and a
+# client vanishing mid-transfer (its fds and memory come back). The raw
+# client is tests/integration/turn_probe.py.
 . "$SW_SRC/tests/lib.sh"
 
 PROBE="python3 $SW_SRC/tests/integration/turn_probe.py 127.0.0.1"
@@ -37,7 +41,10 @@ codes() {
 	$PROBE "$(port 1)" "$@" 2>&1 | sed -n 's/^codes //p'
 }
 
-neg_conf "$SW_TMP/neg.conf" "allow_peer = 127.0.0.0/8"
+# (the vanishing client's uclient -y relays between two allocations of
+# this server: a loop onto its own relayed addresses, allowed here only)
+neg_conf "$SW_TMP/neg.conf" "allow_peer = 127.0.0.0/8
+allow_own_addresses = yes"
 sw_start "$SW_TMP/neg.conf"
 probe wrongpass
 # an authenticated Allocate replayed verbatim from another transport address
@@ -93,10 +100,31 @@ got=$(codes quota cms cms cms cms2 cms3)
 ok "quotas: 486 per user, 508 in total"
 sw_stop
 
-# Without allow_peer: loopback and the server's own addresses are denied
-neg_conf "$SW_TMP/strict.conf" "deny_peer = 192.0.2.0/24"
+# allow_peer covers loopback, but the gateway's own transport addresses
+# stay out of reach of its relay; unbound peers are capped
+turn_conf "$SW_TMP/own.conf" 1 "allow_peer = 127.0.0.0/8"
+sw_start "$SW_TMP/own.conf"
+got=$(codes ownaddr "$(port 0)")
+[ "$got" = "relay:ok sip:none 403 403" ] ||
+	fail "own addresses through the relay: got '$got'"
+ok "own addresses: OPTIONS to the SIP listener not relayed, Connect to another allocation and to the TURN listener 403"
+read -r attempts grown < <(codes unbound "$SW_DPID" 2000 65536)
+[ "${attempts:-999}" -le 32 ] || fail "$attempts unbound peers announced (max_unbound_peers 32)"
+[ "${grown:-999999}" -lt 16384 ] || fail "2,000 unbound peers x 64 KiB: RSS +$grown kB"
+ok "2,000 unbound peers x 64 KiB: $attempts announced, RSS +$grown kB"
+kill -0 "$SW_DPID" || fail "sharewayd died"
+sw_stop
+
+# Without allow_peer: loopback and the server's own addresses are denied,
+# in the IPv6 forms that carry them too
+neg_conf "$SW_TMP/strict.conf" "deny_peer = 192.0.2.0/24
+relay_ip6 = ::1"
 sw_start "$SW_TMP/strict.conf"
 got=$(codes peers 17 127.0.0.1 127.0.0.2 192.0.2.7 198.51.100.1)
 [ "$got" = "403 403 403 200" ] || fail "default policy: got '$got'"
 ok "default policy: loopback, own address and deny_peer refused"
+got=$(codes peers6 ::127.0.0.1 2002:7f00:1:: 2001:0:7f00:1:0:0:80ff:fffe \
+	64:ff9b::7f00:1 64:ff9b::c000:207 2001:db8::1)
+[ "$got" = "403 403 403 403 403 200" ] || fail "IPv6 forms of IPv4: got '$got'"
+ok "IPv4-compatible, 6to4, Teredo and NAT64 forms of denied IPv4 addresses: 403"
 sw_stop

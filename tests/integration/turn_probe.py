@@ -25,7 +25,9 @@ BINDING = 1
 A_USERNAME, A_MI, A_ERROR, A_UNKNOWN = 0x0006, 0x0008, 0x0009, 0x000A
 A_LIFETIME, A_PEER, A_REALM, A_NONCE = 0x000D, 0x0012, 0x0014, 0x0015
 A_RELAYED, A_TRANSPORT, A_FAMILY, A_CONNID = 0x0016, 0x0019, 0x0017, 0x002A
+A_DATA = 0x0013
 A_FINGERPRINT = 0x8028
+SEND, DATA = 6, 7
 TIMEOUT = 5
 
 
@@ -96,6 +98,10 @@ class Msg:
     def xaddr(self, t):
         v = self.get(t)
         port = struct.unpack("!H", v[2:4])[0] ^ (COOKIE >> 16)
+        if v[1] == 2:
+            key = struct.pack("!I", COOKIE) + self.tid
+            raw = bytes(a ^ b for a, b in zip(v[4:20], key))
+            return socket.inet_ntop(socket.AF_INET6, raw), port
         ip = struct.unpack("!I", v[4:8])[0] ^ COOKIE
         return socket.inet_ntoa(struct.pack("!I", ip)), port
 
@@ -146,8 +152,10 @@ class Client:
             if m.tid == tid and m.cls in (2, 3):
                 return m
 
-    def request(self, method, attrs, auth=True, fp=False):
-        """Send a request; answer a 401/438 challenge once; the response"""
+    def request(self, method, attrs, auth=True, fp=False, tid=None):
+        """Send a request; answer a 401/438 challenge once; the response.
+        An XOR-PEER-ADDRESS of an IPv6 peer is XORed with the transaction
+        ID: give the one it was made with."""
         for _ in range(3):
             a = list(attrs)
             key = None
@@ -156,9 +164,9 @@ class Client:
                       attr(A_REALM, self.realm), attr(A_NONCE, self.nonce)]
                 key = hashlib.md5(("%s:%s:%s" % (
                     self.user, self.realm.decode(), self.pw)).encode()).digest()
-            tid = os.urandom(12)
-            self.send(encode(method, 0, a, key, fp, tid))
-            m = self.recv_response(tid)
+            t = tid or os.urandom(12)
+            self.send(encode(method, 0, a, key, fp, t))
+            m = self.recv_response(t)
             if auth and m.code() in (401, 438) and m.get(A_NONCE) and \
                     (not self.nonce or m.code() == 438):
                 self.realm, self.nonce = m.get(A_REALM), m.get(A_NONCE)
@@ -172,7 +180,7 @@ class Client:
 
     def permit(self, ip, port=0):
         tid = os.urandom(12)
-        return self.request(CREATEPERM, [attr(A_PEER, xaddr(ip, port, tid))])
+        return self.request(CREATEPERM, [attr(A_PEER, xaddr(ip, port, tid))], tid=tid)
 
 
 def expect(what, got, want):
@@ -260,6 +268,130 @@ def sc_replay(host, port):
     r = Client(host, port, "tcp")
     codes.append(str(r.allocate(6).code()))
     print("codes " + " ".join(codes))
+
+
+def sc_peers6(host, port, *ips):
+    """An IPv6 TCP allocation, CreatePermission for each address"""
+    c = Client(host, port, "tcp")
+    m = c.allocate(6, [attr(A_FAMILY, b"\x02\0\0\0")])
+    expect("IPv6 Allocate", m.code(), 200)
+    if ":" not in m.xaddr(A_RELAYED)[0]:
+        fail("IPv6 Allocate relayed on %s" % m.xaddr(A_RELAYED)[0])
+    print("codes " + " ".join(str(c.permit(ip).code()) for ip in ips))
+
+
+def send_ind(c, ip, port, data):
+    tid = os.urandom(12)
+    c.send(encode(SEND, 1, [attr(A_PEER, xaddr(ip, port, tid)), attr(A_DATA, data)],
+                  tid=tid))
+
+
+def data_from(c, secs):
+    """Data indications on a UDP allocation within secs: [(peer, data)]"""
+    got = []
+    c.s.settimeout(0.2)
+    t0 = time.time()
+    while time.time() - t0 < secs:
+        try:
+            m = c.recv()
+        except socket.timeout:
+            continue
+        if m.method == DATA and m.cls == 1:
+            got.append((m.xaddr(A_PEER), m.get(A_DATA)))
+    c.s.settimeout(TIMEOUT)
+    return got
+
+
+def sc_ownaddr(host, port, sipport):
+    """The gateway's own transport addresses through its own relay, with
+    allow_peer covering them: a SIP OPTIONS sent to its SIP listener with
+    a Send indication (a control echo peer first, which must work), a
+    Connect to another allocation's relayed address and to the TURN
+    listener. Prints what happened."""
+    sipport = int(sipport)
+    codes = []
+    c = Client(host, port, "udp")
+    expect("UDP Allocate", c.allocate(17).code(), 200)
+    expect("CreatePermission", c.permit("127.0.0.1").code(), 200)
+    echo = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+    echo.bind(("127.0.0.1", 0))
+    echo.settimeout(TIMEOUT)
+    send_ind(c, "127.0.0.1", echo.getsockname()[1], b"ping")
+    b, relayed = echo.recvfrom(100)
+    echo.sendto(b"pong", relayed)
+    got = data_from(c, 1)
+    codes.append("relay:" + ("ok" if (("127.0.0.1", echo.getsockname()[1]), b"pong")
+                              in got else "lost"))
+    options = ("OPTIONS sip:127.0.0.1:%d SIP/2.0\r\n"
+               "Via: SIP/2.0/UDP 127.0.0.1:%d;branch=z9hG4bK-probe%d;rport\r\n"
+               "Max-Forwards: 70\r\nFrom: <sip:probe@127.0.0.1>;tag=p1\r\n"
+               "To: <sip:127.0.0.1>\r\nCall-ID: probe-%d@127.0.0.1\r\n"
+               "CSeq: 1 OPTIONS\r\nContent-Length: 0\r\n\r\n"
+               % (sipport, relayed[1], os.getpid(), os.getpid())).encode()
+    send_ind(c, "127.0.0.1", sipport, options)
+    got = [d for (a, d) in data_from(c, 1.5) if a == ("127.0.0.1", sipport)]
+    codes.append("sip:" + (got[0].split(b"\r\n")[0].decode(errors="replace")
+                           .replace(" ", "_") if got else "none"))
+    a, _ = tcp_alloc(host, port)
+    b, b_relayed = tcp_alloc(host, port)
+    expect("CreatePermission", a.permit("127.0.0.1").code(), 200)
+    expect("CreatePermission", b.permit("127.0.0.1").code(), 200)
+    for ip, p in (b_relayed, (host, port)):
+        tid = os.urandom(12)
+        codes.append(str(a.request(CONNECT, [attr(A_PEER, xaddr(ip, p, tid))]).code()))
+    print("codes " + " ".join(codes))
+
+
+def rss_kb(pid):
+    with open("/proc/%s/status" % pid) as f:
+        for line in f:
+            if line.startswith("VmRSS:"):
+                return int(line.split()[1])
+    return 0
+
+
+def sc_unbound(host, port, pid, npeers, nbytes):
+    """npeers permitted peers connect to a TCP allocation's relayed
+    address and each sends nbytes, none is ever bound: how many
+    ConnectionAttempts the client gets, how much the daemon grows"""
+    npeers, nbytes = int(npeers), int(nbytes)
+    soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
+    if soft < npeers + 64:
+        resource.setrlimit(resource.RLIMIT_NOFILE, (min(npeers + 64, hard), hard))
+    c, relayed = tcp_alloc(host, port)
+    expect("CreatePermission", c.permit("127.0.0.1").code(), 200)
+    rss0 = rss_kb(pid)
+    peers = open_idle(relayed[0], relayed[1], npeers, time.time() + 15)
+    data = b"\x5a" * nbytes
+    left = {s: 0 for s in peers}
+    t0 = time.time()
+    while left and time.time() - t0 < 10:
+        for s in list(left):
+            try:
+                left[s] += s.send(data[left[s]:])
+            except BlockingIOError:
+                continue
+            except OSError:
+                del left[s]
+                continue
+            if left[s] >= nbytes:
+                del left[s]
+        time.sleep(0.01)
+    attempts = 0
+    c.s.settimeout(1)
+    try:
+        while True:
+            m = c.recv()
+            attempts += m.method == CONNATTEMPT
+    except socket.timeout:
+        pass
+    time.sleep(1)
+    grown = rss_kb(pid) - rss0
+    for s in peers:
+        s.close()
+    print("figures: %d peers connected, %d ConnectionAttempts, daemon RSS +%d kB"
+          % (len(peers), attempts, grown))
+    print("codes %d %d" % (attempts, grown))
 
 
 def tcp_alloc(host, port, user="cms", pw="cmssecret"):
