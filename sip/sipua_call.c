@@ -419,6 +419,32 @@ static int leg_b_hop(struct sw_call *call, const char **phrasep)
 }
 
 
+static size_t uri_len(su_home_t *home, const url_t *u)
+{
+	char *t = u ? url_as_string(home, u) : NULL;
+	size_t n = t ? strlen(t) : 0;
+
+	su_free(home, t);
+	return n;
+}
+
+
+/* [sip] max_uri_length: an over-long Request-URI gets 414 (RFC 3261
+ * 21.4.12), an over-long To or From URI 400; 0 if they fit */
+static int uris_too_long(struct sw_call *call, const sip_t *sip,
+			 const char **phrasep)
+{
+	size_t max = call->ua->conf->sip_max_uri_length;
+
+	if (uri_len(call->home, sip->sip_request->rq_url) > max)
+		return *phrasep = "Request-URI Too Long", 414;
+	if ((sip->sip_to && uri_len(call->home, sip->sip_to->a_url) > max) ||
+	    (sip->sip_from && uri_len(call->home, sip->sip_from->a_url) > max))
+		return *phrasep = "To or From URI too long", 400;
+	return 0;
+}
+
+
 /* Validate and route: 0 to forward, or the status to reject with */
 static int call_route(struct sw_call *call, const sip_t *sip,
 		      const char **phrasep)
@@ -436,6 +462,8 @@ static int call_route(struct sw_call *call, const sip_t *sip,
 		return 483; /* RFC 3261 16.3: a loop, or too many hops */
 	if ((*phrasep = sipua_dialog_uris_check(sip, true)))
 		return 400; /* before a dialog exists on either leg */
+	if ((err = uris_too_long(call, sip, phrasep)))
+		return err;
 	if (!a->hop)
 		return *phrasep = "No return path", 503;
 	if (!ua->rules)
@@ -449,6 +477,8 @@ static int call_route(struct sw_call *call, const sip_t *sip,
 		return 500;
 	err = sipua_route(call->rules, sip, a->zone->name, a->peer, body, len,
 			  call->route);
+	if (err == ERANGE) /* a To value or a rewrite the dial plan cannot hold */
+		return *phrasep = "URI too long", 400;
 	if (err)
 		return 500;
 	if (call->route->outcome == SW_ROUTE_REJECT) {

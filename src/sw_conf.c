@@ -72,6 +72,7 @@ static const struct conf_key keys[] = {
 	{"sip", "invite_timeout",  CT_U32, F(sip_invite_timeout), 0, 0, 1, 300, "32"},
 	{"sip", "udp_rmem",        CT_U32, F(sip_udp_rmem), 0, 0, 65536, 268435456, "4194304"},
 	{"sip", "max_forwards",    CT_U32, F(sip_max_forwards), 0, 0, 1, 255, "70"},
+	{"sip", "max_uri_length",  CT_U32, F(sip_max_uri_length), 0, 0, 64, SW_CONF_MAX_URI, "1024"},
 	{"sip", "max_calls",       CT_U32, F(sip_max_calls), 0, 0, 0, 1000000, "0"},
 	{"sip", "max_cps",         CT_U32, F(sip_max_cps), 0, 0, 0, 100000, "0"},
 	{"sip", "tls_cert",        CT_PATH, F(sip_tls_cert), 0, FS(sip_tls_cert), 0, 0, NULL},

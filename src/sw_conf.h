@@ -20,6 +20,7 @@
 #define SW_CONF_MAX_USERS  64
 #define SW_CONF_MAX_CIDR   32
 #define SW_CONF_MAX_ZONES  32
+#define SW_CONF_MAX_URI    2047 /* [sip] max_uri_length at most */
 #define SW_CONF_STR        256
 #define SW_CONF_PATH       PATH_MAX
 /* rows of sw_conf.c's key tables, with room for more keys */
@@ -92,6 +93,7 @@ struct sw_conf {
 	uint32_t sip_invite_timeout; /* s, default for zones */
 	uint32_t sip_udp_rmem;       /* bytes */
 	uint32_t sip_max_forwards;
+	uint32_t sip_max_uri_length;    /* bytes: longer R-URI 414, To/From 400 */
 	uint32_t sip_max_calls;         /* calls at once, then 503; 0 = no cap */
 	uint32_t sip_max_cps;           /* new calls per second, then 503 */
 	char sip_tls_cert[SW_CONF_PATH];

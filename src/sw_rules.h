@@ -21,7 +21,9 @@
 #include "sw_conf.h"
 
 #define SW_ROUTE_NAME       64  /* rule and zone names, log tag */
-#define SW_ROUTE_URI        512 /* R-URI, To, target URI */
+/* R-URI, To, target URI: room for [sip] max_uri_length and what rewrites
+ * add; a message or a rewrite that does not fit is refused, never cut */
+#define SW_ROUTE_URI        (SW_CONF_MAX_URI + 1)
 #define SW_ROUTE_PHRASE     128 /* reject reason phrase */
 #define SW_ROUTE_MTYPE      32  /* media type name ("applicationsharing") */
 #define SW_ROUTE_MAX_MEDIA  8   /* media.<type> policies in a result */

@@ -48,6 +48,7 @@ static void test_defaults(void)
 	CU_ASSERT_EQUAL(conf.as_check_timeout, 30);
 	CU_ASSERT_STRING_EQUAL(conf.turn_realm, "shareway");
 	CU_ASSERT(conf.turn_enable);
+	CU_ASSERT_EQUAL(conf.sip_max_uri_length, 1024);
 }
 
 
@@ -114,6 +115,10 @@ static void test_errors(void)
 		load("[general]\n\nrelay_threads = 99\n", err, sizeof(err)), 0);
 	CU_ASSERT_PTR_NOT_NULL(strstr(err, ":3:relay_threads"));
 	CU_ASSERT_PTR_NOT_NULL(strstr(err, "out of range 1..64"));
+	/* the routing buffers hold SW_CONF_MAX_URI bytes, no more */
+	CU_ASSERT_NOT_EQUAL(load("[sip]\nmax_uri_length = 2048\n", err,
+				 sizeof(err)), 0);
+	CU_ASSERT_PTR_NOT_NULL(strstr(err, "out of range 64..2047"));
 	CU_ASSERT_NOT_EQUAL(load("[nosuch]\n", err, sizeof(err)), 0);
 	CU_ASSERT_NOT_EQUAL(load("relay_threads = 1\n", err, sizeof(err)), 0);
 	CU_ASSERT_NOT_EQUAL(load("[turn]\nlisten = sctp:1.2.3.4:1\n", err,

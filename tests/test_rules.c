@@ -604,7 +604,7 @@ static void test_user_rewrite(void)
 
 static void test_route_errors(void)
 {
-	static char big[700];
+	static char big[SW_ROUTE_URI + 100];
 	struct sw_rules *r = load(
 		"[rule grow]\npriority = 1\nmatch.ruri = regex ^(.*)$\n"
 		"rewrite.ruri = sip:$1$1$1$1@x\ntarget = cms\n");
@@ -617,7 +617,7 @@ static void test_route_errors(void)
 	in.ruri = big;
 	CU_ASSERT_EQUAL(route(r, &in), ERANGE);
 	CU_ASSERT_EQUAL(res.err, ERANGE);
-	big[200] = '\0';
+	big[SW_ROUTE_URI / 4 + 10] = '\0'; /* fits, four times it does not */
 	CU_ASSERT_EQUAL(route(r, &in), ERANGE);
 	CU_ASSERT_EQUAL(res.outcome, SW_ROUTE_NONE);
 	CU_ASSERT_EQUAL_FATAL(res.n_steps, 2);

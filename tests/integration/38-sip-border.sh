@@ -17,7 +17,7 @@
 
 OFFER=$SDP_DIR/sipe-issue83-appshare-offer-to-asmcu-pt96-rejected-24012.sdp
 ANSWER=$SDP_DIR/ms-sdp-2.2-lcs-era-example-msdata.sdp
-sip_conf
+sip_conf "max_uri_length = 900"
 sw_start "$SW_TMP/shareway.conf"
 C_OK="Contact: <sip:alice@127.0.0.2:$P_EDGE>"
 
@@ -67,6 +67,27 @@ SCN_SET="HOST=host.example.net" uac uac_named 127.0.0.2 "$P_EDGE" 4321 1 "$OFFER
 	{ show uac_named; fail "BYE toward named Contact/Record-Route"; }
 uas_wait || fail "callee of the named call"
 ok "BYE to a caller whose Contact and Record-Route are names: sent back the way it came"
+
+# 3b. long fields ([sip] max_uri_length = 900 here): a Request-URI or To
+# URI of 512 bytes or more is routed like any other (the landed 28c2e2a
+# answered 500: a 512-byte buffer); beyond the limit, 414 and 400
+long() { head -c "$1" /dev/zero | tr '\0' "$2"; }
+u600="sip:$(long 600 7)@conf.example"
+u950="sip:$(long 950 7)@conf.example"
+uas uas_refuse 127.0.0.3 "$P_CMS" 1 ""
+hostile 486 "$u600" "<sip:4321@conf.example>" "$C_OK" "X-Test: long-ruri" ||
+	{ show uac_hostile; fail "a 600-byte Request-URI was not routed"; }
+uas_wait || fail "callee of the 600-byte Request-URI"
+uas uas_refuse 127.0.0.3 "$P_CMS" 1 ""
+hostile 486 "sip:4321@conf.example" "<sip:$(long 700 t)@conf.example>" "$C_OK" "X-Test: long-to" ||
+	{ show uac_hostile; fail "a 700-byte To URI was not routed"; }
+uas_wait || fail "callee of the 700-byte To URI"
+kill "$UAS_PID" 2>/dev/null
+hostile 414 "$u950" "<sip:4321@conf.example>" "$C_OK" "X-Test: too-long-ruri" ||
+	{ show uac_hostile; fail "a 950-byte Request-URI did not get 414"; }
+hostile 400 "sip:4321@conf.example" "<sip:$(long 950 t)@conf.example>" "$C_OK" "X-Test: too-long-to" ||
+	{ show uac_hostile; fail "a 950-byte To URI did not get 400"; }
+ok "Request-URI of 600 bytes and To of 700 routed; 950 bytes: 414 (Request-URI), 400 (To)"
 
 kill -0 "$SW_DPID" 2>/dev/null || fail "sharewayd died"
 
