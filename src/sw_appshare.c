@@ -95,8 +95,12 @@ static enum sw_media_policy as_policy(const struct sw_route_result *r)
 }
 
 
-static void save_body(char **dst, size_t *dlen, const char *b, size_t len)
+/* The SDP body going on from one side to the other: the last sent to
+ * that side, the base of the selected pair's SDP toward it */
+static void save_sent(struct sw_appshare_call *as, bool from_edge,
+		      const char *b, size_t len)
 {
+	char **dst = from_edge ? &as->to_conf : &as->to_edge;
 	char *n = malloc(len + 1);
 
 	if (!n)
@@ -105,7 +109,7 @@ static void save_body(char **dst, size_t *dlen, const char *b, size_t len)
 	n[len] = '\0';
 	free(*dst);
 	*dst = n;
-	*dlen = len;
+	*(from_edge ? &as->to_conf_len : &as->to_edge_len) = len;
 }
 
 
@@ -471,10 +475,7 @@ static int on_relay_sdp(struct sw_gw *gw, struct sw_gwcall *c, bool from_edge,
 		send_permit(gw, c);
 	if (!as->allocated || (from_edge && !sw_sa_isset(&as->inside))) {
 		/* nothing to add: the SDP goes on as it came */
-		if (from_edge)
-			save_body(&as->to_conf, &as->to_conf_len, body, len);
-		else
-			save_body(&as->to_edge, &as->to_edge_len, body, len);
+		save_sent(as, from_edge, body, len);
 		return 0;
 	}
 	err = from_edge ? sw_as_insert_inside(as, body, len, outp, outlenp)
@@ -485,10 +486,7 @@ static int on_relay_sdp(struct sw_gw *gw, struct sw_gwcall *c, bool from_edge,
 			c->tag, from_edge ? "inside" : "relay", strerror(err));
 		return 500;
 	}
-	if (from_edge)
-		save_body(&as->to_conf, &as->to_conf_len, *outp, *outlenp);
-	else
-		save_body(&as->to_edge, &as->to_edge_len, *outp, *outlenp);
+	save_sent(as, from_edge, *outp, *outlenp);
 	return 0;
 }
 
@@ -532,10 +530,7 @@ static int selected_sdp(struct sw_gw *gw, struct sw_gwcall *c,
 			strerror(err));
 		return 0;
 	}
-	if (from_edge)
-		save_body(&as->to_conf, &as->to_conf_len, *outp, *outlenp);
-	else
-		save_body(&as->to_edge, &as->to_edge_len, *outp, *outlenp);
+	save_sent(as, from_edge, *outp, *outlenp);
 	return 0;
 }
 
@@ -613,10 +608,7 @@ static int appshare_sdp(struct sw_gw *gw, struct sw_gwcall *c,
 		if (!from_edge && !as->watched)
 			watch_relay_cands(gw, c, sdp, m);
 		sdpr_free(sdp);
-		if (from_edge)
-			save_body(&as->to_conf, &as->to_conf_len, body, len);
-		else
-			save_body(&as->to_edge, &as->to_edge_len, body, len);
+		save_sent(as, from_edge, body, len);
 		return 0;
 	}
 	sdpr_free(sdp);

@@ -1425,11 +1425,16 @@ def case_hold(env: Env, tl: Timeline) -> None:
               "the Edge's hold (a=inactive, a=remote-candidates) reached the conference "
               "in the selected pair's form: sharewayd's bridging socket, its own "
               "candidate as remote")
-        am = as_media(resp.text_body) if resp.status == 200 else None
-        check(am is not None and am.attr("inactive") is not None and
-              not am.remote_candidates and
-              sorted((c.component, c.addr) for c in am.candidates) ==
-              [(1, relay.addr), (2, relay.addr)],
+
+        def relay_only(media: sdp.Media | None, direction: str) -> bool:
+            """the direction, sharewayd's relay candidate alone, no
+            a=remote-candidates: what the Edge gets once the pair is set"""
+            return (media is not None and media.attr(direction) is not None and
+                    not media.remote_candidates and
+                    sorted((c.component, c.addr) for c in media.candidates) ==
+                    [(1, relay.addr), (2, relay.addr)])
+        check(relay_only(as_media(resp.text_body) if resp.status == 200 else None,
+                         "inactive"),
               "the Edge's 200: a=inactive from the conference, sharewayd's relay "
               "candidate only")
 
@@ -1444,11 +1449,8 @@ def case_hold(env: Env, tl: Timeline) -> None:
             return 200, edge_sdp(3, ["a=recvonly"], False)
         edge.ua.reinvite_handler = edge_reinvite
         resp = conf.ua.reinvite(conf.invite.dialog, conf_hold, 10)
-        em = as_media(edge_got[0].text_body) if edge_got else None
-        check(em is not None and em.attr("sendonly") is not None and
-              not em.remote_candidates and
-              sorted((c.component, c.addr) for c in em.candidates) ==
-              [(1, relay.addr), (2, relay.addr)],
+        check(relay_only(as_media(edge_got[0].text_body) if edge_got else None,
+                         "sendonly"),
               "the conference's hold (a=sendonly) reached the Edge with sharewayd's "
               "relay candidate only")
         cm = as_media(resp.text_body) if resp.status == 200 else None
