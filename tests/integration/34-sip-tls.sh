@@ -80,9 +80,12 @@ grep -q 'zone edge: -> sip:4321@127.0.0.3' "$SW_TMP/sharewayd.log" || fail "TLS 
 ok "mutual TLS both ways: edge.test in, gw-main out, call completed"
 
 # capture_sip (default on): the call's messages, cleartext, in the pcap
-n=30
-until $SHAREWAY -c "$SW_TMP/shareway.conf" -s "$SW_TMP/state" export c-1 \
-	--pcap "$SW_TMP/tls.pcap" 2>/dev/null || [ $n = 0 ]; do sleep 0.1; n=$((n - 1)); done
+# the record is complete once the call is over (its BYEs written with it)
+n=100
+until $SHAREWAY -c "$SW_TMP/shareway.conf" -s "$SW_TMP/state" show c-1 --json 2>/dev/null |
+	grep -q '"completed"' || [ $n = 0 ]; do sleep 0.1; n=$((n - 1)); done
+$SHAREWAY -c "$SW_TMP/shareway.conf" -s "$SW_TMP/state" export c-1 \
+	--pcap "$SW_TMP/tls.pcap" 2>/dev/null || fail "export of c-1"
 tsip() { tshark -r "$SW_TMP/tls.pcap" -Y "$1" 2>/dev/null | wc -l; }
 [ "$(tsip "sip.Method == \"INVITE\" && ip.src == 127.0.0.2 && ip.dst == 127.0.0.1 && tcp.dstport == $P_TLS_EDGE")" = 1 ] ||
 	fail "no captured INVITE from the Edge over TLS"
