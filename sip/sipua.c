@@ -547,13 +547,45 @@ uint64_t sipua_overload_rejects(const struct sipua *ua)
 }
 
 
+/**
+ * The zones a call works with: those of its rule set (a reload brings
+ * new zones with new rules; a call keeps the ones it started with), else,
+ * with no dial plan, the start configuration's
+ */
+const struct sw_zone *sipua_zones(const struct sipua *ua,
+				  const struct sw_rules *rules, unsigned *n)
+{
+	if (rules)
+		return sw_rules_zones(rules, n);
+	*n = ua->conf->n_zones;
+	return ua->conf->zones;
+}
+
+
+/** The zone called name among those of rules (sipua_zones), or NULL */
+const struct sw_zone *sipua_zone_find(const struct sipua *ua,
+				      const struct sw_rules *rules,
+				      const char *name)
+{
+	const struct sw_zone *z;
+	unsigned n;
+
+	z = sipua_zones(ua, rules, &n);
+	for (unsigned i = 0; name && i < n; ++i)
+		if (!strcmp(z[i].name, name))
+			return &z[i];
+	return NULL;
+}
+
+
 /** Endpoint whose identity serves a zone (its own, else the main one) */
 struct sipua_ep *sipua_ep_for_zone(struct sipua *ua, const struct sw_zone *z)
 {
 	bool tls = z && z->transport == SW_TP_TLS;
 
+	/* by name: z may come from a reloaded configuration */
 	for (unsigned i = 0; z && i < ua->n_ep; ++i)
-		if (ua->ep[i].zone == z)
+		if (ua->ep[i].zone && !strcmp(ua->ep[i].zone->name, z->name))
 			return &ua->ep[i];
 	for (unsigned i = 0; i < ua->n_ep; ++i)
 		if (!ua->ep[i].zone && (!tls || ua->ep[i].sips_url[0]))
@@ -563,22 +595,27 @@ struct sipua_ep *sipua_ep_for_zone(struct sipua *ua, const struct sw_zone *z)
 
 
 /**
- * Zone of a request: the endpoint's own zone, else the first zone whose
- * match.source holds the source address, else the default zone, else NULL
+ * Zone of a request among those of rules (sipua_zones): the endpoint's
+ * own zone, else the first zone whose match.source holds the source
+ * address, else the default zone, else NULL
  */
 const struct sw_zone *sipua_zone_match(struct sipua *ua,
+				       const struct sw_rules *rules,
 				       const struct sipua_ep *ep,
 				       const struct sw_sa *src)
 {
-	const struct sw_conf *conf = ua->conf;
-	const struct sw_zone *def = NULL;
+	const struct sw_zone *def = NULL, *zones;
 	struct sw_sa a;
+	unsigned n;
 
+	/* a zone removed by a reload keeps its listener until a restart,
+	 * but no longer takes calls */
 	if (ep->zone)
-		return ep->zone;
+		return sipua_zone_find(ua, rules, ep->zone->name);
 	sw_sa_unmap_v4(&a, src);
-	for (unsigned i = 0; i < conf->n_zones; ++i) {
-		const struct sw_zone *z = &conf->zones[i];
+	zones = sipua_zones(ua, rules, &n);
+	for (unsigned i = 0; i < n; ++i) {
+		const struct sw_zone *z = &zones[i];
 
 		if (z->is_default)
 			def = z;

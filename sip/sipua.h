@@ -69,6 +69,8 @@ struct sipua_leg_info {
 struct sipua_call_info {
 	uint64_t id; /* the gateway's call id, unique for the process life */
 	const struct sw_route_result *route; /* the rule decision */
+	const struct sw_rules *rules;        /* the set (and zones) the call
+						works with, or NULL */
 	struct sipua_leg_info leg[2];
 	int64_t start_ms, answer_ms, end_ms; /* CLOCK_REALTIME, 0 = not yet */
 	enum sipua_leg_id ended_by;          /* when end_ms != 0 */

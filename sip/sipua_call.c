@@ -340,7 +340,8 @@ static int leg_b_start(struct sw_call *call, const sip_t *sip,
 {
 	struct sipua *ua = call->ua;
 	const struct sw_route_result *r = call->route;
-	const struct sw_zone *tz = sw_conf_zone_find(ua->conf, r->target_zone);
+	const struct sw_zone *tz = sipua_zone_find(ua, call->rules,
+						   r->target_zone);
 	struct sipua_leg *b = &call->leg[SIPUA_LEG_B];
 	su_home_t *home = call->home;
 	uint32_t mf = ua->conf->sip_max_forwards;
@@ -449,7 +450,6 @@ static int uris_too_long(struct sw_call *call, const sip_t *sip,
 static int call_route(struct sw_call *call, const sip_t *sip,
 		      const char **phrasep)
 {
-	struct sipua *ua = call->ua;
 	struct sipua_leg *a = &call->leg[SIPUA_LEG_A];
 	const char *body = NULL;
 	size_t len = 0;
@@ -466,12 +466,11 @@ static int call_route(struct sw_call *call, const sip_t *sip,
 		return err;
 	if (!a->hop)
 		return *phrasep = "No return path", 503;
-	if (!ua->rules)
+	if (!call->rules)
 		return *phrasep = "No dial plan", 503;
 	if (sipua_body_is_sdp(sip) && sipua_sdp_extract(call->home, sip, &body,
 							&len))
 		return *phrasep = "Bad multipart body", 400;
-	call->rules = sw_rules_ref(ua->rules);
 	call->route = su_zalloc(call->home, sizeof(*call->route));
 	if (!call->route)
 		return 500;
@@ -585,7 +584,10 @@ void sipua_call_incoming(struct sipua *ua, struct sipua_ep *ep,
 	sipua_hop_pin(&call->leg[SIPUA_LEG_A],
 		      sipua_hop_uri(call->home, &src,
 				    call->leg[SIPUA_LEG_A].tp));
-	call->leg[SIPUA_LEG_A].zone = sipua_zone_match(ua, ep, &src);
+	/* the rules and zones in force now are the call's for its life */
+	call->rules = ua->rules ? sw_rules_ref(ua->rules) : NULL;
+	call->leg[SIPUA_LEG_A].zone = sipua_zone_match(ua, call->rules, ep,
+						       &src);
 	call->leg[SIPUA_LEG_A].contact =
 		zone_contact(call->home, ep, call->leg[SIPUA_LEG_A].zone,
 			     call->leg[SIPUA_LEG_A].tp);

@@ -257,6 +257,7 @@ void sipua_call_info_fill(const struct sw_call *call,
 	memset(ci, 0, sizeof(*ci));
 	ci->id = call->id;
 	ci->route = call->route;
+	ci->rules = call->rules;
 	leg_info_fill(&call->leg[SIPUA_LEG_A], &ci->leg[SIPUA_LEG_A]);
 	leg_info_fill(&call->leg[SIPUA_LEG_B], &ci->leg[SIPUA_LEG_B]);
 	ci->start_ms = call->start_ms;

@@ -86,7 +86,7 @@ struct sipua_leg {
 	enum sipua_leg_id id;
 	struct sipua_ep *ep;
 	nua_handle_t *nh;        /* NULL once nua terminated it */
-	const struct sw_zone *zone;
+	const struct sw_zone *zone; /* of call->rules: lives with the call */
 	enum sw_transport tp;
 	char *call_id, *local_tag, *remote_tag; /* call home */
 	char *peer, *user_agent, *ms_diag, *final_phrase;
@@ -120,7 +120,8 @@ struct sw_call {
 	uint64_t id;
 	enum sw_call_state state;
 	struct sipua_leg leg[2];
-	struct sw_rules *rules;          /* the set the call matched (ref) */
+	struct sw_rules *rules;          /* the set in force when it came,
+					    with its zones (ref) */
 	struct sw_route_result *route;   /* call home */
 	su_timer_t *invite_timer;        /* no final answer from leg B */
 	int64_t start_ms, answer_ms, end_ms;
@@ -157,7 +158,13 @@ struct sipua {
 void sipua_stop_endpoints(struct sipua *ua);
 struct sipua_ep *sipua_ep_for_zone(struct sipua *ua,
 				   const struct sw_zone *zone);
+const struct sw_zone *sipua_zones(const struct sipua *ua,
+				  const struct sw_rules *rules, unsigned *n);
+const struct sw_zone *sipua_zone_find(const struct sipua *ua,
+				      const struct sw_rules *rules,
+				      const char *name);
 const struct sw_zone *sipua_zone_match(struct sipua *ua,
+				       const struct sw_rules *rules,
 				       const struct sipua_ep *ep,
 				       const struct sw_sa *src);
 int64_t sipua_now_ms(bool realtime);

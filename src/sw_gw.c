@@ -49,10 +49,15 @@ char sw_gw_side(const struct sw_gwcall *c, enum sipua_leg_id leg)
 }
 
 
-static bool zone_is_edge(const struct sw_gw *gw, const char *zone)
+/* zone is one of the call's zones: those of its rule set (a reload's
+ * new zones reach new calls only) */
+static bool zone_is_edge(const struct sw_gw *gw,
+			 const struct sipua_call_info *call, const char *zone)
 {
-	const struct sw_zone *z = zone ? sw_conf_zone_find(gw->conf, zone)
-				       : NULL;
+	const struct sw_zone *z =
+		!zone ? NULL :
+		call->rules ? sw_rules_zone_find(call->rules, zone) :
+			      sw_conf_zone_find(gw->conf, zone);
 
 	return z && z->edge;
 }
@@ -62,10 +67,11 @@ static bool zone_is_edge(const struct sw_gw *gw, const char *zone)
 static enum sipua_leg_id edge_leg_of(const struct sw_gw *gw,
 				     const struct sipua_call_info *call)
 {
-	if (zone_is_edge(gw, call->leg[SIPUA_LEG_A].zone))
+	if (zone_is_edge(gw, call, call->leg[SIPUA_LEG_A].zone))
 		return SIPUA_LEG_A;
-	if (zone_is_edge(gw, call->leg[SIPUA_LEG_B].zone) ||
-	    zone_is_edge(gw, call->route ? call->route->target_zone : NULL))
+	if (zone_is_edge(gw, call, call->leg[SIPUA_LEG_B].zone) ||
+	    zone_is_edge(gw, call,
+			 call->route ? call->route->target_zone : NULL))
 		return SIPUA_LEG_B;
 	return SIPUA_LEG_A;
 }
@@ -152,7 +158,8 @@ static struct sw_gwcall *call_get(struct sw_gw *gw,
 	if (!c)
 		return NULL;
 	if (!c->settled &&
-	    (decided || final || zone_is_edge(gw, call->leg[SIPUA_LEG_A].zone)))
+	    (decided || final ||
+	     zone_is_edge(gw, call, call->leg[SIPUA_LEG_A].zone)))
 		call_settle(gw, c, call);
 	if (c->uid && !c->route_logged && call->route && (decided || final)) {
 		c->route_logged = true;

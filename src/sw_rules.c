@@ -7,7 +7,10 @@
  * regexes PCRE2 refuses, $n a rule's last regex cannot supply, reject
  * codes out of 300..699) and the first error is returned as file:line.
  * The loaded set is sorted by priority, ties in file order, and is never
- * written again; sw_rules_ref()/sw_rules_unref() share it.
+ * written again; sw_rules_ref()/sw_rules_unref() share it. It keeps a
+ * copy of the zones it was checked against: a rule names zones, so the
+ * two go together, and a call that holds its rule set holds the zone
+ * data it started with across a reload.
  *
  * Routing (sw_route.c) walks the rules in order. A rule applies when
  * its source and all of its match.* conditions hold (evaluation of a rule
@@ -819,6 +822,7 @@ static void rules_destroy(struct sw_rules *rs)
 	for (unsigned i = 0; i < rs->n; ++i)
 		rule_free(&rs->rules[i]);
 	free(rs->rules);
+	free(rs->zones);
 	pcre2_match_context_free(rs->mctx);
 	free(rs);
 }
@@ -917,6 +921,15 @@ static int rules_load(struct sw_rules **rp, const char *path,
 		e = sw_ini_parse_file(path, on_ini, &ld, err, errsz);
 	if (!e)
 		e = load_finish(&ld);
+	if (!e && conf->n_zones) {
+		rs->zones = malloc(conf->n_zones * sizeof(*rs->zones));
+		e = rs->zones ? 0 : ENOMEM;
+	}
+	if (rs->zones) {
+		memcpy(rs->zones, conf->zones,
+		       conf->n_zones * sizeof(*rs->zones));
+		rs->n_zones = conf->n_zones;
+	}
 	if (e == ENOMEM && !err[0])
 		snprintf(err, errsz, "%s: out of memory", path);
 	if (e) {
@@ -1000,6 +1013,25 @@ const char *sw_rules_target(const struct sw_rules *r, unsigned i,
 	if (tp)
 		*tp = r->rules[i].transport;
 	return r->rules[i].has_target ? r->rules[i].target_uri : "";
+}
+
+
+/** @return the zone called name among the set's zones, or NULL */
+const struct sw_zone *sw_rules_zone_find(const struct sw_rules *r,
+					 const char *name)
+{
+	for (unsigned i = 0; r && name && i < r->n_zones; ++i)
+		if (!strcmp(r->zones[i].name, name))
+			return &r->zones[i];
+	return NULL;
+}
+
+
+/** @return the set's zones (shareway.conf's order), *n their number */
+const struct sw_zone *sw_rules_zones(const struct sw_rules *r, unsigned *n)
+{
+	*n = r ? r->n_zones : 0;
+	return r ? r->zones : NULL;
 }
 
 

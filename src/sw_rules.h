@@ -6,6 +6,8 @@
  * immutable afterwards. It is reference-counted with atomic counts: the
  * SIP thread keeps the current set, a call in progress keeps the set it
  * matched, and a reload swaps in a new set only if it loaded cleanly.
+ * The set carries a copy of the zones it was checked against, so a
+ * reload of shareway.conf's zones travels with it.
  *
  * sw_rules_route() fills a struct sw_route_result by value: it holds no
  * pointer into the rule set, so it can be stored with the call, copied
@@ -134,6 +136,9 @@ const char *sw_rules_target(const struct sw_rules *r, unsigned i,
 			    enum sw_transport *tp);
 unsigned sw_rules_count(const struct sw_rules *r);
 const char *sw_rules_path(const struct sw_rules *r);
+const struct sw_zone *sw_rules_zone_find(const struct sw_rules *r,
+					 const char *name);
+const struct sw_zone *sw_rules_zones(const struct sw_rules *r, unsigned *n);
 
 int sw_rules_route(const struct sw_rules *r, const struct sw_route_input *in,
 		   struct sw_route_result *out);

@@ -125,6 +125,8 @@ struct sw_rules {
 	int def_on_match;
 	enum sw_media_policy def_media;
 	pcre2_match_context *mctx;
+	struct sw_zone *zones; /* the zones it was checked against (a copy) */
+	unsigned n_zones;
 };
 
 

@@ -679,6 +679,20 @@ static void test_refcount_reload(void)
 	CU_ASSERT_EQUAL(route(call, &in), 0);
 	CU_ASSERT_STRING_EQUAL(res.rule, "v");
 	CU_ASSERT_STRING_EQUAL(res.target_zone, "cms");
+	/* each set carries the zones it was loaded against: a call keeps
+	 * its zone data when a reload changes shareway.conf's zones */
+	snprintf(conf.zones[1].target, sizeof(conf.zones[1].target),
+		 "sip:cms2.example.local");
+	next = load(v1);
+	CU_ASSERT_FATAL(next != NULL);
+	CU_ASSERT_STRING_EQUAL(sw_rules_zone_find(next, "cms")->target,
+			       "sip:cms2.example.local");
+	CU_ASSERT_STRING_EQUAL(sw_rules_zone_find(call, "cms")->target,
+			       "sip:cms.example.local:5061;transport=tls");
+	CU_ASSERT_PTR_NULL(sw_rules_zone_find(call, "nosuch"));
+	sw_rules_unref(next);
+	snprintf(conf.zones[1].target, sizeof(conf.zones[1].target),
+		 "sip:cms.example.local:5061;transport=tls");
 	sw_rules_unref(call);
 	sw_rules_unref(cur);
 	sw_rules_unref(NULL);
