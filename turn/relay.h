@@ -89,11 +89,20 @@ enum relay_cmd_type {
 	RELAY_CMD_WATCH,     /* call_id, addrs = relayed addresses of external
 				allocations to tie to the call (observe),
 				inspect, inspect_max; sent to every thread */
+	RELAY_CMD_USERS,     /* users: the [turn] users and REST secret in
+				force from now on (relay_set_users) */
 	RELAY_CMD_HANDOFF,   /* internal: a ConnectionBind for this thread */
 	RELAY_CMD_STOP,      /* internal: relay_stop() */
 };
 
 struct relay_handoff;
+
+/** The TURN credentials a reload brings (RELAY_CMD_USERS) */
+struct relay_users {
+	struct sw_user users[SW_CONF_MAX_USERS];
+	unsigned n_users;
+	char static_auth_secret[SW_CONF_STR];
+};
 
 /** SIP thread -> relay thread: a value message */
 struct relay_cmd {
@@ -113,6 +122,7 @@ struct relay_cmd {
 	struct sw_sa targets[RELAY_MAX_ADDRS];
 	unsigned n_targets;
 	struct relay_handoff *handoff; /* HANDOFF: owned, moves with the msg */
+	struct relay_users *users;     /* USERS: owned, moves with the msg */
 };
 
 enum relay_ev_type {
@@ -209,6 +219,7 @@ int relay_start(struct relay **rp, const struct sw_conf *conf,
 		relay_observe_h *observe, void *observe_arg);
 void relay_stop(struct relay *r);
 int relay_cmd_send(struct relay *r, const struct relay_cmd *cmd);
+int relay_set_users(struct relay *r, const struct sw_conf *conf);
 int relay_ev_fd(const struct relay *r);
 void relay_ev_ack(struct relay *r);
 void relay_ev_kick(struct relay *r);

@@ -440,6 +440,21 @@ static void cmd_watch(struct relay_thread *rt, const struct relay_cmd *cmd)
 }
 
 
+/* A reload's TURN users and REST secret: new authentications use them;
+ * allocations in progress keep the key of their Allocate (turn_alloc.c) */
+static void cmd_users(struct relay_thread *rt, struct relay_users *u)
+{
+	memcpy(rt->conf.turn_users, u->users, sizeof(rt->conf.turn_users));
+	rt->conf.n_turn_users = u->n_users;
+	memcpy(rt->conf.turn_static_auth_secret, u->static_auth_secret,
+	       sizeof(rt->conf.turn_static_auth_secret));
+	free(u);
+	sw_info("[relay %u] TURN credentials reloaded: %u users, REST secret "
+		"%s", rt->idx, rt->conf.n_turn_users,
+		rt->conf.turn_static_auth_secret[0] ? "set" : "unset");
+}
+
+
 static void cmd_run(struct relay_thread *rt, struct relay_cmd *cmd)
 {
 	struct turn_alloc *al;
@@ -465,6 +480,9 @@ static void cmd_run(struct relay_thread *rt, struct relay_cmd *cmd)
 		break;
 	case RELAY_CMD_HANDOFF:
 		relay_ctrl_adopt(rt, cmd->handoff);
+		break;
+	case RELAY_CMD_USERS:
+		cmd_users(rt, cmd->users);
 		break;
 	case RELAY_CMD_STOP:
 		rt->stop = true;
@@ -553,6 +571,8 @@ static void cmdq_discard(struct relay_thread *rt)
 	struct relay_cmd cmd;
 
 	while (rt->cmdq && sw_mq_pop(rt->cmdq, &cmd)) {
+		if (cmd.type == RELAY_CMD_USERS)
+			free(cmd.users);
 		if (cmd.type != RELAY_CMD_HANDOFF)
 			continue;
 		if (cmd.handoff->ssl)
@@ -743,6 +763,47 @@ void relay_stop(struct relay *r)
 	sw_mq_free(r->evq);
 	turn_quota_free(r->quota);
 	free(r);
+}
+
+
+/**
+ * The [turn] users and REST secret of a reload, to every relay thread:
+ * each gets its own copy, owned by the message. SIP thread only.
+ *
+ * @return 0, or ENOMEM / ENOBUFS (a thread's queue stayed full for
+ *         100 ms): the threads from that one on keep the old users
+ */
+int relay_set_users(struct relay *r, const struct sw_conf *conf)
+{
+	struct relay_cmd cmd;
+	int err = 0;
+
+	memcpy(r->conf.turn_users, conf->turn_users, sizeof(r->conf.turn_users));
+	r->conf.n_turn_users = conf->n_turn_users;
+	memcpy(r->conf.turn_static_auth_secret, conf->turn_static_auth_secret,
+	       sizeof(r->conf.turn_static_auth_secret));
+	memset(&cmd, 0, sizeof(cmd));
+	cmd.type = RELAY_CMD_USERS;
+	for (unsigned t = 0; !err && t < r->n; ++t) {
+		int tries = 100;
+
+		cmd.users = malloc(sizeof(*cmd.users));
+		if (!cmd.users)
+			return ENOMEM;
+		memcpy(cmd.users->users, conf->turn_users,
+		       sizeof(cmd.users->users));
+		cmd.users->n_users = conf->n_turn_users;
+		memcpy(cmd.users->static_auth_secret,
+		       conf->turn_static_auth_secret,
+		       sizeof(cmd.users->static_auth_secret));
+		/* a reload is rare: wait for room rather than lose it */
+		while ((err = sw_mq_push(r->t[t].cmdq, &cmd)) == ENOBUFS &&
+		       --tries)
+			usleep(1000);
+		if (err)
+			free(cmd.users);
+	}
+	return err;
 }
 
 

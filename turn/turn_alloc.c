@@ -320,13 +320,9 @@ static void auth_fail(struct turn_srv *srv, struct req *r, uint16_t code,
 }
 
 
-/* A ConnectionBind comes on a new connection with the nonce its client
- * got on the control connection (RFC 6062 5.4 says nothing of nonces;
- * coturn checks it against the allocation's session, and clients rely
- * on that): the control connection of the allocation the CONNECTION-ID
- * names, if any */
-static const struct turn_src *connbind_owner(struct turn_srv *srv,
-					     const struct req *r)
+/* The allocation whose CONNECTION-ID a ConnectionBind names, if any */
+static struct turn_alloc *connbind_alloc(struct turn_srv *srv,
+					 const struct req *r)
 {
 	struct turn_conn *tc;
 	uint32_t id;
@@ -336,7 +332,31 @@ static const struct turn_src *connbind_owner(struct turn_srv *srv,
 	    !(tc = turn_srv_find_conn(srv, id)) ||
 	    tc->al->src.tp == TURN_TP_INPROC)
 		return NULL;
-	return &tc->al->src;
+	return tc->al;
+}
+
+
+/* A ConnectionBind comes on a new connection with the nonce its client
+ * got on the control connection (RFC 6062 5.4 says nothing of nonces;
+ * coturn checks it against the allocation's session, and clients rely
+ * on that): the control connection of the allocation the CONNECTION-ID
+ * names, if any */
+static const struct turn_src *connbind_owner(struct turn_srv *srv,
+					     const struct req *r)
+{
+	const struct turn_alloc *al = connbind_alloc(srv, r);
+
+	return al ? &al->src : NULL;
+}
+
+
+/* The long-term key of the allocation r belongs to (its 5-tuple's, or
+ * for a ConnectionBind its connection's) when r names its owner; NULL */
+static const uint8_t *req_alloc_key(struct turn_srv *srv, struct req *r)
+{
+	const struct turn_alloc *al = r->al ? r->al : connbind_alloc(srv, r);
+
+	return al && !strcmp(al->user, r->user) ? al->key : NULL;
 }
 
 
@@ -347,6 +367,7 @@ static int req_auth(struct turn_srv *srv, struct req *r)
 	uint8_t bind[TURN_NONCE_BIND_MAX];
 	size_t blen = nonce_bind(r->src, bind);
 	const struct turn_src *owner;
+	const uint8_t *ak;
 	int err;
 
 	if (!turn_msg_attr(&r->m, TURN_A_MESSAGE_INTEGRITY)) {
@@ -388,15 +409,27 @@ static int req_auth(struct turn_srv *srv, struct req *r)
 	}
 	err = turn_auth_password(srv->conf, r->user, srv->wall, pw,
 				 sizeof(pw));
+	if (!err) {
+		turn_key_longterm(r->key, r->user, realm, pw);
+		if (turn_msg_check_integrity(&r->m, r->key, sizeof(r->key)))
+			err = EACCES;
+	}
+	/* The requests of an allocation use the credentials of its
+	 * Allocate (RFC 8656 5): a reload that removed the user or changed
+	 * the password leaves allocations in progress working; new
+	 * Allocates use the users and secret in force. An expired REST
+	 * username stays expired. */
+	if ((err == ENOENT || err == EACCES) &&
+	    (ak = req_alloc_key(srv, r)) &&
+	    !turn_msg_check_integrity(&r->m, ak, sizeof(r->key))) {
+		memcpy(r->key, ak, sizeof(r->key));
+		err = 0;
+	}
 	if (err) {
 		auth_fail(srv, r, 401, err == ETIMEDOUT ? "REST username "
-							   "expired"
-							 : "unknown user");
-		return EACCES;
-	}
-	turn_key_longterm(r->key, r->user, realm, pw);
-	if (turn_msg_check_integrity(&r->m, r->key, sizeof(r->key))) {
-		auth_fail(srv, r, 401, "wrong password");
+							   "expired" :
+				       err == ENOENT ? "unknown user"
+						     : "wrong password");
 		return EACCES;
 	}
 	r->authed = true;
