@@ -59,6 +59,9 @@ void cli_jval_write(struct sw_json *j, const char *key,
 		    const struct sw_jval *v);
 void cli_jval_print(const struct sw_jval *v);
 
+/* the rules in force and the last reload (cli_status.c, also `reload`) */
+void cli_rules_print(FILE *f, const struct sw_jval *res);
+
 /* the line format of `calls`, shared with `tail` (cli_calls.c) */
 #define CLI_RULE_W 10 /* the RULE column's least width */
 unsigned cli_calls_rule_width(struct sw_callrec *const *recs, unsigned n);

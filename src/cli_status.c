@@ -1,17 +1,66 @@
 /**
  * @file cli_status.c  `shareway status`: is sharewayd running, since
- * when, with which configuration, and the state of its call log. Needs
- * the daemon: exit 1 with a clear message when it is not running.
+ * when, with which configuration and rules, what its last reload did,
+ * and the state of its call log. Needs the daemon: exit 1 with a clear
+ * message when it is not running.
  */
+#include <stdlib.h>
 #include <string.h>
 
 #include "cli_common.h"
 
 static const char usage_text[] =
 	"usage: shareway status [--json]\n"
-	"sharewayd's version, pid, uptime, configuration, calls in progress\n"
-	"and call-log writer state (from the running daemon).\n"
+	"sharewayd's version, pid, uptime, configuration, the rules in force\n"
+	"and the outcome of the last reload, calls in progress and call-log\n"
+	"writer state (from the running daemon).\n"
 	"  --json   the daemon's answer as JSON\n";
+
+
+/**
+ * The rules in force (file, count, zones, when loaded) and what the last
+ * reload did, from a status or reload answer; shared with `reload`
+ */
+void cli_rules_print(FILE *f, const struct sw_jval *res)
+{
+	const struct sw_jval *r = sw_jval_get(res, "rules");
+	const struct sw_jval *l = sw_jval_get(res, "reload");
+	const struct sw_jval *w = l ? sw_jval_get(l, "warnings") : NULL;
+	char t[32], t2[32], *text;
+	size_t sz;
+
+	if (!r)
+		return;
+	cli_fmt_time(sw_jval_int(r, "loaded_us", 0), t, sizeof(t), false);
+	fprintf(f, "%-12s %s: %lld rules, %lld zones, loaded %s\n", "rules",
+		sw_jval_str(r, "file", "?"), (long long)sw_jval_int(r, "count", 0),
+		(long long)sw_jval_int(r, "zones", 0), t);
+	if (!l) {
+		fprintf(f, "%-12s none since the start\n", "last reload");
+		return;
+	}
+	cli_fmt_time(sw_jval_int(l, "at_us", 0), t2, sizeof(t2), false);
+	sz = 4096;
+	text = malloc(sz);
+	if (!text)
+		return;
+	if (sw_jval_bool(l, "ok", false))
+		snprintf(text, sz, "%s: in force", t2);
+	else
+		snprintf(text, sz, "%s: REFUSED, the configuration and rules "
+			 "loaded %s stay in force:\n%s", t2, t,
+			 sw_jval_str(l, "error", "?"));
+	for (const struct sw_jval *x = w ? w->child : NULL; x; x = x->next)
+		if (x->type == SW_JSTR)
+			snprintf(text + strlen(text), sz - strlen(text),
+				 "\nwarning: %s", x->str);
+	if (sw_jval_get(l, "restart_needed"))
+		snprintf(text + strlen(text), sz - strlen(text),
+			 "\nchanged, applied only by a restart: %s",
+			 sw_jval_str(l, "restart_needed", ""));
+	cli_wrap(f, "last reload", text, 13);
+	free(text);
+}
 
 
 static void print_status(const struct sw_jval *res)
@@ -27,6 +76,8 @@ static void print_status(const struct sw_jval *res)
 			  sizeof(up)));
 	printf("%-12s %s\n", "config", sw_jval_str(d, "config", "?"));
 	printf("%-12s %s\n", "state dir", sw_jval_str(d, "state_dir", "?"));
+	printf("%-12s %s\n", "log level", sw_jval_str(d, "log_level", "?"));
+	cli_rules_print(stdout, res);
 	printf("%-12s %lld in progress, %lld new INVITEs shed (503) by "
 	       "max_calls/max_cps\n", "SIP calls",
 	       (long long)sw_jval_int(d, "sip_calls", 0),
@@ -42,7 +93,8 @@ static void print_status(const struct sw_jval *res)
 		       (long long)sw_jval_int(c, "errors", 0));
 	for (const struct sw_jval *s = res->child; s; s = s->next)
 		if (s->key && strcmp(s->key, "daemon") &&
-		    strcmp(s->key, "calllog"))
+		    strcmp(s->key, "calllog") && strcmp(s->key, "rules") &&
+		    strcmp(s->key, "reload"))
 			cli_json_flatten(stdout, s, s->key);
 }
 

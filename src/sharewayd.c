@@ -27,10 +27,27 @@
 #include "sw_log.h"
 #include "sw_rules.h"
 
+/* What is in force and what the last reload did (shareway status) */
+struct inforce {
+	char rules_file[SW_CONF_PATH];
+	unsigned n_rules, n_zones;
+	int64_t loaded_us;           /* when that rule set was loaded */
+	int64_t reload_us;           /* the last reload tried, 0: none */
+	bool reload_ok;
+	char reload_error[1024];
+	struct sw_check_notes notes; /* what the last load passed with */
+	char restart[512];           /* changed keys a reload cannot apply */
+	char turn_error[160];        /* TURN users not handed over */
+};
+
 /* What the SIP thread's signal handler works on */
 struct sigctx {
-	const struct sw_conf *conf;
+	const struct sw_conf *conf;  /* as started: what needs a restart */
+	const char *state_dir;       /* --state-dir, or NULL */
+	bool debug;                  /* -d: debug whatever log_level says */
 	struct sipua *ua;
+	struct relay *relay;         /* NULL until started, or TURN off */
+	struct inforce in;
 };
 
 static void usage(FILE *f)
@@ -96,36 +113,128 @@ static int make_dir(const char *dir)
 }
 
 
-/* SIGHUP: a new rule set for new calls; calls in progress keep theirs,
- * and a file that does not load leaves the current set in force. From
- * `shareway reload`, res gets the outcome. */
-static void rules_reload(struct sigctx *sc, struct sw_json *res)
+static void inforce_set(struct inforce *in, const struct sw_rules *r)
 {
-	struct sw_rules *r = NULL;
-	char err[512];
+	unsigned n;
+
+	snprintf(in->rules_file, sizeof(in->rules_file), "%s",
+		 sw_rules_path(r));
+	in->n_rules = sw_rules_count(r);
+	sw_rules_zones(r, &n);
+	in->n_zones = n;
+	in->loaded_us = sw_calllog_now();
+}
+
+
+/* The rules in force and the last reload, for status and reload */
+static void inforce_json(struct sw_json *res, const struct inforce *in)
+{
+	sw_json_obj_open(res, "rules");
+	sw_json_str(res, "file", in->rules_file);
+	sw_json_int(res, "count", in->n_rules);
+	sw_json_int(res, "zones", in->n_zones);
+	sw_json_int(res, "loaded_us", in->loaded_us);
+	sw_json_obj_close(res);
+	if (!in->reload_us)
+		return;
+	sw_json_obj_open(res, "reload");
+	sw_json_int(res, "at_us", in->reload_us);
+	sw_json_bool(res, "ok", in->reload_ok);
+	if (!in->reload_ok)
+		sw_json_str(res, "error", in->reload_error);
+	sw_json_arr_open(res, "warnings");
+	for (unsigned i = 0; i < in->notes.n; ++i)
+		sw_json_str(res, NULL, in->notes.text[i]);
+	if (in->turn_error[0])
+		sw_json_str(res, NULL, in->turn_error);
+	sw_json_arr_close(res);
+	if (in->restart[0])
+		sw_json_str(res, "restart_needed", in->restart);
+	sw_json_obj_close(res);
+}
+
+
+/* The new configuration's TURN users and REST secret to the relay
+ * threads, by value */
+static void turn_users_reload(struct sigctx *sc, const struct sw_conf *nc)
+{
 	int e;
 
-	e = sw_rules_load(&r, sc->conf->rules_file, sc->conf, err,
-			  sizeof(err));
+	sc->in.turn_error[0] = '\0';
+	if (!sc->relay)
+		return;
+	e = relay_set_users(sc->relay, nc);
+	if (!e)
+		return;
+	snprintf(sc->in.turn_error, sizeof(sc->in.turn_error),
+		 "TURN users and secret not handed to every relay thread "
+		 "(%s): some keep the previous ones; reload again",
+		 strerror(e));
+	sw_error("%s", sc->in.turn_error);
+}
+
+
+/*
+ * SIGHUP or `shareway reload`: the configuration is checked whole, as a
+ * start would (sw_check_load), and only then applied: the dial plan with
+ * its zones for new calls (a call in progress keeps the rules and zones
+ * it started with), the TURN users and REST secret (allocations in
+ * progress keep the key of their Allocate), the log level. The keys a
+ * reload cannot apply (listeners, TLS, ...) are named as needing a
+ * restart. A file that does not load changes nothing. res (from the
+ * control socket) gets the outcome.
+ */
+static void config_reload(struct sigctx *sc, struct sw_json *res)
+{
+	struct sw_conf *nc = malloc(sizeof(*nc));
+	struct sw_check_notes notes;
+	struct sw_rules *r = NULL;
+	char err[1024];
+	int e;
+
+	sc->in.reload_us = sw_calllog_now();
+	e = nc ? sw_check_load(nc, sc->conf->path, sc->state_dir, &r, &notes,
+			       err, sizeof(err))
+	       : ENOMEM;
 	if (e) {
-		sw_error("rules reload refused, previous rules stay in force: "
-			 "%s",
+		if (!nc)
+			snprintf(err, sizeof(err), "out of memory");
+		sc->in.reload_ok = false;
+		snprintf(sc->in.reload_error, sizeof(sc->in.reload_error), "%s",
 			 err);
+		sw_error("reload refused, the configuration in force stays "
+			 "(rules from %s): %s", sc->in.rules_file, err);
 		if (res) {
 			sw_json_bool(res, "reloaded", false);
 			sw_json_str(res, "error", err);
+			inforce_json(res, &sc->in);
 		}
+		free(nc);
 		return;
 	}
 	sipua_set_rules(sc->ua, r);
-	sw_notice("rules reloaded from %s: %u rules", sw_rules_path(r),
-		  sw_rules_count(r));
+	turn_users_reload(sc, nc);
+	if (!sc->debug)
+		sw_log_set_level(nc->log_level);
+	sc->in.reload_ok = true;
+	sc->in.notes = notes;
+	inforce_set(&sc->in, r);
+	sw_conf_restart_keys(sc->conf, nc, sc->in.restart,
+			     sizeof(sc->in.restart));
+	sw_notice("rules reloaded from %s: %u rules, %u zones, log level %s",
+		  sw_rules_path(r), sw_rules_count(r), sc->in.n_zones,
+		  sw_log_level_name(sw_log_get_level()));
+	for (unsigned i = 0; i < notes.n; ++i)
+		sw_warn("reload: %s", notes.text[i]);
+	if (sc->in.restart[0])
+		sw_warn("reload: changed, applied only by a restart: %s",
+			sc->in.restart);
 	if (res) {
 		sw_json_bool(res, "reloaded", true);
-		sw_json_str(res, "rules", sw_rules_path(r));
-		sw_json_int(res, "count", sw_rules_count(r));
+		inforce_json(res, &sc->in);
 	}
 	sw_rules_unref(r);
+	free(nc);
 }
 
 
@@ -137,7 +246,7 @@ static void on_signal(int fd, void *arg)
 	while (read(fd, &si, sizeof(si)) == sizeof(si)) {
 		if (si.ssi_signo == SIGHUP) {
 			sw_notice("SIGHUP: reload requested");
-			rules_reload(sc, NULL);
+			config_reload(sc, NULL);
 			continue;
 		}
 		sw_notice("%s: shutting down",
@@ -164,7 +273,7 @@ static int ctl_reload(struct sw_json *res, const struct sw_jval *args,
 {
 	(void)args;
 	sw_notice("control socket: reload requested");
-	rules_reload(arg, res);
+	config_reload(arg, res);
 	return 0;
 }
 
@@ -180,12 +289,14 @@ static int ctl_status(struct sw_json *res, const struct sw_jval *args,
 	sw_json_int(res, "pid", getpid());
 	sw_json_str(res, "config", sc->conf->path);
 	sw_json_str(res, "state_dir", sc->conf->state_dir);
+	sw_json_str(res, "log_level", sw_log_level_name(sw_log_get_level()));
 	sw_json_int(res, "started_us", started_us);
 	sw_json_int(res, "uptime_s", (sw_calllog_now() - started_us) / 1000000);
 	sw_json_int(res, "sip_calls", sipua_call_count(sc->ua));
 	sw_json_int(res, "sip_overload_rejects",
 		    (int64_t)sipua_overload_rejects(sc->ua));
 	sw_json_obj_close(res);
+	inforce_json(res, &sc->in);
 	return 0;
 }
 
@@ -282,7 +393,7 @@ int main(int argc, char **argv)
 	struct sw_check_notes notes;
 	sigset_t sigs;
 	struct sw_rules *rules = NULL;
-	struct sigctx sc = {&conf, NULL};
+	struct sigctx sc = {.conf = &conf};
 	struct relay *relay = NULL;
 	struct sw_calllog *cl = NULL;
 	struct sw_calllog_synth *synth = NULL;
@@ -316,6 +427,9 @@ int main(int argc, char **argv)
 		    "sharewayd");
 	for (unsigned i = 0; i < notes.n; ++i)
 		sw_warn("%s", notes.text[i]);
+	sc.state_dir = state_dir;
+	sc.debug = debug;
+	inforce_set(&sc.in, rules);
 	if (check_only) {
 		printf("%s: configuration OK (%u zones, %u rules from %s)\n",
 		       path, conf.n_zones, sw_rules_count(rules),
@@ -372,6 +486,7 @@ int main(int argc, char **argv)
 		sw_calllog_close(cl);
 		return 1;
 	}
+	sc.relay = relay;
 	if (relay && sw_ctl_register(ctl, "stats", ctl_turn_stats, relay))
 		sw_warn("control socket: TURN counters not served");
 	if (sw_gw_ctl_register(&gw, ctl))

@@ -758,6 +758,128 @@ int sw_conf_fail(const struct sw_conf *conf, const char *section,
 }
 
 
+/* What a reload applies (sharewayd.c); every other key needs a restart */
+static const char *const reloadable[] = {
+	"general.log_level", "general.rules_file", "turn.user",
+	"turn.static_auth_secret", "zone.match.source", "zone.target",
+	"zone.transport", "zone.default", "zone.edge", "zone.invite_timeout",
+};
+
+
+static bool is_reloadable(const struct conf_key *k)
+{
+	char name[64];
+
+	snprintf(name, sizeof(name), "%s.%s", k->section, k->key);
+	for (size_t i = 0; i < ARRN(reloadable); ++i)
+		if (!strcmp(reloadable[i], name))
+			return true;
+	return false;
+}
+
+
+static bool key_differs(const struct conf_key *k, const char *a,
+			const char *b)
+{
+	size_t n = 0, el = 0;
+
+	switch (k->type) {
+	case CT_STR:
+	case CT_PATH:
+		return strcmp(a + k->off, b + k->off) != 0;
+	case CT_LISTEN:
+		el = sizeof(struct sw_listen);
+		break;
+	case CT_CIDRS:
+		el = sizeof(struct sw_cidr);
+		break;
+	case CT_USER:
+		el = sizeof(struct sw_user);
+		break;
+	case CT_PORTRANGE:
+		return memcmp(a + k->off, b + k->off, sizeof(uint32_t)) ||
+		       memcmp(a + k->off2, b + k->off2, sizeof(uint32_t));
+	case CT_U32: n = sizeof(uint32_t); break;
+	case CT_BOOL: n = sizeof(bool); break;
+	case CT_LOGLEVEL: n = sizeof(enum sw_log_level); break;
+	case CT_TRANSPORT: n = sizeof(enum sw_transport); break;
+	case CT_ADDR: n = sizeof(struct sw_sa); break;
+	}
+	if (el) { /* a list: its count, then its values */
+		unsigned na = *(const unsigned *)(a + k->off2);
+
+		if (na != *(const unsigned *)(b + k->off2))
+			return true;
+		n = na * el;
+	}
+	return memcmp(a + k->off, b + k->off, n) != 0;
+}
+
+
+static void add_name(char *out, size_t sz, const char *label,
+		     const char *key)
+{
+	size_t len = strlen(out);
+
+	if (len + 1 < sz)
+		snprintf(out + len, sz - len, "%s[%s] %s", len ? ", " : "",
+			 label, key);
+}
+
+
+/* The keys of one section (or zone) a reload cannot apply that differ */
+static void section_diff(const struct conf_key *tab, size_t n,
+			 const char *section, const char *label,
+			 const char *a, const char *b, char *out, size_t sz)
+{
+	for (size_t i = 0; i < n; ++i)
+		if ((!section || !strcmp(tab[i].section, section)) &&
+		    !is_reloadable(&tab[i]) && key_differs(&tab[i], a, b))
+			add_name(out, sz, label, tab[i].key);
+}
+
+
+/**
+ * What differs between the configuration running (old) and a reloaded
+ * one (new) that a reload does not apply: out gets
+ * "[sip] listen, [zone edge] tls.cert", or "" when a reload applies it
+ * all (the dial plan, the zones' routing keys, the TURN users and REST
+ * secret, the log level)
+ */
+void sw_conf_restart_keys(const struct sw_conf *old, const struct sw_conf *new,
+			  char *out, size_t sz)
+{
+	static const struct sw_zone none; /* a zone absent on one side */
+	const char *sections[] = {"general", "sip", "turn", "appsharing",
+				  "calllog"};
+
+	out[0] = '\0';
+	for (size_t i = 0; i < ARRN(sections); ++i)
+		section_diff(keys, ARRN(keys), sections[i], sections[i],
+			     (const char *)old, (const char *)new, out, sz);
+	for (unsigned i = 0; i < old->n_zones; ++i) {
+		const struct sw_zone *o = &old->zones[i];
+		const struct sw_zone *z = sw_conf_zone_find(new, o->name);
+		char label[80];
+
+		snprintf(label, sizeof(label), "zone %s", o->name);
+		section_diff(zone_keys, ARRN(zone_keys), NULL, label,
+			     (const char *)o, (const char *)(z ? z : &none),
+			     out, sz);
+	}
+	for (unsigned i = 0; i < new->n_zones; ++i) {
+		const struct sw_zone *z = &new->zones[i];
+		char label[80];
+
+		if (sw_conf_zone_find(old, z->name))
+			continue;
+		snprintf(label, sizeof(label), "zone %s", z->name);
+		section_diff(zone_keys, ARRN(zone_keys), NULL, label,
+			     (const char *)&none, (const char *)z, out, sz);
+	}
+}
+
+
 const struct sw_zone *sw_conf_zone_find(const struct sw_conf *conf,
 					const char *name)
 {

@@ -166,6 +166,8 @@ const char *sw_transport_name(enum sw_transport tp);
 int sw_transport_parse(const char *s, enum sw_transport *tp);
 void sw_conf_resolve_path(const struct sw_conf *conf, char *out, size_t sz,
 			  const char *p);
+void sw_conf_restart_keys(const struct sw_conf *old, const struct sw_conf *new,
+			  char *out, size_t sz);
 /* a key of a plain section ("turn", "tls_cert", zone NULL) or of a zone
  * (section NULL) */
 unsigned sw_conf_key_line(const struct sw_conf *conf, const char *section,

@@ -206,6 +206,41 @@ static void test_key_lines(void)
 
 /* sw_log_limited(): a burst a second per call site, then a count of the
  * suppressed lines on the first line of a later second. */
+/* What a reload cannot apply is named; what it applies is not */
+static void test_restart_keys(void)
+{
+	static struct sw_conf a, b;
+	const char *base = "[general]\nlog_level = info\n[sip]\n"
+			   "listen = udp:127.0.0.1:5060\n[turn]\nuser = a:b\n"
+			   "[zone e]\ntarget = sip:127.0.0.2\n";
+	char err[512] = "", out[512];
+	char text[1024];
+
+	CU_ASSERT_EQUAL_FATAL(sw_conf_load(&a, write_conf("a.conf", base), err,
+					   sizeof(err)), 0);
+	/* the log level, users, a zone's target and a new plain zone: all
+	 * applied by a reload */
+	snprintf(text, sizeof(text), "[general]\nlog_level = debug\n[sip]\n"
+		 "listen = udp:127.0.0.1:5060\n[turn]\nuser = c:d\n"
+		 "static_auth_secret = s\n[zone e]\ntarget = sip:127.0.0.9\n"
+		 "[zone new]\nmatch.source = 10.0.0.1\n");
+	CU_ASSERT_EQUAL_FATAL(sw_conf_load(&b, write_conf("b.conf", text), err,
+					   sizeof(err)), 0);
+	sw_conf_restart_keys(&a, &b, out, sizeof(out));
+	CU_ASSERT_STRING_EQUAL(out, "");
+	/* a listener, a zone's TLS identity and a zone's own listener */
+	snprintf(text, sizeof(text), "[general]\nlog_level = info\n[sip]\n"
+		 "listen = udp:127.0.0.1:5062\n[turn]\nuser = a:b\n"
+		 "[zone e]\ntarget = sip:127.0.0.2\ntls.verify = yes\n"
+		 "[zone z]\nlisten = udp:127.0.0.1:5070\n");
+	CU_ASSERT_EQUAL_FATAL(sw_conf_load(&b, write_conf("b.conf", text), err,
+					   sizeof(err)), 0);
+	sw_conf_restart_keys(&a, &b, out, sizeof(out));
+	CU_ASSERT_STRING_EQUAL(out, "[sip] listen, [zone e] tls.verify, "
+				    "[zone z] listen");
+}
+
+
 static void test_log_ratelimit(void)
 {
 	struct sw_log_rl rl = {0};
@@ -255,6 +290,7 @@ int test_conf_register(void)
 	    !CU_add_test(s, "values and lists", test_values) ||
 	    !CU_add_test(s, "errors name file:line:key", test_errors) ||
 	    !CU_add_test(s, "key lines, lists repeat", test_key_lines) ||
+	    !CU_add_test(s, "what a reload cannot apply", test_restart_keys) ||
 	    !CU_add_test(s, "log rate limit per kind", test_log_ratelimit))
 		return -1;
 	return 0;

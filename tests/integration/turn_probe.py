@@ -1,12 +1,13 @@
 #!/usr/bin/env python3
-"""turn_probe.py: a raw STUN/TURN/RFC 6062 client for 22-turn-negative.sh
-and 23-turn-fds.sh.
+"""turn_probe.py: a raw STUN/TURN/RFC 6062 client for 22-turn-negative.sh,
+23-turn-fds.sh and 25-turn-reload.sh.
 
 Usage: turn_probe.py HOST PORT SCENARIO [ARGS...]
 Each scenario prints "ok SCENARIO: ..." and exits 0 when the server
 behaves as the RFCs say, or prints what went wrong and exits 1.
 Every socket operation has a timeout; nothing here can hang.
 """
+import base64
 import hashlib
 import hmac
 import os
@@ -15,6 +16,7 @@ import select
 import socket
 import ssl
 import struct
+import subprocess
 import sys
 import time
 import zlib
@@ -449,6 +451,47 @@ def sc_connbind(host, port):
     if peer.recv(10) != b"":
         fail("peer not closed after the client data connection closed")
     print("ok connbind: 446, 400 unknown/used/control, 441, buffered bytes, close both")
+
+
+def rest_user(secret, user="alice"):
+    """A TURN REST API username and its password (static_auth_secret)"""
+    name = "%d:%s" % (time.time() + 3600, user)
+    pw = base64.b64encode(hmac.new(secret.encode(), name.encode(),
+                                   hashlib.sha1).digest()).decode()
+    return name, pw
+
+
+def sc_reload(host, port, cmd, old_secret, new_secret):
+    """An allocation made before a reload that removes its user keeps
+    working with the credentials of its Allocate (RFC 8656 5): Refresh,
+    CreatePermission, Connect and a ConnectionBind; new Allocates use the
+    reloaded users and REST secret. cmd edits the file and reloads."""
+    c, _ = tcp_alloc(host, port)
+    if subprocess.call(cmd, shell=True):
+        fail("the reload command failed: " + cmd)
+    expect("Refresh after the reload", c.request(
+        REFRESH, [attr(A_LIFETIME, struct.pack("!I", 600))]).code(), 200)
+    ls = listener()
+    cid, peer = connect_peer(c, ls)
+    d, code = bind(host, port, cid)
+    expect("ConnectionBind after the reload", code, 200)
+    d.send(b"z" * 100)
+    got = b""
+    while len(got) < 100:
+        got += peer.recv(4096)
+    expect("bytes through the allocation", got, b"z" * 100)
+    expect("a new Allocate by the removed user",
+           Client(host, port, "tcp").allocate(6).code(), 401)
+    expect("a new Allocate by the added user",
+           Client(host, port, "tcp", "cms3", "new3").allocate(6).code(), 200)
+    u, pw = rest_user(old_secret)
+    expect("a new Allocate with the old REST secret",
+           Client(host, port, "tcp", u, pw).allocate(6).code(), 401)
+    u, pw = rest_user(new_secret)
+    expect("a new Allocate with the new REST secret",
+           Client(host, port, "tcp", u, pw).allocate(6).code(), 200)
+    print("ok reload: the allocation in progress kept working, new "
+          "Allocates use the new users and secret")
 
 
 def sc_bindtimeout(host, port, secs):
