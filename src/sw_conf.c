@@ -763,6 +763,7 @@ static const char *const reloadable[] = {
 	"general.log_level", "general.rules_file", "turn.user",
 	"turn.static_auth_secret", "zone.match.source", "zone.target",
 	"zone.transport", "zone.default", "zone.edge", "zone.invite_timeout",
+	"zone.fqdn",
 };
 
 
@@ -786,6 +787,7 @@ static bool key_differs(const struct conf_key *k, const char *a,
 	switch (k->type) {
 	case CT_STR:
 	case CT_PATH:
+	case CT_HOST:
 		return strcmp(a + k->off, b + k->off) != 0;
 	case CT_LISTEN:
 		el = sizeof(struct sw_listen);

@@ -449,7 +449,7 @@ static void cmd_users(struct relay_thread *rt, struct relay_users *u)
 	memcpy(rt->conf.turn_static_auth_secret, u->static_auth_secret,
 	       sizeof(rt->conf.turn_static_auth_secret));
 	free(u);
-	sw_info("[relay %u] TURN credentials reloaded: %u users, REST secret "
+	sw_notice("[relay %u] TURN credentials reloaded: %u users, REST secret "
 		"%s", rt->idx, rt->conf.n_turn_users,
 		rt->conf.turn_static_auth_secret[0] ? "set" : "unset");
 }
