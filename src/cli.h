@@ -8,9 +8,12 @@
 #ifndef SW_CLI_H
 #define SW_CLI_H
 
+#include <stdbool.h>
+
 struct cli_env {
 	const char *conf_path; /* -c, to find the socket and the call log */
 	const char *state_dir; /* -s, overrides the configured state_dir */
+	bool conf_given;       /* -c was given (else SW_CONF_DEFAULT) */
 };
 
 struct cli_cmd {

@@ -18,13 +18,21 @@
  * The control socket and call-log paths: from the configuration (-c),
  * with -s overriding state_dir as sharewayd --state-dir does. With -s and
  * no readable configuration, the default names under STATE_DIR are used.
+ * With neither, SW_CONF_DEFAULT's, or where there is none every key's
+ * default: those of a daemon started with the default state_dir (`make
+ * run` as root).
  */
 int cli_paths(const struct cli_env *env, struct cli_paths *p)
 {
 	static struct sw_conf conf;
 	char err[512];
+	int e;
 
-	if (sw_conf_load(&conf, env->conf_path, err, sizeof(err))) {
+	if (env->conf_given || env->state_dir)
+		e = sw_conf_load(&conf, env->conf_path, err, sizeof(err));
+	else
+		e = sw_conf_load_default(&conf, err, sizeof(err));
+	if (e) {
 		if (!env->state_dir) {
 			fprintf(stderr, "shareway: %s\n", err);
 			return CLI_FAIL;

@@ -9,6 +9,7 @@
 #include <string.h>
 
 #include "cli.h"
+#include "sw_conf.h"
 
 static const struct cli_cmd *const cmds[] = {
 	CLI_COMMANDS
@@ -27,15 +28,18 @@ static void usage(FILE *f)
 
 int main(int argc, char **argv)
 {
-	struct cli_env env = {"/etc/shareway/shareway.conf", NULL};
+	struct cli_env env = {SW_CONF_DEFAULT, NULL, false};
 	int i = 1;
 
 	while (i + 1 < argc && (!strcmp(argv[i], "-c") ||
 				!strcmp(argv[i], "-s"))) {
-		if (argv[i][1] == 'c')
+		if (argv[i][1] == 'c') {
 			env.conf_path = argv[i + 1];
-		else
+			env.conf_given = true;
+		}
+		else {
 			env.state_dir = argv[i + 1]; /* as sharewayd -s */
+		}
 		i += 2;
 	}
 	if (i >= argc) {

@@ -8,6 +8,7 @@
  */
 #include <errno.h>
 #include <getopt.h>
+#include <limits.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -55,7 +56,7 @@ static void usage(FILE *f)
 	fprintf(f,
 		"usage: sharewayd [-c FILE] [--check-config] [-v]\n"
 		"  -c, --config FILE   configuration (default "
-		"/etc/shareway/shareway.conf)\n"
+		SW_CONF_DEFAULT ")\n"
 		"      --check-config  check everything a start needs (the "
 		"configuration,\n"
 		"                      its TLS files and paths, the rule file), "
@@ -75,6 +76,48 @@ static void log_listeners(const struct sw_conf *conf)
 			  sw_transport_name(conf->sip_listen[i].tp),
 			  sw_sa_str(&conf->sip_listen[i].addr, a, sizeof(a)));
 	/* "TURN listening on" is logged by relay_start() once bound */
+}
+
+
+/* The CLI built beside this daemon (a build tree), else the one on PATH */
+static void cli_name(char *out, size_t sz)
+{
+	char self[PATH_MAX];
+	ssize_t n = readlink("/proc/self/exe", self, sizeof(self) - 1);
+	char *slash;
+
+	snprintf(out, sz, "shareway");
+	if (n <= 0)
+		return;
+	self[n] = '\0';
+	slash = strrchr(self, '/');
+	if (!slash)
+		return;
+	snprintf(slash + 1, sizeof(self) - (size_t)(slash + 1 - self),
+		 "shareway");
+	if (!access(self, X_OK))
+		snprintf(out, sz, "%s", self);
+}
+
+
+/* The line an operator types next to reach this daemon: `shareway
+ * status` when the CLI's defaults lead to its control socket, else the
+ * options that do */
+static void log_cli_line(const struct sw_conf *conf, const char *state_dir)
+{
+	static struct sw_conf def;
+	char cli[PATH_MAX], path[PATH_MAX], err[256];
+
+	cli_name(cli, sizeof(cli));
+	if (!sw_conf_load_default(&def, err, sizeof(err)) &&
+	    !strcmp(def.control_socket, conf->control_socket)) {
+		sw_notice("operator CLI: %s status", cli);
+		return;
+	}
+	if (!realpath(conf->path, path))
+		snprintf(path, sizeof(path), "%s", conf->path);
+	sw_notice("operator CLI: %s -c %s%s%s status", cli, path,
+		  state_dir ? " -s " : "", state_dir ? state_dir : "");
 }
 
 
@@ -385,7 +428,7 @@ int main(int argc, char **argv)
 		{"synthetic-load", required_argument, NULL, 'L'},
 		{NULL, 0, NULL, 0},
 	};
-	const char *path = "/etc/shareway/shareway.conf";
+	const char *path = SW_CONF_DEFAULT;
 	static struct sw_conf conf;
 	bool check_only = false, debug = false;
 	const char *state_dir = NULL;
@@ -492,6 +535,7 @@ int main(int argc, char **argv)
 	if (sw_gw_ctl_register(&gw, ctl))
 		sw_warn("control socket: active calls and relays not served");
 	log_listeners(&conf);
+	log_cli_line(&conf, state_dir);
 	sw_notice("ready");
 	sipua_run(sc.ua);
 	sw_gw_close(&gw);

@@ -679,6 +679,26 @@ int sw_conf_load(struct sw_conf *conf, const char *path, char *err,
 
 
 /**
+ * What the CLI finds without -c: SW_CONF_DEFAULT, or, where there is
+ * none (a source tree's `make run`), every key's default, so that its
+ * default control socket is the one of a daemon started with the
+ * default state_dir
+ *
+ * @return 0, or an errno value when the file is there but does not load
+ */
+int sw_conf_load_default(struct sw_conf *conf, char *err, size_t errsz)
+{
+	int e = sw_conf_load(conf, SW_CONF_DEFAULT, err, errsz);
+
+	if (e != ENOENT)
+		return e;
+	sw_conf_defaults(conf);
+	sw_conf_set_state_dir(conf, NULL);
+	return 0;
+}
+
+
+/**
  * Override state_dir (NULL keeps the configured one) and derive the paths
  * left unset from it: control_socket = state_dir/shareway.sock and
  * calllog path = state_dir/calls.db.

@@ -156,8 +156,12 @@ struct sw_conf {
 	unsigned key_line[SW_CONF_MAX_KEYS];
 };
 
+/* where sharewayd and shareway look without -c */
+#define SW_CONF_DEFAULT "/etc/shareway/shareway.conf"
+
 int sw_conf_load(struct sw_conf *conf, const char *path, char *err,
 		 size_t errsz);
+int sw_conf_load_default(struct sw_conf *conf, char *err, size_t errsz);
 void sw_conf_defaults(struct sw_conf *conf);
 void sw_conf_set_state_dir(struct sw_conf *conf, const char *dir);
 const struct sw_zone *sw_conf_zone_find(const struct sw_conf *conf,
