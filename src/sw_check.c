@@ -91,6 +91,19 @@ static int fail(const struct sw_conf *conf, const struct tls_set *t,
 }
 
 
+/* Open a file a key names; else err says "file:line:key: cannot read" */
+static int open_named(const struct sw_conf *conf, const struct tls_set *t,
+		      const char *key, const char *path, FILE **fp, char *err,
+		      size_t errsz)
+{
+	*fp = fopen(path, "r");
+	if (!*fp)
+		return fail(conf, t, key, err, errsz, "cannot read %s: %s", path,
+			    strerror(errno));
+	return 0;
+}
+
+
 static void date_of(const ASN1_TIME *t, char *buf, size_t sz)
 {
 	struct tm tm;
@@ -132,10 +145,8 @@ static int cert_check(const struct sw_conf *conf, const struct tls_set *t,
 	FILE *f;
 	int ok;
 
-	f = fopen(t->cert, "r");
-	if (!f)
-		return fail(conf, t, t->k_cert, err, errsz, "cannot read %s: %s",
-			    t->cert, strerror(errno));
+	if (open_named(conf, t, t->k_cert, t->cert, &f, err, errsz))
+		return EINVAL;
 	*xp = PEM_read_X509(f, NULL, NULL, NULL);
 	fclose(f);
 	if (!*xp)
@@ -168,10 +179,8 @@ static int key_check(const struct sw_conf *conf, const struct tls_set *t,
 	char why[160];
 	FILE *f;
 
-	f = fopen(path, "r");
-	if (!f)
-		return fail(conf, t, k, err, errsz, "cannot read %s: %s", path,
-			    strerror(errno));
+	if (open_named(conf, t, k, path, &f, err, errsz))
+		return EINVAL;
 	pk = PEM_read_PrivateKey(f, NULL, no_passphrase, &asked);
 	fclose(f);
 	if (!pk && asked)
@@ -208,10 +217,8 @@ static int ca_check(const struct sw_conf *conf, const struct tls_set *t,
 	FILE *f;
 	int ok;
 
-	f = fopen(t->ca, "r");
-	if (!f)
-		return fail(conf, t, t->k_ca, err, errsz, "cannot read %s: %s",
-			    t->ca, strerror(errno));
+	if (open_named(conf, t, t->k_ca, t->ca, &f, err, errsz))
+		return EINVAL;
 	fclose(f);
 	st = X509_STORE_new();
 	if (!st)
