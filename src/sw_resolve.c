@@ -145,20 +145,31 @@ static void on_addrinfo(void *arg, int status, int timeouts,
 }
 
 
-static void addr_lookup(struct sw_resolve *r, struct name *n,
-			const char *host, uint16_t port)
+/* A query's context; NULL (and the name's lookup ended) without memory */
+static struct qctx *qctx_new(struct sw_resolve *r, struct name *n)
 {
-	struct ares_addrinfo_hints h;
 	struct qctx *q = malloc(sizeof(*q));
-	char service[8];
 
 	if (!q) {
 		name_done(r, n, ARES_ENOMEM);
-		return;
+		return NULL;
 	}
 	q->r = r;
 	q->idx = (unsigned)(n - r->names);
 	q->gen = n->gen;
+	return q;
+}
+
+
+static void addr_lookup(struct sw_resolve *r, struct name *n,
+			const char *host, uint16_t port)
+{
+	struct ares_addrinfo_hints h;
+	struct qctx *q = qctx_new(r, n);
+	char service[8];
+
+	if (!q)
+		return;
 	memset(&h, 0, sizeof(h));
 	h.ai_family = AF_UNSPEC;
 	h.ai_socktype = n->tp == SW_TP_UDP ? SOCK_DGRAM : SOCK_STREAM;
@@ -231,14 +242,9 @@ static void name_start(struct sw_resolve *r, struct name *n)
 		addr_lookup(r, n, n->host, n->port);
 		return;
 	}
-	q = malloc(sizeof(*q));
-	if (!q) {
-		name_done(r, n, ARES_ENOMEM);
+	q = qctx_new(r, n);
+	if (!q)
 		return;
-	}
-	q->r = r;
-	q->idx = (unsigned)(n - r->names);
-	q->gen = n->gen;
 	snprintf(qname, sizeof(qname), "%s%s", srv_prefix[n->tp], n->host);
 	ares_query(r->ch, qname, 1 /* C_IN */, 33 /* T_SRV */, on_srv, q);
 }

@@ -197,18 +197,33 @@ static const char *addr_str(const struct sw_sa *sa, char *buf, size_t sz)
 }
 
 
+/* The fake server and a resolver that asks it, TTLs clamped to ttl_s */
+static struct sw_resolve *resolver_up(struct fake_dns *f, uint32_t ttl_s)
+{
+	struct sw_resolve_opts o = {NULL, ttl_s, ttl_s, ttl_s, 500};
+	struct sw_resolve *r = NULL;
+	char srv[32];
+
+	if (fake_start(f))
+		return NULL;
+	snprintf(srv, sizeof(srv), "127.0.0.1:%u", f->port);
+	o.servers = srv;
+	if (sw_resolve_start(&r, &o)) {
+		fake_stop(f);
+		return NULL;
+	}
+	return r;
+}
+
+
 static void test_a_then_ttl(void)
 {
 	struct fake_dns f;
-	struct sw_resolve *r = NULL;
+	struct sw_resolve *r = resolver_up(&f, 1);
 	struct sw_resolve_answer a;
-	struct sw_resolve_opts o = {NULL, 1, 1, 1, 500};
-	char srv[32], s[SW_SA_STRLEN];
+	char s[SW_SA_STRLEN];
 
-	CU_ASSERT_FATAL(fake_start(&f) == 0);
-	snprintf(srv, sizeof(srv), "127.0.0.1:%u", f.port);
-	o.servers = srv;
-	CU_ASSERT_FATAL(sw_resolve_start(&r, &o) == 0);
+	CU_ASSERT_FATAL(r != NULL);
 	CU_ASSERT(sw_resolve_want(r, "sip:cms.test:5070", "cms.test", 5070,
 				  SW_TP_UDP) == 0);
 	CU_ASSERT_FATAL(next_answer(r, &a));
@@ -230,16 +245,12 @@ static void test_a_then_ttl(void)
 static void test_srv_and_nxdomain(void)
 {
 	struct fake_dns f;
-	struct sw_resolve *r = NULL;
+	struct sw_resolve *r = resolver_up(&f, 60);
 	struct sw_resolve_answer a;
-	struct sw_resolve_opts o = {NULL, 60, 60, 60, 500};
-	char srv[32], s[SW_SA_STRLEN];
+	char s[SW_SA_STRLEN];
 	bool got_srv = false, got_nx = false;
 
-	CU_ASSERT_FATAL(fake_start(&f) == 0);
-	snprintf(srv, sizeof(srv), "127.0.0.1:%u", f.port);
-	o.servers = srv;
-	CU_ASSERT_FATAL(sw_resolve_start(&r, &o) == 0);
+	CU_ASSERT_FATAL(r != NULL);
 	/* a reset drops what was wanted before it */
 	CU_ASSERT(sw_resolve_want(r, "sip:gone.test", "gone.test", 0,
 				  SW_TP_UDP) == 0);
