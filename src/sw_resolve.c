@@ -321,10 +321,11 @@ static void *resolve_main(void *arg)
 		bits = ares_getsock(r->ch, socks, ARES_GETSOCK_MAXNUM);
 		pfd[0].fd = sw_mq_fd(r->req);
 		pfd[0].events = POLLIN;
-		for (int i = 0; i < ARES_GETSOCK_MAXNUM; ++i) {
-			short ev = (short)((ARES_GETSOCK_READABLE(bits, i)
-						    ? POLLIN : 0) |
-					   (ARES_GETSOCK_WRITABLE(bits, i)
+		for (unsigned i = 0; i < ARES_GETSOCK_MAXNUM; ++i) {
+			/* ARES_GETSOCK_WRITABLE(bits, 15) shifts an int by 31 */
+			unsigned b = (unsigned)bits;
+			short ev = (short)((b & 1u << i ? POLLIN : 0) |
+					   (b & 1u << (i + ARES_GETSOCK_MAXNUM)
 						    ? POLLOUT : 0));
 
 			if (!ev)
