@@ -123,15 +123,17 @@ static void name_add(struct sipua *ua, struct sipua_names *old,
 
 
 /**
- * Send the set of target names (the zones' and the current rules') to
- * the resolver thread, started at the first name; 0 or an errno value
+ * Send the set of target names (those of the current rules and of the
+ * zones they carry: a reload brings both) to the resolver thread,
+ * started at the first name; 0 or an errno value
  */
 int sipua_names_sync(struct sipua *ua)
 {
-	const struct sw_conf *conf = ua->conf;
+	unsigned nz;
+	const struct sw_zone *zones = sipua_zones(ua, ua->rules, &nz);
 	struct sipua_names *t = ua->names;
 	struct sipua_names old;
-	unsigned cap = conf->n_zones + sw_rules_count(ua->rules), n = 0;
+	unsigned cap = nz + sw_rules_count(ua->rules), n = 0;
 	struct sipua_name *v;
 	enum sw_transport tp;
 	const char *uri;
@@ -146,9 +148,8 @@ int sipua_names_sync(struct sipua *ua)
 		bool any = false;
 
 		/* no thread for a configuration of addresses only */
-		for (unsigned i = 0; i < conf->n_zones && !any; ++i)
-			any = uri_is_name(conf->zones[i].target,
-					  conf->zones[i].transport);
+		for (unsigned i = 0; i < nz && !any; ++i)
+			any = uri_is_name(zones[i].target, zones[i].transport);
 		for (unsigned i = 0; !any && (uri = sw_rules_target(
 						     ua->rules, i, &tp)); ++i)
 			any = uri_is_name(uri, tp);
@@ -170,9 +171,9 @@ int sipua_names_sync(struct sipua *ua)
 		return ENOMEM;
 	sw_resolve_reset(t->res);
 	old = *t;
-	for (unsigned i = 0; i < conf->n_zones; ++i)
-		name_add(ua, &old, v, &n, cap, conf->zones[i].target,
-			 conf->zones[i].transport);
+	for (unsigned i = 0; i < nz; ++i)
+		name_add(ua, &old, v, &n, cap, zones[i].target,
+			 zones[i].transport);
 	for (unsigned i = 0; (uri = sw_rules_target(ua->rules, i, &tp)); ++i)
 		name_add(ua, &old, v, &n, cap, uri, tp);
 	free(t->v);

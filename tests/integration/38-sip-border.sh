@@ -89,6 +89,21 @@ hostile 400 "sip:4321@conf.example" "<sip:$(long 950 t)@conf.example>" "$C_OK" "
 	{ show uac_hostile; fail "a 950-byte To URI did not get 400"; }
 ok "Request-URI of 600 bytes and To of 700 routed; 950 bytes: 414 (Request-URI), 400 (To)"
 
+# 3c. a reload that names the conference's target by a host name (from
+# the hosts file here: no DNS query): the resolver thread resolves it, new
+# calls go to its address
+printf '127.0.0.1 localhost\n127.0.0.3 cms.hosts.test\n' >"$SW_TMP/hosts"
+mount --bind "$SW_TMP/hosts" /etc/hosts || fail "cannot replace /etc/hosts"
+sed -i "s|^target = sip:127.0.0.3:$P_CMS|target = sip:cms.hosts.test:$P_CMS|" "$SW_TMP/shareway.conf"
+kill -HUP "$SW_DPID"
+wait_for "$SW_TMP/sharewayd.log" "target sip:cms.hosts.test:$P_CMS: 127.0.0.3:$P_CMS" 10 ||
+	fail "the reloaded target's name was not resolved"
+uas uas_refuse 127.0.0.3 "$P_CMS" 1 ""
+hostile 486 "sip:4321@conf.example" "<sip:4321@conf.example>" "$C_OK" "X-Test: named-target" ||
+	{ show uac_hostile; fail "call toward the reloaded, named target"; }
+uas_wait || fail "callee behind the named target"
+ok "reload: the target named cms.hosts.test resolved (hosts file) and called"
+
 kill -0 "$SW_DPID" 2>/dev/null || fail "sharewayd died"
 
 # 4. SIGTERM with a call up: BYE on both legs, a clean exit
@@ -126,7 +141,7 @@ for ns in 192.0.2.1 127.0.0.9; do
 		SW_PIDS="$SW_PIDS $!"
 		wait_for "$SW_TMP/blackhole.out" ready 5 || fail "blackhole resolver did not start"
 	fi
-	sed -i "s|^target = sip:127.0.0.3:$P_CMS|target = sip:cms.unresolvable.test:$P_CMS|" "$SW_TMP/shareway.conf"
+	sed -i "s|^target = sip:cms.hosts.test:$P_CMS|target = sip:cms.unresolvable.test:$P_CMS|" "$SW_TMP/shareway.conf"
 	sw_start "$SW_TMP/shareway.conf"
 	hostile 503 "sip:4321@conf.example" "<sip:4321@conf.example>" \
 		"Contact: <sip:alice@edge.host.example.net>" "Record-Route: <sip:rr.host.example.net;lr>" ||
