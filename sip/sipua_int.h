@@ -14,6 +14,7 @@
 #ifndef SIPUA_INT_H
 #define SIPUA_INT_H
 
+#include <stdarg.h>
 #include <stdbool.h>
 #include <stdint.h>
 
@@ -224,6 +225,11 @@ const char *sipua_dialog_uris_check(const sip_t *sip, bool need_contact);
 int sipua_names_sync(struct sipua *ua);
 const struct sw_sa *sipua_names_addr(struct sipua *ua, const char *uri);
 void sipua_names_stop(struct sipua *ua);
+
+/* sipua_log.c: Sofia's diagnostics through sw_log */
+void sipua_log_redirect(void);
+void sipua_log_piece(void *stream, char const *fmt, va_list ap)
+	__attribute__((format(printf, 2, 0)));
 
 /* sipua_route.c */
 int sipua_route(const struct sw_rules *rules, const sip_t *sip,
