@@ -40,6 +40,11 @@
 #define SIPUA_SUPPORTED "timer, 100rel"
 #define SIPUA_HANGUP_MS 2000     /* calls' BYE/CANCEL get their answers */
 #define SIPUA_STOP_GRACE_MS 5000 /* then the transports close */
+/* The TCP/TLS listen backlog (and the per-connection send queue, the same
+ * Sofia parameter): Sofia's default is 64, too few for a burst of
+ * reconnections after a network failure; 1000 is the most tport accepts
+ * (tport_set_params() caps TPTAG_QUEUESIZE there) */
+#define SIPUA_BACKLOG 1000
 
 struct fd_watch {
 	struct sipua *ua;
@@ -292,6 +297,9 @@ static int ep_start(struct sipua *ua, struct sipua_ep *ep)
 		TAG_IF(subj, TPTAG_TLS_VERIFY_SUBJECTS(subj)),
 		TAG_IF(ep->tls_dir[0], TPTAG_TLS_VERIFY_DEPTH(4)),
 		TPTAG_UDP_RMEM(conf->sip_udp_rmem), NTATAG_UDP_MTU(65535),
+		TPTAG_QUEUESIZE(SIPUA_BACKLOG),
+		TPTAG_IDLE(conf->sip_tcp_idle_timeout * 1000),
+		TPTAG_TIMEOUT(conf->sip_tcp_message_timeout * 1000),
 		NTATAG_SERVER_RPORT(2), TAG_IF(ua->cap, TPTAG_LOG(1)),
 		TAG_END());
 	sipua_tls_errors(ep->tls_dir[0] ? ep->tls_dir : ep->url);
@@ -355,6 +363,8 @@ int sipua_create(struct sipua **uap, const struct sw_conf *conf,
 	}
 	su_root_threading(ua->root, 0);
 	sipua_log_redirect(); /* before capture, which chains in front */
+	if ((err = sipua_conn_start(ua)))
+		goto out;
 	if (conf->calllog_capture_sip && (err = sipua_cap_start(ua)))
 		sw_warn("[sip] SIP messages not captured: %s", strerror(err));
 	err = ua_eps_plan(ua);
@@ -388,6 +398,7 @@ void sipua_destroy(struct sipua *ua)
 	for (unsigned i = 0; i < ua->n_ep; ++i)
 		if (ua->ep[i].nua)
 			nua_destroy(ua->ep[i].nua);
+	sipua_conn_stop(ua);
 	if (ua->rules)
 		sw_rules_unref(ua->rules);
 	if (ua->root)
@@ -694,6 +705,8 @@ static void ua_event(nua_event_t ev, int status, const char *phrase,
 		     struct sipua_leg *leg, const sip_t *sip, tagi_t tags[])
 {
 	(void)nua;
+	if (nua_event_is_incoming_request(ev))
+		sipua_conn_request(ep);
 	if (leg) {
 		sipua_call_event(ev, status, phrase, leg, sip, tags);
 		return;

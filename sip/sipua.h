@@ -170,6 +170,16 @@ void sipua_set_observer(struct sipua *ua, const struct sipua_observer *obs);
 unsigned long long sipua_names_refused(void);
 unsigned sipua_call_count(const struct sipua *ua);
 uint64_t sipua_overload_rejects(const struct sipua *ua);
+
+/** TCP/TLS connection admission ([sip] tcp_max_per_source,
+ *  tcp_message_timeout, descriptors running out), since the start */
+struct sipua_conn_stats {
+	uint64_t refused;  /* reset: the source had tcp_max_per_source */
+	uint64_t shed;     /* reset: accept() out of descriptors */
+	uint64_t closed;   /* closed: no request within tcp_message_timeout */
+	unsigned pending;  /* open, no request yet */
+};
+void sipua_conn_stats(const struct sipua *ua, struct sipua_conn_stats *st);
 int sipua_leg_reinvite(struct sipua *ua, uint64_t call_id,
 		       enum sipua_leg_id leg, const char *sdp, size_t len,
 		       sipua_reinvite_h *h, void *arg);

@@ -26,6 +26,8 @@ struct fd_watch;
 struct sipua_cap;
 struct sipua_names;
 
+struct sipua_conns;
+
 #define SU_ROOT_MAGIC_T  struct sipua
 #define NUA_MAGIC_T      struct sipua_ep
 #define NUA_HMAGIC_T     struct sipua_leg
@@ -150,6 +152,8 @@ struct sipua {
 	struct fd_watch *watches;        /* sipua_fd_watch() */
 	struct sipua_cap *cap;           /* capture_sip, NULL when off */
 	struct sipua_names *names;       /* target names (sipua_names.c) */
+
+	struct sipua_conns *conns;       /* TCP/TLS admission (sipua_conn.c) */
 	double cps_tokens;               /* [sip] max_cps token bucket */
 	int64_t cps_ms, overload_warn_ms;
 	uint64_t overload_rejects;       /* new INVITEs answered 503 */
@@ -225,6 +229,11 @@ const char *sipua_dialog_uris_check(const sip_t *sip, bool need_contact);
 int sipua_names_sync(struct sipua *ua);
 const struct sw_sa *sipua_names_addr(struct sipua *ua, const char *uri);
 void sipua_names_stop(struct sipua *ua);
+
+/* sipua_conn.c: TCP/TLS connections: cap per source, first request */
+int sipua_conn_start(struct sipua *ua);
+void sipua_conn_stop(struct sipua *ua);
+void sipua_conn_request(struct sipua_ep *ep);
 
 /* sipua_log.c: Sofia's diagnostics through sw_log */
 void sipua_log_redirect(void);

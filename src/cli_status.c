@@ -79,9 +79,20 @@ static void print_status(const struct sw_jval *res)
 	printf("%-12s %s\n", "log level", sw_jval_str(d, "log_level", "?"));
 	cli_rules_print(stdout, res);
 	printf("%-12s %lld in progress, %lld new INVITEs shed (503) by "
-	       "max_calls/max_cps\n", "SIP calls",
+	       "max_calls %lld/max_cps %lld\n", "SIP calls",
 	       (long long)sw_jval_int(d, "sip_calls", 0),
-	       (long long)sw_jval_int(d, "sip_overload_rejects", 0));
+	       (long long)sw_jval_int(d, "sip_overload_rejects", 0),
+	       (long long)sw_jval_int(d, "sip_max_calls", 0),
+	       (long long)sw_jval_int(d, "sip_max_cps", 0));
+	printf("%-12s %lld waiting for a first request; %lld reset by "
+	       "tcp_max_per_source, %lld out of descriptors; %lld closed "
+	       "without a request\n", "SIP TCP/TLS",
+	       (long long)sw_jval_int(d, "sip_tcp_pending", 0),
+	       (long long)sw_jval_int(d, "sip_tcp_refused", 0),
+	       (long long)sw_jval_int(d, "sip_tcp_shed", 0),
+	       (long long)sw_jval_int(d, "sip_tcp_closed", 0));
+	printf("%-12s %lld lines suppressed by rate limits\n", "log",
+	       (long long)sw_jval_int(d, "log_suppressed", 0));
 	if (c)
 		printf("%-12s %s: %lld calls, %lld written, %lld pending, "
 		       "%lld dropped, %lld errors\n", "call log",

@@ -325,6 +325,7 @@ static int ctl_status(struct sw_json *res, const struct sw_jval *args,
 		      void *arg)
 {
 	const struct sigctx *sc = arg;
+	struct sipua_conn_stats cs;
 
 	(void)args;
 	sw_json_obj_open(res, "daemon");
@@ -338,6 +339,14 @@ static int ctl_status(struct sw_json *res, const struct sw_jval *args,
 	sw_json_int(res, "sip_calls", sipua_call_count(sc->ua));
 	sw_json_int(res, "sip_overload_rejects",
 		    (int64_t)sipua_overload_rejects(sc->ua));
+	sw_json_int(res, "sip_max_calls", sc->conf->sip_max_calls);
+	sw_json_int(res, "sip_max_cps", sc->conf->sip_max_cps);
+	sipua_conn_stats(sc->ua, &cs);
+	sw_json_int(res, "sip_tcp_pending", cs.pending);
+	sw_json_int(res, "sip_tcp_refused", (int64_t)cs.refused);
+	sw_json_int(res, "sip_tcp_shed", (int64_t)cs.shed);
+	sw_json_int(res, "sip_tcp_closed", (int64_t)cs.closed);
+	sw_json_int(res, "log_suppressed", (int64_t)sw_log_suppressed_total());
 	sw_json_obj_close(res);
 	inforce_json(res, &sc->in);
 	return 0;

@@ -96,6 +96,9 @@ struct sw_conf {
 	uint32_t sip_max_uri_length;    /* bytes: longer R-URI 414, To/From 400 */
 	uint32_t sip_max_calls;         /* calls at once, then 503; 0 = no cap */
 	uint32_t sip_max_cps;           /* new calls per second, then 503 */
+	uint32_t sip_tcp_message_timeout; /* s to complete a message */
+	uint32_t sip_tcp_idle_timeout;  /* s an unused connection is kept */
+	uint32_t sip_tcp_max_per_source; /* connections per address; 0 = no cap */
 	char sip_tls_cert[SW_CONF_PATH];
 	char sip_tls_key[SW_CONF_PATH];
 	char sip_tls_ca[SW_CONF_PATH];
