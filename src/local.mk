@@ -5,6 +5,7 @@ src_libswcore_a_SOURCES = \
 	src/sw_ini.c src/sw_ini.h \
 	src/sw_accept.c src/sw_accept.h \
 	src/sw_addr.c src/sw_addr.h \
+	src/sw_mem.c src/sw_mem.h \
 	src/sw_conf.c src/sw_conf.h src/sw_check.c src/sw_check.h \
 	src/sw_mq.c src/sw_mq.h \
 	src/sw_resolve.c src/sw_resolve.h \

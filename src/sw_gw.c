@@ -19,6 +19,7 @@
 #include "sw_gw.h"
 #include "sw_json.h"
 #include "sw_log.h"
+#include "sw_mem.h"
 #include "sw_rules.h"
 
 
@@ -590,9 +591,13 @@ static void on_tick(int fd, void *arg)
 	struct sw_gw *gw = arg;
 	uint64_t n;
 	int64_t now = sw_gw_now_us();
+	size_t freed;
 
 	if (read(fd, &n, sizeof(n)) < 0)
 		return;
+	if (sw_mem_tick(&freed) && freed >= (1u << 20))
+		sw_info("heap trimmed after a load: about %zu MB free returned",
+			freed >> 20);
 	pool_fill(gw);
 	for (unsigned i = 0; i < 256; ++i) {
 		struct sw_gwcall *c = gw->calls[i], *next;
