@@ -43,7 +43,7 @@ sed -e "s/@SIP_PORT@/$P_SW_SIP/" -e "s/@TURN_PORT@/$P_SW_TURN/" \
 	-e "s|@RULES@|$BENCH_SRC/bench/conf/rules-appshare.conf|" \
 	"$BENCH_SRC/bench/conf/appshare-bench.conf.in" >"$OUT/shareway.conf"
 # the same with admission control: [sip] max_cps
-sed "s/^\[sip\]$/[sip]\nmax_cps = $SHED_CPS/" "$OUT/shareway.conf" >"$OUT/shareway-shed.conf"
+sed "s/^max_cps = 0$/max_cps = $SHED_CPS/" "$OUT/shareway.conf" >"$OUT/shareway-shed.conf"
 
 # kv LINE KEY: the value of key=value in a RESULT line
 kv() { sed -n "s/.* $2=\([^ ]*\).*/\1/p" <<<"$1"; }
