@@ -300,6 +300,12 @@ static int ep_start(struct sipua *ua, struct sipua_ep *ep)
 		TPTAG_QUEUESIZE(SIPUA_BACKLOG),
 		TPTAG_IDLE(conf->sip_tcp_idle_timeout * 1000),
 		TPTAG_TIMEOUT(conf->sip_tcp_message_timeout * 1000),
+		/* nua turns on Sofia's mini STUN server on the SIP UDP port;
+		 * it fprintf()s to stderr for every datagram that starts with
+		 * a 0 or 1 byte ("stun garbage from ..."), whatever the log
+		 * level: one line per packet a sender chooses. Neighbours
+		 * keep UDP flows alive with OPTIONS, not STUN. */
+		TPTAG_STUN_SERVER(0),
 		NTATAG_SERVER_RPORT(2), TAG_IF(ua->cap, TPTAG_LOG(1)),
 		TAG_END());
 	sipua_tls_errors(ep->tls_dir[0] ? ep->tls_dir : ep->url);
