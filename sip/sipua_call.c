@@ -73,8 +73,10 @@ static void call_free(struct sw_call *call)
 	--ua->n_calls;
 	if (call->rules)
 		sw_rules_unref(call->rules);
-	sw_info("[call %llu] ended (%s)", (unsigned long long)call->id,
-		call->end_reason ? call->end_reason : "-");
+	/* a call refused before its leg B has said so in one line */
+	sw_log(call->leg[SIPUA_LEG_B].call_id ? SW_LOG_INFO : SW_LOG_DEBUG,
+	       "[call %llu] ended (%s)", (unsigned long long)call->id,
+	       call->end_reason ? call->end_reason : "-");
 	su_home_unref(call->home);
 	if (ua->stopping && !ua->calls)
 		sipua_stop_endpoints(ua); /* the last call hung up */
@@ -506,13 +508,19 @@ static void call_start(struct sw_call *call, const sip_t *sip)
 	}
 	if (!status && leg_b_start(call, sip, sdp, len))
 		status = 500;
-	sw_info("[call %llu] INVITE %s from %s zone %s: %s%s%s",
-		(unsigned long long)call->id, call->route ? call->route->ruri_in
-							  : "-",
-		call->leg[0].peer, call->leg[0].zone ? call->leg[0].zone->name
-						      : "(none)",
-		status ? "rejected " : "-> ", status ? "" : call->route->ruri,
-		status ? (phrase ? phrase : sip_status_phrase(status)) : "");
+	if (status) /* what any sender can repeat at will: rate-limited */
+		sw_log_limited(SW_LOG_INFO, "[call %llu] INVITE %s from %s zone "
+			       "%s: rejected %s", (unsigned long long)call->id,
+			       call->route ? call->route->ruri_in : "-",
+			       call->leg[0].peer,
+			       call->leg[0].zone ? call->leg[0].zone->name
+						 : "(none)",
+			       phrase ? phrase : sip_status_phrase(status));
+	else
+		sw_info("[call %llu] INVITE %s from %s zone %s: -> %s",
+			(unsigned long long)call->id, call->route->ruri_in,
+			call->leg[0].peer, call->leg[0].zone->name,
+			call->route->ruri);
 	if (status && media)
 		call_reject_media(call, status);
 	else if (status)
