@@ -1,6 +1,8 @@
 #!/bin/bash
 # ci-extra.sh: what CI runs besides `make check`:
-#  1. the CUnit suites built with --enable-asan (ASan + UBSan, no recovery);
+#  1. the CUnit suites built with --enable-asan (ASan + UBSan, no recovery),
+#     then sharewayd of that build against the SIP wire mutator
+#     (tests/integration/32-sip-mutate.sh: 20,000 mutated messages);
 #  2. every libFuzzer target (clang, --enable-fuzzing) for SW_FUZZ_SECS
 #     seconds (default 30) from its seed corpus.
 # Each build is made in its own copy of the committed tree (git archive),
@@ -41,6 +43,20 @@ asan_units() {
 		UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 ./tests/unit)
 }
 
+# sharewayd with ASan + UBSan under the SIP wire mutator; any report
+# aborts the daemon, which the test sees (liveness, log, exit status)
+asan_mutate() {
+	[ -x "$WORK/asan/tests/unit" ] || return 1
+	make -C "$WORK/asan" -j"$(nproc)" src/sharewayd src/shareway || return 1
+	SW_SHARED=$SHARED SW_ONLY=32-sip-mutate SW_SKIP_UNITS=1 \
+		ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 \
+		LSAN_OPTIONS=suppressions=$SRC/tests/lsan.supp \
+		UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 \
+		SW_LOGDIR=$WORK/asan-mutate-logs \
+		"$WORK/asan/tests/run-tests.sh" "$WORK/asan" ||
+		{ tail -n 40 "$WORK/asan-mutate-logs/32-sip-mutate/sharewayd.log"; return 1; }
+}
+
 FUZZ_TARGETS="fuzz_stun fuzz_frame_turn fuzz_frame_4571 fuzz_stun_decode
 	fuzz_sdp fuzz_rules fuzz_sip fuzz_sipcap fuzz_calllog"
 
@@ -74,6 +90,7 @@ fuzz_run() {
 }
 
 step asan-units asan_units
+step asan-mutate asan_mutate
 step fuzz-build fuzz_build
 for t in $FUZZ_TARGETS; do
 	[ -x "$WORK/fuzz/tests/fuzz/$t" ] && step "$t-${SECS}s" fuzz_run "$t"
