@@ -387,26 +387,35 @@ static int check_cancelled(struct vctx *v)
 
 /* ---- the app-sharing media path ------------------------------------ */
 
-/* The SDP the conference sent in the first exchange */
-static const char *conference_sdp(const struct sw_callrec *rec)
-{
-	for (unsigned i = 0; i < rec->n_negs; ++i) {
-		const struct sw_rec_neg *n = &rec->negs[i];
-
-		if (n->to_leg == 'c' && n->answer_in)
-			return n->answer_in;
-		if (n->from_leg == 'c' && n->offer_in)
-			return n->offer_in;
-	}
-	return NULL;
-}
-
-
 static bool as_mline_accepted(const char *sdp)
 {
 	const char *m = strstr(sdp, "m=applicationsharing ");
 
 	return m && (m == sdp || m[-1] == '\n') && strncmp(m + 21, "0 ", 2);
+}
+
+
+/* The SDP the conference sent in the first exchange that took application
+ * sharing (a port in its m=applicationsharing), else in the first exchange
+ * of the call. SfB reuses a call's dialog: sharing is added to an audio
+ * call by re-INVITE, set to port 0 when it stops and added again, so only
+ * a conference that never took it declined it. */
+static const char *conference_sdp(const struct sw_callrec *rec)
+{
+	const char *first = NULL;
+
+	for (unsigned i = 0; i < rec->n_negs; ++i) {
+		const struct sw_rec_neg *n = &rec->negs[i];
+		const char *sdp = n->to_leg == 'c' && n->answer_in ? n->answer_in
+				: n->from_leg == 'c'		   ? n->offer_in
+								   : NULL;
+
+		if (sdp && as_mline_accepted(sdp))
+			return sdp;
+		if (!first)
+			first = sdp;
+	}
+	return first;
 }
 
 

@@ -395,6 +395,27 @@ static void test_verdict_media_path(void)
 	VERDICT_HAS(&v, SW_VERDICT_FAIL, "answer had no usable TCP candidate");
 	v.neg.answer_in = "v=0\r\nm=applicationsharing 0 TCP/RTP/AVP 127\r\n";
 	VERDICT_HAS(&v, SW_VERDICT_FAIL, "declined application sharing");
+	/* SfB's reused dialog: an audio call, sharing added by re-INVITE, then
+	 * stopped with port 0: the conference took it, it declined nothing */
+	{
+		struct sw_rec_neg negs[3] = {
+			{.seq = 1, .from_leg = 'e', .to_leg = 'c',
+			 .answer_in = "v=0\r\nm=audio 4000 RTP/AVP 0\r\n"},
+			{.seq = 2, .from_leg = 'e', .to_leg = 'c',
+			 .answer_in = v.neg.answer_in},
+			{.seq = 3, .from_leg = 'e', .to_leg = 'c',
+			 .answer_in = "v=0\r\nm=applicationsharing 0 "
+				      "TCP/RTP/AVP 127\r\n"},
+		};
+
+		vc_init(&v);
+		negs[1].answer_in = v.neg.answer_in;
+		v.r.negs = negs;
+		v.r.n_negs = 3;
+		VERDICT_HAS(&v, SW_VERDICT_OK, "Application sharing worked");
+		negs[1].answer_in = negs[2].answer_in;
+		VERDICT_HAS(&v, SW_VERDICT_FAIL, "declined application sharing");
+	}
 	vc_init(&v);
 	v.relay.alloc_us = 0;
 	v.relay.error_code = 508;

@@ -1341,6 +1341,8 @@ def case_addmline(env: Env, tl: Timeline) -> None:
                 for n in rec.get("negotiations") or []]
         check(negs[:2] == [(1, "initial-invite", "e", "c"), (2, "re-invite", "e", "c")],
               f"call log: the audio call and the re-INVITE adding sharing, e->c: {negs[:2]}")
+        check((rec.get("verdict") or "").startswith("Application sharing worked"),
+              f"verdict (the audio answer first declined nothing): {rec.get('verdict')}")
     finally:
         am.close()
     tl.assert_order([("Edge SIP", "sent INVITE"), ("CMS SIP", "received INVITE"),
@@ -1646,6 +1648,8 @@ def case_swap(env: Env, tl: Timeline) -> None:
               "ICE credentials" in (rl[1].get("close_reason") or ""),
               "call log: each session is a relay, released when sharing stopped or the "
               "next presenter restarted ICE")
+        check((rec.get("verdict") or "").startswith("Application sharing worked"),
+              f"verdict: {rec.get('verdict')}")
         ladder = env.shareway("ladder", sw.call.request.call_id)
         check("application sharing stopped" in ladder and
               "application sharing started" in ladder, "ladder: sharing stopped and started")
