@@ -930,6 +930,20 @@ static void test_peer_embedded(void)
 }
 
 
+/* A Send indication to peer from udp_src */
+static void send_ind(const struct sw_sa *peer, const char *data)
+{
+	struct rq q;
+
+	memset(q.tid, 7, sizeof(q.tid));
+	turn_enc_init(&q.e, q.buf, sizeof(q.buf), TURN_M_SEND,
+		      TURN_C_INDICATION, q.tid);
+	turn_enc_xaddr(&q.e, TURN_A_XOR_PEER_ADDRESS, peer);
+	turn_enc_attr(&q.e, TURN_A_DATA, (const uint8_t *)data, strlen(data));
+	rq_send(&q, &udp_src, NULL, NULL, NULL);
+}
+
+
 /* The gateway's own transport addresses stay denied where allow_peer
  * covers them: its TURN and SIP listeners (a wildcard one on every
  * address of the host), the relay and inside port ranges; in Connect,
@@ -985,18 +999,10 @@ static void test_peer_own(void)
 	turn_enc_xaddr(&q.e, TURN_A_XOR_PEER_ADDRESS, &peer);
 	rq_send(&q, &udp_src, "cms", "cmssecret", nonce);
 	CU_ASSERT_EQUAL(last_code(&m), 403);
-	turn_enc_init(&q.e, q.buf, sizeof(q.buf), TURN_M_SEND,
-		      TURN_C_INDICATION, q.tid);
-	turn_enc_xaddr(&q.e, TURN_A_XOR_PEER_ADDRESS, &peer);
-	turn_enc_attr(&q.e, TURN_A_DATA, (const uint8_t *)"OPTIONS", 7);
-	rq_send(&q, &udp_src, NULL, NULL, NULL);
+	send_ind(&peer, "OPTIONS");
 	CU_ASSERT_EQUAL(fk.relayed, 0);
 	sw_sa_set_port(&peer, 5061); /* not a listener: relayed */
-	turn_enc_init(&q.e, q.buf, sizeof(q.buf), TURN_M_SEND,
-		      TURN_C_INDICATION, q.tid);
-	turn_enc_xaddr(&q.e, TURN_A_XOR_PEER_ADDRESS, &peer);
-	turn_enc_attr(&q.e, TURN_A_DATA, (const uint8_t *)"OPTIONS", 7);
-	rq_send(&q, &udp_src, NULL, NULL, NULL);
+	send_ind(&peer, "OPTIONS");
 	CU_ASSERT_EQUAL(fk.relayed, 1);
 
 	conf.turn_allow_own = true;
