@@ -16,7 +16,9 @@
  *    or go elsewhere, instead of timing out in the backlog;
  *  - one rate-limited line (sw_log_limited) says so.
  * Only the descriptor juggling lives here; the back-off belongs to each
- * loop (relay threads: turn/relay_loop.c relay_accept).
+ * loop (relay threads: turn/relay_loop.c relay_accept). A listener that
+ * takes few connections may do without it: the control socket (sw_ctl.c)
+ * sheds its waiting connections, and is then no longer readable.
  */
 #ifndef SW_ACCEPT_H
 #define SW_ACCEPT_H

@@ -16,6 +16,7 @@
 #include <unistd.h>
 
 #define SW_LOG_MODULE "ctl"
+#include "sw_accept.h"
 #include "sw_ctl.h"
 #include "sw_log.h"
 
@@ -41,6 +42,7 @@ struct ctl_handler {
 struct sw_ctl {
 	char path[sizeof(((struct sockaddr_un *)0)->sun_path)];
 	int lfd, ep;
+	struct sw_accept_reserve reserve; /* see sw_accept.h */
 	struct ctl_client cl[CTL_MAX_CLIENTS];
 	struct ctl_handler hd[CTL_MAX_HANDLERS];
 	unsigned n_hd;
@@ -111,7 +113,7 @@ static int listen_on(struct sw_ctl *ctl)
 		return errno;
 	if (epoll_ctl(ctl->ep, EPOLL_CTL_ADD, ctl->lfd, &ev))
 		return errno;
-	return 0;
+	return sw_accept_reserve_open(&ctl->reserve);
 }
 
 
@@ -149,7 +151,7 @@ int sw_ctl_open(struct sw_ctl **ctlp, const char *path)
 	ctl = calloc(1, sizeof(*ctl));
 	if (!ctl)
 		return ENOMEM;
-	ctl->lfd = ctl->ep = -1;
+	ctl->lfd = ctl->ep = ctl->reserve.fd = -1;
 	for (int i = 0; i < CTL_MAX_CLIENTS; ++i)
 		ctl->cl[i].fd = -1;
 	snprintf(ctl->path, sizeof(ctl->path), "%s", path);
@@ -163,6 +165,7 @@ int sw_ctl_open(struct sw_ctl **ctlp, const char *path)
 			close(ctl->lfd);
 		if (ctl->ep >= 0)
 			close(ctl->ep);
+		sw_accept_reserve_close(&ctl->reserve);
 		free(ctl);
 		return err;
 	}
@@ -193,6 +196,7 @@ void sw_ctl_close(struct sw_ctl *ctl)
 		client_drop(ctl, &ctl->cl[i]);
 	close(ctl->lfd);
 	close(ctl->ep);
+	sw_accept_reserve_close(&ctl->reserve);
 	unlink(ctl->path);
 	free(ctl);
 }
@@ -373,8 +377,22 @@ static void accept_all(struct sw_ctl *ctl)
 		struct epoll_event ev = {.events = EPOLLIN};
 		struct ctl_client *c;
 
-		if (fd < 0)
+		if (fd < 0) {
+			/* out of descriptors: the listener would stay readable
+			 * and the SIP loop spin; the waiting CLI connections
+			 * are closed instead (sw_accept.h) */
+			int err = errno;
+			unsigned shed;
+
+			if (!sw_accept_exhausted(err))
+				return;
+			shed = sw_accept_shed(&ctl->reserve, ctl->lfd,
+					      SW_ACCEPT_SHED_MAX);
+			sw_log_limited(SW_LOG_WARN, "[%s] accept: %s: %u "
+				       "waiting connections closed",
+				       ctl->path, strerror(err), shed);
 			return;
+		}
 		c = client_slot(ctl);
 		c->in = malloc(SW_CTL_MAX_REQUEST);
 		ev.data.u32 = (uint32_t)(c - ctl->cl);

@@ -11,6 +11,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/un.h>
@@ -1074,6 +1075,41 @@ static void test_ctl_stale_and_bad(void)
 }
 
 
+/* Out of descriptors, a CLI connection cannot be accepted: it is closed
+ * at once (the reserve descriptor) and the socket is not left readable,
+ * which would spin the SIP loop */
+static void test_ctl_no_fds(void)
+{
+	const char *path = dbpath("nofds.sock");
+	struct sockaddr_un sun = {.sun_family = AF_UNIX};
+	struct sw_ctl *ctl = NULL;
+	struct rlimit old, low;
+	struct pollfd p;
+	char b;
+	int fd, lowest;
+
+	CU_ASSERT_EQUAL_FATAL(sw_ctl_open(&ctl, path), 0);
+	memcpy(sun.sun_path, path, strlen(path) + 1);
+	fd = socket(AF_UNIX, SOCK_STREAM, 0);
+	CU_ASSERT_FATAL(fd >= 0);
+	lowest = dup(0);
+	CU_ASSERT_FATAL(lowest >= 0);
+	close(lowest);
+	CU_ASSERT_FATAL(getrlimit(RLIMIT_NOFILE, &old) == 0);
+	low = old;
+	low.rlim_cur = (rlim_t)lowest;
+	CU_ASSERT_FATAL(setrlimit(RLIMIT_NOFILE, &low) == 0);
+	CU_ASSERT_EQUAL(connect(fd, (struct sockaddr *)&sun, sizeof(sun)), 0);
+	sw_ctl_process(ctl);
+	p = (struct pollfd){sw_ctl_fd(ctl), POLLIN, 0};
+	CU_ASSERT_EQUAL(poll(&p, 1, 0), 0); /* nothing left to spin on */
+	CU_ASSERT_EQUAL(setrlimit(RLIMIT_NOFILE, &old), 0);
+	CU_ASSERT_EQUAL(recv(fd, &b, 1, MSG_DONTWAIT), 0); /* closed */
+	close(fd);
+	sw_ctl_close(ctl);
+}
+
+
 static int suite_init(void)
 {
 	sw_log_set_level(SW_LOG_ERROR);
@@ -1123,7 +1159,9 @@ int test_calllog_register(void)
 	    !CU_add_test(s, "migration v1->v2", test_migration_v1) ||
 	    !CU_add_test(s, "control socket", test_ctl) ||
 	    !CU_add_test(s, "control socket: stale file, bad request",
-			 test_ctl_stale_and_bad))
+			 test_ctl_stale_and_bad) ||
+	    !CU_add_test(s, "control socket: out of descriptors",
+			 test_ctl_no_fds))
 		return -1;
 	return 0;
 }
