@@ -93,6 +93,9 @@ static void print_status(const struct sw_jval *res)
 	       (long long)sw_jval_int(d, "sip_tcp_closed", 0));
 	printf("%-12s %lld lines suppressed by rate limits\n", "log",
 	       (long long)sw_jval_int(d, "log_suppressed", 0));
+	printf("%-12s %lld names from messages not looked up (their "
+	       "responses dropped)\n", "SIP names",
+	       (long long)sw_jval_int(d, "sip_names_refused", 0));
 	if (c)
 		printf("%-12s %s: %lld calls, %lld written, %lld pending, "
 		       "%lld dropped, %lld errors\n", "call log",

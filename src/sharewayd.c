@@ -347,6 +347,8 @@ static int ctl_status(struct sw_json *res, const struct sw_jval *args,
 	sw_json_int(res, "sip_tcp_shed", (int64_t)cs.shed);
 	sw_json_int(res, "sip_tcp_closed", (int64_t)cs.closed);
 	sw_json_int(res, "log_suppressed", (int64_t)sw_log_suppressed_total());
+	sw_json_int(res, "sip_names_refused",
+		    (int64_t)sipua_names_refused());
 	sw_json_obj_close(res);
 	inforce_json(res, &sc->in);
 	return 0;

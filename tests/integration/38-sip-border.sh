@@ -171,6 +171,9 @@ PY
 		grep -q "name not resolved: '$h'" "$SW_TMP/sharewayd.log" ||
 			fail "[$ns] no line for the Via host $h"
 	done
+	refused=$($SHAREWAY -c "$SW_TMP/shareway.conf" -s "$SW_TMP/state" status --json |
+		python3 -c 'import json,sys; print(json.load(sys.stdin)["daemon"]["sip_names_refused"])')
+	[ "$refused" -ge 2 ] || fail "[$ns] status counts $refused names not looked up, 2 expected"
 	lines=$(wc -l <"$SW_TMP/sharewayd.log")
 	sw_stop || fail "[$ns] sharewayd exit status $? on SIGTERM"
 	if grep -v ' cms\.unresolvable\.test ' "$SW_TMP/blackhole.log" | grep -q .; then
