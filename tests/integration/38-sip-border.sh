@@ -6,7 +6,8 @@
 #    landed 28c2e2a relayed it, and its BYE at Timer H or at shutdown
 #    crashed the daemon);
 #  - a callee whose 200 carries such a Contact or Record-Route gets ACK and
-#    BYE (sent to the hop the call went to) and the caller 502;
+#    BYE (sent to the hop the call went to), one whose 180 does a CANCEL,
+#    and the caller 502;
 #  - a caller whose Contact and Record-Route name hosts nobody resolves gets
 #    the callee's BYE back the way its INVITE came: the DNS sink of
 #    tests/netns-run.sh fails the test on any lookup;
@@ -57,9 +58,13 @@ HDR=Record-Route: <mailto:rr@example.net>" uas uas_contact 127.0.0.3 "$P_CMS" 1 
 hostile 502 "sip:4321@conf.example" "<sip:4321@conf.example>" "$C_OK" \
 	"X-Test: caller" || { show uac_hostile; fail "200 with a mailto: Record-Route: caller did not get 502"; }
 uas_wait || { show uas_contact; fail "200 with a mailto: Record-Route: no ACK and BYE"; }
+SCN_SET="CONTACT=<mailto:er@example.net>" uas uas_early_contact 127.0.0.3 "$P_CMS" 1 ""
+hostile 502 "sip:4321@conf.example" "<sip:4321@conf.example>" "$C_OK" \
+	"X-Test: caller" || { show uac_hostile; fail "180 with a mailto: Contact: caller did not get 502"; }
+uas_wait || { show uas_early_contact; fail "180 with a mailto: Contact: no CANCEL"; }
 grep -q 'leg B\] 200 from .*Contact is not a SIP or SIPS URI.*leg ended' "$SW_TMP/sharewayd.log" ||
 	fail "no log line for the refused 200"
-ok "200 with a tel: or scheme-less Contact or a mailto: Record-Route: ACK + BYE, caller 502"
+ok "200 with a tel: or scheme-less Contact or a mailto: Record-Route: ACK + BYE; 180 with a mailto: Contact: CANCEL; caller 502"
 
 # 3. names in a caller's Contact and Record-Route are never looked up
 uas uas_bye 127.0.0.3 "$P_CMS" 1 "$ANSWER"
