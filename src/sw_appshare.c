@@ -79,22 +79,6 @@ void sw_appshare_free(struct sw_appshare_call *as)
 }
 
 
-/* media.applicationsharing, else media.default, else relay (the issue's
- * default for application sharing) */
-static enum sw_media_policy as_policy(const struct sw_route_result *r)
-{
-	if (!r)
-		return SW_MP_RELAY;
-	for (unsigned i = 0; i < r->n_media; ++i)
-		if (!strcmp(r->media[i].type, AS_MTYPE) &&
-		    r->media[i].policy != SW_MP_UNSET)
-			return r->media[i].policy;
-	if (r->media_default != SW_MP_UNSET)
-		return r->media_default;
-	return SW_MP_RELAY;
-}
-
-
 /* The SDP body going on from one side to the other: the last sent to
  * that side, the base of the selected pair's SDP toward it */
 static void save_sent(struct sw_appshare_call *as, bool from_edge,
@@ -627,7 +611,7 @@ int sw_appshare_sdp(struct sw_gw *gw, struct sw_gwcall *c,
 		    enum sipua_sdp_kind kind, const char *body, size_t len,
 		    char **outp, size_t *outlenp)
 {
-	enum sw_media_policy p = as_policy(call->route);
+	enum sw_media_policy p = sw_gw_as_policy(gw, call->route);
 	char *pre = NULL;
 	size_t prelen = 0;
 	int ret;
@@ -635,7 +619,7 @@ int sw_appshare_sdp(struct sw_gw *gw, struct sw_gwcall *c,
 	/* the rule's policies for the other m-lines (strip, reject) first */
 	ret = sipua_sdp_hook_default(NULL, call, from, kind, body, len, &pre,
 				     &prelen);
-	if (ret || (p != SW_MP_RELAY && p != SW_MP_OBSERVE) || !gw->relay) {
+	if (ret || (p != SW_MP_RELAY && p != SW_MP_OBSERVE)) {
 		*outp = pre;
 		*outlenp = prelen;
 		return ret;

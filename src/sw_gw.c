@@ -78,6 +78,23 @@ static enum sipua_leg_id edge_leg_of(const struct sw_gw *gw,
 }
 
 
+/**
+ * The application-sharing policy a call gets: the dial plan's
+ * (sw_route_media_policy(), default relay), except that relay and observe
+ * need the TURN server: with [turn] enable = no they pass through, and
+ * the call log says so
+ */
+enum sw_media_policy sw_gw_as_policy(const struct sw_gw *gw,
+				     const struct sw_route_result *r)
+{
+	enum sw_media_policy p = sw_route_media_policy(r, "applicationsharing");
+
+	if ((p == SW_MP_RELAY || p == SW_MP_OBSERVE) && !gw->relay)
+		return SW_MP_PASSTHROUGH;
+	return p;
+}
+
+
 static void log_route(struct sw_gw *gw, struct sw_gwcall *c,
 		      const struct sw_route_result *r);
 static void log_leg(struct sw_gw *gw, struct sw_gwcall *c,
@@ -237,8 +254,7 @@ static void log_route(struct sw_gw *gw, struct sw_gwcall *c,
 	rr.transport = sw_transport_name(r->transport);
 	rr.trace = trace;
 	rr.captures = caps;
-	rr.media_policy = sw_media_policy_name(
-		sw_route_media_policy(r, "applicationsharing"));
+	rr.media_policy = sw_media_policy_name(sw_gw_as_policy(gw, r));
 	sw_calllog_route(gw->cl, c->uid, &rr);
 }
 
@@ -655,6 +671,9 @@ int sw_gw_init(struct sw_gw *gw, struct sipua *ua, struct relay *relay,
 	if (gw->pool_want > SW_GW_POOL_MAX)
 		gw->pool_want = SW_GW_POOL_MAX;
 	pool_fill(gw);
+	if (!relay)
+		sw_info("[turn] enable = no: application sharing passes through "
+			"unchanged whatever the dial plan's media policy");
 	return 0;
 }
 

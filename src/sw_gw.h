@@ -17,6 +17,7 @@
 
 #include "sipua.h"
 #include "sw_conf.h"
+#include "sw_rules.h"
 
 struct relay;
 struct relay_ev;
@@ -78,6 +79,8 @@ struct sw_gwcall *sw_gw_call(struct sw_gw *gw, uint64_t id);
 char sw_gw_side(const struct sw_gwcall *c, enum sipua_leg_id leg);
 void sw_gw_call_release(struct sw_gw *gw, struct sw_gwcall *c);
 int64_t sw_gw_now_us(void);
+enum sw_media_policy sw_gw_as_policy(const struct sw_gw *gw,
+				     const struct sw_route_result *r);
 struct relay_cmd;
 int sw_gw_pool_take(struct sw_gw *gw, struct sw_gwcall *c,
 		    struct relay_cmd *permit, struct sw_gw_pooled *out);

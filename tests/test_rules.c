@@ -487,10 +487,20 @@ static void test_media_match(void)
 	in.n_media = 0;
 	CU_ASSERT_STRING_EQUAL(which(r, &in), "rest");
 	CU_ASSERT_STRING_EQUAL(res.steps[0].value, "(no media)");
-	/* no result at all: passthrough */
+	/* nothing set (no media.* line, no media.default), or no result at
+	 * all: relay, the gateway's purpose, whatever the case of the type */
 	memset(&res, 0, sizeof(res));
-	CU_ASSERT_EQUAL(sw_route_media_policy(&res, "audio"),
-			SW_MP_PASSTHROUGH);
+	CU_ASSERT_EQUAL(sw_route_media_policy(&res, "applicationsharing"),
+			SW_MP_RELAY);
+	CU_ASSERT_EQUAL(sw_route_media_policy(&res, "audio"), SW_MP_RELAY);
+	CU_ASSERT_EQUAL(sw_route_media_policy(NULL, "applicationsharing"),
+			SW_MP_RELAY);
+	res.n_media = 1;
+	snprintf(res.media[0].type, sizeof(res.media[0].type), "%s",
+		 "applicationsharing");
+	res.media[0].policy = SW_MP_OBSERVE;
+	CU_ASSERT_EQUAL(sw_route_media_policy(&res, "ApplicationSharing"),
+			SW_MP_OBSERVE);
 	CU_ASSERT_STRING_EQUAL(sw_media_policy_name(SW_MP_OBSERVE), "observe");
 	sw_rules_unref(r);
 }

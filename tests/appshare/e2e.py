@@ -267,14 +267,14 @@ def cid(edge: EdgeSide) -> str:
 
 
 def relay_call(env: Env, tl: Timeline, idx: int, nbytes: int, *,
-               respond: str = "ok") -> tuple[EdgeSide, ConfSide, object]:
+               respond: str = "ok", user: str = "conf") -> tuple[EdgeSide, ConfSide, object]:
     """INVITE through sharewayd; returns the actors and the 200."""
     conf = ConfSide(mode="relay", sip_port=env.port(4 + idx), listen_port=env.port(16 + idx),
                     timeline=tl, name=f"CMS{idx}" if idx else "CMS", respond=respond)
     edge = EdgeSide(relay_port=env.port(28 + idx % 12), timeline=tl,
                     name=f"Edge{idx}" if idx else "Edge")
     task = in_thread(conf.answer_call, 10)
-    final = edge.call(f"sip:conf-{env.port(4 + idx)}@example.com", dest=env.gw)
+    final = edge.call(f"sip:{user}-{env.port(4 + idx)}@example.com", dest=env.gw)
     task.result(10)
     return edge, conf, final
 
@@ -518,6 +518,25 @@ def case_byeearly(env: Env, tl: Timeline) -> None:
         check(conf.ua.wait_request("BYE", 5) is not None, "BYE reached the conference")
         env.record(cid(edge), '"completed"')
         check(True, "call log: completed")
+    finally:
+        edge.close()
+        conf.close()
+
+
+def case_nopolicy(env: Env, tl: Timeline) -> None:
+    """A rule with no media.* line: the gateway relays (its default) and
+    the call log says relay, not passthrough"""
+    edge, conf, final = relay_call(env, tl, 3, 0, user="nopolicy")
+    try:
+        check(final.status == 200, "call answered")
+        remote = edge.pick_remote()
+        check(remote.typ == "relay" and remote.ip == "127.0.0.1",
+              "no media.* in the rule: the Edge sees sharewayd's relay candidate")
+        check(edge.hangup(5).status == 200, "BYE answered")
+        rec = env.record(cid(edge), '"completed"')
+        pol = (rec.get("route") or {}).get("media_policy")
+        check(pol == "relay" and rec.get("media", "").startswith("AS relay"),
+              f"call log: media policy {pol}, media {rec.get('media')!r}")
     finally:
         edge.close()
         conf.close()
@@ -1759,7 +1778,7 @@ def case_tlsconfoffer(env: Env, tl: Timeline) -> None:
 
 CASES = {"relay": case_relay, "glare": case_glare, "byemute": case_byemute,
          "oneway": case_oneway, "badufrag": case_badufrag,
-         "reject": case_reject,
+         "reject": case_reject, "nopolicy": case_nopolicy,
          "byeearly": case_byeearly, "midclose": case_midclose, "parallel": case_parallel,
          "observe": case_observe, "confoffer": case_confoffer,
          "earlyconnect": case_earlyconnect, "inside": case_inside, "strip": case_strip,
