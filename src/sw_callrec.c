@@ -209,7 +209,7 @@ static bool has_mline(const char *sdp, const char *type)
 	for (const char *p = sdp; p && *p; p = strchr(p, '\n')) {
 		if (*p == '\n')
 			++p;
-		if (!strncmp(p, "m=", 2) && !strncmp(p + 2, type, n) &&
+		if (!strncmp(p, "m=", 2) && !strncasecmp(p + 2, type, n) &&
 		    p[2 + n] == ' ')
 			return true;
 	}
@@ -217,11 +217,13 @@ static bool has_mline(const char *sdp, const char *type)
 }
 
 
-/** True if the call offered or was routed with application sharing */
+/**
+ * True if an offer of the call carried m=applicationsharing: a call is
+ * judged by what it carried, not by the policy its rule would have
+ * applied to application sharing (every routed call has one)
+ */
 bool sw_callrec_is_appsharing(const struct sw_callrec *rec)
 {
-	if (rec->route.media_policy && *rec->route.media_policy)
-		return true;
 	for (unsigned i = 0; i < rec->n_negs; ++i) {
 		const struct sw_rec_neg *n = &rec->negs[i];
 

@@ -644,7 +644,8 @@ static int check_media(struct vctx *v)
 	bool relayed = pol && (!strcmp(pol, "relay") || !strcmp(pol, "observe"));
 
 	if (!sw_callrec_is_appsharing(v->rec) || !v->rec->answer_us ||
-	    media_direct(v->rec))
+	    media_direct(v->rec) ||
+	    (pol && !strcmp(pol, "strip")))
 		return NOT_MINE;
 	for (size_t i = 0; i < sizeof(steps) / sizeof(steps[0]); ++i) {
 		int r;
@@ -676,6 +677,14 @@ static int say_success(struct vctx *v)
 		return say(v, SW_VERDICT_OK,
 			   "Application sharing worked: %s, the relay was "
 			   "released, connected %s.", SW_MEDIA_DIRECT, d);
+	if (rec->route.media_policy &&
+	    !strcmp(rec->route.media_policy, "strip"))
+		return say(v, SW_VERDICT_OK,
+			   "Call completed normally after %s connected; "
+			   "application sharing was removed as dial plan rule "
+			   "%s says (media.applicationsharing = strip).", d,
+			   rec->route.rule && *rec->route.rule ?
+				   rec->route.rule : "?");
 	if (rec->has_reinvite)
 		snprintf(ri, sizeof(ri),
 			 ", completion re-INVITE answered %d in %u ms",

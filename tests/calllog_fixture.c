@@ -370,6 +370,17 @@ static void fx_call(struct fx *f, int64_t t, const struct sw_rec_leg *in,
 }
 
 
+/* The initial offer, forwarded as it came (the daemon records it when it
+ * crosses, whatever becomes of the call) */
+static void fx_offer(struct fx *f, char from, char to, const char *sdp)
+{
+	struct sw_rec_neg n = {1, "initial-invite", from, to, 0, 0, sdp, sdp,
+			       NULL, NULL, NULL};
+
+	sw_calllog_negotiation(f->cl, f->uid, &n);
+}
+
+
 /* ---- the calls ---------------------------------------------------------- */
 
 static const struct fx_dlg seed_e = {
@@ -734,6 +745,7 @@ static void call_21002(struct fx *f)
 				 NULL, "relay"};
 
 	fx_call(f, MS(600000), &c, &e, &r);
+	fx_offer(f, 'c', 'e', sdp_cms_answer_relay);
 	fx_ev(f, 0, SW_ACT_CONF, SW_ACT_GW, SW_EV_SIP, "INVITE (SDP)", NULL);
 	fx_ev(f, MS(5), SW_ACT_GW, SW_ACT_EDGE, SW_EV_SIP, "INVITE (SDP)",
 	      NULL);
@@ -809,6 +821,7 @@ static void call_cancel(struct fx *f)
 				 "observe"};
 
 	fx_call(f, MS(1800000), &e, &c, &r);
+	fx_offer(f, 'e', 'c', sdp_edge_offer);
 	sw_calllog_call_ringing(f->cl, f->uid, f->t0 + MS(300));
 	fx_ev(f, 0, SW_ACT_EDGE, SW_ACT_GW, SW_EV_SIP, "INVITE (SDP)", NULL);
 	/* the conference leg on UDP over IPv6, recorded as messages */
@@ -850,6 +863,7 @@ static void call_408(struct fx *f)
 				 "observe"};
 
 	fx_call(f, MS(2400000), &e, &c, &r);
+	fx_offer(f, 'e', 'c', sdp_edge_offer);
 	fx_ev(f, 0, SW_ACT_EDGE, SW_ACT_GW, SW_EV_SIP, "INVITE (SDP)", NULL);
 	fx_ev(f, MS(3), SW_ACT_GW, SW_ACT_CONF, SW_EV_SIP, "INVITE (SDP)",
 	      NULL);

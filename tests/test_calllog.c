@@ -259,6 +259,25 @@ static void test_verdict_success(void)
 	v.r.n_negs = 0;
 	v.r.route.media_policy = NULL;
 	VERDICT_HAS(&v, SW_VERDICT_OK, "Call completed normally after 1m00s");
+	/* an audio call is judged by what it carried: every routed call has
+	 * an application-sharing policy, its offer had no such m= line */
+	vc_init(&v);
+	v.neg.offer_in = v.neg.offer_out = "v=0\r\nm=audio 5 RTP/AVP 0\r\n";
+	v.neg.answer_in = v.neg.answer_out = "v=0\r\nm=audio 7 RTP/AVP 0\r\n";
+	v.r.n_relays = v.r.n_conns = 0;
+	v.r.has_ice[0] = v.r.has_ice[1] = v.r.has_reinvite = false;
+	VERDICT_HAS(&v, SW_VERDICT_OK, "Call completed normally after 1m00s "
+		    "connected.");
+	CU_ASSERT(!sw_callrec_is_appsharing(&v.r));
+	/* application sharing stripped by the rule: not a decline */
+	vc_init(&v);
+	v.r.route.media_policy = "strip";
+	v.neg.answer_in = "v=0\r\nm=applicationsharing 0 TCP/RTP/AVP 127\r\n";
+	v.r.n_relays = v.r.n_conns = 0;
+	v.r.has_ice[0] = v.r.has_ice[1] = v.r.has_reinvite = false;
+	VERDICT_HAS(&v, SW_VERDICT_OK, "application sharing was removed as "
+		    "dial plan rule sfb says (media.applicationsharing = "
+		    "strip)");
 }
 
 
