@@ -570,6 +570,19 @@ void sipua_set_observer(struct sipua *ua, const struct sipua_observer *obs)
 }
 
 
+/**
+ * The tag the call's log lines carry, "[call TAG]" (the observer sets the
+ * call log's, so that a log line leads to `shareway show TAG`)
+ */
+void sipua_call_set_tag(struct sipua *ua, uint64_t call_id, const char *tag)
+{
+	struct sw_call *call = sipua_call_find(ua, call_id);
+
+	if (call && tag && *tag)
+		snprintf(call->tag, sizeof(call->tag), "%s", tag);
+}
+
+
 unsigned sipua_call_count(const struct sipua *ua)
 {
 	return ua ? ua->n_calls : 0;

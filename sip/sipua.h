@@ -65,16 +65,45 @@ struct sipua_leg_info {
 	const char *ms_client_diagnostics; /* client-generated */
 };
 
+/** Who gave the final response to leg A's INVITE */
+enum sipua_answerer {
+	SIPUA_ANS_NONE = 0, /* no final response yet */
+	SIPUA_ANS_GW,       /* the gateway itself: a refusal, a limit, a
+			       timeout, its SIP stack's own error */
+	SIPUA_ANS_RULE,     /* the gateway, as a dial plan rule says
+			       (action = reject, media.TYPE = reject) */
+	SIPUA_ANS_PEER,     /* leg B's peer; the gateway relayed it */
+};
+
+/** Why the gateway refuses something itself: one sentence naming the
+ *  cause and its fix, e.g. "the offer's SDP line 5 is malformed
+ *  (duplicate v= line); the caller must send valid SDP" */
+#define SIPUA_WHY_MAX 320
+
+struct sipua_refusal {
+	int status;              /* the status refused with, 0 if none */
+	bool by_rule;            /* what the dial plan asks, not a fault */
+	char why[SIPUA_WHY_MAX]; /* "" if not said */
+};
+
 /** A call, valid during the callback only */
 struct sipua_call_info {
 	uint64_t id; /* the gateway's call id, unique for the process life */
+	const char *tag; /* in every log line of the call: "[call TAG]" */
 	const struct sw_route_result *route; /* the rule decision */
 	const struct sw_rules *rules;        /* the set (and zones) the call
 						works with, or NULL */
 	struct sipua_leg_info leg[2];
 	int64_t start_ms, answer_ms, end_ms; /* CLOCK_REALTIME, 0 = not yet */
+	int64_t ringing_ms;                  /* the first 180/183 relayed */
 	enum sipua_leg_id ended_by;          /* when end_ms != 0 */
 	const char *end_reason;              /* "BYE", "CANCEL", "rejected" */
+	enum sipua_answerer answered_by;     /* of leg A's final response */
+	const char *gw_reason;   /* GW, RULE: why, and the fix (or NULL) */
+	/* the SDP hook's: a hook that refuses an offer may say why here;
+	 * the sdp observer finds a refused offer's status and reason here
+	 * (the hook's out is NULL then); NULL outside these callbacks */
+	struct sipua_refusal *refusal;
 };
 
 /**
@@ -87,7 +116,8 @@ struct sipua_call_info {
  *               forward body byte-identical
  * @return 0 to forward, or a SIP status 400..699 to refuse the offer
  *         (the B2BUA answers it with that status and a Warning:
- *         304 "Media type not available" for 488), or SIPUA_SDP_LOCAL
+ *         304 "Media type not available" for 488; a hook says why in
+ *         call->refusal, which the call log records), or SIPUA_SDP_LOCAL
  *         for an offer inside an established dialog that the gateway
  *         answers itself: *outp is the answer, sent in a 200 on the leg
  *         the offer came from; nothing is forwarded (the completion
@@ -116,6 +146,8 @@ struct sipua_msg {
 /** Call events for the call log; all run on the SIP thread */
 struct sipua_observer {
 	void (*started)(void *arg, const struct sipua_call_info *call);
+	/* the first 180/183 relayed toward the caller */
+	void (*ringing)(void *arg, const struct sipua_call_info *call);
 	void (*answered)(void *arg, const struct sipua_call_info *call);
 	/* the call is ending (a BYE, CANCEL or failure on either leg): its
 	 * media stops now; ended follows once both legs are done (a leg's
@@ -126,7 +158,8 @@ struct sipua_observer {
 	 * hook. status 0: out went on to the other leg; SIPUA_SDP_LOCAL: an
 	 * offer the gateway answered itself, out is its answer (sent back on
 	 * from's leg, nothing forwarded); 400..699: the gateway refused the
-	 * offer with that status, out is NULL */
+	 * offer with that status, out is NULL, and call->refusal says
+	 * why */
 	void (*sdp)(void *arg, const struct sipua_call_info *call,
 		    enum sipua_leg_id from, enum sipua_sdp_kind kind,
 		    const char *in, size_t in_len, const char *out,
@@ -168,6 +201,7 @@ void sipua_set_observer(struct sipua *ua, const struct sipua_observer *obs);
 /** Names a Sofia transport asked getaddrinfo() for and did not get
  *  (the gateway looks up no name from a message) since the start */
 unsigned long long sipua_names_refused(void);
+void sipua_call_set_tag(struct sipua *ua, uint64_t call_id, const char *tag);
 unsigned sipua_call_count(const struct sipua *ua);
 uint64_t sipua_overload_rejects(const struct sipua *ua);
 

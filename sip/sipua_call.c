@@ -30,6 +30,11 @@ static const char *const state_names[] = {
 
 static void call_invite_timeout(struct sipua *ua, su_timer_t *t, void *arg);
 
+/* Sofia's transaction layer marks the responses it makes up itself (a
+ * transport error, timer B) with this bit of sip_flags: NTA_INTERNAL_MSG
+ * of nta_internal.h, which Sofia-SIP 1.12.11 does not install */
+#define SIPUA_NTA_INTERNAL_MSG (1 << 15)
+
 
 static void call_notify(struct sw_call *call,
 			void (*fn)(void *, const struct sipua_call_info *))
@@ -47,8 +52,8 @@ static void call_set_state(struct sw_call *call, enum sw_call_state st)
 {
 	if (call->state == st)
 		return;
-	sw_debug("[call %llu] %s -> %s", (unsigned long long)call->id,
-		 state_names[call->state], state_names[st]);
+	sw_debug("[call %s] %s -> %s", call->tag, state_names[call->state],
+		 state_names[st]);
 	call->state = st;
 	if (st == SW_CALL_ENDING)
 		call_notify(call, call->ua->obs.ending);
@@ -75,7 +80,7 @@ static void call_free(struct sw_call *call)
 		sw_rules_unref(call->rules);
 	/* a call refused before its leg B has said so in one line */
 	sw_log(call->leg[SIPUA_LEG_B].call_id ? SW_LOG_INFO : SW_LOG_DEBUG,
-	       "[call %llu] ended (%s)", (unsigned long long)call->id,
+	       "[call %s] ended (%s)", call->tag,
 	       call->end_reason ? call->end_reason : "-");
 	su_home_unref(call->home);
 	if (ua->stopping && !ua->calls)
@@ -130,6 +135,8 @@ static struct sw_call *call_alloc(struct sipua *ua)
 		return NULL;
 	call->ua = ua;
 	call->id = ua->next_id++;
+	snprintf(call->tag, sizeof(call->tag), "%llu",
+		 (unsigned long long)call->id);
 	call->start_ms = sipua_now_ms(true);
 	for (int i = 0; i < 2; ++i) {
 		call->leg[i].call = call;
@@ -168,11 +175,16 @@ static void leg_note(struct sipua_leg *l, const sip_t *sip)
 		l->user_agent = su_strdup(home, sip->sip_server->g_string);
 	if (!l->call_id && sip->sip_call_id)
 		l->call_id = su_strdup(home, sip->sip_call_id->i_id);
-	if (!l->local_tag && l->nh) {
-		const sip_to_t *lt = nua_handle_local(l->nh);
+	if (!l->local_tag) {
+		/* the gateway's own tag: in the From of the responses on leg B
+		 * (nua_handle_local() has none: nta adds it on sending), in
+		 * the To of leg A's in-dialog requests (a refused call's tag
+		 * comes from the capture, sipua_cap.c) */
+		const sip_addr_t *own = sip->sip_request ? sip->sip_to
+							 : sip->sip_from;
 
-		if (lt && lt->a_tag)
-			l->local_tag = su_strdup(home, lt->a_tag);
+		if (own && own->a_tag)
+			l->local_tag = su_strdup(home, own->a_tag);
 	}
 	if (!l->remote_tag) {
 		const sip_to_t *t = sip->sip_request ? sip->sip_from
@@ -234,12 +246,23 @@ static char *zone_contact(su_home_t *home, const struct sipua_ep *ep,
 }
 
 
-/* Answer leg A's INVITE with a final failure and end the call */
+/*
+ * Answer leg A's INVITE with a final failure and end the call. The
+ * response is the gateway's own unless the caller set answered_by first
+ * (it relays leg B's, or a rule asked for it): a new refusal anywhere is
+ * recorded as the gateway's, with why (the cause and its fix, or NULL
+ * when the status says it all) for the call log's verdict.
+ */
 static void call_reject(struct sw_call *call, int status, const char *phrase,
-			tagi_t *extra)
+			const char *why, tagi_t *extra)
 {
 	struct sipua_leg *a = &call->leg[SIPUA_LEG_A];
 
+	if (call->answered_by == SIPUA_ANS_NONE)
+		call->answered_by = SIPUA_ANS_GW;
+	if (why && *why && call->answered_by != SIPUA_ANS_PEER &&
+	    !call->gw_reason)
+		call->gw_reason = su_strdup(call->home, why);
 	a->final_status = status;
 	a->final_phrase = su_strdup(call->home, phrase);
 	if (a->nh && !a->ended)
@@ -251,13 +274,19 @@ static void call_reject(struct sw_call *call, int status, const char *phrase,
 }
 
 
-/* The gateway's own refusal of an offer: 488 carries RFC 3261 20.43
- * Warning 304 */
+/* The gateway's own refusal of an offer (the SDP hook's, with its
+ * reason): 488 carries RFC 3261 20.43 Warning 304 */
 static void call_reject_media(struct sw_call *call, int status)
 {
 	tagi_t *w = status == 488 ? sipua_warning_tags(call->home) : NULL;
+	const struct sipua_refusal *r = &call->sdp_refusal;
 
-	call_reject(call, status, sip_status_phrase(status), w);
+	if (r->by_rule && call->answered_by == SIPUA_ANS_NONE)
+		call->answered_by = SIPUA_ANS_RULE;
+	call_reject(call, status, sip_status_phrase(status),
+		    r->why[0] ? r->why : "the gateway could not accept the "
+					 "offer (see its log for this call)",
+		    w);
 }
 
 
@@ -394,7 +423,8 @@ static int leg_b_start(struct sw_call *call, const sip_t *sip,
 /* Leg B's next hop, an address: the route's target from the
  * configuration; without one, the Request-URI's host only if it is an IP
  * address (a name there may come from the message). 0 or a status. */
-static int leg_b_hop(struct sw_call *call, const char **phrasep)
+static int leg_b_hop(struct sw_call *call, const char **phrasep,
+		     const char **whyp)
 {
 	const struct sw_route_result *r = call->route;
 	struct sipua_leg *b = &call->leg[SIPUA_LEG_B];
@@ -415,9 +445,14 @@ static int leg_b_hop(struct sw_call *call, const char **phrasep)
 		return 0;
 	}
 	b->hop = sipua_hop_numeric(call->home, r->ruri, r->transport);
-	if (!b->hop)
+	if (!b->hop) {
+		*whyp = su_sprintf(call->home, "dial plan rule %s sends the "
+				   "call to %s, which names no IP address, and "
+				   "gives no target: add target = ZONE or a "
+				   "numeric URI to the rule", r->rule, r->ruri);
 		return *phrasep = "No route (no target, and the Request-URI "
 				  "names no IP address)", 404;
+	}
 	return 0;
 }
 
@@ -448,84 +483,148 @@ static int uris_too_long(struct sw_call *call, const sip_t *sip,
 }
 
 
-/* Validate and route: 0 to forward, or the status to reject with */
+/*
+ * Validate and route: 0 to forward, or the status to reject with; *whyp
+ * the cause and its fix for the call log (a refusal that sets none is
+ * still the gateway's, explained by its status)
+ */
 static int call_route(struct sw_call *call, const sip_t *sip,
-		      const char **phrasep)
+		      const char **phrasep, const char **whyp)
 {
 	struct sipua_leg *a = &call->leg[SIPUA_LEG_A];
+	su_home_t *home = call->home;
 	const char *body = NULL;
 	size_t len = 0;
 	int err;
 
 	*phrasep = NULL;
-	if (!a->zone)
+	*whyp = NULL;
+	if (!a->zone) {
+		*whyp = su_sprintf(home, "the source %s matches no zone: add "
+				   "its address to a zone's match.source (over "
+				   "TLS, its certificate subject to "
+				   "tls.subjects), or mark a zone default = "
+				   "yes", a->peer ? a->peer : "?");
 		return *phrasep = "Forbidden (unknown zone)", 403;
-	if (sip->sip_max_forwards && sip->sip_max_forwards->mf_count == 0)
-		return 483; /* RFC 3261 16.3: a loop, or too many hops */
-	if ((*phrasep = sipua_dialog_uris_check(sip, true)))
-		return 400; /* before a dialog exists on either leg */
-	if ((err = uris_too_long(call, sip, phrasep)))
+	}
+	if (sip->sip_max_forwards && sip->sip_max_forwards->mf_count == 0) {
+		/* RFC 3261 16.3: a loop, or too many hops */
+		*whyp = "Max-Forwards reached 0: the request loops or crossed "
+			"too many hops; check that no zone's target leads "
+			"back to its caller";
+		return 483;
+	}
+	if ((*phrasep = sipua_dialog_uris_check(sip, true))) {
+		/* before a dialog exists on either leg */
+		*whyp = su_sprintf(home, "the INVITE's dialog URIs are unusable "
+				   "(%s): its sender must send exactly one SIP "
+				   "or SIPS Contact, and SIP URIs in "
+				   "Record-Route", *phrasep);
+		return 400;
+	}
+	if ((err = uris_too_long(call, sip, phrasep))) {
+		*whyp = su_sprintf(home, "%s is longer than [sip] "
+				   "max_uri_length (%u bytes): its sender must "
+				   "send a shorter one, or raise max_uri_length",
+				   err == 414 ? "the Request-URI"
+					      : "its To or From URI",
+				   call->ua->conf->sip_max_uri_length);
 		return err;
-	if (!a->hop)
+	}
+	if (!a->hop) {
+		*whyp = "the gateway could not tell where the INVITE came "
+			"from, so it has nowhere to answer (see the log lines "
+			"of the call)";
 		return *phrasep = "No return path", 503;
-	if (!call->rules)
+	}
+	if (!call->rules) {
+		*whyp = "no dial plan is loaded: fix rules_file (sharewayd "
+			"--check-config), then shareway reload";
 		return *phrasep = "No dial plan", 503;
-	if (sipua_body_is_sdp(sip) && sipua_sdp_extract(call->home, sip, &body,
-							&len))
+	}
+	if (sipua_body_is_sdp(sip) && sipua_sdp_extract(home, sip, &body,
+							&len)) {
+		*whyp = "the multipart body has no usable application/sdp "
+			"part; its sender must send one";
 		return *phrasep = "Bad multipart body", 400;
-	call->route = su_zalloc(call->home, sizeof(*call->route));
+	}
+	call->route = su_zalloc(home, sizeof(*call->route));
 	if (!call->route)
-		return 500;
+		return *whyp = "out of memory while routing", 500;
 	err = sipua_route(call->rules, sip, a->zone->name, a->peer, body, len,
 			  call->route);
-	if (err == ERANGE) /* a To value or a rewrite the dial plan cannot hold */
+	if (err == ERANGE) { /* a To value or a rewrite the dial plan
+			      * cannot hold */
+		*whyp = "its To value, or a rewrite of the dial plan, does not "
+			"fit the gateway's URI buffers (2047 bytes)";
 		return *phrasep = "URI too long", 400;
-	if (err)
+	}
+	if (err) {
+		*whyp = su_sprintf(home, "the dial plan could not be "
+				   "evaluated (%s)", strerror(err));
 		return 500;
+	}
 	if (call->route->outcome == SW_ROUTE_REJECT) {
+		call->answered_by = SIPUA_ANS_RULE;
+		*whyp = su_sprintf(home, "dial plan rule %s: action = reject "
+				   "%u %s", call->route->rule,
+				   call->route->reject_code,
+				   call->route->reject_phrase);
 		*phrasep = call->route->reject_phrase;
 		return call->route->reject_code;
 	}
-	if (call->route->outcome != SW_ROUTE_FORWARD)
+	if (call->route->outcome != SW_ROUTE_FORWARD) {
+		*whyp = su_sprintf(home, "no dial plan rule gives %s from zone "
+				   "%s a target: add one (the rules tried are "
+				   "under Route; shareway locate URI --source "
+				   "IP replays them)", call->route->ruri_in,
+				   a->zone->name);
 		return *phrasep = "No route", 404;
-	return leg_b_hop(call, phrasep);
+	}
+	return leg_b_hop(call, phrasep, whyp);
 }
 
 
 static void call_start(struct sw_call *call, const sip_t *sip)
 {
-	const char *phrase;
+	const char *phrase, *why;
 	bool media = false;
 	char *sdp = NULL;
 	size_t len = 0;
-	int status;
+	int status, err;
 
-	status = call_route(call, sip, &phrase);
+	status = call_route(call, sip, &phrase, &why);
 	if (!status) {
 		status = sipua_sdp_cross(call, SIPUA_LEG_A, SIPUA_SDP_OFFER,
 					 sip, false, &sdp, &len);
 		media = status != 0;
+		if (media)
+			why = call->sdp_refusal.why;
 	}
-	if (!status && leg_b_start(call, sip, sdp, len))
+	if (!status && (err = leg_b_start(call, sip, sdp, len))) {
 		status = 500;
+		why = su_sprintf(call->home, "the outbound leg could not be "
+				 "started (%s)", strerror(err));
+	}
+	if (!phrase && status)
+		phrase = sip_status_phrase(status);
 	if (status) /* what any sender can repeat at will: rate-limited */
-		sw_log_limited(SW_LOG_INFO, "[call %llu] INVITE %s from %s zone "
-			       "%s: rejected %s", (unsigned long long)call->id,
+		sw_log_limited(SW_LOG_INFO, "[call %s] INVITE %s from %s zone "
+			       "%s: rejected %d %s%s%s", call->tag,
 			       call->route ? call->route->ruri_in : "-",
 			       call->leg[0].peer,
 			       call->leg[0].zone ? call->leg[0].zone->name
 						 : "(none)",
-			       phrase ? phrase : sip_status_phrase(status));
+			       status, phrase ? phrase : "",
+			       why && *why ? ": " : "", why ? why : "");
 	else
-		sw_info("[call %llu] INVITE %s from %s zone %s: -> %s",
-			(unsigned long long)call->id, call->route->ruri_in,
-			call->leg[0].peer, call->leg[0].zone->name,
-			call->route->ruri);
+		sw_info("[call %s] INVITE %s from %s zone %s: -> %s",
+			call->tag, call->route->ruri_in, call->leg[0].peer,
+			call->leg[0].zone->name, call->route->ruri);
 	if (status && media)
 		call_reject_media(call, status);
 	else if (status)
-		call_reject(call, status,
-			    phrase ? phrase : sip_status_phrase(status), NULL);
+		call_reject(call, status, phrase, why, NULL);
 }
 
 
@@ -617,7 +716,7 @@ static void call_invite_timeout(struct sipua *ua, su_timer_t *t, void *arg)
 	(void)t;
 	if (call->state >= SW_CALL_ACTIVE)
 		return;
-	sw_info("[call %llu] no answer from %s: 408", (unsigned long long)call->id,
+	sw_info("[call %s] no answer from %s: 408", call->tag,
 		b->peer ? b->peer : "-");
 	if (b->nh && !b->ended) {
 		nua_cancel(b->nh, TAG_END());
@@ -625,7 +724,15 @@ static void call_invite_timeout(struct sipua *ua, su_timer_t *t, void *arg)
 	}
 	call->ended_by = SIPUA_LEG_B;
 	call->end_reason = "no answer";
-	call_reject(call, SIP_408_REQUEST_TIMEOUT, NULL);
+	call_reject(call, SIP_408_REQUEST_TIMEOUT,
+		    su_sprintf(call->home, "no final answer from %s (zone %s) "
+			       "within invite_timeout %u s: check that it is "
+			       "up and reachable from shareway, or raise the "
+			       "zone's invite_timeout", b->peer ? b->peer : "?",
+			       b->zone ? b->zone->name : "-",
+			       b->zone ? b->zone->invite_timeout
+				       : call->ua->conf->sip_invite_timeout),
+		    NULL);
 }
 
 
@@ -652,6 +759,10 @@ static void call_provisional(struct sw_call *call, int status,
 		    TAG_NEXT(sipua_hdr_copy(call->home, call->ua->conf, sip,
 					    false)));
 	call_set_state(call, SW_CALL_EARLY);
+	if (!call->ringing_ms && (status == 180 || status == 183)) {
+		call->ringing_ms = sipua_now_ms(true);
+		call_notify(call, call->ua->obs.ringing);
+	}
 }
 
 
@@ -697,6 +808,7 @@ static void call_answered(struct sw_call *call, int status, const char *phrase,
 	}
 	a->final_status = status;
 	a->final_phrase = b->final_phrase;
+	call->answered_by = SIPUA_ANS_PEER;
 	nua_respond(a->nh, status, b->final_phrase,
 		    TAG_IF(a->contact, SIPTAG_CONTACT_STR(a->contact)),
 		    TAG_IF(sdp, SIPTAG_CONTENT_TYPE_STR("application/sdp")),
@@ -721,9 +833,8 @@ static void call_b_refuse(struct sw_call *call, int status, const char *why)
 {
 	struct sipua_leg *b = &call->leg[SIPUA_LEG_B];
 
-	sw_log_limited(SW_LOG_WARN, "[call %llu leg B] %03d from %s: %s "
-		       "(RFC 3261 12.1.2): leg ended",
-		       (unsigned long long)call->id, status,
+	sw_log_limited(SW_LOG_WARN, "[call %s leg B] %03d from %s: %s "
+		       "(RFC 3261 12.1.2): leg ended", call->tag, status,
 		       b->peer ? b->peer : "-", why);
 	if (call->invite_timer && status >= 200) {
 		su_timer_destroy(call->invite_timer);
@@ -743,7 +854,16 @@ static void call_b_refuse(struct sw_call *call, int status, const char *why)
 		b->ended = true;
 	}
 	if (call->state < SW_CALL_ENDING)
-		call_reject(call, 502, why, NULL);
+		call_reject(call, 502, why,
+			    su_sprintf(call->home, "%s (zone %s) answered %d "
+				       "with a dialog the gateway cannot use "
+				       "(%s, RFC 3261 12.1.2): it must send "
+				       "exactly one SIP or SIPS Contact, and SIP "
+				       "URIs in Record-Route",
+				       b->peer ? b->peer : "?",
+				       b->zone ? b->zone->name : "-", status,
+				       why),
+			    NULL);
 }
 
 
@@ -778,8 +898,25 @@ static void call_b_response(struct sw_call *call, int status,
 	if (call->state >= SW_CALL_ENDING)
 		return; /* A already has its final answer (CANCEL, timeout) */
 	call->ended_by = SIPUA_LEG_B;
+	if (sip && !(sip->sip_flags & SIPUA_NTA_INTERNAL_MSG)) {
+		/* the peer's response, relayed */
+		call->answered_by = SIPUA_ANS_PEER;
+		call_reject(call, status, b->final_phrase, NULL,
+			    sipua_hdr_copy(call->home, call->ua->conf, sip,
+					   false));
+		return;
+	}
+	/* no response came, the SIP stack made one up (a transport error,
+	 * timer B): the gateway answers for a peer it could not reach */
 	call_reject(call, status, b->final_phrase,
-		    sipua_hdr_copy(call->home, call->ua->conf, sip, false));
+		    su_sprintf(call->home, "%s (zone %s, %s) could not be "
+			       "reached: the SIP stack got %d %s sending the "
+			       "INVITE; check that it is up and accepts %s "
+			       "from shareway", b->peer ? b->peer : "?",
+			       b->zone ? b->zone->name : "-",
+			       sw_transport_name(b->tp), status,
+			       phrase ? phrase : "", sw_transport_name(b->tp)),
+		    NULL);
 }
 
 
@@ -803,7 +940,8 @@ void sipua_call_hangup(struct sw_call *call)
 		nua_cancel(b->nh, TAG_END());
 		b->ended = true;
 	}
-	call_reject(call, SIP_503_SERVICE_UNAVAILABLE, NULL);
+	call_reject(call, SIP_503_SERVICE_UNAVAILABLE,
+		    "sharewayd was shutting down", NULL);
 }
 
 
@@ -828,7 +966,10 @@ static void leg_terminated(struct sipua_leg *l)
 		else if (p->id == SIPUA_LEG_B)
 			nua_cancel(p->nh, TAG_END()), p->ended = true;
 		else
-			call_reject(call, SIP_503_SERVICE_UNAVAILABLE, NULL);
+			call_reject(call, SIP_503_SERVICE_UNAVAILABLE,
+				    "the outbound leg ended before any "
+				    "answer (see the log for this call)",
+				    NULL);
 	}
 	call_set_state(call, SW_CALL_ENDING);
 	call_maybe_free(call);
@@ -857,6 +998,8 @@ static void call_cancel(struct sipua_leg *l)
 
 	l->ended = true; /* nua answered 200 to CANCEL and 487 to INVITE */
 	l->final_status = 487;
+	if (l->id == SIPUA_LEG_A && call->answered_by == SIPUA_ANS_NONE)
+		call->answered_by = SIPUA_ANS_GW;
 	if (!call->end_reason) {
 		call->ended_by = l->id;
 		call->end_reason = "CANCEL";
@@ -902,10 +1045,9 @@ static void leg_cannot_send(struct sipua_leg *l, nua_event_t ev, int status,
 {
 	struct sw_call *call = l->call;
 
-	sw_log_limited(SW_LOG_WARN, "[call %llu leg %c] %s: %03d %s: leg "
-		       "ended locally", (unsigned long long)call->id,
-		       "AB"[l->id], nua_event_name(ev), status,
-		       phrase ? phrase : "");
+	sw_log_limited(SW_LOG_WARN, "[call %s leg %c] %s: %03d %s: leg "
+		       "ended locally", call->tag, "AB"[l->id],
+		       nua_event_name(ev), status, phrase ? phrase : "");
 	if (!call->end_reason) {
 		call->ended_by = l->id;
 		call->end_reason = "request not sent";
@@ -972,9 +1114,8 @@ void sipua_call_event(nua_event_t ev, int status, const char *phrase,
 		call_state(l, tags);
 		break;
 	case nua_i_error:
-		sw_info("[call %llu leg %c] %03d %s",
-			(unsigned long long)l->call->id, "AB"[l->id], status,
-			phrase ? phrase : "");
+		sw_info("[call %s leg %c] %03d %s", l->call->tag, "AB"[l->id],
+			status, phrase ? phrase : "");
 		break;
 	default:
 		break;

@@ -275,6 +275,15 @@ static void cap_deliver(struct sipua_cap *cap, struct sipua_leg *l,
 
 	if (!ua->obs.message)
 		return;
+	/* leg A's tag is the gateway's To-tag of its responses, which nua
+	 * does not tell (the ACK of a refusal never reaches it) */
+	if (!meta->received && !l->local_tag && l->id == SIPUA_LEG_A &&
+	    len > 8 && !memcmp(data, "SIP/2.0 ", 8)) {
+		size_t off, n;
+
+		if (sipua_caplog_tag(data, len, true, &off, &n))
+			l->local_tag = su_strndup(l->call->home, data + off, n);
+	}
 	memset(&local, 0, sizeof(local));
 	cap_local(cap, l->ep, meta->tp, &meta->peer, &local);
 	memset(&m, 0, sizeof(m));

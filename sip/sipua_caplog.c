@@ -70,13 +70,11 @@ static bool caplog_hdr_is(const char *s, size_t n, const char *name,
 }
 
 
-/**
- * The Call-ID of a raw message (RFC 3261 20.8, compact form "i")
- *
- * @return true with *offp and *lenp set, false if the headers have none
- */
-bool sipua_caplog_call_id(const char *m, size_t len, size_t *offp,
-			  size_t *lenp)
+/* The value of the first header NAME (or COMPACT) of a raw message,
+ * trailing whitespace cut; folded lines are not joined (Sofia prints
+ * every header on one line) */
+static bool caplog_header(const char *m, size_t len, const char *name,
+			  const char *compact, const char **vp, size_t *np)
 {
 	const char *p, *end = m + len;
 
@@ -91,18 +89,89 @@ bool sipua_caplog_call_id(const char *m, size_t len, size_t *offp,
 		if (!n)
 			return false; /* the end of the headers */
 		if (*p != ' ' && *p != '\t' &&
-		    caplog_hdr_is(p, n, "Call-ID", "i", &v)) {
+		    caplog_hdr_is(p, n, name, compact, &v)) {
 			size_t k = n - (size_t)(v - p);
 
 			while (k && (v[k - 1] == ' ' || v[k - 1] == '\t'))
 				--k;
 			if (!k)
 				return false;
-			*offp = (size_t)(v - m);
-			*lenp = k;
+			*vp = v;
+			*np = k;
 			return true;
 		}
 		p = eol;
+	}
+	return false;
+}
+
+
+/**
+ * The Call-ID of a raw message (RFC 3261 20.8, compact form "i")
+ *
+ * @return true with *offp and *lenp set, false if the headers have none
+ */
+bool sipua_caplog_call_id(const char *m, size_t len, size_t *offp,
+			  size_t *lenp)
+{
+	const char *v;
+
+	if (!caplog_header(m, len, "Call-ID", "i", &v, lenp))
+		return false;
+	*offp = (size_t)(v - m);
+	return true;
+}
+
+
+/**
+ * The tag parameter of the To (to) or From header of a raw message
+ * (RFC 3261 19.3; compact forms "t" and "f"), outside the <URI>
+ *
+ * @return true with *offp and *lenp set, false if the header has none
+ */
+bool sipua_caplog_tag(const char *m, size_t len, bool to, size_t *offp,
+		      size_t *lenp)
+{
+	const char *v, *e, *p;
+	size_t n;
+
+	if (!caplog_header(m, len, to ? "To" : "From", to ? "t" : "f", &v,
+			   &n))
+		return false;
+	e = v + n;
+	p = memchr(v, '<', n);
+	if (p) { /* name-addr: the parameters follow the '>' */
+		p = memchr(p, '>', (size_t)(e - p));
+		if (!p)
+			return false;
+	}
+	else {
+		p = v;
+	}
+	for (; p < e; ++p) {
+		const char *t = p + 1;
+		size_t k;
+
+		if (*p != ';')
+			continue;
+		while (t < e && (*t == ' ' || *t == '\t'))
+			++t;
+		if ((size_t)(e - t) < 4 || strncasecmp(t, "tag", 3))
+			continue;
+		t += 3;
+		while (t < e && (*t == ' ' || *t == '\t'))
+			++t;
+		if (t >= e || *t != '=')
+			continue;
+		for (++t; t < e && (*t == ' ' || *t == '\t'); ++t)
+			;
+		for (k = 0; t + k < e && !memchr(";, \t", t[k], 4); ++k)
+			;
+		if (!k)
+			return false;
+		*offp = (size_t)(t - m);
+		*lenp = k;
+		return true;
 	}
 	return false;
 }

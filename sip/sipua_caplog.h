@@ -54,5 +54,7 @@ enum sipua_caplog_res sipua_caplog_piece(struct sipua_caplog *cl,
 void sipua_caplog_reset(struct sipua_caplog *cl);
 bool sipua_caplog_call_id(const char *m, size_t len, size_t *offp,
 			  size_t *lenp);
+bool sipua_caplog_tag(const char *m, size_t len, bool to, size_t *offp,
+		      size_t *lenp);
 
 #endif

@@ -301,8 +301,8 @@ static void own_backoff(struct sipua_leg *l)
 		own_report(l, 491, NULL);
 		return;
 	}
-	sw_debug("[call %llu leg %c] re-INVITE glare: retry %u in %d ms",
-		 (unsigned long long)l->call->id, "AB"[l->id], o->retries, ms);
+	sw_debug("[call %s leg %c] re-INVITE glare: retry %u in %d ms",
+		 l->call->tag, "AB"[l->id], o->retries, ms);
 	if (o->timer)
 		su_timer_destroy(o->timer);
 	o->timer = su_timer_create(su_root_task(ua->root), (su_duration_t)ms);

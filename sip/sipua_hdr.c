@@ -256,15 +256,19 @@ void sipua_call_info_fill(const struct sw_call *call,
 {
 	memset(ci, 0, sizeof(*ci));
 	ci->id = call->id;
+	ci->tag = call->tag;
 	ci->route = call->route;
 	ci->rules = call->rules;
 	leg_info_fill(&call->leg[SIPUA_LEG_A], &ci->leg[SIPUA_LEG_A]);
 	leg_info_fill(&call->leg[SIPUA_LEG_B], &ci->leg[SIPUA_LEG_B]);
 	ci->start_ms = call->start_ms;
+	ci->ringing_ms = call->ringing_ms;
 	ci->answer_ms = call->answer_ms;
 	ci->end_ms = call->end_ms;
 	ci->ended_by = call->ended_by;
 	ci->end_reason = call->end_reason;
+	ci->answered_by = call->answered_by;
+	ci->gw_reason = call->gw_reason;
 }
 
 
@@ -320,12 +324,19 @@ int sipua_sdp_cross(struct sw_call *call, enum sipua_leg_id from,
 
 	*outp = NULL;
 	*outlenp = 0;
+	memset(&call->sdp_refusal, 0, sizeof(call->sdp_refusal));
 	if (!sipua_body_is_sdp(sip))
 		return 0;
-	if (sipua_sdp_extract(call->home, sip, &body, &len))
+	if (sipua_sdp_extract(call->home, sip, &body, &len)) {
+		snprintf(call->sdp_refusal.why, sizeof(call->sdp_refusal.why),
+			 "the multipart body has no usable application/sdp "
+			 "part; its sender must send one");
+		call->sdp_refusal.status = 400;
 		return 400;
+	}
 	in_len = len;
 	sipua_call_info_fill(call, &ci);
+	ci.refusal = &call->sdp_refusal;
 	if (ua->sdph)
 		status = ua->sdph(ua->sdp_arg, &ci, from, kind, body, len,
 				  &hout, &hlen);
@@ -350,6 +361,7 @@ int sipua_sdp_cross(struct sw_call *call, enum sipua_leg_id from,
 		free(hout);
 		if (status < 400 || status > 699)
 			status = 488;
+		call->sdp_refusal.status = status;
 		if (ua->obs.sdp && kind != SIPUA_SDP_ANSWER)
 			ua->obs.sdp(ua->obs.arg, &ci, from, SIPUA_SDP_OFFER,
 				    body, in_len, NULL, 0, status);
@@ -380,7 +392,8 @@ int sipua_sdp_cross(struct sw_call *call, enum sipua_leg_id from,
 
 /* Apply strip/reject of the route's media policies to a parsed body */
 static int sdp_apply_policy(struct sdpr *sdp, const struct sw_route_result *r,
-			    enum sipua_sdp_kind kind, bool *changed)
+			    enum sipua_sdp_kind kind, bool *changed,
+			    struct sipua_refusal *why)
 {
 	unsigned n = sdpr_media_count(sdp);
 
@@ -392,8 +405,17 @@ static int sdp_apply_policy(struct sdpr *sdp, const struct sw_route_result *r,
 		if (!type)
 			continue;
 		p = sw_route_media_policy(r, type);
-		if (p == SW_MP_REJECT && kind == SIPUA_SDP_OFFER)
+		if (p == SW_MP_REJECT && kind == SIPUA_SDP_OFFER) {
+			if (why) {
+				why->by_rule = true;
+				snprintf(why->why, sizeof(why->why),
+					 "dial plan rule %s refuses offers "
+					 "with m=%s (media.%s = reject)",
+					 r->rule[0] ? r->rule : "[defaults]",
+					 type, type);
+			}
 			return 488;
+		}
 		if (p != SW_MP_STRIP && p != SW_MP_REJECT)
 			continue;
 		if (sdpr_media_port(sdp, (int)i, &port) || !port)
@@ -426,9 +448,22 @@ int sipua_sdp_hook_default(void *arg, const struct sipua_call_info *call,
 	*outp = NULL;
 	if (!call->route || kind == SIPUA_SDP_OFFER_LOCAL_ONLY)
 		return 0;
-	if (sdpr_parse(&sdp, body, len, &perr))
-		return kind == SIPUA_SDP_OFFER ? 488 : 0;
-	status = sdp_apply_policy(sdp, call->route, kind, &changed);
+	if (sdpr_parse(&sdp, body, len, &perr)) {
+		if (kind != SIPUA_SDP_OFFER)
+			return 0;
+		if (call->refusal && perr.line)
+			snprintf(call->refusal->why, sizeof(call->refusal->why),
+				 "the offer's SDP line %u is malformed (%s); "
+				 "its sender must send valid SDP", perr.line,
+				 perr.reason);
+		else if (call->refusal)
+			snprintf(call->refusal->why, sizeof(call->refusal->why),
+				 "the offer's SDP is malformed (%s); its "
+				 "sender must send valid SDP", perr.reason);
+		return 488;
+	}
+	status = sdp_apply_policy(sdp, call->route, kind, &changed,
+				  call->refusal);
 	if (!status && changed && sdpr_print(sdp, outp, outlenp))
 		status = 500;
 	sdpr_free(sdp);

@@ -121,15 +121,23 @@ struct sw_call {
 	su_home_t home[1];   /* first: the call is its own su_home */
 	struct sipua *ua;
 	uint64_t id;
+	char tag[24];        /* log lines say "[call TAG]": the call log's
+				tag once the observer set it, else the id */
 	enum sw_call_state state;
 	struct sipua_leg leg[2];
 	struct sw_rules *rules;          /* the set in force when it came,
 					    with its zones (ref) */
 	struct sw_route_result *route;   /* call home */
 	su_timer_t *invite_timer;        /* no final answer from leg B */
-	int64_t start_ms, answer_ms, end_ms;
+	int64_t start_ms, ringing_ms, answer_ms, end_ms;
 	enum sipua_leg_id ended_by;
 	const char *end_reason;
+	/* leg A's final response and, when the gateway gave it, why: set by
+	 * call_reject() (the gateway's, unless the caller said it relays
+	 * leg B's), so a new refusal is the gateway's without more ado */
+	enum sipua_answerer answered_by;
+	char *gw_reason;                 /* call home, or NULL */
+	struct sipua_refusal sdp_refusal; /* the hook's last refusal */
 	struct sw_call *next, **prevp;   /* ua->calls */
 };
 

@@ -58,6 +58,31 @@ static const char *or_dash(const char *s)
 }
 
 
+/* Who gave the final response toward the caller (the gateway's reason
+ * unless the verdict says it already) */
+static void show_answered(const struct show *s, const char *verdict)
+{
+	const struct sw_callrec *r = s->r;
+	const char *by = r->answered_by;
+	const char *why = r->gw_reason && !strstr(verdict, r->gw_reason)
+				  ? r->gw_reason : NULL;
+	const struct sw_rec_leg *l;
+
+	if (!by)
+		return;
+	if (!strcmp(by, "gw") || !strcmp(by, "rule")) {
+		kv(s, "Answered by", "shareway%s%s%s",
+		   !strcmp(by, "rule") ? ", as the dial plan says" : " itself",
+		   why ? ": " : "", why ? why : "");
+		return;
+	}
+	l = sw_callrec_leg(r, by[0]);
+	kv(s, "Answered by", "the %s side's peer%s%s%s",
+	   by[0] == 'e' ? "Edge" : "conference", l && l->peer ? " (" : "",
+	   l && l->peer ? l->peer : "", l && l->peer ? ")" : "");
+}
+
+
 static void show_head(const struct show *s)
 {
 	const struct sw_callrec *r = s->r;
@@ -81,6 +106,9 @@ static void show_head(const struct show *s)
 		kv(s, "Ended by", "%s%s%s", or_dash(r->disconnect_by),
 		   r->disconnect_reason ? ": " : "",
 		   r->disconnect_reason ? r->disconnect_reason : "");
+	show_answered(s, v);
+	if (r->gw_fault)
+		kv(s, "Fault", "%s", r->gw_fault);
 	kv(s, "Media", "%s", m);
 }
 

@@ -273,26 +273,40 @@ static int emit_struct(struct sw_calllog *cl, uint8_t type, uint64_t uid,
 
 
 /**
- * A call reached the gateway: allocate its uid and tag
+ * A uid and its tag ("c-N") for a call whose record starts later
+ * (sw_calllog_call_start_uid()): the B2BUA names a call in its log lines
+ * from the moment it exists, with the tag `shareway show` knows
  *
- * @param tag  receives the operator tag ("c-142"), may be NULL
- *
- * @return the uid for every other emit call, 0 if the log is off or the
- *         message could not be queued
+ * @return the uid, 0 if the log is off
  */
-uint64_t sw_calllog_call_start(struct sw_calllog *cl,
-			       const struct sw_rec_start *st, char *tag,
-			       size_t tagsz)
+uint64_t sw_calllog_reserve(struct sw_calllog *cl, char *tag, size_t tagsz)
 {
-	char t[SW_CALLLOG_TAG_LEN];
-	struct clb_in in = {0};
 	uint64_t uid;
 
 	if (tag && tagsz)
 		tag[0] = '\0';
-	if (!cl || !st)
+	if (!cl)
 		return 0;
 	uid = atomic_fetch_add(&cl->next_uid, 1);
+	if (tag && tagsz)
+		snprintf(tag, tagsz, "c-%" PRIu64, uid);
+	return uid;
+}
+
+
+/**
+ * Start the record of a call under a uid from sw_calllog_reserve()
+ *
+ * @return 0, or the errno of the push (the record is not started)
+ */
+int sw_calllog_call_start_uid(struct sw_calllog *cl, uint64_t uid,
+			      const struct sw_rec_start *st)
+{
+	char t[SW_CALLLOG_TAG_LEN];
+	struct clb_in in = {0};
+
+	if (!cl || !st || !uid)
+		return EINVAL;
 	atomic_fetch_add(&cl->n_calls, 1);
 	snprintf(t, sizeof(t), "c-%" PRIu64, uid);
 	in.num[0] = st->t_us ? st->t_us : sw_calllog_now();
@@ -305,7 +319,31 @@ uint64_t sw_calllog_call_start(struct sw_calllog *cl,
 	in.nstr = 3;
 	for (unsigned i = 0; i < in.nstr; ++i)
 		in.len[i] = in.str[i] ? strlen(in.str[i]) : 0;
-	if (emit_in(cl, CLM_START, uid, &in))
+	return emit_in(cl, CLM_START, uid, &in);
+}
+
+
+/**
+ * A call reached the gateway: allocate its uid and tag
+ *
+ * @param tag  receives the operator tag ("c-142"), may be NULL
+ *
+ * @return the uid for every other emit call, 0 if the log is off or the
+ *         message could not be queued
+ */
+uint64_t sw_calllog_call_start(struct sw_calllog *cl,
+			       const struct sw_rec_start *st, char *tag,
+			       size_t tagsz)
+{
+	char t[SW_CALLLOG_TAG_LEN];
+	uint64_t uid;
+
+	if (tag && tagsz)
+		tag[0] = '\0';
+	if (!cl || !st)
+		return 0;
+	uid = sw_calllog_reserve(cl, t, sizeof(t));
+	if (sw_calllog_call_start_uid(cl, uid, st))
 		return 0;
 	if (tag && tagsz)
 		snprintf(tag, tagsz, "%s", t);
@@ -354,10 +392,30 @@ int sw_calllog_call_end(struct sw_calllog *cl, uint64_t uid,
 	in.str[0] = end->final_phrase;
 	in.str[1] = end->disconnect_by;
 	in.str[2] = end->disconnect_reason;
-	in.nstr = 3;
+	in.str[3] = end->answered_by;
+	in.str[4] = end->gw_reason;
+	in.nstr = 5;
 	for (unsigned i = 0; i < in.nstr; ++i)
 		in.len[i] = in.str[i] ? strlen(in.str[i]) : 0;
 	return emit_in(cl, CLM_END, uid, &in);
+}
+
+
+/**
+ * A fault of the gateway during the call, one sentence (the first one
+ * recorded stays: it explains the call, later ones follow from it)
+ */
+int sw_calllog_call_fault(struct sw_calllog *cl, uint64_t uid,
+			  const char *fault)
+{
+	struct clb_in in = {0};
+
+	if (!fault)
+		return EINVAL;
+	in.str[0] = fault;
+	in.len[0] = strlen(fault);
+	in.nstr = 1;
+	return emit_in(cl, CLM_FAULT, uid, &in);
 }
 
 

@@ -33,7 +33,7 @@
 
 #include "sw_callrec.h"
 
-#define SW_CALLLOG_SCHEMA 2 /* PRAGMA user_version of a current file */
+#define SW_CALLLOG_SCHEMA 3 /* PRAGMA user_version of a current file */
 #define SW_CALLLOG_TAG_LEN 24
 
 struct sw_calllog;
@@ -74,12 +74,17 @@ int64_t sw_calllog_now(void);
 uint64_t sw_calllog_call_start(struct sw_calllog *cl,
 			       const struct sw_rec_start *st, char *tag,
 			       size_t tagsz);
+uint64_t sw_calllog_reserve(struct sw_calllog *cl, char *tag, size_t tagsz);
+int sw_calllog_call_start_uid(struct sw_calllog *cl, uint64_t uid,
+			      const struct sw_rec_start *st);
 int sw_calllog_call_ringing(struct sw_calllog *cl, uint64_t uid,
 			    int64_t t_us);
 int sw_calllog_call_answer(struct sw_calllog *cl, uint64_t uid,
 			   int64_t t_us);
 int sw_calllog_call_end(struct sw_calllog *cl, uint64_t uid,
 			const struct sw_rec_end *end);
+int sw_calllog_call_fault(struct sw_calllog *cl, uint64_t uid,
+			  const char *fault);
 int sw_calllog_leg(struct sw_calllog *cl, uint64_t uid,
 		   const struct sw_rec_leg *leg);
 int sw_calllog_route(struct sw_calllog *cl, uint64_t uid,

@@ -8,7 +8,12 @@
  *   2  calls gain synthetic, failed and media (so `shareway calls` needs no
  *      join) and the indices for `--failed`, `--rule`, `--active` and
  *      `tail -f` (by end time);
- *      packets (raw SIP and STUN/TURN for `shareway export`).
+ *      packets (raw SIP and STUN/TURN for `shareway export`);
+ *   3  calls gain answered_by (who gave the final response toward the
+ *      caller: the gateway, one of its dial plan rules, or a leg's peer),
+ *      gw_reason (why the gateway answered itself, and the fix) and
+ *      gw_fault (a fault of the gateway during the call, e.g. a relay
+ *      command that could not be handed to its thread).
  * A file is migrated step by step on open, each step in a transaction.
  *
  * Child rows reference calls(id) with foreign keys enforced on the
@@ -102,9 +107,15 @@ static const char migrate_v2[] =
 	" data BLOB NOT NULL);"
 	"CREATE INDEX packets_call ON packets(call, t_us);";
 
+static const char migrate_v3[] =
+	"ALTER TABLE calls ADD COLUMN answered_by TEXT;"
+	"ALTER TABLE calls ADD COLUMN gw_reason TEXT;"
+	"ALTER TABLE calls ADD COLUMN gw_fault TEXT;";
+
 static const char *const migrations[SW_CALLLOG_SCHEMA] = {
 	schema_v1,  /* 0 -> 1 */
 	migrate_v2, /* 1 -> 2 */
+	migrate_v3, /* 2 -> 3 */
 };
 
 /* children first: retention deletes in this order */
@@ -457,6 +468,7 @@ enum cl_stmt {
 	ST_RINGING,
 	ST_ANSWER,
 	ST_END,
+	ST_FAULT,
 	ST_RULE,
 	ST_PACKET,
 	ST_ENDED,
@@ -475,7 +487,11 @@ static const char *const stmt_sql[ST_N] = {
 		      " WHERE id = ?1",
 	[ST_END] = "UPDATE calls SET end_us = ?2, state = ?3,"
 		   " final_code = ?4, final_phrase = ?5, disconnect_by = ?6,"
-		   " disconnect_reason = ?7 WHERE id = ?1",
+		   " disconnect_reason = ?7, answered_by = ?8, gw_reason = ?9"
+		   " WHERE id = ?1",
+	/* the first fault explains the call; later ones follow from it */
+	[ST_FAULT] = "UPDATE calls SET gw_fault = COALESCE(gw_fault, ?2)"
+		     " WHERE id = ?1",
 	[ST_RULE] = "UPDATE calls SET rule = ?2 WHERE id = ?1",
 	[ST_PACKET] = "INSERT INTO packets(call, t_us, proto, transport, src,"
 		      " dst, data) VALUES(?1, ?2, ?3, ?4, ?5, ?6, ?7)",
@@ -698,6 +714,8 @@ static int apply_end(struct cl_db *d, const struct clm *m)
 	bind_str(st, 5, m->blob, 0);
 	bind_str(st, 6, m->blob, 1);
 	bind_str(st, 7, m->blob, 2);
+	bind_str(st, 8, m->blob, 3);
+	bind_str(st, 9, m->blob, 4);
 	return step_reset(st);
 }
 
@@ -769,6 +787,10 @@ int cl_db_apply(struct cl_db *d, const struct clm *m)
 	case CLM_RINGING: return apply_time(d, ST_RINGING, m);
 	case CLM_ANSWER: return apply_time(d, ST_ANSWER, m);
 	case CLM_END: return apply_end(d, m);
+	case CLM_FAULT:
+		sqlite3_bind_int64(d->st[ST_FAULT], 1, (int64_t)m->uid);
+		bind_str(d->st[ST_FAULT], 2, m->blob, 0);
+		return step_reset(d->st[ST_FAULT]);
 	case CLM_PACKET: return apply_packet(d, m);
 	case CLM_ROUTE:
 		err = apply_table(d, tab_of[m->type], m);
@@ -791,7 +813,8 @@ int cl_db_apply(struct cl_db *d, const struct clm *m)
 #define HEAD_COLS                                                            \
 	"id, tag, synthetic, start_us, ringing_us, answer_us, end_us, state, " \
 	"from_uri, to_uri, inbound_leg, final_code, final_phrase, "           \
-	"disconnect_by, disconnect_reason, failed, media, verdict, rule"
+	"disconnect_by, disconnect_reason, failed, media, verdict, rule, "   \
+	"answered_by, gw_reason, gw_fault"
 
 static const char *col_text(struct sw_callrec *rec, sqlite3_stmt *st, int i)
 {
@@ -830,6 +853,9 @@ static void read_head(struct sw_callrec *rec, sqlite3_stmt *st)
 	rec->media = col_text(rec, st, 16);
 	rec->verdict = col_text(rec, st, 17);
 	rec->route.rule = col_text(rec, st, 18); /* the route table's wins */
+	rec->answered_by = col_text(rec, st, 19);
+	rec->gw_reason = col_text(rec, st, 20);
+	rec->gw_fault = col_text(rec, st, 21);
 }
 
 

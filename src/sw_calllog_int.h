@@ -23,6 +23,7 @@ enum clm_type {
 	CLM_RINGING,
 	CLM_ANSWER,
 	CLM_END,
+	CLM_FAULT,
 	CLM_LEG,
 	CLM_ROUTE,
 	CLM_NEG,

@@ -169,8 +169,13 @@ static void synth_end(struct sw_calllog *cl, uint64_t uid, int64_t end,
 		[SY_21002] = {SW_CS_REJECTED, 403, "Forbidden"},
 		[SY_408] = {SW_CS_REJECTED, 408, "Request Timeout"},
 	};
+	/* a timeout and a CANCEL are answered by the gateway itself */
+	bool gw = oc == SY_408 || oc == SY_CANCEL;
 	struct sw_rec_end e = {end, res[oc].st, res[oc].code, res[oc].phrase,
-			       "e", oc == SY_OK || oc == SY_ICE ? "BYE" : NULL};
+			       "e", oc == SY_OK || oc == SY_ICE ? "BYE" : NULL,
+			       gw ? "gw" : "c",
+			       oc == SY_408 ? "no final answer within "
+					      "invite_timeout" : NULL};
 
 	synth_ev(cl, uid, end, SW_ACT_EDGE, SW_ACT_GW, SW_EV_SIP,
 		 oc == SY_CANCEL ? "CANCEL" : "BYE");

@@ -622,6 +622,9 @@ static void json_head(struct sw_json *j, const struct sw_callrec *rec)
 	sw_json_str_or_null(j, "by", rec->disconnect_by);
 	sw_json_str_or_null(j, "reason", rec->disconnect_reason);
 	sw_json_obj_close(j);
+	sw_json_str_or_null(j, "answered_by", rec->answered_by);
+	sw_json_str_or_null(j, "gw_reason", rec->gw_reason);
+	sw_json_str_or_null(j, "gw_fault", rec->gw_fault);
 }
 
 

@@ -91,6 +91,12 @@ struct sw_rec_end {
 	const char *final_phrase;
 	const char *disconnect_by; /* "e", "c", "gw" */
 	const char *disconnect_reason; /* Reason header, BYE cause, timeout */
+	/* who gave the final response toward the caller: "e" or "c" (that
+	 * leg's peer, relayed), "gw" (the gateway itself: a refusal, a
+	 * limit, a timeout), "rule" (the gateway, as a dial plan rule says:
+	 * action = reject, media.TYPE = reject) */
+	const char *answered_by;
+	const char *gw_reason; /* gw/rule: why, and the fix, one sentence */
 };
 
 /** One leg: NULL strings and zero numbers keep the stored values */
@@ -234,6 +240,8 @@ struct sw_callrec {
 	char inbound_leg;
 	int final_code;
 	const char *final_phrase, *disconnect_by, *disconnect_reason;
+	const char *answered_by, *gw_reason; /* see struct sw_rec_end */
+	const char *gw_fault;      /* a fault of the gateway in the call */
 	bool failed;               /* stored verdict severity was FAIL */
 	const char *media;         /* stored media flags */
 	const char *verdict;       /* stored verdict */

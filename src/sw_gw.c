@@ -121,7 +121,13 @@ static struct sw_gwcall *call_new(struct sw_gw *gw,
 		 call->leg[SIPUA_LEG_A].to_uri ? call->leg[SIPUA_LEG_A].to_uri
 					       : "");
 	c->start_us = call->start_ms ? call->start_ms * 1000 : sw_gw_now_us();
-	snprintf(c->tag, sizeof(c->tag), "%llu", (unsigned long long)c->id);
+	/* the call log's tag from the start, in every log line of the call
+	 * (the B2BUA's too), so that a line leads to `shareway show TAG` */
+	c->uid_reserved = sw_calllog_reserve(gw->cl, c->tag, sizeof(c->tag));
+	if (!c->uid_reserved)
+		snprintf(c->tag, sizeof(c->tag), "%llu",
+			 (unsigned long long)c->id);
+	sipua_call_set_tag(gw->ua, c->id, c->tag);
 	c->next = gw->calls[c->id % 256];
 	gw->calls[c->id % 256] = c;
 	return c;
@@ -137,19 +143,19 @@ static void call_settle(struct sw_gw *gw, struct sw_gwcall *c,
 
 	c->settled = true;
 	c->edge_leg = edge_leg_of(gw, call);
-	if (!gw->cl)
+	if (!c->uid_reserved)
 		return;
 	memset(&st, 0, sizeof(st));
 	st.t_us = c->start_us;
 	st.from_uri = call->leg[SIPUA_LEG_A].from_uri;
 	st.to_uri = call->leg[SIPUA_LEG_A].to_uri;
 	st.inbound_leg = sw_gw_side(c, SIPUA_LEG_A);
-	c->uid = sw_calllog_call_start(gw->cl, &st, c->tag, sizeof(c->tag));
-	if (!c->uid) {
-		snprintf(c->tag, sizeof(c->tag), "%llu",
-			 (unsigned long long)c->id);
-		return;
+	if (sw_calllog_call_start_uid(gw->cl, c->uid_reserved, &st)) {
+		sw_warn("[call %s] not in the call log: its queue is full",
+			c->tag);
+		return; /* the tag stays: the log lines already carry it */
 	}
+	c->uid = c->uid_reserved;
 	log_leg(gw, c, call, SIPUA_LEG_A);
 	if (call->leg[SIPUA_LEG_B].call_id)
 		log_leg(gw, c, call, SIPUA_LEG_B);
@@ -267,6 +273,17 @@ static void obs_started(void *arg, const struct sipua_call_info *call)
 }
 
 
+static void obs_ringing(void *arg, const struct sipua_call_info *call)
+{
+	struct sw_gw *gw = arg;
+	struct sw_gwcall *c = call_get(gw, call, false);
+
+	if (c && c->uid)
+		sw_calllog_call_ringing(gw->cl, c->uid,
+					call->ringing_ms * 1000);
+}
+
+
 static void obs_answered(void *arg, const struct sipua_call_info *call)
 {
 	struct sw_gw *gw = arg;
@@ -296,6 +313,26 @@ static enum sw_call_state end_state(const struct sipua_call_info *call)
 }
 
 
+/* Who gave the final response toward the caller, as the call log says
+ * it: "gw", "rule", or the side of the leg whose peer gave it */
+static const char *answerer(const struct sw_gwcall *c,
+			    const struct sipua_call_info *call, char buf[2])
+{
+	switch (call->answered_by) {
+	case SIPUA_ANS_GW:
+		return "gw";
+	case SIPUA_ANS_RULE:
+		return "rule";
+	case SIPUA_ANS_PEER:
+		buf[0] = sw_gw_side(c, SIPUA_LEG_B);
+		buf[1] = '\0';
+		return buf;
+	default:
+		return NULL;
+	}
+}
+
+
 /* One side hung up (or the call failed): the media stops at once, not
  * when the other leg's BYE transaction is over */
 static void obs_ending(void *arg, const struct sipua_call_info *call)
@@ -313,7 +350,7 @@ static void obs_ended(void *arg, const struct sipua_call_info *call)
 	struct sw_gw *gw = arg;
 	struct sw_gwcall *c = call_get(gw, call, true);
 	struct sw_rec_end end;
-	char by[2] = "";
+	char by[2] = "", ans[2] = "";
 
 	if (!c)
 		return;
@@ -330,6 +367,8 @@ static void obs_ended(void *arg, const struct sipua_call_info *call)
 		by[0] = sw_gw_side(c, call->ended_by);
 		end.disconnect_by = by;
 		end.disconnect_reason = call->end_reason;
+		end.answered_by = answerer(c, call, ans);
+		end.gw_reason = call->gw_reason;
 		sw_calllog_call_end(gw->cl, c->uid, &end);
 	}
 	sw_appshare_call_ended(gw, c);
@@ -355,7 +394,7 @@ static void obs_sdp(void *arg, const struct sipua_call_info *call,
 	struct sw_gwcall *c = call_get(gw, call, false);
 	enum sipua_leg_id to = from == SIPUA_LEG_A ? SIPUA_LEG_B : SIPUA_LEG_A;
 	struct sw_rec_neg neg;
-	char *i = NULL, *o = NULL;
+	char *i = NULL, *o = NULL, refused[SIPUA_WHY_MAX + 32];
 
 	if (!c || !c->uid)
 		return;
@@ -387,6 +426,12 @@ static void obs_sdp(void *arg, const struct sipua_call_info *call,
 		neg.answer_in = i;
 		neg.answer_out = o;
 		neg.result = 200;
+	}
+	if (kind == SIPUA_SDP_OFFER && status >= 400 && call->refusal &&
+	    call->refusal->why[0]) { /* why the gateway refused it */
+		snprintf(refused, sizeof(refused), "refused with %d: %s",
+			 status, call->refusal->why);
+		neg.rewrites = refused;
 	}
 	sw_calllog_negotiation(gw->cl, c->uid, &neg);
 	free(i);
@@ -431,11 +476,23 @@ static int hook(void *arg, const struct sipua_call_info *call,
 {
 	struct sw_gw *gw = arg;
 	struct sw_gwcall *c = call_get(gw, call, false);
+	int ret;
 
-	if (!c)
+	if (!c) {
+		if (call->refusal)
+			snprintf(call->refusal->why, sizeof(call->refusal->why),
+				 "the gateway is out of memory");
 		return 503;
-	return sw_appshare_sdp(gw, c, call, from, kind, body, len, outp,
-			       outlenp);
+	}
+	ret = sw_appshare_sdp(gw, c, call, from, kind, body, len, outp,
+			      outlenp);
+	/* every refusal says why: a hook that did not is pointed at its
+	 * log lines, which name the call */
+	if (ret >= 400 && call->refusal && !call->refusal->why[0])
+		snprintf(call->refusal->why, sizeof(call->refusal->why),
+			 "application sharing could not be set up (%d); the "
+			 "log lines of call %s say why", ret, c->tag);
+	return ret;
 }
 
 
@@ -636,6 +693,7 @@ int sw_gw_init(struct sw_gw *gw, struct sipua *ua, struct relay *relay,
 {
 	struct sipua_observer obs = {
 		.started = obs_started,
+		.ringing = obs_ringing,
 		.answered = obs_answered,
 		.ending = obs_ending,
 		.ended = obs_ended,

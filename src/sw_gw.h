@@ -27,8 +27,10 @@ struct sw_appshare_call;
 struct sw_gwcall {
 	struct sw_gwcall *next;     /* registry chain */
 	uint64_t id;                /* the B2BUA's call id */
-	uint64_t uid;               /* call-log uid, 0 if the log is off */
-	char tag[24];               /* call-log tag */
+	uint64_t uid;               /* call-log uid once its record started,
+				       0 before and if the log is off */
+	uint64_t uid_reserved;      /* the uid its tag names, from the start */
+	char tag[24];               /* call-log tag: in every log line */
 	enum sipua_leg_id edge_leg; /* which leg faces the Edge */
 	uint32_t neg_seq;           /* offer/answer exchanges so far */
 	uint32_t fwd_seq;           /* the last one forwarded to a peer */

@@ -4,12 +4,13 @@
  *
  * sw_verdict() is a pure function of the stored facts. The checks run from
  * the most specific cause to the most general: what the far end said in
- * ms-diagnostics (appsharing.md §4) beats a bare SIP status; a transport
- * failure beats a timeout it caused; for answered app-sharing calls the
- * media path is walked in the order it is built (the conference's answer,
- * the allocation, the Edge's connection to the relayed port,
- * ConnectionBind, ICE each way, the completion re-INVITE), and the first
- * broken link is reported.
+ * ms-diagnostics beats a bare SIP status; a transport failure beats a
+ * timeout it caused; a response the gateway gave itself is explained by
+ * its own reason, never blamed on a far end; for answered calls that
+ * offered application sharing the media path is walked in the order it
+ * is built (the conference's answer, the allocation, the Edge's
+ * connection to the relayed port, ConnectionBind, ICE each way, the
+ * completion re-INVITE), and the first broken link is reported.
  */
 #include <ctype.h>
 #include <stdarg.h>
@@ -371,6 +372,72 @@ static int check_rejected(struct vctx *v)
 }
 
 
+/* What a refusal of the gateway's own means when it did not say why */
+static const char *gw_status_fix(int code)
+{
+	switch (code) {
+	case 400:
+	case 414:
+	case 416:
+	case 420:
+		return "the request broke SIP syntax or a limit of the gateway; "
+		       "its sender must fix it (shareway ladder shows the "
+		       "request)";
+	case 403:
+		return "the source matches no zone: add its address to a "
+		       "zone's match.source, or mark a zone default = yes";
+	case 404:
+		return "no dial plan rule gave the request a target: add one "
+		       "(shareway locate URI --source IP)";
+	case 408:
+		return "the far end sent no final answer within invite_timeout: "
+		       "check that it is up and reachable from shareway";
+	case 483:
+		return "Max-Forwards reached 0: the request loops or crossed "
+		       "too many hops; check that no zone's target leads back "
+		       "to its caller";
+	case 488:
+		return "the gateway could not accept the offer";
+	case 503:
+		return "the gateway could not take the call (no dial plan, a "
+		       "call limit, or the outbound leg failed); see its log "
+		       "lines of the call";
+	default:
+		return "see the gateway's log lines of the call";
+	}
+}
+
+
+/*
+ * A final response the gateway gave itself (answered_by "gw" or "rule"):
+ * its reason and fix, never blamed on a far end. A dial plan's refusal
+ * is as configured; anything else is for the operator to fix.
+ */
+static int check_gateway(struct vctx *v)
+{
+	const struct sw_callrec *rec = v->rec;
+	const char *by = rec->answered_by, *why = rec->gw_reason;
+	const char *phrase = rec->final_phrase ? rec->final_phrase : "";
+	char sdp[64] = "";
+
+	if (!by || (strcmp(by, "gw") && strcmp(by, "rule")) ||
+	    rec->final_code < 300 ||
+	    (rec->state != SW_CS_REJECTED && rec->state != SW_CS_FAILED))
+		return NOT_MINE;
+	if (rec->final_code == 488 || rec->final_code == 400)
+		snprintf(sdp, sizeof(sdp), " (shareway sdp %s shows the offer)",
+			 tag(v));
+	if (!strcmp(by, "rule"))
+		return say(v, SW_VERDICT_INFO,
+			   "shareway answered %d %s as the dial plan says: "
+			   "%s.", rec->final_code, phrase,
+			   why && *why ? why : "a rule refuses these calls");
+	return say(v, SW_VERDICT_FAIL, "shareway answered %d %s itself: %s%s.",
+		   rec->final_code, phrase,
+		   why && *why ? why : gw_status_fix(rec->final_code), sdp);
+}
+
+
 static int check_cancelled(struct vctx *v)
 {
 	char d[16];
@@ -725,7 +792,8 @@ enum sw_verdict_sev sw_verdict(const struct sw_callrec *rec, char *buf,
 			       size_t sz)
 {
 	static int (*const checks[])(struct vctx *) = {
-		check_diag, check_transport, check_rejected, check_cancelled,
+		check_diag, check_transport, check_gateway, check_rejected,
+		check_cancelled,
 		check_media, check_client_ice_diag, check_failed,
 	};
 	struct vctx v = {rec, buf, sz};

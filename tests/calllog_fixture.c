@@ -29,6 +29,8 @@ struct fx {
 	struct sw_calllog *cl;
 	uint64_t uid;
 	int64_t t0;
+	char out_leg;                /* the outbound leg of the call */
+	const char *answered_by, *gw_reason; /* fx_gw_answered() */
 };
 
 /* One side of a dialog as the gateway sees it */
@@ -353,9 +355,21 @@ static void fx_start(struct fx *f, int64_t t, const char *from,
 static void fx_end(struct fx *f, int64_t t, enum sw_call_state s, int code,
 		   const char *phrase, const char *by, const char *reason)
 {
-	struct sw_rec_end e = {f->t0 + t, s, code, phrase, by, reason};
+	char out[2] = {f->out_leg, 0};
+	struct sw_rec_end e = {f->t0 + t, s, code, phrase, by, reason,
+			       f->answered_by ? f->answered_by : out,
+			       f->gw_reason};
 
 	sw_calllog_call_end(f->cl, f->uid, &e);
+	f->answered_by = f->gw_reason = NULL;
+}
+
+
+/* The final response of the call's fx_end() is the gateway's own */
+static void fx_gw_answered(struct fx *f, const char *why)
+{
+	f->answered_by = "gw";
+	f->gw_reason = why;
 }
 
 
@@ -364,6 +378,7 @@ static void fx_call(struct fx *f, int64_t t, const struct sw_rec_leg *in,
 		    const struct sw_rec_leg *out, const struct sw_rec_route *r)
 {
 	fx_start(f, t, in->from_uri, in->to_uri, in->leg);
+	f->out_leg = out->leg;
 	sw_calllog_leg(f->cl, f->uid, in);
 	sw_calllog_leg(f->cl, f->uid, out);
 	sw_calllog_route(f->cl, f->uid, r);
@@ -840,6 +855,7 @@ static void call_cancel(struct fx *f)
 	       1, "INVITE", true, NULL, NULL);
 	fx_sip(f, MS(4211), &cancel_c, false, "ACK sip:555@cms.example.local "
 	       "SIP/2.0", 1, "ACK", true, NULL, NULL);
+	fx_gw_answered(f, NULL);
 	fx_end(f, MS(4211), SW_CS_CANCELLED, 487, "Request Terminated", "e",
 	       "CANCEL");
 }
@@ -871,6 +887,10 @@ static void call_408(struct fx *f)
 	      "timeout: no answer in 32 s", NULL);
 	fx_ev(f, MS(32004), SW_ACT_GW, SW_ACT_EDGE, SW_EV_SIP,
 	      "408 Request Timeout", NULL);
+	fx_gw_answered(f, "no final answer from 10.48.54.230:5060 (zone cms) "
+		       "within invite_timeout 32 s: check that it is up and "
+		       "reachable from shareway, or raise the zone's "
+		       "invite_timeout");
 	fx_end(f, MS(32004), SW_CS_REJECTED, 408, "Request Timeout", "gw",
 	       "no final response in 32 s");
 }
@@ -900,6 +920,10 @@ static void call_tls(struct fx *f)
 	      "TLS handshake failed", "CN=edge.fabrikam.com not trusted");
 	fx_ev(f, MS(41), SW_ACT_GW, SW_ACT_CONF, SW_EV_SIP,
 	      "503 Service Unavailable", NULL);
+	fx_gw_answered(f, "203.0.113.77:5061 (zone edge-fabrikam, tls) could "
+		       "not be reached: the SIP stack got 503 Service "
+		       "Unavailable sending the INVITE; check that it is up "
+		       "and accepts tls from shareway");
 	fx_end(f, MS(41), SW_CS_FAILED, 503, "Service Unavailable", "gw",
 	       "TLS handshake failed");
 }
@@ -960,7 +984,7 @@ static const struct fx_spec {
  */
 int fx_write_all(struct sw_calllog *cl, uint64_t uids[FX_N])
 {
-	struct fx f = {cl, 0, FX_T0};
+	struct fx f = {.cl = cl, .t0 = FX_T0};
 
 	for (int i = 0; i < FX_N; ++i) {
 		const struct fx_spec *c = &fx_specs[i];

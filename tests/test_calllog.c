@@ -361,6 +361,73 @@ static void test_verdict_status(void)
 }
 
 
+/* A response the gateway gave itself: its reason and fix, never a far
+ * end's fault; a status-based fix when no reason was recorded */
+static void test_verdict_gateway(void)
+{
+	static const struct {
+		int code;
+		const char *why, *words;
+	} fb[] = {
+		{400, NULL, "broke SIP syntax or a limit of the gateway"},
+		{414, NULL, "broke SIP syntax or a limit of the gateway"},
+		{403, NULL, "match.source"},
+		{404, NULL, "shareway locate"},
+		{408, NULL, "no final answer within invite_timeout"},
+		{483, NULL, "Max-Forwards reached 0"},
+		{488, NULL, "could not accept the offer (shareway sdp c-9 "
+			    "shows the offer)."},
+		{503, NULL, "no dial plan, a call limit"},
+		{599, NULL, "see the gateway's log lines of the call"},
+		{403, "the source 192.0.2.7:5060 matches no zone",
+		 "shareway answered 403 Forbidden itself: the source "
+		 "192.0.2.7:5060 matches no zone."},
+	};
+	struct vcase v;
+
+	for (size_t i = 0; i < sizeof(fb) / sizeof(fb[0]); ++i) {
+		vc_init(&v);
+		v.r.state = SW_CS_REJECTED;
+		v.r.answer_us = 0;
+		v.r.has_leg[1] = false;
+		v.r.final_code = fb[i].code;
+		v.r.final_phrase = "Forbidden";
+		v.r.answered_by = "gw";
+		v.r.gw_reason = fb[i].why;
+		VERDICT_HAS(&v, SW_VERDICT_FAIL, fb[i].words);
+		CU_ASSERT_PTR_NULL(strstr(v.buf, "trusted peer"));
+	}
+	/* the gateway's 408 for a far end that said nothing: not blamed on
+	 * a leg's response (leg B has none) */
+	vc_init(&v);
+	v.r.state = SW_CS_REJECTED;
+	v.r.answer_us = 0;
+	v.r.legs[1].final_code = 0;
+	v.r.final_code = 408;
+	v.r.final_phrase = "Request Timeout";
+	v.r.answered_by = "gw";
+	v.r.gw_reason = "no final answer from 10.0.0.2:5060 (zone cms) within "
+			"invite_timeout 5 s";
+	VERDICT_HAS(&v, SW_VERDICT_FAIL, "shareway answered 408 Request "
+		    "Timeout itself: no final answer from 10.0.0.2:5060");
+	/* as the dial plan says: not a fault */
+	v.r.final_code = 488;
+	v.r.final_phrase = "Not Acceptable Here";
+	v.r.answered_by = "rule";
+	v.r.gw_reason = "dial plan rule x refuses offers with "
+			"m=applicationsharing (media.applicationsharing = "
+			"reject)";
+	VERDICT_HAS(&v, SW_VERDICT_INFO, "shareway answered 488 Not "
+		    "Acceptable Here as the dial plan says: dial plan rule x");
+	/* a far end's refusal relayed: the far end's */
+	v.r.answered_by = "c";
+	v.r.legs[1].final_code = 403;
+	v.r.legs[1].final_phrase = "Forbidden";
+	VERDICT_HAS(&v, SW_VERDICT_FAIL, "The conference side (10.0.0.2:5060) "
+		    "refused the call (403 Forbidden)");
+}
+
+
 static void test_verdict_transport(void)
 {
 	struct vcase v;
@@ -685,7 +752,9 @@ static const struct {
 			      "address 10.48.54.229:24000", "AS relay✗"},
 	{FX_CANCEL, false, "Cancelled by the caller after 4.2s",
 	 "AS observe-"},
-	{FX_408, true, "No answer from the conference side", "AS observe-"},
+	{FX_408, true, "shareway answered 408 Request Timeout itself: no "
+		       "final answer from 10.48.54.230:5060 (zone cms) within "
+		       "invite_timeout 32 s", "AS observe-"},
 	{FX_TLS, true, "certificate subject CN=edge.fabrikam.com not trusted",
 	 "-"},
 	{FX_NO_TCP_CAND, true, "no usable TCP candidate", "AS relay-"},
@@ -923,8 +992,12 @@ static void test_migration_v1(void)
 	sw_calllog_close(cl);
 	db = open_ro("v1.db");
 	CU_ASSERT_FATAL(db != NULL);
-	CU_ASSERT_EQUAL(count(db, "PRAGMA user_version"), 2);
+	CU_ASSERT_EQUAL(count(db, "PRAGMA user_version"), SW_CALLLOG_SCHEMA);
 	CU_ASSERT_EQUAL(count(db, "SELECT MAX(id) FROM calls"), 8);
+	/* v3: who answered, the gateway's reason and fault */
+	CU_ASSERT_EQUAL(count(db, "SELECT COUNT(*) FROM calls WHERE id = 7 AND"
+			      " answered_by IS NULL AND gw_reason IS NULL"
+			      " AND gw_fault IS NULL"), 1);
 	CU_ASSERT_EQUAL(count(db, "SELECT COUNT(*) FROM packets"),
 			count(db, "SELECT COUNT(*) FROM packets WHERE call = 8"));
 	CU_ASSERT_EQUAL(sw_calllog_list(db, &q, list_count, &n), 0);
@@ -933,8 +1006,8 @@ static void test_migration_v1(void)
 	/* a file from the future is refused */
 	CU_ASSERT_EQUAL(sqlite3_open(dbpath("v1.db"), &db), 0);
 	sqlite3_exec(db, "PRAGMA user_version = 9", NULL, NULL, NULL);
-	CU_ASSERT_EQUAL(sw_calllog_schema_apply(db, 2, err, sizeof(err)),
-			EPROTO);
+	CU_ASSERT_EQUAL(sw_calllog_schema_apply(db, SW_CALLLOG_SCHEMA, err,
+					       sizeof(err)), EPROTO);
 	sqlite3_close(db);
 }
 
@@ -1160,6 +1233,7 @@ int test_calllog_register(void)
 	    !CU_add_test(s, "verdict diagnostics", test_verdict_diagnostics) ||
 	    !CU_add_test(s, "verdict status", test_verdict_status) ||
 	    !CU_add_test(s, "verdict transport", test_verdict_transport) ||
+	    !CU_add_test(s, "verdict gateway", test_verdict_gateway) ||
 	    !CU_add_test(s, "verdict cancel/lost/active",
 			 test_verdict_cancel_lost_active) ||
 	    !CU_add_test(s, "verdict media path", test_verdict_media_path) ||
@@ -1175,7 +1249,7 @@ int test_calllog_register(void)
 	    !CU_add_test(s, "lost on restart", test_lost_on_restart) ||
 	    !CU_add_test(s, "retention", test_retention) ||
 	    !CU_add_test(s, "drops counted", test_drops_counted) ||
-	    !CU_add_test(s, "migration v1->v2", test_migration_v1) ||
+	    !CU_add_test(s, "migration v1->current", test_migration_v1) ||
 	    !CU_add_test(s, "control socket", test_ctl) ||
 	    !CU_add_test(s, "control socket: stale file, bad request",
 			 test_ctl_stale_and_bad) ||

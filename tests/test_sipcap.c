@@ -239,6 +239,45 @@ static void test_call_id(void)
 }
 
 
+/* The gateway's own tag of a leg, from the To of its responses (leg A)
+ * or the From of its requests */
+static void test_caplog_tag(void)
+{
+	static const struct {
+		const char *msg;
+		bool to;
+		const char *tag;
+	} t[] = {
+		{"SIP/2.0 403 F\r\nTo: <sip:a@b>;tag=gw7\r\n\r\n", true,
+		 "gw7"},
+		{"SIP/2.0 200 OK\r\nt: \"X\" <sip:a@b;tag=uri>; TAG = k9 ;x\r\n",
+		 true, "k9"},
+		{"INVITE x SIP/2.0\r\nFrom: sip:a@b;tag=f1,x\r\nTo: <sip:c>\r\n",
+		 false, "f1"},
+		{"INVITE x SIP/2.0\r\nFrom: sip:a@b;tag=f1\r\nTo: <sip:c>\r\n",
+		 true, NULL},
+		{"SIP/2.0 180 R\r\nTo: <sip:a@b;tag=in-uri>\r\n", true, NULL},
+		{"SIP/2.0 180 R\r\nTo: <sip:a@b;tag=x\r\n", true, NULL},
+		{"SIP/2.0 180 R\r\nTo: <sip:a@b>;tag=\r\n", true, NULL},
+		{"SIP/2.0 180 R\r\nTo: <sip:a@b>;tagx=1\r\n", true, NULL},
+		{"SIP/2.0 180 R\r\n\r\nTo: <sip:a@b>;tag=body\r\n", true, NULL},
+	};
+
+	for (unsigned i = 0; i < sizeof(t) / sizeof(t[0]); ++i) {
+		size_t off = 0, n = 0;
+		bool found = sipua_caplog_tag(t[i].msg, strlen(t[i].msg),
+					      t[i].to, &off, &n);
+
+		CU_ASSERT_EQUAL(found, t[i].tag != NULL);
+		if (found && t[i].tag)
+			CU_ASSERT(n == strlen(t[i].tag) &&
+				  !memcmp(t[i].msg + off, t[i].tag, n));
+	}
+	CU_ASSERT(!sipua_caplog_tag(NULL, 0, true, &(size_t){0},
+				    &(size_t){0}));
+}
+
+
 int test_sipcap_register(void)
 {
 	CU_pSuite s = CU_add_suite("sipcap", NULL, NULL);
@@ -249,7 +288,8 @@ int test_sipcap_register(void)
 	    !CU_add_test(s, "other_lines", test_other_lines) ||
 	    !CU_add_test(s, "skipped", test_skipped) ||
 	    !CU_add_test(s, "too_long", test_too_long) ||
-	    !CU_add_test(s, "call_id", test_call_id))
+	    !CU_add_test(s, "call_id", test_call_id) ||
+	    !CU_add_test(s, "tag", test_caplog_tag))
 		return CU_get_error();
 	return 0;
 }

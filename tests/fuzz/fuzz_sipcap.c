@@ -3,7 +3,8 @@
  * (sip/sipua_caplog.c): the input is a run of log pieces separated by
  * 0x01 bytes (each one su_log() call as formatted; 0x02 marks a piece
  * cut by the caller's buffer), fed in order; every message rebuilt is
- * checked against the limits and searched for its Call-ID.
+ * checked against the limits and searched for its Call-ID and the tags
+ * of its From and To.
  * Corpus: tests/data/sipcap
  */
 #include <stdint.h>
@@ -23,6 +24,10 @@ static void check_msg(const struct sipua_caplog *cl)
 	if (sipua_caplog_call_id(cl->buf, cl->len, &off, &n) &&
 	    (!n || off + n > cl->len))
 		abort();
+	for (int to = 0; to < 2; ++to)
+		if (sipua_caplog_tag(cl->buf, cl->len, to, &off, &n) &&
+		    (!n || off + n > cl->len))
+			abort();
 }
 
 
