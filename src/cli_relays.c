@@ -49,7 +49,8 @@ static void print_conns(const struct sw_jval *conns)
 }
 
 
-static void print_allocs(const struct sw_jval *allocs)
+static void print_allocs(const struct sw_jval *res,
+			 const struct sw_jval *allocs)
 {
 	unsigned n = 0;
 	char perms[256];
@@ -80,6 +81,14 @@ static void print_allocs(const struct sw_jval *allocs)
 		print_conns(sw_jval_get(a, "connections"));
 	}
 	printf("%u allocation%s\n", n, n == 1 ? "" : "s");
+	if (sw_jval_int(res, "commands_delayed", 0) ||
+	    sw_jval_int(res, "commands_waiting", 0))
+		printf("relay commands a full queue refused: %lld waiting, %lld "
+		       "delayed, %lld lost (shareway show TAG names the call "
+		       "each lost)\n",
+		       (long long)sw_jval_int(res, "commands_waiting", 0),
+		       (long long)sw_jval_int(res, "commands_delayed", 0),
+		       (long long)sw_jval_int(res, "commands_lost", 0));
 }
 
 
@@ -103,7 +112,7 @@ static int run(const struct cli_env *env, int argc, char **argv)
 	if (json)
 		cli_jval_print(res);
 	else
-		print_allocs(allocs);
+		print_allocs(res, allocs);
 	sw_jval_free(res);
 	return CLI_OK;
 }

@@ -252,8 +252,7 @@ static void send_permit(struct sw_gw *gw, struct sw_gwcall *c)
 	cmd.type = RELAY_CMD_PERMIT;
 	cmd.call_id = c->id;
 	cmd.alloc_id = as->alloc_id;
-	if (relay_cmd_send(gw->relay, &cmd))
-		return;
+	sw_gw_cmd(gw, &cmd); /* sent, or late: the call hears of it */
 	as->n_permitted = as->n_edge_ips;
 	as->targets_dirty = false;
 	if (!gw->cl || !new_ips)
@@ -417,7 +416,8 @@ static void watch_relay_cands(struct sw_gw *gw, struct sw_gwcall *c,
 		if (!dup) /* components 1 and 2 share one address */
 			cmd.addrs[cmd.n_addrs++] = sa;
 	}
-	if (cmd.n_addrs && !relay_cmd_send(gw->relay, &cmd)) {
+	if (cmd.n_addrs) {
+		sw_gw_cmd(gw, &cmd);
 		c->as->watched = true;
 		c->as->checks_start_us = sw_gw_now_us();
 	}
@@ -795,7 +795,7 @@ static void bind_conn(struct sw_gw *gw, struct sw_gwcall *c,
 		sw_warn("[call %s] the conference's answer has no usable TCP "
 			"candidate to bridge connection %u to",
 			c->tag, k->conn_id);
-	relay_cmd_send(gw->relay, &cmd);
+	sw_gw_cmd(gw, &cmd);
 }
 
 
@@ -1116,7 +1116,7 @@ static void complete(struct sw_gw *gw, struct sw_gwcall *c)
 		cmd.type = RELAY_CMD_SPLICE;
 		cmd.call_id = c->id;
 		cmd.conn_id = as->conns[i].conn_id;
-		relay_cmd_send(gw->relay, &cmd);
+		sw_gw_cmd(gw, &cmd);
 		as->conns[i].spliced = true;
 	}
 	err = sw_as_pair_sdp(as, sw_as_valid_conn(as), !as->edge_offered, true,
@@ -1386,8 +1386,7 @@ static bool release_relay(struct sw_gw *gw, struct sw_gwcall *c)
 	cmd.type = RELAY_CMD_DELETE;
 	cmd.call_id = c->id;
 	cmd.alloc_id = as->alloc_id;
-	if (relay_cmd_send(gw->relay, &cmd))
-		return false;
+	sw_gw_cmd(gw, &cmd); /* a lost one: sw_appshare_cmd_late() */
 	as->deleting = true;
 	return true;
 }
@@ -1439,6 +1438,69 @@ void sw_appshare_call_ended(struct sw_gw *gw, struct sw_gwcall *c)
 	/* observe: the allocation is the conference's, not ours */
 	sw_appshare_free(as);
 	c->as = NULL;
+}
+
+
+/**
+ * A relay command of the call went late (a full command queue), or never
+ * (lost after SW_GW_CMD_GIVEUP_US): the ladder and the log say so, and a
+ * loss that breaks the media path is the call's fault, which its verdict
+ * names instead of the symptoms that follow from it
+ */
+void sw_appshare_cmd_late(struct sw_gw *gw, struct sw_gwcall *c,
+			  const struct relay_cmd *cmd, int64_t waited_us,
+			  bool lost)
+{
+	static const char *const what[] = {
+		[RELAY_CMD_PERMIT] = "the relay never permitted the Edge's "
+				     "addresses, so it refused their "
+				     "connections",
+		[RELAY_CMD_BIND] = "the Edge's connection to the relay was "
+				   "never bridged to the conference",
+		[RELAY_CMD_WATCH] = "the conference's own allocation was "
+				    "never tied to the call",
+		[RELAY_CMD_SPLICE] = "the relay kept inspecting the media "
+				     "instead of splicing it (slower, not "
+				     "broken)",
+		[RELAY_CMD_DELETE] = "the call's allocation stays until its "
+				     "lifetime ends",
+	};
+	const char *name = sw_gw_cmd_name(cmd->type);
+	const char *why = (unsigned)cmd->type < sizeof(what) / sizeof(what[0])
+				  ? what[cmd->type] : NULL;
+	char d[SW_GW_FAULT_MAX];
+
+	if (!lost) {
+		snprintf(d, sizeof(d), "sent %lld ms late: the relay thread's "
+			 "command queue was full", (long long)(waited_us / 1000));
+		sw_info("[call %s] relay command %s %s", c->tag, name, d);
+		log_event(gw, c, SW_ACT_GW, SW_ACT_GW, SW_EV_NOTE,
+			  name, d);
+		return;
+	}
+	snprintf(d, sizeof(d), "the relay command %s could not be handed to "
+		 "its relay thread (its command queue stayed full for %lld "
+		 "ms) and was lost: %s", name, (long long)(waited_us / 1000),
+		 why ? why : "?");
+	sw_warn("[call %s] %s", c->tag, d);
+	log_event(gw, c, SW_ACT_GW, SW_ACT_GW, SW_EV_NOTE, "relay command lost",
+		  d);
+	if (cmd->type == RELAY_CMD_DELETE && c->as) {
+		/* no RELAY_EV_ALLOC_GONE will come: do not wait for it */
+		struct as_old *o = old_find(c->as, cmd->alloc_id);
+
+		if (o) {
+			old_drop(c->as, o);
+		}
+		else if (c->as->allocated && c->as->alloc_id == cmd->alloc_id) {
+			c->as->allocated = false;
+			if (c->ended)
+				sw_gw_call_release(gw, c);
+		}
+		return;
+	}
+	if (cmd->type != RELAY_CMD_SPLICE && gw->cl && c->uid)
+		sw_calllog_call_fault(gw->cl, c->uid, d);
 }
 
 

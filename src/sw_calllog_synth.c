@@ -215,6 +215,10 @@ int sw_calllog_synth_call(struct sw_calllog *cl, uint64_t seq,
 		n.offer_in = n.offer_out = synth_offer;
 		n.answer_in = n.answer_out = synth_answer;
 	}
+	else { /* what makes it an app-sharing call: its offer's m= line */
+		n.offer_in = "v=0\r\nm=applicationsharing 50000 TCP/RTP/AVP "
+			     "127\r\n";
+	}
 	n.result = oc == SY_OK || oc == SY_ICE ? 200 : 0;
 	sw_calllog_negotiation(cl, uid, &n);
 	if (oc == SY_OK || oc == SY_ICE) {

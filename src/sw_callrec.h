@@ -303,5 +303,6 @@ void sw_callrec_neg_json(struct sw_json *j, const struct sw_rec_neg *n);
 
 enum sw_verdict_sev sw_verdict(const struct sw_callrec *rec, char *buf,
 			       size_t sz);
+bool sw_verdict_diag_code(size_t i, int *code, bool *client_ice);
 
 #endif

@@ -8,6 +8,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <sys/timerfd.h>
 #include <time.h>
 #include <unistd.h>
@@ -108,8 +109,7 @@ static struct sw_gwcall *call_new(struct sw_gw *gw,
 
 	c = calloc(1, sizeof(*c));
 	if (!c) {
-		sw_error("[call %llu] out of memory",
-			 (unsigned long long)call->id);
+		sw_error("[call %s] out of memory", call->tag);
 		return NULL;
 	}
 	c->id = call->id;
@@ -496,6 +496,145 @@ static int hook(void *arg, const struct sipua_call_info *call,
 }
 
 
+/* ---- relay commands: sent, or kept until they can be ------------- */
+
+static const char *const cmd_names[] = {
+	[RELAY_CMD_ALLOC] = "ALLOC",   [RELAY_CMD_PERMIT] = "PERMIT",
+	[RELAY_CMD_BIND] = "BIND",     [RELAY_CMD_SPLICE] = "SPLICE",
+	[RELAY_CMD_DELETE] = "DELETE", [RELAY_CMD_WATCH] = "WATCH",
+};
+
+
+const char *sw_gw_cmd_name(int type)
+{
+	if (type <= 0 || (unsigned)type >= sizeof(cmd_names) /
+						sizeof(cmd_names[0]) ||
+	    !cmd_names[type])
+		return "?";
+	return cmd_names[type];
+}
+
+
+/* One attempt; the test aid refuses what it was told to, as a full queue
+ * would */
+static int cmd_try(struct sw_gw *gw, const struct relay_cmd *cmd)
+{
+	if (gw->test_full_type && (int)cmd->type == gw->test_full_type &&
+	    gw->test_full_left) {
+		if (gw->test_full_left > 0)
+			gw->test_full_left--;
+		return ENOBUFS;
+	}
+	return relay_cmd_send(gw->relay, cmd);
+}
+
+
+/* A command that went late, or never: the call it served hears of it */
+static void cmd_late(struct sw_gw *gw, const struct sw_gw_pend *p, bool lost)
+{
+	const struct relay_cmd *cmd = p->cmd;
+	int64_t waited = sw_gw_now_us() - p->first_us;
+	struct sw_gwcall *c = cmd->call_id & SW_GW_POOL_CALL
+				      ? NULL : sw_gw_call(gw, cmd->call_id);
+
+	if (lost)
+		gw->cmd_lost++;
+	if (c) {
+		sw_appshare_cmd_late(gw, c, cmd, waited, lost);
+		return;
+	}
+	if (lost)
+		sw_log_limited(SW_LOG_WARN, "relay command %s of %s lost: the "
+			       "relay thread's command queue stayed full for "
+			       "%lld ms", sw_gw_cmd_name(cmd->type),
+			       cmd->call_id & SW_GW_POOL_CALL ? "the ready pool"
+							      : "a call gone",
+			       (long long)(waited / 1000));
+}
+
+
+/* Send the waiting commands, in order, as far as the queues take them;
+ * give up on the head once it waited SW_GW_CMD_GIVEUP_US */
+static void cmd_flush(struct sw_gw *gw)
+{
+	unsigned done = 0;
+
+	while (done < gw->n_pend) {
+		struct sw_gw_pend *p = &gw->pend[done];
+
+		p->tries++;
+		if (!cmd_try(gw, p->cmd)) {
+			cmd_late(gw, p, false);
+		}
+		else if (sw_gw_now_us() - p->first_us >= SW_GW_CMD_GIVEUP_US) {
+			cmd_late(gw, p, true);
+		}
+		else {
+			break;
+		}
+		free(p->cmd);
+		++done;
+	}
+	if (!done)
+		return;
+	memmove(gw->pend, gw->pend + done,
+		(gw->n_pend - done) * sizeof(gw->pend[0]));
+	gw->n_pend -= done;
+}
+
+
+/**
+ * Send a relay command to its relay thread. When its queue is full the
+ * command waits, behind any earlier one, and goes from the next pump or
+ * tick; if it still cannot go after SW_GW_CMD_GIVEUP_US it is lost and
+ * the call it served says so in its record (sw_appshare_cmd_late()).
+ * The caller goes on as if it were sent: the relay thread will do it,
+ * late, or the call learns it never will.
+ */
+void sw_gw_cmd(struct sw_gw *gw, const struct relay_cmd *cmd)
+{
+	struct sw_gw_pend p;
+
+	if (!gw->relay)
+		return;
+	if (gw->n_pend)
+		cmd_flush(gw);
+	if (!gw->n_pend && !cmd_try(gw, cmd))
+		return;
+	memset(&p, 0, sizeof(p));
+	p.first_us = sw_gw_now_us();
+	p.tries = 1;
+	p.cmd = malloc(sizeof(*cmd));
+	if (p.cmd)
+		*p.cmd = *cmd;
+	if (gw->n_pend == gw->cap_pend && p.cmd &&
+	    gw->cap_pend < SW_GW_PEND_MAX) {
+		unsigned cap = gw->cap_pend ? 2 * gw->cap_pend : 16;
+		struct sw_gw_pend *n = realloc(gw->pend, cap * sizeof(*n));
+
+		if (n) {
+			gw->pend = n;
+			gw->cap_pend = cap;
+		}
+	}
+	if (!p.cmd || gw->n_pend == gw->cap_pend) { /* no room to wait */
+		struct relay_cmd copy = *cmd;
+
+		p.cmd = p.cmd ? p.cmd : &copy;
+		cmd_late(gw, &p, true);
+		if (p.cmd != &copy)
+			free(p.cmd);
+		return;
+	}
+	gw->cmd_delayed++;
+	sw_log_limited(SW_LOG_WARN, "relay command %s delayed: the relay "
+		       "thread's command queue is full (%llu delayed so far)",
+		       sw_gw_cmd_name(cmd->type),
+		       (unsigned long long)gw->cmd_delayed);
+	gw->pend[gw->n_pend++] = p;
+}
+
+
 /* Keep pool_want allocations ready (or on their way) */
 static void pool_fill(struct sw_gw *gw)
 {
@@ -534,8 +673,9 @@ static void pool_event(struct sw_gw *gw, const struct relay_ev *ev)
 
 		memset(&cmd, 0, sizeof(cmd));
 		cmd.type = RELAY_CMD_DELETE;
+		cmd.call_id = SW_GW_POOL_CALL;
 		cmd.alloc_id = ev->alloc_id;
-		relay_cmd_send(gw->relay, &cmd);
+		sw_gw_cmd(gw, &cmd);
 		return;
 	}
 	gw->pool[gw->n_pool].alloc_id = ev->alloc_id;
@@ -554,9 +694,10 @@ static void backlog_push(struct sw_gw *gw, const struct relay_ev *ev)
 		struct relay_ev *b = realloc(gw->backlog, cap * sizeof(*b));
 
 		if (!b) {
-			sw_error("relay event %d of call %llu lost: out of "
-				 "memory", ev->type,
-				 (unsigned long long)ev->call_id);
+			const struct sw_gwcall *c = sw_gw_call(gw, ev->call_id);
+
+			sw_error("[call %s] relay event %d lost: out of memory",
+				 c ? c->tag : "?", ev->type);
 			free(ev->wire.data);
 			return;
 		}
@@ -624,7 +765,7 @@ int sw_gw_pool_take(struct sw_gw *gw, struct sw_gwcall *c,
 	permit->type = RELAY_CMD_PERMIT;
 	permit->call_id = c->id;
 	permit->alloc_id = out->alloc_id;
-	relay_cmd_send(gw->relay, permit);
+	sw_gw_cmd(gw, permit);
 	pool_fill(gw);
 	return 0;
 }
@@ -637,6 +778,8 @@ static void on_relay_events(int fd, void *arg)
 
 	(void)fd;
 	relay_ev_ack(gw->relay);
+	if (gw->n_pend) /* the relay threads drained some commands */
+		cmd_flush(gw);
 	if (gw->n_backlog) { /* first what the pool's wait put aside */
 		struct relay_ev *b = gw->backlog;
 		unsigned n = gw->n_backlog;
@@ -668,6 +811,8 @@ static void on_tick(int fd, void *arg)
 
 	if (read(fd, &n, sizeof(n)) < 0)
 		return;
+	if (gw->n_pend)
+		cmd_flush(gw);
 	if (sw_mem_tick(&freed) && freed >= (1u << 20))
 		sw_info("heap trimmed after a load: about %zu MB free returned",
 			freed >> 20);
@@ -680,6 +825,33 @@ static void on_tick(int fd, void *arg)
 			sw_appshare_tick(gw, c, now);
 		}
 	}
+}
+
+
+/* SHAREWAY_TEST_RELAY_FULL=TYPE[:N] (PERMIT, BIND, ...): a test aid that
+ * makes the sends of one relay command type fail as a full queue would,
+ * always or the first N times (tests/integration/61-appshare-cmdq.sh) */
+static void test_full_init(struct sw_gw *gw)
+{
+	const char *e = getenv("SHAREWAY_TEST_RELAY_FULL");
+	size_t n;
+
+	if (!e || !*e)
+		return;
+	n = strcspn(e, ":");
+	for (int t = 1; t < (int)(sizeof(cmd_names) / sizeof(cmd_names[0]));
+	     ++t) {
+		if (cmd_names[t] && strlen(cmd_names[t]) == n &&
+		    !strncasecmp(e, cmd_names[t], n)) {
+			gw->test_full_type = t;
+			gw->test_full_left = e[n] == ':' ? atol(e + n + 1) : -1;
+			sw_warn("test aid SHAREWAY_TEST_RELAY_FULL: relay "
+				"command %s refused %s", cmd_names[t],
+				gw->test_full_left < 0 ? "always" : "at first");
+			return;
+		}
+	}
+	sw_warn("SHAREWAY_TEST_RELAY_FULL=%s names no relay command", e);
 }
 
 
@@ -709,6 +881,7 @@ int sw_gw_init(struct sw_gw *gw, struct sipua *ua, struct relay *relay,
 	gw->relay = relay;
 	gw->cl = cl;
 	gw->conf = conf;
+	test_full_init(gw);
 	gw->tick_fd = timerfd_create(CLOCK_MONOTONIC, TFD_NONBLOCK | TFD_CLOEXEC);
 	if (gw->tick_fd < 0)
 		return errno;
@@ -744,6 +917,11 @@ void sw_gw_close(struct sw_gw *gw)
 	free(gw->backlog);
 	gw->backlog = NULL;
 	gw->n_backlog = gw->cap_backlog = 0;
+	for (unsigned i = 0; i < gw->n_pend; ++i)
+		free(gw->pend[i].cmd);
+	free(gw->pend);
+	gw->pend = NULL;
+	gw->n_pend = gw->cap_pend = 0;
 	for (unsigned i = 0; i < 256; ++i)
 		while (gw->calls[i])
 			sw_gw_call_release(gw, gw->calls[i]);
@@ -820,6 +998,9 @@ static int ctl_relays(struct sw_json *res, const struct sw_jval *args,
 		sw_json_int(res, "total_udp", (int64_t)cnt.allocs_udp);
 		sw_json_int(res, "connections_active",
 			    (int64_t)cnt.conns_active);
+		sw_json_int(res, "commands_waiting", gw->n_pend);
+		sw_json_int(res, "commands_delayed", (int64_t)gw->cmd_delayed);
+		sw_json_int(res, "commands_lost", (int64_t)gw->cmd_lost);
 	}
 	return 0;
 }

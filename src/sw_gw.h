@@ -44,6 +44,13 @@ struct sw_gwcall {
 	struct sw_appshare_call *as; /* app-sharing state, NULL if none */
 };
 
+/** A relay command a full queue refused, waiting to be sent again */
+struct sw_gw_pend {
+	struct relay_cmd *cmd;    /* heap: relay_cmd is an incomplete type */
+	int64_t first_us;         /* the first refusal */
+	unsigned tries;
+};
+
 /** A ready in-process relay allocation, not yet given to a call */
 struct sw_gw_pooled {
 	uint32_t alloc_id;
@@ -72,7 +79,24 @@ struct sw_gw {
 	/* relay events put aside while the SDP hook waited for the pool */
 	struct relay_ev *backlog;
 	unsigned n_backlog, cap_backlog;
+	/* Relay commands a full command queue refused: nothing sent between
+	 * threads is dropped unseen. They wait here in order (a later
+	 * command never overtakes an earlier one) and are sent again from
+	 * every pump and tick; one that still cannot go after
+	 * SW_GW_CMD_GIVEUP_US is lost, and its call's record says so. */
+	struct sw_gw_pend *pend;
+	unsigned n_pend, cap_pend;
+	uint64_t cmd_delayed, cmd_lost;
+	/* test aid (SHAREWAY_TEST_RELAY_FULL=type[:n]): sends of that
+	 * command type are refused as a full queue would, always or the
+	 * first n times */
+	int test_full_type;
+	long test_full_left;
 };
+
+#define SW_GW_CMD_GIVEUP_US (5 * 1000000)
+#define SW_GW_FAULT_MAX 320 /* one sentence of a call's fault */
+#define SW_GW_PEND_MAX 4096
 
 int sw_gw_init(struct sw_gw *gw, struct sipua *ua, struct relay *relay,
 	       struct sw_calllog *cl, const struct sw_conf *conf);
@@ -86,6 +110,8 @@ enum sw_media_policy sw_gw_as_policy(const struct sw_gw *gw,
 struct relay_cmd;
 int sw_gw_pool_take(struct sw_gw *gw, struct sw_gwcall *c,
 		    struct relay_cmd *permit, struct sw_gw_pooled *out);
+void sw_gw_cmd(struct sw_gw *gw, const struct relay_cmd *cmd);
+const char *sw_gw_cmd_name(int type);
 
 #define SW_GW_POOL_CALL (1ull << 63) /* call ids of pooled allocations */
 
@@ -97,6 +123,9 @@ int sw_appshare_sdp(struct sw_gw *gw, struct sw_gwcall *c,
 void sw_appshare_relay_event(struct sw_gw *gw, const void *relay_ev);
 void sw_appshare_tick(struct sw_gw *gw, struct sw_gwcall *c, int64_t now);
 void sw_appshare_call_ended(struct sw_gw *gw, struct sw_gwcall *c);
+void sw_appshare_cmd_late(struct sw_gw *gw, struct sw_gwcall *c,
+			  const struct relay_cmd *cmd, int64_t waited_us,
+			  bool lost);
 void sw_appshare_free(struct sw_appshare_call *as);
 struct sw_json;
 void sw_appshare_flags(const struct sw_appshare_call *as, char *buf,

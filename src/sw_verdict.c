@@ -98,9 +98,91 @@ static bool diag_parse(const char *s, struct diag *d)
 }
 
 
-/* The first diagnostic with one of the codes, on either leg */
-static bool diag_find(const struct sw_callrec *rec, const int *codes,
-		      size_t n, struct diag *d)
+/*
+ * The ms-diagnostics codes the verdict knows (MS-OCER lists them all;
+ * these are the ones application sharing through a gateway runs into):
+ * the far end's own words beat the bare SIP status. In the text, {H} is
+ * the header, {C} the code, {R} its reason in quotes (the entry's when
+ * the header has none), {T} the call's tag. client_ice codes are the
+ * Skype client's own ICE verdict, used only when the gateway's
+ * observations of the media path did not explain the failure.
+ */
+static const struct diag_known {
+	int code;
+	bool client_ice;
+	enum sw_verdict_sev sev;
+	const char *reason;
+	const char *text;
+} diag_known[] = {
+	{21002, false, SW_VERDICT_FAIL,
+	 "Attendees cannot share in this conference",
+	 "{H} {C}{R}: the Skype meeting does not let this participant share; "
+	 "make them a presenter (right-click the participant, Make a "
+	 "presenter)."},
+	{21006, false, SW_VERDICT_FAIL, NULL,
+	 "{H} {C}{R}: the conference's application-sharing MCU could not "
+	 "establish the RDP connection over the sharing media path, so "
+	 "nothing was shared; check that the relayed TCP connections carried "
+	 "data both ways once the checks passed (shareway ladder {T}), then "
+	 "that the sharer's client can share at all."},
+	{21000, false, SW_VERDICT_INFO, "New sharer joined conference",
+	 "{H} {C}{R}: this sharing session ended because another participant "
+	 "started sharing; no gateway fault."},
+	{24012, false, SW_VERDICT_FAIL,
+	 "Cannot support any media offered by client",
+	 "{H} {C}{R}: the conference accepted none of the offered media; "
+	 "application sharing must be TCP/RTP/AVP with payload type 127 "
+	 "x-data/90000 (shareway sdp {T} --diff)."},
+	{24000, false, SW_VERDICT_FAIL, "Error parsing SDP",
+	 "{H} {C}{R}: the far end could not parse the SDP it was sent; look "
+	 "for zero-port TCP-ACT candidates, duplicate or blank lines "
+	 "(shareway sdp {T} --diff)."},
+	{7008, false, SW_VERDICT_FAIL, "Error parsing SDP",
+	 "{H} {C}{R}: the far end could not parse the SDP it was sent; look "
+	 "for zero-port TCP-ACT candidates, duplicate or blank lines "
+	 "(shareway sdp {T} --diff)."},
+	{52017, false, SW_VERDICT_FAIL, NULL,
+	 "{H} {C}: encryption levels do not match; one side requires SRTP "
+	 "and the other refuses it, so align the encryption policy of Skype "
+	 "for Business and the conference server."},
+	{52063, false, SW_VERDICT_FAIL, "Unsupported session description",
+	 "{H} {C}{R}: the client could not parse the SDP it was sent "
+	 "(shareway sdp {T} --diff)."},
+	{4141, false, SW_VERDICT_FAIL, "User disabled",
+	 "{H} {C}{R}: the target user is disabled in Skype for Business; "
+	 "enable them there."},
+	{23, true, SW_VERDICT_FAIL, NULL,
+	 "{H} {C}: the Skype client reported a media connectivity failure; "
+	 "check that the Edge can reach shareway's relay ports and that the "
+	 "conference answers its connectivity checks (shareway ladder {T})."},
+	{21, true, SW_VERDICT_FAIL, NULL,
+	 "{H} {C}: the Skype client reported a media connectivity failure; "
+	 "check that the Edge can reach shareway's relay ports and that the "
+	 "conference answers its connectivity checks (shareway ladder {T})."},
+};
+
+#define N_DIAG (sizeof(diag_known) / sizeof(diag_known[0]))
+
+
+/**
+ * The ms-diagnostics codes the verdict knows, for the table test
+ *
+ * @return false past the last one
+ */
+bool sw_verdict_diag_code(size_t i, int *code, bool *client_ice)
+{
+	if (i >= N_DIAG)
+		return false;
+	*code = diag_known[i].code;
+	*client_ice = diag_known[i].client_ice;
+	return true;
+}
+
+
+/* The first diagnostic the verdict knows (of the client's ICE codes, or
+ * of the others), on either leg */
+static const struct diag_known *diag_find(const struct sw_callrec *rec,
+					  bool client_ice, struct diag *d)
 {
 	for (int li = 0; li < 2; ++li) {
 		const struct sw_rec_leg *l = &rec->legs[li];
@@ -115,67 +197,86 @@ static bool diag_find(const struct sw_callrec *rec, const int *codes,
 		for (int k = 0; k < 3; ++k) {
 			if (!diag_parse(h[k], d))
 				continue;
-			for (size_t i = 0; i < n; ++i) {
-				if (d->code == codes[i]) {
+			for (size_t i = 0; i < N_DIAG; ++i) {
+				if (d->code == diag_known[i].code &&
+				    diag_known[i].client_ice == client_ice) {
 					d->leg = l->leg;
 					d->header = hn[k];
-					return true;
+					return &diag_known[i];
 				}
 			}
 		}
 	}
-	return false;
+	return NULL;
+}
+
+
+static int diag_say(struct vctx *v, const struct diag_known *k,
+		    const struct diag *d)
+{
+	const char *reason = d->reason[0] ? d->reason : k->reason;
+	size_t n = 0;
+
+	for (const char *p = k->text; *p && n + 1 < v->sz; ++p) {
+		char tmp[256];
+		const char *ins = NULL;
+
+		if (!strncmp(p, "{H}", 3))
+			ins = d->header;
+		else if (!strncmp(p, "{C}", 3))
+			snprintf(tmp, sizeof(tmp), "%d", d->code), ins = tmp;
+		else if (!strncmp(p, "{R}", 3))
+			snprintf(tmp, sizeof(tmp), "%s%s%s", reason ? " \"" : "",
+				 reason ? reason : "", reason ? "\"" : ""),
+				ins = tmp;
+		else if (!strncmp(p, "{T}", 3))
+			ins = tag(v);
+		if (!ins) {
+			v->buf[n++] = *p;
+			continue;
+		}
+		n += (size_t)snprintf(v->buf + n, v->sz - n, "%s", ins);
+		if (n >= v->sz)
+			n = v->sz - 1;
+		p += 2;
+	}
+	v->buf[n] = '\0';
+	return (int)k->sev;
+}
+
+
+/* A far end's ms-diagnostics the table does not know is still its own
+ * words: quoted after the sentence its status gave */
+static int diag_unknown(struct vctx *v, const struct sw_rec_leg *l, int sev)
+{
+	const char *h[3], *hn[3] = {"ms-diagnostics-public", "ms-diagnostics",
+				    "ms-client-diagnostics"};
+	size_t n = strlen(v->buf);
+	struct diag d;
+
+	if (!l)
+		return sev;
+	h[0] = l->ms_diag_public;
+	h[1] = l->ms_diag;
+	h[2] = l->ms_client_diag;
+	for (int k = 0; k < 3; ++k) {
+		if (!diag_parse(h[k], &d))
+			continue;
+		snprintf(v->buf + n, v->sz - n, " It said %s %d%s%s%s.", hn[k],
+			 d.code, d.reason[0] ? " \"" : "", d.reason,
+			 d.reason[0] ? "\"" : "");
+		break;
+	}
+	return sev;
 }
 
 
 static int check_diag(struct vctx *v)
 {
-	static const int codes[] = {21002, 24012, 24000, 7008, 52017,
-				    52063, 4141};
 	struct diag d;
+	const struct diag_known *k = diag_find(v->rec, false, &d);
 
-	if (!diag_find(v->rec, codes, sizeof(codes) / sizeof(codes[0]), &d))
-		return NOT_MINE;
-	switch (d.code) {
-	case 21002:
-		return say(v, SW_VERDICT_FAIL,
-			   "%s 21002 \"%s\": the Skype meeting does not let "
-			   "this participant share; make them a presenter "
-			   "(right-click the participant, Make a presenter).",
-			   d.header, d.reason[0] ? d.reason :
-			   "Attendees cannot share in this conference");
-	case 24012:
-		return say(v, SW_VERDICT_FAIL,
-			   "%s 24012 \"%s\": the conference accepted none of "
-			   "the offered media; application sharing must be "
-			   "TCP/RTP/AVP with payload type 127 x-data/90000 "
-			   "(shareway sdp %s --diff).",
-			   d.header, d.reason[0] ? d.reason :
-			   "Cannot support any media offered by client", tag(v));
-	case 24000:
-	case 7008:
-		return say(v, SW_VERDICT_FAIL,
-			   "%s %d \"%s\": the far end could not parse the SDP "
-			   "it was sent; look for zero-port TCP-ACT candidates, "
-			   "duplicate or blank lines (shareway sdp %s --diff).",
-			   d.header, d.code, d.reason[0] ? d.reason :
-			   "Error parsing SDP", tag(v));
-	case 52017:
-		return say(v, SW_VERDICT_FAIL,
-			   "%s 52017: encryption levels do not match; one side "
-			   "requires SRTP and the other refuses it, so align the "
-			   "encryption policy of Skype for Business and the "
-			   "conference server.", d.header);
-	case 52063:
-		return say(v, SW_VERDICT_FAIL,
-			   "%s 52063 \"Unsupported session description\": the "
-			   "client could not parse the SDP it was sent "
-			   "(shareway sdp %s --diff).", d.header, tag(v));
-	default:
-		return say(v, SW_VERDICT_FAIL,
-			   "%s 4141 \"User disabled\": the target user is "
-			   "disabled in Skype for Business.", d.header);
-	}
+	return k ? diag_say(v, k, &d) : NOT_MINE;
 }
 
 
@@ -183,16 +284,10 @@ static int check_diag(struct vctx *v)
  * when the gateway's observations did not explain the failure */
 static int check_client_ice_diag(struct vctx *v)
 {
-	static const int codes[] = {23, 21};
 	struct diag d;
+	const struct diag_known *k = diag_find(v->rec, true, &d);
 
-	if (!diag_find(v->rec, codes, 2, &d))
-		return NOT_MINE;
-	return say(v, SW_VERDICT_FAIL,
-		   "%s %d: the Skype client reported a media connectivity "
-		   "failure; check that the Edge can reach shareway's relay "
-		   "ports and that the conference answers its connectivity "
-		   "checks (shareway ladder %s).", d.header, d.code, tag(v));
+	return k ? diag_say(v, k, &d) : NOT_MINE;
 }
 
 
@@ -368,7 +463,20 @@ static int check_rejected(struct vctx *v)
 				   "%s.", rec->disconnect_reason);
 		return NOT_MINE;
 	}
-	return say_rejected(v, out, code, phrase ? phrase : "");
+	return diag_unknown(v, out, say_rejected(v, out, code,
+						 phrase ? phrase : ""));
+}
+
+
+/* A fault of the gateway during the call explains what followed from it
+ * (a refused connection, a far end's 21006 or ms-client-diagnostics 23) */
+static int check_fault(struct vctx *v)
+{
+	if (!v->rec->gw_fault)
+		return NOT_MINE;
+	return say(v, SW_VERDICT_FAIL, "shareway failed this call: %s (see "
+		   "its log lines of the call; shareway ladder %s).",
+		   v->rec->gw_fault, tag(v));
 }
 
 
@@ -806,6 +914,8 @@ enum sw_verdict_sev sw_verdict(const struct sw_callrec *rec, char *buf,
 			&v, SW_VERDICT_FAIL,
 			"sharewayd stopped during this call (crash, kill or "
 			"power loss); the record ends at its last event.");
+	if (check_fault(&v) != NOT_MINE)
+		return SW_VERDICT_FAIL;
 	if (rec->state == SW_CS_ACTIVE) {
 		r = check_media(&v);
 		if (r == SW_VERDICT_FAIL)

@@ -327,6 +327,111 @@ static void test_verdict_diagnostics(void)
 }
 
 
+/* Every ms-diagnostics code the verdict knows, in each header it may come
+ * in: the verdict names it (not the bare SIP status), with the far end's
+ * reason when the header has one */
+static void test_verdict_diag_table(void)
+{
+	static const char *const hdrs[] = {"ms-diagnostics-public",
+					   "ms-diagnostics",
+					   "ms-client-diagnostics"};
+	int code;
+	bool client_ice;
+	size_t n = 0;
+	char val[128], want[64];
+
+	for (size_t i = 0; sw_verdict_diag_code(i, &code, &client_ice); ++i) {
+		for (int h = 0; h < 3; ++h) {
+			struct vcase v;
+			const char **slot;
+
+			vc_init(&v);
+			if (client_ice) { /* after a media path that explains
+					   * nothing: passthrough, no checks seen */
+				v.r.route.media_policy = "passthrough";
+				v.r.n_relays = v.r.n_conns = 0;
+				v.r.has_ice[0] = v.r.has_ice[1] = false;
+				v.r.has_reinvite = false;
+			}
+			else {
+				v.r.state = SW_CS_REJECTED;
+				v.r.answer_us = 0;
+				v.r.legs[1].final_code = 488;
+				v.r.legs[1].final_phrase = "Not Acceptable Here";
+			}
+			slot = h == 0 ? &v.r.legs[1].ms_diag_public
+			       : h == 1 ? &v.r.legs[1].ms_diag
+					: &v.r.legs[1].ms_client_diag;
+			snprintf(val, sizeof(val), "%d;reason=\"Reason %d\";"
+				 "source=\"far.example\"", code, code);
+			*slot = val;
+			vc_run(&v);
+			snprintf(want, sizeof(want), "%s %d", hdrs[h], code);
+			if (!strstr(v.buf, want))
+				fprintf(stderr, "\n%d in %s: %s\n", code,
+					hdrs[h], v.buf);
+			CU_ASSERT_PTR_NOT_NULL(strstr(v.buf, want));
+			CU_ASSERT_PTR_NULL(strstr(v.buf, "rejected the offer"));
+			/* the far end's own reason, quoted, when the text
+			 * shows one */
+			snprintf(want, sizeof(want), "\"Reason %d\"", code);
+			if (code != 52017 && !client_ice)
+				CU_ASSERT_PTR_NOT_NULL(strstr(v.buf, want));
+		}
+		++n;
+	}
+	CU_ASSERT(n >= 11);
+	/* 21006, the conference MCU's RDP connection, and 21000, a new
+	 * sharer: what they mean */
+	{
+		struct vcase v;
+
+		vc_init(&v);
+		v.r.legs[1].ms_diag = "21006;reason=\"x\";component=\"ASMCU\"";
+		VERDICT_HAS(&v, SW_VERDICT_FAIL, "could not establish the RDP "
+			    "connection over the sharing media path");
+		v.r.legs[1].ms_diag = "21000";
+		VERDICT_HAS(&v, SW_VERDICT_INFO, "ms-diagnostics 21000 \"New "
+			    "sharer joined conference\": this sharing session "
+			    "ended because another participant started "
+			    "sharing");
+		/* a code the table does not know: quoted after the status */
+		vc_init(&v);
+		v.r.state = SW_CS_REJECTED;
+		v.r.answer_us = 0;
+		v.r.legs[1].final_code = 480;
+		v.r.legs[1].final_phrase = "Temporarily Unavailable";
+		v.r.legs[1].ms_diag = "13004;reason=\"Request was proxied\"";
+		VERDICT_HAS(&v, SW_VERDICT_INFO, "declined the call (480 "
+			    "Temporarily Unavailable): the callee was busy, "
+			    "unavailable or refused; no gateway fault. It said "
+			    "ms-diagnostics 13004 \"Request was proxied\".");
+	}
+}
+
+
+/* A fault of the gateway explains what followed from it */
+static void test_verdict_fault(void)
+{
+	struct vcase v;
+
+	vc_init(&v);
+	v.r.n_conns = 0;
+	v.r.has_ice[0] = v.r.has_ice[1] = v.r.has_reinvite = false;
+	v.r.legs[1].ms_client_diag = "23;reason=\"Call failed to establish "
+				     "due to a media connectivity failure\"";
+	v.r.gw_fault = "the relay command PERMIT could not be handed to its "
+		       "relay thread (its command queue stayed full for 5000 "
+		       "ms) and was lost: the relay never permitted the "
+		       "Edge's addresses, so it refused their connections";
+	VERDICT_HAS(&v, SW_VERDICT_FAIL, "shareway failed this call: the relay "
+		    "command PERMIT could not be handed to its relay thread");
+	v.r.state = SW_CS_ACTIVE;
+	v.r.end_us = 0;
+	VERDICT_HAS(&v, SW_VERDICT_FAIL, "was lost");
+}
+
+
 static void test_verdict_status(void)
 {
 	struct vcase v;
@@ -1231,9 +1336,12 @@ int test_calllog_register(void)
 	    !CU_add_test(s, "verdict success", test_verdict_success) ||
 	    !CU_add_test(s, "verdict direct path", test_verdict_direct) ||
 	    !CU_add_test(s, "verdict diagnostics", test_verdict_diagnostics) ||
+	    !CU_add_test(s, "verdict diagnostics table",
+			 test_verdict_diag_table) ||
 	    !CU_add_test(s, "verdict status", test_verdict_status) ||
 	    !CU_add_test(s, "verdict transport", test_verdict_transport) ||
 	    !CU_add_test(s, "verdict gateway", test_verdict_gateway) ||
+	    !CU_add_test(s, "verdict fault", test_verdict_fault) ||
 	    !CU_add_test(s, "verdict cancel/lost/active",
 			 test_verdict_cancel_lost_active) ||
 	    !CU_add_test(s, "verdict media path", test_verdict_media_path) ||

@@ -39,6 +39,11 @@ checks, RFC 6062 TURN) against sharewayd on 127.0.0.1:
              is bridged by the relay's Connect to the Edge's passive
              candidate; completion re-INVITE toward the conference names
              the inside candidate and its own TCP-ACT candidate.
+  nopolicy   a rule with no media.* line: relayed, and recorded as relay.
+  permitlate / permitlost  (sharewayd with SHAREWAY_TEST_RELAY_FULL, run
+             by 61-appshare-cmdq.sh) the call's PERMIT refused by a full
+             relay command queue once: sent late, the call completes;
+             always: lost after 5 s, and the verdict says so.
   addmline   the Edge adds m=applicationsharing to an audio call by
              re-INVITE: relay candidates in that re-INVITE's answer, then
              the usual checks, data and completion re-INVITE.
@@ -537,6 +542,49 @@ def case_nopolicy(env: Env, tl: Timeline) -> None:
         pol = (rec.get("route") or {}).get("media_policy")
         check(pol == "relay" and rec.get("media", "").startswith("AS relay"),
               f"call log: media policy {pol}, media {rec.get('media')!r}")
+    finally:
+        edge.close()
+        conf.close()
+
+
+def case_permitlate(env: Env, tl: Timeline) -> None:
+    """The relay thread's command queue refuses the call's PERMIT once
+    (sharewayd runs with SHAREWAY_TEST_RELAY_FULL=PERMIT:1): it is sent
+    again, late, and the call completes; the ladder says it was late"""
+    edge, conf, final = relay_call(env, tl, 0, 64 * 1024)
+    try:
+        check(final.status == 200, "call answered")
+        media(edge, conf, 64 * 1024)
+        check(True, "checks both ways and 64 KB each way through a PERMIT sent late")
+        check(edge.hangup(5).status == 200, "BYE answered")
+        rec = env.record(cid(edge), '"completed"')
+        late = [e for e in rec.get("ladder") or rec.get("events") or []
+                if (e.get("label") or "") == "PERMIT" and "late" in (e.get("detail") or "")]
+        check(bool(late), f"the ladder says the PERMIT went late: {late[:1]}")
+        check(not rec.get("failed") and not rec.get("gw_fault"),
+              f"and the call is a success: {rec.get('verdict')}")
+    finally:
+        edge.close()
+        conf.close()
+
+
+def case_permitlost(env: Env, tl: Timeline) -> None:
+    """Every PERMIT is refused as a full queue would refuse it (sharewayd
+    runs with SHAREWAY_TEST_RELAY_FULL=PERMIT): after 5 s of retries the
+    command is lost, the call's record says so and its verdict names the
+    lost PERMIT, not the refused connection that followed from it"""
+    edge, conf, final = relay_call(env, tl, 1, 0)
+    try:
+        check(final.status == 200, "call answered")
+        rec = env.record(cid(edge), "was lost", timeout=15)
+        check("PERMIT" in (rec.get("gw_fault") or ""),
+              f"call log: the fault names the PERMIT: {rec.get('gw_fault')}")
+        check(edge.hangup(5).status == 200, "BYE answered")
+        rec = env.record(cid(edge), '"completed"')
+        v = rec.get("verdict") or ""
+        check(rec.get("failed") and v.startswith("shareway failed this call: the relay "
+                                                  "command PERMIT") and "was lost" in v,
+              f"verdict: {v}")
     finally:
         edge.close()
         conf.close()
@@ -1779,12 +1827,16 @@ def case_tlsconfoffer(env: Env, tl: Timeline) -> None:
 CASES = {"relay": case_relay, "glare": case_glare, "byemute": case_byemute,
          "oneway": case_oneway, "badufrag": case_badufrag,
          "reject": case_reject, "nopolicy": case_nopolicy,
+         "permitlate": case_permitlate, "permitlost": case_permitlost,
          "byeearly": case_byeearly, "midclose": case_midclose, "parallel": case_parallel,
          "observe": case_observe, "confoffer": case_confoffer,
          "earlyconnect": case_earlyconnect, "inside": case_inside, "strip": case_strip,
          "insideconf": case_insideconf,
          "addmline": case_addmline, "hold": case_hold,
          "swap": case_swap, "tls": case_tls, "tlsconfoffer": case_tlsconfoffer}
+
+
+NEEDS_TEST_AID = ("permitlate", "permitlost")
 
 
 def main() -> int:
@@ -1798,8 +1850,11 @@ def main() -> int:
     ap.add_argument("--shareway", required=True)
     ap.add_argument("--conf", required=True)
     ap.add_argument("--state", required=True)
-    ap.add_argument("cases", nargs="*", default=list(CASES))
+    ap.add_argument("cases", nargs="*")
     a = ap.parse_args()
+    # the cases for a daemon with a test aid run only when named
+    # (tests/integration/61-appshare-cmdq.sh)
+    a.cases = a.cases or [c for c in CASES if c not in NEEDS_TEST_AID]
     env = Env(a)
     failed = []
     for name in a.cases:

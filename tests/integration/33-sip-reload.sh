@@ -20,7 +20,7 @@ sw_start "$SW_TMP/shareway.conf"
 uas uas_basic 127.0.0.3 "$P_CMS" 1 "$ANSWER"
 SCN_SET='HOLD=3000' uac uac_basic 127.0.0.2 "$P_EDGE" 4321 1 "$OFFER" &
 CALL_PID=$!
-wait_for "$SW_TMP/sharewayd.log" '\[call 1\] early -> active' 10 || fail "first call not answered"
+wait_for "$SW_TMP/sharewayd.log" '\[call c-1\] early -> active' 10 || fail "first call not answered"
 
 cat >"$SW_TMP/rules.conf" <<EOR
 [rule closed]
@@ -38,7 +38,7 @@ ok "a new call gets the reloaded rules"
 
 wait "$CALL_PID" || { show uac_basic; fail "call in progress broken by the reload"; }
 uas_wait || fail "callee of the call in progress"
-grep -q '\[call 1\] ended (BYE)' "$SW_TMP/sharewayd.log" || fail "first call did not end by BYE"
+grep -q '\[call c-1\] ended (BYE)' "$SW_TMP/sharewayd.log" || fail "first call did not end by BYE"
 ok "the call in progress kept its rule and ended normally"
 
 printf '[rule broken]\npriority = 1\nmatch.ruri = regex ([\n' >"$SW_TMP/rules.conf"
