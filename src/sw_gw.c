@@ -830,7 +830,7 @@ static void on_tick(int fd, void *arg)
 
 /* SHAREWAY_TEST_RELAY_FULL=TYPE[:N] (PERMIT, BIND, ...): a test aid that
  * makes the sends of one relay command type fail as a full queue would,
- * always or the first N times (tests/integration/61-appshare-cmdq.sh) */
+ * always or the first N times (tests/integration/62-appshare-cmdq.sh) */
 static void test_full_init(struct sw_gw *gw)
 {
 	const char *e = getenv("SHAREWAY_TEST_RELAY_FULL");

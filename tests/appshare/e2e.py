@@ -41,7 +41,7 @@ checks, RFC 6062 TURN) against sharewayd on 127.0.0.1:
              the inside candidate and its own TCP-ACT candidate.
   nopolicy   a rule with no media.* line: relayed, and recorded as relay.
   permitlate / permitlost  (sharewayd with SHAREWAY_TEST_RELAY_FULL, run
-             by 61-appshare-cmdq.sh) the call's PERMIT refused by a full
+             by 62-appshare-cmdq.sh) the call's PERMIT refused by a full
              relay command queue once: sent late, the call completes;
              always: lost after 5 s, and the verdict says so.
   addmline   the Edge adds m=applicationsharing to an audio call by
@@ -1853,7 +1853,7 @@ def main() -> int:
     ap.add_argument("cases", nargs="*")
     a = ap.parse_args()
     # the cases for a daemon with a test aid run only when named
-    # (tests/integration/61-appshare-cmdq.sh)
+    # (tests/integration/62-appshare-cmdq.sh)
     a.cases = a.cases or [c for c in CASES if c not in NEEDS_TEST_AID]
     env = Env(a)
     failed = []

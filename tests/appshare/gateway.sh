@@ -1,4 +1,4 @@
-# Sourced by the application-sharing integration tests (60, 61): start
+# Sourced by the application-sharing integration tests (60, 61, 62): start
 # sharewayd with tests/appshare/gateway.conf.in on this test's ports (the
 # certificates of its TLS listeners made in $SW_TMP/pki: a CA, the
 # gateway's sbc.gw.test, the Edge's edge.test, the TURN server's 127.0.0.1),

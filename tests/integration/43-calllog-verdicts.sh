@@ -1,5 +1,5 @@
 #!/bin/bash
-# timeout: 240
+# timeout: 300
 # What the call log says of real SIPp calls through the real daemon: an
 # audio call that ended normally is a success, not an app-sharing failure
 # (`calls --failed` and `stats` do not count it); a call the gateway
