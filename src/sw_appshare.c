@@ -1183,6 +1183,11 @@ static void on_watching(struct sw_gw *gw, struct sw_gwcall *c,
 	struct sw_rec_relay r;
 	char a[SW_SA_STRLEN], cli[SW_SA_STRLEN], d[256];
 
+	/* a WATCH sent again after a full queue refused it on some thread
+	 * ties the same allocation twice: once is the news */
+	if (c->as->alloc_id == ev->alloc_id &&
+	    sw_sa_cmp(&c->as->relayed, &ev->addr, true))
+		return;
 	c->as->relayed = ev->addr;
 	c->as->alloc_id = ev->alloc_id;
 	sw_sa_str(&ev->addr, a, sizeof(a));
