@@ -65,7 +65,7 @@ P_CMS2=$(port 5)
 uas uas_basic 127.0.0.3 "$P_CMS" 1 "$ANSWER"
 SCN_SET='HOLD=4000' uac uac_basic 127.0.0.2 $(port 6) 4321 1 "$OFFER" &
 CALL_PID=$!
-wait_for "$SW_TMP/sharewayd.log" '\[call 4\] early -> active' 10 || fail "call 4 not answered"
+wait_for "$SW_TMP/sharewayd.log" '\[call c-4\] early -> active' 10 || fail "call 4 not answered"
 FIRST_UAS=$UAS_PID
 sed -i -e "s|^target = sip:127.0.0.3:$P_CMS\$|target = sip:127.0.0.3:$P_CMS2|" \
 	-e 's/^log_level = debug/log_level = info/' "$SW_TMP/shareway.conf"
@@ -88,11 +88,11 @@ ok "a new call goes to the zone's new target"
 wait "$CALL_PID" || { show uac_basic; fail "call 4 broken by the zone reload"; }
 UAS_PID=$FIRST_UAS
 uas_wait || fail "call 4's callee (the zone's first target) did not get its BYE"
-grep -q '\[call 4\] ended (BYE)' "$SW_TMP/sharewayd.log" || fail "call 4 did not end by BYE"
+grep -q '\[call c-4\] ended (BYE)' "$SW_TMP/sharewayd.log" || fail "call 4 did not end by BYE"
 ok "the call in progress kept its zone and ended normally"
 tail -n +"$mark" "$SW_TMP/sharewayd.log" | grep -q ' DEBUG ' &&
 	fail "DEBUG lines after the reload to log_level = info"
-tail -n +"$mark" "$SW_TMP/sharewayd.log" | grep -q '\[call 5\] INVITE.*zone edge: -> ' ||
+tail -n +"$mark" "$SW_TMP/sharewayd.log" | grep -q '\[call c-5\] INVITE.*zone edge: -> ' ||
 	fail "test: call 5 not logged"
 ok "the log level is reloaded"
 
