@@ -594,8 +594,11 @@ static void test_verdict_media_path(void)
 			{.seq = 1, .from_leg = 'e', .to_leg = 'c',
 			 .answer_in = "v=0\r\nm=audio 4000 RTP/AVP 0\r\n"},
 			{.seq = 2, .from_leg = 'e', .to_leg = 'c',
+			 .offer_in = v.neg.offer_in,
 			 .answer_in = v.neg.answer_in},
 			{.seq = 3, .from_leg = 'e', .to_leg = 'c',
+			 .offer_in = "v=0\r\nm=applicationsharing 0 "
+				     "TCP/RTP/AVP 127\r\n",
 			 .answer_in = "v=0\r\nm=applicationsharing 0 "
 				      "TCP/RTP/AVP 127\r\n"},
 		};
