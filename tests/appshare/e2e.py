@@ -1761,8 +1761,10 @@ def case_tls(env: Env, tl: Timeline) -> None:
         req = conf.ua.wait_reinvite(conf.invite.dialog, 10)
         check(req is not None and conf.final_offer_problems == [],
               "completion re-INVITE toward the conference")
+        time.sleep(2.5)     # the connection idle past [sip] tcp_message_timeout
         check(edge.final_reinvite(5).status == 200,
-              "the Edge's own completion re-INVITE, sent to sbc.gw.test, answered")
+              "the Edge's own completion re-INVITE, sent to sbc.gw.test after 2.5 s without "
+              "a message (tcp_message_timeout 2 s), answered")
         check(conf.ua.bye(conf.invite.dialog, 5).status == 200 and
               edge.ua.wait_request("BYE", 5) is not None,
               "the conference hangs up: the gateway's BYE reached the Edge, whose Contact "
