@@ -12,7 +12,9 @@ the dial plan and the refusal paths see them. A TCP connection is read
 until the gateway closes it, so that what was sent was parsed; one in ten
 is reset. This process is also the
 conference (CMS_PORT on 127.0.0.3, UDP): it answers what the gateway
-relays (486 to every INVITE but the liveness calls', 200 otherwise).
+relays: 200 to the liveness calls' INVITEs and to one mutated INVITE in
+eight (dialogs whose caller never ACKs, ended by the gateway at Timer H),
+486 to the other INVITEs, 200 to every other request.
 
 After every batch the gateway must still be alive: an OPTIONS answered
 over UDP and over TCP, and a real call (INVITE, 200, ACK, BYE, 200)
@@ -28,6 +30,7 @@ import struct
 import sys
 import threading
 import time
+import zlib
 
 GW = '127.0.0.1'
 EDGE = '127.0.0.2'
@@ -40,6 +43,7 @@ SDP = (b'v=0\r\no=- 1 1 IN IP4 127.0.0.2\r\ns=-\r\nc=IN IP4 127.0.0.2\r\n'
 CALLID = re.compile(rb'^((?:Call-ID|i)[ \t]*:[ \t]*)', re.M | re.I)
 BRANCH = re.compile(rb'(branch=)', re.I)
 NUMBER = re.compile(rb'\d+')
+SCHEME = re.compile(rb'sips?:', re.I)
 HEADERS = [b'Via', b'From', b'To', b'Call-ID', b'CSeq', b'Contact',
            b'Max-Forwards', b'Content-Length', b'Content-Type', b'Route',
            b'Record-Route', b'Require', b'Supported', b'Session-Expires',
@@ -70,7 +74,7 @@ def mutate(rnd, msg):
     for _ in range(rnd.randint(1, 4)):
         if not m:
             m = bytearray(b'\r\n')
-        k = rnd.randrange(12)
+        k = rnd.randrange(13)
         i = rnd.randrange(len(m))
         if k == 0:  # flip bytes
             for _ in range(rnd.randint(1, 8)):
@@ -109,6 +113,12 @@ def mutate(rnd, msg):
                 a, b = rnd.randrange(len(lines)), rnd.randrange(len(lines))
                 lines[a], lines[b] = lines[b], lines[a]
                 m = bytearray(b'\r\n'.join(lines))
+        elif k == 11:  # a URI's scheme (Contact, Record-Route, To...)
+            uris = list(SCHEME.finditer(m))
+            if uris:
+                u = rnd.choice(uris)
+                m[u.start():u.end()] = rnd.choice(
+                    [b'tel:', b'mailto:', b'', b'sips:', b'http:', b'urn:'])
         elif k == 10:  # the request line's URI scheme
             sp = m.find(b' ')
             if 0 < sp < 32:
@@ -127,8 +137,8 @@ def freshen(msg, tag):
 
 
 class Conference(threading.Thread):
-    """The conference side: 486 to INVITEs, 200 to the liveness call's
-    INVITE and to everything else; never blocks the gateway."""
+    """The conference side (see the file comment); never blocks the
+    gateway."""
 
     def __init__(self, port):
         super().__init__(daemon=True)
@@ -149,8 +159,11 @@ class Conference(threading.Thread):
         method = req.split(b' ', 1)[0]
         if method == b'ACK':
             return
-        live = self.header(req, b'X-CID').startswith(b'live-')
-        code = b'486 Busy Here' if method == b'INVITE' and not live \
+        cid = self.header(req, b'X-CID')
+        # one mutated INVITE in eight is answered 200: a dialog with the
+        # mutated caller, which never ACKs (the gateway ends it at Timer H)
+        taken = cid.startswith(b'live-') or zlib.crc32(cid) % 8 == 0
+        code = b'486 Busy Here' if method == b'INVITE' and not taken \
             else b'200 OK'
         vias = re.findall(rb'^(?:Via|v)[ \t]*:.*?\r\n', req, re.M | re.I)
         to = self.header(req, b'To')
