@@ -540,6 +540,22 @@ int sipua_fd_watch(struct sipua *ua, int fd, sipua_fd_h *fh, void *arg)
 }
 
 
+/** Stop watching fd (before its owner closes it: Sofia's loop would
+ *  otherwise remove a closed descriptor at sipua_destroy() and log
+ *  EBADF) */
+void sipua_fd_unwatch(struct sipua *ua, int fd)
+{
+	for (struct fd_watch **pp = ua ? &ua->watches : NULL; pp && *pp;
+	     pp = &(*pp)->next) {
+		if ((*pp)->fd != fd)
+			continue;
+		su_root_deregister(ua->root, (*pp)->index);
+		*pp = (*pp)->next;
+		return;
+	}
+}
+
+
 /** New calls route with rules from now on (a reference is taken);
  *  calls in progress keep the set they matched */
 void sipua_set_rules(struct sipua *ua, struct sw_rules *rules)

@@ -195,6 +195,7 @@ void sipua_destroy(struct sipua *ua);
 int sipua_run(struct sipua *ua);
 void sipua_shutdown(struct sipua *ua);
 int sipua_fd_watch(struct sipua *ua, int fd, sipua_fd_h *fh, void *arg);
+void sipua_fd_unwatch(struct sipua *ua, int fd);
 void sipua_set_rules(struct sipua *ua, struct sw_rules *rules);
 void sipua_set_sdp_hook(struct sipua *ua, sipua_sdp_h *h, void *arg);
 void sipua_set_observer(struct sipua *ua, const struct sipua_observer *obs);

@@ -925,8 +925,12 @@ void sw_gw_close(struct sw_gw *gw)
 	for (unsigned i = 0; i < 256; ++i)
 		while (gw->calls[i])
 			sw_gw_call_release(gw, gw->calls[i]);
-	if (gw->tick_fd >= 0)
+	if (gw->relay) /* relay_stop() closes it */
+		sipua_fd_unwatch(gw->ua, relay_ev_fd(gw->relay));
+	if (gw->tick_fd >= 0) {
+		sipua_fd_unwatch(gw->ua, gw->tick_fd);
 		close(gw->tick_fd);
+	}
 	gw->tick_fd = -1;
 }
 
