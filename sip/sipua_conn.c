@@ -82,21 +82,7 @@ static struct sipua_conns *conn_guard; /* one SIP stack per process */
 
 static unsigned conn_bucket(const struct sw_sa *a)
 {
-	const uint8_t *p;
-	size_t n;
-	uint32_t h = 2166136261u;
-
-	if (sw_sa_af(a) == AF_INET6) {
-		p = a->u.in6.sin6_addr.s6_addr;
-		n = 16;
-	}
-	else {
-		p = (const uint8_t *)&a->u.in.sin_addr;
-		n = 4;
-	}
-	for (size_t i = 0; i < n; ++i)
-		h = (h ^ p[i]) * 16777619u;
-	return h % CONN_BUCKETS;
+	return sw_sa_hash(a, 2166136261u, false) % CONN_BUCKETS;
 }
 
 

@@ -281,3 +281,30 @@ const char *sw_cidr_str(const struct sw_cidr *c, char *buf, size_t sz)
 		 c->bits);
 	return buf;
 }
+
+
+/**
+ * FNV-1a over the address's bytes (4 or 16), then its port if port,
+ * starting from seed (2166136261 for plain FNV-1a): for hash tables keyed
+ * by address
+ */
+uint32_t sw_sa_hash(const struct sw_sa *sa, uint32_t seed, bool port)
+{
+	const uint8_t *p;
+	size_t n;
+	uint32_t h = seed;
+
+	if (sa->u.sa.sa_family == AF_INET6) {
+		p = sa->u.in6.sin6_addr.s6_addr;
+		n = 16;
+	}
+	else {
+		p = (const uint8_t *)&sa->u.in.sin_addr;
+		n = 4;
+	}
+	for (size_t i = 0; i < n; ++i)
+		h = (h ^ p[i]) * 16777619u;
+	if (port)
+		h = (h ^ sw_sa_port(sa)) * 16777619u;
+	return h;
+}

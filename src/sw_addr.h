@@ -39,6 +39,7 @@ void sw_sa_from_sockaddr(struct sw_sa *sa, const struct sockaddr *s);
 const char *sw_sa_ntop(const struct sw_sa *sa, char *buf, size_t sz);
 const char *sw_sa_str(const struct sw_sa *sa, char *buf, size_t sz);
 void sw_sa_unmap_v4(struct sw_sa *out, const struct sw_sa *in);
+uint32_t sw_sa_hash(const struct sw_sa *sa, uint32_t seed, bool port);
 
 int sw_cidr_parse(struct sw_cidr *c, const char *s);
 bool sw_cidr_match(const struct sw_cidr *c, const struct sw_sa *sa);

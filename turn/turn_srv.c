@@ -208,23 +208,9 @@ void turn_srv_run_timers(struct turn_srv *srv)
 
 unsigned turn_srv_hash_src(const struct turn_src *src)
 {
-	const struct sw_sa *sa = &src->client;
-	const uint8_t *p;
-	size_t n;
-	unsigned h = 2166136261u ^ src->tport ^ ((unsigned)src->tp << 24);
-
-	if (sa->u.sa.sa_family == AF_INET6) {
-		p = sa->u.in6.sin6_addr.s6_addr;
-		n = 16;
-	}
-	else {
-		p = (const uint8_t *)&sa->u.in.sin_addr;
-		n = 4;
-	}
-	for (size_t i = 0; i < n; ++i)
-		h = (h ^ p[i]) * 16777619u;
-	h = (h ^ sw_sa_port(sa)) * 16777619u;
-	return h % HASH_SIZE;
+	return sw_sa_hash(&src->client, 2166136261u ^ src->tport ^
+					    ((unsigned)src->tp << 24),
+			  true) % HASH_SIZE;
 }
 
 
