@@ -43,34 +43,59 @@ if [ -z "${SW_SKIP_UNITS:-}" ]; then
 fi
 
 # --- 2. integration ---------------------------------------------------------
-echo "=== integration tests (real daemon, real peers, 127.0.0.1)"
+# SW_JOBS tests at a time (default 3): each has its own namespaces, ports and
+# directory, and most of a test's time is spent waiting on its peers, so
+# running a few side by side shortens `make check` without sharing anything.
+# A test's result line is printed when it ends; the summary counts them all.
+echo "=== integration tests (real daemon, real peers, 127.0.0.1; ${SW_JOBS:-3} at a time)"
+
+run_one() { # run_one TEST NAME: writes "rc seconds" to $SW_TMP/result
+	local t=$1 limit start rc
+	limit=$(sed -n 's/^# timeout: *\([0-9]*\).*/\1/p' "$t" | head -1)
+	start=$(date +%s)
+	# its own network, mount and PID namespace (netns-run.sh): loopback
+	# only, a DNS sink as resolver, and nothing it starts survives it
+	timeout -k 5 "${limit:-120}" unshare --net --mount --pid --fork \
+		--kill-child --mount-proc "$SRC/tests/netns-run.sh" "$t" \
+		>"$SW_TMP/output.log" 2>&1
+	rc=$?
+	echo "$rc $(( $(date +%s) - start )) ${limit:-120}" >"$SW_TMP/result"
+}
+
+report() { # report NAME: one PASS/FAIL line from its result file
+	local name=$1 dir=$SW_LOGDIR/$1 rc dur limit why
+	read -r rc dur limit <"$dir/result"
+	if [ "$rc" = 0 ]; then
+		passed=$((passed + 1)); echo "PASS $name (${dur}s)"
+	else
+		failed=$((failed + 1)); failures="$failures $name"
+		[ "$rc" = 124 ] && why="timed out after ${limit}s" || why="exit $rc"
+		echo "FAIL $name ($why, ${dur}s); last lines of $dir/output.log:"
+		tail -n 25 "$dir/output.log" | sed 's/^/    /'
+	fi
+}
+
 idx=0
+declare -A running=() # pid -> test name
+reap() { # wait for one test to end, report it
+	local pid
+	wait -n -p pid "${!running[@]}"
+	report "${running[$pid]}"
+	unset "running[$pid]"
+}
 for t in "$SRC"/tests/integration/[0-9]*.sh; do
 	[ -e "$t" ] || continue
 	[ -n "${SW_ONLY:-}" ] && [[ "$(basename "$t")" != *"$SW_ONLY"* ]] && continue
 	idx=$((idx + 1))
 	name=$(basename "$t" .sh)
-	limit=$(sed -n 's/^# timeout: *\([0-9]*\).*/\1/p' "$t" | head -1)
 	export SW_PORT_BASE=$((21000 + idx * 40))
 	export SW_TMP=$SW_LOGDIR/$name
 	mkdir -p "$SW_TMP"
-	start=$(date +%s)
-	# each test in its own network, mount and PID namespace (netns-run.sh):
-	# loopback only, a DNS sink as resolver, and nothing it starts survives it
-	timeout -k 5 "${limit:-120}" unshare --net --mount --pid --fork \
-		--kill-child --mount-proc "$SRC/tests/netns-run.sh" "$t" \
-		>"$SW_TMP/output.log" 2>&1
-	rc=$?
-	dur=$(( $(date +%s) - start ))
-	if [ $rc = 0 ]; then
-		passed=$((passed + 1)); echo "PASS $name (${dur}s)"
-	else
-		failed=$((failed + 1)); failures="$failures $name"
-		[ $rc = 124 ] && why="timed out after ${limit:-120}s" || why="exit $rc"
-		echo "FAIL $name ($why, ${dur}s); last lines of $SW_TMP/output.log:"
-		tail -n 25 "$SW_TMP/output.log" | sed 's/^/    /'
-	fi
+	while [ "${#running[@]}" -ge "${SW_JOBS:-3}" ]; do reap; done
+	run_one "$t" &
+	running[$!]=$name
 done
+while [ "${#running[@]}" -gt 0 ]; do reap; done
 
 [ -n "$failures" ] && echo "failed:$failures"
 echo "$passed passed, $failed failed"
