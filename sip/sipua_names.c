@@ -4,7 +4,7 @@
  * A zone's target or a rule's target URI may name a host. Sofia would
  * resolve it on the SIP thread, per call, with its own resolver (and spin
  * when no resolver can be reached); here the resolver thread
- * (src/sw_resolve.c) keeps every such name resolved, and this table, on
+ * (base/sw_resolve.c) keeps every such name resolved, and this table, on
  * the SIP thread, holds the last address each name had. A call toward a
  * name never waits: it goes to that address, or gets 503 while the name
  * has none. sipua_names_sync() sends the set of names again (load, rule

@@ -1,26 +1,16 @@
-# src/: core library (log, config, queues, rules, call log) and the binaries.
+# src/: core library (rules, call log, configuration check) and the binaries.
 noinst_LIBRARIES += src/libswcore.a
 src_libswcore_a_SOURCES = \
-	src/sw_log.c src/sw_log.h \
-	src/sw_ini.c src/sw_ini.h \
-	src/sw_accept.c src/sw_accept.h \
-	src/sw_addr.c src/sw_addr.h \
-	src/sw_mem.c src/sw_mem.h \
-	src/sw_conf.c src/sw_conf.h src/sw_check.c src/sw_check.h \
-	src/sw_mq.c src/sw_mq.h \
-	src/sw_resolve.c src/sw_resolve.h \
-	src/sw_uri.c src/sw_uri.h \
+	src/sw_check.c src/sw_check.h \
 	src/sw_rules.c src/sw_route.c src/sw_rules.h src/sw_rules_int.h \
-	src/sw_json.c src/sw_json.h \
 	src/sw_callrec.c src/sw_callrec.h src/sw_verdict.c \
 	src/sw_calllog.c src/sw_calllog.h src/sw_calllog_int.h \
-	src/sw_calllog_db.c src/sw_calllog_sum.c src/sw_calllog_synth.c \
-	src/sw_ctl.c src/sw_ctl.h
-src_libswcore_a_CFLAGS = $(AM_CFLAGS) $(PCRE2_CFLAGS) $(SQLITE_CFLAGS) $(OPENSSL_CFLAGS) \
-	$(CARES_CFLAGS)
+	src/sw_calllog_db.c src/sw_calllog_sum.c src/sw_calllog_synth.c
+src_libswcore_a_CPPFLAGS = $(SW_CPPFLAGS) $(SW_INC_BASE)
+src_libswcore_a_CFLAGS = $(AM_CFLAGS) $(PCRE2_CFLAGS) $(SQLITE_CFLAGS) $(OPENSSL_CFLAGS)
 
 SW_ALL_LIBS = sip/libsipua.a turn/libturnsrv.a turn/libturncodec.a \
-	sdp/libsdpr.a src/libswcore.a
+	src/libswcore.a sdp/libsdpr.a base/libswbase.a
 SW_EXT_LIBS = $(SOFIA_LIBS) $(RE_LIBS) $(PCRE2_LIBS) $(SQLITE_LIBS) \
 	$(PCAP_LIBS) $(OPENSSL_LIBS) $(CARES_LIBS) -lpthread
 

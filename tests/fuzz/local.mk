@@ -21,7 +21,7 @@ tests_fuzz_fuzz_frame_4571_LDADD = turn/libturncodec.a $(OPENSSL_LIBS)
 tests_fuzz_fuzz_stun_decode_SOURCES = tests/fuzz/fuzz_stun_decode.c \
 	src/cli_stun.h src/cli_stun_net.c src/cli_stun_show.c
 tests_fuzz_fuzz_stun_decode_LDFLAGS = $(FUZZ_LDFLAGS)
-tests_fuzz_fuzz_stun_decode_LDADD = turn/libturncodec.a src/libswcore.a \
+tests_fuzz_fuzz_stun_decode_LDADD = turn/libturncodec.a base/libswbase.a \
 	$(PCAP_LIBS) $(OPENSSL_LIBS)
 
 # sdpr: parse -> print identity, candidate print/parse, edit -> print ->
@@ -39,7 +39,8 @@ tests_fuzz_fuzz_rules_SOURCES = tests/fuzz/fuzz_rules.c
 tests_fuzz_fuzz_rules_CPPFLAGS = $(AM_CPPFLAGS) \
 	-DFUZZ_RULES='"$(abs_top_srcdir)/tests/data/rules/fuzz.rules"'
 tests_fuzz_fuzz_rules_LDFLAGS = $(FUZZ_LDFLAGS)
-tests_fuzz_fuzz_rules_LDADD = src/libswcore.a $(PCRE2_LIBS) -lpthread
+tests_fuzz_fuzz_rules_LDADD = src/libswcore.a base/libswbase.a $(PCRE2_LIBS) \
+	-lpthread
 
 # SIP: raw messages through Sofia's parser, the header copy, multipart
 # reduction and the dial plan (sipua_msg_route).
@@ -47,7 +48,8 @@ tests_fuzz_fuzz_rules_LDADD = src/libswcore.a $(PCRE2_LIBS) -lpthread
 noinst_PROGRAMS += tests/fuzz/fuzz_sip
 tests_fuzz_fuzz_sip_SOURCES = tests/fuzz/fuzz_sip.c
 tests_fuzz_fuzz_sip_LDFLAGS = $(FUZZ_LDFLAGS)
-tests_fuzz_fuzz_sip_LDADD = sip/libsipua.a sdp/libsdpr.a src/libswcore.a \
+tests_fuzz_fuzz_sip_LDADD = sip/libsipua.a src/libswcore.a sdp/libsdpr.a \
+	base/libswbase.a \
 	$(SOFIA_LIBS) $(PCRE2_LIBS) -lpthread
 
 # SIP capture: Sofia's transport log (pieces separated by 0x01) back
@@ -55,7 +57,7 @@ tests_fuzz_fuzz_sip_LDADD = sip/libsipua.a sdp/libsdpr.a src/libswcore.a \
 noinst_PROGRAMS += tests/fuzz/fuzz_sipcap
 tests_fuzz_fuzz_sipcap_SOURCES = tests/fuzz/fuzz_sipcap.c
 tests_fuzz_fuzz_sipcap_LDFLAGS = $(FUZZ_LDFLAGS)
-tests_fuzz_fuzz_sipcap_LDADD = sip/libsipua.a src/libswcore.a
+tests_fuzz_fuzz_sipcap_LDADD = sip/libsipua.a base/libswbase.a
 
 # call log: JSON reader (control socket) and writer round trip, ladder
 # labels of recorded SIP/STUN bytes, the SDP candidate check.
@@ -63,5 +65,6 @@ tests_fuzz_fuzz_sipcap_LDADD = sip/libsipua.a src/libswcore.a
 noinst_PROGRAMS += tests/fuzz/fuzz_calllog
 tests_fuzz_fuzz_calllog_SOURCES = tests/fuzz/fuzz_calllog.c
 tests_fuzz_fuzz_calllog_LDFLAGS = $(FUZZ_LDFLAGS)
-tests_fuzz_fuzz_calllog_LDADD = src/libswcore.a $(SQLITE_LIBS) -lpthread
+tests_fuzz_fuzz_calllog_LDADD = src/libswcore.a base/libswbase.a $(SQLITE_LIBS) \
+	-lpthread
 endif
