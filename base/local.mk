@@ -1,7 +1,7 @@
 # base/: the foundation every module may use (log, addresses, queues,
 # ini and configuration, JSON, URIs, the control socket, the resolver
-# thread, accept() out of descriptors, heap trimming). It includes
-# nothing outside its own folder.
+# thread, accept() out of descriptors, heap trimming, the router's
+# values). It includes nothing outside its own folder.
 noinst_LIBRARIES += base/libswbase.a
 base_libswbase_a_SOURCES = \
 	base/sw_log.c base/sw_log.h \
@@ -14,6 +14,7 @@ base_libswbase_a_SOURCES = \
 	base/sw_resolve.c base/sw_resolve.h \
 	base/sw_uri.c base/sw_uri.h \
 	base/sw_json.c base/sw_json.h \
-	base/sw_ctl.c base/sw_ctl.h
+	base/sw_ctl.c base/sw_ctl.h \
+	base/sw_router.c base/sw_router.h
 base_libswbase_a_CPPFLAGS = $(SW_CPPFLAGS)
 base_libswbase_a_CFLAGS = $(AM_CFLAGS) $(CARES_CFLAGS)

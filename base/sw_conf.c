@@ -905,11 +905,19 @@ void sw_conf_restart_keys(const struct sw_conf *old, const struct sw_conf *new,
 }
 
 
+/** The zone called name among n zones, or NULL (name may be NULL) */
+const struct sw_zone *sw_zone_find(const struct sw_zone *zones, unsigned n,
+				   const char *name)
+{
+	for (unsigned i = 0; zones && name && i < n; ++i)
+		if (!strcmp(zones[i].name, name))
+			return &zones[i];
+	return NULL;
+}
+
+
 const struct sw_zone *sw_conf_zone_find(const struct sw_conf *conf,
 					const char *name)
 {
-	for (unsigned i = 0; i < conf->n_zones; ++i)
-		if (!strcmp(conf->zones[i].name, name))
-			return &conf->zones[i];
-	return NULL;
+	return sw_zone_find(conf->zones, conf->n_zones, name);
 }

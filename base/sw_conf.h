@@ -167,6 +167,8 @@ int sw_conf_load(struct sw_conf *conf, const char *path, char *err,
 int sw_conf_load_default(struct sw_conf *conf, char *err, size_t errsz);
 void sw_conf_defaults(struct sw_conf *conf);
 void sw_conf_set_state_dir(struct sw_conf *conf, const char *dir);
+const struct sw_zone *sw_zone_find(const struct sw_zone *zones, unsigned n,
+				   const char *name);
 const struct sw_zone *sw_conf_zone_find(const struct sw_conf *conf,
 					const char *name);
 const char *sw_transport_name(enum sw_transport tp);

@@ -341,16 +341,17 @@ static int ep_start(struct sipua *ua, struct sipua_ep *ep)
 /**
  * Create the SIP stack: one su_root, one nua per endpoint, listening
  *
- * @param rules  current dial plan (a reference is taken), may be NULL
+ * @param router  decides where calls go (the dial plan's sw_rules_router)
+ * @param plan    its current plan (a reference is taken), may be NULL
  * @return 0, or an errno value (logged)
  */
 int sipua_create(struct sipua **uap, const struct sw_conf *conf,
-		 struct sw_rules *rules)
+		 const struct sw_router *router, void *plan)
 {
 	struct sipua *ua;
 	int err;
 
-	if (!uap || !conf)
+	if (!uap || !conf || (plan && !router))
 		return EINVAL;
 	if (su_init())
 		return ENOMEM;
@@ -360,6 +361,7 @@ int sipua_create(struct sipua **uap, const struct sw_conf *conf,
 		return ENOMEM;
 	}
 	ua->conf = conf;
+	ua->router = router;
 	ua->next_id = 1;
 	ua->sdph = sipua_sdp_hook_default;
 	ua->root = su_root_create(ua);
@@ -376,8 +378,8 @@ int sipua_create(struct sipua **uap, const struct sw_conf *conf,
 	err = ua_eps_plan(ua);
 	for (unsigned i = 0; i < ua->n_ep && !err; ++i)
 		err = ep_start(ua, &ua->ep[i]);
-	if (rules)
-		ua->rules = sw_rules_ref(rules);
+	if (plan)
+		ua->plan = router->ref(plan);
 	if (!err)
 		err = sipua_names_sync(ua);
 out:
@@ -405,8 +407,8 @@ void sipua_destroy(struct sipua *ua)
 		if (ua->ep[i].nua)
 			nua_destroy(ua->ep[i].nua);
 	sipua_conn_stop(ua);
-	if (ua->rules)
-		sw_rules_unref(ua->rules);
+	if (ua->plan)
+		ua->router->unref(ua->plan);
 	if (ua->root)
 		su_root_destroy(ua->root);
 	sipua_cap_stop(ua); /* Sofia logs through it until here */
@@ -556,16 +558,19 @@ void sipua_fd_unwatch(struct sipua *ua, int fd)
 }
 
 
-/** New calls route with rules from now on (a reference is taken);
- *  calls in progress keep the set they matched */
-void sipua_set_rules(struct sipua *ua, struct sw_rules *rules)
+/** New calls route with plan from now on (a reference is taken; the
+ *  router is sipua_create()'s); calls in progress keep the plan they
+ *  were routed by */
+void sipua_set_plan(struct sipua *ua, void *plan)
 {
-	struct sw_rules *old = ua->rules;
+	void *old = ua->plan;
 
-	ua->rules = rules ? sw_rules_ref(rules) : NULL;
+	if (plan && !ua->router)
+		return;
+	ua->plan = plan ? ua->router->ref(plan) : NULL;
 	if (old)
-		sw_rules_unref(old);
-	sipua_names_sync(ua); /* the new rules' target names */
+		ua->router->unref(old);
+	sipua_names_sync(ua); /* the new plan's target names */
 }
 
 
@@ -614,33 +619,28 @@ uint64_t sipua_overload_rejects(const struct sipua *ua)
 
 
 /**
- * The zones a call works with: those of its rule set (a reload brings
- * new zones with new rules; a call keeps the ones it started with), else,
+ * The zones a call works with: those of its plan (a reload brings new
+ * zones with new rules; a call keeps the ones it started with), else,
  * with no dial plan, the start configuration's
  */
-const struct sw_zone *sipua_zones(const struct sipua *ua,
-				  const struct sw_rules *rules, unsigned *n)
+const struct sw_zone *sipua_zones(const struct sipua *ua, const void *plan,
+				  unsigned *n)
 {
-	if (rules)
-		return sw_rules_zones(rules, n);
+	if (plan)
+		return ua->router->zones(plan, n);
 	*n = ua->conf->n_zones;
 	return ua->conf->zones;
 }
 
 
-/** The zone called name among those of rules (sipua_zones), or NULL */
+/** The zone called name among those of plan (sipua_zones), or NULL */
 const struct sw_zone *sipua_zone_find(const struct sipua *ua,
-				      const struct sw_rules *rules,
-				      const char *name)
+				      const void *plan, const char *name)
 {
-	const struct sw_zone *z;
 	unsigned n;
+	const struct sw_zone *z = sipua_zones(ua, plan, &n);
 
-	z = sipua_zones(ua, rules, &n);
-	for (unsigned i = 0; name && i < n; ++i)
-		if (!strcmp(z[i].name, name))
-			return &z[i];
-	return NULL;
+	return sw_zone_find(z, n, name);
 }
 
 
@@ -661,12 +661,11 @@ struct sipua_ep *sipua_ep_for_zone(struct sipua *ua, const struct sw_zone *z)
 
 
 /**
- * Zone of a request among those of rules (sipua_zones): the endpoint's
+ * Zone of a request among those of plan (sipua_zones): the endpoint's
  * own zone, else the first zone whose match.source holds the source
  * address, else the default zone, else NULL
  */
-const struct sw_zone *sipua_zone_match(struct sipua *ua,
-				       const struct sw_rules *rules,
+const struct sw_zone *sipua_zone_match(struct sipua *ua, const void *plan,
 				       const struct sipua_ep *ep,
 				       const struct sw_sa *src)
 {
@@ -677,9 +676,9 @@ const struct sw_zone *sipua_zone_match(struct sipua *ua,
 	/* a zone removed by a reload keeps its listener until a restart,
 	 * but no longer takes calls */
 	if (ep->zone)
-		return sipua_zone_find(ua, rules, ep->zone->name);
+		return sipua_zone_find(ua, plan, ep->zone->name);
 	sw_sa_unmap_v4(&a, src);
-	zones = sipua_zones(ua, rules, &n);
+	zones = sipua_zones(ua, plan, &n);
 	for (unsigned i = 0; i < n; ++i) {
 		const struct sw_zone *z = &zones[i];
 

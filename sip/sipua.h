@@ -6,7 +6,10 @@
  * Everything here runs on the SIP thread (the process main thread), which
  * sipua_run() turns into Sofia's su_root loop.
  *
- * Three interfaces are for the integrator:
+ * Four interfaces are for the integrator:
+ *  - the router (struct sw_router, given to sipua_create()): sip/ asks it
+ *    where each new INVITE goes and acts on its decision; sip/ knows no
+ *    rule file (sharewayd gives it the dial plan, sw_rules_router);
  *  - the media-policy hook (sipua_sdp_h): every SDP that crosses the B2BUA
  *    goes through it; sipua_sdp_hook_default() implements passthrough,
  *    strip and reject;
@@ -24,10 +27,9 @@
 #include <stdint.h>
 
 #include "sw_conf.h"
+#include "sw_router.h"
 
 struct sipua;
-struct sw_rules;
-struct sw_route_result;
 
 /** The two legs of a call */
 enum sipua_leg_id {
@@ -90,9 +92,10 @@ struct sipua_refusal {
 struct sipua_call_info {
 	uint64_t id; /* the gateway's call id, unique for the process life */
 	const char *tag; /* in every log line of the call: "[call TAG]" */
-	const struct sw_route_result *route; /* the rule decision */
-	const struct sw_rules *rules;        /* the set (and zones) the call
-						works with, or NULL */
+	const struct sw_route_result *route; /* the router's decision */
+	const struct sw_zone *zones;         /* the zones the call works with
+						(its plan's), n_zones */
+	unsigned n_zones;
 	struct sipua_leg_info leg[2];
 	int64_t start_ms, answer_ms, end_ms; /* CLOCK_REALTIME, 0 = not yet */
 	int64_t ringing_ms;                  /* the first 180/183 relayed */
@@ -190,13 +193,13 @@ typedef void(sipua_reinvite_h)(void *arg,
 typedef void(sipua_fd_h)(int fd, void *arg);
 
 int sipua_create(struct sipua **uap, const struct sw_conf *conf,
-		 struct sw_rules *rules);
+		 const struct sw_router *router, void *plan);
 void sipua_destroy(struct sipua *ua);
 int sipua_run(struct sipua *ua);
 void sipua_shutdown(struct sipua *ua);
 int sipua_fd_watch(struct sipua *ua, int fd, sipua_fd_h *fh, void *arg);
 void sipua_fd_unwatch(struct sipua *ua, int fd);
-void sipua_set_rules(struct sipua *ua, struct sw_rules *rules);
+void sipua_set_plan(struct sipua *ua, void *plan);
 void sipua_set_sdp_hook(struct sipua *ua, sipua_sdp_h *h, void *arg);
 void sipua_set_observer(struct sipua *ua, const struct sipua_observer *obs);
 /** Names a Sofia transport asked getaddrinfo() for and did not get
@@ -223,9 +226,9 @@ int sipua_leg_reinvite(struct sipua *ua, uint64_t call_id,
  *  larger than a datagram; Sofia's default limit is 64 KiB) */
 #define SW_SIP_MSG_MAX (256 * 1024)
 
-int sipua_msg_route(const struct sw_rules *rules, const struct sw_conf *conf,
-		    const void *data, size_t len, const char *zone,
-		    struct sw_route_result *out);
+int sipua_msg_route(const struct sw_router *router, const void *plan,
+		    const struct sw_conf *conf, const void *data, size_t len,
+		    const char *zone, struct sw_route_result *out);
 
 int sipua_sdp_hook_default(void *arg, const struct sipua_call_info *call,
 			   enum sipua_leg_id from, enum sipua_sdp_kind kind,

@@ -76,8 +76,8 @@ static void call_free(struct sw_call *call)
 	if (call->next)
 		call->next->prevp = call->prevp;
 	--ua->n_calls;
-	if (call->rules)
-		sw_rules_unref(call->rules);
+	if (call->plan)
+		call->ua->router->unref(call->plan);
 	/* a call refused before its leg B has said so in one line */
 	sw_log(call->leg[SIPUA_LEG_B].call_id ? SW_LOG_INFO : SW_LOG_DEBUG,
 	       "[call %s] ended (%s)", call->tag,
@@ -371,7 +371,7 @@ static int leg_b_start(struct sw_call *call, const sip_t *sip,
 {
 	struct sipua *ua = call->ua;
 	const struct sw_route_result *r = call->route;
-	const struct sw_zone *tz = sipua_zone_find(ua, call->rules,
+	const struct sw_zone *tz = sipua_zone_find(ua, call->plan,
 						   r->target_zone);
 	struct sipua_leg *b = &call->leg[SIPUA_LEG_B];
 	su_home_t *home = call->home;
@@ -537,7 +537,7 @@ static int call_route(struct sw_call *call, const sip_t *sip,
 			"of the call)";
 		return *phrasep = "No return path", 503;
 	}
-	if (!call->rules) {
+	if (!call->plan) {
 		*whyp = "no dial plan is loaded: fix rules_file (sharewayd "
 			"--check-config), then shareway reload";
 		return *phrasep = "No dial plan", 503;
@@ -551,8 +551,8 @@ static int call_route(struct sw_call *call, const sip_t *sip,
 	call->route = su_zalloc(home, sizeof(*call->route));
 	if (!call->route)
 		return *whyp = "out of memory while routing", 500;
-	err = sipua_route(call->rules, sip, a->zone->name, a->peer, body, len,
-			  call->route);
+	err = sipua_route(call->ua->router, call->plan, sip, a->zone->name,
+			  a->peer, body, len, call->route);
 	if (err == ERANGE) { /* a To value or a rewrite the dial plan
 			      * cannot hold */
 		*whyp = "its To value, or a rewrite of the dial plan, does not "
@@ -691,9 +691,9 @@ void sipua_call_incoming(struct sipua *ua, struct sipua_ep *ep,
 	sipua_hop_pin(&call->leg[SIPUA_LEG_A],
 		      sipua_hop_uri(call->home, &src,
 				    call->leg[SIPUA_LEG_A].tp));
-	/* the rules and zones in force now are the call's for its life */
-	call->rules = ua->rules ? sw_rules_ref(ua->rules) : NULL;
-	call->leg[SIPUA_LEG_A].zone = sipua_zone_match(ua, call->rules, ep,
+	/* the plan and zones in force now are the call's for its life */
+	call->plan = ua->plan ? ua->router->ref(ua->plan) : NULL;
+	call->leg[SIPUA_LEG_A].zone = sipua_zone_match(ua, call->plan, ep,
 						       &src);
 	call->leg[SIPUA_LEG_A].contact =
 		zone_contact(call->home, ep, call->leg[SIPUA_LEG_A].zone,

@@ -258,7 +258,7 @@ void sipua_call_info_fill(const struct sw_call *call,
 	ci->id = call->id;
 	ci->tag = call->tag;
 	ci->route = call->route;
-	ci->rules = call->rules;
+	ci->zones = sipua_zones(call->ua, call->plan, &ci->n_zones);
 	leg_info_fill(&call->leg[SIPUA_LEG_A], &ci->leg[SIPUA_LEG_A]);
 	leg_info_fill(&call->leg[SIPUA_LEG_B], &ci->leg[SIPUA_LEG_B]);
 	ci->start_ms = call->start_ms;

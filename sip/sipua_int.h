@@ -44,7 +44,6 @@ struct sipua_conns;
 #include <sofia-sip/sip_status.h>
 
 #include "sipua.h"
-#include "sw_rules.h"
 
 #define SIPUA_MAX_EP  (SW_CONF_MAX_LISTEN + SW_CONF_MAX_ZONES)
 
@@ -89,7 +88,7 @@ struct sipua_leg {
 	enum sipua_leg_id id;
 	struct sipua_ep *ep;
 	nua_handle_t *nh;        /* NULL once nua terminated it */
-	const struct sw_zone *zone; /* of call->rules: lives with the call */
+	const struct sw_zone *zone; /* of call->plan: lives with the call */
 	enum sw_transport tp;
 	char *call_id, *local_tag, *remote_tag; /* call home */
 	char *peer, *user_agent, *ms_diag, *final_phrase;
@@ -125,8 +124,8 @@ struct sw_call {
 				tag once the observer set it, else the id */
 	enum sw_call_state state;
 	struct sipua_leg leg[2];
-	struct sw_rules *rules;          /* the set in force when it came,
-					    with its zones (ref) */
+	void *plan;                      /* the router's plan in force when
+					    it came, with its zones (ref) */
 	struct sw_route_result *route;   /* call home */
 	su_timer_t *invite_timer;        /* no final answer from leg B */
 	int64_t start_ms, ringing_ms, answer_ms, end_ms;
@@ -147,7 +146,8 @@ struct sipua {
 	const struct sw_conf *conf;      /* outlives the ua */
 	struct sipua_ep ep[SIPUA_MAX_EP];
 	unsigned n_ep;
-	struct sw_rules *rules;          /* current set (ref) */
+	const struct sw_router *router;  /* decides where calls go */
+	void *plan;                      /* its current plan (ref) */
 	sipua_sdp_h *sdph;
 	void *sdp_arg;
 	struct sipua_observer obs;
@@ -171,13 +171,11 @@ struct sipua {
 void sipua_stop_endpoints(struct sipua *ua);
 struct sipua_ep *sipua_ep_for_zone(struct sipua *ua,
 				   const struct sw_zone *zone);
-const struct sw_zone *sipua_zones(const struct sipua *ua,
-				  const struct sw_rules *rules, unsigned *n);
+const struct sw_zone *sipua_zones(const struct sipua *ua, const void *plan,
+				  unsigned *n);
 const struct sw_zone *sipua_zone_find(const struct sipua *ua,
-				      const struct sw_rules *rules,
-				      const char *name);
-const struct sw_zone *sipua_zone_match(struct sipua *ua,
-				       const struct sw_rules *rules,
+				      const void *plan, const char *name);
+const struct sw_zone *sipua_zone_match(struct sipua *ua, const void *plan,
 				       const struct sipua_ep *ep,
 				       const struct sw_sa *src);
 int64_t sipua_now_ms(bool realtime);
@@ -249,8 +247,8 @@ void sipua_log_piece(void *stream, char const *fmt, va_list ap)
 	__attribute__((format(printf, 2, 0)));
 
 /* sipua_route.c */
-int sipua_route(const struct sw_rules *rules, const sip_t *sip,
-		const char *zone, const char *src, const char *sdp,
-		size_t sdp_len, struct sw_route_result *out);
+int sipua_route(const struct sw_router *router, const void *plan,
+		const sip_t *sip, const char *zone, const char *src,
+		const char *sdp, size_t sdp_len, struct sw_route_result *out);
 
 #endif

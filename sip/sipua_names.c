@@ -122,18 +122,36 @@ static void name_add(struct sipua *ua, struct sipua_names *old,
 }
 
 
+/* The i-th target URI of the current plan, NULL past the last */
+static const char *plan_target(const struct sipua *ua, unsigned i,
+			       enum sw_transport *tp)
+{
+	return ua->plan ? ua->router->target(ua->plan, i, tp) : NULL;
+}
+
+
+static unsigned plan_targets(const struct sipua *ua)
+{
+	unsigned n = 0;
+
+	while (plan_target(ua, n, NULL))
+		++n;
+	return n;
+}
+
+
 /**
- * Send the set of target names (those of the current rules and of the
+ * Send the set of target names (those of the current plan and of the
  * zones they carry: a reload brings both) to the resolver thread,
  * started at the first name; 0 or an errno value
  */
 int sipua_names_sync(struct sipua *ua)
 {
 	unsigned nz;
-	const struct sw_zone *zones = sipua_zones(ua, ua->rules, &nz);
+	const struct sw_zone *zones = sipua_zones(ua, ua->plan, &nz);
 	struct sipua_names *t = ua->names;
 	struct sipua_names old;
-	unsigned cap = nz + sw_rules_count(ua->rules), n = 0;
+	unsigned cap = nz + plan_targets(ua), n = 0;
 	struct sipua_name *v;
 	enum sw_transport tp;
 	const char *uri;
@@ -150,8 +168,8 @@ int sipua_names_sync(struct sipua *ua)
 		/* no thread for a configuration of addresses only */
 		for (unsigned i = 0; i < nz && !any; ++i)
 			any = uri_is_name(zones[i].target, zones[i].transport);
-		for (unsigned i = 0; !any && (uri = sw_rules_target(
-						     ua->rules, i, &tp)); ++i)
+		for (unsigned i = 0; !any && (uri = plan_target(ua, i, &tp));
+		     ++i)
 			any = uri_is_name(uri, tp);
 		if (!any)
 			return 0;
@@ -174,7 +192,7 @@ int sipua_names_sync(struct sipua *ua)
 	for (unsigned i = 0; i < nz; ++i)
 		name_add(ua, &old, v, &n, cap, zones[i].target,
 			 zones[i].transport);
-	for (unsigned i = 0; (uri = sw_rules_target(ua->rules, i, &tp)); ++i)
+	for (unsigned i = 0; (uri = plan_target(ua, i, &tp)); ++i)
 		name_add(ua, &old, v, &n, cap, uri, tp);
 	free(t->v);
 	t->v = v;

@@ -1,7 +1,10 @@
 /**
- * @file sipua_route.c  From a parsed SIP request to a dial plan decision.
+ * @file sipua_route.c  From a parsed SIP request to the router's decision.
  *
- * The same function serves the live INVITE path and the libFuzzer target
+ * sip/ extracts what a router may test (R-URI, From, To, any header, the
+ * offer's media types) and asks the router given to sipua_create(), the
+ * dial plan in sharewayd; it never reads a rule itself. The same function
+ * serves the live INVITE path and the libFuzzer target
  * (tests/fuzz/fuzz_sip.c), so the fuzzer drives exactly the header
  * extraction and rule matching the daemon runs.
  */
@@ -85,11 +88,11 @@ static void route_media(struct sw_route_input *in, const struct sdpr *sdp)
  * @param zone  source zone name, or NULL
  * @param src   source "ip:port" for the trace, or NULL
  * @param sdp   the offer (already reduced from multipart), or NULL
- * @return 0, EINVAL (no request line), ENOMEM, or sw_rules_route()'s
+ * @return 0, EINVAL (no request line), ENOMEM, or the router's
  */
-int sipua_route(const struct sw_rules *rules, const sip_t *sip,
-		const char *zone, const char *src, const char *sdp,
-		size_t sdp_len, struct sw_route_result *out)
+int sipua_route(const struct sw_router *router, const void *plan,
+		const sip_t *sip, const char *zone, const char *src,
+		const char *sdp, size_t sdp_len, struct sw_route_result *out)
 {
 	su_home_t home[1] = {SU_HOME_INIT(home)};
 	struct sw_route_input in;
@@ -98,7 +101,7 @@ int sipua_route(const struct sw_rules *rules, const sip_t *sip,
 	struct sdpr_err perr;
 	int err;
 
-	if (!rules || !sip || !sip->sip_request)
+	if (!router || !plan || !sip || !sip->sip_request)
 		return EINVAL;
 	memset(&in, 0, sizeof(in));
 	in.source_zone = zone;
@@ -114,7 +117,7 @@ int sipua_route(const struct sw_rules *rules, const sip_t *sip,
 	in.header_arg = &rc;
 	if (sdp && sdp_len && !sdpr_parse(&model, sdp, sdp_len, &perr))
 		route_media(&in, model);
-	err = in.ruri ? sw_rules_route(rules, &in, out) : ENOMEM;
+	err = in.ruri ? router->route(plan, &in, out) : ENOMEM;
 	sdpr_free(model);
 	su_home_deinit(home);
 	return err;
@@ -131,9 +134,9 @@ int sipua_route(const struct sw_rules *rules, const sip_t *sip,
  * @return 0 (out filled), EBADMSG (not a parseable request), ENOMEM,
  *         or the routing error
  */
-int sipua_msg_route(const struct sw_rules *rules, const struct sw_conf *conf,
-		    const void *data, size_t len, const char *zone,
-		    struct sw_route_result *out)
+int sipua_msg_route(const struct sw_router *router, const void *plan,
+		    const struct sw_conf *conf, const void *data, size_t len,
+		    const char *zone, struct sw_route_result *out)
 {
 	su_home_t home[1] = {SU_HOME_INIT(home)};
 	msg_t *msg;
@@ -154,7 +157,8 @@ int sipua_msg_route(const struct sw_rules *rules, const struct sw_conf *conf,
 		body = NULL;
 		blen = 0;
 	}
-	err = sipua_route(rules, sip, zone, "127.0.0.2:5060", body, blen, out);
+	err = sipua_route(router, plan, sip, zone, "127.0.0.2:5060", body,
+			  blen, out);
 out:
 	msg_destroy(msg);
 	su_home_deinit(home);

@@ -255,7 +255,7 @@ static void config_reload(struct sigctx *sc, struct sw_json *res)
 		free(nc);
 		return;
 	}
-	sipua_set_rules(sc->ua, r);
+	sipua_set_plan(sc->ua, r);
 	turn_users_reload(sc, nc);
 	if (!sc->debug)
 		sw_log_set_level(nc->log_level);
@@ -518,7 +518,7 @@ int main(int argc, char **argv)
 		sw_rules_unref(rules);
 		return 1;
 	}
-	e = sipua_create(&sc.ua, &conf, rules);
+	e = sipua_create(&sc.ua, &conf, &sw_rules_router, rules);
 	sw_rules_unref(rules);
 	if (e || sipua_fd_watch(sc.ua, sfd, on_signal, &sc) ||
 	    ctl_start(&sc, cl, &ctl)) {

@@ -51,28 +51,25 @@ char sw_gw_side(const struct sw_gwcall *c, enum sipua_leg_id leg)
 }
 
 
-/* zone is one of the call's zones: those of its rule set (a reload's
- * new zones reach new calls only) */
-static bool zone_is_edge(const struct sw_gw *gw,
-			 const struct sipua_call_info *call, const char *zone)
+/* zone is one of the call's zones: those of its plan, the rule set it
+ * was routed by (a reload's new zones reach new calls only) */
+static bool zone_is_edge(const struct sipua_call_info *call,
+			 const char *zone)
 {
-	const struct sw_zone *z =
-		!zone ? NULL :
-		call->rules ? sw_rules_zone_find(call->rules, zone) :
-			      sw_conf_zone_find(gw->conf, zone);
+	const struct sw_zone *z = sw_zone_find(call->zones, call->n_zones,
+					       zone);
 
 	return z && z->edge;
 }
 
 
 /* The leg whose zone is marked edge; the caller's leg when neither is */
-static enum sipua_leg_id edge_leg_of(const struct sw_gw *gw,
-				     const struct sipua_call_info *call)
+static enum sipua_leg_id edge_leg_of(const struct sipua_call_info *call)
 {
-	if (zone_is_edge(gw, call, call->leg[SIPUA_LEG_A].zone))
+	if (zone_is_edge(call, call->leg[SIPUA_LEG_A].zone))
 		return SIPUA_LEG_A;
-	if (zone_is_edge(gw, call, call->leg[SIPUA_LEG_B].zone) ||
-	    zone_is_edge(gw, call,
+	if (zone_is_edge(call, call->leg[SIPUA_LEG_B].zone) ||
+	    zone_is_edge(call,
 			 call->route ? call->route->target_zone : NULL))
 		return SIPUA_LEG_B;
 	return SIPUA_LEG_A;
@@ -113,7 +110,7 @@ static struct sw_gwcall *call_new(struct sw_gw *gw,
 		return NULL;
 	}
 	c->id = call->id;
-	c->edge_leg = edge_leg_of(gw, call);
+	c->edge_leg = edge_leg_of(call);
 	snprintf(c->from, sizeof(c->from), "%s",
 		 call->leg[SIPUA_LEG_A].from_uri ? call->leg[SIPUA_LEG_A].from_uri
 						 : "");
@@ -142,7 +139,7 @@ static void call_settle(struct sw_gw *gw, struct sw_gwcall *c,
 	struct sw_rec_start st;
 
 	c->settled = true;
-	c->edge_leg = edge_leg_of(gw, call);
+	c->edge_leg = edge_leg_of(call);
 	if (!c->uid_reserved)
 		return;
 	memset(&st, 0, sizeof(st));
@@ -183,7 +180,7 @@ static struct sw_gwcall *call_get(struct sw_gw *gw,
 		return NULL;
 	if (!c->settled &&
 	    (decided || final ||
-	     zone_is_edge(gw, call, call->leg[SIPUA_LEG_A].zone)))
+	     zone_is_edge(call, call->leg[SIPUA_LEG_A].zone)))
 		call_settle(gw, c, call);
 	if (c->uid && !c->route_logged && call->route && (decided || final)) {
 		c->route_logged = true;

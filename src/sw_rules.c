@@ -1020,10 +1020,7 @@ const char *sw_rules_target(const struct sw_rules *r, unsigned i,
 const struct sw_zone *sw_rules_zone_find(const struct sw_rules *r,
 					 const char *name)
 {
-	for (unsigned i = 0; r && name && i < r->n_zones; ++i)
-		if (!strcmp(r->zones[i].name, name))
-			return &r->zones[i];
-	return NULL;
+	return r ? sw_zone_find(r->zones, r->n_zones, name) : NULL;
 }
 
 
@@ -1033,6 +1030,49 @@ const struct sw_zone *sw_rules_zones(const struct sw_rules *r, unsigned *n)
 	*n = r ? r->n_zones : 0;
 	return r ? r->zones : NULL;
 }
+
+
+/* The rule set as the B2BUA's router (sw_router.h): sip/ holds it as an
+ * opaque plan and reaches it only through these */
+static void *router_ref(void *plan)
+{
+	return sw_rules_ref(plan);
+}
+
+
+static void router_unref(void *plan)
+{
+	sw_rules_unref(plan);
+}
+
+
+static const struct sw_zone *router_zones(const void *plan, unsigned *n)
+{
+	return sw_rules_zones(plan, n);
+}
+
+
+static const char *router_target(const void *plan, unsigned i,
+				 enum sw_transport *tp)
+{
+	return sw_rules_target(plan, i, tp);
+}
+
+
+static int router_route(const void *plan, const struct sw_route_input *in,
+			struct sw_route_result *out)
+{
+	return sw_rules_route(plan, in, out);
+}
+
+
+const struct sw_router sw_rules_router = {
+	.ref = router_ref,
+	.unref = router_unref,
+	.zones = router_zones,
+	.target = router_target,
+	.route = router_route,
+};
 
 
 /** @return the file the set was loaded from */

@@ -64,6 +64,7 @@ static void test_msg_route_torture(void)
 					 "target = cms\n";
 	static struct sw_conf conf;
 	static struct sw_route_result res;
+	const struct sw_router *rt = &sw_rules_router;
 	struct sw_rules *rules = NULL;
 	char err[256], *buf;
 	size_t n;
@@ -84,19 +85,20 @@ static void test_msg_route_torture(void)
 
 	/* a valid INVITE routes; a response and garbage do not */
 	n = torture_read("esc01.dat", buf);
-	CU_ASSERT_EQUAL(sipua_msg_route(rules, &conf, buf, n, "edge", &res), 0);
+	CU_ASSERT_EQUAL(sipua_msg_route(rt, rules, &conf, buf, n, "edge", &res),
+			0);
 	CU_ASSERT_EQUAL(res.outcome, SW_ROUTE_FORWARD);
 	CU_ASSERT_STRING_EQUAL(res.target_zone, "cms");
 	CU_ASSERT(strncmp(res.ruri, "sip:sips%3Auser%40example.com@127.0.0.3",
 			  39) == 0);
 
 	n = torture_read("unreason.dat", buf);
-	CU_ASSERT_EQUAL(sipua_msg_route(rules, &conf, buf, n, "edge", &res),
+	CU_ASSERT_EQUAL(sipua_msg_route(rt, rules, &conf, buf, n, "edge", &res),
 			EBADMSG);
-	CU_ASSERT_EQUAL(sipua_msg_route(rules, &conf, "\x01\x02 garbage", 10,
+	CU_ASSERT_EQUAL(sipua_msg_route(rt, rules, &conf, "\x01\x02 garbage", 10,
 					"edge", &res),
 			EBADMSG);
-	CU_ASSERT_EQUAL(sipua_msg_route(rules, &conf, buf, SW_SIP_MSG_MAX + 1,
+	CU_ASSERT_EQUAL(sipua_msg_route(rt, rules, &conf, buf, SW_SIP_MSG_MAX + 1,
 					"edge", &res),
 			EINVAL);
 	free(buf);
@@ -240,7 +242,8 @@ static void test_own_reinvite_491(void)
 	CU_ASSERT_EQUAL_FATAL(sw_rules_load_buf(&rules, "t", rt, strlen(rt),
 						&conf, err, sizeof(err)),
 			      0);
-	CU_ASSERT_EQUAL_FATAL(sipua_create(&st.ua, &conf, rules), 0);
+	CU_ASSERT_EQUAL_FATAL(
+		sipua_create(&st.ua, &conf, &sw_rules_router, rules), 0);
 	sw_rules_unref(rules);
 	CU_ASSERT_EQUAL(sipua_leg_reinvite(st.ua, 99, SIPUA_LEG_B, own_sdp,
 					   strlen(own_sdp), own_done, &st),

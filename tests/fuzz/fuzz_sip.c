@@ -74,6 +74,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 
 	if (!ready)
 		ready = !fuzz_init();
-	(void)sipua_msg_route(rules, &conf, data, size, "edge", &res);
+	(void)sipua_msg_route(&sw_rules_router, rules, &conf, data, size,
+			      "edge", &res);
 	return 0;
 }
