@@ -1,18 +1,11 @@
-# src/: core library (rules, call log, configuration check) and the binaries.
+# src/: core library (call log) and the binaries.
 noinst_LIBRARIES += src/libswcore.a
 src_libswcore_a_SOURCES = \
-	src/sw_check.c src/sw_check.h \
-	src/sw_rules.c src/sw_route.c src/sw_rules.h src/sw_rules_int.h \
 	src/sw_callrec.c src/sw_callrec.h src/sw_verdict.c \
 	src/sw_calllog.c src/sw_calllog.h src/sw_calllog_int.h \
 	src/sw_calllog_db.c src/sw_calllog_sum.c src/sw_calllog_synth.c
 src_libswcore_a_CPPFLAGS = $(SW_CPPFLAGS) $(SW_INC_BASE)
-src_libswcore_a_CFLAGS = $(AM_CFLAGS) $(PCRE2_CFLAGS) $(SQLITE_CFLAGS) $(OPENSSL_CFLAGS)
-
-SW_ALL_LIBS = sip/libsipua.a turn/libturnsrv.a turn/libturncodec.a \
-	src/libswcore.a sdp/libsdpr.a base/libswbase.a
-SW_EXT_LIBS = $(SOFIA_LIBS) $(RE_LIBS) $(PCRE2_LIBS) $(SQLITE_LIBS) \
-	$(PCAP_LIBS) $(OPENSSL_LIBS) $(CARES_LIBS) -lpthread
+src_libswcore_a_CFLAGS = $(AM_CFLAGS) $(SQLITE_CFLAGS)
 
 sbin_PROGRAMS += src/sharewayd
 src_sharewayd_SOURCES = src/sharewayd.c src/sw_gw.c src/sw_gw.h \

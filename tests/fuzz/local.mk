@@ -39,8 +39,8 @@ tests_fuzz_fuzz_rules_SOURCES = tests/fuzz/fuzz_rules.c
 tests_fuzz_fuzz_rules_CPPFLAGS = $(AM_CPPFLAGS) \
 	-DFUZZ_RULES='"$(abs_top_srcdir)/tests/data/rules/fuzz.rules"'
 tests_fuzz_fuzz_rules_LDFLAGS = $(FUZZ_LDFLAGS)
-tests_fuzz_fuzz_rules_LDADD = src/libswcore.a base/libswbase.a $(PCRE2_LIBS) \
-	-lpthread
+tests_fuzz_fuzz_rules_LDADD = src/dialplan/libswdialplan.a base/libswbase.a \
+	$(PCRE2_LIBS) -lpthread
 
 # SIP: raw messages through Sofia's parser, the header copy, multipart
 # reduction and the dial plan (sipua_msg_route).
@@ -48,9 +48,8 @@ tests_fuzz_fuzz_rules_LDADD = src/libswcore.a base/libswbase.a $(PCRE2_LIBS) \
 noinst_PROGRAMS += tests/fuzz/fuzz_sip
 tests_fuzz_fuzz_sip_SOURCES = tests/fuzz/fuzz_sip.c
 tests_fuzz_fuzz_sip_LDFLAGS = $(FUZZ_LDFLAGS)
-tests_fuzz_fuzz_sip_LDADD = sip/libsipua.a src/libswcore.a sdp/libsdpr.a \
-	base/libswbase.a \
-	$(SOFIA_LIBS) $(PCRE2_LIBS) -lpthread
+tests_fuzz_fuzz_sip_LDADD = src/dialplan/libswdialplan.a sip/libsipua.a \
+	sdp/libsdpr.a base/libswbase.a $(SOFIA_LIBS) $(PCRE2_LIBS) -lpthread
 
 # SIP capture: Sofia's transport log (pieces separated by 0x01) back
 # into messages, and their Call-ID. Corpus: tests/data/sipcap
