@@ -1,11 +1,4 @@
-# src/: core library (call log) and the binaries.
-noinst_LIBRARIES += src/libswcore.a
-src_libswcore_a_SOURCES = \
-	src/sw_callrec.c src/sw_callrec.h src/sw_verdict.c \
-	src/sw_calllog.c src/sw_calllog.h src/sw_calllog_int.h \
-	src/sw_calllog_db.c src/sw_calllog_sum.c src/sw_calllog_synth.c
-src_libswcore_a_CPPFLAGS = $(SW_CPPFLAGS) $(SW_INC_BASE)
-src_libswcore_a_CFLAGS = $(AM_CFLAGS) $(SQLITE_CFLAGS)
+# src/: the binaries.
 
 sbin_PROGRAMS += src/sharewayd
 src_sharewayd_SOURCES = src/sharewayd.c src/sw_gw.c src/sw_gw.h \

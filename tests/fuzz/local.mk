@@ -64,6 +64,6 @@ tests_fuzz_fuzz_sipcap_LDADD = sip/libsipua.a base/libswbase.a
 noinst_PROGRAMS += tests/fuzz/fuzz_calllog
 tests_fuzz_fuzz_calllog_SOURCES = tests/fuzz/fuzz_calllog.c
 tests_fuzz_fuzz_calllog_LDFLAGS = $(FUZZ_LDFLAGS)
-tests_fuzz_fuzz_calllog_LDADD = src/libswcore.a base/libswbase.a $(SQLITE_LIBS) \
-	-lpthread
+tests_fuzz_fuzz_calllog_LDADD = src/calllog/libswcalllog.a base/libswbase.a \
+	$(SQLITE_LIBS) -lpthread
 endif
