@@ -1,8 +1,7 @@
 # src/: the binaries.
 
 sbin_PROGRAMS += src/sharewayd
-src_sharewayd_SOURCES = src/sharewayd.c src/sw_gw.c src/sw_gw.h \
-	src/sw_appshare.c src/sw_appshare_sdp.c src/sw_appshare_int.h
+src_sharewayd_SOURCES = src/sharewayd.c src/sw_gw.c src/sw_gw.h
 src_sharewayd_LDADD = $(SW_ALL_LIBS) $(SW_EXT_LIBS)
 
 bin_PROGRAMS += src/shareway
