@@ -1,9 +1,5 @@
 # src/: the binaries.
 
-sbin_PROGRAMS += src/sharewayd
-src_sharewayd_SOURCES = src/sharewayd.c src/sw_gw.c src/sw_gw.h
-src_sharewayd_LDADD = $(SW_ALL_LIBS) $(SW_EXT_LIBS)
-
 bin_PROGRAMS += src/shareway
 src_shareway_SOURCES = src/shareway.c src/cli.h \
 	src/cli_check_config.c src/cli_locate.c \

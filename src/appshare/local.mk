@@ -5,9 +5,7 @@ noinst_LIBRARIES += src/appshare/libswappshare.a
 src_appshare_libswappshare_a_SOURCES = \
 	src/appshare/sw_appshare.c src/appshare/sw_appshare_int.h \
 	src/appshare/sw_appshare_sdp.c
-# -I$(top_srcdir)/src: sw_appshare.c includes the glue's sw_gw.h, the
-# one include that runs up a layer (issue 16 item 3 removes it)
-src_appshare_libswappshare_a_CPPFLAGS = $(SW_CPPFLAGS) $(SW_INC_BASE) \
-	-I$(top_srcdir)/sdp -I$(top_srcdir)/turn -I$(top_srcdir)/sip \
-	-I$(top_srcdir)/src/dialplan -I$(top_srcdir)/src/calllog \
-	-I$(top_srcdir)/src
+# -I$(top_srcdir)/src/daemon: sw_appshare.c includes the glue's sw_gw.h,
+# the one include that runs up a layer (issue 16 item 3 removes it)
+src_appshare_libswappshare_a_CPPFLAGS = $(SW_CPPFLAGS) $(SW_INC_ROWS_3) \
+	-I$(top_srcdir)/src/daemon

@@ -9,5 +9,5 @@ src_calllog_libswcalllog_a_SOURCES = \
 	src/calllog/sw_calllog.c src/calllog/sw_calllog.h \
 	src/calllog/sw_calllog_int.h src/calllog/sw_calllog_db.c \
 	src/calllog/sw_calllog_sum.c src/calllog/sw_calllog_synth.c
-src_calllog_libswcalllog_a_CPPFLAGS = $(SW_CPPFLAGS) $(SW_INC_BASE)
+src_calllog_libswcalllog_a_CPPFLAGS = $(SW_CPPFLAGS) $(SW_INC_ROWS_2)
 src_calllog_libswcalllog_a_CFLAGS = $(AM_CFLAGS) $(SQLITE_CFLAGS)

@@ -7,6 +7,6 @@ src_dialplan_libswdialplan_a_SOURCES = \
 	src/dialplan/sw_rules.c src/dialplan/sw_route.c \
 	src/dialplan/sw_rules.h src/dialplan/sw_rules_int.h \
 	src/dialplan/sw_check.c src/dialplan/sw_check.h
-src_dialplan_libswdialplan_a_CPPFLAGS = $(SW_CPPFLAGS) $(SW_INC_BASE)
+src_dialplan_libswdialplan_a_CPPFLAGS = $(SW_CPPFLAGS) $(SW_INC_ROWS_2)
 src_dialplan_libswdialplan_a_CFLAGS = $(AM_CFLAGS) $(PCRE2_CFLAGS) \
 	$(OPENSSL_CFLAGS)

@@ -1,0 +1,10 @@
+# src/daemon/: sharewayd: main (signals, reload, the control socket's
+# commands) and the SIP-thread glue (sw_gw: the B2BUA's observer feeds
+# the call log, relay events and a 1 s tick are pumped into the
+# coordinator). Built as src/sharewayd, where the tests, `make run` and
+# the operator's habits find it.
+sbin_PROGRAMS += src/sharewayd
+src_sharewayd_SOURCES = src/daemon/sharewayd.c src/daemon/sw_gw.c \
+	src/daemon/sw_gw.h
+src_sharewayd_CPPFLAGS = $(SW_CPPFLAGS) $(SW_INC_ROWS_4)
+src_sharewayd_LDADD = $(SW_ALL_LIBS) $(SW_EXT_LIBS)
