@@ -3,7 +3,7 @@
 check_PROGRAMS += tests/unit
 tests_unit_SOURCES = tests/unit_main.c tests/unit.h \
 	tests/test_conf.c tests/test_turn_msg.c tests/test_turn_alloc.c \
-	tests/test_stun_decode.c src/cli_stun_net.c src/cli_stun_show.c \
+	tests/test_stun_decode.c src/cli/cli_stun_net.c src/cli/cli_stun_show.c \
 	tests/test_relay.c \
 	tests/test_sdp.c tests/test_rules.c \
 	tests/test_calllog.c tests/calllog_fixture.c tests/calllog_fixture.h \

@@ -5,4 +5,4 @@ tools_calllog_load_SOURCES = tools/calllog_load.c
 tools_calllog_load_LDADD = $(SW_ALL_LIBS) $(SW_EXT_LIBS)
 
 # `make run` (Makefile.am) and 02-make-run
-EXTRA_DIST += tools/run.sh
+EXTRA_DIST += tools/run.sh tools/check-layers.sh

@@ -19,7 +19,7 @@ tests_fuzz_fuzz_frame_4571_SOURCES = tests/fuzz/fuzz_frame_4571.c \
 tests_fuzz_fuzz_frame_4571_LDFLAGS = $(FUZZ_LDFLAGS)
 tests_fuzz_fuzz_frame_4571_LDADD = turn/libturncodec.a $(OPENSSL_LIBS)
 tests_fuzz_fuzz_stun_decode_SOURCES = tests/fuzz/fuzz_stun_decode.c \
-	src/cli_stun.h src/cli_stun_net.c src/cli_stun_show.c
+	src/cli/cli_stun.h src/cli/cli_stun_net.c src/cli/cli_stun_show.c
 tests_fuzz_fuzz_stun_decode_LDFLAGS = $(FUZZ_LDFLAGS)
 tests_fuzz_fuzz_stun_decode_LDADD = turn/libturncodec.a base/libswbase.a \
 	$(PCAP_LIBS) $(OPENSSL_LIBS)
@@ -49,7 +49,8 @@ noinst_PROGRAMS += tests/fuzz/fuzz_sip
 tests_fuzz_fuzz_sip_SOURCES = tests/fuzz/fuzz_sip.c
 tests_fuzz_fuzz_sip_LDFLAGS = $(FUZZ_LDFLAGS)
 tests_fuzz_fuzz_sip_LDADD = src/dialplan/libswdialplan.a sip/libsipua.a \
-	sdp/libsdpr.a base/libswbase.a $(SOFIA_LIBS) $(PCRE2_LIBS) -lpthread
+	sdp/libsdpr.a base/libswbase.a $(SOFIA_LIBS) $(PCRE2_LIBS) \
+	$(OPENSSL_LIBS) -lpthread
 
 # SIP capture: Sofia's transport log (pieces separated by 0x01) back
 # into messages, and their Call-ID. Corpus: tests/data/sipcap

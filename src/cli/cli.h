@@ -1,9 +1,9 @@
 /**
  * @file cli.h  The `shareway` command table.
  *
- * Each command lives in src/cli_<name>.c and exports one struct cli_cmd.
- * To add one: define it there, declare it below, list it in CLI_COMMANDS,
- * add the file to src/local.mk.
+ * Each command lives in src/cli/cli_<name>.c and exports one struct
+ * cli_cmd. To add one: define it there, declare it below, list it in
+ * CLI_COMMANDS, add the file to src/cli/local.mk.
  */
 #ifndef SW_CLI_H
 #define SW_CLI_H
