@@ -419,7 +419,7 @@ static void watch_relay_cands(struct sw_gw *gw, struct sw_gwcall *c,
 	if (cmd.n_addrs) {
 		sw_gw_cmd(gw, &cmd);
 		c->as->watched = true;
-		c->as->checks_start_us = sw_gw_now_us();
+		c->as->checks_start_us = sw_gw_mono_us();
 	}
 }
 
@@ -693,7 +693,7 @@ static void take_relay(struct sw_gw *gw, struct sw_gwcall *c)
 	as->alloc_id = pa.alloc_id;
 	as->relayed = pa.relayed;
 	as->inside = pa.inside;
-	as->checks_start_us = sw_gw_now_us();
+	as->checks_start_us = sw_gw_mono_us();
 	ev.addr = pa.relayed;
 	sw_info("[call %s] relay %s allocated for application sharing",
 		c->tag, sw_sa_str(&pa.relayed, a, sizeof(a)));
@@ -862,10 +862,27 @@ static void on_conn(struct sw_gw *gw, struct sw_gwcall *c,
 }
 
 
+/* The direction's record as it stands, with the valid pair and the
+ * reason of a failure in words (pair and why may be NULL): those strings
+ * live on the caller's stack, so they go into a copy, never into the
+ * call's long-lived state (the call log copies what it is given) */
+static void log_ice_why(struct sw_gw *gw, struct sw_gwcall *c,
+			enum sw_ice_dir d, const char *pair, const char *why)
+{
+	struct sw_rec_ice r;
+
+	if (!gw->cl)
+		return;
+	r = c->as->dir[d].rec;
+	r.pair = pair;
+	r.error = why;
+	sw_calllog_ice(gw->cl, c->uid, &r);
+}
+
+
 static void log_ice(struct sw_gw *gw, struct sw_gwcall *c, enum sw_ice_dir d)
 {
-	if (gw->cl)
-		sw_calllog_ice(gw->cl, c->uid, &c->as->dir[d].rec);
+	log_ice_why(gw, c, d, NULL, NULL);
 }
 
 
@@ -978,11 +995,8 @@ static void on_response(struct sw_gw *gw, struct sw_gwcall *c,
 		snprintf(pair, sizeof(pair), "%s -> %s",
 			 sw_sa_str(&k->peer, a, sizeof(a)),
 			 sw_sa_str(&k->target, b, sizeof(b)));
-		dir->rec.pair = NULL;
-		if (sw_sa_isset(&k->target))
-			dir->rec.pair = pair;
-		log_ice(gw, c, d);
-		dir->rec.pair = NULL;
+		log_ice_why(gw, c, d, sw_sa_isset(&k->target) ? pair : NULL,
+			    NULL);
 	}
 	else if (t->nominating) {
 		log_ice(gw, c, d);
@@ -1325,8 +1339,9 @@ static bool any_nominated(const struct sw_appshare_call *as)
 }
 
 
-/** Once a second: report a direction whose checks did not succeed in time
- * (the call is not hung up for it) */
+/** Once a second, now on CLOCK_MONOTONIC (sw_gw_mono_us()): report a
+ * direction whose checks did not succeed in time (the call is not hung up
+ * for it) */
 void sw_appshare_tick(struct sw_gw *gw, struct sw_gwcall *c, int64_t now)
 {
 	struct sw_appshare_call *as = c->as;
@@ -1365,12 +1380,10 @@ void sw_appshare_tick(struct sw_gw *gw, struct sw_gwcall *c, int64_t now)
 			 dir->bad_user[0] ? "; the requests carry " : "",
 			 dir->bad_user);
 		dir->rec.state = SW_ICE_FAILED;
-		dir->rec.error = why;
 		dir->rec.timeout_s = gw->conf->as_check_timeout;
 		sw_warn("[call %s] ICE %s: %s", c->tag,
 			d == SW_ICE_E2C ? "e->c" : "c->e", why);
-		log_ice(gw, c, (enum sw_ice_dir)d);
-		dir->rec.error = NULL;
+		log_ice_why(gw, c, (enum sw_ice_dir)d, NULL, why);
 	}
 }
 

@@ -100,7 +100,7 @@ struct sw_appshare_call {
 	struct as_conn conns[AS_MAX_CONNS];
 	unsigned n_conns;
 	struct as_dir dir[2];
-	int64_t checks_start_us;
+	int64_t checks_start_us; /* monotonic (sw_gw_mono_us()) */
 	bool completed, reinvite_sent;
 	bool ctl_answered; /* the controlling side's completion offer was
 			      answered by the gateway */

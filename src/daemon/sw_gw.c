@@ -24,11 +24,23 @@
 #include "sw_rules.h"
 
 
+/** Microseconds since the epoch: the time of what the call log records */
 int64_t sw_gw_now_us(void)
 {
 	struct timespec ts;
 
 	clock_gettime(CLOCK_REALTIME, &ts);
+	return (int64_t)ts.tv_sec * 1000000 + ts.tv_nsec / 1000;
+}
+
+
+/** Microseconds of CLOCK_MONOTONIC: what timeouts are measured on (the
+ * wall clock may be stepped by NTP or an operator while they run) */
+int64_t sw_gw_mono_us(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
 	return (int64_t)ts.tv_sec * 1000000 + ts.tv_nsec / 1000;
 }
 
@@ -530,7 +542,7 @@ static int cmd_try(struct sw_gw *gw, const struct relay_cmd *cmd)
 static void cmd_late(struct sw_gw *gw, const struct sw_gw_pend *p, bool lost)
 {
 	const struct relay_cmd *cmd = p->cmd;
-	int64_t waited = sw_gw_now_us() - p->first_us;
+	int64_t waited = sw_gw_mono_us() - p->first_us;
 	struct sw_gwcall *c = cmd->call_id & SW_GW_POOL_CALL
 				      ? NULL : sw_gw_call(gw, cmd->call_id);
 
@@ -563,7 +575,7 @@ static void cmd_flush(struct sw_gw *gw)
 		if (!cmd_try(gw, p->cmd)) {
 			cmd_late(gw, p, false);
 		}
-		else if (sw_gw_now_us() - p->first_us >= SW_GW_CMD_GIVEUP_US) {
+		else if (sw_gw_mono_us() - p->first_us >= SW_GW_CMD_GIVEUP_US) {
 			cmd_late(gw, p, true);
 		}
 		else {
@@ -599,7 +611,7 @@ void sw_gw_cmd(struct sw_gw *gw, const struct relay_cmd *cmd)
 	if (!gw->n_pend && !cmd_try(gw, cmd))
 		return;
 	memset(&p, 0, sizeof(p));
-	p.first_us = sw_gw_now_us();
+	p.first_us = sw_gw_mono_us();
 	p.tries = 1;
 	p.cmd = malloc(sizeof(*cmd));
 	if (p.cmd)
@@ -714,13 +726,13 @@ static void backlog_push(struct sw_gw *gw, const struct relay_ev *ev)
  */
 static int pool_wait(struct sw_gw *gw)
 {
-	int64_t end = sw_gw_now_us() + POOL_WAIT_MS * 1000;
+	int64_t end = sw_gw_mono_us() + POOL_WAIT_MS * 1000;
 	struct relay_ev ev;
 
 	pool_fill(gw);
 	while (!gw->n_pool && gw->pool_inflight) {
 		struct pollfd p = {relay_ev_fd(gw->relay), POLLIN, 0};
-		int64_t left = end - sw_gw_now_us();
+		int64_t left = end - sw_gw_mono_us();
 
 		if (left <= 0 ||
 		    (poll(&p, 1, (int)((left + 999) / 1000)) < 0 &&
@@ -803,7 +815,7 @@ static void on_tick(int fd, void *arg)
 {
 	struct sw_gw *gw = arg;
 	uint64_t n;
-	int64_t now = sw_gw_now_us();
+	int64_t now = sw_gw_mono_us();
 	size_t freed;
 
 	if (read(fd, &n, sizeof(n)) < 0)

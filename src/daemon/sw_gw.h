@@ -47,7 +47,7 @@ struct sw_gwcall {
 /** A relay command a full queue refused, waiting to be sent again */
 struct sw_gw_pend {
 	struct relay_cmd *cmd;    /* heap: relay_cmd is an incomplete type */
-	int64_t first_us;         /* the first refusal */
+	int64_t first_us;         /* the first refusal (monotonic) */
 	unsigned tries;
 };
 
@@ -105,6 +105,7 @@ struct sw_gwcall *sw_gw_call(struct sw_gw *gw, uint64_t id);
 char sw_gw_side(const struct sw_gwcall *c, enum sipua_leg_id leg);
 void sw_gw_call_release(struct sw_gw *gw, struct sw_gwcall *c);
 int64_t sw_gw_now_us(void);
+int64_t sw_gw_mono_us(void);
 enum sw_media_policy sw_gw_as_policy(const struct sw_gw *gw,
 				     const struct sw_route_result *r);
 struct relay_cmd;
