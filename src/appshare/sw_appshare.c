@@ -60,9 +60,9 @@
 #define SW_LOG_MODULE "appshare"
 #include "relay.h"
 #include "sdpr.h"
+#include "sw_appshare.h"
 #include "sw_appshare_int.h"
 #include "sw_calllog.h"
-#include "sw_gw.h"
 #include "sw_json.h"
 #include "sw_log.h"
 #include "sw_rules.h"
@@ -98,7 +98,7 @@ static void save_sent(struct sw_appshare_call *as, bool from_edge,
 
 
 /* A ladder step at time t_us (the call log orders steps by time) */
-static void log_event_at(struct sw_gw *gw, struct sw_gwcall *c, int64_t t_us,
+static void log_event_at(struct sw_as_host *h, struct sw_gwcall *c, int64_t t_us,
 			 enum sw_actor src, enum sw_actor dst,
 			 enum sw_ev_kind kind, const char *label,
 			 const char *detail)
@@ -106,40 +106,40 @@ static void log_event_at(struct sw_gw *gw, struct sw_gwcall *c, int64_t t_us,
 	struct sw_rec_event ev = {t_us, src, dst, kind, label, detail};
 
 	/* with SIP capture on, the messages themselves are in the ladder */
-	if (kind == SW_EV_SIP && gw->conf->calllog_capture_sip)
+	if (kind == SW_EV_SIP && h->conf->calllog_capture_sip)
 		return;
-	if (gw->cl)
-		sw_calllog_event(gw->cl, c->uid, &ev);
+	if (h->cl)
+		sw_calllog_event(h->cl, c->uid, &ev);
 }
 
 
-static void log_event(struct sw_gw *gw, struct sw_gwcall *c,
+static void log_event(struct sw_as_host *h, struct sw_gwcall *c,
 		      enum sw_actor src, enum sw_actor dst,
 		      enum sw_ev_kind kind, const char *label,
 		      const char *detail)
 {
-	log_event_at(gw, c, sw_gw_now_us(), src, dst, kind, label, detail);
+	log_event_at(h, c, sw_gw_now_us(), src, dst, kind, label, detail);
 }
 
 
-static void take_relay(struct sw_gw *gw, struct sw_gwcall *c);
-static void went_direct(struct sw_gw *gw, struct sw_gwcall *c,
+static void take_relay(struct sw_as_host *h, struct sw_gwcall *c);
+static void went_direct(struct sw_as_host *h, struct sw_gwcall *c,
 			const char *why);
 
 
 /* The in-process relay of session number relay is released */
-static void log_released(struct sw_gw *gw, struct sw_gwcall *c,
+static void log_released(struct sw_as_host *h, struct sw_gwcall *c,
 			 uint32_t relay, const char *why)
 {
 	struct sw_rec_relay r;
 
-	if (!gw->cl || c->as->policy != SW_MP_RELAY)
+	if (!h->cl || c->as->policy != SW_MP_RELAY)
 		return;
 	memset(&r, 0, sizeof(r));
 	r.relay = relay;
 	r.released_us = sw_gw_now_us();
 	r.close_reason = why;
-	sw_calllog_relay(gw->cl, c->uid, &r);
+	sw_calllog_relay(h->cl, c->uid, &r);
 }
 
 
@@ -156,7 +156,7 @@ static void log_released(struct sw_gw *gw, struct sw_gwcall *c,
  * the ladder from its bytes. At most AS_WIRE_MAX per call; what is not
  * recorded (this cap, the relay's, memory) is counted and said.
  */
-static void log_wire(struct sw_gw *gw, struct sw_gwcall *c,
+static void log_wire(struct sw_as_host *h, struct sw_gwcall *c,
 		     const struct relay_wire *w, enum sw_actor src,
 		     enum sw_actor dst)
 {
@@ -164,7 +164,7 @@ static void log_wire(struct sw_gw *gw, struct sw_gwcall *c,
 	struct sw_rec_packet pkt;
 	char d[96];
 
-	if (!gw->cl || !c->uid)
+	if (!h->cl || !c->uid)
 		return;
 	if (w->data && as->n_wire < AS_WIRE_MAX) {
 		memset(&pkt, 0, sizeof(pkt));
@@ -174,7 +174,7 @@ static void log_wire(struct sw_gw *gw, struct sw_gwcall *c,
 		pkt.dst = w->dst;
 		pkt.data = w->data;
 		pkt.len = w->len;
-		if (!sw_calllog_stunmsg(gw->cl, c->uid, src, dst, &pkt)) {
+		if (!sw_calllog_stunmsg(h->cl, c->uid, src, dst, &pkt)) {
 			as->n_wire++;
 			return;
 		}
@@ -183,7 +183,7 @@ static void log_wire(struct sw_gw *gw, struct sw_gwcall *c,
 		snprintf(d, sizeof(d), "some STUN/TURN messages are not in "
 			 "the ladder nor the export (at most %u per call)",
 			 AS_WIRE_MAX);
-		log_event_at(gw, c, w->t_us, SW_ACT_GW, SW_ACT_GW, SW_EV_NOTE,
+		log_event_at(h, c, w->t_us, SW_ACT_GW, SW_ACT_GW, SW_EV_NOTE,
 			     "capture incomplete", d);
 	}
 	as->wire_lost += w->n_lost ? w->n_lost : 1;
@@ -191,7 +191,7 @@ static void log_wire(struct sw_gw *gw, struct sw_gwcall *c,
 
 
 /* The call is over: how many messages its capture missed */
-static void log_wire_lost(struct sw_gw *gw, struct sw_gwcall *c)
+static void log_wire_lost(struct sw_as_host *h, struct sw_gwcall *c)
 {
 	char d[64];
 
@@ -201,7 +201,7 @@ static void log_wire_lost(struct sw_gw *gw, struct sw_gwcall *c)
 		c->tag, c->as->wire_lost);
 	snprintf(d, sizeof(d), "%u STUN/TURN messages not recorded",
 		 c->as->wire_lost);
-	log_event(gw, c, SW_ACT_GW, SW_ACT_GW, SW_EV_NOTE,
+	log_event(h, c, SW_ACT_GW, SW_ACT_GW, SW_EV_NOTE,
 		  "capture incomplete", d);
 }
 
@@ -237,7 +237,7 @@ static void permit_fill(const struct sw_appshare_call *as,
 /* Permit Edge addresses learnt after the allocation was taken (when the
  * conference side offered, the Edge's candidates come with its answer),
  * and give the inside connections the Edge's latest passive candidates */
-static void send_permit(struct sw_gw *gw, struct sw_gwcall *c)
+static void send_permit(struct sw_as_host *h, struct sw_gwcall *c)
 {
 	struct sw_appshare_call *as = c->as;
 	struct sw_rec_relay r;
@@ -252,18 +252,18 @@ static void send_permit(struct sw_gw *gw, struct sw_gwcall *c)
 	cmd.type = RELAY_CMD_PERMIT;
 	cmd.call_id = c->id;
 	cmd.alloc_id = as->alloc_id;
-	sw_gw_cmd(gw, &cmd); /* sent, or late: the call hears of it */
+	h->cmd(h->gw, &cmd); /* sent, or late: the call hears of it */
 	as->n_permitted = as->n_edge_ips;
 	as->targets_dirty = false;
-	if (!gw->cl || !new_ips)
+	if (!h->cl || !new_ips)
 		return;
 	perms_str(as, perms, sizeof(perms));
-	log_event(gw, c, SW_ACT_TURNC, SW_ACT_GW, SW_EV_NOTE,
+	log_event(h, c, SW_ACT_TURNC, SW_ACT_GW, SW_EV_NOTE,
 		  "CreatePermission" INPROC, perms);
 	memset(&r, 0, sizeof(r));
 	r.relay = as->session;
 	r.permissions = perms;
-	sw_calllog_relay(gw->cl, c->uid, &r);
+	sw_calllog_relay(h->cl, c->uid, &r);
 }
 
 
@@ -329,10 +329,10 @@ static void old_drop(struct sw_appshare_call *as, struct as_old *o)
  * connections, and the call goes on without it. The call log keeps the
  * session as its relay record, released with why.
  */
-static bool release_relay(struct sw_gw *gw, struct sw_gwcall *c);
+static bool release_relay(struct sw_as_host *h, struct sw_gwcall *c);
 
 
-static void session_end(struct sw_gw *gw, struct sw_gwcall *c,
+static void session_end(struct sw_as_host *h, struct sw_gwcall *c,
 			const char *why)
 {
 	struct sw_appshare_call *as = c->as;
@@ -340,16 +340,16 @@ static void session_end(struct sw_gw *gw, struct sw_gwcall *c,
 
 	if (!as->offer_seen)
 		return;
-	release_relay(gw, c);
+	release_relay(h, c);
 	if (as->allocated || as->watched)
 		old_push(as);
 	sw_info("[call %s] application sharing session %u ended: %s", c->tag,
 		as->session, why);
 	snprintf(d, sizeof(d), "session %u: %s", as->session, why);
-	log_event(gw, c, SW_ACT_GW, SW_ACT_GW, SW_EV_NOTE,
+	log_event(h, c, SW_ACT_GW, SW_ACT_GW, SW_EV_NOTE,
 		  "application sharing stopped", d);
 	if (as->allocated)
-		log_released(gw, c, as->session, why);
+		log_released(h, c, as->session, why);
 	session_clear(as);
 }
 
@@ -367,7 +367,7 @@ static bool ice_restart(const struct sw_appshare_call *as,
 }
 
 
-static void session_begin(struct sw_gw *gw, struct sw_gwcall *c,
+static void session_begin(struct sw_as_host *h, struct sw_gwcall *c,
 			  bool from_edge)
 {
 	struct sw_appshare_call *as = c->as;
@@ -382,14 +382,14 @@ static void session_begin(struct sw_gw *gw, struct sw_gwcall *c,
 		from_edge ? "Edge" : "conference");
 	snprintf(d, sizeof(d), "session %u, offered by the %s side",
 		 as->session, from_edge ? "Edge" : "conference");
-	log_event(gw, c, SW_ACT_GW, SW_ACT_GW, SW_EV_NOTE,
+	log_event(h, c, SW_ACT_GW, SW_ACT_GW, SW_EV_NOTE,
 		  "application sharing started", d);
 }
 
 
 /* observe: relay candidates naming one of the gateway's relayed
  * addresses tie that external allocation to this call */
-static void watch_relay_cands(struct sw_gw *gw, struct sw_gwcall *c,
+static void watch_relay_cands(struct sw_as_host *h, struct sw_gwcall *c,
 			      const struct sdpr *sdp, int m)
 {
 	unsigned n = sdpr_cand_count(sdp, m);
@@ -400,7 +400,7 @@ static void watch_relay_cands(struct sw_gw *gw, struct sw_gwcall *c,
 	cmd.type = RELAY_CMD_WATCH;
 	cmd.call_id = c->id;
 	cmd.inspect = true;
-	cmd.inspect_max = gw->conf->as_inspect_max_bytes;
+	cmd.inspect_max = h->conf->as_inspect_max_bytes;
 	for (unsigned i = 0; i < n && cmd.n_addrs < RELAY_MAX_ADDRS; ++i) {
 		struct sw_sa sa;
 
@@ -417,14 +417,14 @@ static void watch_relay_cands(struct sw_gw *gw, struct sw_gwcall *c,
 			cmd.addrs[cmd.n_addrs++] = sa;
 	}
 	if (cmd.n_addrs) {
-		sw_gw_cmd(gw, &cmd);
+		h->cmd(h->gw, &cmd);
 		c->as->watched = true;
 		c->as->checks_start_us = sw_gw_mono_us();
 	}
 }
 
 
-static int local_answer(struct sw_gw *gw, struct sw_gwcall *c,
+static int local_answer(struct sw_as_host *h, struct sw_gwcall *c,
 			bool from_edge, char **outp, size_t *outlenp)
 {
 	int err = sw_as_pair_sdp(c->as, sw_as_valid_conn(c->as), from_edge,
@@ -438,32 +438,32 @@ static int local_answer(struct sw_gw *gw, struct sw_gwcall *c,
 		return 488;
 	}
 	c->as->ctl_answered = true;
-	log_event(gw, c, from_edge ? SW_ACT_EDGE : SW_ACT_CONF, SW_ACT_GW,
+	log_event(h, c, from_edge ? SW_ACT_EDGE : SW_ACT_CONF, SW_ACT_GW,
 		  SW_EV_SIP, "re-INVITE (completion)",
 		  "answered by shareway with the selected pair");
 	return SIPUA_SDP_LOCAL;
 }
 
 
-static int on_relay_sdp(struct sw_gw *gw, struct sw_gwcall *c, bool from_edge,
+static int on_relay_sdp(struct sw_as_host *h, struct sw_gwcall *c, bool from_edge,
 			const char *body, size_t len, char **outp,
 			size_t *outlenp)
 {
 	struct sw_appshare_call *as = c->as;
-	bool inside = gw->conf->as_inside_candidate;
+	bool inside = h->conf->as_inside_candidate;
 	int err;
 
 	if (!as->allocated && !as->alloc_failed && (!from_edge || inside))
-		take_relay(gw, c);
+		take_relay(h, c);
 	if (from_edge)
-		send_permit(gw, c);
+		send_permit(h, c);
 	if (!as->allocated || (from_edge && !sw_sa_isset(&as->inside))) {
 		/* nothing to add: the SDP goes on as it came */
 		save_sent(as, from_edge, body, len);
 		return 0;
 	}
 	err = from_edge ? sw_as_insert_inside(as, body, len, outp, outlenp)
-			: sw_as_insert_relay(as, gw->conf->as_set_default_to_relay,
+			: sw_as_insert_relay(as, h->conf->as_set_default_to_relay,
 					     body, len, outp, outlenp);
 	if (err) {
 		sw_warn("[call %s] cannot insert the %s candidates: %s",
@@ -497,7 +497,7 @@ static bool is_completion(const struct sw_appshare_call *as,
  * goes on in the selected pair's form, a=remote-candidates in an offer of
  * the controlling side only.
  */
-static int selected_sdp(struct sw_gw *gw, struct sw_gwcall *c,
+static int selected_sdp(struct sw_as_host *h, struct sw_gwcall *c,
 			bool from_edge, enum sipua_sdp_kind kind,
 			const char *body, size_t len, char **outp,
 			size_t *outlenp)
@@ -521,7 +521,7 @@ static int selected_sdp(struct sw_gw *gw, struct sw_gwcall *c,
 
 /* An SDP with an m=applicationsharing under relay or observe; 0 with
  * *outp NULL forwards body as it is */
-static int appshare_sdp(struct sw_gw *gw, struct sw_gwcall *c,
+static int appshare_sdp(struct sw_as_host *h, struct sw_gwcall *c,
 			enum sw_media_policy p, bool from_edge,
 			enum sipua_sdp_kind kind, const char *body, size_t len,
 			char **outp, size_t *outlenp)
@@ -543,7 +543,7 @@ static int appshare_sdp(struct sw_gw *gw, struct sw_gwcall *c,
 			    sw_as_offer_via_gateway(c->as, sdp, m);
 
 		sdpr_free(sdp);
-		return mine ? local_answer(gw, c, from_edge, outp, outlenp)
+		return mine ? local_answer(h, c, from_edge, outp, outlenp)
 			    : 491;
 	}
 	as = as_get(c, p);
@@ -554,7 +554,7 @@ static int appshare_sdp(struct sw_gw *gw, struct sw_gwcall *c,
 	if (sdpr_media_port(sdp, m, &port) || !port) {
 		/* the stream is off (RFC 3264 8.2): the session ends, nothing is
 		 * inserted into an m-line at port 0 */
-		session_end(gw, c, kind == SIPUA_SDP_OFFER
+		session_end(h, c, kind == SIPUA_SDP_OFFER
 					   ? "sharing stopped (port 0)"
 					   : "sharing refused (port 0)");
 		sdpr_free(sdp);
@@ -562,9 +562,9 @@ static int appshare_sdp(struct sw_gw *gw, struct sw_gwcall *c,
 	}
 	if (kind == SIPUA_SDP_OFFER && as->offer_seen &&
 	    ice_restart(as, sdp, m, from_edge))
-		session_end(gw, c, "new ICE credentials (a new presenter)");
+		session_end(h, c, "new ICE credentials (a new presenter)");
 	if (kind == SIPUA_SDP_OFFER && !as->offer_seen)
-		session_begin(gw, c, from_edge);
+		session_begin(h, c, from_edge);
 	if (as->direct) { /* the media bypasses the gateway: SDP is theirs */
 		sdpr_free(sdp);
 		return 0;
@@ -574,44 +574,44 @@ static int appshare_sdp(struct sw_gw *gw, struct sw_gwcall *c,
 
 		sdpr_free(sdp);
 		if (!via_gw) {
-			went_direct(gw, c, "the controlling agent's completion "
+			went_direct(h, c, "the controlling agent's completion "
 				    "re-INVITE names a pair without the "
 				    "gateway");
 			return 0; /* forwarded: the controlled agent's news */
 		}
 		as->offer_selected = true;
-		return local_answer(gw, c, from_edge, outp, outlenp);
+		return local_answer(h, c, from_edge, outp, outlenp);
 	}
 	if (as->completed && p == SW_MP_RELAY) {
 		sdpr_free(sdp);
-		return selected_sdp(gw, c, from_edge, kind, body, len, outp,
+		return selected_sdp(h, c, from_edge, kind, body, len, outp,
 				    outlenp);
 	}
 	sw_as_learn(as, sdp, m, from_edge);
 	if (p == SW_MP_OBSERVE) {
 		if (!from_edge && !as->watched)
-			watch_relay_cands(gw, c, sdp, m);
+			watch_relay_cands(h, c, sdp, m);
 		sdpr_free(sdp);
 		save_sent(as, from_edge, body, len);
 		return 0;
 	}
 	sdpr_free(sdp);
-	return on_relay_sdp(gw, c, from_edge, body, len, outp, outlenp);
+	return on_relay_sdp(h, c, from_edge, body, len, outp, outlenp);
 }
 
 
 /**
- * The media-policy hook for one SDP crossing (see sipua_sdp_h)
+ * The media-policy hook for one SDP crossing (see sipua_sdp_h), p the
+ * call's application-sharing policy as the glue resolved it
  *
  * @return 0 to forward (*outp may hold a rewrite), a SIP status to refuse,
  *         or SIPUA_SDP_LOCAL (*outp is the answer the gateway gives itself)
  */
-int sw_appshare_sdp(struct sw_gw *gw, struct sw_gwcall *c,
-		    const struct sipua_call_info *call, enum sipua_leg_id from,
-		    enum sipua_sdp_kind kind, const char *body, size_t len,
-		    char **outp, size_t *outlenp)
+int sw_appshare_sdp(struct sw_as_host *h, struct sw_gwcall *c,
+		    const struct sipua_call_info *call, enum sw_media_policy p,
+		    enum sipua_leg_id from, enum sipua_sdp_kind kind,
+		    const char *body, size_t len, char **outp, size_t *outlenp)
 {
-	enum sw_media_policy p = sw_gw_as_policy(gw, call->route);
 	char *pre = NULL;
 	size_t prelen = 0;
 	int ret;
@@ -624,7 +624,7 @@ int sw_appshare_sdp(struct sw_gw *gw, struct sw_gwcall *c,
 		*outlenp = prelen;
 		return ret;
 	}
-	ret = appshare_sdp(gw, c, p, from == c->edge_leg, kind,
+	ret = appshare_sdp(h, c, p, from == c->edge_leg, kind,
 			   pre ? pre : body, pre ? prelen : len, outp,
 			   outlenp);
 	if (!ret && !*outp && pre) { /* no app-sharing rewrite: keep pre */
@@ -637,14 +637,14 @@ int sw_appshare_sdp(struct sw_gw *gw, struct sw_gwcall *c,
 }
 
 
-static void log_relay(struct sw_gw *gw, struct sw_gwcall *c,
+static void log_relay(struct sw_as_host *h, struct sw_gwcall *c,
 		      const struct relay_ev *ev, const char *error)
 {
 	struct sw_appshare_call *as = c->as;
 	struct sw_rec_relay r;
 	char relayed[SW_SA_STRLEN], perms[512];
 
-	if (!gw->cl)
+	if (!h->cl)
 		return;
 	memset(&r, 0, sizeof(r));
 	r.relay = as->session;
@@ -654,18 +654,18 @@ static void log_relay(struct sw_gw *gw, struct sw_gwcall *c,
 	r.relayed = error ? NULL
 			  : sw_sa_str(&ev->addr, relayed, sizeof(relayed));
 	r.alloc_us = error ? 0 : sw_gw_now_us();
-	r.lifetime_s = gw->conf->turn_max_lifetime;
+	r.lifetime_s = h->conf->turn_max_lifetime;
 	r.permissions = as->n_edge_ips ? perms_str(as, perms, sizeof(perms))
 				       : NULL;
 	r.error_code = error ? 508 : 0;
 	r.error = error;
-	sw_calllog_relay(gw->cl, c->uid, &r);
+	sw_calllog_relay(h->cl, c->uid, &r);
 }
 
 
 /* Take a ready allocation from the pool for this call, permitting the
  * Edge's candidate addresses */
-static void take_relay(struct sw_gw *gw, struct sw_gwcall *c)
+static void take_relay(struct sw_as_host *h, struct sw_gwcall *c)
 {
 	struct sw_appshare_call *as = c->as;
 	struct sw_gw_pooled pa;
@@ -675,7 +675,7 @@ static void take_relay(struct sw_gw *gw, struct sw_gwcall *c)
 	int err;
 
 	permit_fill(as, &permit);
-	err = sw_gw_pool_take(gw, c, &permit, &pa);
+	err = h->pool_take(h->gw, c, &permit, &pa);
 	memset(&ev, 0, sizeof(ev));
 	if (err) {
 		as->alloc_failed = true;
@@ -684,7 +684,7 @@ static void take_relay(struct sw_gw *gw, struct sw_gwcall *c)
 			c->tag, err == ENOSPC ? "the relay threads gave none "
 						"within 100 ms"
 					      : strerror(err));
-		log_relay(gw, c, &ev, "no relay allocation ready");
+		log_relay(h, c, &ev, "no relay allocation ready");
 		return;
 	}
 	as->allocated = true;
@@ -697,21 +697,21 @@ static void take_relay(struct sw_gw *gw, struct sw_gwcall *c)
 	ev.addr = pa.relayed;
 	sw_info("[call %s] relay %s allocated for application sharing",
 		c->tag, sw_sa_str(&pa.relayed, a, sizeof(a)));
-	log_event(gw, c, SW_ACT_TURNC, SW_ACT_GW, SW_EV_NOTE,
+	log_event(h, c, SW_ACT_TURNC, SW_ACT_GW, SW_EV_NOTE,
 		  "Allocate TCP" INPROC, "taken from the ready pool");
 	snprintf(d, sizeof(d), "XOR-RELAYED-ADDRESS %s", a);
-	log_event(gw, c, SW_ACT_GW, SW_ACT_TURNC, SW_EV_NOTE,
+	log_event(h, c, SW_ACT_GW, SW_ACT_TURNC, SW_EV_NOTE,
 		  "Allocate Success" INPROC, d);
 	if (sw_sa_isset(&as->inside)) {
 		snprintf(d, sizeof(d), "inside candidate %s",
 			 sw_sa_str(&as->inside, a, sizeof(a)));
-		log_event(gw, c, SW_ACT_GW, SW_ACT_GW, SW_EV_NOTE,
+		log_event(h, c, SW_ACT_GW, SW_ACT_GW, SW_EV_NOTE,
 			  "inside listener", d);
 	}
 	if (as->n_edge_ips)
-		log_event(gw, c, SW_ACT_TURNC, SW_ACT_GW, SW_EV_NOTE,
+		log_event(h, c, SW_ACT_TURNC, SW_ACT_GW, SW_EV_NOTE,
 			  "CreatePermission" INPROC, "the Edge's candidates");
-	log_relay(gw, c, &ev, NULL);
+	log_relay(h, c, &ev, NULL);
 }
 
 
@@ -731,13 +731,13 @@ static struct as_conn *conn_find(struct sw_appshare_call *as, uint32_t id,
 
 /* A connection's record under relay number relay; k is NULL for a
  * connection of an earlier session (what the record has is kept) */
-static void log_conn(struct sw_gw *gw, struct sw_gwcall *c, uint32_t relay,
+static void log_conn(struct sw_as_host *h, struct sw_gwcall *c, uint32_t relay,
 		     const struct as_conn *k, const struct relay_ev *ev)
 {
 	struct sw_rec_conn rc;
 	char peer[SW_SA_STRLEN], target[SW_SA_STRLEN];
 
-	if (!gw->cl)
+	if (!h->cl)
 		return;
 	memset(&rc, 0, sizeof(rc));
 	rc.relay = relay;
@@ -769,11 +769,11 @@ static void log_conn(struct sw_gw *gw, struct sw_gwcall *c, uint32_t relay,
 	default:
 		return;
 	}
-	sw_calllog_conn(gw->cl, c->uid, &rc);
+	sw_calllog_conn(h->cl, c->uid, &rc);
 }
 
 
-static void bind_conn(struct sw_gw *gw, struct sw_gwcall *c,
+static void bind_conn(struct sw_as_host *h, struct sw_gwcall *c,
 		      const struct as_conn *k)
 {
 	struct sw_appshare_call *as = c->as;
@@ -785,7 +785,7 @@ static void bind_conn(struct sw_gw *gw, struct sw_gwcall *c,
 	cmd.conn_id = k->conn_id;
 	cmd.alloc_id = as->alloc_id;
 	cmd.inspect = true;
-	cmd.inspect_max = gw->conf->as_inspect_max_bytes;
+	cmd.inspect_max = h->conf->as_inspect_max_bytes;
 	cmd.n_addrs = sw_as_cand_addrs(as->conf, as->n_conf, cmd.addrs);
 	if (!cmd.n_addrs && sw_sa_isset(&as->inside))
 		sw_info("[call %s] connection %u to the relay is closed: the "
@@ -795,11 +795,11 @@ static void bind_conn(struct sw_gw *gw, struct sw_gwcall *c,
 		sw_warn("[call %s] the conference's answer has no usable TCP "
 			"candidate to bridge connection %u to",
 			c->tag, k->conn_id);
-	sw_gw_cmd(gw, &cmd);
+	h->cmd(h->gw, &cmd);
 }
 
 
-static void on_conn(struct sw_gw *gw, struct sw_gwcall *c,
+static void on_conn(struct sw_as_host *h, struct sw_gwcall *c,
 		    const struct relay_ev *ev)
 {
 	struct sw_appshare_call *as = c->as;
@@ -815,13 +815,13 @@ static void on_conn(struct sw_gw *gw, struct sw_gwcall *c,
 		k->peer = ev->addr;
 		snprintf(d, sizeof(d), "XOR-PEER-ADDRESS %s CONNECTION-ID %u",
 			 sw_sa_str(&ev->addr, a, sizeof(a)), ev->conn_id);
-		log_event(gw, c, SW_ACT_EDGE, SW_ACT_GW, SW_EV_TCP,
+		log_event(h, c, SW_ACT_EDGE, SW_ACT_GW, SW_EV_TCP,
 			  "TCP connect to relay", d);
 		if (as->policy != SW_MP_RELAY)
 			break; /* observe: the real indication is captured */
-		log_event(gw, c, SW_ACT_GW, SW_ACT_TURNC, SW_EV_NOTE,
+		log_event(h, c, SW_ACT_GW, SW_ACT_TURNC, SW_EV_NOTE,
 			  "ConnectionAttempt" INPROC, d);
-		bind_conn(gw, c, k);
+		bind_conn(h, c, k);
 		break;
 	case RELAY_EV_CONN_BOUND:
 		k->bound = true;
@@ -834,16 +834,16 @@ static void on_conn(struct sw_gw *gw, struct sw_gwcall *c,
 			snprintf(d, sizeof(d), "CONNECTION-ID %u, "
 				 "XOR-PEER-ADDRESS %s", ev->conn_id,
 				 sw_sa_str(&ev->addr, a, sizeof(a)));
-			log_event(gw, c, SW_ACT_GW, SW_ACT_TURNC, SW_EV_NOTE,
+			log_event(h, c, SW_ACT_GW, SW_ACT_TURNC, SW_EV_NOTE,
 				  "Connect Success" INPROC, d);
 		}
 		if (as->policy != SW_MP_RELAY)
 			break; /* observe: the real ConnectionBind is captured */
 		snprintf(d, sizeof(d), "CONNECTION-ID %u -> %s", ev->conn_id,
 			 sw_sa_str(&ev->addr, a, sizeof(a)));
-		log_event(gw, c, SW_ACT_TURNC, SW_ACT_GW, SW_EV_NOTE,
+		log_event(h, c, SW_ACT_TURNC, SW_ACT_GW, SW_EV_NOTE,
 			  "ConnectionBind" INPROC, d);
-		log_event(gw, c, SW_ACT_GW, SW_ACT_TURNC, SW_EV_NOTE,
+		log_event(h, c, SW_ACT_GW, SW_ACT_TURNC, SW_EV_NOTE,
 			  "ConnectionBind Success" INPROC, NULL);
 		break;
 	case RELAY_EV_CONN_CLOSED:
@@ -852,13 +852,13 @@ static void on_conn(struct sw_gw *gw, struct sw_gwcall *c,
 			 "the Edge",
 			 (unsigned long long)ev->bytes[RELAY_DIR_TO_CLIENT],
 			 (unsigned long long)ev->bytes[RELAY_DIR_TO_PEER]);
-		log_event(gw, c, SW_ACT_GW, SW_ACT_GW, SW_EV_TCP,
+		log_event(h, c, SW_ACT_GW, SW_ACT_GW, SW_EV_TCP,
 			  "relay connection closed", d);
 		break;
 	default:
 		break;
 	}
-	log_conn(gw, c, as->session, k, ev);
+	log_conn(h, c, as->session, k, ev);
 }
 
 
@@ -866,23 +866,23 @@ static void on_conn(struct sw_gw *gw, struct sw_gwcall *c,
  * reason of a failure in words (pair and why may be NULL): those strings
  * live on the caller's stack, so they go into a copy, never into the
  * call's long-lived state (the call log copies what it is given) */
-static void log_ice_why(struct sw_gw *gw, struct sw_gwcall *c,
+static void log_ice_why(struct sw_as_host *h, struct sw_gwcall *c,
 			enum sw_ice_dir d, const char *pair, const char *why)
 {
 	struct sw_rec_ice r;
 
-	if (!gw->cl)
+	if (!h->cl)
 		return;
 	r = c->as->dir[d].rec;
 	r.pair = pair;
 	r.error = why;
-	sw_calllog_ice(gw->cl, c->uid, &r);
+	sw_calllog_ice(h->cl, c->uid, &r);
 }
 
 
-static void log_ice(struct sw_gw *gw, struct sw_gwcall *c, enum sw_ice_dir d)
+static void log_ice(struct sw_as_host *h, struct sw_gwcall *c, enum sw_ice_dir d)
 {
-	log_ice_why(gw, c, d, NULL, NULL);
+	log_ice_why(h, c, d, NULL, NULL);
 }
 
 
@@ -899,7 +899,7 @@ static struct as_tid *tid_find(struct as_conn *k, enum sw_ice_dir d,
 /* A request's USERNAME is "<receiver ufrag>:<sender ufrag>" (RFC 8445
  * 7.2.2, MS-ICE2 likewise) of the SDP the two sides exchanged: the first
  * that is not is noted, for the ladder and for a direction that fails */
-static void check_username(struct sw_gw *gw, struct sw_gwcall *c,
+static void check_username(struct sw_as_host *h, struct sw_gwcall *c,
 			   enum sw_ice_dir d, const struct relay_stun *st)
 {
 	struct sw_appshare_call *as = c->as;
@@ -918,7 +918,7 @@ static void check_username(struct sw_gw *gw, struct sw_gwcall *c,
 		 st->username, rcv, snd);
 	sw_info("[call %s] ICE %s: Binding request with %s", c->tag,
 		d == SW_ICE_E2C ? "e->c" : "c->e", dir->bad_user);
-	log_event(gw, c, SW_ACT_GW, SW_ACT_GW, SW_EV_NOTE,
+	log_event(h, c, SW_ACT_GW, SW_ACT_GW, SW_EV_NOTE,
 		  "ICE credentials mismatch", dir->bad_user);
 }
 
@@ -933,7 +933,7 @@ static enum sw_ice_dir ctl_dir(const struct sw_appshare_call *as)
 
 /* A Binding request: counted once per transaction id (MS-ICE2 legacy
  * duplicates carry the same one) */
-static void on_request(struct sw_gw *gw, struct sw_gwcall *c,
+static void on_request(struct sw_as_host *h, struct sw_gwcall *c,
 		       struct as_conn *k, enum sw_ice_dir d,
 		       const struct relay_stun *st)
 {
@@ -951,18 +951,18 @@ static void on_request(struct sw_gw *gw, struct sw_gwcall *c,
 		t->answered = false;
 	}
 	dir->rec.requests++;
-	check_username(gw, c, d, st);
+	check_username(h, c, d, st);
 	if (dir->rec.first_request_us)
 		return;
 	dir->rec.first_request_us = sw_gw_now_us();
 	if (dir->rec.state < SW_ICE_CHECKING)
 		dir->rec.state = SW_ICE_CHECKING;
-	dir->rec.timeout_s = gw->conf->as_check_timeout;
-	log_ice(gw, c, d);
+	dir->rec.timeout_s = h->conf->as_check_timeout;
+	log_ice(h, c, d);
 }
 
 
-static void on_response(struct sw_gw *gw, struct sw_gwcall *c,
+static void on_response(struct sw_as_host *h, struct sw_gwcall *c,
 			struct as_conn *k, enum sw_ice_dir d,
 			const struct relay_stun *st)
 {
@@ -972,7 +972,7 @@ static void on_response(struct sw_gw *gw, struct sw_gwcall *c,
 
 	if (st->cls == TURN_C_ERROR) {
 		dir->rec.error_code = st->error_code;
-		log_ice(gw, c, d);
+		log_ice(h, c, d);
 		return;
 	}
 	if (!t || t->answered)
@@ -986,7 +986,7 @@ static void on_response(struct sw_gw *gw, struct sw_gwcall *c,
 		snprintf(pair, sizeof(pair), "connection %u: %s -> %s",
 			 k->conn_id, sw_sa_str(&k->peer, a, sizeof(a)),
 			 sw_sa_str(&k->target, b, sizeof(b)));
-		log_event(gw, c, SW_ACT_GW, SW_ACT_GW, SW_EV_NOTE,
+		log_event(h, c, SW_ACT_GW, SW_ACT_GW, SW_EV_NOTE,
 			  "nominated (USE-CANDIDATE)", pair);
 	}
 	if (dir->rec.state != SW_ICE_SUCCEEDED) {
@@ -995,11 +995,11 @@ static void on_response(struct sw_gw *gw, struct sw_gwcall *c,
 		snprintf(pair, sizeof(pair), "%s -> %s",
 			 sw_sa_str(&k->peer, a, sizeof(a)),
 			 sw_sa_str(&k->target, b, sizeof(b)));
-		log_ice_why(gw, c, d, sw_sa_isset(&k->target) ? pair : NULL,
+		log_ice_why(h, c, d, sw_sa_isset(&k->target) ? pair : NULL,
 			    NULL);
 	}
 	else if (t->nominating) {
-		log_ice(gw, c, d);
+		log_ice(h, c, d);
 	}
 }
 
@@ -1039,14 +1039,14 @@ static bool all_components_selected(const struct sw_appshare_call *as)
  * it) when sent, then the answer it got (kept by the gateway, never
  * forwarded) and the result
  */
-static void log_own_offer(struct sw_gw *gw, struct sw_gwcall *c,
+static void log_own_offer(struct sw_as_host *h, struct sw_gwcall *c,
 			  enum sipua_leg_id leg, const char *sdp, size_t len,
 			  const struct sipua_reinvite_result *r)
 {
 	struct sw_rec_neg neg;
 	char *body = NULL;
 
-	if (!gw->cl || !c->uid || !c->as || (r && !c->as->reinvite_seq))
+	if (!h->cl || !c->uid || !c->as || (r && !c->as->reinvite_seq))
 		return;
 	memset(&neg, 0, sizeof(neg));
 	if (!r) {
@@ -1064,15 +1064,15 @@ static void log_own_offer(struct sw_gw *gw, struct sw_gwcall *c,
 			neg.answer_in = body = strndup(r->answer,
 						       r->answer_len);
 	}
-	sw_calllog_negotiation(gw->cl, c->uid, &neg);
+	sw_calllog_negotiation(h->cl, c->uid, &neg);
 	free(body);
 }
 
 
 static void on_reinvite_done(void *arg, const struct sipua_reinvite_result *r)
 {
-	struct sw_gw *gw = arg;
-	struct sw_gwcall *c = sw_gw_call(gw, r->call_id);
+	struct sw_as_host *h = arg;
+	struct sw_gwcall *c = h->call(h->gw, r->call_id);
 	struct sw_rec_reinvite ri;
 	char d[64];
 
@@ -1087,13 +1087,13 @@ static void on_reinvite_done(void *arg, const struct sipua_reinvite_result *r)
 		sw_warn("[call %s] completion re-INVITE failed: %s "
 			"(the call goes on)",
 			c->tag, r->status ? d : "the call ended first");
-	log_event(gw, c, sw_gw_side(c, r->leg) == 'e' ? SW_ACT_EDGE
+	log_event(h, c, sw_gw_side(c, r->leg) == 'e' ? SW_ACT_EDGE
 						      : SW_ACT_CONF,
 		  SW_ACT_GW, SW_EV_SIP, r->status ? "re-INVITE response" :
 						    "re-INVITE abandoned", d);
-	if (!gw->cl)
+	if (!h->cl)
 		return;
-	log_own_offer(gw, c, r->leg, NULL, 0, r);
+	log_own_offer(h, c, r->leg, NULL, 0, r);
 	memset(&ri, 0, sizeof(ri));
 	ri.leg = sw_gw_side(c, r->leg);
 	ri.result = r->status;
@@ -1101,13 +1101,13 @@ static void on_reinvite_done(void *arg, const struct sipua_reinvite_result *r)
 	ri.latency_ms = r->latency_ms;
 	ri.retries_491 = r->retries;
 	ri.reason = r->status ? NULL : "the call ended before the answer";
-	sw_calllog_reinvite(gw->cl, c->uid, &ri);
+	sw_calllog_reinvite(h->cl, c->uid, &ri);
 }
 
 
 /* Every component has a valid pair: splice, then the completion
  * re-INVITE toward the controlled agent */
-static void complete(struct sw_gw *gw, struct sw_gwcall *c)
+static void complete(struct sw_as_host *h, struct sw_gwcall *c)
 {
 	struct sw_appshare_call *as = c->as;
 	enum sipua_leg_id leg = as->edge_offered
@@ -1130,16 +1130,16 @@ static void complete(struct sw_gw *gw, struct sw_gwcall *c)
 		cmd.type = RELAY_CMD_SPLICE;
 		cmd.call_id = c->id;
 		cmd.conn_id = as->conns[i].conn_id;
-		sw_gw_cmd(gw, &cmd);
+		h->cmd(h->gw, &cmd);
 		as->conns[i].spliced = true;
 	}
 	err = sw_as_pair_sdp(as, sw_as_valid_conn(as), !as->edge_offered, true,
 			     &sdp, &len);
 	if (!err)
-		err = sipua_leg_reinvite(gw->ua, c->id, leg, sdp, len,
-					 on_reinvite_done, gw);
+		err = sipua_leg_reinvite(h->ua, c->id, leg, sdp, len,
+					 on_reinvite_done, h);
 	if (!err)
-		log_own_offer(gw, c, leg, sdp, len, NULL);
+		log_own_offer(h, c, leg, sdp, len, NULL);
 	free(sdp);
 	if (err) {
 		sw_warn("[call %s] cannot send the completion re-INVITE: %s",
@@ -1151,19 +1151,19 @@ static void complete(struct sw_gw *gw, struct sw_gwcall *c)
 		"through the relay is nominated: completion re-INVITE toward "
 		"the %s side",
 		c->tag, sw_gw_side(c, leg) == 'e' ? "Edge" : "conference");
-	log_event(gw, c, SW_ACT_GW, sw_gw_side(c, leg) == 'e' ? SW_ACT_EDGE
+	log_event(h, c, SW_ACT_GW, sw_gw_side(c, leg) == 'e' ? SW_ACT_EDGE
 							      : SW_ACT_CONF,
 		  SW_EV_SIP, "re-INVITE (completion)", "selected pair");
-	if (!gw->cl)
+	if (!h->cl)
 		return;
 	memset(&ri, 0, sizeof(ri));
 	ri.leg = sw_gw_side(c, leg);
 	ri.sent_us = sw_gw_now_us();
-	sw_calllog_reinvite(gw->cl, c->uid, &ri);
+	sw_calllog_reinvite(h->cl, c->uid, &ri);
 }
 
 
-static void on_stun(struct sw_gw *gw, struct sw_gwcall *c,
+static void on_stun(struct sw_as_host *h, struct sw_gwcall *c,
 		    const struct relay_ev *ev)
 {
 	struct sw_appshare_call *as = c->as;
@@ -1172,26 +1172,26 @@ static void on_stun(struct sw_gw *gw, struct sw_gwcall *c,
 	 * side (the conference); TO_PEER the other way */
 	bool by_edge = ev->dir == RELAY_DIR_TO_CLIENT;
 
-	log_wire(gw, c, &ev->wire, by_edge ? SW_ACT_EDGE : SW_ACT_CONF,
+	log_wire(h, c, &ev->wire, by_edge ? SW_ACT_EDGE : SW_ACT_CONF,
 		 by_edge ? SW_ACT_CONF : SW_ACT_EDGE);
 	if (!k || ev->stun.method != TURN_M_BINDING)
 		return;
 	if (ev->stun.cls == TURN_C_REQUEST)
-		on_request(gw, c, k, by_edge ? SW_ICE_E2C : SW_ICE_C2E,
+		on_request(h, c, k, by_edge ? SW_ICE_E2C : SW_ICE_C2E,
 			   &ev->stun);
 	else if (ev->stun.cls != TURN_C_INDICATION)
-		on_response(gw, c, k, by_edge ? SW_ICE_C2E : SW_ICE_E2C,
+		on_response(h, c, k, by_edge ? SW_ICE_C2E : SW_ICE_E2C,
 			    &ev->stun);
 	if (!k->valid && k->succ[SW_ICE_E2C] && k->succ[SW_ICE_C2E])
 		k->valid = true;
 	if (k->valid && !as->completed && !as->direct &&
 	    all_components_selected(as))
-		complete(gw, c);
+		complete(h, c);
 }
 
 
 /* observe: the conference's own allocation is now tied to the call */
-static void on_watching(struct sw_gw *gw, struct sw_gwcall *c,
+static void on_watching(struct sw_as_host *h, struct sw_gwcall *c,
 			const struct relay_ev *ev)
 {
 	struct sw_rec_relay r;
@@ -1211,9 +1211,9 @@ static void on_watching(struct sw_gw *gw, struct sw_gwcall *c,
 		c->tag, a, ev->user, cli);
 	snprintf(d, sizeof(d), "%s: allocation of TURN user %s from %s", a,
 		 ev->user, cli);
-	log_event(gw, c, SW_ACT_GW, SW_ACT_TURNC, SW_EV_NOTE,
+	log_event(h, c, SW_ACT_GW, SW_ACT_TURNC, SW_EV_NOTE,
 		  "relay candidate recognised", d);
-	if (!gw->cl)
+	if (!h->cl)
 		return;
 	memset(&r, 0, sizeof(r));
 	r.relay = c->as->session;
@@ -1221,13 +1221,13 @@ static void on_watching(struct sw_gw *gw, struct sw_gwcall *c,
 	r.client = ev->user[0] ? ev->user : "the conference";
 	r.client_addr = cli;
 	r.relayed = a;
-	sw_calllog_relay(gw->cl, c->uid, &r);
+	sw_calllog_relay(h->cl, c->uid, &r);
 }
 
 
 /* The conference connected to the inside candidate: the in-process
  * client's Connect toward the Edge's passive candidates, or its failure */
-static void on_inside(struct sw_gw *gw, struct sw_gwcall *c,
+static void on_inside(struct sw_as_host *h, struct sw_gwcall *c,
 		      const struct relay_ev *ev)
 {
 	struct sw_appshare_call *as = c->as;
@@ -1242,12 +1242,12 @@ static void on_inside(struct sw_gw *gw, struct sw_gwcall *c,
 					     "candidate"
 					   : "no Edge passive candidate "
 					     "answered the relay's Connect");
-		log_event(gw, c, SW_ACT_GW, SW_ACT_TURNC, SW_EV_NOTE,
+		log_event(h, c, SW_ACT_GW, SW_ACT_TURNC, SW_EV_NOTE,
 			  "Connect Error 447" INPROC,
 			  "no Edge candidate answered");
 		return;
 	}
-	log_event(gw, c, SW_ACT_CONF, SW_ACT_GW, SW_EV_TCP,
+	log_event(h, c, SW_ACT_CONF, SW_ACT_GW, SW_EV_TCP,
 		  "TCP connect to inside candidate", a);
 	if (as->n_edge)
 		snprintf(d, sizeof(d), "XOR-PEER-ADDRESS %s (the first of the "
@@ -1255,7 +1255,7 @@ static void on_inside(struct sw_gw *gw, struct sw_gwcall *c,
 			 sw_sa_str(&as->edge[0].addr, t, sizeof(t)), as->n_edge);
 	else
 		snprintf(d, sizeof(d), "no Edge passive candidate");
-	log_event(gw, c, SW_ACT_TURNC, SW_ACT_GW, SW_EV_NOTE,
+	log_event(h, c, SW_ACT_TURNC, SW_ACT_GW, SW_EV_NOTE,
 		  "Connect" INPROC, d);
 }
 
@@ -1263,7 +1263,7 @@ static void on_inside(struct sw_gw *gw, struct sw_gwcall *c,
 /* An event of an earlier session's allocation: its connections' ends are
  * recorded under that session's relay number, nothing else is done. An
  * observed allocation the conference uses again is the current one. */
-static bool old_event(struct sw_gw *gw, struct sw_gwcall *c,
+static bool old_event(struct sw_as_host *h, struct sw_gwcall *c,
 		      const struct relay_ev *ev)
 {
 	struct as_old *o = old_find(c->as, ev->alloc_id);
@@ -1275,7 +1275,7 @@ static bool old_event(struct sw_gw *gw, struct sw_gwcall *c,
 		return false;
 	}
 	if (ev->type == RELAY_EV_CONN_CLOSED)
-		log_conn(gw, c, o->session, NULL, ev);
+		log_conn(h, c, o->session, NULL, ev);
 	else if (ev->type == RELAY_EV_ALLOC_GONE)
 		old_drop(c->as, o);
 	return true;
@@ -1283,45 +1283,45 @@ static bool old_event(struct sw_gw *gw, struct sw_gwcall *c,
 
 
 /** A relay thread's event (struct relay_ev), on the SIP thread */
-void sw_appshare_relay_event(struct sw_gw *gw, const void *arg)
+void sw_appshare_relay_event(struct sw_as_host *h, const void *arg)
 {
 	const struct relay_ev *ev = arg;
-	struct sw_gwcall *c = sw_gw_call(gw, ev->call_id);
+	struct sw_gwcall *c = h->call(h->gw, ev->call_id);
 
 	if (!c || !c->as)
 		return; /* the call is gone: nothing to tie the event to */
-	if (old_event(gw, c, ev))
+	if (old_event(h, c, ev))
 		return;
 	switch (ev->type) {
 	case RELAY_EV_CONN_ATTEMPT:
 	case RELAY_EV_CONN_BOUND:
 	case RELAY_EV_CONN_CLOSED:
-		on_conn(gw, c, ev);
+		on_conn(h, c, ev);
 		break;
 	case RELAY_EV_STUN:
-		on_stun(gw, c, ev);
+		on_stun(h, c, ev);
 		break;
 	case RELAY_EV_WATCHING:
-		on_watching(gw, c, ev);
+		on_watching(h, c, ev);
 		break;
 	case RELAY_EV_TURN_MSG: /* the conference's own TURN client */
-		log_wire(gw, c, &ev->wire, ev->sent ? SW_ACT_GW : SW_ACT_TURNC,
+		log_wire(h, c, &ev->wire, ev->sent ? SW_ACT_GW : SW_ACT_TURNC,
 			 ev->sent ? SW_ACT_TURNC : SW_ACT_GW);
 		break;
 	case RELAY_EV_INSIDE_ACCEPT:
 	case RELAY_EV_INSIDE_FAILED:
-		on_inside(gw, c, ev);
+		on_inside(h, c, ev);
 		break;
 	case RELAY_EV_SPLICED:
-		log_event(gw, c, SW_ACT_GW, SW_ACT_GW, SW_EV_NOTE,
+		log_event(h, c, SW_ACT_GW, SW_ACT_GW, SW_EV_NOTE,
 			  "relay switched to splice", NULL);
 		break;
 	case RELAY_EV_ALLOC_GONE:
-		log_released(gw, c, c->as->session,
+		log_released(h, c, c->as->session,
 			     c->as->direct ? SW_MEDIA_DIRECT : "the call ended");
 		c->as->allocated = false;
 		if (c->ended)
-			sw_gw_call_release(gw, c);
+			h->call_release(h->gw, c);
 		break;
 	default:
 		break;
@@ -1342,7 +1342,7 @@ static bool any_nominated(const struct sw_appshare_call *as)
 /** Once a second, now on CLOCK_MONOTONIC (sw_gw_mono_us()): report a
  * direction whose checks did not succeed in time (the call is not hung up
  * for it) */
-void sw_appshare_tick(struct sw_gw *gw, struct sw_gwcall *c, int64_t now)
+void sw_appshare_tick(struct sw_as_host *h, struct sw_gwcall *c, int64_t now)
 {
 	struct sw_appshare_call *as = c->as;
 	static const char *const who[] = {"the conference side",
@@ -1353,19 +1353,19 @@ void sw_appshare_tick(struct sw_gw *gw, struct sw_gwcall *c, int64_t now)
 	    c->ended || as->deleting)
 		return;
 	if (as->offer_selected && all_components_selected(as)) {
-		complete(gw, c); /* its checks came after its completion offer */
+		complete(h, c); /* its checks came after its completion offer */
 		return;
 	}
 	if (now - as->checks_start_us <
-	    (int64_t)gw->conf->as_check_timeout * 1000000)
+	    (int64_t)h->conf->as_check_timeout * 1000000)
 		return;
 	if (as->dir[ctl_dir(as)].rec.state == SW_ICE_SUCCEEDED &&
 	    !any_nominated(as)) {
 		snprintf(why, sizeof(why), "the controlling agent's checks "
 			 "succeeded through the relay, but it nominated "
 			 "nothing there within %u s",
-			 gw->conf->as_check_timeout);
-		went_direct(gw, c, why);
+			 h->conf->as_check_timeout);
+		went_direct(h, c, why);
 		return;
 	}
 	for (int d = SW_ICE_E2C; d <= SW_ICE_C2E; ++d) {
@@ -1376,14 +1376,14 @@ void sw_appshare_tick(struct sw_gw *gw, struct sw_gwcall *c, int64_t now)
 		dir->failed_logged = true;
 		snprintf(why, sizeof(why),
 			 "no Binding success from %s within %u s%s%s", who[d],
-			 gw->conf->as_check_timeout,
+			 h->conf->as_check_timeout,
 			 dir->bad_user[0] ? "; the requests carry " : "",
 			 dir->bad_user);
 		dir->rec.state = SW_ICE_FAILED;
-		dir->rec.timeout_s = gw->conf->as_check_timeout;
+		dir->rec.timeout_s = h->conf->as_check_timeout;
 		sw_warn("[call %s] ICE %s: %s", c->tag,
 			d == SW_ICE_E2C ? "e->c" : "c->e", why);
-		log_ice_why(gw, c, (enum sw_ice_dir)d, NULL, why);
+		log_ice_why(h, c, (enum sw_ice_dir)d, NULL, why);
 	}
 }
 
@@ -1391,12 +1391,12 @@ void sw_appshare_tick(struct sw_gw *gw, struct sw_gwcall *c, int64_t now)
 /* Delete the call's in-process allocation (closing its connections);
  * true while the deletion is under way (RELAY_EV_ALLOC_GONE to come). An
  * observed allocation is the conference's, never deleted here. */
-static bool release_relay(struct sw_gw *gw, struct sw_gwcall *c)
+static bool release_relay(struct sw_as_host *h, struct sw_gwcall *c)
 {
 	struct sw_appshare_call *as = c->as;
 	struct relay_cmd cmd;
 
-	if (!as->allocated || as->policy == SW_MP_OBSERVE || !gw->relay)
+	if (!as->allocated || as->policy == SW_MP_OBSERVE || !h->relay)
 		return false;
 	if (as->deleting)
 		return true;
@@ -1404,7 +1404,7 @@ static bool release_relay(struct sw_gw *gw, struct sw_gwcall *c)
 	cmd.type = RELAY_CMD_DELETE;
 	cmd.call_id = c->id;
 	cmd.alloc_id = as->alloc_id;
-	sw_gw_cmd(gw, &cmd); /* a lost one: sw_appshare_cmd_late() */
+	h->cmd(h->gw, &cmd); /* a lost one: sw_appshare_cmd_late() */
 	as->deleting = true;
 	return true;
 }
@@ -1413,7 +1413,7 @@ static bool release_relay(struct sw_gw *gw, struct sw_gwcall *c)
 /* The controlling agent's nomination went to a pair that does not run
  * through the gateway: no completion re-INVITE, the relay released, and
  * the call log says so (the relay's close reason, read by the verdict) */
-static void went_direct(struct sw_gw *gw, struct sw_gwcall *c,
+static void went_direct(struct sw_as_host *h, struct sw_gwcall *c,
 			const char *why)
 {
 	struct sw_appshare_call *as = c->as;
@@ -1422,16 +1422,16 @@ static void went_direct(struct sw_gw *gw, struct sw_gwcall *c,
 	as->direct = true;
 	sw_info("[call %s] media took a direct path (not through the "
 		"gateway): %s; the relay is released", c->tag, why);
-	log_event(gw, c, SW_ACT_GW, SW_ACT_GW, SW_EV_NOTE,
+	log_event(h, c, SW_ACT_GW, SW_ACT_GW, SW_EV_NOTE,
 		  "media took a direct path (not through the gateway)", why);
-	release_relay(gw, c);
-	if (!gw->cl)
+	release_relay(h, c);
+	if (!h->cl)
 		return;
 	memset(&r, 0, sizeof(r));
 	r.relay = as->session ? as->session : 1;
 	r.released_us = as->policy == SW_MP_OBSERVE ? 0 : sw_gw_now_us();
 	r.close_reason = SW_MEDIA_DIRECT;
-	sw_calllog_relay(gw->cl, c->uid, &r);
+	sw_calllog_relay(h->cl, c->uid, &r);
 }
 
 
@@ -1441,15 +1441,15 @@ static void went_direct(struct sw_gw *gw, struct sw_gwcall *c,
  * the first BYE; the state stays until the call is over and the relay
  * thread confirmed (RELAY_EV_ALLOC_GONE)
  */
-void sw_appshare_call_ended(struct sw_gw *gw, struct sw_gwcall *c)
+void sw_appshare_call_ended(struct sw_as_host *h, struct sw_gwcall *c)
 {
 	struct sw_appshare_call *as = c->as;
 
 	if (!as)
 		return;
 	if (c->ended) /* once: the B2BUA reports the end once */
-		log_wire_lost(gw, c);
-	if (release_relay(gw, c))
+		log_wire_lost(h, c);
+	if (release_relay(h, c))
 		return;
 	if (!c->ended)
 		return; /* ending: kept for what the call's end records */
@@ -1465,7 +1465,7 @@ void sw_appshare_call_ended(struct sw_gw *gw, struct sw_gwcall *c)
  * loss that breaks the media path is the call's fault, which its verdict
  * names instead of the symptoms that follow from it
  */
-void sw_appshare_cmd_late(struct sw_gw *gw, struct sw_gwcall *c,
+void sw_appshare_cmd_late(struct sw_as_host *h, struct sw_gwcall *c,
 			  const struct relay_cmd *cmd, int64_t waited_us,
 			  bool lost)
 {
@@ -1483,7 +1483,7 @@ void sw_appshare_cmd_late(struct sw_gw *gw, struct sw_gwcall *c,
 		[RELAY_CMD_DELETE] = "the call's allocation stays until its "
 				     "lifetime ends",
 	};
-	const char *name = sw_gw_cmd_name(cmd->type);
+	const char *name = h->cmd_name(cmd->type);
 	const char *why = (unsigned)cmd->type < sizeof(what) / sizeof(what[0])
 				  ? what[cmd->type] : NULL;
 	char d[SW_GW_FAULT_MAX];
@@ -1492,7 +1492,7 @@ void sw_appshare_cmd_late(struct sw_gw *gw, struct sw_gwcall *c,
 		snprintf(d, sizeof(d), "sent %lld ms late: the relay thread's "
 			 "command queue was full", (long long)(waited_us / 1000));
 		sw_info("[call %s] relay command %s %s", c->tag, name, d);
-		log_event(gw, c, SW_ACT_GW, SW_ACT_GW, SW_EV_NOTE,
+		log_event(h, c, SW_ACT_GW, SW_ACT_GW, SW_EV_NOTE,
 			  name, d);
 		return;
 	}
@@ -1501,7 +1501,7 @@ void sw_appshare_cmd_late(struct sw_gw *gw, struct sw_gwcall *c,
 		 "ms) and was lost: %s", name, (long long)(waited_us / 1000),
 		 why ? why : "?");
 	sw_warn("[call %s] %s", c->tag, d);
-	log_event(gw, c, SW_ACT_GW, SW_ACT_GW, SW_EV_NOTE, "relay command lost",
+	log_event(h, c, SW_ACT_GW, SW_ACT_GW, SW_EV_NOTE, "relay command lost",
 		  d);
 	if (cmd->type == RELAY_CMD_DELETE && c->as) {
 		/* no RELAY_EV_ALLOC_GONE will come: do not wait for it */
@@ -1513,12 +1513,12 @@ void sw_appshare_cmd_late(struct sw_gw *gw, struct sw_gwcall *c,
 		else if (c->as->allocated && c->as->alloc_id == cmd->alloc_id) {
 			c->as->allocated = false;
 			if (c->ended)
-				sw_gw_call_release(gw, c);
+				h->call_release(h->gw, c);
 		}
 		return;
 	}
-	if (cmd->type != RELAY_CMD_SPLICE && gw->cl && c->uid)
-		sw_calllog_call_fault(gw->cl, c->uid, d);
+	if (cmd->type != RELAY_CMD_SPLICE && h->cl && c->uid)
+		sw_calllog_call_fault(h->cl, c->uid, d);
 }
 
 

@@ -24,27 +24,6 @@
 #include "sw_rules.h"
 
 
-/** Microseconds since the epoch: the time of what the call log records */
-int64_t sw_gw_now_us(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_REALTIME, &ts);
-	return (int64_t)ts.tv_sec * 1000000 + ts.tv_nsec / 1000;
-}
-
-
-/** Microseconds of CLOCK_MONOTONIC: what timeouts are measured on (the
- * wall clock may be stepped by NTP or an operator while they run) */
-int64_t sw_gw_mono_us(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (int64_t)ts.tv_sec * 1000000 + ts.tv_nsec / 1000;
-}
-
-
 struct sw_gwcall *sw_gw_call(struct sw_gw *gw, uint64_t id)
 {
 	struct sw_gwcall *c;
@@ -53,13 +32,6 @@ struct sw_gwcall *sw_gw_call(struct sw_gw *gw, uint64_t id)
 		if (c->id == id)
 			return c;
 	return NULL;
-}
-
-
-/** 'e' for the leg facing the Edge, 'c' for the conference side */
-char sw_gw_side(const struct sw_gwcall *c, enum sipua_leg_id leg)
-{
-	return leg == c->edge_leg ? 'e' : 'c';
 }
 
 
@@ -350,7 +322,7 @@ static void obs_ending(void *arg, const struct sipua_call_info *call)
 	struct sw_gwcall *c = sw_gw_call(gw, call->id);
 
 	if (c)
-		sw_appshare_call_ended(gw, c);
+		sw_appshare_call_ended(&gw->host, c);
 }
 
 
@@ -380,7 +352,7 @@ static void obs_ended(void *arg, const struct sipua_call_info *call)
 		end.gw_reason = call->gw_reason;
 		sw_calllog_call_end(gw->cl, c->uid, &end);
 	}
-	sw_appshare_call_ended(gw, c);
+	sw_appshare_call_ended(&gw->host, c);
 	if (!c->as)
 		sw_gw_call_release(gw, c);
 }
@@ -493,8 +465,9 @@ static int hook(void *arg, const struct sipua_call_info *call,
 				 "the gateway is out of memory");
 		return 503;
 	}
-	ret = sw_appshare_sdp(gw, c, call, from, kind, body, len, outp,
-			      outlenp);
+	ret = sw_appshare_sdp(&gw->host, c, call,
+			      sw_gw_as_policy(gw, call->route), from, kind,
+			      body, len, outp, outlenp);
 	/* every refusal says why: a hook that did not is pointed at its
 	 * log lines, which name the call */
 	if (ret >= 400 && call->refusal && !call->refusal->why[0])
@@ -549,7 +522,7 @@ static void cmd_late(struct sw_gw *gw, const struct sw_gw_pend *p, bool lost)
 	if (lost)
 		gw->cmd_lost++;
 	if (c) {
-		sw_appshare_cmd_late(gw, c, cmd, waited, lost);
+		sw_appshare_cmd_late(&gw->host, c, cmd, waited, lost);
 		return;
 	}
 	if (lost)
@@ -796,7 +769,7 @@ static void on_relay_events(int fd, void *arg)
 		gw->backlog = NULL;
 		gw->n_backlog = gw->cap_backlog = 0;
 		for (unsigned i = 0; i < n; ++i) {
-			sw_appshare_relay_event(gw, &b[i]);
+			sw_appshare_relay_event(&gw->host, &b[i]);
 			relay_ev_release(&b[i]);
 		}
 		free(b);
@@ -805,7 +778,7 @@ static void on_relay_events(int fd, void *arg)
 		if (ev.call_id & SW_GW_POOL_CALL)
 			pool_event(gw, &ev);
 		else
-			sw_appshare_relay_event(gw, &ev);
+			sw_appshare_relay_event(&gw->host, &ev);
 		relay_ev_release(&ev);
 	}
 }
@@ -831,7 +804,7 @@ static void on_tick(int fd, void *arg)
 
 		for (; c; c = next) {
 			next = c->next;
-			sw_appshare_tick(gw, c, now);
+			sw_appshare_tick(&gw->host, c, now);
 		}
 	}
 }
@@ -890,6 +863,12 @@ int sw_gw_init(struct sw_gw *gw, struct sipua *ua, struct relay *relay,
 	gw->relay = relay;
 	gw->cl = cl;
 	gw->conf = conf;
+	gw->host = (struct sw_as_host){
+		.gw = gw, .ua = ua, .relay = relay, .cl = cl, .conf = conf,
+		.call = sw_gw_call, .call_release = sw_gw_call_release,
+		.pool_take = sw_gw_pool_take, .cmd = sw_gw_cmd,
+		.cmd_name = sw_gw_cmd_name,
+	};
 	test_full_init(gw);
 	gw->tick_fd = timerfd_create(CLOCK_MONOTONIC, TFD_NONBLOCK | TFD_CLOEXEC);
 	if (gw->tick_fd < 0)

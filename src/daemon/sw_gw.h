@@ -5,7 +5,9 @@
  * together: one struct sw_gwcall per call, created when the B2BUA reports
  * a call and freed when the call and its relay allocation are gone. It
  * feeds the call log from the B2BUA's observer, pumps the relay threads'
- * events, and hosts the application-sharing coordinator (sw_appshare.c).
+ * events, and hosts the application-sharing coordinator, which it gives
+ * its calls, ready pool and relay commands through struct sw_as_host
+ * (src/appshare/sw_appshare.h).
  * Everything here runs on the SIP thread; nothing is shared with the
  * relay threads but value messages.
  */
@@ -16,47 +18,19 @@
 #include <stdint.h>
 
 #include "sipua.h"
+#include "sw_appshare.h"
 #include "sw_conf.h"
 #include "sw_rules.h"
 
 struct relay;
 struct relay_ev;
 struct sw_calllog;
-struct sw_appshare_call;
-
-struct sw_gwcall {
-	struct sw_gwcall *next;     /* registry chain */
-	uint64_t id;                /* the B2BUA's call id */
-	uint64_t uid;               /* call-log uid once its record started,
-				       0 before and if the log is off */
-	uint64_t uid_reserved;      /* the uid its tag names, from the start */
-	char tag[24];               /* call-log tag: in every log line */
-	enum sipua_leg_id edge_leg; /* which leg faces the Edge */
-	uint32_t neg_seq;           /* offer/answer exchanges so far */
-	uint32_t fwd_seq;           /* the last one forwarded to a peer */
-	int64_t start_us;
-	bool ended;                 /* the B2BUA reported the end */
-	bool settled;               /* edge_leg is final, the call log's
-				       record started (if the log is on) */
-	bool route_logged;          /* the routing decision is in the log */
-	char from[128], to[128];    /* initial INVITE, for `calls --active` */
-	char rule[64];
-	struct sw_appshare_call *as; /* app-sharing state, NULL if none */
-};
 
 /** A relay command a full queue refused, waiting to be sent again */
 struct sw_gw_pend {
 	struct relay_cmd *cmd;    /* heap: relay_cmd is an incomplete type */
 	int64_t first_us;         /* the first refusal (monotonic) */
 	unsigned tries;
-};
-
-/** A ready in-process relay allocation, not yet given to a call */
-struct sw_gw_pooled {
-	uint32_t alloc_id;
-	struct sw_sa relayed; /* advertised relayed address */
-	struct sw_sa inside;  /* its inside listener, if [appsharing]
-				 inside_candidate */
 };
 
 #define SW_GW_POOL_MAX 64
@@ -92,20 +66,17 @@ struct sw_gw {
 	 * first n times */
 	int test_full_type;
 	long test_full_left;
+	struct sw_as_host host; /* what the coordinator is given */
 };
 
 #define SW_GW_CMD_GIVEUP_US (5 * 1000000)
-#define SW_GW_FAULT_MAX 320 /* one sentence of a call's fault */
 #define SW_GW_PEND_MAX 4096
 
 int sw_gw_init(struct sw_gw *gw, struct sipua *ua, struct relay *relay,
 	       struct sw_calllog *cl, const struct sw_conf *conf);
 void sw_gw_close(struct sw_gw *gw);
 struct sw_gwcall *sw_gw_call(struct sw_gw *gw, uint64_t id);
-char sw_gw_side(const struct sw_gwcall *c, enum sipua_leg_id leg);
 void sw_gw_call_release(struct sw_gw *gw, struct sw_gwcall *c);
-int64_t sw_gw_now_us(void);
-int64_t sw_gw_mono_us(void);
 enum sw_media_policy sw_gw_as_policy(const struct sw_gw *gw,
 				     const struct sw_route_result *r);
 struct relay_cmd;
@@ -115,24 +86,6 @@ void sw_gw_cmd(struct sw_gw *gw, const struct relay_cmd *cmd);
 const char *sw_gw_cmd_name(int type);
 
 #define SW_GW_POOL_CALL (1ull << 63) /* call ids of pooled allocations */
-
-/* sw_appshare.c: the application-sharing coordinator */
-int sw_appshare_sdp(struct sw_gw *gw, struct sw_gwcall *c,
-		    const struct sipua_call_info *call, enum sipua_leg_id from,
-		    enum sipua_sdp_kind kind, const char *body, size_t len,
-		    char **outp, size_t *outlenp);
-void sw_appshare_relay_event(struct sw_gw *gw, const void *relay_ev);
-void sw_appshare_tick(struct sw_gw *gw, struct sw_gwcall *c, int64_t now);
-void sw_appshare_call_ended(struct sw_gw *gw, struct sw_gwcall *c);
-void sw_appshare_cmd_late(struct sw_gw *gw, struct sw_gwcall *c,
-			  const struct relay_cmd *cmd, int64_t waited_us,
-			  bool lost);
-void sw_appshare_free(struct sw_appshare_call *as);
-struct sw_json;
-void sw_appshare_flags(const struct sw_appshare_call *as, char *buf,
-		       size_t sz);
-void sw_appshare_relay_json(const struct sw_appshare_call *as,
-			    const char *tag, struct sw_json *j);
 
 struct sw_ctl;
 int sw_gw_ctl_register(struct sw_gw *gw, struct sw_ctl *ctl);
