@@ -22,6 +22,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "sw_mpolicy.h"
 #include "sw_conf.h"
 
 #define SW_ROUTE_NAME       64  /* rule and zone names, log tag */
@@ -37,16 +38,6 @@
 #define SW_ROUTE_MAX_TRIED  32  /* rules kept in the trace */
 #define SW_ROUTE_MAX_STEPS  64  /* conditions kept in the trace */
 #define SW_ROUTE_TRACE_TEXT 96  /* each text field of a trace step */
-
-/** What a media.<type> line asks for the matching m= lines */
-enum sw_media_policy {
-	SW_MP_UNSET = 0,   /* not set by any rule */
-	SW_MP_PASSTHROUGH, /* SDP and media untouched */
-	SW_MP_RELAY,       /* the gateway's own RFC 6062 relay in the path */
-	SW_MP_OBSERVE,     /* the peer is the TURN client; tie its allocs */
-	SW_MP_STRIP,       /* remove the m= line (port 0 in the answer) */
-	SW_MP_REJECT,      /* refuse the call (488) if the offer has it */
-};
 
 enum sw_route_outcome {
 	SW_ROUTE_NONE = 0, /* no rule matched, or none gave a target */

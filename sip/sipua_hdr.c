@@ -399,24 +399,27 @@ static int sdp_apply_policy(struct sdpr *sdp, const struct sw_route_result *r,
 
 	for (unsigned i = 0; i < n; ++i) {
 		const char *type = sdpr_media_type(sdp, (int)i);
-		enum sw_media_policy p;
+		unsigned tr;
 		uint16_t port = 0;
 
 		if (!type)
 			continue;
-		p = sw_route_media_policy(r, type);
-		if (p == SW_MP_REJECT && kind == SIPUA_SDP_OFFER) {
+		tr = sw_media_policy_traits(sw_route_media_policy(r, type));
+		if ((tr & SW_MPF_REFUSE) && kind == SIPUA_SDP_OFFER) {
 			if (why) {
 				why->by_rule = true;
 				snprintf(why->why, sizeof(why->why),
 					 "dial plan rule %s refuses offers "
-					 "with m=%s (media.%s = reject)",
+					 "with m=%s (media.%s = %s)",
 					 r->rule[0] ? r->rule : "[defaults]",
-					 type, type);
+					 type, type,
+					 sw_media_policy_name(
+						 sw_route_media_policy(r,
+								       type)));
 			}
 			return 488;
 		}
-		if (p != SW_MP_STRIP && p != SW_MP_REJECT)
+		if (!(tr & SW_MPF_PORT0))
 			continue;
 		if (sdpr_media_port(sdp, (int)i, &port) || !port)
 			continue;
@@ -430,8 +433,9 @@ static int sdp_apply_policy(struct sdpr *sdp, const struct sw_route_result *r,
 
 /**
  * The default media-policy hook: passthrough, relay and observe forward
- * the body byte-identical; strip sets the port of the type's m= lines to
- * 0 (RFC 3264 8.2); reject refuses an offer that has the type with 488.
+ * the body byte-identical; a policy with SW_MPF_PORT0 (strip) sets the
+ * port of the type's m= lines to 0 (RFC 3264 8.2); one with SW_MPF_REFUSE
+ * (reject) refuses an offer that has the type with 488.
  */
 int sipua_sdp_hook_default(void *arg, const struct sipua_call_info *call,
 			   enum sipua_leg_id from, enum sipua_sdp_kind kind,

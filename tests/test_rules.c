@@ -506,6 +506,48 @@ static void test_media_match(void)
 }
 
 
+/* The registry (base/sw_mpolicy.h): every policy's name turns back into
+ * it, what each layer acts on is its traits, and an unknown name (an old
+ * call record, a typo) is none */
+static void test_policy_registry(void)
+{
+	static const struct {
+		enum sw_media_policy p;
+		const char *name;
+		unsigned traits;
+	} want[] = {
+		{SW_MP_PASSTHROUGH, "passthrough", 0},
+		{SW_MP_RELAY, "relay", SW_MPF_TURN | SW_MPF_ANCHOR},
+		{SW_MP_OBSERVE, "observe", SW_MPF_TURN},
+		{SW_MP_STRIP, "strip", SW_MPF_PORT0 | SW_MPF_REMOVE},
+		{SW_MP_REJECT, "reject", SW_MPF_PORT0 | SW_MPF_REFUSE},
+	};
+	enum sw_media_policy p;
+
+	CU_ASSERT_EQUAL(SW_MP_COUNT, 1 + sizeof(want) / sizeof(want[0]));
+	for (size_t i = 0; i < sizeof(want) / sizeof(want[0]); ++i) {
+		CU_ASSERT_STRING_EQUAL(sw_media_policy_name(want[i].p),
+				       want[i].name);
+		CU_ASSERT_EQUAL(sw_media_policy_parse(want[i].name, &p), 0);
+		CU_ASSERT_EQUAL(p, want[i].p);
+		CU_ASSERT_EQUAL(sw_media_policy_traits(want[i].p),
+				want[i].traits);
+		CU_ASSERT_EQUAL(sw_media_policy_traits_of(want[i].name),
+				want[i].traits);
+	}
+	CU_ASSERT_STRING_EQUAL(sw_media_policy_name(SW_MP_UNSET), "unset");
+	CU_ASSERT_STRING_EQUAL(sw_media_policy_name(SW_MP_COUNT), "?");
+	CU_ASSERT_EQUAL(sw_media_policy_parse("unset", &p), EINVAL);
+	CU_ASSERT_EQUAL(sw_media_policy_parse("Relay", &p), EINVAL);
+	CU_ASSERT_EQUAL(sw_media_policy_traits_of(NULL), 0);
+	CU_ASSERT_EQUAL(sw_media_policy_traits_of("mirror"), 0);
+	CU_ASSERT_EQUAL(sw_media_policy_traits(SW_MP_COUNT), 0);
+	CU_ASSERT_STRING_EQUAL(SW_MEDIA_POLICY_NAMES,
+			       "passthrough | relay | observe | strip | "
+			       "reject");
+}
+
+
 static void test_reject(void)
 {
 	struct sw_rules *r = load(
@@ -918,6 +960,7 @@ int test_rules_register(void)
 	    !CU_add_test(s, "captures in rewrites", test_captures_rewrite) ||
 	    !CU_add_test(s, "header match", test_header_match) ||
 	    !CU_add_test(s, "media match and policies", test_media_match) ||
+	    !CU_add_test(s, "media policy registry", test_policy_registry) ||
 	    !CU_add_test(s, "reject", test_reject) ||
 	    !CU_add_test(s, "source zones", test_source) ||
 	    !CU_add_test(s, "rewrite.ruri.user", test_user_rewrite) ||

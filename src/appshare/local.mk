@@ -5,5 +5,6 @@
 noinst_LIBRARIES += src/appshare/libswappshare.a
 src_appshare_libswappshare_a_SOURCES = \
 	src/appshare/sw_appshare.c src/appshare/sw_appshare.h \
-	src/appshare/sw_appshare_int.h src/appshare/sw_appshare_sdp.c
+	src/appshare/sw_appshare_int.h src/appshare/sw_appshare_sdp.c \
+	src/appshare/sw_as_policy.c
 src_appshare_libswappshare_a_CPPFLAGS = $(SW_CPPFLAGS) $(SW_INC_ROWS_3)

@@ -133,7 +133,7 @@ static void log_released(struct sw_as_host *h, struct sw_gwcall *c,
 {
 	struct sw_rec_relay r;
 
-	if (!h->cl || c->as->policy != SW_MP_RELAY)
+	if (!h->cl || !sw_as_inprocess(c->as))
 		return;
 	memset(&r, 0, sizeof(r));
 	r.relay = relay;
@@ -582,13 +582,13 @@ static int appshare_sdp(struct sw_as_host *h, struct sw_gwcall *c,
 		as->offer_selected = true;
 		return local_answer(h, c, from_edge, outp, outlenp);
 	}
-	if (as->completed && p == SW_MP_RELAY) {
+	if (as->completed && sw_as_policy(p)->inprocess) {
 		sdpr_free(sdp);
 		return selected_sdp(h, c, from_edge, kind, body, len, outp,
 				    outlenp);
 	}
 	sw_as_learn(as, sdp, m, from_edge);
-	if (p == SW_MP_OBSERVE) {
+	if (!sw_as_policy(p)->inprocess) {
 		if (!from_edge && !as->watched)
 			watch_relay_cands(h, c, sdp, m);
 		sdpr_free(sdp);
@@ -612,6 +612,11 @@ int sw_appshare_sdp(struct sw_as_host *h, struct sw_gwcall *c,
 		    enum sipua_leg_id from, enum sipua_sdp_kind kind,
 		    const char *body, size_t len, char **outp, size_t *outlenp)
 {
+	const struct sw_as_policy *ops = sw_as_policy(p);
+	int (*op)(struct sw_as_host *, struct sw_gwcall *, bool,
+		  enum sipua_sdp_kind, const char *, size_t, char **,
+		  size_t *) = kind == SIPUA_SDP_ANSWER ? ops->answer
+						       : ops->offer;
 	char *pre = NULL;
 	size_t prelen = 0;
 	int ret;
@@ -619,14 +624,13 @@ int sw_appshare_sdp(struct sw_as_host *h, struct sw_gwcall *c,
 	/* the rule's policies for the other m-lines (strip, reject) first */
 	ret = sipua_sdp_hook_default(NULL, call, from, kind, body, len, &pre,
 				     &prelen);
-	if (ret || (p != SW_MP_RELAY && p != SW_MP_OBSERVE)) {
+	if (ret || !op) {
 		*outp = pre;
 		*outlenp = prelen;
 		return ret;
 	}
-	ret = appshare_sdp(h, c, p, from == c->edge_leg, kind,
-			   pre ? pre : body, pre ? prelen : len, outp,
-			   outlenp);
+	ret = op(h, c, from == c->edge_leg, kind, pre ? pre : body,
+		 pre ? prelen : len, outp, outlenp);
 	if (!ret && !*outp && pre) { /* no app-sharing rewrite: keep pre */
 		*outp = pre;
 		*outlenp = prelen;
@@ -817,7 +821,7 @@ static void on_conn(struct sw_as_host *h, struct sw_gwcall *c,
 			 sw_sa_str(&ev->addr, a, sizeof(a)), ev->conn_id);
 		log_event(h, c, SW_ACT_EDGE, SW_ACT_GW, SW_EV_TCP,
 			  "TCP connect to relay", d);
-		if (as->policy != SW_MP_RELAY)
+		if (!sw_as_inprocess(as))
 			break; /* observe: the real indication is captured */
 		log_event(h, c, SW_ACT_GW, SW_ACT_TURNC, SW_EV_NOTE,
 			  "ConnectionAttempt" INPROC, d);
@@ -837,7 +841,7 @@ static void on_conn(struct sw_as_host *h, struct sw_gwcall *c,
 			log_event(h, c, SW_ACT_GW, SW_ACT_TURNC, SW_EV_NOTE,
 				  "Connect Success" INPROC, d);
 		}
-		if (as->policy != SW_MP_RELAY)
+		if (!sw_as_inprocess(as))
 			break; /* observe: the real ConnectionBind is captured */
 		snprintf(d, sizeof(d), "CONNECTION-ID %u -> %s", ev->conn_id,
 			 sw_sa_str(&ev->addr, a, sizeof(a)));
@@ -1019,7 +1023,7 @@ static bool all_components_selected(const struct sw_appshare_call *as)
 
 		if (!k->valid || !(k->nominated || as->offer_selected))
 			continue;
-		if (as->policy == SW_MP_OBSERVE || !sw_sa_isset(&k->target))
+		if (!sw_as_inprocess(as) || !sw_sa_isset(&k->target))
 			return true;
 		if (k->inside)
 			have_in |= sw_as_cand_comps(as->edge, as->n_edge,
@@ -1282,7 +1286,8 @@ static bool old_event(struct sw_as_host *h, struct sw_gwcall *c,
 }
 
 
-/** A relay thread's event (struct relay_ev), on the SIP thread */
+/** A relay thread's event (struct relay_ev), on the SIP thread: to the
+ * operations of the call's policy */
 void sw_appshare_relay_event(struct sw_as_host *h, const void *arg)
 {
 	const struct relay_ev *ev = arg;
@@ -1290,6 +1295,15 @@ void sw_appshare_relay_event(struct sw_as_host *h, const void *arg)
 
 	if (!c || !c->as)
 		return; /* the call is gone: nothing to tie the event to */
+	if (sw_as_policy(c->as->policy)->relay_event)
+		sw_as_policy(c->as->policy)->relay_event(h, c, ev);
+}
+
+
+/* relay, observe: an event of the call's allocation */
+static void as_relay_event(struct sw_as_host *h, struct sw_gwcall *c,
+			   const struct relay_ev *ev)
+{
 	if (old_event(h, c, ev))
 		return;
 	switch (ev->type) {
@@ -1344,6 +1358,15 @@ static bool any_nominated(const struct sw_appshare_call *as)
  * for it) */
 void sw_appshare_tick(struct sw_as_host *h, struct sw_gwcall *c, int64_t now)
 {
+	if (c->as && sw_as_policy(c->as->policy)->tick)
+		sw_as_policy(c->as->policy)->tick(h, c, now);
+}
+
+
+/* relay, observe: the completion its checks came in time for, or the
+ * timeout of checks that did not */
+static void as_tick(struct sw_as_host *h, struct sw_gwcall *c, int64_t now)
+{
 	struct sw_appshare_call *as = c->as;
 	static const char *const who[] = {"the conference side",
 					  "the Edge side"};
@@ -1396,7 +1419,7 @@ static bool release_relay(struct sw_as_host *h, struct sw_gwcall *c)
 	struct sw_appshare_call *as = c->as;
 	struct relay_cmd cmd;
 
-	if (!as->allocated || as->policy == SW_MP_OBSERVE || !h->relay)
+	if (!as->allocated || !sw_as_inprocess(as) || !h->relay)
 		return false;
 	if (as->deleting)
 		return true;
@@ -1429,7 +1452,7 @@ static void went_direct(struct sw_as_host *h, struct sw_gwcall *c,
 		return;
 	memset(&r, 0, sizeof(r));
 	r.relay = as->session ? as->session : 1;
-	r.released_us = as->policy == SW_MP_OBSERVE ? 0 : sw_gw_now_us();
+	r.released_us = sw_as_inprocess(as) ? sw_gw_now_us() : 0;
 	r.close_reason = SW_MEDIA_DIRECT;
 	sw_calllog_relay(h->cl, c->uid, &r);
 }
@@ -1442,6 +1465,13 @@ static void went_direct(struct sw_as_host *h, struct sw_gwcall *c,
  * thread confirmed (RELAY_EV_ALLOC_GONE)
  */
 void sw_appshare_call_ended(struct sw_as_host *h, struct sw_gwcall *c)
+{
+	if (c->as && sw_as_policy(c->as->policy)->ended)
+		sw_as_policy(c->as->policy)->ended(h, c);
+}
+
+
+static void as_ended(struct sw_as_host *h, struct sw_gwcall *c)
 {
 	struct sw_appshare_call *as = c->as;
 
@@ -1578,3 +1608,44 @@ void sw_appshare_relay_json(const struct sw_appshare_call *as,
 	sw_json_arr_close(j);
 	sw_json_obj_close(j);
 }
+
+
+/* relay and observe: m=applicationsharing under the policy crossing */
+static int relay_sdp(struct sw_as_host *h, struct sw_gwcall *c,
+		     bool from_edge, enum sipua_sdp_kind kind,
+		     const char *body, size_t len, char **outp,
+		     size_t *outlenp)
+{
+	return appshare_sdp(h, c, SW_MP_RELAY, from_edge, kind, body, len,
+			    outp, outlenp);
+}
+
+
+static int observe_sdp(struct sw_as_host *h, struct sw_gwcall *c,
+		       bool from_edge, enum sipua_sdp_kind kind,
+		       const char *body, size_t len, char **outp,
+		       size_t *outlenp)
+{
+	return appshare_sdp(h, c, SW_MP_OBSERVE, from_edge, kind, body, len,
+			    outp, outlenp);
+}
+
+
+/** relay: the gateway's in-process allocation in the media path */
+const struct sw_as_policy sw_as_mp_relay = {
+	.offer = relay_sdp,
+	.answer = relay_sdp,
+	.relay_event = as_relay_event,
+	.tick = as_tick,
+	.ended = as_ended,
+	.inprocess = true,
+};
+
+/** observe: the conference's own allocation on the gateway, watched */
+const struct sw_as_policy sw_as_mp_observe = {
+	.offer = observe_sdp,
+	.answer = observe_sdp,
+	.relay_event = as_relay_event,
+	.tick = as_tick,
+	.ended = as_ended,
+};

@@ -12,6 +12,7 @@
 #include <stdint.h>
 
 #include "sw_addr.h"
+#include "sw_appshare.h"
 #include "sw_callrec.h"
 #include "sw_rules.h"
 #include "turn_msg.h"
@@ -111,6 +112,51 @@ struct sw_appshare_call {
 	bool direct; /* the nomination went elsewhere: media bypasses us */
 	bool deleting; /* RELAY_CMD_DELETE sent (the call is ending) */
 };
+
+struct relay_ev;
+
+/**
+ * A media policy's operations on m=applicationsharing: the coordinator's
+ * part of a policy (its name and traits are its line in
+ * base/sw_mpolicy.h). Each is called with c->as set, NULL: nothing to do.
+ * The default hook (sip/) has already done the policy's traits to every
+ * m= line of an SDP (port 0, refusal) when offer or answer runs.
+ */
+struct sw_as_policy {
+	/* an SDP with an m=applicationsharing crossing, from the Edge side
+	 * or not: 0 with *outp NULL forwards body as it is, a rewrite in
+	 * *outp, a SIP status refuses it, SIPUA_SDP_LOCAL answers it here;
+	 * offer also sees SIPUA_SDP_OFFER_LOCAL_ONLY */
+	int (*offer)(struct sw_as_host *h, struct sw_gwcall *c,
+		     bool from_edge, enum sipua_sdp_kind kind,
+		     const char *body, size_t len, char **outp,
+		     size_t *outlenp);
+	int (*answer)(struct sw_as_host *h, struct sw_gwcall *c,
+		      bool from_edge, enum sipua_sdp_kind kind,
+		      const char *body, size_t len, char **outp,
+		      size_t *outlenp);
+	/* a relay thread's event for the call */
+	void (*relay_event)(struct sw_as_host *h, struct sw_gwcall *c,
+			    const struct relay_ev *ev);
+	/* once a second (now monotonic): the completion, check timeouts */
+	void (*tick)(struct sw_as_host *h, struct sw_gwcall *c, int64_t now);
+	/* the call is ending (c->ended false) or over; frees c->as once
+	 * nothing is left to wait for */
+	void (*ended)(struct sw_as_host *h, struct sw_gwcall *c);
+	/* the allocation in the media path is the gateway's own in-process
+	 * one (relay: it inserts, binds, splices and deletes it), not the
+	 * conference's that it watches (observe) */
+	bool inprocess;
+};
+
+/* one struct sw_as_policy per line of the registry, sw_as_mp_NAME */
+#define SW_AS_POLICY_DECL_(id, name, traits) \
+	extern const struct sw_as_policy sw_as_mp_##name;
+SW_MPOLICIES(SW_AS_POLICY_DECL_)
+#undef SW_AS_POLICY_DECL_
+
+const struct sw_as_policy *sw_as_policy(enum sw_media_policy p);
+bool sw_as_inprocess(const struct sw_appshare_call *as);
 
 /* sw_appshare_sdp.c */
 void sw_as_learn(struct sw_appshare_call *as, const struct sdpr *sdp,

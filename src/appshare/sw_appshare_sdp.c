@@ -424,7 +424,7 @@ static void pair_remote(const struct sw_appshare_call *as,
 			const struct as_conn *k, bool to_edge, unsigned comp,
 			struct sdpr_remcand *rc)
 {
-	bool observe = as->policy == SW_MP_OBSERVE;
+	bool observe = !sw_as_inprocess(as);
 	const struct sw_sa *a = to_edge ? (k->inside ? &k->target : &k->peer)
 				: observe ? &as->relayed
 					  : (k->inside ? &k->peer : &k->target);
@@ -472,7 +472,7 @@ int sw_as_pair_sdp_on(const struct sw_appshare_call *as,
 		      const char *base, size_t blen, char **outp,
 		      size_t *outlenp)
 {
-	bool observe = as->policy == SW_MP_OBSERVE;
+	bool observe = !sw_as_inprocess(as);
 	const struct sw_sa *laddr;
 	struct sdpr_cand local[8];
 	struct sdpr_remcand remote[8];

@@ -16,6 +16,7 @@
 #include <time.h>
 
 #include "sw_callrec.h"
+#include "sw_mpolicy.h"
 
 #define ARENA_CHUNK 8192
 
@@ -347,7 +348,7 @@ void sw_callrec_media_flags(const struct sw_callrec *rec, char *buf,
 		pol = "pass";
 	if (!strcmp(pol, "passthrough"))
 		pol = "pass";
-	if (!strcmp(pol, "relay") || !strcmp(pol, "observe"))
+	if (sw_media_policy_traits_of(pol) & SW_MPF_TURN)
 		n = (size_t)snprintf(buf, sz, "AS %s%s", pol, relay_mark(rec));
 	else
 		n = (size_t)snprintf(buf, sz, "AS %s", pol);

@@ -20,6 +20,7 @@
 #include <strings.h>
 
 #include "sw_callrec.h"
+#include "sw_mpolicy.h"
 
 struct vctx {
 	const struct sw_callrec *rec;
@@ -597,7 +598,7 @@ static const char *conference_sdp(const struct sw_callrec *rec)
 static int check_conference_sdp(struct vctx *v)
 {
 	const char *sdp = conference_sdp(v->rec);
-	const char *pol = v->rec->route.media_policy;
+	unsigned tr = sw_media_policy_traits_of(v->rec->route.media_policy);
 
 	if (!sdp)
 		return NOT_MINE;
@@ -607,8 +608,7 @@ static int check_conference_sdp(struct vctx *v)
 			   "(no m=applicationsharing with a port in its SDP); "
 			   "check that content sharing with Skype for Business "
 			   "is enabled on it.");
-	if (pol && !strcmp(pol, "relay") &&
-	    !sw_sdp_has_usable_tcp_candidate(sdp))
+	if ((tr & SW_MPF_ANCHOR) && !sw_sdp_has_usable_tcp_candidate(sdp))
 		return say(v, SW_VERDICT_FAIL,
 			   "The conference server's answer had no usable TCP "
 			   "candidate for application sharing (no TCP-PASS or "
@@ -815,12 +815,11 @@ static int check_media(struct vctx *v)
 		check_conference_sdp, check_allocation, check_connection,
 		check_ice, check_reinvite,
 	};
-	const char *pol = v->rec->route.media_policy;
-	bool relayed = pol && (!strcmp(pol, "relay") || !strcmp(pol, "observe"));
+	unsigned tr = sw_media_policy_traits_of(v->rec->route.media_policy);
+	bool relayed = tr & SW_MPF_TURN;
 
 	if (!sw_callrec_is_appsharing(v->rec) || !v->rec->answer_us ||
-	    media_direct(v->rec) ||
-	    (pol && !strcmp(pol, "strip")))
+	    media_direct(v->rec) || (tr & SW_MPF_REMOVE))
 		return NOT_MINE;
 	for (size_t i = 0; i < sizeof(steps) / sizeof(steps[0]); ++i) {
 		int r;
@@ -852,14 +851,14 @@ static int say_success(struct vctx *v)
 		return say(v, SW_VERDICT_OK,
 			   "Application sharing worked: %s, the relay was "
 			   "released, connected %s.", SW_MEDIA_DIRECT, d);
-	if (rec->route.media_policy &&
-	    !strcmp(rec->route.media_policy, "strip"))
+	if (sw_media_policy_traits_of(rec->route.media_policy) & SW_MPF_REMOVE)
 		return say(v, SW_VERDICT_OK,
 			   "Call completed normally after %s connected; "
 			   "application sharing was removed as dial plan rule "
-			   "%s says (media.applicationsharing = strip).", d,
+			   "%s says (media.applicationsharing = %s).", d,
 			   rec->route.rule && *rec->route.rule ?
-				   rec->route.rule : "?");
+				   rec->route.rule : "?",
+			   rec->route.media_policy);
 	if (rec->has_reinvite)
 		snprintf(ri, sizeof(ri),
 			 ", completion re-INVITE answered %d in %u ms",

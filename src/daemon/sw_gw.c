@@ -71,7 +71,7 @@ enum sw_media_policy sw_gw_as_policy(const struct sw_gw *gw,
 {
 	enum sw_media_policy p = sw_route_media_policy(r, "applicationsharing");
 
-	if ((p == SW_MP_RELAY || p == SW_MP_OBSERVE) && !gw->relay)
+	if ((sw_media_policy_traits(p) & SW_MPF_TURN) && !gw->relay)
 		return SW_MP_PASSTHROUGH;
 	return p;
 }

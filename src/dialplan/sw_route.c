@@ -23,11 +23,6 @@
 #include "sw_rules_int.h"
 
 static const char *const pat_ops[] = {"==", "^=", "$=", "=~"};
-static const char *const policy_names[] = {
-	"unset", "passthrough", "relay", "observe", "strip", "reject",
-};
-
-
 /* one sw_rules_route() call; on the caller's stack */
 struct eval {
 	const struct sw_rules *rs;
@@ -658,15 +653,6 @@ out:
 }
 
 
-/** @return "passthrough", "relay", ...; "unset" for SW_MP_UNSET */
-const char *sw_media_policy_name(enum sw_media_policy p)
-{
-	if ((unsigned)p >= ARRN(policy_names))
-		return "?";
-	return policy_names[p];
-}
-
-
 /** @return "none", "forward" or "reject" */
 const char *sw_route_outcome_name(enum sw_route_outcome o)
 {
@@ -678,25 +664,6 @@ const char *sw_route_outcome_name(enum sw_route_outcome o)
 	default:
 		return "none";
 	}
-}
-
-
-/**
- * Parse a media policy word
- *
- * @return 0, or EINVAL if s is not passthrough|relay|observe|strip|reject
- */
-int sw_media_policy_parse(const char *s, enum sw_media_policy *p)
-{
-	if (!s || !p)
-		return EINVAL;
-	for (unsigned i = SW_MP_PASSTHROUGH; i < ARRN(policy_names); ++i) {
-		if (!strcmp(s, policy_names[i])) {
-			*p = (enum sw_media_policy)i;
-			return 0;
-		}
-	}
-	return EINVAL;
 }
 
 

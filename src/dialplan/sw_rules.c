@@ -588,8 +588,7 @@ static int media_policy(struct load *ld, const char *v,
 			enum sw_media_policy *p)
 {
 	if (sw_media_policy_parse(v, p))
-		return lfail(ld, "'%s' is not passthrough | relay | observe | "
-				 "strip | reject", v);
+		return lfail(ld, "'%s' is not %s", v, SW_MEDIA_POLICY_NAMES);
 	return 0;
 }
 

@@ -48,8 +48,6 @@ const struct sw_zone *sw_rules_zones(const struct sw_rules *r, unsigned *n);
 int sw_rules_route(const struct sw_rules *r, const struct sw_route_input *in,
 		   struct sw_route_result *out);
 
-const char *sw_media_policy_name(enum sw_media_policy p);
-int sw_media_policy_parse(const char *s, enum sw_media_policy *p);
 const char *sw_route_outcome_name(enum sw_route_outcome o);
 int sw_route_trace_format(const struct sw_route_result *res, char *buf,
 			  size_t sz);
