@@ -69,6 +69,196 @@
 #include "turn_msg.h"
 
 
+/* An event and what it carries: an SDP crossing and the hook's answer to
+ * it, a relay event, a pooled allocation, the tick's time, a reason */
+struct as_in {
+	enum as_event ev;
+	enum sw_media_policy p;
+	bool from_edge;
+	enum sipua_sdp_kind kind;
+	const struct sdpr *sdp;
+	int m;
+	const char *body;
+	size_t len;
+	char **outp;
+	size_t *outlenp;
+	int ret; /* the SDP hook's answer: 0, a status, SIPUA_SDP_LOCAL */
+	const struct relay_ev *rev;
+	const struct sw_gw_pooled *pooled;
+	int err;
+	int64_t now;
+	const char *why;
+};
+
+static bool as_step(struct sw_as_host *h, struct sw_gwcall *c,
+		    struct as_in *in);
+
+
+static const char *const state_names[AS_ST_COUNT] = {
+	[AS_ST_IDLE] = "idle",         [AS_ST_OFFERED] = "offered",
+	[AS_ST_NO_RELAY] = "no-relay", [AS_ST_CHECKING] = "checking",
+	[AS_ST_COMPLETED] = "completed", [AS_ST_DIRECT] = "direct",
+};
+
+static const char *const event_names[AS_EV_COUNT] = {
+	[AS_EV_OFFER] = "offer",
+	[AS_EV_ANSWER] = "answer",
+	[AS_EV_LOCAL_OFFER] = "offer answered here or 491",
+	[AS_EV_STOP] = "port 0",
+	[AS_EV_RESTART] = "ICE restart",
+	[AS_EV_TAKEN] = "relay taken",
+	[AS_EV_NO_RELAY] = "no relay",
+	[AS_EV_COMPLETION] = "completion offer",
+	[AS_EV_BYPASS] = "nominated elsewhere",
+	[AS_EV_SELECTED] = "pair selected",
+	[AS_EV_RELAY] = "relay event",
+	[AS_EV_ALLOC_GONE] = "allocation gone",
+	[AS_EV_TICK] = "tick",
+	[AS_EV_END] = "call end",
+};
+
+
+const char *sw_as_state_name(enum as_state st)
+{
+	return (unsigned)st < AS_ST_COUNT ? state_names[st] : "?";
+}
+
+
+const char *sw_as_event_name(enum as_event ev)
+{
+	return (unsigned)ev < AS_EV_COUNT ? event_names[ev] : "?";
+}
+
+
+/*
+ * The session's transitions: next[state][event], AS_ST_IMPOSSIBLE where
+ * the event cannot happen in the state (an answer with no session
+ * offered, a relay event before the session has a relay, a restart of
+ * nothing). A relay event of an earlier session never gets here
+ * (old_event()).
+ */
+#define IDLE AS_ST_IDLE
+#define OFFR AS_ST_OFFERED
+#define NORL AS_ST_NO_RELAY
+#define CHKG AS_ST_CHECKING
+#define CMPL AS_ST_COMPLETED
+#define DRCT AS_ST_DIRECT
+#define NONE AS_ST_IMPOSSIBLE
+static const uint8_t next_state[AS_ST_COUNT][AS_EV_COUNT] = {
+	/*        OFFER ANSWR LOCAL STOP  RSTRT TAKEN NORLY COMPL BYPAS
+	 *        SELCT RELAY GONE  TICK  END */
+	[IDLE] = {OFFR, NONE, IDLE, IDLE, NONE, NONE, NONE, NONE, NONE,
+		  NONE, NONE, NONE, IDLE, IDLE},
+	[OFFR] = {OFFR, OFFR, OFFR, IDLE, IDLE, CHKG, NORL, NONE, NONE,
+		  NONE, NONE, NONE, OFFR, OFFR},
+	[NORL] = {NORL, NORL, NORL, IDLE, IDLE, NONE, NONE, NONE, NONE,
+		  NONE, NONE, NONE, NORL, NORL},
+	[CHKG] = {CHKG, CHKG, CHKG, IDLE, IDLE, CHKG, NORL, CHKG, DRCT,
+		  CMPL, CHKG, CHKG, CHKG, CHKG},
+	[CMPL] = {CMPL, CMPL, CMPL, IDLE, IDLE, NONE, NONE, CMPL, DRCT,
+		  NONE, CMPL, CMPL, CMPL, CMPL},
+	[DRCT] = {DRCT, DRCT, DRCT, IDLE, IDLE, NONE, NONE, NONE, NONE,
+		  NONE, DRCT, DRCT, DRCT, DRCT},
+};
+#undef IDLE
+#undef OFFR
+#undef NORL
+#undef CHKG
+#undef CMPL
+#undef DRCT
+#undef NONE
+
+
+/** @return the session's state after ev in st, AS_ST_IMPOSSIBLE if ev
+ *          cannot happen in st */
+enum as_state sw_as_next(enum as_state st, enum as_event ev)
+{
+	if ((unsigned)st >= AS_ST_COUNT || (unsigned)ev >= AS_EV_COUNT)
+		return AS_ST_IMPOSSIBLE;
+	return (enum as_state)next_state[st][ev];
+}
+
+
+/* An ICE direction's transitions: a request starts the checks (a failed
+ * direction stays failed until a success), a success is a success
+ * whatever came before, a timeout fails a direction not yet succeeded
+ * (once: the tick skips a failed one). SW_ICE_UNKNOWN on impossible. */
+static const uint8_t ice_next[SW_ICE_FAILED + 1][AS_ICE_EV_COUNT] = {
+	[SW_ICE_UNKNOWN] = {SW_ICE_CHECKING, SW_ICE_SUCCEEDED, SW_ICE_FAILED},
+	[SW_ICE_WAITING] = {SW_ICE_CHECKING, SW_ICE_SUCCEEDED, SW_ICE_FAILED},
+	[SW_ICE_CHECKING] = {SW_ICE_CHECKING, SW_ICE_SUCCEEDED, SW_ICE_FAILED},
+	[SW_ICE_SUCCEEDED] = {SW_ICE_SUCCEEDED, SW_ICE_SUCCEEDED,
+			      SW_ICE_UNKNOWN},
+	[SW_ICE_FAILED] = {SW_ICE_FAILED, SW_ICE_SUCCEEDED, SW_ICE_UNKNOWN},
+};
+
+
+/** @return an ICE direction's state after ev, SW_ICE_UNKNOWN if ev
+ *          cannot happen in s */
+enum sw_ice_state sw_as_ice_next(enum sw_ice_state s, enum as_ice_event ev)
+{
+	if ((unsigned)s > SW_ICE_FAILED || (unsigned)ev >= AS_ICE_EV_COUNT)
+		return SW_ICE_UNKNOWN;
+	return (enum sw_ice_state)ice_next[s][ev];
+}
+
+
+/* The only writer of an ICE direction's state */
+static void as_ice_step(struct sw_gwcall *c, enum sw_ice_dir d,
+			enum as_ice_event ev)
+{
+	struct as_dir *dir = &c->as->dir[d];
+	enum sw_ice_state to = sw_as_ice_next(dir->rec.state, ev);
+
+	if (to == SW_ICE_UNKNOWN) {
+		c->as->n_impossible++;
+		sw_log_limited(SW_LOG_INFO, "[call %s] ICE %s: event %d "
+			       "impossible in state %s, ignored", c->tag,
+			       sw_ice_dir_name(d), (int)ev,
+			       sw_ice_state_name(dir->rec.state));
+		return;
+	}
+	if (to != dir->rec.state)
+		sw_debug("[call %s] ICE %s: %s -> %s", c->tag,
+			 sw_ice_dir_name(d), sw_ice_state_name(dir->rec.state),
+			 sw_ice_state_name(to));
+	dir->rec.state = to;
+}
+
+
+/* The session's allocation changes (an action of as_step()'s) */
+static void as_set_alloc(struct sw_gwcall *c, enum as_alloc a)
+{
+	static const char *const names[] = {"none", "held", "watched",
+					    "deleting"};
+
+	if (a != c->as->alloc)
+		sw_debug("[call %s] application sharing relay: %s -> %s",
+			 c->tag, names[c->as->alloc], names[a]);
+	c->as->alloc = a;
+}
+
+
+/** @return whether the session holds the gateway's own allocation */
+bool sw_as_allocated(const struct sw_appshare_call *as)
+{
+	return as->alloc == AS_AL_HELD || as->alloc == AS_AL_DELETING;
+}
+
+
+/* The session's state changes: the only place it is written */
+static void as_set_state(struct sw_gwcall *c, enum as_state to,
+			 enum as_event ev)
+{
+	if (to != c->as->st)
+		sw_debug("[call %s] application sharing session %u: %s -> %s "
+			 "(%s)", c->tag, c->as->session,
+			 sw_as_state_name(c->as->st), sw_as_state_name(to),
+			 sw_as_event_name(ev));
+	c->as->st = to;
+}
+
+
 void sw_appshare_free(struct sw_appshare_call *as)
 {
 	if (!as)
@@ -245,7 +435,7 @@ static void send_permit(struct sw_as_host *h, struct sw_gwcall *c)
 	char perms[512];
 	bool new_ips = as->n_edge_ips > as->n_permitted;
 
-	if (!as->allocated ||
+	if (!sw_as_allocated(as) ||
 	    (!new_ips && !(as->targets_dirty && sw_sa_isset(&as->inside))))
 		return;
 	permit_fill(as, &cmd);
@@ -271,8 +461,8 @@ static void session_clear(struct sw_appshare_call *as)
 {
 	free(as->to_conf);
 	free(as->to_edge);
-	memset(&as->offer_seen, 0,
-	       sizeof(*as) - offsetof(struct sw_appshare_call, offer_seen));
+	memset(&as->alloc, 0,
+	       sizeof(*as) - offsetof(struct sw_appshare_call, alloc));
 	as->dir[SW_ICE_E2C].rec.dir = SW_ICE_E2C;
 	as->dir[SW_ICE_C2E].rec.dir = SW_ICE_C2E;
 }
@@ -338,17 +528,15 @@ static void session_end(struct sw_as_host *h, struct sw_gwcall *c,
 	struct sw_appshare_call *as = c->as;
 	char d[160];
 
-	if (!as->offer_seen)
-		return;
 	release_relay(h, c);
-	if (as->allocated || as->watched)
+	if (as->alloc != AS_AL_NONE)
 		old_push(as);
 	sw_info("[call %s] application sharing session %u ended: %s", c->tag,
 		as->session, why);
 	snprintf(d, sizeof(d), "session %u: %s", as->session, why);
 	log_event(h, c, SW_ACT_GW, SW_ACT_GW, SW_EV_NOTE,
 		  "application sharing stopped", d);
-	if (as->allocated)
+	if (sw_as_allocated(as))
 		log_released(h, c, as->session, why);
 	session_clear(as);
 }
@@ -373,7 +561,6 @@ static void session_begin(struct sw_as_host *h, struct sw_gwcall *c,
 	struct sw_appshare_call *as = c->as;
 	char d[96];
 
-	as->offer_seen = true;
 	as->edge_offered = from_edge;
 	if (++as->session == 1)
 		return;
@@ -417,9 +604,10 @@ static void watch_relay_cands(struct sw_as_host *h, struct sw_gwcall *c,
 			cmd.addrs[cmd.n_addrs++] = sa;
 	}
 	if (cmd.n_addrs) {
+		struct as_in in = {.ev = AS_EV_TAKEN};
+
 		h->cmd(h->gw, &cmd);
-		c->as->watched = true;
-		c->as->checks_start_us = sw_gw_mono_us();
+		as_step(h, c, &in);
 	}
 }
 
@@ -453,11 +641,12 @@ static int on_relay_sdp(struct sw_as_host *h, struct sw_gwcall *c, bool from_edg
 	bool inside = h->conf->as_inside_candidate;
 	int err;
 
-	if (!as->allocated && !as->alloc_failed && (!from_edge || inside))
+	if (!sw_as_allocated(as) && as->st != AS_ST_NO_RELAY &&
+	    (!from_edge || inside))
 		take_relay(h, c);
 	if (from_edge)
 		send_permit(h, c);
-	if (!as->allocated || (from_edge && !sw_sa_isset(&as->inside))) {
+	if (!sw_as_allocated(as) || (from_edge && !sw_sa_isset(&as->inside))) {
 		/* nothing to add: the SDP goes on as it came */
 		save_sent(as, from_edge, body, len);
 		return 0;
@@ -484,7 +673,7 @@ static bool is_completion(const struct sw_appshare_call *as,
 			  const struct sdpr *sdp, int m, bool from_edge)
 {
 	return sdpr_attr_count(sdp, m, "remote-candidates") &&
-	       (as->allocated || as->watched) && !as->ctl_answered &&
+	       as->alloc != AS_AL_NONE && !as->ctl_answered &&
 	       from_edge == as->edge_offered;
 }
 
@@ -519,84 +708,95 @@ static int selected_sdp(struct sw_as_host *h, struct sw_gwcall *c,
 }
 
 
-/* An SDP with an m=applicationsharing under relay or observe; 0 with
- * *outp NULL forwards body as it is */
+/* An offer or answer with the stream on, once the event is decided:
+ * what it tells and what goes on toward the other side */
+static void sdp_cross(struct sw_as_host *h, struct sw_gwcall *c,
+		      struct as_in *in)
+{
+	struct sw_appshare_call *as = c->as;
+
+	if (as->st == AS_ST_DIRECT) /* the media bypass the gateway: the */
+		return;             /* SDP is the two sides' own */
+	if (as->st == AS_ST_COMPLETED && sw_as_policy(in->p)->inprocess) {
+		in->ret = selected_sdp(h, c, in->from_edge, in->kind, in->body,
+				       in->len, in->outp, in->outlenp);
+		return;
+	}
+	sw_as_learn(as, in->sdp, in->m, in->from_edge);
+	if (!sw_as_policy(in->p)->inprocess) {
+		if (!in->from_edge && as->alloc != AS_AL_WATCHED)
+			watch_relay_cands(h, c, in->sdp, in->m);
+		save_sent(as, in->from_edge, in->body, in->len);
+		return;
+	}
+	in->ret = on_relay_sdp(h, c, in->from_edge, in->body, in->len,
+			       in->outp, in->outlenp);
+}
+
+
+/* The event an offer or answer with the stream on is: the controlling
+ * agent's completion offer (naming the gateway's pair or not) is one of
+ * its own */
+static enum as_event sdp_event(const struct sw_appshare_call *as,
+			       const struct as_in *in)
+{
+	if (in->kind != SIPUA_SDP_OFFER)
+		return AS_EV_ANSWER;
+	if (as->st == AS_ST_DIRECT ||
+	    !is_completion(as, in->sdp, in->m, in->from_edge))
+		return AS_EV_OFFER;
+	return sw_as_offer_via_gateway(as, in->sdp, in->m) ? AS_EV_COMPLETION
+							    : AS_EV_BYPASS;
+}
+
+
+/* An SDP with an m=applicationsharing under relay or observe, turned into
+ * the session's events; 0 with *outp NULL forwards body as it is */
 static int appshare_sdp(struct sw_as_host *h, struct sw_gwcall *c,
 			enum sw_media_policy p, bool from_edge,
 			enum sipua_sdp_kind kind, const char *body, size_t len,
 			char **outp, size_t *outlenp)
 {
-	struct sw_appshare_call *as;
+	struct as_in in = {
+		.p = p, .from_edge = from_edge, .kind = kind, .body = body,
+		.len = len, .outp = outp, .outlenp = outlenp,
+	};
 	struct sdpr_err perr;
 	struct sdpr *sdp = NULL;
 	uint16_t port = 0;
-	int m;
 
 	if (sdpr_parse(&sdp, body, len, &perr) ||
-	    sdpr_media_find(sdp, AS_MTYPE, 0, &m)) {
+	    sdpr_media_find(sdp, AS_MTYPE, 0, &in.m)) {
 		sdpr_free(sdp);
 		return 0;
 	}
+	in.sdp = sdp;
 	if (kind == SIPUA_SDP_OFFER_LOCAL_ONLY) { /* nothing is recorded */
-		bool mine = c->as && !c->as->direct &&
-			    is_completion(c->as, sdp, m, from_edge) &&
-			    sw_as_offer_via_gateway(c->as, sdp, m);
-
-		sdpr_free(sdp);
-		return mine ? local_answer(h, c, from_edge, outp, outlenp)
-			    : 491;
+		in.ev = AS_EV_LOCAL_OFFER;
+		in.ret = 491;
+		if (c->as)
+			as_step(h, c, &in);
 	}
-	as = as_get(c, p);
-	if (!as) {
-		sdpr_free(sdp);
-		return 503;
+	else if (!as_get(c, p)) {
+		in.ret = 503;
 	}
-	if (sdpr_media_port(sdp, m, &port) || !port) {
-		/* the stream is off (RFC 3264 8.2): the session ends, nothing is
-		 * inserted into an m-line at port 0 */
-		session_end(h, c, kind == SIPUA_SDP_OFFER
-					   ? "sharing stopped (port 0)"
-					   : "sharing refused (port 0)");
-		sdpr_free(sdp);
-		return 0;
+	else if (sdpr_media_port(sdp, in.m, &port) || !port) {
+		in.ev = AS_EV_STOP;
+		as_step(h, c, &in);
 	}
-	if (kind == SIPUA_SDP_OFFER && as->offer_seen &&
-	    ice_restart(as, sdp, m, from_edge))
-		session_end(h, c, "new ICE credentials (a new presenter)");
-	if (kind == SIPUA_SDP_OFFER && !as->offer_seen)
-		session_begin(h, c, from_edge);
-	if (as->direct) { /* the media bypasses the gateway: SDP is theirs */
-		sdpr_free(sdp);
-		return 0;
+	else if (kind == SIPUA_SDP_OFFER && c->as->st != AS_ST_IDLE &&
+		 ice_restart(c->as, sdp, in.m, from_edge)) {
+		in.ev = AS_EV_RESTART;
+		as_step(h, c, &in);
+		in.ev = AS_EV_OFFER; /* then the new session's offer */
+		as_step(h, c, &in);
 	}
-	if (kind == SIPUA_SDP_OFFER && is_completion(as, sdp, m, from_edge)) {
-		bool via_gw = sw_as_offer_via_gateway(as, sdp, m);
-
-		sdpr_free(sdp);
-		if (!via_gw) {
-			went_direct(h, c, "the controlling agent's completion "
-				    "re-INVITE names a pair without the "
-				    "gateway");
-			return 0; /* forwarded: the controlled agent's news */
-		}
-		as->offer_selected = true;
-		return local_answer(h, c, from_edge, outp, outlenp);
-	}
-	if (as->completed && sw_as_policy(p)->inprocess) {
-		sdpr_free(sdp);
-		return selected_sdp(h, c, from_edge, kind, body, len, outp,
-				    outlenp);
-	}
-	sw_as_learn(as, sdp, m, from_edge);
-	if (!sw_as_policy(p)->inprocess) {
-		if (!from_edge && !as->watched)
-			watch_relay_cands(h, c, sdp, m);
-		sdpr_free(sdp);
-		save_sent(as, from_edge, body, len);
-		return 0;
+	else {
+		in.ev = sdp_event(c->as, &in);
+		as_step(h, c, &in);
 	}
 	sdpr_free(sdp);
-	return on_relay_sdp(h, c, from_edge, body, len, outp, outlenp);
+	return in.ret;
 }
 
 
@@ -613,10 +813,10 @@ int sw_appshare_sdp(struct sw_as_host *h, struct sw_gwcall *c,
 		    const char *body, size_t len, char **outp, size_t *outlenp)
 {
 	const struct sw_as_policy *ops = sw_as_policy(p);
-	int (*op)(struct sw_as_host *, struct sw_gwcall *, bool,
-		  enum sipua_sdp_kind, const char *, size_t, char **,
-		  size_t *) = kind == SIPUA_SDP_ANSWER ? ops->answer
-						       : ops->offer;
+	int (*op)(struct sw_as_host *, struct sw_gwcall *,
+		  enum sw_media_policy, bool, enum sipua_sdp_kind,
+		  const char *, size_t, char **, size_t *) =
+		kind == SIPUA_SDP_ANSWER ? ops->answer : ops->offer;
 	char *pre = NULL;
 	size_t prelen = 0;
 	int ret;
@@ -629,7 +829,7 @@ int sw_appshare_sdp(struct sw_as_host *h, struct sw_gwcall *c,
 		*outlenp = prelen;
 		return ret;
 	}
-	ret = op(h, c, from == c->edge_leg, kind, pre ? pre : body,
+	ret = op(h, c, p, from == c->edge_leg, kind, pre ? pre : body,
 		 pre ? prelen : len, outp, outlenp);
 	if (!ret && !*outp && pre) { /* no app-sharing rewrite: keep pre */
 		*outp = pre;
@@ -668,39 +868,58 @@ static void log_relay(struct sw_as_host *h, struct sw_gwcall *c,
 
 
 /* Take a ready allocation from the pool for this call, permitting the
- * Edge's candidate addresses */
+ * Edge's candidate addresses: AS_EV_TAKEN, or AS_EV_NO_RELAY */
 static void take_relay(struct sw_as_host *h, struct sw_gwcall *c)
 {
-	struct sw_appshare_call *as = c->as;
 	struct sw_gw_pooled pa;
 	struct relay_cmd permit;
+	struct as_in in = {.pooled = &pa};
+
+	permit_fill(c->as, &permit);
+	in.err = h->pool_take(h->gw, c, &permit, &pa);
+	in.ev = in.err ? AS_EV_NO_RELAY : AS_EV_TAKEN;
+	as_step(h, c, &in);
+}
+
+
+static void on_no_relay(struct sw_as_host *h, struct sw_gwcall *c, int err)
+{
+	struct relay_ev ev;
+
+	memset(&ev, 0, sizeof(ev));
+	sw_warn("[call %s] no in-process relay allocation ready (%s): "
+		"application sharing goes without the gateway's relay",
+		c->tag, err == ENOSPC ? "the relay threads gave none "
+					"within 100 ms"
+				      : strerror(err));
+	log_relay(h, c, &ev, "no relay allocation ready");
+}
+
+
+/* The session has its allocation: pa, taken from the pool, or (NULL) the
+ * conference's own that a WATCH ties to the call */
+static void on_taken(struct sw_as_host *h, struct sw_gwcall *c,
+		     const struct sw_gw_pooled *pa)
+{
+	struct sw_appshare_call *as = c->as;
 	struct relay_ev ev;
 	char a[SW_SA_STRLEN], d[128];
-	int err;
 
-	permit_fill(as, &permit);
-	err = h->pool_take(h->gw, c, &permit, &pa);
-	memset(&ev, 0, sizeof(ev));
-	if (err) {
-		as->alloc_failed = true;
-		sw_warn("[call %s] no in-process relay allocation ready (%s): "
-			"application sharing goes without the gateway's relay",
-			c->tag, err == ENOSPC ? "the relay threads gave none "
-						"within 100 ms"
-					      : strerror(err));
-		log_relay(h, c, &ev, "no relay allocation ready");
+	as->checks_start_us = sw_gw_mono_us();
+	if (!pa) {
+		as_set_alloc(c, AS_AL_WATCHED);
 		return;
 	}
-	as->allocated = true;
+	as_set_alloc(c, AS_AL_HELD);
 	as->n_permitted = as->n_edge_ips;
 	as->targets_dirty = false;
-	as->alloc_id = pa.alloc_id;
-	as->relayed = pa.relayed;
-	as->inside = pa.inside;
-	as->checks_start_us = sw_gw_mono_us();
-	ev.addr = pa.relayed;
+	as->alloc_id = pa->alloc_id;
+	as->relayed = pa->relayed;
+	as->inside = pa->inside;
+	memset(&ev, 0, sizeof(ev));
+	ev.addr = pa->relayed;
 	sw_info("[call %s] relay %s allocated for application sharing",
-		c->tag, sw_sa_str(&pa.relayed, a, sizeof(a)));
+		c->tag, sw_sa_str(&pa->relayed, a, sizeof(a)));
 	log_event(h, c, SW_ACT_TURNC, SW_ACT_GW, SW_EV_NOTE,
 		  "Allocate TCP" INPROC, "taken from the ready pool");
 	snprintf(d, sizeof(d), "XOR-RELAYED-ADDRESS %s", a);
@@ -959,8 +1178,7 @@ static void on_request(struct sw_as_host *h, struct sw_gwcall *c,
 	if (dir->rec.first_request_us)
 		return;
 	dir->rec.first_request_us = sw_gw_now_us();
-	if (dir->rec.state < SW_ICE_CHECKING)
-		dir->rec.state = SW_ICE_CHECKING;
+	as_ice_step(c, d, AS_ICE_REQUEST);
 	dir->rec.timeout_s = h->conf->as_check_timeout;
 	log_ice(h, c, d);
 }
@@ -994,7 +1212,7 @@ static void on_response(struct sw_as_host *h, struct sw_gwcall *c,
 			  "nominated (USE-CANDIDATE)", pair);
 	}
 	if (dir->rec.state != SW_ICE_SUCCEEDED) {
-		dir->rec.state = SW_ICE_SUCCEEDED;
+		as_ice_step(c, d, AS_ICE_SUCCESS);
 		dir->rec.first_success_us = sw_gw_now_us();
 		snprintf(pair, sizeof(pair), "%s -> %s",
 			 sw_sa_str(&k->peer, a, sizeof(a)),
@@ -1124,7 +1342,6 @@ static void complete(struct sw_as_host *h, struct sw_gwcall *c)
 	size_t len = 0;
 	int err;
 
-	as->completed = true;
 	for (unsigned i = 0; i < as->n_conns; ++i) {
 		struct relay_cmd cmd;
 
@@ -1150,7 +1367,6 @@ static void complete(struct sw_as_host *h, struct sw_gwcall *c)
 			c->tag, strerror(err));
 		return;
 	}
-	as->reinvite_sent = true;
 	sw_info("[call %s] ICE checks succeeded both ways and the pair "
 		"through the relay is nominated: completion re-INVITE toward "
 		"the %s side",
@@ -1188,9 +1404,12 @@ static void on_stun(struct sw_as_host *h, struct sw_gwcall *c,
 			    &ev->stun);
 	if (!k->valid && k->succ[SW_ICE_E2C] && k->succ[SW_ICE_C2E])
 		k->valid = true;
-	if (k->valid && !as->completed && !as->direct &&
-	    all_components_selected(as))
-		complete(h, c);
+	if (k->valid && as->st == AS_ST_CHECKING &&
+	    all_components_selected(as)) {
+		struct as_in in = {.ev = AS_EV_SELECTED};
+
+		as_step(h, c, &in);
+	}
 }
 
 
@@ -1300,12 +1519,25 @@ void sw_appshare_relay_event(struct sw_as_host *h, const void *arg)
 }
 
 
-/* relay, observe: an event of the call's allocation */
+/* relay, observe: an event of the call's allocation, of an earlier
+ * session's, or the current session's event */
 static void as_relay_event(struct sw_as_host *h, struct sw_gwcall *c,
 			   const struct relay_ev *ev)
 {
+	struct as_in in = {.ev = AS_EV_RELAY, .rev = ev};
+
 	if (old_event(h, c, ev))
 		return;
+	if (ev->type == RELAY_EV_ALLOC_GONE)
+		in.ev = AS_EV_ALLOC_GONE;
+	as_step(h, c, &in);
+}
+
+
+/* AS_EV_RELAY: what the relay saw of the session's allocation */
+static void on_relay(struct sw_as_host *h, struct sw_gwcall *c,
+		     const struct relay_ev *ev)
+{
 	switch (ev->type) {
 	case RELAY_EV_CONN_ATTEMPT:
 	case RELAY_EV_CONN_BOUND:
@@ -1329,13 +1561,6 @@ static void as_relay_event(struct sw_as_host *h, struct sw_gwcall *c,
 	case RELAY_EV_SPLICED:
 		log_event(h, c, SW_ACT_GW, SW_ACT_GW, SW_EV_NOTE,
 			  "relay switched to splice", NULL);
-		break;
-	case RELAY_EV_ALLOC_GONE:
-		log_released(h, c, c->as->session,
-			     c->as->direct ? SW_MEDIA_DIRECT : "the call ended");
-		c->as->allocated = false;
-		if (c->ended)
-			h->call_release(h->gw, c);
 		break;
 	default:
 		break;
@@ -1363,20 +1588,31 @@ void sw_appshare_tick(struct sw_as_host *h, struct sw_gwcall *c, int64_t now)
 }
 
 
-/* relay, observe: the completion its checks came in time for, or the
- * timeout of checks that did not */
+/* relay, observe */
 static void as_tick(struct sw_as_host *h, struct sw_gwcall *c, int64_t now)
+{
+	struct as_in in = {.ev = AS_EV_TICK, .now = now};
+
+	as_step(h, c, &in);
+}
+
+
+/* AS_EV_TICK while checking: the completion its checks came in time for,
+ * or the timeout of checks that did not */
+static void on_tick(struct sw_as_host *h, struct sw_gwcall *c, int64_t now)
 {
 	struct sw_appshare_call *as = c->as;
 	static const char *const who[] = {"the conference side",
 					  "the Edge side"};
+	struct as_in in = {.ev = AS_EV_SELECTED};
 	char why[320];
 
-	if (!as || as->completed || as->direct || !as->checks_start_us ||
-	    c->ended || as->deleting)
+	if (as->st != AS_ST_CHECKING || !as->checks_start_us || c->ended ||
+	    as->alloc == AS_AL_DELETING)
 		return;
 	if (as->offer_selected && all_components_selected(as)) {
-		complete(h, c); /* its checks came after its completion offer */
+		/* its checks came after its completion offer */
+		as_step(h, c, &in);
 		return;
 	}
 	if (now - as->checks_start_us <
@@ -1388,7 +1624,9 @@ static void as_tick(struct sw_as_host *h, struct sw_gwcall *c, int64_t now)
 			 "succeeded through the relay, but it nominated "
 			 "nothing there within %u s",
 			 h->conf->as_check_timeout);
-		went_direct(h, c, why);
+		in.ev = AS_EV_BYPASS;
+		in.why = why;
+		as_step(h, c, &in);
 		return;
 	}
 	for (int d = SW_ICE_E2C; d <= SW_ICE_C2E; ++d) {
@@ -1402,7 +1640,7 @@ static void as_tick(struct sw_as_host *h, struct sw_gwcall *c, int64_t now)
 			 h->conf->as_check_timeout,
 			 dir->bad_user[0] ? "; the requests carry " : "",
 			 dir->bad_user);
-		dir->rec.state = SW_ICE_FAILED;
+		as_ice_step(c, (enum sw_ice_dir)d, AS_ICE_TIMEOUT);
 		dir->rec.timeout_s = h->conf->as_check_timeout;
 		sw_warn("[call %s] ICE %s: %s", c->tag,
 			d == SW_ICE_E2C ? "e->c" : "c->e", why);
@@ -1419,16 +1657,16 @@ static bool release_relay(struct sw_as_host *h, struct sw_gwcall *c)
 	struct sw_appshare_call *as = c->as;
 	struct relay_cmd cmd;
 
-	if (!as->allocated || !sw_as_inprocess(as) || !h->relay)
+	if (!sw_as_allocated(as) || !sw_as_inprocess(as) || !h->relay)
 		return false;
-	if (as->deleting)
+	if (as->alloc == AS_AL_DELETING)
 		return true;
 	memset(&cmd, 0, sizeof(cmd));
 	cmd.type = RELAY_CMD_DELETE;
 	cmd.call_id = c->id;
 	cmd.alloc_id = as->alloc_id;
 	h->cmd(h->gw, &cmd); /* a lost one: sw_appshare_cmd_late() */
-	as->deleting = true;
+	as_set_alloc(c, AS_AL_DELETING);
 	return true;
 }
 
@@ -1442,7 +1680,6 @@ static void went_direct(struct sw_as_host *h, struct sw_gwcall *c,
 	struct sw_appshare_call *as = c->as;
 	struct sw_rec_relay r;
 
-	as->direct = true;
 	sw_info("[call %s] media took a direct path (not through the "
 		"gateway): %s; the relay is released", c->tag, why);
 	log_event(h, c, SW_ACT_GW, SW_ACT_GW, SW_EV_NOTE,
@@ -1471,12 +1708,20 @@ void sw_appshare_call_ended(struct sw_as_host *h, struct sw_gwcall *c)
 }
 
 
+/* relay, observe */
 static void as_ended(struct sw_as_host *h, struct sw_gwcall *c)
+{
+	struct as_in in = {.ev = AS_EV_END};
+
+	as_step(h, c, &in);
+}
+
+
+/* AS_EV_END, in any state */
+static void on_end(struct sw_as_host *h, struct sw_gwcall *c)
 {
 	struct sw_appshare_call *as = c->as;
 
-	if (!as)
-		return;
 	if (c->ended) /* once: the B2BUA reports the end once */
 		log_wire_lost(h, c);
 	if (release_relay(h, c))
@@ -1540,10 +1785,11 @@ void sw_appshare_cmd_late(struct sw_as_host *h, struct sw_gwcall *c,
 		if (o) {
 			old_drop(c->as, o);
 		}
-		else if (c->as->allocated && c->as->alloc_id == cmd->alloc_id) {
-			c->as->allocated = false;
-			if (c->ended)
-				h->call_release(h->gw, c);
+		else if (sw_as_allocated(c->as) &&
+			 c->as->alloc_id == cmd->alloc_id) {
+			struct as_in in = {.ev = AS_EV_ALLOC_GONE};
+
+			as_step(h, c, &in); /* no event: nothing to record */
 		}
 		return;
 	}
@@ -1575,12 +1821,12 @@ void sw_appshare_relay_json(const struct sw_appshare_call *as,
 {
 	char a[SW_SA_STRLEN];
 
-	if (!as || !(as->allocated || as->watched))
+	if (!as || as->alloc == AS_AL_NONE)
 		return;
 	sw_json_obj_open(j, NULL);
 	sw_json_int(j, "id", as->alloc_id);
 	sw_json_str(j, "call", tag);
-	sw_json_str(j, "client", as->watched ? "conference"
+	sw_json_str(j, "client", as->alloc == AS_AL_WATCHED ? "conference"
 					     : "in-process");
 	sw_json_str(j, "transport", "tcp");
 	sw_json_str(j, "relayed", sw_sa_str(&as->relayed, a, sizeof(a)));
@@ -1610,31 +1856,109 @@ void sw_appshare_relay_json(const struct sw_appshare_call *as,
 }
 
 
-/* relay and observe: m=applicationsharing under the policy crossing */
-static int relay_sdp(struct sw_as_host *h, struct sw_gwcall *c,
-		     bool from_edge, enum sipua_sdp_kind kind,
-		     const char *body, size_t len, char **outp,
-		     size_t *outlenp)
+/*
+ * An event of the session: the next state from the table, then the
+ * event's actions (which may raise further events: a pool take raises
+ * AS_EV_TAKEN or AS_EV_NO_RELAY, a check AS_EV_SELECTED). An event
+ * impossible in the state is logged, bounded (a peer's SDP or checks can
+ * repeat it at will), and changes nothing.
+ *
+ * @return false if the event was impossible
+ */
+static bool as_step(struct sw_as_host *h, struct sw_gwcall *c,
+		    struct as_in *in)
 {
-	return appshare_sdp(h, c, SW_MP_RELAY, from_edge, kind, body, len,
-			    outp, outlenp);
-}
+	struct sw_appshare_call *as = c->as;
+	enum as_state from = as->st, to = sw_as_next(from, in->ev);
+	bool mine;
 
-
-static int observe_sdp(struct sw_as_host *h, struct sw_gwcall *c,
-		       bool from_edge, enum sipua_sdp_kind kind,
-		       const char *body, size_t len, char **outp,
-		       size_t *outlenp)
-{
-	return appshare_sdp(h, c, SW_MP_OBSERVE, from_edge, kind, body, len,
-			    outp, outlenp);
+	if (to == AS_ST_IMPOSSIBLE) {
+		as->n_impossible++;
+		sw_log_limited(SW_LOG_INFO, "[call %s] application sharing "
+			       "session %u: %s impossible in state %s, ignored",
+			       c->tag, as->session, sw_as_event_name(in->ev),
+			       sw_as_state_name(from));
+		return false;
+	}
+	as_set_state(c, to, in->ev);
+	switch (in->ev) {
+	case AS_EV_OFFER:
+		if (from == AS_ST_IDLE)
+			session_begin(h, c, in->from_edge);
+		sdp_cross(h, c, in);
+		break;
+	case AS_EV_ANSWER:
+		sdp_cross(h, c, in);
+		break;
+	case AS_EV_LOCAL_OFFER:
+		mine = to != AS_ST_DIRECT &&
+		       is_completion(as, in->sdp, in->m, in->from_edge) &&
+		       sw_as_offer_via_gateway(as, in->sdp, in->m);
+		in->ret = mine ? local_answer(h, c, in->from_edge, in->outp,
+					      in->outlenp)
+			       : 491;
+		break;
+	case AS_EV_STOP:
+		/* the stream is off (RFC 3264 8.2): the session ends, nothing
+		 * is inserted into an m-line at port 0 */
+		if (from != AS_ST_IDLE)
+			session_end(h, c, in->kind == SIPUA_SDP_OFFER
+						  ? "sharing stopped (port 0)"
+						  : "sharing refused (port 0)");
+		break;
+	case AS_EV_RESTART:
+		session_end(h, c, "new ICE credentials (a new presenter)");
+		break;
+	case AS_EV_TAKEN:
+		on_taken(h, c, in->pooled);
+		break;
+	case AS_EV_NO_RELAY:
+		on_no_relay(h, c, in->err);
+		break;
+	case AS_EV_COMPLETION:
+		as->offer_selected = true;
+		in->ret = local_answer(h, c, in->from_edge, in->outp,
+				       in->outlenp);
+		break;
+	case AS_EV_BYPASS: /* a completion offer goes on: the other's news */
+		went_direct(h, c, in->why ? in->why
+					  : "the controlling agent's "
+					    "completion re-INVITE names a "
+					    "pair without the gateway");
+		break;
+	case AS_EV_SELECTED:
+		complete(h, c);
+		break;
+	case AS_EV_RELAY:
+		on_relay(h, c, in->rev);
+		break;
+	case AS_EV_ALLOC_GONE: /* rev NULL: its DELETE was lost */
+		if (in->rev)
+			log_released(h, c, as->session,
+				     from == AS_ST_DIRECT ? SW_MEDIA_DIRECT
+							  : "the call ended");
+		if (sw_as_allocated(as))
+			as_set_alloc(c, AS_AL_NONE);
+		if (c->ended)
+			h->call_release(h->gw, c); /* c->as with it */
+		break;
+	case AS_EV_TICK:
+		on_tick(h, c, in->now);
+		break;
+	case AS_EV_END:
+		on_end(h, c); /* may free c->as */
+		break;
+	default:
+		break;
+	}
+	return true;
 }
 
 
 /** relay: the gateway's in-process allocation in the media path */
 const struct sw_as_policy sw_as_mp_relay = {
-	.offer = relay_sdp,
-	.answer = relay_sdp,
+	.offer = appshare_sdp,
+	.answer = appshare_sdp,
 	.relay_event = as_relay_event,
 	.tick = as_tick,
 	.ended = as_ended,
@@ -1643,8 +1967,8 @@ const struct sw_as_policy sw_as_mp_relay = {
 
 /** observe: the conference's own allocation on the gateway, watched */
 const struct sw_as_policy sw_as_mp_observe = {
-	.offer = observe_sdp,
-	.answer = observe_sdp,
+	.offer = appshare_sdp,
+	.answer = appshare_sdp,
 	.relay_event = as_relay_event,
 	.tick = as_tick,
 	.ended = as_ended,
