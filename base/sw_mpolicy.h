@@ -42,7 +42,8 @@
 	X(RELAY, relay, SW_MPF_TURN | SW_MPF_ANCHOR)                          \
 	X(OBSERVE, observe, SW_MPF_TURN)                                      \
 	X(STRIP, strip, SW_MPF_PORT0 | SW_MPF_REMOVE)                         \
-	X(REJECT, reject, SW_MPF_PORT0 | SW_MPF_REFUSE)
+	X(REJECT, reject, SW_MPF_PORT0 | SW_MPF_REFUSE)                       \
+	/* a new policy: a line above this one */
 
 /** What a media.<type> line asks for the matching m= lines */
 enum sw_media_policy {
