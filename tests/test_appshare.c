@@ -319,6 +319,10 @@ static void test_session_driven(void)
 	CU_ASSERT_EQUAL(fk.takes, 1);
 	CU_ASSERT_EQUAL(fk.call.as->st, AS_ST_CHECKING);
 	CU_ASSERT_EQUAL(fk.call.as->alloc, AS_AL_HELD);
+	/* the check timeout runs on CLOCK_MONOTONIC (the tick's clock), not
+	 * on the wall clock that NTP or an operator may step */
+	CU_ASSERT(fk.call.as->checks_start_us <= sw_gw_mono_us() &&
+		  fk.call.as->checks_start_us > sw_gw_mono_us() - 60000000);
 	/* now the Edge's connection is bound to the conference */
 	relay_ev(&h, RELAY_EV_CONN_ATTEMPT, 7);
 	CU_ASSERT_EQUAL(fk.call.as->n_impossible, 1);

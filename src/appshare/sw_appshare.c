@@ -48,6 +48,14 @@
  * gets its own relay, checks and completion; an SDP crossing once a
  * session's pair is selected (hold, resume) leaves the relay as it is.
  *
+ * A session is a state machine (enum as_state in sw_appshare_int.h):
+ * every SDP crossing, relay event, tick and call end becomes an event of
+ * it, and as_step() alone changes its state, from one table, before the
+ * event's actions run; what the table says cannot happen is logged and
+ * changes nothing. This file reaches the glue's calls, pool and relay
+ * commands only through struct sw_as_host (sw_appshare.h); relay and
+ * observe are its policies' operations (struct sw_as_policy, at the end).
+ *
  * The SDP side (candidates read and written, the selected pair) is in
  * sw_appshare_sdp.c; the per-call state in sw_appshare_int.h.
  */
@@ -210,11 +218,14 @@ static void as_ice_step(struct sw_gwcall *c, enum sw_ice_dir d,
 	struct as_dir *dir = &c->as->dir[d];
 	enum sw_ice_state to = sw_as_ice_next(dir->rec.state, ev);
 
+	static const char *const evn[AS_ICE_EV_COUNT] = {"request", "success",
+							 "timeout"};
+
 	if (to == SW_ICE_UNKNOWN) {
 		c->as->n_impossible++;
-		sw_log_limited(SW_LOG_INFO, "[call %s] ICE %s: event %d "
-			       "impossible in state %s, ignored", c->tag,
-			       sw_ice_dir_name(d), (int)ev,
+		sw_log_limited(SW_LOG_INFO, "[call %s] ICE %s: %s impossible in "
+			       "state %s, ignored", c->tag, sw_ice_dir_name(d),
+			       (unsigned)ev < AS_ICE_EV_COUNT ? evn[ev] : "?",
 			       sw_ice_state_name(dir->rec.state));
 		return;
 	}
