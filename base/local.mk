@@ -1,7 +1,7 @@
 # base/: the foundation every module may use (log, addresses, queues,
 # ini and configuration, JSON, URIs, the control socket, the resolver
 # thread, accept() out of descriptors, heap trimming, the router's
-# values). It includes nothing outside its own folder.
+# values, the media policies' registry). It includes nothing outside its own folder.
 noinst_LIBRARIES += base/libswbase.a
 base_libswbase_a_SOURCES = \
 	base/sw_log.c base/sw_log.h \
