@@ -1966,21 +1966,16 @@ static bool as_step(struct sw_as_host *h, struct sw_gwcall *c,
 }
 
 
+/* relay and observe share the session's machinery; they differ in whose
+ * allocation is in the path */
+#define AS_SESSION_OPS                                                        \
+	.offer = appshare_sdp, .answer = appshare_sdp,                        \
+	.relay_event = as_relay_event, .tick = as_tick, .ended = as_ended
+
 /** relay: the gateway's in-process allocation in the media path */
-const struct sw_as_policy sw_as_mp_relay = {
-	.offer = appshare_sdp,
-	.answer = appshare_sdp,
-	.relay_event = as_relay_event,
-	.tick = as_tick,
-	.ended = as_ended,
-	.inprocess = true,
-};
+const struct sw_as_policy sw_as_mp_relay = {AS_SESSION_OPS,
+					    .inprocess = true};
 
 /** observe: the conference's own allocation on the gateway, watched */
-const struct sw_as_policy sw_as_mp_observe = {
-	.offer = appshare_sdp,
-	.answer = appshare_sdp,
-	.relay_event = as_relay_event,
-	.tick = as_tick,
-	.ended = as_ended,
-};
+const struct sw_as_policy sw_as_mp_observe = {AS_SESSION_OPS,
+					      .inprocess = false};
