@@ -101,6 +101,7 @@ static const struct conf_key keys[] = {
 	{"turn", "max_unbound_peers", CT_U32, F(turn_max_unbound), 0, 0, 1, 65536, "32"},
 	{"turn", "bind_timeout",    CT_U32, F(turn_bind_timeout), 0, 0, 1, 300, "30"},
 	{"turn", "connect_timeout", CT_U32, F(turn_connect_timeout), 0, 0, 1, 300, "30"},
+	{"turn", "redirect_allocations", CT_U32, F(turn_redirect_allocs), 0, 0, 0, 1000000, "0"},
 	{"turn", "software",        CT_STR, F(turn_software), 0, FS(turn_software), 0, 0, "shareway/" PACKAGE_VERSION},
 	{"turn", "allow_peer",      CT_CIDRS, F(turn_allow), F(n_turn_allow), SW_CONF_MAX_CIDR, 0, 0, NULL},
 	{"turn", "deny_peer",       CT_CIDRS, F(turn_deny), F(n_turn_deny), SW_CONF_MAX_CIDR, 0, 0, NULL},

@@ -125,6 +125,8 @@ struct sw_conf {
 	uint32_t turn_bind_timeout;   /* s, RFC 6062 ConnectionBind */
 	uint32_t turn_connect_timeout;
 	char turn_software[128];
+	uint32_t turn_redirect_allocs; /* this many allocations or more:
+					  external Allocates get 300 */
 	bool turn_allow_own; /* peers may be the gateway's own addresses */
 	struct sw_cidr turn_allow[SW_CONF_MAX_CIDR];
 	unsigned n_turn_allow;

@@ -618,6 +618,30 @@ uint64_t sipua_overload_rejects(const struct sipua *ua)
 }
 
 
+void sipua_drain(struct sipua *ua, bool on)
+{
+	if (!ua || ua->draining == on)
+		return;
+	ua->draining = on;
+	sw_info("[sip] %s: %u calls in progress", on ?
+		"draining: new calls and OPTIONS answered 503" :
+		"drain ended: taking new calls", ua->n_calls);
+}
+
+
+bool sipua_draining(const struct sipua *ua)
+{
+	return ua && ua->draining;
+}
+
+
+/** New INVITEs answered 503 because the gateway drains, since the start */
+uint64_t sipua_drain_rejects(const struct sipua *ua)
+{
+	return ua ? ua->drain_rejects : 0;
+}
+
+
 /**
  * The zones a call works with: those of its plan (a reload brings new
  * zones with new rules; a call keeps the ones it started with), else,
@@ -692,9 +716,18 @@ const struct sw_zone *sipua_zone_match(struct sipua *ua, const void *plan,
 }
 
 
-/* OPTIONS: answered locally (Skype Edge keep-alives), RFC 3261 11.2 */
+/* OPTIONS: answered locally (Skype Edge keep-alives), RFC 3261 11.2.
+ * Draining, 503: a dispatcher probing with OPTIONS (Kamailio's
+ * ds_ping_reply_codes) takes this instance out of its set for new calls;
+ * its calls' in-dialog requests still follow their Record-Route here */
 static void ua_options(struct sipua_ep *ep, nua_handle_t *nh)
 {
+	if (ep->ua->draining) {
+		nua_respond(nh, SIP_503_SERVICE_UNAVAILABLE,
+			    SIPTAG_RETRY_AFTER_STR(SIPUA_DRAIN_RETRY_AFTER),
+			    NUTAG_WITH_THIS(ep->nua), TAG_END());
+		return;
+	}
 	nua_respond(nh, SIP_200_OK, NUTAG_WITH_THIS(ep->nua),
 		    SIPTAG_ALLOW_STR(SIPUA_ALLOW),
 		    SIPTAG_SUPPORTED_STR(SIPUA_SUPPORTED),

@@ -208,6 +208,13 @@ unsigned long long sipua_names_refused(void);
 void sipua_call_set_tag(struct sipua *ua, uint64_t call_id, const char *tag);
 unsigned sipua_call_count(const struct sipua *ua);
 uint64_t sipua_overload_rejects(const struct sipua *ua);
+/** Drain (shareway drain): while on, a new INVITE and an OPTIONS outside
+ *  a dialog get 503 + Retry-After (a dispatcher in front takes both as
+ *  "try another instance" and stops probing this one up); calls in
+ *  progress, their in-dialog requests and re-INVITEs go on */
+void sipua_drain(struct sipua *ua, bool on);
+bool sipua_draining(const struct sipua *ua);
+uint64_t sipua_drain_rejects(const struct sipua *ua);
 
 /** TCP/TLS connection admission ([sip] tcp_max_per_source,
  *  tcp_message_timeout, descriptors running out), since the start */

@@ -670,8 +670,15 @@ void sipua_call_incoming(struct sipua *ua, struct sipua_ep *ep,
 {
 	struct sw_call *call;
 	struct sw_sa src;
-	const char *retry = ua->stopping ? NULL : overloaded(ua);
+	const char *retry = NULL;
 
+	if (!ua->stopping && ua->draining) {
+		/* shareway drain: not an overload, counted apart */
+		++ua->drain_rejects;
+		retry = SIPUA_DRAIN_RETRY_AFTER;
+	} else if (!ua->stopping) {
+		retry = overloaded(ua);
+	}
 	if (retry) {
 		nua_respond(nh, SIP_503_SERVICE_UNAVAILABLE,
 			    SIPTAG_RETRY_AFTER_STR(retry),

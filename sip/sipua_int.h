@@ -140,6 +140,12 @@ struct sw_call {
 	struct sw_call *next, **prevp;   /* ua->calls */
 };
 
+/* Retry-After (s) of the 503 a draining gateway answers new INVITEs and
+ * OPTIONS with (RFC 3261 21.5.4): a drain waits for calls to end, which
+ * takes minutes, so a caller that comes back to this instance at once
+ * would only be refused again */
+#define SIPUA_DRAIN_RETRY_AFTER "30"
+
 struct sipua {
 	su_home_t home[1];
 	su_root_t *root;
@@ -165,6 +171,8 @@ struct sipua {
 	double cps_tokens;               /* [sip] max_cps token bucket */
 	int64_t cps_ms, overload_warn_ms;
 	uint64_t overload_rejects;       /* new INVITEs answered 503 */
+	bool draining;                   /* sipua_drain(): no new calls */
+	uint64_t drain_rejects;          /* new INVITEs answered 503 since */
 };
 
 /* sipua.c */

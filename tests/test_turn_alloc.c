@@ -563,6 +563,71 @@ static void test_alloc_validation(void)
 }
 
 
+/* Draining or loaded: an authenticated Allocate gets 300 Try Alternate
+ * with ALTERNATE-SERVER for its transport and MESSAGE-INTEGRITY (RFC 8489
+ * 10); a TLS client gets ALTERNATE-DOMAIN too (14.16); an unauthenticated
+ * one still gets 401 (no redirect an attacker could use); an alternate of
+ * another family, or redirect off, allocates here */
+static void test_alloc_redirect(void)
+{
+	struct turn_redirect rd;
+	struct turn_src tls_src = tcp_src;
+	struct sw_sa alt;
+	char nonce[64], dom[64];
+	uint8_t key[16];
+	struct turn_msg m;
+	struct rq q;
+
+	memset(&rd, 0, sizeof(rd));
+	rd.on = true;
+	sw_sa_set_ip(&rd.server, "192.0.2.12", 3478);
+	sw_sa_set_ip(&rd.tls, "192.0.2.12", 5349);
+	snprintf(rd.domain, sizeof(rd.domain), "turn2.example.com");
+	turn_srv_set_redirect(srv, &rd);
+	/* unauthenticated: 401 first, as ever */
+	get_nonce(nonce);
+	CU_ASSERT_EQUAL(allocate(&udp_src, 17, nonce, 0), 300);
+	CU_ASSERT_EQUAL(last_code(&m), 300);
+	CU_ASSERT_EQUAL(turn_msg_get_addr(&m, TURN_A_ALTERNATE_SERVER, &alt), 0);
+	CU_ASSERT(sw_sa_cmp(&alt, &rd.server, true));
+	CU_ASSERT_PTR_NULL(turn_msg_attr(&m, TURN_A_ALTERNATE_DOMAIN));
+	turn_key_longterm(key, "cms", "TANDBERG", "cmssecret");
+	CU_ASSERT_EQUAL(turn_msg_check_integrity(&m, key, sizeof(key)), 0);
+	CU_ASSERT_PTR_NULL(turn_srv_find(srv, &udp_src));
+	CU_ASSERT_EQUAL(turn_srv_counters(srv)->redirects, 1);
+	/* TLS: the TLS listener and the name its certificate carries */
+	tls_src.tp = TURN_TP_TLS;
+	tls_src.tport = 9;
+	get_nonce_on(&tls_src, nonce);
+	CU_ASSERT_EQUAL(allocate(&tls_src, 6, nonce, 0), 300);
+	CU_ASSERT_EQUAL(last_code(&m), 300);
+	CU_ASSERT_EQUAL(turn_msg_get_addr(&m, TURN_A_ALTERNATE_SERVER, &alt), 0);
+	CU_ASSERT(sw_sa_cmp(&alt, &rd.tls, true));
+	CU_ASSERT_EQUAL(turn_msg_get_str(&m, TURN_A_ALTERNATE_DOMAIN, dom,
+					 sizeof(dom), NULL), 0);
+	CU_ASSERT_STRING_EQUAL(dom, "turn2.example.com");
+	/* an unauthenticated Allocate learns nothing of the alternate */
+	rq_start(&q, TURN_M_ALLOCATE);
+	turn_enc_u32(&q.e, TURN_A_REQUESTED_TRANSPORT, 17u << 24);
+	rq_send(&q, &udp_src, NULL, NULL, NULL);
+	CU_ASSERT_EQUAL(last_code(&m), 401);
+	CU_ASSERT_PTR_NULL(turn_msg_attr(&m, TURN_A_ALTERNATE_SERVER));
+	/* an IPv6 alternate is none for an IPv4 client: allocated here */
+	sw_sa_set_ip(&rd.server, "2001:db8::12", 3478);
+	turn_srv_set_redirect(srv, &rd);
+	get_nonce(nonce);
+	CU_ASSERT_EQUAL(allocate(&udp_src, 17, nonce, 0), 200);
+	CU_ASSERT_PTR_NOT_NULL(turn_srv_find(srv, &udp_src));
+	/* off again: allocations here */
+	rd.on = false;
+	sw_sa_set_ip(&rd.server, "192.0.2.12", 3478);
+	turn_srv_set_redirect(srv, &rd);
+	get_nonce_on(&tcp_src, nonce);
+	CU_ASSERT_EQUAL(allocate(&tcp_src, 6, nonce, 0), 200);
+	CU_ASSERT_EQUAL(turn_srv_counters(srv)->redirects, 2);
+}
+
+
 /* A UDP allocation for an hour, and the peer address 203.0.113.5:7000 */
 static struct turn_alloc *alloc_udp_peer(char nonce[64], struct sw_sa *peer)
 {
@@ -1128,6 +1193,8 @@ int test_turn_alloc_register(void)
 	    !CU_add_test(s, "a replayed Allocate gets 438", test_replay) ||
 	    !CU_add_test(s, "allocation lifetime", test_alloc_lifetime) ||
 	    !CU_add_test(s, "Allocate validation", test_alloc_validation) ||
+	    !CU_add_test(s, "Allocate redirected: 300 Try Alternate",
+			 test_alloc_redirect) ||
 	    !CU_add_test(s, "permission expiry", test_permission_expiry) ||
 	    !CU_add_test(s, "channel expiry", test_channel_expiry) ||
 	    !CU_add_test(s, "Connect, ConnectionBind", test_tcp_connect) ||

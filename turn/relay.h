@@ -91,6 +91,8 @@ enum relay_cmd_type {
 				inspect, inspect_max; sent to every thread */
 	RELAY_CMD_USERS,     /* users: the [turn] users and REST secret in
 				force from now on (relay_set_users) */
+	RELAY_CMD_REDIRECT,  /* redirect: where new external Allocates go
+				instead, from now on (relay_set_redirect) */
 	RELAY_CMD_HANDOFF,   /* internal: a ConnectionBind for this thread */
 	RELAY_CMD_STOP,      /* internal: relay_stop() */
 };
@@ -123,6 +125,7 @@ struct relay_cmd {
 	unsigned n_targets;
 	struct relay_handoff *handoff; /* HANDOFF: owned, moves with the msg */
 	struct relay_users *users;     /* USERS: owned, moves with the msg */
+	struct turn_redirect *redirect; /* REDIRECT: owned, moves with it */
 };
 
 enum relay_ev_type {
@@ -220,6 +223,7 @@ int relay_start(struct relay **rp, const struct sw_conf *conf,
 void relay_stop(struct relay *r);
 int relay_cmd_send(struct relay *r, const struct relay_cmd *cmd);
 int relay_set_users(struct relay *r, const struct sw_conf *conf);
+int relay_set_redirect(struct relay *r, const struct turn_redirect *rd);
 int relay_ev_fd(const struct relay *r);
 void relay_ev_ack(struct relay *r);
 void relay_ev_kick(struct relay *r);

@@ -484,6 +484,10 @@ static void cmd_run(struct relay_thread *rt, struct relay_cmd *cmd)
 	case RELAY_CMD_USERS:
 		cmd_users(rt, cmd->users);
 		break;
+	case RELAY_CMD_REDIRECT:
+		turn_srv_set_redirect(rt->srv, cmd->redirect);
+		free(cmd->redirect);
+		break;
 	case RELAY_CMD_STOP:
 		rt->stop = true;
 		break;
@@ -573,6 +577,8 @@ static void cmdq_discard(struct relay_thread *rt)
 	while (rt->cmdq && sw_mq_pop(rt->cmdq, &cmd)) {
 		if (cmd.type == RELAY_CMD_USERS)
 			free(cmd.users);
+		if (cmd.type == RELAY_CMD_REDIRECT)
+			free(cmd.redirect);
 		if (cmd.type != RELAY_CMD_HANDOFF)
 			continue;
 		if (cmd.handoff->ssl)
@@ -802,6 +808,41 @@ int relay_set_users(struct relay *r, const struct sw_conf *conf)
 			usleep(1000);
 		if (err)
 			free(cmd.users);
+	}
+	return err;
+}
+
+
+/**
+ * Where new external Allocates go instead (draining, or loaded; see
+ * struct turn_redirect), to every relay thread, each its own copy owned
+ * by the message. SIP thread only; sent again when the cluster view
+ * changes, so a thread whose queue stayed full keeps the previous one
+ * until the next.
+ *
+ * @return 0, or ENOMEM / ENOBUFS (a thread's queue stayed full for 100 ms)
+ */
+int relay_set_redirect(struct relay *r, const struct turn_redirect *rd)
+{
+	struct relay_cmd cmd;
+	int err = 0;
+
+	memset(&cmd, 0, sizeof(cmd));
+	cmd.type = RELAY_CMD_REDIRECT;
+	for (unsigned t = 0; t < r->n; ++t) {
+		int tries = 100, e;
+
+		cmd.redirect = malloc(sizeof(*cmd.redirect));
+		if (!cmd.redirect)
+			return ENOMEM;
+		*cmd.redirect = *rd;
+		while ((e = sw_mq_push(r->t[t].cmdq, &cmd)) == ENOBUFS &&
+		       --tries)
+			usleep(1000);
+		if (e) {
+			free(cmd.redirect);
+			err = e;
+		}
 	}
 	return err;
 }

@@ -925,6 +925,38 @@ static uint16_t alloc_decode(const struct turn_srv *srv, const struct req *r,
 }
 
 
+/* Draining or loaded (turn_srv_set_redirect): 300 Try Alternate, sent
+ * only once the request is authenticated (RFC 8489 10: a redirect an
+ * attacker could forge would steer clients to it; RFC 8656 7.2 lets the
+ * server answer 300 at any point of the Allocate), so it carries
+ * MESSAGE-INTEGRITY. A RESERVATION-TOKEN names a port of this server and
+ * is never redirected. true when answered */
+static bool alloc_redirect(struct turn_srv *srv, struct req *r)
+{
+	const struct turn_redirect *rd = &srv->redirect;
+	bool tls = r->src->tp == TURN_TP_TLS;
+	const struct sw_sa *alt = tls ? &rd->tls : &rd->server;
+	struct sw_sa client;
+	struct turn_enc e;
+
+	/* RFC 8489 14.15: the alternate has the family of the request's
+	 * source address */
+	sw_sa_unmap_v4(&client, &r->src->client);
+	if (!rd->on || !sw_sa_isset(alt) || sw_sa_af(alt) != sw_sa_af(&client))
+		return false;
+	rsp_begin(srv, &e, r, TURN_C_ERROR);
+	turn_enc_error(&e, 300, turn_error_phrase(300));
+	turn_enc_addr(&e, TURN_A_ALTERNATE_SERVER, alt);
+	if (tls && rd->domain[0])
+		turn_enc_str(&e, TURN_A_ALTERNATE_DOMAIN, rd->domain);
+	TURN_CNT_ADD(&srv->cnt, redirects, 1);
+	sw_debug("[%08x] Allocate by %s -> 300 Try Alternate", r->src->tport,
+		 r->user);
+	rsp_send(srv, &e, r);
+	return true;
+}
+
+
 static void handle_allocate(struct turn_srv *srv, struct req *r)
 {
 	struct turn_resv *rv = NULL;
@@ -946,6 +978,8 @@ static void handle_allocate(struct turn_srv *srv, struct req *r)
 		rsp_error(srv, r, code);
 		return;
 	}
+	if (!rv && alloc_redirect(srv, r))
+		return;
 	if (rv) {
 		a.af = rv->af;
 		a.port = rv->port;

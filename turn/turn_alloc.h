@@ -86,6 +86,7 @@ struct turn_counters {
 	uint64_t accept_paused; /* listener left alone: out of fds */
 	uint64_t accept_shed;   /* connections closed at once for it */
 	uint64_t prebind_bytes; /* live: peer bytes held awaiting binds */
+	uint64_t redirects;     /* Allocates answered 300 Try Alternate */
 };
 
 #define TURN_CNT_ADD(c, field, n)                                            \
@@ -214,7 +215,27 @@ struct turn_srv_cfg {
 	void *arg;
 };
 
+/**
+ * Where new external Allocates go instead (RFC 8489 10, RFC 8656 7.2):
+ * while on, an authenticated Allocate from a client is answered 300 Try
+ * Alternate with ALTERNATE-SERVER naming the alternate's listener for the
+ * client's transport (tls for a TLS client, else server), plus
+ * ALTERNATE-DOMAIN (RFC 8489 14.16) for a TLS client when domain is set:
+ * the name the alternate's certificate carries. An alternate of another
+ * address family than the client's, or none, is no alternate: the
+ * Allocate is served here. The gateway's own (in-process) allocations are
+ * never redirected. A value: the server keeps its own copy.
+ */
+struct turn_redirect {
+	bool on;
+	struct sw_sa server; /* UDP and TCP clients, port set */
+	struct sw_sa tls;    /* TLS clients, unset: none */
+	char domain[256];    /* ALTERNATE-DOMAIN for TLS clients, "" none */
+};
+
 int turn_srv_alloc(struct turn_srv **srvp, const struct turn_srv_cfg *cfg);
+void turn_srv_set_redirect(struct turn_srv *srv,
+			   const struct turn_redirect *rd);
 void turn_srv_free(struct turn_srv *srv);
 void turn_srv_set_clock(struct turn_srv *srv, uint64_t now_ms,
 			int64_t wall_s);

@@ -547,6 +547,14 @@ int turn_srv_alloc(struct turn_srv **srvp, const struct turn_srv_cfg *cfg)
 
 
 /** Delete every allocation (closing everything) and free the core */
+void turn_srv_set_redirect(struct turn_srv *srv,
+			   const struct turn_redirect *rd)
+{
+	srv->redirect = *rd;
+	srv->redirect.domain[sizeof(srv->redirect.domain) - 1] = '\0';
+}
+
+
 void turn_srv_free(struct turn_srv *srv)
 {
 	if (!srv)

@@ -29,6 +29,7 @@ struct turn_srv {
 	struct turn_conn *ctab[HASH_SIZE];  /* by CONNECTION-ID */
 	uint32_t seq;
 	struct turn_resv *resvs; /* RESERVATION-TOKENs: turn_alloc.c */
+	struct turn_redirect redirect; /* turn_srv_set_redirect() */
 	struct sw_cidr deny_def[12];
 	unsigned n_deny_def;
 	struct sw_cidr loopback[2]; /* a wildcard listener answers there */

@@ -61,6 +61,7 @@ void cli_jval_print(const struct sw_jval *v);
 
 /* the rules in force and the last reload (cli_status.c, also `reload`) */
 void cli_rules_print(FILE *f, const struct sw_jval *res);
+void cli_drain_print(FILE *f, const char *label, const struct sw_jval *d);
 
 /* the line format of `calls`, shared with `tail` (cli_calls.c) */
 #define CLI_RULE_W 10 /* the RULE column's least width */

@@ -105,10 +105,13 @@ static void print_status(const struct sw_jval *res)
 		       (long long)sw_jval_int(c, "pending", 0),
 		       (long long)sw_jval_int(c, "dropped", 0),
 		       (long long)sw_jval_int(c, "errors", 0));
+	if (sw_jval_get(res, "drain"))
+		cli_drain_print(stdout, "drain        ",
+				sw_jval_get(res, "drain"));
 	for (const struct sw_jval *s = res->child; s; s = s->next)
 		if (s->key && strcmp(s->key, "daemon") &&
 		    strcmp(s->key, "calllog") && strcmp(s->key, "rules") &&
-		    strcmp(s->key, "reload"))
+		    strcmp(s->key, "reload") && strcmp(s->key, "drain"))
 			cli_json_flatten(stdout, s, s->key);
 }
 

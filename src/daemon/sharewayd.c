@@ -24,6 +24,7 @@
 #include "sw_calllog.h"
 #include "sw_check.h"
 #include "sw_ctl.h"
+#include "sw_drain.h"
 #include "sw_gw.h"
 #include "sw_log.h"
 #include "sw_rules.h"
@@ -377,6 +378,7 @@ static int ctl_turn_stats(struct sw_json *res, const struct sw_jval *args,
 	sw_json_int(res, "accept_paused", (int64_t)c.accept_paused);
 	sw_json_int(res, "accept_shed", (int64_t)c.accept_shed);
 	sw_json_int(res, "prebind_bytes", (int64_t)c.prebind_bytes);
+	sw_json_int(res, "redirects", (int64_t)c.redirects);
 	sw_json_obj_close(res);
 	return 0;
 }
@@ -453,6 +455,7 @@ int main(int argc, char **argv)
 	struct sw_calllog_synth *synth = NULL;
 	struct sw_ctl *ctl = NULL;
 	static struct sw_gw gw;
+	static struct sw_drain drain;
 	uint32_t synth_rate = 0;
 	int c, sfd, e;
 
@@ -545,10 +548,13 @@ int main(int argc, char **argv)
 		sw_warn("control socket: TURN counters not served");
 	if (sw_gw_ctl_register(&gw, ctl))
 		sw_warn("control socket: active calls and relays not served");
+	if (sw_drain_init(&drain, sc.ua, relay, &conf, ctl))
+		sw_warn("control socket: drain not served");
 	log_listeners(&conf);
 	log_cli_line(&conf, state_dir);
 	sw_notice("ready");
 	sipua_run(sc.ua);
+	sw_drain_close(&drain);
 	sw_gw_close(&gw);
 	relay_stop(relay); /* joins the relay threads, closes everything */
 	sipua_destroy(sc.ua); /* unwatches the socket's fd */

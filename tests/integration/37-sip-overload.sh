@@ -4,6 +4,10 @@
 # max_calls calls at once, a new INVITE is answered 503 with Retry-After at
 # once; the calls admitted are served as usual, the count of shed INVITEs is
 # in `shareway status`, and calls are admitted again once under the limit.
+# Drain (`shareway drain`): new INVITEs and OPTIONS get 503 + Retry-After,
+# the call in progress goes on to its BYE, `drain --wait --timeout` exits 3
+# while it lasts and 0 once it ended, `status` says draining, `undrain`
+# takes calls again.
 . "$SW_SRC/tests/lib.sh"
 . "$SW_SRC/tests/sipp/sip-lib.sh"
 
@@ -68,5 +72,40 @@ SCN_SET=$'CODE=403\nPHRASE=Blocked by rule\nHDRRE=Content-Length' \
 	uac uac_reject 127.0.0.2 "$(port 3)" blocked3 1 "$OFFER" ||
 	{ show uac_reject; fail "a call after the held one ended: not admitted"; }
 ok "admitted again once the call ended"
+
+# 3. drain with a call held 3 s: refused new calls and probes, the held
+#    call untouched, --wait returns once it ended
+uas uas_bye 127.0.0.3 "$P_CMS" 1 "$ANSWER"
+uac uac_wait_bye 127.0.0.2 "$P_EDGE" 4321 1 "$OFFER" &
+HELD=$!
+SW_PIDS="$SW_PIDS $HELD"
+n=100  # the second call to 4321 since the start (the first was case 2's)
+while [ "$(grep -c 'INVITE sip:4321@.*-> ' "$SW_TMP/sharewayd.log")" -lt 2 ] && [ $n -gt 0 ]; do
+	sleep 0.1; n=$((n - 1))
+done
+[ $n -gt 0 ] || fail "the held call did not start"
+out=$($SHAREWAY_CLI drain) || fail "shareway drain: exit $?"
+echo "$out"
+grep -q "^draining since .*: 1 calls" <<<"$out" || fail "drain did not report the call in progress: $out"
+SCN_SET=$'CODE=503\nPHRASE=Service Unavailable\nHDRRE=Retry-After: 30' \
+	uac uac_reject 127.0.0.2 "$(port 3)" 5556 1 "$OFFER" ||
+	{ show uac_reject; fail "a new INVITE while draining: want 503 Retry-After: 30"; }
+uac uac_options_503 127.0.0.2 "$(port 3)" x 1 "" ||
+	{ show uac_options_503; fail "OPTIONS while draining: want 503 with Retry-After"; }
+ok "draining: a new INVITE and an OPTIONS probe answered 503 Retry-After"
+$SHAREWAY_CLI status | grep -q "^drain.*draining since" || fail "status does not say draining"
+rc=0; $SHAREWAY_CLI drain --wait --timeout 0.5 >/dev/null 2>&1 || rc=$?
+[ $rc = 3 ] || fail "drain --wait --timeout 0.5 with a call up: exit $rc, want 3"
+$SHAREWAY_CLI drain --wait --timeout 20 || fail "drain --wait: the held call did not end within 20 s"
+wait "$HELD" || { show uac_wait_bye; fail "the held call did not end well while draining"; }
+uas_wait || { show uas_bye; fail "the callee of the held call"; }
+[ "$($SHAREWAY_CLI drain --json | python3 -c 'import json,sys; print(json.load(sys.stdin)["drain"]["rejected"])')" = 1 ] ||
+	fail "drain does not count the refused INVITE"
+ok "drain --wait: exit 3 at its timeout while the call lasted, 0 once it ended with its BYE"
+$SHAREWAY_CLI undrain | grep -q "^not draining" || fail "undrain"
+SCN_SET=$'CODE=403\nPHRASE=Blocked by rule\nHDRRE=Content-Length' \
+	uac uac_reject 127.0.0.2 "$(port 3)" blocked4 1 "$OFFER" ||
+	{ show uac_reject; fail "a call after undrain: not admitted"; }
+ok "undrain: new calls admitted again"
 sw_stop
 grep -q "stopped" "$SW_TMP/sharewayd.log" || fail "no clean stop"
