@@ -40,15 +40,23 @@ static int req_head(const struct as_run *r, const struct as_call *c,
 		snprintf(ruri, sizeof(ruri), "%s", c->e_target);
 	else
 		snprintf(ruri, sizeof(ruri), "sip:conf-%u@example.com", cport);
+	/* in a dialog behind a dispatcher (Kamailio's record_route), the
+	 * request goes to it (-g) with its Record-Route as Route and the
+	 * gateway's Contact as Request-URI, and it follows the Route to the
+	 * instance that owns the dialog (RFC 3261 12.2.1.1, loose routing);
+	 * asbench takes one Record-Route value: one proxy in front */
 	n = snprintf(buf, sz, "%s %s SIP/2.0\r\n"
 		     "Via: SIP/2.0/UDP %s;branch=%s;rport\r\n"
 		     "Max-Forwards: 70\r\n"
 		     "From: <sip:edge@127.0.0.2>;tag=%s\r\n"
 		     "To: <sip:conf-%u@example.com>%s%s\r\n"
-		     "Call-ID: %s\r\nCSeq: %u %s\r\n",
+		     "Call-ID: %s\r\nCSeq: %u %s\r\n%s%s%s",
 		     method, ruri, sw_sa_str(&r->o->edge_sip, via, sizeof(via)),
 		     branch, c->e_tag, cport, dialog ? ";tag=" : "",
-		     dialog ? c->e_rtag : "", c->e_callid, cseq, method);
+		     dialog ? c->e_rtag : "", c->e_callid, cseq, method,
+		     dialog && c->e_route[0] ? "Route: " : "",
+		     dialog ? c->e_route : "",
+		     dialog && c->e_route[0] ? "\r\n" : "");
 	return n < 0 || (size_t)n >= sz ? ERANGE : n;
 }
 
@@ -197,7 +205,9 @@ static void invite_ok(struct as_run *r, struct as_call *c,
 	if (as_sip_param(m->to, "tag", &tag) ||
 	    as_str_copy(tag, c->e_rtag, sizeof(c->e_rtag)) || !m->contact.p ||
 	    as_sip_uri(m->contact, &uri) ||
-	    as_str_copy(uri, c->e_target, sizeof(c->e_target))) {
+	    as_str_copy(uri, c->e_target, sizeof(c->e_target)) ||
+	    (m->rroute.p &&
+	     as_str_copy(m->rroute, c->e_route, sizeof(c->e_route)))) {
 		r->st.sip_bad++;
 		return; /* no dialog: Timer A goes on, the deadline decides */
 	}

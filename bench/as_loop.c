@@ -298,6 +298,8 @@ void as_call_sched(struct as_run *r, struct as_call *c)
 		due = t;
 	if (c->deadline && (!due || c->deadline < due))
 		due = c->deadline;
+	if (c->bye_at && (!due || c->bye_at < due))
+		due = c->bye_at;
 	if (due && (!c->sched || due < c->sched)) {
 		heap_push(r, due, c->idx);
 		c->sched = due;
@@ -311,6 +313,11 @@ static void call_timers(struct as_run *r, struct as_call *c, double now)
 
 	as_edge_timers(r, c, now);
 	as_conf_timers(r, c, now);
+	if (c->bye_at && now >= c->bye_at) {
+		c->bye_at = 0;
+		if (!c->fail && !(c->prog & (AS_P_DONE | AS_P_BYE)))
+			as_edge_bye(r, c);
+	}
 	if (c->prog & AS_P_DONE || !c->deadline || now < c->deadline)
 		return;
 	c->deadline = 0;
@@ -391,8 +398,14 @@ static void call_ready(struct as_run *r, struct as_call *c)
 	c->prog |= AS_P_READY;
 	c->deadline = 0;
 	r->inflight--;
-	if (r->after == AS_AFTER_BYE)
-		as_edge_bye(r, c);
+	if (r->after != AS_AFTER_BYE)
+		return;
+	if (r->o->hold_time > 0) { /* up for a while, its media open */
+		c->bye_at = tb_now() + r->o->hold_time;
+		as_call_sched(r, c);
+		return;
+	}
+	as_edge_bye(r, c);
 }
 
 

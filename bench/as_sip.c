@@ -68,6 +68,8 @@ static struct as_str *header_slot(struct as_sipmsg *m, const char *p,
 		return &m->ctype;
 	if (name_is(p, n, "X-CID", NULL))
 		return &m->xcid;
+	if (name_is(p, n, "Record-Route", NULL))
+		return m->rroute.p ? NULL : &m->rroute;
 	return NULL;
 }
 

@@ -4,8 +4,9 @@
  *
  *   asbench rate N [--duration S]   start N calls/s for S s (open loop,
  *                                   in-flight capped), each hung up once
- *                                   set up: setups/s, failures by reason,
- *                                   setup latency
+ *                                   set up (or --hold-time S later):
+ *                                   setups/s, failures by reason, setup
+ *                                   latency
  *   asbench hold N [--window W]     set up N calls (W at a time), probe
  *                                   each one both ways, then BYE all and
  *                                   check sharewayd's fds come back
@@ -59,6 +60,8 @@ static void usage(FILE *f)
 		"  -r, --rate N          hold: calls started per second at "
 		"most (200)\n"
 		"  -o, --call-timeout S  one call, INVITE to setup (15)\n"
+		"  -H, --hold-time S     rate: keep each call up S s, its "
+		"media open, before its BYE (0)\n"
 		"  -R, --no-edge-reinvite  the Edge sends no completion "
 		"re-INVITE\n"
 		"  -W, --write N[KMG]    throughput: write size (64K)\n"
@@ -576,6 +579,7 @@ static int opt_one(struct as_opts *o, int c, const char *arg)
 		  err = err || !n ? EINVAL : 0;
 		  break;
 	case 'o': err = parse_secs(arg, &o->call_timeout); break;
+	case 'H': err = parse_secs(arg, &o->hold_time); break;
 	case 'R': o->edge_reinvite = false; break;
 	case 'W': err = tb_parse_size(arg, 1ull << 40, &v);
 		  err = err || v < 64 || v > (64u << 20) ? EINVAL : 0;
@@ -616,6 +620,7 @@ static int opts_parse(struct as_opts *o, int argc, char **argv)
 		{"duration", 1, NULL, 'd'},  {"window", 1, NULL, 'w'},
 		{"rate", 1, NULL, 'r'},
 		{"call-timeout", 1, NULL, 'o'},
+		{"hold-time", 1, NULL, 'H'},
 		{"no-edge-reinvite", 0, NULL, 'R'},
 		{"write", 1, NULL, 'W'},     {"pid", 1, NULL, 'p'},
 		{"timeout", 1, NULL, 'T'},   {NULL, 0, NULL, 0},
@@ -626,7 +631,7 @@ static int opts_parse(struct as_opts *o, int argc, char **argv)
 	if (argc < 3 || argv[1][0] == '-' || argv[2][0] == '-')
 		return EINVAL;
 	optind = 3;
-	while ((c = getopt_long(argc, argv, "g:e:c:m:d:w:r:o:RW:p:T:", lo,
+	while ((c = getopt_long(argc, argv, "g:e:c:m:d:w:r:o:H:RW:p:T:", lo,
 				NULL)) != -1) {
 		if (opt_one(o, c, optarg)) {
 			fprintf(stderr, "asbench: bad option -%c %s\n", c,

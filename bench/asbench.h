@@ -61,6 +61,7 @@ struct as_sipmsg {
 	struct as_str via[AS_VIA_MAX]; /* whole header values, in order */
 	unsigned nvia;
 	struct as_str from, to, callid, cseq, contact, ctype, xcid;
+	struct as_str rroute; /* the first Record-Route header's value */
 	unsigned cseq_num;
 	struct as_str cseq_method;
 	struct as_str body;
@@ -176,12 +177,15 @@ struct as_call {
 	enum as_fail fail;
 	uint32_t fail_stage;  /* AS_F_TIMEOUT: the first milestone missing */
 	double t_invite, t_connect, t_final, t_setup, deadline;
+	double bye_at;        /* rate --hold-time: BYE due then, 0: none */
 	double sched;         /* due time of its live heap entry, 0: none */
 	/* the Edge side */
 	char e_callid[AS_ID_SIZE];
 	char e_tag[AS_ID_SIZE];
 	char e_rtag[AS_PEER_SIZE];
 	char e_target[AS_URI_SIZE];
+	char e_route[AS_URI_SIZE]; /* the dialog's route set: a dispatcher's
+				      Record-Route, "" none (as_edge.c) */
 	char e_ufrag[AS_UFRAG_SIZE], e_pwd[AS_PWD_SIZE];
 	unsigned e_cseq;
 	unsigned e_491;       /* 491 answers to its re-INVITE so far */
@@ -226,6 +230,7 @@ struct as_opts {
 	unsigned max_inflight;   /* rate: cap; hold: window */
 	double hold_rate;        /* hold: calls started per second at most */
 	double call_timeout;     /* s, one call from INVITE to setup */
+	double hold_time;        /* rate: s a call stays up before its BYE */
 	bool edge_reinvite;      /* the Edge sends its completion re-INVITE */
 	int server_pid;
 	unsigned timeout;        /* s, whole run */

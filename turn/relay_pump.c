@@ -918,6 +918,26 @@ static void inspect_early(struct relay_pair *p, size_t early)
 }
 
 
+
+/* The bridging connection leaves from the instance's relay address, not
+ * from whatever address the route picks: on a host with several gateways
+ * (or several addresses) the conference server sees, and the completion
+ * re-INVITE names (candidate 102), this instance's own. Not fatal: an
+ * address that cannot be bound leaves the choice to the route. */
+static void bind_relay_ip(const struct relay_thread *rt, int fd, int af)
+{
+	struct sw_sa b = af == AF_INET6 ? rt->conf.turn_relay_ip6
+					: rt->conf.turn_relay_ip;
+
+	if (!sw_sa_isset(&b) || sw_sa_af(&b) != af)
+		return;
+	sw_sa_set_port(&b, 0);
+	if (bind(fd, &b.u.sa, sw_sa_len(&b)))
+		sw_log_limited(SW_LOG_INFO, "relay: bind to the relay address "
+			       "for a bridging connection: %s",
+			       strerror(errno));
+}
+
 /**
  * The core's conn_bind: data (a client connection after its successful
  * ConnectionBind, or the gateway's dialled connection) becomes the
@@ -979,6 +999,7 @@ static void dial_next(struct relay_pair *p)
 					 SOCK_CLOEXEC, 0);
 		if (fd < 0)
 			continue;
+		bind_relay_ip(p->rt, fd, sw_sa_af(t));
 		if (connect(fd, &t->u.sa, sw_sa_len(t)) && errno != EINPROGRESS) {
 			close(fd);
 			continue;
