@@ -23,6 +23,7 @@ bench_asbench_LDADD = sdp/libsdpr.a turn/libturncodec.a base/libswbase.a \
 
 EXTRA_DIST += bench/run-all.sh bench/lib.sh bench/summary.sh \
 	bench/turn.sh bench/turn-report.sh bench/calllog.sh bench/appshare.sh \
+	bench/cluster.sh \
 	bench/sip/run.sh bench/sip/report.sh bench/sip/bench_uac.xml \
 	bench/sip/bench_uas.xml bench/sip/kamailio-bench.cfg.in \
 	bench/conf/shareway-bench.conf bench/conf/rules-bench.conf \

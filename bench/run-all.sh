@@ -5,7 +5,7 @@
 # bench/results/<timestamp>/summary.md, next to the raw results.
 #
 #   BENCH_QUICK=1   seconds per benchmark, for smoke checks (default: full)
-#   BENCH_ONLY=turn,sip,calllog,appshare   a subset
+#   BENCH_ONLY=turn,sip,calllog,appshare,cluster   a subset
 #
 # All servers on 127.0.0.x, ports 30000-30999; every process is killed at
 # the end; every benchmark is bounded in time.
@@ -15,7 +15,7 @@ SRC=$(cd "$(dirname "$0")/.." && pwd)
 STAMP=$(date +%Y%m%d-%H%M%S)
 OUT=${BENCH_RESULTS:-$SRC/bench/results}/$STAMP
 QUICK=${BENCH_QUICK:-0}
-ONLY=${BENCH_ONLY:-turn,sip,calllog,appshare}
+ONLY=${BENCH_ONLY:-turn,sip,calllog,appshare,cluster}
 mkdir -p "$OUT"
 export BENCH_BUILD=$BUILD BENCH_SRC=$SRC BENCH_OUT=$OUT BENCH_QUICK=$QUICK
 
@@ -70,8 +70,10 @@ else
 fi
 if [ "$QUICK" = 1 ]; then
 	run_one appshare appshare.sh 300
+	run_one cluster cluster.sh 300
 else
 	run_one appshare appshare.sh 900
+	run_one cluster cluster.sh 600
 fi
 
 # --- the summary ---------------------------------------------------------

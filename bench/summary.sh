@@ -11,7 +11,7 @@ echo
 echo '```'
 cat "$OUT/machine.txt"
 echo '```'
-for name in turn sip calllog appshare; do
+for name in turn sip calllog appshare cluster; do
 	[ -s "$OUT/$name.md" ] || continue
 	echo
 	cat "$OUT/$name.md"

@@ -7,12 +7,15 @@ dist_man_MANS += docs/man/sharewayd.8 docs/man/shareway.conf.5 \
 	docs/man/shareway-export.1 docs/man/shareway-relays.1 \
 	docs/man/shareway-stats.1 docs/man/shareway-status.1 \
 	docs/man/shareway-reload.1 docs/man/shareway-check-config.1 \
-	docs/man/shareway-locate.1 docs/man/shareway-stun-decode.1
+	docs/man/shareway-locate.1 docs/man/shareway-stun-decode.1 \
+	docs/man/shareway-drain.1 docs/man/shareway-undrain.1 \
+	docs/man/shareway-resume.1
 
 # the systemd unit, with this build's paths
 systemdsystemunitdir = $(prefix)/lib/systemd/system
 systemdsystemunit_DATA = contrib/sharewayd.service
-EXTRA_DIST += contrib/sharewayd.service.in
+EXTRA_DIST += contrib/sharewayd.service.in contrib/kamailio/kamailio.cfg \
+	contrib/kamailio/dispatcher.list
 CLEANFILES += contrib/sharewayd.service
 
 contrib/sharewayd.service: $(srcdir)/contrib/sharewayd.service.in Makefile

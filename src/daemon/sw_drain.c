@@ -18,10 +18,13 @@
 #include "sw_log.h"
 
 
+/* At redirect_allocations, and only toward a lighter instance: two
+ * loaded instances must not send a client to and fro */
 static bool loaded(const struct sw_drain *d)
 {
 	return d->conf->turn_redirect_allocs &&
-	       d->allocs >= d->conf->turn_redirect_allocs;
+	       d->allocs >= d->conf->turn_redirect_allocs &&
+	       d->alt_allocs < d->allocs;
 }
 
 
@@ -85,8 +88,10 @@ void sw_drain_set(struct sw_drain *d, bool on)
 
 
 void sw_drain_alternate(struct sw_drain *d, const char *name,
-			const struct sw_sa *turn, const struct sw_sa *tls)
+			const struct sw_sa *turn, const struct sw_sa *tls,
+			uint32_t allocs)
 {
+	d->alt_allocs = allocs;
 	memset(&d->alt, 0, sizeof(d->alt));
 	memset(&d->alt_tls, 0, sizeof(d->alt_tls));
 	if (turn)

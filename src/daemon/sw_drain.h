@@ -35,6 +35,7 @@ struct sw_drain {
 	int tick_fd;                    /* 1 s: the load against the limit */
 	struct sw_sa alt, alt_tls;      /* where redirects go; unset none */
 	char alt_name[64];              /* the alternate instance's name */
+	uint32_t alt_allocs;            /* its TURN allocations */
 	bool redirecting;               /* what the relay threads were told */
 	struct sw_sa sent_alt, sent_tls;
 	uint64_t allocs;                /* TURN allocations at the last tick */
@@ -45,8 +46,10 @@ int sw_drain_init(struct sw_drain *d, struct sipua *ua, struct relay *relay,
 void sw_drain_close(struct sw_drain *d);
 void sw_drain_set(struct sw_drain *d, bool on);
 /** The cluster view's least-loaded active instance other than this one
- *  (its name, TURN address, TLS listener), or NULL/unset: none */
+ *  (its name, TURN address, TLS listener, allocations), or NULL/unset:
+ *  none */
 void sw_drain_alternate(struct sw_drain *d, const char *name,
-			const struct sw_sa *turn, const struct sw_sa *tls);
+			const struct sw_sa *turn, const struct sw_sa *tls,
+			uint32_t allocs);
 
 #endif

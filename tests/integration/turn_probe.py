@@ -29,6 +29,7 @@ A_LIFETIME, A_PEER, A_REALM, A_NONCE = 0x000D, 0x0012, 0x0014, 0x0015
 A_RELAYED, A_TRANSPORT, A_FAMILY, A_CONNID = 0x0016, 0x0019, 0x0017, 0x002A
 A_DATA = 0x0013
 A_FINGERPRINT = 0x8028
+A_ALTERNATE_SERVER, A_ALTERNATE_DOMAIN = 0x8023, 0x8003
 SEND, DATA = 6, 7
 TIMEOUT = 5
 
@@ -141,12 +142,14 @@ class Client:
 
     def recv(self):
         if self.tp == "udp":
-            return Msg(self.s.recv(65536))
+            self.last_raw = self.s.recv(65536)
+            return Msg(self.last_raw)
         h = self.recv_exact(4)
         if h[0] & 0xC0:
             raise ValueError("not STUN on the control connection")
         n = struct.unpack("!H", h[2:4])[0]
-        return Msg(h + self.recv_exact(16 + n))
+        self.last_raw = h + self.recv_exact(16 + n)
+        return Msg(self.last_raw)
 
     def recv_response(self, tid):
         while True:
@@ -188,6 +191,65 @@ class Client:
 def expect(what, got, want):
     if got != want:
         fail("%s: got %s, want %s" % (what, got, want))
+
+
+def plain_addr(v):
+    """A MAPPED-ADDRESS-form value (ALTERNATE-SERVER): ip, port"""
+    port = struct.unpack("!H", v[2:4])[0]
+    if v[1] == 2:
+        return socket.inet_ntop(socket.AF_INET6, v[4:20]), port
+    return socket.inet_ntoa(v[4:8]), port
+
+
+def check_mi(c, m):
+    """The response's MESSAGE-INTEGRITY verifies with the request's key"""
+    raw = c.last_raw
+    n = struct.unpack("!H", raw[2:4])[0]
+    off = 20
+    while off < 20 + n:
+        at, al = struct.unpack("!HH", raw[off:off + 4])
+        if at == A_MI:
+            hdr = raw[:2] + struct.pack("!H", off - 20 + 24) + raw[4:20]
+            key = hashlib.md5(("%s:%s:%s" % (
+                c.user, c.realm.decode(), c.pw)).encode()).digest()
+            return hmac.new(key, hdr + raw[20:off], hashlib.sha1).digest() == \
+                raw[off + 4:off + 24]
+        off += 4 + al + (-al % 4)
+    return False
+
+
+def sc_redirect(host, port, want, transport="tcp"):
+    """An Allocate (TCP, RFC 6062) to a draining or loaded instance: 300 Try
+    Alternate, authenticated (MESSAGE-INTEGRITY of the request's key) with
+    ALTERNATE-SERVER want (ip:port, "none": allocated here instead); the
+    client follows it and allocates there. Prints "allocated ip:port"."""
+    c = Client(host, port, transport)
+    m = c.allocate(6)
+    if want == "none":
+        expect("Allocate with no alternate", m.code(), 200)
+        print("allocated %s:%d" % m.xaddr(A_RELAYED))
+        return
+    expect("Allocate to %s:%d" % (host, port), m.code(), 300)
+    alt = m.get(A_ALTERNATE_SERVER)
+    if not alt:
+        fail("300 without ALTERNATE-SERVER")
+    if not check_mi(c, m):
+        fail("the 300 is not protected by MESSAGE-INTEGRITY")
+    ahost, aport = plain_addr(alt)
+    expect("ALTERNATE-SERVER", "%s:%d" % (ahost, aport), want)
+    d = Client(ahost, aport, transport)
+    m = d.allocate(6)
+    expect("Allocate at the alternate %s:%d" % (ahost, aport), m.code(), 200)
+    rip, rport = m.xaddr(A_RELAYED)
+    print("ok redirect: 300 Try Alternate from %s:%d to %s, allocated there: "
+          "relayed %s:%d" % (host, port, want, rip, rport))
+
+
+def sc_hold(host, port, n, secs):
+    """n TCP allocations held secs seconds (another instance's load)"""
+    cs = [tcp_alloc(host, port)[0] for _ in range(int(n))]
+    print("ok hold: %d allocations" % len(cs), flush=True)
+    time.sleep(float(secs))
 
 
 def sc_wrongpass(host, port):
