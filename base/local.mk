@@ -16,6 +16,7 @@ base_libswbase_a_SOURCES = \
 	base/sw_json.c base/sw_json.h \
 	base/sw_ctl.c base/sw_ctl.h \
 	base/sw_router.c base/sw_router.h \
-	base/sw_mpolicy.c base/sw_mpolicy.h
+	base/sw_mpolicy.c base/sw_mpolicy.h \
+	base/sw_cluview.c base/sw_cluview.h
 base_libswbase_a_CPPFLAGS = $(SW_CPPFLAGS)
 base_libswbase_a_CFLAGS = $(AM_CFLAGS) $(CARES_CFLAGS)

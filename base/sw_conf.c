@@ -122,6 +122,14 @@ static const struct conf_key keys[] = {
 	{"calllog", "retention_days", CT_U32, F(calllog_retention_days), 0, 0, 0, 3650, "30"},
 	{"calllog", "max_calls",      CT_U32, F(calllog_max_calls), 0, 0, 0, 100000000, "1000000"},
 	{"calllog", "capture_sip",    CT_BOOL, F(calllog_capture_sip), 0, 0, 0, 0, "yes"},
+
+	{"cluster", "enable",         CT_BOOL, F(cluster_enable), 0, 0, 0, 0, "no"},
+	{"cluster", "instance",       CT_STR, F(cluster_instance), 0, FS(cluster_instance), 0, 0, NULL},
+	{"cluster", "conninfo",       CT_STR, F(cluster_conninfo), 0, FS(cluster_conninfo), 0, 0, NULL},
+	{"cluster", "heartbeat_ms",   CT_U32, F(cluster_heartbeat_ms), 0, 0, 100, 60000, "1000"},
+	{"cluster", "dead_after_ms",  CT_U32, F(cluster_dead_after_ms), 0, 0, 300, 600000, "3000"},
+	{"cluster", "ship_batch",     CT_U32, F(cluster_ship_batch), 0, 0, 1, 10000, "500"},
+	{"cluster", "credentials_refresh", CT_U32, F(cluster_credentials_refresh), 0, 0, 0, 3600, "10"},
 };
 
 static const struct conf_key zone_keys[] = {
@@ -521,7 +529,7 @@ static int on_section(struct load_ctx *c, const struct sw_ini_pos *pos,
 	if (name || !known_section(type))
 		return fail(err, errsz, pos, type,
 			    "unknown section '%s' (general, sip, turn, "
-			    "appsharing, calllog, zone NAME)",
+			    "appsharing, calllog, cluster, zone NAME)",
 			    type);
 	c->section = known_section(type) ? type : NULL;
 	for (size_t i = 0; i < ARRN(keys); ++i)
@@ -877,7 +885,7 @@ void sw_conf_restart_keys(const struct sw_conf *old, const struct sw_conf *new,
 {
 	static const struct sw_zone none; /* a zone absent on one side */
 	const char *sections[] = {"general", "sip", "turn", "appsharing",
-				  "calllog"};
+				  "calllog", "cluster"};
 
 	out[0] = '\0';
 	for (size_t i = 0; i < ARRN(sections); ++i)

@@ -19,6 +19,7 @@
 #define SW_CONF_MAX_LISTEN 16
 #define SW_CONF_MAX_USERS  64
 #define SW_CONF_MAX_CIDR   32
+#define SW_CONF_MAX_SECRETS 8 /* REST secrets at once (rotation) */
 #define SW_CONF_MAX_ZONES  32
 #define SW_CONF_MAX_URI    2047 /* [sip] max_uri_length at most */
 #define SW_CONF_STR        256
@@ -115,6 +116,10 @@ struct sw_conf {
 	struct sw_user turn_users[SW_CONF_MAX_USERS];
 	unsigned n_turn_users;
 	char turn_static_auth_secret[SW_CONF_STR];
+	/* more REST secrets in force (rotation): no key, the cluster's
+	 * PostgreSQL fills them (src/cluster/) */
+	char turn_secrets[SW_CONF_MAX_SECRETS][SW_CONF_STR];
+	unsigned n_turn_secrets;
 	uint32_t turn_default_lifetime, turn_max_lifetime;
 	uint32_t turn_nonce_lifetime;
 	uint32_t turn_user_quota, turn_total_quota;
@@ -152,6 +157,15 @@ struct sw_conf {
 	uint32_t calllog_retention_days;
 	uint32_t calllog_max_calls;
 	bool calllog_capture_sip; /* record every SIP message of a call */
+
+	/* [cluster] (src/cluster/): off by default, SQLite only */
+	bool cluster_enable;
+	char cluster_instance[64];       /* this instance's name */
+	char cluster_conninfo[SW_CONF_STR * 2]; /* libpq connection string */
+	uint32_t cluster_heartbeat_ms;   /* registry heartbeat interval */
+	uint32_t cluster_dead_after_ms;  /* older heartbeat: instance gone */
+	uint32_t cluster_ship_batch;     /* call records per transaction */
+	uint32_t cluster_credentials_refresh; /* s, TURN users read; 0 off */
 
 	/* [zone NAME] */
 	struct sw_zone zones[SW_CONF_MAX_ZONES];

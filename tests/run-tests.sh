@@ -55,7 +55,7 @@ run_one() { # run_one TEST NAME: writes "rc seconds" to $SW_TMP/result
 	start=$(date +%s)
 	# its own network, mount and PID namespace (netns-run.sh): loopback
 	# only, a DNS sink as resolver, and nothing it starts survives it
-	timeout -k 5 "${limit:-120}" unshare --net --mount --pid --fork \
+	timeout -k 5 "${limit:-120}" unshare --net --mount --pid --ipc --fork \
 		--kill-child --mount-proc "$SRC/tests/netns-run.sh" "$t" \
 		>"$SW_TMP/output.log" 2>&1
 	rc=$?

@@ -8,6 +8,7 @@
 #include <unistd.h>
 
 #include "unit.h"
+#include "sw_cluview.h"
 #include "sw_conf.h"
 #include "sw_ini.h"
 #include "sw_log.h"
@@ -279,6 +280,56 @@ static int teardown(void)
 }
 
 
+/* The 300 ALTERNATE-SERVER target: the least-loaded active instance
+ * other than this one, with a TURN address and ports; the same pick from
+ * the same view on every instance */
+static void test_cluview_pick(void)
+{
+	struct sw_cluview v;
+	const struct sw_cluview_inst *p;
+	static const struct {
+		const char *name, *turn;
+		enum sw_inst_state st;
+		uint32_t allocs, calls, ports;
+		bool self;
+	} in[] = {
+		{"a", "127.0.0.11:3478", SW_INST_ACTIVE, 0, 0, 100, true},
+		{"b", "127.0.0.12:3478", SW_INST_DRAINING, 0, 0, 100, false},
+		{"c", "127.0.0.13:3478", SW_INST_GONE, 0, 0, 100, false},
+		{"d", "", SW_INST_ACTIVE, 0, 0, 100, false},
+		{"e", "127.0.0.15:3478", SW_INST_ACTIVE, 5, 1, 100, false},
+		{"f", "127.0.0.16:3478", SW_INST_ACTIVE, 5, 0, 0, false},
+		{"g", "127.0.0.17:3478", SW_INST_ACTIVE, 5, 1, 200, false},
+		{"h", "127.0.0.18:3478", SW_INST_ACTIVE, 9, 0, 900, false},
+	};
+	enum sw_inst_state st;
+
+	memset(&v, 0, sizeof(v));
+	CU_ASSERT_PTR_NULL(sw_cluview_least_loaded(&v));
+	for (unsigned i = 0; i < sizeof(in) / sizeof(in[0]); ++i) {
+		struct sw_cluview_inst *c = &v.inst[v.n++];
+
+		snprintf(c->name, sizeof(c->name), "%s", in[i].name);
+		if (in[i].turn[0])
+			sw_sa_parse(&c->turn, in[i].turn, 3478);
+		c->state = in[i].st;
+		c->allocs = in[i].allocs;
+		c->calls = in[i].calls;
+		c->ports_free = in[i].ports;
+		c->self = in[i].self;
+	}
+	p = sw_cluview_least_loaded(&v);
+	CU_ASSERT_PTR_NOT_NULL_FATAL(p);
+	CU_ASSERT_STRING_EQUAL(p->name, "g"); /* e ties: fewer ports free */
+	v.inst[6].state = SW_INST_DRAINING;
+	CU_ASSERT_STRING_EQUAL(sw_cluview_least_loaded(&v)->name, "e");
+	CU_ASSERT_EQUAL(sw_inst_state_parse("draining", &st), 0);
+	CU_ASSERT_EQUAL(st, SW_INST_DRAINING);
+	CU_ASSERT_NOT_EQUAL(sw_inst_state_parse("up", &st), 0);
+	CU_ASSERT_STRING_EQUAL(sw_inst_state_name(SW_INST_GONE), "gone");
+}
+
+
 int test_conf_register(void)
 {
 	CU_pSuite s = CU_add_suite("conf", setup, teardown);
@@ -291,7 +342,9 @@ int test_conf_register(void)
 	    !CU_add_test(s, "errors name file:line:key", test_errors) ||
 	    !CU_add_test(s, "key lines, lists repeat", test_key_lines) ||
 	    !CU_add_test(s, "what a reload cannot apply", test_restart_keys) ||
-	    !CU_add_test(s, "log rate limit per kind", test_log_ratelimit))
+	    !CU_add_test(s, "log rate limit per kind", test_log_ratelimit) ||
+	    !CU_add_test(s, "cluster view: least-loaded instance",
+			 test_cluview_pick))
 		return -1;
 	return 0;
 }

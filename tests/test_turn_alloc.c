@@ -381,6 +381,43 @@ static void test_credentials(void)
 }
 
 
+/* REST secrets in rotation ([cluster]'s sw_turn_secrets): a password
+ * made with any secret in force authenticates; none other does */
+static void test_rest_rotation(void)
+{
+	const char *user = "4000000000:alice";
+	char nonce[64], pw[64];
+	struct turn_msg m;
+	struct rq q;
+
+	CU_ASSERT_EQUAL_FATAL(turn_rest_password("newsecret", user, pw,
+						 sizeof(pw)), 0);
+	get_nonce(nonce);
+	rq_start(&q, TURN_M_ALLOCATE);
+	turn_enc_u32(&q.e, TURN_A_REQUESTED_TRANSPORT, 17u << 24);
+	rq_send(&q, &udp_src, user, pw, nonce);
+	CU_ASSERT_EQUAL(last_code(&m), 401);
+	snprintf(conf.turn_secrets[0], sizeof(conf.turn_secrets[0]),
+		 "oldsecret");
+	snprintf(conf.turn_secrets[1], sizeof(conf.turn_secrets[1]),
+		 "newsecret");
+	conf.n_turn_secrets = 2;
+	CU_ASSERT_EQUAL(turn_auth_password_n(&conf, user, 0, 2, nonce,
+					     sizeof(nonce)), 0);
+	CU_ASSERT_STRING_EQUAL(nonce, pw);
+	CU_ASSERT_EQUAL(turn_auth_password_n(&conf, user, 0, 3, nonce,
+					     sizeof(nonce)), ENOENT);
+	CU_ASSERT_EQUAL(turn_auth_password_n(&conf, "cms", 0, 1, nonce,
+					     sizeof(nonce)), ENOENT);
+	get_nonce(nonce);
+	rq_start(&q, TURN_M_ALLOCATE);
+	turn_enc_u32(&q.e, TURN_A_REQUESTED_TRANSPORT, 17u << 24);
+	rq_send(&q, &udp_src, user, pw, nonce);
+	CU_ASSERT_EQUAL(last_code(&m), 200);
+	conf.n_turn_secrets = 0;
+}
+
+
 static void test_quota(void)
 {
 	struct turn_quota *q;
@@ -1189,6 +1226,7 @@ int test_turn_alloc_register(void)
 	    !CU_add_test(s, "nonces", test_nonce) ||
 	    !CU_add_test(s, "quota ledger", test_quota) ||
 	    !CU_add_test(s, "credentials", test_credentials) ||
+	    !CU_add_test(s, "REST secrets in rotation", test_rest_rotation) ||
 	    !CU_add_test(s, "401, 438, nonce expiry", test_auth_errors) ||
 	    !CU_add_test(s, "a replayed Allocate gets 438", test_replay) ||
 	    !CU_add_test(s, "allocation lifetime", test_alloc_lifetime) ||

@@ -104,6 +104,8 @@ struct relay_users {
 	struct sw_user users[SW_CONF_MAX_USERS];
 	unsigned n_users;
 	char static_auth_secret[SW_CONF_STR];
+	char secrets[SW_CONF_MAX_SECRETS][SW_CONF_STR]; /* more, rotation */
+	unsigned n_secrets;
 };
 
 /** SIP thread -> relay thread: a value message */

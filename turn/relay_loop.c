@@ -448,10 +448,14 @@ static void cmd_users(struct relay_thread *rt, struct relay_users *u)
 	rt->conf.n_turn_users = u->n_users;
 	memcpy(rt->conf.turn_static_auth_secret, u->static_auth_secret,
 	       sizeof(rt->conf.turn_static_auth_secret));
+	memcpy(rt->conf.turn_secrets, u->secrets,
+	       sizeof(rt->conf.turn_secrets));
+	rt->conf.n_turn_secrets = u->n_secrets;
 	free(u);
 	sw_notice("[relay %u] TURN credentials reloaded: %u users, REST secret "
-		"%s", rt->idx, rt->conf.n_turn_users,
-		rt->conf.turn_static_auth_secret[0] ? "set" : "unset");
+		"%s, %u more REST secrets", rt->idx, rt->conf.n_turn_users,
+		rt->conf.turn_static_auth_secret[0] ? "set" : "unset",
+		rt->conf.n_turn_secrets);
 }
 
 
@@ -788,6 +792,9 @@ int relay_set_users(struct relay *r, const struct sw_conf *conf)
 	r->conf.n_turn_users = conf->n_turn_users;
 	memcpy(r->conf.turn_static_auth_secret, conf->turn_static_auth_secret,
 	       sizeof(r->conf.turn_static_auth_secret));
+	memcpy(r->conf.turn_secrets, conf->turn_secrets,
+	       sizeof(r->conf.turn_secrets));
+	r->conf.n_turn_secrets = conf->n_turn_secrets;
 	memset(&cmd, 0, sizeof(cmd));
 	cmd.type = RELAY_CMD_USERS;
 	for (unsigned t = 0; !err && t < r->n; ++t) {
@@ -802,6 +809,9 @@ int relay_set_users(struct relay *r, const struct sw_conf *conf)
 		memcpy(cmd.users->static_auth_secret,
 		       conf->turn_static_auth_secret,
 		       sizeof(cmd.users->static_auth_secret));
+		memcpy(cmd.users->secrets, conf->turn_secrets,
+		       sizeof(cmd.users->secrets));
+		cmd.users->n_secrets = conf->n_turn_secrets;
 		/* a reload is rare: wait for room rather than lose it */
 		while ((err = sw_mq_push(r->t[t].cmdq, &cmd)) == ENOBUFS &&
 		       --tries)

@@ -407,12 +407,22 @@ static int req_auth(struct turn_srv *srv, struct req *r)
 		auth_fail(srv, r, 401, "wrong realm");
 		return EACCES;
 	}
-	err = turn_auth_password(srv->conf, r->user, srv->wall, pw,
-				 sizeof(pw));
-	if (!err) {
+	/* several REST secrets during a rotation: any one may have made
+	 * the client's password */
+	for (unsigned i = 0;; ++i) {
+		int e = turn_auth_password_n(srv->conf, r->user, srv->wall, i,
+					     pw, sizeof(pw));
+
+		if (e) {
+			if (!i || e != ENOENT)
+				err = e;
+			break;
+		}
 		turn_key_longterm(r->key, r->user, realm, pw);
-		if (turn_msg_check_integrity(&r->m, r->key, sizeof(r->key)))
-			err = EACCES;
+		err = turn_msg_check_integrity(&r->m, r->key, sizeof(r->key))
+			      ? EACCES : 0;
+		if (!err)
+			break;
 	}
 	/* The requests of an allocation use the credentials of its
 	 * Allocate (RFC 8656 5): a reload that removed the user or changed

@@ -129,27 +129,56 @@ static bool rest_expiry(const char *user, int64_t *expiry)
 }
 
 
-/**
- * Password of user: a static user, else a REST API username
- *
- * @return 0, ENOENT (unknown user) or ETIMEDOUT (REST username expired)
- */
-int turn_auth_password(const struct sw_conf *conf, const char *user,
-		       int64_t wall_s, char *pw, size_t sz)
+/* The i-th REST secret in force: static_auth_secret, then the others */
+static const char *rest_secret(const struct sw_conf *conf, unsigned i)
 {
+	if (conf->turn_static_auth_secret[0]) {
+		if (!i)
+			return conf->turn_static_auth_secret;
+		--i;
+	}
+	return i < conf->n_turn_secrets && i < SW_CONF_MAX_SECRETS ?
+		       conf->turn_secrets[i] : NULL;
+}
+
+
+/**
+ * The i-th password user may have: a static user's (i = 0 only), else a
+ * REST API username's under the i-th REST secret in force (several
+ * during a rotation: the caller tries each until MESSAGE-INTEGRITY
+ * matches)
+ *
+ * @return 0, ENOENT (unknown user, or no i-th password) or ETIMEDOUT
+ *         (REST username expired)
+ */
+int turn_auth_password_n(const struct sw_conf *conf, const char *user,
+			 int64_t wall_s, unsigned i, char *pw, size_t sz)
+{
+	const char *secret;
 	int64_t expiry;
 
-	for (unsigned i = 0; i < conf->n_turn_users; ++i) {
-		if (strcmp(conf->turn_users[i].name, user))
+	for (unsigned u = 0; u < conf->n_turn_users; ++u) {
+		if (strcmp(conf->turn_users[u].name, user))
 			continue;
-		snprintf(pw, sz, "%s", conf->turn_users[i].password);
+		if (i)
+			return ENOENT;
+		snprintf(pw, sz, "%s", conf->turn_users[u].password);
 		return 0;
 	}
-	if (!conf->turn_static_auth_secret[0] || !rest_expiry(user, &expiry))
+	secret = rest_secret(conf, i);
+	if (!secret || !rest_expiry(user, &expiry))
 		return ENOENT;
 	if (expiry < wall_s)
 		return ETIMEDOUT;
-	return turn_rest_password(conf->turn_static_auth_secret, user, pw, sz);
+	return turn_rest_password(secret, user, pw, sz);
+}
+
+
+/** Password of user: the first of turn_auth_password_n() */
+int turn_auth_password(const struct sw_conf *conf, const char *user,
+		       int64_t wall_s, char *pw, size_t sz)
+{
+	return turn_auth_password_n(conf, user, wall_s, 0, pw, sz);
 }
 
 

@@ -33,6 +33,8 @@ int turn_rest_password(const char *secret, const char *user, char *pw,
 		       size_t sz);
 int turn_auth_password(const struct sw_conf *conf, const char *user,
 		       int64_t wall_s, char *pw, size_t sz);
+int turn_auth_password_n(const struct sw_conf *conf, const char *user,
+			 int64_t wall_s, unsigned i, char *pw, size_t sz);
 const char *turn_auth_quota_name(const struct sw_conf *conf,
 				 const char *user);
 

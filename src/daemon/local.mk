@@ -5,6 +5,7 @@
 # the operator's habits find it.
 sbin_PROGRAMS += src/sharewayd
 src_sharewayd_SOURCES = src/daemon/sharewayd.c src/daemon/sw_gw.c \
-	src/daemon/sw_gw.h src/daemon/sw_drain.c src/daemon/sw_drain.h
+	src/daemon/sw_gw.h src/daemon/sw_drain.c src/daemon/sw_drain.h \
+	src/daemon/sw_gwcluster.c src/daemon/sw_gwcluster.h
 src_sharewayd_CPPFLAGS = $(SW_CPPFLAGS) $(SW_INC_ROWS_4)
 src_sharewayd_LDADD = $(SW_ALL_LIBS) $(SW_EXT_LIBS)

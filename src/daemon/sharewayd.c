@@ -26,6 +26,7 @@
 #include "sw_ctl.h"
 #include "sw_drain.h"
 #include "sw_gw.h"
+#include "sw_gwcluster.h"
 #include "sw_log.h"
 #include "sw_rules.h"
 
@@ -49,6 +50,7 @@ struct sigctx {
 	bool debug;                  /* -d: debug whatever log_level says */
 	struct sipua *ua;
 	struct relay *relay;         /* NULL until started, or TURN off */
+	struct sw_gwcluster *gcl;    /* [cluster]: PostgreSQL's TURN users */
 	struct inforce in;
 };
 
@@ -200,13 +202,15 @@ static void inforce_json(struct sw_json *res, const struct inforce *in)
 
 /* The new configuration's TURN users and REST secret to the relay
  * threads, by value */
-static void turn_users_reload(struct sigctx *sc, const struct sw_conf *nc)
+static void turn_users_reload(struct sigctx *sc, struct sw_conf *nc)
 {
 	int e;
 
 	sc->in.turn_error[0] = '\0';
 	if (!sc->relay)
 		return;
+	sw_gwcluster_reloaded(sc->gcl, nc);
+	sw_gwcluster_merge_creds(sc->gcl, nc);
 	e = relay_set_users(sc->relay, nc);
 	if (!e)
 		return;
@@ -384,6 +388,18 @@ static int ctl_turn_stats(struct sw_json *res, const struct sw_jval *args,
 }
 
 
+/* A new registry view: its least-loaded active instance other than this
+ * one is where TURN redirects go (none: this instance allocates) */
+static void cluster_view(void *arg, const struct sw_cluview *v)
+{
+	const struct sw_cluview_inst *alt = sw_cluview_least_loaded(v);
+
+	sw_drain_alternate(arg, alt ? alt->name : NULL,
+			   alt ? &alt->turn : NULL, NULL,
+			   alt ? alt->allocs : 0);
+}
+
+
 /* The writer thread (and, for tests, a synthetic load feeding it) */
 static int calllog_start(const struct sw_conf *conf, uint32_t synth_rate,
 			 struct sw_calllog **clp, struct sw_calllog_synth **syp)
@@ -456,6 +472,7 @@ int main(int argc, char **argv)
 	struct sw_ctl *ctl = NULL;
 	static struct sw_gw gw;
 	static struct sw_drain drain;
+	static struct sw_gwcluster gcl;
 	uint32_t synth_rate = 0;
 	int c, sfd, e;
 
@@ -550,11 +567,22 @@ int main(int argc, char **argv)
 		sw_warn("control socket: active calls and relays not served");
 	if (sw_drain_init(&drain, sc.ua, relay, &conf, ctl))
 		sw_warn("control socket: drain not served");
+	gcl.draining_src = &drain.on;
+	gcl.on_view = cluster_view;
+	gcl.view_arg = &drain;
+	e = sw_gwcluster_start(&gcl, &conf, sc.ua, relay, ctl);
+	sc.gcl = &gcl;
+	if (e)
+		sw_error("cluster thread not started (%s): this instance runs "
+			 "alone", strerror(e));
 	log_listeners(&conf);
 	log_cli_line(&conf, state_dir);
 	sw_notice("ready");
 	sipua_run(sc.ua);
 	sw_drain_close(&drain);
+	if (gcl.cl) /* the last records reach the cluster log */
+		sw_calllog_flush(cl, 2000);
+	sw_gwcluster_stop(&gcl);
 	sw_gw_close(&gw);
 	relay_stop(relay); /* joins the relay threads, closes everything */
 	sipua_destroy(sc.ua); /* unwatches the socket's fd */

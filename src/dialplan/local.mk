@@ -9,4 +9,4 @@ src_dialplan_libswdialplan_a_SOURCES = \
 	src/dialplan/sw_check.c src/dialplan/sw_check.h
 src_dialplan_libswdialplan_a_CPPFLAGS = $(SW_CPPFLAGS) $(SW_INC_ROWS_2)
 src_dialplan_libswdialplan_a_CFLAGS = $(AM_CFLAGS) $(PCRE2_CFLAGS) \
-	$(OPENSSL_CFLAGS)
+	$(OPENSSL_CFLAGS) $(PQ_CFLAGS)

@@ -8,6 +8,7 @@
  * the daemon at start instead, naming the key that points at it. Sofia
  * itself only prints OpenSSL's lines and carries on.
  */
+#include <ctype.h>
 #include <errno.h>
 #include <libgen.h>
 #include <stdarg.h>
@@ -21,6 +22,7 @@
 #include <openssl/ssl.h>
 #include <openssl/x509.h>
 #include <openssl/x509v3.h>
+#include <libpq-fe.h>
 
 #include "sw_check.h"
 
@@ -418,6 +420,67 @@ int sw_check_paths(const struct sw_conf *conf, const char *state_dir,
  * @param notes      gets what passes but deserves a word; may be NULL
  * @return 0, or an errno value with err saying file:line:key: what
  */
+/*
+ * [cluster]: an instance name others can read in the registry and the
+ * cluster call log, and a connection string libpq accepts whose server
+ * is an address or a socket directory: the cluster thread must never
+ * look up a name (house rule; libpq would call getaddrinfo() for host=).
+ */
+int sw_check_cluster(const struct sw_conf *conf, char *err, size_t errsz)
+{
+	PQconninfoOption *opts;
+	char *perr = NULL;
+	const char *host = NULL, *hostaddr = NULL;
+
+	if (!conf->cluster_enable)
+		return 0;
+	if (!conf->cluster_instance[0])
+		return sw_conf_fail(conf, "cluster", NULL, "enable", err,
+				    errsz, "yes needs this instance's name "
+				    "(instance = ...)");
+	for (const char *p = conf->cluster_instance; *p; ++p)
+		if (!isalnum((unsigned char)*p) && !strchr("._-", *p))
+			return sw_conf_fail(conf, "cluster", NULL, "instance",
+					    err, errsz, "'%s': letters, digits, "
+					    "'.', '_' and '-' only",
+					    conf->cluster_instance);
+	if (!conf->cluster_conninfo[0])
+		return sw_conf_fail(conf, "cluster", NULL, "enable", err,
+				    errsz, "yes needs the PostgreSQL connection "
+				    "string (conninfo = ...)");
+	opts = PQconninfoParse(conf->cluster_conninfo, &perr);
+	if (!opts) {
+		int e = sw_conf_fail(conf, "cluster", NULL, "conninfo", err,
+				     errsz, "%s", perr ? perr : "out of memory");
+		PQfreemem(perr);
+		return e;
+	}
+	for (PQconninfoOption *o = opts; o->keyword; ++o) {
+		if (!o->val || !o->val[0])
+			continue;
+		if (!strcmp(o->keyword, "host"))
+			host = o->val;
+		else if (!strcmp(o->keyword, "hostaddr"))
+			hostaddr = o->val;
+	}
+	if (host && !hostaddr && host[0] != '/') {
+		struct sw_sa sa;
+
+		if (sw_sa_parse(&sa, host, 0)) {
+			int e = sw_conf_fail(conf, "cluster", NULL, "conninfo",
+					     err, errsz, "host=%s is a name: "
+					     "give hostaddr=IP (or host=/socket/"
+					     "dir); the gateway looks up no "
+					     "name", host);
+			PQconninfoFree(opts);
+			return e;
+		}
+	}
+	PQconninfoFree(opts);
+	return 0;
+}
+
+
 int sw_check_load(struct sw_conf *conf, const char *path,
 		  const char *state_dir, struct sw_rules **rulesp,
 		  struct sw_check_notes *notes, char *err, size_t errsz)
@@ -436,6 +499,8 @@ int sw_check_load(struct sw_conf *conf, const char *path,
 	e = sw_check_tls(conf, notes, err, errsz);
 	if (!e)
 		e = sw_check_paths(conf, state_dir, err, errsz);
+	if (!e)
+		e = sw_check_cluster(conf, err, errsz);
 	if (e)
 		return e;
 	e = sw_rules_load(&rules, conf->rules_file, conf, rerr, sizeof(rerr));

@@ -158,6 +158,22 @@ tls_key = pki/gw.key" "match.source = 127.0.0.4/32"
 	fail "a repeated list key (match.source) refused"
 ok "list keys may repeat"
 
+# --- [cluster]: off by default; on, it needs a name and a connection
+# string libpq parses whose server is no name to look up
+conf; printf '[cluster]\nenable = yes\nconninfo = hostaddr=127.0.0.1 dbname=sw\n' >>"$SW_TMP/shareway.conf"
+refused "a cluster without an instance name" "shareway.conf:2[0-9]:enable: yes needs this instance's name"
+conf; printf '[cluster]\nenable = yes\ninstance = gw 1\nconninfo = hostaddr=127.0.0.1\n' >>"$SW_TMP/shareway.conf"
+refused "an instance name with a space" "shareway.conf:2[0-9]:instance: 'gw 1': letters, digits"
+conf; printf '[cluster]\nenable = yes\ninstance = gw1\nconninfo = hostaddr=127.0.0.1 nosuchkey=1\n' >>"$SW_TMP/shareway.conf"
+refused "a conninfo libpq refuses" 'shareway.conf:2[0-9]:conninfo: invalid connection option "nosuchkey"'
+conf; printf '[cluster]\nenable = yes\ninstance = gw1\nconninfo = host=db.example.com dbname=sw\n' >>"$SW_TMP/shareway.conf"
+refused "a database server by name" 'shareway.conf:2[0-9]:conninfo: host=db.example.com is a name: give hostaddr=IP'
+conf; printf '[cluster]\nenable = yes\ninstance = gw1\nconninfo = host=/run/postgresql dbname=sw\nheartbeat_ms = 50\n' >>"$SW_TMP/shareway.conf"
+refused "a heartbeat below 100 ms" 'shareway.conf:2[0-9]:heartbeat_ms'
+conf; printf '[cluster]\nenable = yes\ninstance = gw1\nconninfo = host=/run/postgresql dbname=sw\n' >>"$SW_TMP/shareway.conf"
+"$SHAREWAYD" --check-config -c "$SW_TMP/shareway.conf" >/dev/null || fail "a good [cluster] refused"
+ok "[cluster]: a good section passes"
+
 # --- the daemon with the good configuration starts, TLS and all ----------------
 conf
 sw_start "$SW_TMP/shareway.conf"

@@ -1,0 +1,12 @@
+# src/cluster/: several gateways on one PostgreSQL (issue 15): the cluster
+# thread (registry and heartbeat, gone instances and their cut calls,
+# call-log shipping, TURN credentials) and the schema it keeps; the only
+# code that talks to PostgreSQL (libpq). It reads the local call log
+# through src/calllog/'s reading half.
+noinst_LIBRARIES += src/cluster/libswcluster.a
+src_cluster_libswcluster_a_SOURCES = \
+	src/cluster/sw_cluster.c src/cluster/sw_cluster.h \
+	src/cluster/sw_cluster_pg.c
+src_cluster_libswcluster_a_CPPFLAGS = $(SW_CPPFLAGS) $(SW_INC_ROWS_3)
+src_cluster_libswcluster_a_CFLAGS = $(AM_CFLAGS) $(SQLITE_CFLAGS) \
+	$(PQ_CFLAGS)
