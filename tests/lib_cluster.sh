@@ -163,9 +163,10 @@ cl_local() { sqlite3 -readonly "$SW_TMP/$1/state/calls.db" "$2"; }
 # HOLD_MS; its exit status; logs in $SW_TMP/NAME.*
 cl_uac() {
 	local name=$1 inst=$2 p=$3 svc=$4 m=$5 hold=$6 sdp=${7:-$AUDIO} f
-	f=$(SCN_SET="HOLD=$hold" scn uac_call "$sdp")
-	mv "$f" "$SW_TMP/$name.xml"
-	timeout 90 sipp "${CL_IP[$inst]}:5060" -sf "$SW_TMP/$name.xml" -i 127.0.0.2 \
+	# its own copy of the scenario: callers may run side by side
+	mkdir -p "$SW_TMP/$name.d"
+	f=$(SW_TMP=$SW_TMP/$name.d SCN_SET="HOLD=$hold" scn uac_call "$sdp")
+	timeout 90 sipp "${CL_IP[$inst]}:5060" -sf "$f" -i 127.0.0.2 \
 		-p "$p" -s "$svc" -m "$m" -r 10 -timeout 60s -recv_timeout 10000 \
 		-nostdin -trace_err -error_file "$SW_TMP/$name.err" \
 		>"$SW_TMP/$name.out" 2>&1

@@ -21,11 +21,13 @@
 
 #include "cli_common.h"
 #include "sw_calllog.h"
+#include "sw_cluster.h"
 
 static const char usage_text[] =
 	"usage: shareway calls [--active] [--since DURATION] [--failed]\n"
 	"                      [--rule NAME] [--match TEXT] [--limit N] "
 	"[--json]\n"
+	"                      [--cluster]\n"
 	"One line per call: time, tag, from→to, rule, state, final code,\n"
 	"duration, media flags (AS policy + relay, ICE per direction:\n"
 	"✓ succeeded, ✗ failed, … in progress).\n"
@@ -37,11 +39,13 @@ static const char usage_text[] =
 	"  --match TEXT      tag, From, To or a Call-ID contains TEXT\n"
 	"  --limit N         the newest N calls (default 100 without --since;\n"
 	"                    0: no limit)\n"
-	"  --json            one JSON document {\"calls\": [...]}\n";
+	"  --json            one JSON document {\"calls\": [...]}\n"
+	"  --cluster         the cluster call log in PostgreSQL ([cluster]):\n"
+	"                    every instance's calls, tagged INSTANCE/TAG\n";
 
 struct calls_opts {
 	struct sw_calllog_query q;
-	bool json, active, limit_set;
+	bool json, active, limit_set, cluster;
 };
 
 struct row_ctx {
@@ -258,6 +262,18 @@ static int row_h(const struct sw_callrec *rec, void *arg)
 }
 
 
+/* A row of the cluster log: tagged INSTANCE/TAG, the cluster's key */
+static int cluster_row_h(const struct sw_cluster_row *row, void *arg)
+{
+	char key[SW_CLUSTER_NAME + SW_CALLLOG_TAG_LEN + 2];
+	struct sw_callrec r = *row->rec;
+
+	snprintf(key, sizeof(key), "%s/%s", row->instance, row->rec->tag);
+	r.tag = key;
+	return row_h(&r, arg);
+}
+
+
 static int parse_opts(int argc, char **argv, struct calls_opts *o)
 {
 	static const struct option lo[] = {
@@ -268,6 +284,7 @@ static int parse_opts(int argc, char **argv, struct calls_opts *o)
 		{"match", required_argument, NULL, 'm'},
 		{"limit", required_argument, NULL, 'n'},
 		{"json", no_argument, NULL, 'j'},
+		{"cluster", no_argument, NULL, 'C'},
 		{NULL, 0, NULL, 0},
 	};
 	int64_t d;
@@ -282,6 +299,7 @@ static int parse_opts(int argc, char **argv, struct calls_opts *o)
 		case 'r': o->q.rule = optarg; break;
 		case 'm': o->q.match = optarg; break;
 		case 'j': o->json = true; break;
+		case 'C': o->cluster = true; break;
 		case 's':
 			if (cli_parse_duration(optarg, &d))
 				return EINVAL;
@@ -359,10 +377,11 @@ static int list(const struct cli_env *env, struct calls_opts *o)
 {
 	struct row_ctx c = {0};
 	struct sw_json j;
-	sqlite3 *db;
+	sqlite3 *db = NULL;
+	struct pg_conn *pg = NULL;
 	int err;
 
-	if (cli_db_open(env, &db))
+	if (o->cluster ? cli_cluster_open(env, &pg) : cli_db_open(env, &db))
 		return CLI_FAIL;
 	c.db = db;
 	sw_json_init(&j, false);
@@ -380,7 +399,8 @@ static int list(const struct cli_env *env, struct calls_opts *o)
 	if (!o->json && !c.buf)
 		cli_calls_header(stdout, c.rule_w);
 	err = o->q.newest_first && !c.buf ? ENOMEM :
-		sw_calllog_list(db, &o->q, row_h, &c);
+	      pg ? sw_cluster_list(pg, &o->q, cluster_row_h, &c) :
+		   sw_calllog_list(db, &o->q, row_h, &c);
 	if (c.buf) {
 		c.rule_w = cli_calls_rule_width(c.buf, c.n);
 		if (!o->json && !err)
@@ -400,6 +420,7 @@ static int list(const struct cli_env *env, struct calls_opts *o)
 	}
 	sw_json_free(&j);
 	sqlite3_close(db);
+	sw_cluster_read_close(pg);
 	if (err)
 		fprintf(stderr, "shareway: listing calls: %s\n", strerror(err));
 	return err ? CLI_FAIL : CLI_OK;
@@ -414,10 +435,10 @@ static int run(const struct cli_env *env, int argc, char **argv)
 		return cli_usage(stdout, usage_text, CLI_OK);
 	if (parse_opts(argc, argv, &o))
 		return cli_usage(stderr, usage_text, CLI_USAGE);
-	if (o.active && !o.q.failed && !o.q.rule && !o.q.match &&
-	    active_from_daemon(env, o.json) == 0)
+	if (o.active && !o.cluster && !o.q.failed && !o.q.rule &&
+	    !o.q.match && active_from_daemon(env, o.json) == 0)
 		return CLI_OK;
-	if (o.active)
+	if (o.active && !o.cluster)
 		fprintf(stderr, "shareway: sharewayd does not answer 'active'; "
 			"showing calls with no end in the call log\n");
 	return list(env, &o);

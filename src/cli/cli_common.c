@@ -9,6 +9,7 @@
 #include <time.h>
 
 #include "cli_common.h"
+#include "sw_cluster.h"
 #include "sw_calllog.h"
 #include "sw_conf.h"
 #include "sw_ctl.h"
@@ -43,6 +44,31 @@ int cli_paths(const struct cli_env *env, struct cli_paths *p)
 		sw_conf_set_state_dir(&conf, env->state_dir);
 	snprintf(p->socket, sizeof(p->socket), "%s", conf.control_socket);
 	snprintf(p->calllog, sizeof(p->calllog), "%s", conf.calllog_path);
+	p->cluster = conf.cluster_enable;
+	snprintf(p->conninfo, sizeof(p->conninfo), "%s",
+		 conf.cluster_conninfo);
+	return CLI_OK;
+}
+
+
+/** Connect to the cluster's PostgreSQL ([cluster] of the configuration);
+ *  on failure say why on stderr */
+int cli_cluster_open(const struct cli_env *env, struct pg_conn **pgp)
+{
+	struct cli_paths p;
+	char err[512];
+
+	if (cli_paths(env, &p))
+		return CLI_FAIL;
+	if (!p.cluster || !p.conninfo[0]) {
+		fprintf(stderr, "shareway: --cluster: this configuration has "
+			"no [cluster] (enable = yes, conninfo = ...)\n");
+		return CLI_FAIL;
+	}
+	if (sw_cluster_read_open(pgp, p.conninfo, err, sizeof(err))) {
+		fprintf(stderr, "shareway: PostgreSQL: %s\n", err);
+		return CLI_FAIL;
+	}
 	return CLI_OK;
 }
 

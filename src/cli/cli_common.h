@@ -28,7 +28,12 @@
 struct cli_paths {
 	char socket[4096];
 	char calllog[4096];
+	bool cluster;         /* [cluster] enable */
+	char conninfo[512];   /* [cluster] conninfo */
 };
+
+struct pg_conn;
+int cli_cluster_open(const struct cli_env *env, struct pg_conn **pgp);
 
 int cli_paths(const struct cli_env *env, struct cli_paths *p);
 int cli_db_open(const struct cli_env *env, sqlite3 **dbp);

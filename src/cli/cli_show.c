@@ -5,23 +5,29 @@
  * per direction and the completion re-INVITE. Times after the start are
  * relative to it (+seconds.milliseconds).
  */
+#include <errno.h>
 #include <inttypes.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "cli_common.h"
 #include "sw_calllog.h"
+#include "sw_cluster.h"
 
 #define IND 14 /* value column */
 
 static const char usage_text[] =
 	"usage: shareway show [--json] TAG|CALL-ID\n"
+	"       shareway show --cluster [--json] [INSTANCE/]TAG\n"
 	"Everything about one call: verdict, times, route and its trace, both\n"
 	"legs (Call-ID, tags, peer, zone, transport, TLS subject, User-Agent,\n"
 	"final response, ms-diagnostics), offer/answer exchanges and their\n"
 	"rewrites, TURN allocations and connections, ICE per direction, the\n"
 	"completion re-INVITE. SDP bodies: shareway sdp TAG.\n"
-	"  --json   the record as one JSON object\n";
+	"  --json     the record as one JSON object\n"
+	"  --cluster  the call as the cluster call log in PostgreSQL has it\n"
+	"             (any instance's; its summary: the details stay in the\n"
+	"             owner's own log)\n";
 
 struct show {
 	FILE *f;
@@ -341,8 +347,114 @@ static void show_json(const struct sw_callrec *r)
 }
 
 
+/* --cluster: what the cluster call log holds (the calls-table columns
+ * the owner shipped, or the survivor's cut) */
+static int cluster_text(const struct sw_cluster_row *row, void *arg)
+{
+	const struct sw_callrec *r = row->rec;
+	struct show s = {stdout, r};
+	char t[64], a[32], b[32], c[32], d[16];
+
+	(void)arg;
+	printf("Call %s/%s  %s %d %s%s\n", row->instance, r->tag,
+	       sw_call_state_name(r->state), r->final_code,
+	       or_dash(r->final_phrase), r->synthetic ? "  (synthetic)" : "");
+	kv(&s, "Verdict", "%s", or_dash(r->verdict));
+	kv(&s, "Instance", "%s%s%s", row->instance,
+	   row->cut_by ? ", gone: the call was cut in the cluster log by " :
+			 "",
+	   row->cut_by ? row->cut_by : "");
+	kv(&s, "From", "%s", or_dash(r->from_uri));
+	kv(&s, "To", "%s", or_dash(r->to_uri));
+	kv(&s, "Rule", "%s", or_dash(r->route.rule));
+	kv(&s, "Start", "%s", cli_fmt_time(r->start_us, t, sizeof(t), true));
+	kv(&s, "Times", "ringing %s  answer %s  end %s  duration %s",
+	   rel(&s, r->ringing_us, a, sizeof(a)),
+	   rel(&s, r->answer_us, b, sizeof(b)),
+	   rel(&s, r->end_us, c, sizeof(c)),
+	   r->end_us ? sw_fmt_dur(r->end_us - r->start_us, d, sizeof(d)) :
+		       "-");
+	if (r->disconnect_by || r->disconnect_reason)
+		kv(&s, "Ended by", "%s%s%s", or_dash(r->disconnect_by),
+		   r->disconnect_reason ? ": " : "",
+		   r->disconnect_reason ? r->disconnect_reason : "");
+	if (r->gw_fault)
+		kv(&s, "Fault", "%s", r->gw_fault);
+	kv(&s, "Media", "%s", or_dash(r->media));
+	printf("\nDetails: shareway show %s on instance %s\n", r->tag,
+	       row->instance);
+	return 0;
+}
+
+
+static int cluster_json(const struct sw_cluster_row *row, void *arg)
+{
+	struct sw_json j;
+
+	(void)arg;
+	sw_json_init(&j, true);
+	sw_json_obj_open(&j, NULL);
+	sw_json_str(&j, "instance", row->instance);
+	sw_json_str_or_null(&j, "cut_by", row->cut_by);
+	sw_json_str(&j, "tag", row->rec->tag);
+	sw_json_str(&j, "state", sw_call_state_name(row->rec->state));
+	sw_json_int(&j, "start_us", row->rec->start_us);
+	if (row->rec->end_us)
+		sw_json_int(&j, "end_us", row->rec->end_us);
+	else
+		sw_json_null(&j, "end_us");
+	sw_json_str_or_null(&j, "from", row->rec->from_uri);
+	sw_json_str_or_null(&j, "to", row->rec->to_uri);
+	sw_json_str_or_null(&j, "rule", row->rec->route.rule);
+	sw_json_int(&j, "final", row->rec->final_code);
+	sw_json_bool(&j, "failed", row->rec->failed);
+	sw_json_str_or_null(&j, "verdict", row->rec->verdict);
+	sw_json_obj_close(&j);
+	cli_json_print(&j);
+	sw_json_free(&j);
+	return 0;
+}
+
+
+static int run_cluster(const struct cli_env *env, int argc, char **argv)
+{
+	const char *key = NULL;
+	bool json = false;
+	struct pg_conn *pg;
+	int err;
+
+	for (int i = 1; i < argc; ++i) {
+		if (!strcmp(argv[i], "--json"))
+			json = true;
+		else if (!strcmp(argv[i], "--cluster"))
+			continue;
+		else if (argv[i][0] == '-' || key)
+			return cli_usage(stderr, usage_text, CLI_USAGE);
+		else
+			key = argv[i];
+	}
+	if (!key)
+		return cli_usage(stderr, usage_text, CLI_USAGE);
+	if (cli_cluster_open(env, &pg))
+		return CLI_FAIL;
+	err = sw_cluster_get(pg, key, json ? cluster_json : cluster_text,
+			     NULL);
+	sw_cluster_read_close(pg);
+	if (err == ENOENT)
+		fprintf(stderr, "shareway: no call '%s' in the cluster call "
+			"log\n", key);
+	else if (err == EEXIST)
+		fprintf(stderr, "shareway: several instances have a call "
+			"'%s': name one (INSTANCE/%s)\n", key, key);
+	return err ? CLI_FAIL : CLI_OK;
+}
+
+
 static int run(const struct cli_env *env, int argc, char **argv)
 {
+	for (int i = 1; i < argc; ++i)
+		if (!strcmp(argv[i], "--cluster"))
+			return run_cluster(env, argc, argv);
 	return cli_call_run(env, argc, argv, usage_text, show_text, show_json);
 }
 

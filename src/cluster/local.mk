@@ -6,7 +6,7 @@
 noinst_LIBRARIES += src/cluster/libswcluster.a
 src_cluster_libswcluster_a_SOURCES = \
 	src/cluster/sw_cluster.c src/cluster/sw_cluster.h \
-	src/cluster/sw_cluster_pg.c
+	src/cluster/sw_cluster_pg.c src/cluster/sw_cluster_read.c
 src_cluster_libswcluster_a_CPPFLAGS = $(SW_CPPFLAGS) $(SW_INC_ROWS_3)
 src_cluster_libswcluster_a_CFLAGS = $(AM_CFLAGS) $(SQLITE_CFLAGS) \
 	$(PQ_CFLAGS)

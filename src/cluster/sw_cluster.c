@@ -375,10 +375,6 @@ static const char ship_sql[] =
 	" IS DISTINCT FROM (EXCLUDED.state, EXCLUDED.end_us,"
 	" EXCLUDED.verdict, EXCLUDED.ringing_us, EXCLUDED.answer_us)";
 
-static const char *const state_names[] = {
-	"active", "completed", "rejected", "cancelled", "failed", "lost",
-};
-
 struct ship {
 	struct sw_cluster *c;
 	unsigned n;          /* rows upserted in this batch */
@@ -418,7 +414,7 @@ static int ship_row(const struct sw_callrec *rec, void *arg)
 	v[4] = num(b[2], sizeof(b[2]), rec->ringing_us, true);
 	v[5] = num(b[3], sizeof(b[3]), rec->answer_us, true);
 	v[6] = num(b[4], sizeof(b[4]), rec->end_us, true);
-	v[7] = (unsigned)rec->state < 6 ? state_names[rec->state] : "lost";
+	v[7] = sw_call_state_name(rec->state);
 	v[8] = rec->from_uri;
 	v[9] = rec->to_uri;
 	v[10] = rec->inbound_leg ? leg : NULL;

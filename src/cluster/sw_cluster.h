@@ -24,6 +24,7 @@
 #include <stdbool.h>
 #include <stdint.h>
 
+#include "sw_calllog.h"
 #include "sw_cluview.h"
 #include "sw_conf.h"
 
@@ -80,5 +81,22 @@ int sw_cluster_report(struct sw_cluster *c, const struct sw_cluster_load *l);
 #define SW_CLUSTER_SCHEMA 1
 struct pg_conn;
 int sw_cluster_schema(struct pg_conn *pg, char *err, size_t errsz);
+
+/* reading the cluster call log (sw_cluster_read.c, the CLI) */
+struct sw_cluster_row {
+	const char *instance;         /* the owner */
+	const struct sw_callrec *rec; /* the calls-table columns */
+	const char *cut_by;           /* the survivor that cut it, or NULL */
+};
+
+typedef int(sw_cluster_row_h)(const struct sw_cluster_row *row, void *arg);
+
+int sw_cluster_read_open(struct pg_conn **pgp, const char *conninfo,
+			 char *err, size_t errsz);
+void sw_cluster_read_close(struct pg_conn *pg);
+int sw_cluster_list(struct pg_conn *pg, const struct sw_calllog_query *q,
+		    sw_cluster_row_h *h, void *arg);
+int sw_cluster_get(struct pg_conn *pg, const char *key, sw_cluster_row_h *h,
+		   void *arg);
 
 #endif

@@ -159,17 +159,30 @@ tls_key = pki/gw.key" "match.source = 127.0.0.4/32"
 ok "list keys may repeat"
 
 # --- [cluster]: off by default; on, it needs a name and a connection
-# string libpq parses whose server is no name to look up
+# string libpq parses whose server is no name to look up (the checks of
+# sw_check_cluster(); refused() shows the start runs them too)
 conf; printf '[cluster]\nenable = yes\nconninfo = hostaddr=127.0.0.1 dbname=sw\n' >>"$SW_TMP/shareway.conf"
 refused "a cluster without an instance name" "shareway.conf:2[0-9]:enable: yes needs this instance's name"
-conf; printf '[cluster]\nenable = yes\ninstance = gw 1\nconninfo = hostaddr=127.0.0.1\n' >>"$SW_TMP/shareway.conf"
-refused "an instance name with a space" "shareway.conf:2[0-9]:instance: 'gw 1': letters, digits"
-conf; printf '[cluster]\nenable = yes\ninstance = gw1\nconninfo = hostaddr=127.0.0.1 nosuchkey=1\n' >>"$SW_TMP/shareway.conf"
-refused "a conninfo libpq refuses" 'shareway.conf:2[0-9]:conninfo: invalid connection option "nosuchkey"'
-conf; printf '[cluster]\nenable = yes\ninstance = gw1\nconninfo = host=db.example.com dbname=sw\n' >>"$SW_TMP/shareway.conf"
-refused "a database server by name" 'shareway.conf:2[0-9]:conninfo: host=db.example.com is a name: give hostaddr=IP'
-conf; printf '[cluster]\nenable = yes\ninstance = gw1\nconninfo = host=/run/postgresql dbname=sw\nheartbeat_ms = 50\n' >>"$SW_TMP/shareway.conf"
-refused "a heartbeat below 100 ms" 'shareway.conf:2[0-9]:heartbeat_ms'
+cl_refused() { # WHAT REGEX CLUSTER-LINES: --check-config alone
+	local out
+	conf; printf '[cluster]\nenable = yes\n%s\n' "$3" >>"$SW_TMP/shareway.conf"
+	out=$("$SHAREWAYD" --check-config -c "$SW_TMP/shareway.conf" 2>&1) && fail "$1: accepted"
+	grep -Eq -- "$2" <<<"$out" || fail "$1: says: $out"
+	ok "$1 refused"
+}
+cl_refused "an instance name with a space" "shareway.conf:2[0-9]:instance: 'gw 1': letters, digits" \
+	"instance = gw 1
+conninfo = hostaddr=127.0.0.1"
+cl_refused "a conninfo libpq refuses" 'shareway.conf:2[0-9]:conninfo: invalid connection option "nosuchkey"' \
+	"instance = gw1
+conninfo = hostaddr=127.0.0.1 nosuchkey=1"
+cl_refused "a database server by name" 'shareway.conf:2[0-9]:conninfo: host=db.example.com is a name: give hostaddr=IP' \
+	"instance = gw1
+conninfo = host=db.example.com dbname=sw"
+cl_refused "a heartbeat below 100 ms" 'shareway.conf:2[0-9]:heartbeat_ms' \
+	"instance = gw1
+conninfo = host=/run/postgresql dbname=sw
+heartbeat_ms = 50"
 conf; printf '[cluster]\nenable = yes\ninstance = gw1\nconninfo = host=/run/postgresql dbname=sw\n' >>"$SW_TMP/shareway.conf"
 "$SHAREWAYD" --check-config -c "$SW_TMP/shareway.conf" >/dev/null || fail "a good [cluster] refused"
 ok "[cluster]: a good section passes"

@@ -39,3 +39,78 @@ for i in 1 2 3; do
 	[ -n "$l" ] && [ "$l" = "$c" ] || fail "i$i: local '$l', cluster '$c'"
 done
 ok "one call through each instance, shipped as its local log has it"
+
+# --- proof 2: PostgreSQL stopped while calls run on all three, started
+# again: the calls succeed, and the cluster log ends up the union of the
+# local logs, nothing lost or doubled
+SCN_SET="RING=0" uas uas_ring 127.0.0.3 "$P_CMS" 30 "$AUDIO"
+pids=""
+for i in 1 2 3; do
+	cl_uac "p$i" "i$i" "$(port $((2 + i)))" "600$i" 10 1500 & pids="$pids $!"
+done
+sleep 0.5
+cl_pg_stop
+for p in $pids; do wait "$p" || fail "a call failed while PostgreSQL was down"; done
+uas_wait || fail "the conference side of the calls during the outage"
+for i in 1 2 3; do
+	wait_for "$SW_TMP/i$i/sharewayd.log" "PostgreSQL (connection lost|unreachable)" 10 ||
+		fail "i$i did not notice the outage"
+done
+ok "30 calls through i1..i3 succeeded with PostgreSQL down"
+cl_pg_up
+cl_wait_sql "SELECT count(*) FROM sw_calls WHERE end_us IS NOT NULL" 33 30 ||
+	fail "the cluster log did not catch up"
+for i in 1 2 3; do
+	cl_local "i$i" "SELECT tag || '|' || state || '|' || start_us || '|' || end_us || '|' || final_code || '|' || verdict FROM calls ORDER BY tag" >"$SW_TMP/local-i$i"
+	cl_pg_q "SELECT tag || '|' || state || '|' || start_us || '|' || end_us || '|' || final_code || '|' || verdict FROM sw_calls WHERE instance = 'i$i' ORDER BY tag" >"$SW_TMP/cluster-i$i"
+	[ "$(wc -l <"$SW_TMP/local-i$i")" = 11 ] || fail "i$i's local log: $(wc -l <"$SW_TMP/local-i$i") calls, not 11"
+	diff "$SW_TMP/local-i$i" "$SW_TMP/cluster-i$i" || fail "i$i: the cluster log differs from the local log"
+done
+[ "$(cl_pg_q "SELECT count(*) FROM sw_instances WHERE state <> 'active'")" = 0 ] ||
+	fail "an instance was declared gone after the outage: $(cl_pg_q 'SELECT * FROM sw_instances')"
+[ "$(cl_pg_q "SELECT count(*) FROM sw_calls WHERE cut_by IS NOT NULL")" = 0 ] || fail "calls cut after the outage"
+ok "after the outage: cluster log = union of the 3 local logs (33 calls, each once, same facts); nobody declared gone"
+
+# the CLI reads the cluster view
+cl_cli i3 calls --cluster --limit 0 >"$SW_TMP/calls-cluster.out" || fail "calls --cluster"
+[ "$(grep -Ec ' i[123]/c-' "$SW_TMP/calls-cluster.out")" = 33 ] || { cat "$SW_TMP/calls-cluster.out"; fail "calls --cluster: not 33 lines"; }
+tag=$(cl_local i1 "SELECT tag FROM calls ORDER BY id DESC LIMIT 1")
+cl_cli i3 show --cluster "i1/$tag" >"$SW_TMP/show-cluster.out" || fail "show --cluster i1/$tag"
+grep -q "^Call i1/$tag  completed 200" "$SW_TMP/show-cluster.out" || { cat "$SW_TMP/show-cluster.out"; fail "show --cluster"; }
+cl_cli i3 show --cluster "$tag" >/dev/null 2>"$SW_TMP/show-amb.err" && fail "an ambiguous tag was shown"
+grep -q "name one (INSTANCE/$tag)" "$SW_TMP/show-amb.err" || fail "ambiguous tag: $(cat "$SW_TMP/show-amb.err")"
+ok "calls --cluster lists the 33 calls; show --cluster i1/$tag"
+
+# --- proof 3: kill -9 of i2 with 3 calls in progress
+SCN_SET="RING=0" uas uas_ring 127.0.0.3 "$P_CMS" 100 "$AUDIO"
+cl_uac k2 i2 "$(port 4)" 7002 3 60000 & kpid=$!
+cl_wait_sql "SELECT count(*) FROM sw_calls WHERE instance = 'i2' AND end_us IS NULL AND answer_us IS NOT NULL" 3 15 ||
+	fail "i2's 3 calls in progress are not in the cluster log"
+cl_kill9 i2
+kill_ms=$(cl_pg_q "SELECT (EXTRACT(epoch FROM clock_timestamp()) * 1000)::bigint")
+kill "$kpid" 2>/dev/null
+cl_wait_sql "SELECT state FROM sw_instances WHERE name = 'i2'" gone 15 || fail "i2 not declared gone"
+read -r age det by <<<"$(cl_pg_q "SELECT (EXTRACT(epoch FROM gone_at - heartbeat) * 1000)::bigint,
+	(EXTRACT(epoch FROM gone_at) * 1000)::bigint - $kill_ms, gone_seen_by FROM sw_instances WHERE name = 'i2'" | tr '|' ' ')"
+[ "$age" -ge 3000 ] || fail "i2 declared gone with a heartbeat only $age ms old"
+case $by in i1|i3) ;; *) fail "i2 declared gone by '$by'";; esac
+ok "i2 declared gone by $by ${det} ms after the kill (its last heartbeat ${age} ms old; dead_after 3000 ms)"
+n=$(cl_pg_q "SELECT count(*) FROM sw_calls WHERE instance = 'i2' AND end_us IS NOT NULL AND state = 'lost'
+	AND failed AND cut_by = '$by' AND verdict ~ '^gateway i2 stopped at [0-9]{4}-[0-9]{2}-[0-9]{2} [0-9:]{8} UTC; the call was cut$'")
+[ "$n" = 3 ] || fail "$n of i2's 3 calls in progress got the failure verdict: $(cl_pg_q "SELECT tag, state, verdict FROM sw_calls WHERE instance = 'i2'")"
+[ "$(cat "$SW_TMP/i1/sharewayd.log" "$SW_TMP/i3/sharewayd.log" | grep -c 'instance i2 is gone')" = 1 ] ||
+	fail "not exactly one survivor marked i2 gone"
+[ "$(cl_pg_q "SELECT count(*) FROM sw_calls WHERE instance = 'i2' AND end_us IS NULL")" = 0 ] || fail "i2 calls still open"
+ok "i2's 3 calls in progress: '$(cl_pg_q "SELECT verdict FROM sw_calls WHERE instance = 'i2' AND cut_by IS NOT NULL LIMIT 1")', by one survivor"
+# every call after the detection succeeds, on the survivors
+cl_uac a1 i1 "$(port 3)" 8001 4 100 || { cat "$SW_TMP/a1.out"; fail "a call to i1 after the detection"; }
+cl_uac a3 i3 "$(port 5)" 8003 4 100 || { cat "$SW_TMP/a3.out"; fail "a call to i3 after the detection"; }
+cl_wait_sql "SELECT count(*) FROM sw_calls WHERE instance IN ('i1', 'i3') AND end_us IS NOT NULL AND state = 'completed'" 30 15 ||
+	fail "the survivors' calls after the detection are not in the cluster log"
+ok "8 calls to the survivors after the detection succeeded"
+
+# a clean stop leaves the registry
+cl_stop i3
+[ "$(cl_pg_q "SELECT state || '|' || gone_seen_by FROM sw_instances WHERE name = 'i3'")" = "gone|i3" ] ||
+	fail "i3 stopped but its registry row says $(cl_pg_q "SELECT state FROM sw_instances WHERE name = 'i3'")"
+ok "a clean stop: i3 left the registry itself"
