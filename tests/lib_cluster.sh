@@ -7,7 +7,7 @@
 #                         shareway; CL_CONNINFO is what instances use
 #  cl_pg_stop / _start    the outage and the way back (same data)
 #  cl_pg_q SQL            psql as postgres: unaligned, tuples only, '|'
-#  cl_conf NAME IP [EXTRA-CLUSTER-LINES] [EXTRA-SIP-LINES]
+#  cl_conf NAME IP [EXTRA-CLUSTER-LINES] [EXTRA-SIP-LINES] [EXTRA-TURN-LINES]
 #                         $SW_TMP/NAME/shareway.conf: SIP udp+tcp IP:5060,
 #                         TURN tcp IP:3478 relaying on IP, zones edge
 #                         (127.0.0.2) and cms (127.0.0.3:$P_CMS, the SIPp
@@ -93,7 +93,7 @@ cl_wait_sql() { # SQL WANT [SECONDS]
 	return 1
 }
 
-cl_conf() { # NAME IP [EXTRA-CLUSTER-LINES] [EXTRA-SIP-LINES]
+cl_conf() { # NAME IP [EXTRA-CLUSTER-LINES] [EXTRA-SIP-LINES] [EXTRA-TURN-LINES]
 	local n=$1 ip=$2 d=$SW_TMP/$1
 	mkdir -p "$d/state"
 	CL_IP[$n]=$ip
@@ -111,6 +111,7 @@ listen = tcp:$ip:3478
 relay_ip = $ip
 relay_ports = 40000-40999
 realm = shareway
+${5:-}
 [appsharing]
 relay_pool = 2
 [zone edge]

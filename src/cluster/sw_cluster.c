@@ -65,7 +65,9 @@ struct sw_cluster {
 	int64_t next_connect, next_hb, next_gone, next_ship, next_creds;
 	uint32_t backoff_ms;
 	bool failing_logged;      /* the "unreachable" line is out */
-	bool reconciled;          /* open rows of ours checked after start */
+	bool reconciled;          /* cursor and open calls settled since
+				     the last connect */
+	bool open_all;            /* ship every open call, not the window */
 	int64_t ship_end_us;      /* ended calls shipped up to (end_us, id) */
 	int64_t ship_end_id;
 	uint64_t creds_hash;
@@ -209,6 +211,7 @@ static void db_connect(struct sw_cluster *c)
 	c->up_mono_ms = mono_ms();
 	c->next_hb = c->next_ship = c->next_creds = c->up_mono_ms;
 	c->next_gone = c->up_mono_ms;
+	c->reconciled = false; /* the cursor and open calls, again */
 }
 
 
@@ -549,8 +552,11 @@ static void ship(struct sw_cluster *c)
 		c->db = NULL;
 		return;
 	}
-	if (!c->reconciled && !(c->reconciled = ship_reconcile(c)))
-		return;
+	if (!c->reconciled) {
+		if (!(c->reconciled = ship_reconcile(c)))
+			return;
+		c->open_all = true;
+	}
 	/* ended calls, in end order, from the cursor on */
 	for (int round = 0; round < SHIP_ROUNDS; ++round) {
 		memset(&qq, 0, sizeof(qq));
@@ -567,13 +573,15 @@ static void ship(struct sw_cluster *c)
 			break;
 	}
 	/* calls in progress, so the cluster sees them (and survivors can
-	 * cut them): those that started in the recent window */
+	 * cut them): those that started in the recent window, or all of
+	 * them after a connect (some started while the database was away) */
 	memset(&qq, 0, sizeof(qq));
 	qq.active = true;
-	qq.since_us = now - SHIP_OPEN_WINDOW_US;
-	qq.limit = c->batch;
+	qq.since_us = c->open_all ? 0 : now - SHIP_OPEN_WINDOW_US;
+	qq.limit = c->open_all ? 0 : c->batch;
 	if (ship_batch(c, &qq, false) < 0)
 		return;
+	c->open_all = false;
 	c->next_ship = mono_ms() + (n >= (int)c->batch / 2 ? 0 : c->hb_ms);
 }
 

@@ -10,13 +10,20 @@
 #  - kill -9 of i2 with calls in progress: one survivor declares it gone
 #    once its heartbeat is older than 3 s and cuts its open calls in the
 #    cluster log with the verdict "gateway i2 stopped at T; the call was
-#    cut"; calls to the survivors after that succeed.
+#    cut"; calls to the survivors after that succeed;
+#  - TURN users and REST secrets read from PostgreSQL, two secrets at
+#    once (rotation), the old one ended by its not_after.
 . "$SW_SRC/tests/lib.sh"
 . "$SW_SRC/tests/sipp/sip-lib.sh"
 . "$SW_SRC/tests/lib_cluster.sh"
 
 cl_pg_start
-for i in 1 2 3; do cl_conf "i$i" "127.0.0.1$i"; done
+# i1 reads the TURN credentials every second and its TURN server relays
+# to loopback (turnutils_uclient -y relays between two of its own
+# allocations)
+cl_conf i1 127.0.0.11 "credentials_refresh = 1" "" "allow_peer = 127.0.0.0/8
+allow_own_addresses = yes"
+for i in 2 3; do cl_conf "i$i" "127.0.0.1$i"; done
 for i in 1 2 3; do cl_start "i$i"; done
 cl_wait_sql "SELECT string_agg(name || ':' || state || ':' || sip || ':' || turn, ' ' ORDER BY name) FROM sw_instances" \
 	"i1:active:127.0.0.11:5060:127.0.0.11:3478 i2:active:127.0.0.12:5060:127.0.0.12:3478 i3:active:127.0.0.13:5060:127.0.0.13:3478" ||
@@ -80,6 +87,26 @@ grep -q "^Call i1/$tag  completed 200" "$SW_TMP/show-cluster.out" || { cat "$SW_
 cl_cli i3 show --cluster "$tag" >/dev/null 2>"$SW_TMP/show-amb.err" && fail "an ambiguous tag was shown"
 grep -q "name one (INSTANCE/$tag)" "$SW_TMP/show-amb.err" || fail "ambiguous tag: $(cat "$SW_TMP/show-amb.err")"
 ok "calls --cluster lists the 33 calls; show --cluster i1/$tag"
+
+# --- TURN users and REST secrets from PostgreSQL, two secrets at once
+cl_pg_q "INSERT INTO sw_turn_users VALUES ('pguser', 'pgpass');
+	INSERT INTO sw_turn_secrets VALUES ('oldsecret', NULL), ('newsecret', NULL)" >/dev/null
+wait_for "$SW_TMP/i1/sharewayd.log" "TURN credentials from PostgreSQL: 1 users, 2 REST secrets" 10 ||
+	fail "i1 did not read the TURN credentials"
+uc() { # NAME ARGS...: turnutils_uclient -T -y against i1
+	local name=$1; shift
+	timeout 60 turnutils_uclient -T -y -p 3478 -n 2 -m 1 -l 170 "$@" 127.0.0.11 >"$SW_TMP/$name.out" 2>&1
+	grep -q ': 2 connections are completed' "$SW_TMP/$name.out"
+}
+uc tu -u pguser -w pgpass || { tail "$SW_TMP/tu.out"; fail "a TURN user of PostgreSQL refused"; }
+uc tnew -u bob -W newsecret || { tail "$SW_TMP/tnew.out"; fail "the new REST secret refused"; }
+uc told -u bob -W oldsecret || { tail "$SW_TMP/told.out"; fail "the old REST secret refused"; }
+uc tbad -u bob -W othersecret && fail "a REST password under no secret in force accepted"
+cl_pg_q "UPDATE sw_turn_secrets SET not_after = now() - interval '1 s' WHERE secret = 'oldsecret'" >/dev/null
+wait_for "$SW_TMP/i1/sharewayd.log" "TURN credentials from PostgreSQL: 1 users, 1 REST secrets" 10 ||
+	fail "i1 did not drop the old secret"
+uc told2 -u bob -W oldsecret && fail "the old REST secret still accepted after its not_after"
+ok "TURN: a user of PostgreSQL; REST passwords under either of two secrets, then the old one ended"
 
 # --- proof 3: kill -9 of i2 with 3 calls in progress
 SCN_SET="RING=0" uas uas_ring 127.0.0.3 "$P_CMS" 100 "$AUDIO"
