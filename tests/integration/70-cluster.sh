@@ -89,9 +89,9 @@ grep -q "name one (INSTANCE/$tag)" "$SW_TMP/show-amb.err" || fail "ambiguous tag
 ok "calls --cluster lists the 33 calls; show --cluster i1/$tag"
 
 # --- TURN users and REST secrets from PostgreSQL, two secrets at once
-cl_pg_q "INSERT INTO sw_turn_users VALUES ('pguser', 'pgpass');
+cl_pg_q "INSERT INTO sw_turn_users VALUES ('pguser', 'pgpass'), ('cms', 'cmssecret');
 	INSERT INTO sw_turn_secrets VALUES ('oldsecret', NULL), ('newsecret', NULL)" >/dev/null
-wait_for "$SW_TMP/i1/sharewayd.log" "TURN credentials from PostgreSQL: 1 users, 2 REST secrets" 10 ||
+wait_for "$SW_TMP/i1/sharewayd.log" "TURN credentials from PostgreSQL: 2 users, 2 REST secrets" 10 ||
 	fail "i1 did not read the TURN credentials"
 uc() { # NAME ARGS...: turnutils_uclient -T -y against i1
 	local name=$1; shift
@@ -103,7 +103,7 @@ uc tnew -u bob -W newsecret || { tail "$SW_TMP/tnew.out"; fail "the new REST sec
 uc told -u bob -W oldsecret || { tail "$SW_TMP/told.out"; fail "the old REST secret refused"; }
 uc tbad -u bob -W othersecret && fail "a REST password under no secret in force accepted"
 cl_pg_q "UPDATE sw_turn_secrets SET not_after = now() - interval '1 s' WHERE secret = 'oldsecret'" >/dev/null
-wait_for "$SW_TMP/i1/sharewayd.log" "TURN credentials from PostgreSQL: 1 users, 1 REST secrets" 10 ||
+wait_for "$SW_TMP/i1/sharewayd.log" "TURN credentials from PostgreSQL: 2 users, 1 REST secrets" 10 ||
 	fail "i1 did not drop the old secret"
 uc told2 -u bob -W oldsecret && fail "the old REST secret still accepted after its not_after"
 ok "TURN: a user of PostgreSQL; REST passwords under either of two secrets, then the old one ended"
@@ -135,6 +135,19 @@ cl_uac a3 i3 "$(port 5)" 8003 4 100 || { cat "$SW_TMP/a3.out"; fail "a call to i
 cl_wait_sql "SELECT count(*) FROM sw_calls WHERE instance IN ('i1', 'i3') AND end_us IS NOT NULL AND state = 'completed'" 30 15 ||
 	fail "the survivors' calls after the detection are not in the cluster log"
 ok "8 calls to the survivors after the detection succeeded"
+
+# --- the registry view names where TURN redirects go: i1 drains, the
+# registry says so, and an external Allocate at i1 is sent (300
+# ALTERNATE-SERVER) to the least-loaded active instance: i3 (i2 is gone)
+wait_for "$SW_TMP/i3/sharewayd.log" "TURN credentials from PostgreSQL: 2 users" 15 ||
+	fail "i3 did not read the TURN users"
+cl_cli i1 drain >"$SW_TMP/drain.out" 2>&1 || { cat "$SW_TMP/drain.out"; fail "drain i1"; }
+cl_wait_sql "SELECT state FROM sw_instances WHERE name = 'i1'" draining 5 || fail "i1 drains, the registry does not say so"
+python3 "$SW_SRC/tests/integration/turn_probe.py" 127.0.0.11 3478 redirect 127.0.0.13:3478 \
+	>"$SW_TMP/redirect.out" 2>&1 || { cat "$SW_TMP/redirect.out"; fail "redirect from the draining i1"; }
+cl_cli i1 undrain >/dev/null 2>&1 || fail "undrain i1"
+cl_wait_sql "SELECT state FROM sw_instances WHERE name = 'i1'" active 5 || fail "i1 undrained, the registry says otherwise"
+ok "i1 draining in the registry; an Allocate there redirected to i3 by the view, allocated there; undrained"
 
 # a clean stop leaves the registry
 cl_stop i3
