@@ -194,7 +194,9 @@ static void db_connect(struct sw_cluster *c)
 	}
 	if (sw_cluster_schema(c->pg, err, sizeof(err))) {
 		set_error(c, "schema", err);
-		sw_error("[%s] PostgreSQL cluster schema: %s", c->name, err);
+		if (!c->failing_logged)
+			sw_error("[%s] PostgreSQL cluster schema: %s; the "
+				 "instance runs alone, retrying", c->name, err);
 		PQfinish(c->pg);
 		c->pg = NULL;
 		c->failing_logged = true;

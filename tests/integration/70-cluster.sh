@@ -136,21 +136,50 @@ cl_wait_sql "SELECT count(*) FROM sw_calls WHERE instance IN ('i1', 'i3') AND en
 	fail "the survivors' calls after the detection are not in the cluster log"
 ok "8 calls to the survivors after the detection succeeded"
 
+# i2 restarted: active again; the survivor's verdicts on its 3 cut calls
+# stay (its own log now says lost), and its cluster rows are its local
+# log's, each once
+cl_start i2
+wait_for "$SW_TMP/i2/sharewayd.log" "3 calls were in progress when sharewayd stopped" 10 ||
+	fail "i2's restart did not mark its 3 calls lost"
+sleep 2 # two shipping rounds
+[ "$(cl_pg_q "SELECT count(*) FROM sw_calls WHERE instance = 'i2' AND cut_by = '$by'")" = 3 ] ||
+	fail "i2's restart undid the cut verdicts: $(cl_pg_q "SELECT tag, verdict, cut_by FROM sw_calls WHERE instance = 'i2'")"
+[ "$(cl_local i2 "SELECT tag FROM calls ORDER BY tag")" = "$(cl_pg_q "SELECT tag FROM sw_calls WHERE instance = 'i2' ORDER BY tag")" ] ||
+	fail "after i2's restart its cluster rows are not its local calls"
+ok "i2 restarted: active, its 3 cut calls keep the survivor's verdict, its rows = its local calls"
+
 # --- the registry view names where TURN redirects go: i1 drains, the
 # registry says so, and an external Allocate at i1 is sent (300
-# ALTERNATE-SERVER) to the least-loaded active instance: i3 (i2 is gone)
+# ALTERNATE-SERVER) to the least-loaded active instance: i3 (i2 drains)
 wait_for "$SW_TMP/i3/sharewayd.log" "TURN credentials from PostgreSQL: 2 users" 15 ||
 	fail "i3 did not read the TURN users"
 cl_cli i1 drain >"$SW_TMP/drain.out" 2>&1 || { cat "$SW_TMP/drain.out"; fail "drain i1"; }
 cl_wait_sql "SELECT state FROM sw_instances WHERE name = 'i1'" draining 5 || fail "i1 drains, the registry does not say so"
+cl_cli i2 drain >/dev/null 2>&1 || fail "drain i2"
+cl_wait_sql "SELECT string_agg(state, ' ' ORDER BY name) FROM sw_instances" "draining draining active" 5 ||
+	fail "i1 and i2 draining, i3 active: the registry disagrees"
 python3 "$SW_SRC/tests/integration/turn_probe.py" 127.0.0.11 3478 redirect 127.0.0.13:3478 \
 	>"$SW_TMP/redirect.out" 2>&1 || { cat "$SW_TMP/redirect.out"; fail "redirect from the draining i1"; }
 cl_cli i1 undrain >/dev/null 2>&1 || fail "undrain i1"
 cl_wait_sql "SELECT state FROM sw_instances WHERE name = 'i1'" active 5 || fail "i1 undrained, the registry says otherwise"
-ok "i1 draining in the registry; an Allocate there redirected to i3 by the view, allocated there; undrained"
+ok "i1 (and i2) draining in the registry; an Allocate at i1 redirected to i3 by the view, allocated there; undrained"
 
 # a clean stop leaves the registry
 cl_stop i3
 [ "$(cl_pg_q "SELECT state || '|' || gone_seen_by FROM sw_instances WHERE name = 'i3'")" = "gone|i3" ] ||
 	fail "i3 stopped but its registry row says $(cl_pg_q "SELECT state FROM sw_instances WHERE name = 'i3'")"
 ok "a clean stop: i3 left the registry itself"
+
+# a database whose cluster schema is newer than this build: refused with
+# one line, and the instance runs on alone (its calls do not need it;
+# proof 3's conference still answers)
+cl_pg_q "UPDATE sw_meta SET v = '99' WHERE k = 'schema'" >/dev/null
+cl_start_nowait() { "$SHAREWAYD" -c "$SW_TMP/$1/shareway.conf" >>"$SW_TMP/$1/sharewayd.log" 2>&1 & CL_PID[$1]=$!; SW_PIDS="$SW_PIDS $!"; }
+cl_start_nowait i3
+wait_for "$SW_TMP/i3/sharewayd.log" "cluster schema is version 99, this sharewayd knows 1: upgrade it" 15 ||
+	fail "a newer schema was not refused"
+sleep 3 # its retries (every 2 s) log nothing more
+[ "$(grep -c 'upgrade it' "$SW_TMP/i3/sharewayd.log")" = 1 ] || fail "the schema refusal logged more than once"
+cl_uac n3 i3 "$(port 5)" 9003 1 100 || fail "a call to i3 without its cluster"
+ok "a newer cluster schema refused in one line; i3 serves calls alone"
