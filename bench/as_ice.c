@@ -1,6 +1,6 @@
 /**
  * @file as_ice.c  asbench: one MS-ICE2 agent on one TCP connection, RFC
- * 4571 framed, as tests/harness/iceagent.py plays it (appsharing.md §2).
+ * 4571 framed, as tests/harness/iceagent.py plays it (MS-ICE2 2.2.2).
  *
  * A check is a Binding request in libnice's OC2007R2 attribute order:
  * [USE-CANDIDATE], PRIORITY, ICE-CONTROLLING/-CONTROLLED, USERNAME

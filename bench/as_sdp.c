@@ -1,6 +1,6 @@
 /**
  * @file as_sdp.c  asbench: the SDP bodies of the app-sharing flow, in the
- * shape tests/harness/sdp.py writes them (appsharing.md §1.2), and the
+ * shape tests/harness/sdp.py writes them (tieto/sipe#89), and the
  * checks each side makes on what it receives (read with sdp/'s parser).
  *
  *  - Edge offer: TCP-ACT and TCP-PASS `typ relay` candidates for

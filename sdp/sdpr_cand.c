@@ -5,7 +5,7 @@
  *
  * The two forms differ only in how TCP is written: Microsoft puts the
  * direction in the transport token (TCP-ACT, TCP-PASS, TCP-SO; no
- * tcptype, MS-ICE2 / appsharing.md 1.3), RFC 6544 4.5 writes TCP and a
+ * tcptype, MS-ICE2 / [MS-SDPEXT] 4.1.3), RFC 6544 4.5 writes TCP and a
  * tcptype extension. Both normalise to enum sdpr_transport. MS-ICE v1
  * lines are told apart as SIPE does: their 7th token is not "typ".
  */
@@ -475,7 +475,8 @@ int sdpr_remcand_print(const struct sdpr_remcand *v, size_t n, char *buf,
 
 /**
  * Priority of a candidate with Microsoft's local-preference layout
- * (appsharing.md 1.3; libnice nice_candidate_ms_ice_local_preference):
+ * ([MS-SDPEXT] 4.1.3 priorities; libnice
+ * nice_candidate_ms_ice_local_preference):
  *
  *	priority   = 2^24 type_pref + 2^8 local_pref + (256 - component)
  *	local_pref = 2^12 transport (UDP 15, TCP 6)

@@ -410,7 +410,7 @@ static int rtcp_set(struct sdpr *sdp, int media, const struct sdpr_cand *local,
 
 /**
  * Turn a media section into the updated offer that concludes ICE
- * (RFC 5245 9.1.2.2; MS-ICE2 final offer; appsharing.md 3.2):
+ * (RFC 5245 9.1.2.2; MS-ICE2 final offer; pidgin-sipe's second INVITE):
  *  - the candidate lines become exactly local (lines equal to one of them
  *    keep their text; the others, MS-ICE v1 and malformed included, go;
  *    missing ones are added in the order given),

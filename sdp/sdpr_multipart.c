@@ -4,8 +4,8 @@
  * Lync sends `multipart/alternative` offers with two application/sdp
  * parts: an MS-ICE v1 one marked `Content-Disposition: session;
  * handling=optional; ms-proxy-2007fallback` and the ICE-19 one
- * (appsharing.md 1.1, corpus issue56). The CMS leg gets the ICE-19 part
- * alone as a single-part body.
+ * (tieto/sipe issue #56, Stack Overflow 13815094). The CMS leg gets the
+ * ICE-19 part alone as a single-part body.
  *
  * Framing is RFC 2046 5.1.1: a delimiter is "--" boundary at the start of
  * a line, optional "--" for the close delimiter, optional blanks, then the

@@ -4,7 +4,7 @@
  * XOR addresses, a correct FINGERPRINT) so that `shareway export` gives
  * tshark something genuine to decode.
  *
- * Addresses follow the origin document: the conference server (CMS) is
+ * Addresses follow Cisco doc 212580: the conference server (CMS) is
  * 10.48.54.230, shareway (in Expressway-E's place) 10.48.54.229, the
  * Edge's relay 192.168.1.252:53577, the relayed port 24000.
  */

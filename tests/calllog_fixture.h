@@ -1,7 +1,7 @@
 /**
  * @file calllog_fixture.h  Fixed call-log records for the calllog unit
  * suite and the CLI snapshot tests: ten calls at fixed times (starting
- * 2026-11-23 08:03:51 UTC, the origin document's capture), emitted
+ * 2026-11-23 08:03:51 UTC, as in Cisco doc 212580's capture), emitted
  * through the public sw_calllog API with their SIP and STUN/TURN bytes.
  */
 #ifndef CALLLOG_FIXTURE_H
@@ -15,7 +15,7 @@
 
 /* tags in emission order when written to an empty log */
 enum fx_call {
-	FX_SEED_OBSERVE = 0, /* the origin document's ladder, all well */
+	FX_SEED_OBSERVE = 0, /* Cisco doc 212580's ladder, all well */
 	FX_RELAY_OK,         /* in-process relay, completion re-INVITE */
 	FX_21002,            /* ms-diagnostics-public 21002 */
 	FX_ICE_C2E,          /* ICE c->e times out */

@@ -508,7 +508,7 @@ static void golden(const char *name, int (*edit)(struct sdpr *sdp))
 }
 
 
-/* The controlling SfB viewer's updated offer (appsharing.md 3.2): its
+/* The controlling SfB viewer's updated offer (RFC 5245 9.1.2.2): its
  * Edge TCP-ACT relay selected, the gateway's relay as remote */
 static int edit_complete(struct sdpr *sdp)
 {
@@ -667,7 +667,7 @@ static void test_edit_eol(void)
 }
 
 
-/* [MS-SDPEXT] 4.1.3 and the issue89 offer (appsharing.md 1.2, 1.3) */
+/* [MS-SDPEXT] 4.1.3 and the issue89 offer (tieto/sipe#89) */
 static const char *const ms_cands[] = {
 	"a=candidate:1 1 UDP 2130706431 172.24.32.152 50005 typ host",
 	"a=candidate:2 1 TCP-PASS 6556159 172.29.105.171 53127 typ relay "
@@ -829,7 +829,7 @@ static void test_cand_bad(void)
 }
 
 
-/* appsharing.md 1.4: a Lync 2007-fallback part (MS-ICE v1) */
+/* Stack Overflow 13815094: a Lync 2007-fallback part (MS-ICE v1) */
 static const char icev1_a[] =
 	"a=candidate:oKpwKDjMnfFmkSeXlIgoUEYW0BiriMilFQluFogmIQ8 1 "
 	"XJoleCXuzzNJHAdN0G5MHg UDP 0.830 192.168.0.179 19384";

@@ -449,7 +449,7 @@ static void test_rfc6062_errors(void)
 
 /* --- MS-ICE2 -------------------------------------------------------------- */
 
-/* The nominating Binding request of appsharing.md 2.2 */
+/* The nominating Binding request of Cisco doc 212580 (libnice's layout) */
 static size_t build_msice2(uint8_t *buf, size_t cap, const char *pwd)
 {
 	struct turn_enc e;
@@ -1113,7 +1113,7 @@ static void test_frame_4571(void)
 
 static void test_names(void)
 {
-	/* every type of appsharing.md 2.3 */
+	/* every MS-TURN 2.2.2, MS-ICE2 2.2.2 and MS-TURNBWM type */
 	static const uint16_t listed[] = {
 		0x0001, 0x0006, 0x0008, 0x0009, 0x000a, 0x0020, 0x0024,
 		0x0025, 0x8028, 0x8029, 0x802a, 0x000d, 0x000e, 0x000f,

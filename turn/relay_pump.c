@@ -432,7 +432,7 @@ static int buf_reserve(struct relay_dirbuf *d, size_t want)
  * frames, so Wireshark's STUN heuristics decode them as they are, while
  * on the client side of a ConnectionBind (observe mode) it takes what
  * follows the bind for opaque peer data (RFC 6062 5.4) and decodes no
- * check there: the origin document's own trouble.
+ * check there: the trouble of Cisco doc 212580.
  */
 static void wire_copy(struct relay_pair *p, unsigned s, const uint8_t *f,
 		      size_t n, struct relay_wire *w)

@@ -847,8 +847,8 @@ static const uint32_t crc_table[256] = {
 	CRC_R64(0), CRC_R64(64), CRC_R64(128), CRC_R64(192),
 };
 
-/* Microsoft's table has 0x8bbeb8ea mistyped as 0x08bbe8ea (appsharing.md
- * 2.1); libnice's "legacy" FINGERPRINT copies use it */
+/* Microsoft's table has 0x8bbeb8ea mistyped as 0x08bbe8ea (libnice
+ * stun/stuncrc32.c); libnice's "legacy" FINGERPRINT copies use it */
 #define CRC_MS_GOOD 0x8bbeb8eau
 #define CRC_MS_BAD 0x08bbe8eau
 

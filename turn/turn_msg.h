@@ -49,7 +49,7 @@ enum turn_class {
 };
 
 /* Attributes (those the gateway reads or writes; turn_attr_name() knows
- * every type in appsharing.md §2.3 for display) */
+ * every MS-TURN 2.2.2 and MS-ICE2 2.2.2 type for display) */
 enum turn_attr_type {
 	TURN_A_MAPPED_ADDRESS = 0x0001,
 	TURN_A_USERNAME = 0x0006,

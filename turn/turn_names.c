@@ -6,7 +6,8 @@
  * STUN, RFC 5766/8656 TURN, RFC 6062 TURN-TCP, RFC 6156 TURN-IPv6,
  * RFC 5245/8445 ICE, RFC 5780 NAT behaviour discovery, RFC 7635/7982/8016
  * and every MS-TURN, MS-ICE2 and bandwidth-management type listed in
- * reference/appsharing.md 2.3. Names follow the RFCs and Wireshark.
+ * [MS-TURN] 2.2.2, [MS-ICE2] 2.2.2 and [MS-TURNBWM] and in Wireshark's
+ * epan/dissectors/packet-stun.c. Names follow the RFCs and Wireshark.
  */
 #include <stddef.h>
 #include <stdint.h>
@@ -120,7 +121,7 @@ static const struct name16 attrs[] = {
 };
 
 /* MS-TURN (and RFC 3489-era TURN drafts) gave these numbers other
- * meanings; REALM and NONCE are swapped (appsharing.md 2.5) */
+ * meanings; REALM and NONCE are swapped ([MS-TURN] 2.2.2) */
 static const struct name16 legacy_attrs[] = {
 	{0x0012, "REMOTE-ADDRESS"},
 	{0x0014, "NONCE (MS-TURN)"},

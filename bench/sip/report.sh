@@ -75,5 +75,5 @@ for f in "$D"/died-*.txt; do
 	[ -s "$f" ] && { echo; echo "Note: $(cat "$f")."; }
 done
 echo
-echo "A step is clean with 0 failed calls and 0 retransmissions; calls the caller aborted only because a 180 arrived after the 200 (\"late 180\": Kamailio's two UDP workers reorder them, shared/reference/sofia-sip.md 1.5 #9) are counted apart."
+echo "A step is clean with 0 failed calls and 0 retransmissions; calls the caller aborted only because a 180 arrived after the 200 (\"late 180\": Kamailio's two UDP workers reorder them) are counted apart."
 exit 0

@@ -2,8 +2,8 @@
 # sip/run.sh: SIP calls per second, INVITE/180/200/ACK/BYE with an audio
 # SDP, SIPp caller (127.0.0.2) → middle box → SIPp callee (127.0.0.3):
 # no middle box (sipp → sipp), Kamailio 5.6.3 stateful record-routing
-# proxy (shared/reference/sofia-sip.md 2.1), and sharewayd (B2BUA, zone
-# edge → zone cms, bench/conf). Method of sofia-sip.md 2.3: fixed-rate
+# proxy (bench/sip/kamailio-bench.cfg.in), and sharewayd (B2BUA, zone
+# edge → zone cms, bench/conf). Method (docs/BENCHMARKS.md): fixed-rate
 # steps of DUR s, a step is clean with 0 failed calls and 0
 # retransmissions; a dirty step is retried once after GAP_BAD s (64·T1),
 # the sweep stops at the second dirty result. Then one run at half the
@@ -56,7 +56,7 @@ sock_drops() {
 }
 
 # late_180 FILE: calls the caller aborted because a 180 came after the
-# 200 (a multi-process proxy reorders them: sofia-sip.md 1.5 #9). SIPp
+# 200 (a multi-process proxy reorders them: Kamailio's UDP workers). SIPp
 # cannot accept it there, so such calls are counted apart, not as
 # failures. The error file is cut to its first 400 lines afterwards.
 late_180() {

@@ -4,7 +4,7 @@
  * relative to the call's start: the SIP messages of both legs, the TURN
  * control exchange (Allocate, 401, Refresh, ConnectionAttempt,
  * ConnectionBind), the ICE Binding checks each way and the completion
- * re-INVITE, i.e. the origin document's capture table drawn for this call.
+ * re-INVITE, i.e. Cisco doc 212580's capture table drawn for this call.
  *
  * Each step takes two lines: its label (and detail, if it fits) above an
  * arrow from sender to receiver; a note on one column is drawn beside it.

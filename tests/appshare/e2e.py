@@ -10,7 +10,7 @@ checks, RFC 6062 TURN) against sharewayd on 127.0.0.1:
              re-INVITE toward the conference (checked by ConfSide); the
              Edge's own completion re-INVITE answered by sharewayd; 1 MB of
              RTP-framed data intact each way; BYE clears both legs.
-  observe    the conference is a TURN client of sharewayd (origin document).
+  observe    the conference is a TURN client of sharewayd (Cisco doc 212580).
   glare      the Edge's completion re-INVITE while sharewayd's toward the
              conference is outstanding: answered by sharewayd, no 491.
   byemute    the conference never answers sharewayd's BYE: the relay
@@ -684,7 +684,7 @@ def case_observe(env: Env, tl: Timeline) -> None:
     finally:
         edge.close()
         conf.close()
-    # the origin document's ladder, on the wire, with sharewayd as the TURN
+    # Cisco doc 212580's ladder, on the wire, with sharewayd as the TURN
     # server and the B2BUA between the two
     tl.assert_order([("Edge SIP", "sent INVITE"), ("CMS SIP", "received INVITE"),
                      ("CMS", "Allocate request"), ("TURN", "Allocate error 401"),

@@ -3,11 +3,12 @@
 The agent plays one end of a candidate pair whose TCP connection already
 exists (or that it connects/accepts through :mod:`harness.netio`):
 
-* it sends Binding requests in the libnice OC2007R2 layout (appsharing.md
-  §2.1/§2.2): [USE-CANDIDATE], PRIORITY, ICE-CONTROLLING/-CONTROLLED
-  (tie-breaker), USERNAME ``remote:local`` NUL-padded, CANDIDATE-IDENTIFIER
-  (foundation, NUL-padded), IMPLEMENTATION-VERSION 2, MESSAGE-INTEGRITY
-  (key = the remote ice-pwd), FINGERPRINT. A request is retransmitted with
+* it sends Binding requests in the libnice OC2007R2 layout (libnice
+  stun/usages/ice.c; MS-ICE2 2.2.2): [USE-CANDIDATE], PRIORITY,
+  ICE-CONTROLLING/-CONTROLLED (tie-breaker), USERNAME ``remote:local``
+  NUL-padded, CANDIDATE-IDENTIFIER (foundation, NUL-padded),
+  IMPLEMENTATION-VERSION 2, MESSAGE-INTEGRITY (key = the remote ice-pwd),
+  FINGERPRINT. A request is retransmitted with
   the same transaction ID every ``retransmit_interval`` s until answered
   (data sent to a TURN relay before the client's ConnectionBind may be
   lost, as coturn does). The controlling agent nominates with USE-CANDIDATE

@@ -9,7 +9,7 @@
 * :class:`ConfSide` plays the conference server (CMS): a SIP UA (the callee,
   ICE controlled) that answers the app-sharing INVITE, either with a TCP-PASS
   host candidate it listens on (``mode="relay"``: the gateway connects to it)
-  or, like CMS in the origin document, as a TURN client of a server
+  or, like CMS in Cisco doc 212580, as a TURN client of a server
   (``mode="observe"``): Allocate, CreatePermission for the offer's candidate
   IPs, its relayed address as ``typ relay`` candidate in the 200 OK, then
   ConnectionAttempt → ConnectionBind. It answers the completion re-INVITE

@@ -1,4 +1,4 @@
-"""Application-sharing SDP: build, parse, MS candidates (appsharing.md §1).
+"""Application-sharing SDP: build, parse, MS candidates ([MS-SDPEXT]).
 
 * :class:`Candidate` parses and prints both candidate forms:
   Microsoft ``<f> <comp> TCP-PASS|TCP-ACT|UDP <prio> <ip> <port> typ <type>
@@ -267,7 +267,7 @@ def build_appsharing_sdp(ip: str, port: int, ufrag: str, pwd: str,
                          remote_candidates: list[tuple[int, str, int]] | None = None,
                          profile: str = "TCP/RTP/AVP",
                          extra: list[str] | None = None) -> str:
-    """An app-sharing SDP body in the Lync/SIPE shape (appsharing.md §1.2).
+    """An app-sharing SDP body in the Lync/SIPE shape (tieto/sipe issue #89).
     ``ip:port`` is the m=/c= default; ``extra`` lines go at media level."""
     lines = ["v=0", f"o=- 0 {version} IN IP4 {ip}", "s=session",
              f"c=IN IP4 {ip}", "b=CT:99980", "t=0 0",

@@ -4,7 +4,7 @@ Covers RFC 5389/8489 (header, attributes, MESSAGE-INTEGRITY, FINGERPRINT),
 RFC 5766/8656 TURN, RFC 6062 (Connect, ConnectionBind, ConnectionAttempt,
 CONNECTION-ID 0x002A), RFC 5245 ICE attributes and the MS-ICE2 additions
 (CANDIDATE-IDENTIFIER 0x8054, IMPLEMENTATION-VERSION 0x8070, NUL-padded
-USERNAME whose padding counts in the attribute length; appsharing.md §2).
+USERNAME whose padding counts in the attribute length; MS-ICE2 2.2.2).
 
 MESSAGE-INTEGRITY comes in two styles:
 
@@ -174,7 +174,7 @@ _MS_LEGACY_TABLE = [0x08BBE8EA if v == 0x8BBEB8EA else v for v in _crc_table()]
 
 def crc32_ms_legacy(data: bytes) -> int:
     """CRC-32 with the MS table entry 0x8bbeb8ea mistyped as 0x8bbe8ea, as in
-    the "legacy" duplicate checks libnice sends (appsharing.md §2.1)."""
+    the "legacy" duplicate checks libnice sends (stun/stuncrc32.c)."""
     crc = 0xFFFFFFFF
     for b in data:
         crc = _MS_LEGACY_TABLE[(crc ^ b) & 0xFF] ^ (crc >> 8)

@@ -53,7 +53,7 @@ ok "-T -y -m 4: 12 connections, nothing lost"
 
 uc passive -P -u cms -w cmssecret -p "$(port 1)" -n 3 -m 1 -l 170
 expect passive 'tot_send_msgs=6, tot_recv_msgs=3$'
-# uclient does not count what its active peer receives (turn-tcp.md 5.4):
+# uclient does not count what its active peer receives (coturn 4.6.1 -P):
 # the server's own count shows 510 bytes went each way
 wait_for "$SW_TMP/sharewayd.log" 'usage: 510 bytes to peer, 510 to client' 10 ||
 	fail "-P: server did not relay 510 bytes each way"

@@ -1,7 +1,7 @@
 #!/bin/bash
 # timeout: 60
 # shareway export --pcap: the fixture calls' recorded SIP and STUN/TURN
-# messages as a pcap that tshark decodes: the origin document's TURN
+# messages as a pcap that tshark decodes: Cisco doc 212580's TURN
 # exchange (Allocate, 401, Allocate, Success, Refresh, ConnectionAttempt,
 # ConnectionBind) and the ICE checks as STUN, SIP over TCP with a
 # handshake, SIP over UDP/IPv6; every IP/TCP/UDP checksum good.
@@ -42,7 +42,7 @@ expect "$SW_TMP/c1.pcap" 'stun.att.ipv4 == 192.168.1.252 && stun.att.port == 535
 expect "$SW_TMP/c1.pcap" 'tcp.flags.syn == 1 && tcp.flags.ack == 0' 5
 expect "$SW_TMP/c1.pcap" 'tcp.analysis.flags' 0
 expect "$SW_TMP/c1.pcap" 'tcp.checksum.status != 1 || ip.checksum.status != 1' 0
-# the real addresses and ports of the origin document
+# the real addresses and ports of Cisco doc 212580
 expect "$SW_TMP/c1.pcap" 'ip.src == 10.48.54.230 && tcp.dstport == 3478 && stun' 4
 expect "$SW_TMP/c1.pcap" 'ip.src == 192.168.1.252 && tcp.srcport == 53577 && tcp.dstport == 24000 && stun' 2
 ok "c-1: SIP, TURN and ICE checks decoded, checksums good"

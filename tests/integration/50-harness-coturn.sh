@@ -1,7 +1,7 @@
 #!/bin/bash
 # timeout: 90
 # Self-test of the app-sharing harness (tests/harness) on real bytes from a
-# TURN server nobody here wrote: coturn. Reproduces the origin document's
+# TURN server nobody here wrote: coturn. Reproduces Cisco doc 212580's
 # ladder: the "CMS" harness (127.0.0.3) allocates a TCP relay (401, then
 # success), refreshes, permits 127.0.0.2; the "Edge" harness connects from
 # 127.0.0.2 to the relayed address; CMS gets the ConnectionAttempt and
@@ -11,7 +11,7 @@
 # one-way failure (CMS does not answer checks) must be named by the Edge's
 # per-direction report, and a 438 Stale Nonce (second coturn with
 # --stale-nonce) must be retried. Offline codec checks (RFC 5769 vectors,
-# the Cisco frame of appsharing.md §2.2, SDP, SIP) run first.
+# the frame of Cisco doc 212580, SDP, SIP) run first.
 . "$SW_SRC/tests/lib.sh"
 
 PY=${SW_PYTHON:-/usr/bin/python3}

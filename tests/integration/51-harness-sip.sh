@@ -10,7 +10,7 @@
 #    Edge relay connects to ConfSide's TCP-PASS candidate), checks both
 #    ways, data both ways at once, completion re-INVITE checked by
 #    ConfSide, BYE; a 488 rejection; and observe mode with coturn as
-#    ConfSide's TURN server (the origin document's ladder with SIP).
+#    ConfSide's TURN server (Cisco doc 212580's ladder with SIP).
 . "$SW_SRC/tests/lib.sh"
 
 PY=${SW_PYTHON:-/usr/bin/python3}

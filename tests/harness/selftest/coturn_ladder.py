@@ -1,4 +1,4 @@
-"""The origin document's TURN/ICE ladder, with coturn as the TURN server.
+"""Cisco doc 212580's TURN/ICE ladder, with coturn as the TURN server.
 
 The "CMS" side (:class:`harness.turnclient.TurnTcpClient`, from 127.0.0.3)
 allocates a TCP relay (401, then success), refreshes, permits 127.0.0.2;

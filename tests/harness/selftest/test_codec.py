@@ -1,5 +1,5 @@
 """Offline checks of the harness codecs: RFC 5769 vectors, the MS-ICE2 frame
-layout of appsharing.md §2.2, RFC 4571 framing, SDP and SIP parsing.
+layout of Cisco doc 212580, RFC 4571 framing, SDP and SIP parsing.
 
 Run: ``PYTHONPATH=tests python3 -m unittest -v harness.selftest.test_codec``
 (``SW_SHARED`` points at the shared folder for the SDP corpus).
@@ -112,7 +112,7 @@ class Codec(unittest.TestCase):
 
 
 class MsIce2Layout(unittest.TestCase):
-    """The Cisco/libnice frame of appsharing.md §2.2, rebuilt byte by byte."""
+    """The Cisco/libnice frame (Cisco doc 212580), rebuilt byte by byte."""
 
     TID = bytes.fromhex("53a3392e86a7666a5d9c7b3e")
     PREFIX = bytes.fromhex(
