@@ -8,7 +8,8 @@
  * byte counts, DELETE -> ALLOC_GONE; a custom observer that asks for
  * splice itself; and observe mode: WATCH ties an external RFC 6062
  * client's allocation to a call, its connection is inspected; out of
- * descriptors, a relayed listener is paused and sheds its waiting peers.
+ * descriptors, a relayed listener is paused and sheds its waiting peers;
+ * relay_stream_io()'s four results on a plain stream.
  */
 #include <errno.h>
 #include <poll.h>
@@ -19,6 +20,7 @@
 #include <sys/socket.h>
 
 #include "relay.h"
+#include "relay_int.h"
 #include "turn_msg.h"
 #include "unit.h"
 
@@ -860,6 +862,43 @@ static void test_prebind_caps(void)
 }
 
 
+/* The one read/write of the control and data connections: bytes, would
+ * block, end of stream, broken (plain TCP; TLS maps onto the same four) */
+static void test_stream_io(void)
+{
+	int sv[2];
+	uint8_t buf[8];
+	size_t n = 99;
+	bool ww = true;
+
+	CU_ASSERT_FATAL(!socketpair(AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK, 0,
+				    sv));
+	CU_ASSERT_EQUAL(relay_stream_io(sv[0], NULL, &ww, "abc", 3, true, &n),
+			RELAY_IO_BYTES);
+	CU_ASSERT_EQUAL(n, 3);
+	CU_ASSERT_EQUAL(relay_stream_io(sv[1], NULL, &ww, buf, sizeof(buf),
+					false, &n),
+			RELAY_IO_BYTES);
+	CU_ASSERT_EQUAL(n, 3);
+	CU_ASSERT(!memcmp(buf, "abc", 3));
+	CU_ASSERT_EQUAL(relay_stream_io(sv[1], NULL, &ww, buf, sizeof(buf),
+					false, &n),
+			RELAY_IO_AGAIN);
+	CU_ASSERT_EQUAL(n, 0);
+	shutdown(sv[0], SHUT_WR);
+	CU_ASSERT_EQUAL(relay_stream_io(sv[1], NULL, &ww, buf, sizeof(buf),
+					false, &n),
+			RELAY_IO_EOF);
+	CU_ASSERT_EQUAL(n, 0);
+	close(sv[0]);
+	n = 99;
+	CU_ASSERT_EQUAL(relay_stream_io(sv[1], NULL, &ww, "x", 1, true, &n),
+			RELAY_IO_ERROR); /* EPIPE, and no SIGPIPE */
+	CU_ASSERT_EQUAL(n, 0);
+	close(sv[1]);
+}
+
+
 int test_relay_register(void)
 {
 	CU_pSuite s = CU_add_suite("relay", NULL, NULL);
@@ -880,7 +919,9 @@ int test_relay_register(void)
 	    !CU_add_test(s, "out of descriptors: paused, waiting peers shed",
 			 test_fd_shortage) ||
 	    !CU_add_test(s, "pre-bind bytes and unbound peers capped",
-			 test_prebind_caps))
+			 test_prebind_caps) ||
+	    !CU_add_test(s, "one stream read/write, four results",
+			 test_stream_io))
 		return CU_get_error();
 	return CUE_SUCCESS;
 }

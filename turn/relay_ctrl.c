@@ -74,45 +74,62 @@ int relay_tls_init(struct relay_thread *rt)
 }
 
 
-/**
- * One non-blocking SSL_read or SSL_write
- *
- * @return bytes (> 0), 0 closed, -1 would block, -2 error;
- *         *want_write when the session waits for the socket to be writable
- */
-ssize_t relay_tls_io(SSL *ssl, void *buf, size_t len, bool wr,
-		     bool *want_write)
+/* One non-blocking SSL_read or SSL_write; *want_write when the session
+ * waits for the socket to be writable */
+static enum relay_io_res tls_io(SSL *ssl, void *buf, size_t len, bool wr,
+				bool *want_write, size_t *np)
 {
 	int n, e;
 
 	ERR_clear_error();
 	n = wr ? SSL_write(ssl, buf, (int)len) : SSL_read(ssl, buf, (int)len);
 	*want_write = false;
-	if (n > 0)
-		return n;
+	if (n > 0) {
+		*np = (size_t)n;
+		return RELAY_IO_BYTES;
+	}
 	e = SSL_get_error(ssl, n);
 	if (e == SSL_ERROR_WANT_READ)
-		return -1;
+		return RELAY_IO_AGAIN;
 	if (e == SSL_ERROR_WANT_WRITE) {
 		*want_write = true;
-		return -1;
+		return RELAY_IO_AGAIN;
 	}
-	return e == SSL_ERROR_ZERO_RETURN ? 0 : -2;
+	return e == SSL_ERROR_ZERO_RETURN ? RELAY_IO_EOF : RELAY_IO_ERROR;
 }
 
 
-/* Plain or TLS read/write with one convention: > 0, 0 EOF, -1, -2 */
-static ssize_t ctrl_io(struct relay_ctrl *c, void *buf, size_t len, bool wr)
+/**
+ * One non-blocking read or write, plain or TLS, on a client connection
+ * (control or data) or a peer connection
+ *
+ * @param np  bytes moved, set (> 0) only with RELAY_IO_BYTES, else 0
+ */
+enum relay_io_res relay_stream_io(int fd, SSL *ssl, bool *want_write,
+				  void *buf, size_t len, bool wr, size_t *np)
 {
 	ssize_t n;
 
-	if (c->ssl)
-		return relay_tls_io(c->ssl, buf, len, wr, &c->want_write);
-	n = wr ? send(c->io.fd, buf, len, MSG_NOSIGNAL)
-	       : recv(c->io.fd, buf, len, 0);
-	if (n >= 0)
-		return n;
-	return errno == EAGAIN || errno == EINTR ? -1 : -2;
+	*np = 0;
+	if (ssl)
+		return tls_io(ssl, buf, len, wr, want_write, np);
+	n = wr ? send(fd, buf, len, MSG_NOSIGNAL) : recv(fd, buf, len, 0);
+	if (n > 0) {
+		*np = (size_t)n;
+		return RELAY_IO_BYTES;
+	}
+	if (n == 0)
+		return RELAY_IO_EOF;
+	return errno == EAGAIN || errno == EINTR ? RELAY_IO_AGAIN
+						 : RELAY_IO_ERROR;
+}
+
+
+static enum relay_io_res ctrl_io(struct relay_ctrl *c, void *buf,
+				 size_t len, bool wr, size_t *np)
+{
+	return relay_stream_io(c->io.fd, c->ssl, &c->want_write, buf, len, wr,
+			       np);
 }
 
 
@@ -580,23 +597,22 @@ static int out_append(struct relay_ctrl *c, const uint8_t *buf, size_t len)
 static void ctrl_send(struct relay_thread *rt, struct relay_ctrl *c,
 		      const uint8_t *buf, size_t len)
 {
-	ssize_t n = 0;
+	size_t n = 0;
 
 	if (c->broken || c->converted || c->io.kind == RIO_DEAD)
 		return;
 	ctrl_capture(rt, c, buf, len, true);
 	if (!c->out_len) {
-		n = ctrl_io(c, (void *)buf, len, true);
-		if (n == -2 || n == 0) {
+		enum relay_io_res r = ctrl_io(c, (void *)buf, len, true, &n);
+
+		if (r == RELAY_IO_ERROR || r == RELAY_IO_EOF) {
 			ctrl_break(rt, c);
 			return;
 		}
-		if (n < 0)
-			n = 0;
 	}
-	if ((size_t)n == len)
+	if (n == len)
 		return;
-	if (out_append(c, buf + n, len - (size_t)n)) {
+	if (out_append(c, buf + n, len - n)) {
 		if (n == 0 && len < 65536 + 64 && c->out_len) {
 			TURN_CNT_ADD(turn_srv_counters(rt->srv), dropped, 1);
 			return; /* a whole datagram's worth: drop it */
@@ -611,16 +627,17 @@ static void ctrl_send(struct relay_thread *rt, struct relay_ctrl *c,
 static void ctrl_flush(struct relay_thread *rt, struct relay_ctrl *c)
 {
 	while (c->out_len) {
-		ssize_t n = ctrl_io(c, c->out, c->out_len, true);
+		size_t n;
+		enum relay_io_res r = ctrl_io(c, c->out, c->out_len, true, &n);
 
-		if (n == -1)
+		if (r == RELAY_IO_AGAIN)
 			break;
-		if (n <= 0) {
+		if (r != RELAY_IO_BYTES) {
 			ctrl_break(rt, c);
 			return;
 		}
-		memmove(c->out, c->out + n, c->out_len - (size_t)n);
-		c->out_len -= (size_t)n;
+		memmove(c->out, c->out + n, c->out_len - n);
+		c->out_len -= n;
 	}
 	ctrl_interest(rt, c);
 }
@@ -741,21 +758,22 @@ static bool ctrl_frames(struct relay_thread *rt, struct relay_ctrl *c)
 static void ctrl_read(struct relay_thread *rt, struct relay_ctrl *c)
 {
 	for (;;) {
-		ssize_t n;
+		enum relay_io_res r;
+		size_t n;
 
 		if (c->in_len == c->in_cap && in_reserve(c, c->in_cap * 2)) {
 			relay_ctrl_close(rt, c);
 			return;
 		}
-		n = ctrl_io(c, c->in + c->in_len, c->in_cap - c->in_len,
-			    false);
-		if (n == -1)
+		r = ctrl_io(c, c->in + c->in_len, c->in_cap - c->in_len, false,
+			    &n);
+		if (r == RELAY_IO_AGAIN)
 			break;
-		if (n <= 0) {
+		if (r != RELAY_IO_BYTES) {
 			relay_ctrl_close(rt, c);
 			return;
 		}
-		c->in_len += (size_t)n;
+		c->in_len += n;
 		if (!ctrl_frames(rt, c))
 			return;
 	}

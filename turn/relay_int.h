@@ -202,8 +202,19 @@ void relay_op_send(void *arg, const struct turn_src *dst, const uint8_t *buf,
 void relay_ctrl_hist_flush(struct relay_thread *rt, struct relay_ctrl *c,
 			   const struct turn_alloc *al);
 int relay_tls_init(struct relay_thread *rt);
-ssize_t relay_tls_io(SSL *ssl, void *buf, size_t len, bool wr,
-		     bool *want_write);
+
+/** What one non-blocking read or write on a client connection or a peer
+ * connection did */
+enum relay_io_res {
+	RELAY_IO_BYTES, /* *np > 0 bytes moved */
+	RELAY_IO_EOF,   /* the other end closed (or 0 bytes written) */
+	RELAY_IO_AGAIN, /* would block; TLS: *want_write for which way */
+	RELAY_IO_ERROR, /* the connection is broken */
+};
+
+enum relay_io_res relay_stream_io(int fd, SSL *ssl, bool *want_write,
+				  void *buf, size_t len, bool wr,
+				  size_t *np);
 
 /* relay_peer.c */
 int relay_op_relay_open(void *arg, struct turn_alloc *al, int af,

@@ -298,18 +298,11 @@ void relay_op_conn_close(void *arg, struct turn_conn *tc)
 
 /* --- I/O of one side ----------------------------------------------------------- */
 
-/* > 0 bytes, 0 EOF, -1 would block, -2 error */
-static ssize_t side_io(struct relay_side *sd, void *buf, size_t len, bool wr)
+static enum relay_io_res side_io(struct relay_side *sd, void *buf,
+				 size_t len, bool wr, size_t *np)
 {
-	ssize_t n;
-
-	if (sd->ssl)
-		return relay_tls_io(sd->ssl, buf, len, wr, &sd->want_write);
-	n = wr ? send(sd->io.fd, buf, len, MSG_NOSIGNAL)
-	       : recv(sd->io.fd, buf, len, 0);
-	if (n >= 0)
-		return n;
-	return errno == EAGAIN || errno == EINTR ? -1 : -2;
+	return relay_stream_io(sd->io.fd, sd->ssl, &sd->want_write, buf, len,
+			       wr, np);
 }
 
 
@@ -599,15 +592,17 @@ static int dir_flush(struct relay_pair *p, unsigned s)
 	struct relay_side *dst = &p->side[!s];
 
 	while (d->len) {
-		ssize_t n = side_io(dst, d->buf + d->off, d->len, true);
+		size_t n;
+		enum relay_io_res r =
+			side_io(dst, d->buf + d->off, d->len, true, &n);
 
-		if (n == -1)
+		if (r == RELAY_IO_AGAIN)
 			return EAGAIN;
-		if (n <= 0)
+		if (r != RELAY_IO_BYTES)
 			return EPIPE;
-		d->off += (size_t)n;
-		d->len -= (size_t)n;
-		count_out(p, s, (size_t)n);
+		d->off += n;
+		d->len -= n;
+		count_out(p, s, n);
 	}
 	if (p->mode == PM_SPLICE && d->buf) {
 		/* spliced for good: a held call keeps no copy buffers */
@@ -634,43 +629,47 @@ static int dir_flush(struct relay_pair *p, unsigned s)
 }
 
 
-/* Read from side s into dir[s]: > 0 bytes, 0 EOF, -1 would block, -2 */
-static ssize_t dir_fill(struct relay_pair *p, unsigned s)
+/* Read from side s into dir[s] */
+static enum relay_io_res dir_fill(struct relay_pair *p, unsigned s)
 {
 	struct relay_dirbuf *d = &p->dir[s];
-	size_t room = RELAY_COPY_BUF;
-	ssize_t n;
+	size_t room = RELAY_COPY_BUF, n;
+	enum relay_io_res r;
 
 	if (p->mode == PM_SPLICE) {
+		ssize_t sn;
+
 		if (d->pipe[0] < 0 && pipe_get(p->rt, d->pipe))
-			return -2;
-		n = splice(p->side[s].io.fd, NULL, d->pipe[1], NULL, PIPE_SIZE,
-			   SPLICE_F_MOVE | SPLICE_F_NONBLOCK);
-		if (n > 0)
-			d->in_pipe += (size_t)n;
+			return RELAY_IO_ERROR;
+		sn = splice(p->side[s].io.fd, NULL, d->pipe[1], NULL, PIPE_SIZE,
+			    SPLICE_F_MOVE | SPLICE_F_NONBLOCK);
+		if (sn > 0)
+			d->in_pipe += (size_t)sn;
 		else if (!d->in_pipe) /* an idle side holds no pipe */
 			pipe_put(p->rt, d->pipe, false);
-		if (n < 0)
-			return errno == EAGAIN ? -1 : -2;
-		return n;
+		if (sn < 0)
+			return errno == EAGAIN ? RELAY_IO_AGAIN
+					       : RELAY_IO_ERROR;
+		return sn ? RELAY_IO_BYTES : RELAY_IO_EOF;
 	}
 	if (p->mode == PM_PREBIND)
 		room = prebind_room(p);
 	if (room > RELAY_COPY_BUF)
 		room = RELAY_COPY_BUF;
 	if (buf_reserve(d, room))
-		return -2;
-	n = side_io(&p->side[s], d->buf + d->off + d->len, room, false);
-	if (n > 0 && p->mode == PM_INSPECT)
-		inspect_account(p, s, d->buf + d->off + d->len, (size_t)n);
-	if (n > 0 && p->mode == PM_PREBIND && p->tc->al->io) {
-		((struct relay_relayed *)p->tc->al->io)->prebind += (size_t)n;
-		p->prebind += (size_t)n;
+		return RELAY_IO_ERROR;
+	r = side_io(&p->side[s], d->buf + d->off + d->len, room, false, &n);
+	if (r != RELAY_IO_BYTES)
+		return r;
+	if (p->mode == PM_INSPECT)
+		inspect_account(p, s, d->buf + d->off + d->len, n);
+	if (p->mode == PM_PREBIND && p->tc->al->io) {
+		((struct relay_relayed *)p->tc->al->io)->prebind += n;
+		p->prebind += n;
 		TURN_CNT_ADD(turn_srv_counters(p->rt->srv), prebind_bytes, n);
 	}
-	if (n > 0)
-		d->len += (size_t)n;
-	return n;
+	d->len += n;
+	return RELAY_IO_BYTES;
 }
 
 
@@ -684,7 +683,7 @@ static void pair_close(struct relay_pair *p, const char *why)
 static bool pump(struct relay_pair *p, unsigned s)
 {
 	for (int round = 0; round < PUMP_ROUNDS; ++round) {
-		ssize_t n;
+		enum relay_io_res r;
 
 		if (p->mode != PM_PREBIND) {
 			int err = dir_flush(p, s);
@@ -707,14 +706,14 @@ static bool pump(struct relay_pair *p, unsigned s)
 		}
 		if (!side_readable(p, s) && p->mode == PM_PREBIND)
 			break;
-		n = dir_fill(p, s);
-		if (n == -1)
+		r = dir_fill(p, s);
+		if (r == RELAY_IO_AGAIN)
 			break;
-		if (n == -2) {
+		if (r == RELAY_IO_ERROR) {
 			pair_close(p, "read failed");
 			return false;
 		}
-		if (n == 0)
+		if (r == RELAY_IO_EOF)
 			p->side[s].eof = true;
 	}
 	return true;
