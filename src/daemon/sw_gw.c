@@ -24,11 +24,18 @@
 #include "sw_rules.h"
 
 
+/* The chain of the call table that holds call id */
+static struct sw_gwcall **call_chain(struct sw_gw *gw, uint64_t id)
+{
+	return &gw->calls[id % SW_GW_CALL_BUCKETS];
+}
+
+
 struct sw_gwcall *sw_gw_call(struct sw_gw *gw, uint64_t id)
 {
 	struct sw_gwcall *c;
 
-	for (c = gw->calls[id % 256]; c; c = c->next)
+	for (c = *call_chain(gw, id); c; c = c->next)
 		if (c->id == id)
 			return c;
 	return NULL;
@@ -109,8 +116,8 @@ static struct sw_gwcall *call_new(struct sw_gw *gw,
 		snprintf(c->tag, sizeof(c->tag), "%llu",
 			 (unsigned long long)c->id);
 	sipua_call_set_tag(gw->ua, c->id, c->tag);
-	c->next = gw->calls[c->id % 256];
-	gw->calls[c->id % 256] = c;
+	c->next = *call_chain(gw, c->id);
+	*call_chain(gw, c->id) = c;
 	return c;
 }
 
@@ -178,7 +185,7 @@ void sw_gw_call_release(struct sw_gw *gw, struct sw_gwcall *c)
 {
 	struct sw_gwcall **pp;
 
-	for (pp = &gw->calls[c->id % 256]; *pp; pp = &(*pp)->next) {
+	for (pp = call_chain(gw, c->id); *pp; pp = &(*pp)->next) {
 		if (*pp == c) {
 			*pp = c->next;
 			break;
@@ -799,7 +806,7 @@ static void on_tick(int fd, void *arg)
 		sw_info("heap trimmed after a load: about %zu MB free returned",
 			freed >> 20);
 	pool_fill(gw);
-	for (unsigned i = 0; i < 256; ++i) {
+	for (unsigned i = 0; i < SW_GW_CALL_BUCKETS; ++i) {
 		struct sw_gwcall *c = gw->calls[i], *next;
 
 		for (; c; c = next) {
@@ -910,7 +917,7 @@ void sw_gw_close(struct sw_gw *gw)
 	free(gw->pend);
 	gw->pend = NULL;
 	gw->n_pend = gw->cap_pend = 0;
-	for (unsigned i = 0; i < 256; ++i)
+	for (unsigned i = 0; i < SW_GW_CALL_BUCKETS; ++i)
 		while (gw->calls[i])
 			sw_gw_call_release(gw, gw->calls[i]);
 	if (gw->relay) /* relay_stop() closes it */
@@ -932,7 +939,7 @@ static int ctl_active(struct sw_json *res, const struct sw_jval *args,
 
 	(void)args;
 	sw_json_arr_open(res, "calls");
-	for (unsigned i = 0; i < 256; ++i) {
+	for (unsigned i = 0; i < SW_GW_CALL_BUCKETS; ++i) {
 		for (struct sw_gwcall *c = gw->calls[i]; c; c = c->next) {
 			if (c->ended)
 				continue;
@@ -966,7 +973,7 @@ static int ctl_relays(struct sw_json *res, const struct sw_jval *args,
 
 	(void)args;
 	sw_json_arr_open(res, "allocations");
-	for (unsigned i = 0; i < 256; ++i)
+	for (unsigned i = 0; i < SW_GW_CALL_BUCKETS; ++i)
 		for (struct sw_gwcall *c = gw->calls[i]; c; c = c->next)
 			sw_appshare_relay_json(c->as, c->tag, res);
 	for (unsigned i = 0; i < gw->n_pool; ++i) {

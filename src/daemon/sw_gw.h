@@ -34,13 +34,14 @@ struct sw_gw_pend {
 };
 
 #define SW_GW_POOL_MAX 64
+#define SW_GW_CALL_BUCKETS 256 /* chains of the call table, keyed by id */
 
 struct sw_gw {
 	struct sipua *ua;
 	struct relay *relay;      /* NULL when [turn] enable = no */
 	struct sw_calllog *cl;    /* NULL when the call log is off */
 	const struct sw_conf *conf;
-	struct sw_gwcall *calls[256]; /* by id % 256 */
+	struct sw_gwcall *calls[SW_GW_CALL_BUCKETS]; /* by id % buckets */
 	int tick_fd;              /* 1 s timerfd: check timeouts */
 	uint32_t next_token;
 	/* Allocations made ahead of calls, so inserting relay candidates
