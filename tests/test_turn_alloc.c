@@ -1217,6 +1217,29 @@ static void test_timers(void)
 }
 
 
+/* A snapshot copies and a sum adds every counter, each by its name */
+static void test_counters(void)
+{
+	struct turn_counters a, b, sum;
+	uint64_t v = 1;
+
+	memset(&a, 0, sizeof(a));
+	memset(&sum, 0, sizeof(sum));
+#define CNT_SET(f) a.f = v, v *= 3;
+	TURN_COUNTERS(CNT_SET)
+#undef CNT_SET
+	turn_counters_snapshot(&a, &b);
+	CU_ASSERT(!memcmp(&a, &b, sizeof(a)));
+	turn_counters_add(&sum, &a);
+	turn_counters_add(&sum, &b);
+#define CNT_CHECK(f) CU_ASSERT_EQUAL(sum.f, 2 * a.f);
+	TURN_COUNTERS(CNT_CHECK)
+#undef CNT_CHECK
+	CU_ASSERT_EQUAL(sum.allocs_udp, 2);
+	CU_ASSERT_EQUAL(sum.prebind_bytes, 2 * 1594323); /* 3^13 */
+}
+
+
 int test_turn_alloc_register(void)
 {
 	CU_pSuite s = CU_add_suite_with_setup_and_teardown(
@@ -1246,7 +1269,9 @@ int test_turn_alloc_register(void)
 			 test_peer_own) ||
 	    !CU_add_test(s, "unbound connections capped", test_unbound_cap) ||
 	    !CU_add_test(s, "garbage input", test_garbage) ||
-	    !CU_add_test(s, "timer heap", test_timers))
+	    !CU_add_test(s, "timer heap", test_timers) ||
+	    !CU_add_test(s, "counters: snapshot and sum by name",
+			 test_counters))
 		return CU_get_error();
 	return CUE_SUCCESS;
 }

@@ -951,13 +951,11 @@ void relay_counters(const struct relay *r, struct turn_counters *sum)
 	memset(sum, 0, sizeof(*sum));
 	for (unsigned i = 0; i < r->n; ++i) {
 		struct turn_counters c;
-		uint64_t *s = (uint64_t *)sum, *v = (uint64_t *)&c;
 
 		if (!r->t[i].srv)
 			continue;
 		turn_counters_snapshot(turn_srv_counters(r->t[i].srv), &c);
-		for (size_t k = 0; k < sizeof(c) / sizeof(uint64_t); ++k)
-			s[k] += v[k];
+		turn_counters_add(sum, &c);
 	}
 }
 

@@ -75,19 +75,31 @@ struct turn_src {
 };
 
 /** Counters of one relay thread: only the owner writes (relaxed), the
- * control socket reads a snapshot (turn_counters_snapshot) */
+ * control socket reads a snapshot (turn_counters_snapshot) and sums the
+ * threads' (turn_counters_add). Every counter is a uint64_t listed here
+ * once, so that copying and summing name each field. */
+#define TURN_COUNTERS(X)                                                     \
+	X(allocs_udp)      /* live */                                        \
+	X(allocs_tcp)      /* live */                                        \
+	X(allocs_total)    /* created since start */                         \
+	X(conns_active)    /* RFC 6062 connections, live */                  \
+	X(conns_total)     /* RFC 6062 connections since start */            \
+	X(bytes_to_peer)                                                     \
+	X(bytes_to_client)                                                   \
+	X(auth_failures)                                                     \
+	X(denied_peers)                                                      \
+	X(bad_messages)                                                      \
+	X(dropped)                                                           \
+	X(accept_paused)   /* listener left alone: out of fds */             \
+	X(accept_shed)     /* connections closed at once for it */           \
+	X(prebind_bytes)   /* live: peer bytes held awaiting binds */        \
+	X(redirects)       /* Allocates answered 300 Try Alternate */
+
+#define TURN_CNT_FIELD(name) uint64_t name;
 struct turn_counters {
-	uint64_t allocs_udp, allocs_tcp;     /* live */
-	uint64_t allocs_total;               /* created since start */
-	uint64_t conns_active, conns_total;  /* RFC 6062 connections */
-	uint64_t bytes_to_peer, bytes_to_client;
-	uint64_t auth_failures, denied_peers;
-	uint64_t bad_messages, dropped;
-	uint64_t accept_paused; /* listener left alone: out of fds */
-	uint64_t accept_shed;   /* connections closed at once for it */
-	uint64_t prebind_bytes; /* live: peer bytes held awaiting binds */
-	uint64_t redirects;     /* Allocates answered 300 Try Alternate */
+	TURN_COUNTERS(TURN_CNT_FIELD)
 };
+#undef TURN_CNT_FIELD
 
 #define TURN_CNT_ADD(c, field, n)                                            \
 	__atomic_store_n(&(c)->field,                                        \
@@ -96,6 +108,8 @@ struct turn_counters {
 
 void turn_counters_snapshot(const struct turn_counters *c,
 			    struct turn_counters *out);
+void turn_counters_add(struct turn_counters *sum,
+		       const struct turn_counters *c);
 
 /* --- objects -------------------------------------------------------------- */
 

@@ -36,15 +36,32 @@ struct turn_counters *turn_srv_counters(struct turn_srv *srv)
 }
 
 
+/* A field added to struct turn_counters outside TURN_COUNTERS would be
+ * neither copied nor summed */
+#define CNT_ONE(f) +1
+_Static_assert(sizeof(struct turn_counters) ==
+		       (0 TURN_COUNTERS(CNT_ONE)) * sizeof(uint64_t),
+	       "every counter is a uint64_t listed in TURN_COUNTERS");
+#undef CNT_ONE
+
+
 /** Copy counters written by another thread (relaxed loads, no tearing) */
 void turn_counters_snapshot(const struct turn_counters *c,
 			    struct turn_counters *out)
 {
-	const uint64_t *s = (const uint64_t *)c;
-	uint64_t *d = (uint64_t *)out;
+#define CNT_LOAD(f) out->f = __atomic_load_n(&c->f, __ATOMIC_RELAXED);
+	TURN_COUNTERS(CNT_LOAD)
+#undef CNT_LOAD
+}
 
-	for (size_t i = 0; i < sizeof(*c) / sizeof(uint64_t); ++i)
-		d[i] = __atomic_load_n(&s[i], __ATOMIC_RELAXED);
+
+/** Add one thread's counters (a snapshot) to a sum */
+void turn_counters_add(struct turn_counters *sum,
+		       const struct turn_counters *c)
+{
+#define CNT_ADD(f) sum->f += c->f;
+	TURN_COUNTERS(CNT_ADD)
+#undef CNT_ADD
 }
 
 
