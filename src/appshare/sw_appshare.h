@@ -50,7 +50,7 @@ struct sw_gwcall {
 				       record started (if the log is on) */
 	bool route_logged;          /* the routing decision is in the log */
 	char from[128], to[128];    /* initial INVITE, for `calls --active` */
-	char rule[64];
+	char rule[SW_ROUTE_NAME];   /* the rule it matched, once routed */
 	struct sw_appshare_call *as; /* app-sharing state, NULL if none */
 };
 

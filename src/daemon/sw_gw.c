@@ -173,6 +173,8 @@ static struct sw_gwcall *call_get(struct sw_gw *gw,
 	    (decided || final ||
 	     zone_is_edge(call, call->leg[SIPUA_LEG_A].zone)))
 		call_settle(gw, c, call);
+	if (decided && !c->rule[0]) /* the first decision holds (reload) */
+		memcpy(c->rule, call->route->rule, sizeof(c->rule));
 	if (c->uid && !c->route_logged && call->route && (decided || final)) {
 		c->route_logged = true;
 		log_route(gw, c, call->route);

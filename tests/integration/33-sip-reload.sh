@@ -1,13 +1,13 @@
 #!/bin/bash
 # timeout: 90
 # SIGHUP reloads the dial plan atomically: a call in progress keeps the
-# rule it matched and ends normally, new calls get the new rules; a rule
-# file that does not load is refused with a clear log line and the rules
-# in force stay, and `shareway status` says so. A reload also takes the
-# zones and the log level: a call in progress keeps the zone it started
-# with (its BYE goes to the conference it called), the next call goes to
-# the zone's new target and logs at the new level; a reload to 0 rules
-# warns, and status shows it.
+# rule it matched (`calls --active` names it) and ends normally, new calls
+# get the new rules; a rule file that does not load is refused with a
+# clear log line and the rules in force stay, and `shareway status` says
+# so. A reload also takes the zones and the log level: a call in
+# progress keeps the zone it started with (its BYE goes to the conference
+# it called), the next call goes to the zone's new target and logs at the
+# new level; a reload to 0 rules warns, and status shows it.
 . "$SW_SRC/tests/lib.sh"
 . "$SW_SRC/tests/sipp/sip-lib.sh"
 
@@ -31,6 +31,10 @@ action = reject 480 Closed for maintenance
 EOR
 kill -HUP "$SW_DPID"
 wait_for "$SW_TMP/sharewayd.log" 'rules reloaded from .*: 1 rules' 5 || fail "reload not logged"
+$SHAREWAY -c "$SW_TMP/shareway.conf" calls --active >"$SW_TMP/active.txt" ||
+	fail "calls --active"
+grep -q ' c-1 .* edge-to-cms ' "$SW_TMP/active.txt" ||
+	{ cat "$SW_TMP/active.txt"; fail "calls --active does not name the rule call 1 matched"; }
 SCN_SET='CODE=480
 PHRASE=Closed for maintenance
 HDRRE=480' uac uac_reject 127.0.0.2 $(port 3) 55 1 "$OFFER" || { show uac_reject; fail "new rules not applied to a new call"; }
