@@ -144,6 +144,9 @@ enum relay_ev_type {
 	RELAY_EV_INSIDE_FAILED, /* alloc_id, addr = who, err: no target */
 	RELAY_EV_TURN_MSG,      /* alloc_id, wire, sent: a watched
 				   allocation's TURN control message */
+	RELAY_EV_LOST,          /* lost_type, lost_n: events of call_id the
+				   full event queue refused (the first's
+				   type), reported once it takes this */
 };
 
 enum relay_dir {
@@ -201,6 +204,8 @@ struct relay_ev {
 	char user[64]; /* WATCHING: the TURN user owning the allocation */
 	struct relay_wire wire; /* STUN, TURN_MSG: the message's bytes */
 	bool sent;     /* TURN_MSG: sent by the TURN server (else received) */
+	enum relay_ev_type lost_type; /* LOST */
+	unsigned lost_n;              /* LOST */
 };
 
 enum relay_inspect {
@@ -231,6 +236,8 @@ void relay_ev_ack(struct relay *r);
 void relay_ev_kick(struct relay *r);
 bool relay_ev_pop(struct relay *r, struct relay_ev *ev);
 void relay_ev_release(struct relay_ev *ev);
+const char *relay_ev_name(enum relay_ev_type type);
+void relay_test_refuse_ev(struct relay *r, enum relay_ev_type type, long n);
 void relay_counters(const struct relay *r, struct turn_counters *sum);
 int relay_conn_set_splice(uint32_t conn_id);
 

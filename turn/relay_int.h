@@ -125,6 +125,15 @@ struct relay_handoff {
 
 struct relay_pair;
 
+#define RELAY_LOST_MAX 64 /* calls with refused events awaiting report */
+
+/** Events of one call the full event queue refused, not yet reported */
+struct relay_lost {
+	uint64_t call_id;
+	enum relay_ev_type type; /* the first refused */
+	unsigned n;
+};
+
 struct relay_thread {
 	struct relay *r;
 	unsigned idx;
@@ -147,6 +156,8 @@ struct relay_thread {
 	struct sw_accept_reserve reserve; /* see sw_accept.h */
 	int pipes[RELAY_POOL_PIPES][2];
 	unsigned n_pipes;
+	struct relay_lost lost[RELAY_LOST_MAX]; /* relay_ev_post() */
+	unsigned n_lost;
 	uint8_t rx[TURN_HEADROOM + 65536 + 8];
 };
 
@@ -163,6 +174,10 @@ struct relay {
 	uint8_t nonce_key[TURN_NONCE_KEY_LEN];
 	relay_observe_h *observe;
 	void *observe_arg;
+	/* test aid (relay_test_refuse_ev): posts of this event type are
+	 * refused as a full queue would, always (-1) or n more times */
+	int test_refuse_type;
+	long test_refuse_left;
 };
 
 extern const struct turn_ops relay_turn_ops;

@@ -27,6 +27,7 @@
 #define MAX_EVENTS 128
 #define CMDQ_CAP 1024
 #define EVQ_CAP 4096
+#define LOST_RETRY_MS 50 /* reports of lost events waiting for room */
 
 static __thread struct relay_thread *cur_rt; /* for relay_conn_set_splice */
 
@@ -231,16 +232,124 @@ static void reap_dead(struct relay_thread *rt)
 }
 
 
-/** Post an event to the SIP thread (dropped and counted if it lags);
- * the event's wire copy goes with it, or is freed */
+const char *relay_ev_name(enum relay_ev_type type)
+{
+	static const char *const names[] = {
+		[RELAY_EV_ALLOCATED] = "ALLOCATED",
+		[RELAY_EV_ALLOC_FAILED] = "ALLOC_FAILED",
+		[RELAY_EV_ALLOC_GONE] = "ALLOC_GONE",
+		[RELAY_EV_CONN_ATTEMPT] = "CONN_ATTEMPT",
+		[RELAY_EV_CONN_BOUND] = "CONN_BOUND",
+		[RELAY_EV_CONN_CLOSED] = "CONN_CLOSED",
+		[RELAY_EV_STUN] = "STUN",
+		[RELAY_EV_SPLICED] = "SPLICED",
+		[RELAY_EV_WATCHING] = "WATCHING",
+		[RELAY_EV_INSIDE_ACCEPT] = "INSIDE_ACCEPT",
+		[RELAY_EV_INSIDE_FAILED] = "INSIDE_FAILED",
+		[RELAY_EV_TURN_MSG] = "TURN_MSG",
+		[RELAY_EV_LOST] = "LOST",
+	};
+
+	if ((unsigned)type >= sizeof(names) / sizeof(names[0]) ||
+	    !names[type])
+		return "?";
+	return names[type];
+}
+
+
+/** Test aid: posts of events of this type are refused as a full event
+ * queue would refuse them, n times (-1: always; 0: off) */
+void relay_test_refuse_ev(struct relay *r, enum relay_ev_type type, long n)
+{
+	__atomic_store_n(&r->test_refuse_left, n, __ATOMIC_RELAXED);
+	__atomic_store_n(&r->test_refuse_type, (int)type, __ATOMIC_RELAXED);
+}
+
+
+static bool test_refused(struct relay *r, enum relay_ev_type type)
+{
+	long left;
+
+	if (__atomic_load_n(&r->test_refuse_type, __ATOMIC_RELAXED) !=
+	    (int)type)
+		return false;
+	left = __atomic_load_n(&r->test_refuse_left, __ATOMIC_RELAXED);
+	while (left > 0 &&
+	       !__atomic_compare_exchange_n(&r->test_refuse_left, &left,
+					    left - 1, false, __ATOMIC_RELAXED,
+					    __ATOMIC_RELAXED))
+		;
+	return left != 0;
+}
+
+
+/* Report the refused events of each call, in order, as far as the event
+ * queue takes the reports */
+static void lost_flush(struct relay_thread *rt)
+{
+	unsigned done = 0;
+
+	for (; done < rt->n_lost; ++done) {
+		struct relay_ev ev;
+
+		memset(&ev, 0, sizeof(ev));
+		ev.type = RELAY_EV_LOST;
+		ev.call_id = rt->lost[done].call_id;
+		ev.lost_type = rt->lost[done].type;
+		ev.lost_n = rt->lost[done].n;
+		if (sw_mq_push(rt->r->evq, &ev))
+			break;
+	}
+	memmove(rt->lost, rt->lost + done,
+		(rt->n_lost - done) * sizeof(rt->lost[0]));
+	rt->n_lost -= done;
+}
+
+
+/* A refused event of a call, to report to it */
+static void lost_note(struct relay_thread *rt, const struct relay_ev *ev)
+{
+	unsigned i;
+
+	for (i = 0; i < rt->n_lost; ++i) {
+		if (rt->lost[i].call_id == ev->call_id) {
+			rt->lost[i].n++;
+			return;
+		}
+	}
+	if (rt->n_lost == RELAY_LOST_MAX) {
+		sw_log_limited(SW_LOG_WARN, "[relay %u] %u calls already wait "
+			       "to hear of lost events: the loss of event %s "
+			       "of call %llu goes unreported", rt->idx,
+			       rt->n_lost, relay_ev_name(ev->type),
+			       (unsigned long long)ev->call_id);
+		return;
+	}
+	rt->lost[i].call_id = ev->call_id;
+	rt->lost[i].type = ev->type;
+	rt->lost[i].n = 1;
+	rt->n_lost++;
+}
+
+
+/**
+ * Post an event to the SIP thread; the event's wire copy goes with it,
+ * or is freed. An event of a call that the full queue refuses is lost,
+ * but not unseen: the call hears of it by a RELAY_EV_LOST as soon as the
+ * queue takes one (this post or the thread's loop)
+ */
 void relay_ev_post(struct relay_thread *rt, const struct relay_ev *ev)
 {
-	if (!sw_mq_push(rt->r->evq, ev))
+	if (rt->n_lost)
+		lost_flush(rt);
+	if (!test_refused(rt->r, ev->type) && !sw_mq_push(rt->r->evq, ev))
 		return;
 	free(ev->wire.data);
-	sw_log_limited(SW_LOG_WARN,
-		       "[relay %u] event queue full: event %d dropped",
-		       rt->idx, ev->type);
+	sw_log_limited(SW_LOG_WARN, "[relay %u] event queue full: event %s "
+		       "of call %llu dropped", rt->idx, relay_ev_name(ev->type),
+		       (unsigned long long)ev->call_id);
+	if (ev->call_id)
+		lost_note(rt, ev);
 }
 
 
@@ -555,6 +664,10 @@ static void *thread_main(void *arg)
 		relay_ctrl_reap(rt);
 		reap_dead(rt);
 		tmo = turn_srv_next_timeout(rt->srv);
+		if (rt->n_lost)
+			lost_flush(rt);
+		if (rt->n_lost && (tmo < 0 || tmo > LOST_RETRY_MS))
+			tmo = LOST_RETRY_MS;
 		n = epoll_wait(rt->epfd, evs, MAX_EVENTS, tmo);
 		if (n < 0 && errno != EINTR) {
 			sw_error("[relay %u] epoll_wait: %s", rt->idx,

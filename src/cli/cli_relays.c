@@ -89,6 +89,10 @@ static void print_allocs(const struct sw_jval *res,
 		       (long long)sw_jval_int(res, "commands_waiting", 0),
 		       (long long)sw_jval_int(res, "commands_delayed", 0),
 		       (long long)sw_jval_int(res, "commands_lost", 0));
+	if (sw_jval_int(res, "events_lost", 0))
+		printf("relay events a full event queue refused: %lld lost "
+		       "(shareway show TAG names the call each served)\n",
+		       (long long)sw_jval_int(res, "events_lost", 0));
 }
 
 

@@ -676,6 +676,101 @@ static void pool_event(struct sw_gw *gw, const struct relay_ev *ev)
 }
 
 
+/* What the call misses when a relay event of this type never reached
+ * the SIP thread */
+static const char *ev_lost_what(enum relay_ev_type type)
+{
+	switch (type) {
+	case RELAY_EV_ALLOCATED:
+		return "the call's relay allocation was made but never given "
+		       "to it";
+	case RELAY_EV_ALLOC_FAILED:
+		return "the gateway never heard that the call's relay "
+		       "allocation failed";
+	case RELAY_EV_ALLOC_GONE:
+		return "the gateway never heard that the call's allocation "
+		       "was deleted";
+	case RELAY_EV_CONN_ATTEMPT:
+		return "the gateway never heard of the Edge's connection to "
+		       "the relay, so it never bridged it to the conference";
+	case RELAY_EV_CONN_BOUND:
+		return "the gateway never heard that the relay bridged the "
+		       "Edge's connection to the conference";
+	case RELAY_EV_CONN_CLOSED:
+		return "the gateway never heard that a relayed connection "
+		       "closed";
+	case RELAY_EV_STUN:
+		return "the gateway missed ICE checks it watches, so it may "
+		       "never see ICE succeed";
+	case RELAY_EV_WATCHING:
+		return "the conference's own allocation was never tied to "
+		       "the call";
+	case RELAY_EV_INSIDE_ACCEPT:
+	case RELAY_EV_INSIDE_FAILED:
+		return "the gateway never heard of the conference's inside "
+		       "connection";
+	default:
+		return NULL; /* SPLICED, TURN_MSG: the call goes on as it is */
+	}
+}
+
+
+/* Events a relay thread could not hand over (its event queue was full):
+ * the call they served hears of it in its record and, when it matters,
+ * its verdict, as for a lost relay command */
+static void ev_lost(struct sw_gw *gw, const struct relay_ev *ev)
+{
+	const char *name = relay_ev_name(ev->lost_type);
+	const char *what = ev_lost_what(ev->lost_type);
+	struct sw_gwcall *c = ev->call_id & SW_GW_POOL_CALL
+				      ? NULL : sw_gw_call(gw, ev->call_id);
+	char d[SW_GW_FAULT_MAX];
+	struct sw_rec_event rev;
+
+	gw->ev_lost += ev->lost_n;
+	if (ev->call_id & SW_GW_POOL_CALL &&
+	    (ev->lost_type == RELAY_EV_ALLOCATED ||
+	     ev->lost_type == RELAY_EV_ALLOC_FAILED))
+		gw->pool_inflight -= ev->lost_n < gw->pool_inflight
+					     ? ev->lost_n : gw->pool_inflight;
+	snprintf(d, sizeof(d), "%u relay event%s (%s first) could not be "
+		 "handed to the SIP thread (the relay's event queue was full) "
+		 "and %s lost%s%s", ev->lost_n, ev->lost_n > 1 ? "s" : "",
+		 name, ev->lost_n > 1 ? "were" : "was", what ? ": " : "",
+		 what ? what : "");
+	if (!c) {
+		sw_log_limited(SW_LOG_WARN, "%s: %s",
+			       ev->call_id & SW_GW_POOL_CALL ? "relay pool"
+							     : "a call gone", d);
+		return;
+	}
+	sw_warn("[call %s] %s", c->tag, d);
+	if (!gw->cl || !c->uid)
+		return;
+	memset(&rev, 0, sizeof(rev));
+	rev.t_us = sw_gw_now_us();
+	rev.src = rev.dst = SW_ACT_GW;
+	rev.kind = SW_EV_NOTE;
+	rev.label = "relay event lost";
+	rev.detail = d;
+	sw_calllog_event(gw->cl, c->uid, &rev);
+	if (what)
+		sw_calllog_call_fault(gw->cl, c->uid, d);
+}
+
+
+/* One relay event to whom it concerns */
+static void relay_event(struct sw_gw *gw, const struct relay_ev *ev)
+{
+	if (ev->type == RELAY_EV_LOST)
+		ev_lost(gw, ev);
+	else if (ev->call_id & SW_GW_POOL_CALL)
+		pool_event(gw, ev);
+	else
+		sw_appshare_relay_event(&gw->host, ev);
+}
+
+
 #define POOL_WAIT_MS 100
 
 static void backlog_push(struct sw_gw *gw, const struct relay_ev *ev)
@@ -723,7 +818,7 @@ static int pool_wait(struct sw_gw *gw)
 		relay_ev_ack(gw->relay);
 		while (relay_ev_pop(gw->relay, &ev)) {
 			if (ev.call_id & SW_GW_POOL_CALL) {
-				pool_event(gw, &ev);
+				relay_event(gw, &ev);
 				relay_ev_release(&ev);
 			}
 			else {
@@ -778,16 +873,13 @@ static void on_relay_events(int fd, void *arg)
 		gw->backlog = NULL;
 		gw->n_backlog = gw->cap_backlog = 0;
 		for (unsigned i = 0; i < n; ++i) {
-			sw_appshare_relay_event(&gw->host, &b[i]);
+			relay_event(gw, &b[i]);
 			relay_ev_release(&b[i]);
 		}
 		free(b);
 	}
 	while (relay_ev_pop(gw->relay, &ev)) {
-		if (ev.call_id & SW_GW_POOL_CALL)
-			pool_event(gw, &ev);
-		else
-			sw_appshare_relay_event(&gw->host, &ev);
+		relay_event(gw, &ev);
 		relay_ev_release(&ev);
 	}
 }
@@ -846,6 +938,33 @@ static void test_full_init(struct sw_gw *gw)
 }
 
 
+/* SHAREWAY_TEST_RELAY_EVQ_FULL=TYPE[:N] (CONN_ATTEMPT, STUN, ...): the
+ * other way, a test aid that makes the relay threads' posts of one event
+ * type fail as a full event queue would, always or the first N times
+ * (tests/integration/62-appshare-cmdq.sh) */
+static void test_evq_full_init(struct sw_gw *gw)
+{
+	const char *e = getenv("SHAREWAY_TEST_RELAY_EVQ_FULL");
+	size_t n;
+
+	if (!e || !*e || !gw->relay)
+		return;
+	n = strcspn(e, ":");
+	for (int t = RELAY_EV_ALLOCATED; t <= RELAY_EV_LOST; ++t) {
+		const char *name = relay_ev_name((enum relay_ev_type)t);
+		long left = e[n] == ':' ? atol(e + n + 1) : -1;
+
+		if (strlen(name) != n || strncasecmp(e, name, n))
+			continue;
+		relay_test_refuse_ev(gw->relay, (enum relay_ev_type)t, left);
+		sw_warn("test aid SHAREWAY_TEST_RELAY_EVQ_FULL: relay event %s "
+			"refused %s", name, left < 0 ? "always" : "at first");
+		return;
+	}
+	sw_warn("SHAREWAY_TEST_RELAY_EVQ_FULL=%s names no relay event", e);
+}
+
+
 /**
  * Wire the B2BUA, the relay threads and the call log together
  *
@@ -879,6 +998,7 @@ int sw_gw_init(struct sw_gw *gw, struct sipua *ua, struct relay *relay,
 		.cmd_name = sw_gw_cmd_name,
 	};
 	test_full_init(gw);
+	test_evq_full_init(gw);
 	gw->tick_fd = timerfd_create(CLOCK_MONOTONIC, TFD_NONBLOCK | TFD_CLOEXEC);
 	if (gw->tick_fd < 0)
 		return errno;
@@ -1002,6 +1122,7 @@ static int ctl_relays(struct sw_json *res, const struct sw_jval *args,
 		sw_json_int(res, "commands_waiting", gw->n_pend);
 		sw_json_int(res, "commands_delayed", (int64_t)gw->cmd_delayed);
 		sw_json_int(res, "commands_lost", (int64_t)gw->cmd_lost);
+		sw_json_int(res, "events_lost", (int64_t)gw->ev_lost);
 	}
 	return 0;
 }

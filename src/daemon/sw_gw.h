@@ -62,6 +62,7 @@ struct sw_gw {
 	struct sw_gw_pend *pend;
 	unsigned n_pend, cap_pend;
 	uint64_t cmd_delayed, cmd_lost;
+	uint64_t ev_lost; /* relay events a full event queue refused */
 	/* test aid (SHAREWAY_TEST_RELAY_FULL=type[:n]): sends of that
 	 * command type are refused as a full queue would, always or the
 	 * first n times */

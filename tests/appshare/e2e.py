@@ -44,6 +44,10 @@ checks, RFC 6062 TURN) against sharewayd on 127.0.0.1:
              by 62-appshare-cmdq.sh) the call's PERMIT refused by a full
              relay command queue once: sent late, the call completes;
              always: lost after 5 s, and the verdict says so.
+  evlost     (sharewayd with SHAREWAY_TEST_RELAY_EVQ_FULL=CONN_ATTEMPT, run
+             by 62-appshare-cmdq.sh) the relay's event of the Edge's
+             connection refused by a full event queue: the call's record
+             and verdict say it was lost.
   addmline   the Edge adds m=applicationsharing to an audio call by
              re-INVITE: relay candidates in that re-INVITE's answer, then
              the usual checks, data and completion re-INVITE.
@@ -585,6 +589,29 @@ def case_permitlost(env: Env, tl: Timeline) -> None:
         check(rec.get("failed") and v.startswith("shareway failed this call: the relay "
                                                   "command PERMIT") and "was lost" in v,
               f"verdict: {v}")
+    finally:
+        edge.close()
+        conf.close()
+
+
+def case_evlost(env: Env, tl: Timeline) -> None:
+    """The relay threads' event queue refuses every CONN_ATTEMPT (sharewayd
+    runs with SHAREWAY_TEST_RELAY_EVQ_FULL=CONN_ATTEMPT): the Edge's
+    connection is never bridged, and the call's record and verdict say
+    the event was lost, not only a log line"""
+    edge, conf, final = relay_call(env, tl, 2, 0)
+    try:
+        check(final.status == 200, "call answered")
+        edge.connect_media()
+        rec = env.record(cid(edge), "was lost", timeout=15)
+        check("CONN_ATTEMPT" in (rec.get("gw_fault") or ""),
+              f"call log: the fault names the lost CONN_ATTEMPT: {rec.get('gw_fault')}")
+        check(edge.hangup(5).status == 200, "BYE answered")
+        rec = env.record(cid(edge), '"completed"')
+        v = rec.get("verdict") or ""
+        check(rec.get("failed") and v.startswith("shareway failed this call: 1 relay "
+                                                  "event (CONN_ATTEMPT first)") and
+              "was lost" in v, f"verdict: {v}")
     finally:
         edge.close()
         conf.close()
@@ -1830,6 +1857,7 @@ CASES = {"relay": case_relay, "glare": case_glare, "byemute": case_byemute,
          "oneway": case_oneway, "badufrag": case_badufrag,
          "reject": case_reject, "nopolicy": case_nopolicy,
          "permitlate": case_permitlate, "permitlost": case_permitlost,
+         "evlost": case_evlost,
          "byeearly": case_byeearly, "midclose": case_midclose, "parallel": case_parallel,
          "observe": case_observe, "confoffer": case_confoffer,
          "earlyconnect": case_earlyconnect, "inside": case_inside, "strip": case_strip,
@@ -1838,7 +1866,7 @@ CASES = {"relay": case_relay, "glare": case_glare, "byemute": case_byemute,
          "swap": case_swap, "tls": case_tls, "tlsconfoffer": case_tlsconfoffer}
 
 
-NEEDS_TEST_AID = ("permitlate", "permitlost")
+NEEDS_TEST_AID = ("permitlate", "permitlost", "evlost")
 
 
 def main() -> int:
