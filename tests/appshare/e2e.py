@@ -580,18 +580,23 @@ def case_permitlost(env: Env, tl: Timeline) -> None:
     edge, conf, final = relay_call(env, tl, 1, 0)
     try:
         check(final.status == 200, "call answered")
-        rec = env.record(cid(edge), "was lost", timeout=15)
-        check("PERMIT" in (rec.get("gw_fault") or ""),
-              f"call log: the fault names the PERMIT: {rec.get('gw_fault')}")
-        check(edge.hangup(5).status == 200, "BYE answered")
-        rec = env.record(cid(edge), '"completed"')
-        v = rec.get("verdict") or ""
-        check(rec.get("failed") and v.startswith("shareway failed this call: the relay "
-                                                  "command PERMIT") and "was lost" in v,
-              f"verdict: {v}")
+        check_lost(env, edge, "PERMIT", "the relay command PERMIT")
     finally:
         edge.close()
         conf.close()
+
+
+def check_lost(env: Env, edge: EdgeSide, name: str, verdict: str) -> None:
+    """The record of edge's call names what was lost (its fault); once
+    the call ended, its verdict starts with the fault: verdict"""
+    rec = env.record(cid(edge), "was lost", timeout=15)
+    check(name in (rec.get("gw_fault") or ""),
+          f"call log: the fault names the {name}: {rec.get('gw_fault')}")
+    check(edge.hangup(5).status == 200, "BYE answered")
+    rec = env.record(cid(edge), '"completed"')
+    v = rec.get("verdict") or ""
+    check(rec.get("failed") and v.startswith("shareway failed this call: " + verdict) and
+          "was lost" in v, f"verdict: {v}")
 
 
 def case_evlost(env: Env, tl: Timeline) -> None:
@@ -603,15 +608,7 @@ def case_evlost(env: Env, tl: Timeline) -> None:
     try:
         check(final.status == 200, "call answered")
         edge.connect_media()
-        rec = env.record(cid(edge), "was lost", timeout=15)
-        check("CONN_ATTEMPT" in (rec.get("gw_fault") or ""),
-              f"call log: the fault names the lost CONN_ATTEMPT: {rec.get('gw_fault')}")
-        check(edge.hangup(5).status == 200, "BYE answered")
-        rec = env.record(cid(edge), '"completed"')
-        v = rec.get("verdict") or ""
-        check(rec.get("failed") and v.startswith("shareway failed this call: 1 relay "
-                                                  "event (CONN_ATTEMPT first)") and
-              "was lost" in v, f"verdict: {v}")
+        check_lost(env, edge, "CONN_ATTEMPT", "1 relay event (CONN_ATTEMPT first)")
     finally:
         edge.close()
         conf.close()
