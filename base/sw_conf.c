@@ -58,7 +58,7 @@ struct conf_key {
 static const struct conf_key keys[] = {
 	{"general", "log_level",      CT_LOGLEVEL, F(log_level), 0, 0, 0, 0, "info"},
 	{"general", "log_syslog",     CT_BOOL, F(log_syslog), 0, 0, 0, 0, "no"},
-	{"general", "state_dir",      CT_PATH, F(state_dir), 0, FS(state_dir), 0, 0, "/var/lib/shareway"},
+	{"general", "state_dir",      CT_PATH, F(state_dir), 0, FS(state_dir), 0, 0, SW_STATE_DIR},
 	{"general", "control_socket", CT_PATH, F(control_socket), 0, FS(control_socket), 0, 0, NULL},
 	{"general", "rules_file",     CT_PATH, F(rules_file), 0, FS(rules_file), 0, 0, "rules.conf"},
 	{"general", "relay_threads",  CT_U32, F(relay_threads), 0, 0, 1, 64, "1"},

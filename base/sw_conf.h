@@ -175,8 +175,10 @@ struct sw_conf {
 	unsigned key_line[SW_CONF_MAX_KEYS];
 };
 
-/* where sharewayd and shareway look without -c */
-#define SW_CONF_DEFAULT "/etc/shareway/shareway.conf"
+/* where sharewayd and shareway look without -c: SW_CONF_DIR (and the
+ * default state_dir, SW_STATE_DIR) follow ./configure's sysconfdir and
+ * localstatedir (Makefile.am, SW_PATHS) */
+#define SW_CONF_DEFAULT SW_CONF_DIR "/shareway.conf"
 
 int sw_conf_load(struct sw_conf *conf, const char *path, char *err,
 		 size_t errsz);

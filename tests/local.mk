@@ -13,7 +13,8 @@ tests_unit_CFLAGS = $(AM_CFLAGS) $(CUNIT_CFLAGS) $(OPENSSL_CFLAGS) $(RE_CFLAGS)
 tests_unit_LDADD = $(SW_ALL_LIBS) $(CUNIT_LIBS) $(SW_EXT_LIBS)
 
 EXTRA_DIST += tests/run-tests.sh tests/lib.sh tests/lib_cluster.sh \
-	tests/netns-run.sh tests/dns_sink.py
+	tests/netns-run.sh tests/dns_sink.py tests/notify_recv.py \
+	tests/deb-package.sh
 # the app-sharing harness (Python) used by integration/5x-harness-*.sh
 EXTRA_DIST += tests/harness
 

@@ -4,7 +4,9 @@
 #     then sharewayd of that build against the SIP wire mutator
 #     (tests/integration/32-sip-mutate.sh: 20,000 mutated messages);
 #  2. every libFuzzer target (clang, --enable-fuzzing) for SW_FUZZ_SECS
-#     seconds (default 30) from its seed corpus.
+#     seconds (default 30) from its seed corpus;
+#  3. the Debian package (tests/deb-package.sh: dpkg-buildpackage in a
+#     copy of the tree, lintian, its contents), too slow for make check.
 # Each build is made in its own copy of the committed tree (git archive),
 # so it never disturbs the in-tree build. Prints one PASS/FAIL line per
 # step and exits non-zero if any failed.
@@ -89,6 +91,12 @@ fuzz_run() {
 		-rss_limit_mb=2048 -print_final_stats=1 "$corpus" $dirs)
 }
 
+deb_package() {
+	mkdir -p "$WORK/deb" &&
+		SW_SRC=$SRC SW_TMP=$WORK/deb timeout 1200 bash "$SRC/tests/deb-package.sh"
+}
+
+step deb-package deb_package
 step asan-units asan_units
 step asan-mutate asan_mutate
 step fuzz-build fuzz_build

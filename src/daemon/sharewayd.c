@@ -8,6 +8,7 @@
  */
 #include <errno.h>
 #include <getopt.h>
+#include <libgen.h>
 #include <limits.h>
 #include <signal.h>
 #include <stdio.h>
@@ -29,6 +30,7 @@
 #include "sw_gwcluster.h"
 #include "sw_log.h"
 #include "sw_rules.h"
+#include "sw_sdnotify.h"
 
 /* What is in force and what the last reload did (shareway status) */
 struct inforce {
@@ -52,6 +54,7 @@ struct sigctx {
 	struct relay *relay;         /* NULL until started, or TURN off */
 	struct sw_gwcluster *gcl;    /* [cluster]: PostgreSQL's TURN users */
 	struct inforce in;
+	struct sw_sdnotify notify;   /* the unit's Type=notify */
 };
 
 static void usage(FILE *f)
@@ -66,6 +69,7 @@ static void usage(FILE *f)
 		"then exit\n"
 		"  -d, --debug         log at debug level\n"
 		"  -s, --state-dir DIR run-time files (socket, call log) here\n"
+		"                      (default " SW_STATE_DIR ")\n"
 		"  -V, --version       print the version\n");
 }
 
@@ -148,14 +152,25 @@ static void raise_nofile(uint32_t want)
 }
 
 
-static int make_dir(const char *dir)
+static int make_dir(const char *key, const char *dir)
 {
 	if (mkdir(dir, 0750) && errno != EEXIST) {
-		sw_error("cannot create state_dir %s: %s", dir,
-			 strerror(errno));
+		sw_error("cannot create %s %s: %s", key, dir, strerror(errno));
 		return errno;
 	}
 	return 0;
+}
+
+
+/* The control socket's directory: state_dir by default, RuntimeDirectory
+ * (/run/shareway) in the packaged configuration, made by sharewayd when
+ * it runs outside systemd */
+static int make_socket_dir(const char *sock)
+{
+	char dir[SW_CONF_PATH];
+
+	snprintf(dir, sizeof(dir), "%s", sock);
+	return make_dir("control_socket directory", dirname(dir));
 }
 
 
@@ -240,6 +255,7 @@ static void config_reload(struct sigctx *sc, struct sw_json *res)
 	char err[1024];
 	int e;
 
+	sw_sdnotify_reloading(false);
 	sc->in.reload_us = sw_calllog_now();
 	e = nc ? sw_check_load(nc, sc->conf->path, sc->state_dir, &r, &notes,
 			       err, sizeof(err))
@@ -258,6 +274,7 @@ static void config_reload(struct sigctx *sc, struct sw_json *res)
 			inforce_json(res, &sc->in);
 		}
 		free(nc);
+		sw_sdnotify_reloading(true);
 		return;
 	}
 	sipua_set_plan(sc->ua, r);
@@ -283,6 +300,7 @@ static void config_reload(struct sigctx *sc, struct sw_json *res)
 	}
 	sw_rules_unref(r);
 	free(nc);
+	sw_sdnotify_reloading(true);
 }
 
 
@@ -299,6 +317,7 @@ static void on_signal(int fd, void *arg)
 		}
 		sw_notice("%s: shutting down",
 			  si.ssi_signo == SIGINT ? "SIGINT" : "SIGTERM");
+		sw_sdnotify_stopping(&sc->notify);
 		sipua_shutdown(sc->ua);
 	}
 }
@@ -513,7 +532,8 @@ int main(int argc, char **argv)
 	}
 
 	sw_notice("sharewayd %s starting with %s", PACKAGE_VERSION, path);
-	if (make_dir(conf.state_dir))
+	if (make_dir("state_dir", conf.state_dir) ||
+	    make_socket_dir(conf.control_socket))
 		return 1;
 	raise_nofile(conf.max_open_files);
 	started_us = sw_calllog_now();
@@ -578,7 +598,10 @@ int main(int argc, char **argv)
 	log_listeners(&conf);
 	log_cli_line(&conf, state_dir);
 	sw_notice("ready");
+	if (sw_sdnotify_ready(&sc.notify, sc.ua))
+		sw_warn("service manager: STATUS not refreshed");
 	sipua_run(sc.ua);
+	sw_sdnotify_close(&sc.notify);
 	sw_drain_close(&drain);
 	if (gcl.cl) /* the last records reach the cluster log */
 		sw_calllog_flush(cl, 2000);

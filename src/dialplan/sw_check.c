@@ -364,9 +364,11 @@ static int dir_ok(const char *dir, bool create, char *why, size_t sz)
 }
 
 
-/* The directory holding path, unless it is state_dir (created) */
+/* The directory holding path, unless it is state_dir (created); with
+ * create, one sharewayd creates (the control socket's: /run/shareway
+ * outside systemd, which makes it for the unit's RuntimeDirectory) */
 static int parent_ok(const struct sw_conf *conf, const char *path,
-		     char *why, size_t sz)
+		     bool create, char *why, size_t sz)
 {
 	char dir[SW_CONF_PATH];
 
@@ -374,13 +376,13 @@ static int parent_ok(const struct sw_conf *conf, const char *path,
 	dirname(dir);
 	if (!strcmp(dir, conf->state_dir))
 		return 0;
-	return dir_ok(dir, false, why, sz);
+	return dir_ok(dir, create, why, sz);
 }
 
 
 /**
- * The run-time paths: state_dir (created if its parent exists), the
- * directories of control_socket and of the call log
+ * The run-time paths: state_dir and the control socket's directory
+ * (created if their parent exists), the call log's directory
  *
  * @param state_dir  the --state-dir that overrode the file's, or NULL
  * @return 0, or an errno value with err naming the key
@@ -400,11 +402,11 @@ int sw_check_paths(const struct sw_conf *conf, const char *state_dir,
 				    errsz, "%s", why);
 	}
 	if (!conf->derived_socket &&
-	    parent_ok(conf, conf->control_socket, why, sizeof(why)))
+	    parent_ok(conf, conf->control_socket, true, why, sizeof(why)))
 		return sw_conf_fail(conf, "general", NULL, "control_socket",
 				    err, errsz, "%s", why);
 	if (!conf->derived_calllog &&
-	    parent_ok(conf, conf->calllog_path, why, sizeof(why)))
+	    parent_ok(conf, conf->calllog_path, false, why, sizeof(why)))
 		return sw_conf_fail(conf, "calllog", NULL, "path", err, errsz,
 				    "%s", why);
 	return 0;
