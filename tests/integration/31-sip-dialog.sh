@@ -9,10 +9,7 @@
 . "$SW_SRC/tests/lib.sh"
 . "$SW_SRC/tests/sipp/sip-lib.sh"
 
-OFFER=$SDP_DIR/sipe-issue83-appshare-offer-to-asmcu-pt96-rejected-24012.sdp
-ANSWER=$SDP_DIR/ms-sdp-2.2-lcs-era-example-msdata.sdp
-sip_conf
-sw_start "$SW_TMP/shareway.conf"
+sip_start
 
 uas uas_cancel 127.0.0.3 "$P_CMS" 1 ""
 uac uac_cancel 127.0.0.2 "$P_EDGE" 100 1 "$OFFER" || { show uac_cancel; fail "CANCEL"; }

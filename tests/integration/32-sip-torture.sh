@@ -8,8 +8,6 @@
 . "$SW_SRC/tests/lib.sh"
 . "$SW_SRC/tests/sipp/sip-lib.sh"
 
-OFFER=$SDP_DIR/sipe-issue83-appshare-offer-to-asmcu-pt96-rejected-24012.sdp
-ANSWER=$SDP_DIR/ms-sdp-2.2-lcs-era-example-msdata.sdp
 sip_conf
 sed -i 's/^log_level = debug/log_level = info/' "$SW_TMP/shareway.conf"
 sw_start "$SW_TMP/shareway.conf"

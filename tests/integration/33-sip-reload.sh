@@ -11,10 +11,7 @@
 . "$SW_SRC/tests/lib.sh"
 . "$SW_SRC/tests/sipp/sip-lib.sh"
 
-OFFER=$SDP_DIR/sipe-issue83-appshare-offer-to-asmcu-pt96-rejected-24012.sdp
-ANSWER=$SDP_DIR/ms-sdp-2.2-lcs-era-example-msdata.sdp
-sip_conf
-sw_start "$SW_TMP/shareway.conf"
+sip_start
 
 # a 3 s call in progress while the rules change
 uas uas_basic 127.0.0.3 "$P_CMS" 1 "$ANSWER"

@@ -8,10 +8,7 @@
 . "$SW_SRC/tests/lib.sh"
 . "$SW_SRC/tests/sipp/sip-lib.sh"
 
-OFFER=$SDP_DIR/sipe-issue83-appshare-offer-to-asmcu-pt96-rejected-24012.sdp
-ANSWER=$SDP_DIR/ms-sdp-2.2-lcs-era-example-msdata.sdp
-sip_conf
-sw_start "$SW_TMP/shareway.conf"
+sip_start
 
 uas uas_glare 127.0.0.3 "$P_CMS" 1 "$ANSWER"
 uac uac_glare 127.0.0.2 "$P_EDGE" 200 1 "$OFFER" || { show uac_glare; fail "caller side of the glare"; }

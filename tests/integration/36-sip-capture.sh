@@ -11,8 +11,6 @@
 . "$SW_SRC/tests/lib.sh"
 . "$SW_SRC/tests/sipp/sip-lib.sh"
 
-OFFER=$SDP_DIR/sipe-issue83-appshare-offer-to-asmcu-pt96-rejected-24012.sdp
-ANSWER=$SDP_DIR/ms-sdp-2.2-lcs-era-example-msdata.sdp
 STATE=$SW_TMP/state
 CONF=$SW_TMP/shareway.conf
 SW="$SHAREWAY -c $CONF -s $STATE"

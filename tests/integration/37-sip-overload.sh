@@ -11,8 +11,6 @@
 . "$SW_SRC/tests/lib.sh"
 . "$SW_SRC/tests/sipp/sip-lib.sh"
 
-OFFER=$SDP_DIR/sipe-issue83-appshare-offer-to-asmcu-pt96-rejected-24012.sdp
-ANSWER=$SDP_DIR/ms-sdp-2.2-lcs-era-example-msdata.sdp
 SHAREWAY_CLI="$SHAREWAY -c $SW_TMP/shareway.conf -s $SW_TMP/state"
 
 # shed: the daemon's count of INVITEs answered 503 by admission control
@@ -28,8 +26,7 @@ count() {
 
 # 1. max_cps = 2: 12 INVITEs at 400/s to a rule that refuses them (403):
 #    the bucket's 2 reach the dial plan, the others are shed
-sip_conf "max_cps = 2"
-sw_start "$SW_TMP/shareway.conf"
+sip_start "max_cps = 2"
 SCN_SET="RETRY=1" uac uac_shed 127.0.0.2 "$P_EDGE" blocked1 12 "" -r 400 ||
 	{ show uac_shed; fail "SIPp saw something else than 403 or 503 + Retry-After: 1"; }
 n403=$(count "$SW_TMP/uac_shed-uac.msg" 403)
@@ -49,8 +46,7 @@ sw_stop
 
 # 2. max_calls = 1: a call held 3 s; a second INVITE meanwhile is shed
 #    with Retry-After: 5; the held call goes on and ends with its BYE
-sip_conf "max_calls = 1"
-sw_start "$SW_TMP/shareway.conf"
+sip_start "max_calls = 1"
 mkdir -p "$SW_TMP/sipp"
 cp "$SIPP_DIR"/*.xml "$SW_TMP/sipp/"
 sed -i 's/<pause milliseconds="100"\/>/<pause milliseconds="3000"\/>/' "$SW_TMP/sipp/uas_bye.xml"

@@ -16,10 +16,7 @@
 . "$SW_SRC/tests/lib.sh"
 . "$SW_SRC/tests/sipp/sip-lib.sh"
 
-OFFER=$SDP_DIR/sipe-issue83-appshare-offer-to-asmcu-pt96-rejected-24012.sdp
-ANSWER=$SDP_DIR/ms-sdp-2.2-lcs-era-example-msdata.sdp
-sip_conf "max_uri_length = 900"
-sw_start "$SW_TMP/shareway.conf"
+sip_start "max_uri_length = 900"
 C_OK="Contact: <sip:alice@127.0.0.2:$P_EDGE>"
 
 # hostile CODE RURI TO HDR1 HDR2: an INVITE shaped so, answered CODE

@@ -7,6 +7,9 @@ SDP_DIR=$SW_SHARED/corpus/sdp
 P_GW=$(port 0)
 P_EDGE=$(port 1)
 P_CMS=$(port 2)
+# the corpus offer and answer most calls carry
+OFFER=$SDP_DIR/sipe-issue83-appshare-offer-to-asmcu-pt96-rejected-24012.sdp
+ANSWER=$SDP_DIR/ms-sdp-2.2-lcs-era-example-msdata.sdp
 
 # sip_conf [EXTRA-SIP-LINES] [EXTRA-ZONE-EDGE-LINES]: shareway.conf + rules
 sip_conf() {
@@ -33,6 +36,13 @@ target = sip:127.0.0.3:$P_CMS
 EOC
 	mkdir -p "$SW_TMP/state"
 	sip_rules "$SW_TMP/rules.conf"
+}
+
+# sip_start [EXTRA-SIP-LINES] [EXTRA-ZONE-EDGE-LINES]: sip_conf, then the
+# daemon on it
+sip_start() {
+	sip_conf "$@"
+	sw_start "$SW_TMP/shareway.conf"
 }
 
 # sip_rules FILE: the test dial plan
@@ -112,7 +122,13 @@ uas() {
 		>"$SW_TMP/$name-uas.out" 2>&1 &
 	UAS_PID=$!
 	SW_PIDS="$SW_PIDS $UAS_PID"
-	sleep 0.3
+	# ready when its socket is bound (a fixed pause lost the first INVITE
+	# to ICMP port unreachable, 503, on a loaded machine); bounded, 10 s
+	local n=100
+	while [ $n -gt 0 ] && ! ss -Hlnut "sport = :$p" 2>/dev/null | grep -q .; do
+		kill -0 "$UAS_PID" 2>/dev/null || break
+		sleep 0.1; n=$((n - 1))
+	done
 }
 
 # uac NAME IP PORT SERVICE CALLS [SDPFILE] [sipp args]: a SIPp client in
