@@ -63,6 +63,34 @@ void cli_rules_print(FILE *f, const struct sw_jval *res)
 }
 
 
+/* [cluster]: the database link, and the registry as this instance last
+ * read it */
+static void cluster_print(const struct sw_jval *cl)
+{
+	const struct sw_jval *in = sw_jval_get(cl, "instances");
+	char line[1024];
+	size_t n = 0;
+
+	n += (size_t)snprintf(line + n, sizeof(line) - n,
+			      "%s: PostgreSQL %s, %lld calls shipped; ",
+			      sw_jval_str(cl, "instance", "?"),
+			      sw_jval_bool(cl, "db_up", false) ? "up" : "DOWN",
+			      (long long)sw_jval_int(cl, "shipped", 0));
+	for (const struct sw_jval *i = in ? in->child : NULL;
+	     i && n < sizeof(line); i = i->next)
+		n += (size_t)snprintf(line + n, sizeof(line) - n,
+				      "%s%s %s (%lld calls, %lld allocations)",
+				      i == in->child ? "" : ", ",
+				      sw_jval_str(i, "name", "?"),
+				      sw_jval_str(i, "state", "?"),
+				      (long long)sw_jval_int(i, "calls", 0),
+				      (long long)sw_jval_int(i, "allocs", 0));
+	cli_wrap(stdout, "cluster", line, 13);
+	if (sw_jval_str(cl, "error", NULL))
+		cli_wrap(stdout, "", sw_jval_str(cl, "error", ""), 13);
+}
+
+
 static void print_status(const struct sw_jval *res)
 {
 	const struct sw_jval *d = sw_jval_get(res, "daemon");
@@ -108,10 +136,13 @@ static void print_status(const struct sw_jval *res)
 	if (sw_jval_get(res, "drain"))
 		cli_drain_print(stdout, "drain        ",
 				sw_jval_get(res, "drain"));
+	if (sw_jval_get(res, "cluster"))
+		cluster_print(sw_jval_get(res, "cluster"));
 	for (const struct sw_jval *s = res->child; s; s = s->next)
 		if (s->key && strcmp(s->key, "daemon") &&
 		    strcmp(s->key, "calllog") && strcmp(s->key, "rules") &&
-		    strcmp(s->key, "reload") && strcmp(s->key, "drain"))
+		    strcmp(s->key, "reload") && strcmp(s->key, "drain") &&
+		    strcmp(s->key, "cluster"))
 			cli_json_flatten(stdout, s, s->key);
 }
 

@@ -212,6 +212,8 @@ int sw_gwcluster_start(struct sw_gwcluster *g, const struct sw_conf *conf,
 		e = sipua_fd_watch(ua, sw_cluster_fd(g->cl), on_cluster, g);
 	if (!e)
 		e = sw_ctl_register(ctl, "cluster", ctl_cluster, g);
+	if (!e) /* shareway status: one more member */
+		e = sw_ctl_register(ctl, "status", ctl_cluster, g);
 	if (!e) {
 		on_tick(g->tick_fd, g); /* the first heartbeat has a load */
 		return 0;

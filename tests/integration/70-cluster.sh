@@ -31,6 +31,18 @@ cl_wait_sql "SELECT string_agg(name || ':' || state || ':' || sip || ':' || turn
 [ "$(cl_pg_q "SELECT ports_free FROM sw_instances WHERE name = 'i1'")" -gt 900 ] ||
 	fail "i1's load: no relay ports free"
 ok "registry: i1, i2, i3 active with their SIP and TURN addresses"
+cl_wait_status() { # NAME REGEX: shareway status's cluster line says it
+	local n=50
+	while [ $n -gt 0 ]; do
+		# the line wraps at 100 columns: read it as one
+		cl_cli "$1" status 2>/dev/null | tr -s ' \n' '  ' | grep -Eq -- "$2" && return 0
+		sleep 0.2; n=$((n - 1))
+	done
+	cl_cli "$1" status; return 1
+}
+cl_wait_status i1 "cluster i1: PostgreSQL up, [0-9]+ calls shipped; i1 active \\(0 calls, [0-9]+ allocations\\), i2 active .*, i3 active" ||
+	fail "status: the cluster line"
+ok "shareway status: the cluster line (the database link and the registry)"
 
 # --- a call through each instance: in its local log and, shipped, in the
 # cluster log with the same facts
@@ -63,6 +75,7 @@ for i in 1 2 3; do
 	wait_for "$SW_TMP/i$i/sharewayd.log" "PostgreSQL (connection lost|unreachable)" 10 ||
 		fail "i$i did not notice the outage"
 done
+cl_wait_status i2 "cluster i2: PostgreSQL DOWN" || fail "status does not show the database down"
 ok "30 calls through i1..i3 succeeded with PostgreSQL down"
 cl_pg_up
 cl_wait_sql "SELECT count(*) FROM sw_calls WHERE end_us IS NOT NULL" 33 30 ||
