@@ -35,6 +35,8 @@ enum conf_type {
 	CT_PORTRANGE, /* lo-hi into two u32 at off and off2 */
 	CT_TRANSPORT,
 	CT_HOST,      /* a host name (RFC 1123) or an IP address */
+	CT_PEER,      /* URI [priority=N] [weight=N], repeatable; count at
+			 off2 */
 };
 
 struct conf_key {
@@ -146,6 +148,9 @@ static const struct conf_key zone_keys[] = {
 	{"zone", "edge",           CT_BOOL, Z(edge), 0, 0, 0, 0, "no"},
 	{"zone", "invite_timeout", CT_U32, Z(invite_timeout), 0, 0, 1, 300, NULL},
 	{"zone", "listen",         CT_LISTEN, Z(listen), Z(n_listen), 4, 0, 0, NULL},
+	{"zone", "peer",           CT_PEER, Z(peers), Z(n_peers), SW_ZONE_MAX_PEERS, 0, 0, NULL},
+	{"zone", "probe_interval", CT_U32, Z(probe_interval), 0, 0, 1, 3600, "10"},
+	{"zone", "probe_timeout",  CT_U32, Z(probe_timeout), 0, 0, 1, 60, "5"},
 };
 /* clang-format on */
 
@@ -296,6 +301,38 @@ static int fail(char *err, size_t errsz, const struct sw_ini_pos *pos,
 }
 
 
+/* "URI [priority=N] [weight=N]": the URI itself is checked with the
+ * zone (sw_check.c), which knows its transport */
+static int parse_peer(const char *v, struct sw_zone_peer *p)
+{
+	char buf[SW_CONF_STR + 64];
+	char *save = NULL, *tok;
+
+	if (strlen(v) >= sizeof(buf))
+		return EINVAL;
+	snprintf(buf, sizeof(buf), "%s", v);
+	tok = strtok_r(buf, " \t", &save);
+	if (!tok || strlen(tok) >= sizeof(p->uri))
+		return EINVAL;
+	snprintf(p->uri, sizeof(p->uri), "%s", tok);
+	p->priority = 1;
+	p->weight = 1;
+	while ((tok = strtok_r(NULL, " \t", &save))) {
+		uint32_t u;
+
+		if (!strncmp(tok, "priority=", 9) && !parse_u32(tok + 9, &u) &&
+		    u <= 65535)
+			p->priority = u;
+		else if (!strncmp(tok, "weight=", 7) &&
+			 !parse_u32(tok + 7, &u) && u >= 1 && u <= 1000)
+			p->weight = u;
+		else
+			return EINVAL;
+	}
+	return 0;
+}
+
+
 static int set_list_item(const struct conf_key *k, char *base,
 			 const char *tok, const struct sw_ini_pos *pos,
 			 char *err, size_t errsz)
@@ -304,7 +341,9 @@ static int set_list_item(const struct conf_key *k, char *base,
 
 	if (*cnt >= k->size)
 		return fail(err, errsz, pos, k->key, "too many values (max %s)",
-			    k->type == CT_USER ? "64" : "16 or 32");
+			    k->type == CT_USER   ? "64"
+			    : k->type == CT_PEER ? "8"
+						 : "16 or 32");
 	switch (k->type) {
 	case CT_LISTEN: {
 		struct sw_listen *l = (struct sw_listen *)(base + k->off);
@@ -339,6 +378,16 @@ static int set_list_item(const struct conf_key *k, char *base,
 			 colon + 1);
 		break;
 	}
+	case CT_PEER: {
+		struct sw_zone_peer *p = (struct sw_zone_peer *)(base + k->off);
+
+		if (parse_peer(tok, &p[*cnt]))
+			return fail(err, errsz, pos, k->key,
+				    "'%s' is not URI [priority=0-65535] "
+				    "[weight=1-1000]", tok);
+		p[*cnt].line = pos ? pos->line : 0;
+		break;
+	}
 	default:
 		return EINVAL;
 	}
@@ -355,7 +404,7 @@ static int set_list(const struct conf_key *k, char *base, const char *v,
 	char *save = NULL, *tok;
 	int e;
 
-	if (k->type == CT_USER) /* a password may contain spaces */
+	if (k->type == CT_USER || k->type == CT_PEER) /* one per line */
 		return set_list_item(k, base, v, pos, err, errsz);
 	snprintf(buf, sizeof(buf), "%s", v);
 	for (tok = strtok_r(buf, " \t,", &save); tok;
@@ -447,6 +496,7 @@ static int set_value(const struct sw_conf *conf, const struct conf_key *k,
 	case CT_LISTEN:
 	case CT_CIDRS:
 	case CT_USER:
+	case CT_PEER:
 		return set_list(k, base, v, pos, err, errsz);
 	}
 	return EINVAL;
@@ -544,7 +594,7 @@ static int on_section(struct load_ctx *c, const struct sw_ini_pos *pos,
 static bool repeatable(const struct conf_key *k)
 {
 	return k->type == CT_LISTEN || k->type == CT_CIDRS ||
-	       k->type == CT_USER;
+	       k->type == CT_USER || k->type == CT_PEER;
 }
 
 
@@ -795,7 +845,7 @@ static const char *const reloadable[] = {
 	"general.log_level", "general.rules_file", "turn.user",
 	"turn.static_auth_secret", "zone.match.source", "zone.target",
 	"zone.transport", "zone.default", "zone.edge", "zone.invite_timeout",
-	"zone.fqdn",
+	"zone.fqdn", "zone.peer", "zone.probe_interval", "zone.probe_timeout",
 };
 
 
@@ -829,6 +879,9 @@ static bool key_differs(const struct conf_key *k, const char *a,
 		break;
 	case CT_USER:
 		el = sizeof(struct sw_user);
+		break;
+	case CT_PEER:
+		el = sizeof(struct sw_zone_peer);
 		break;
 	case CT_PORTRANGE:
 		return memcmp(a + k->off, b + k->off, sizeof(uint32_t)) ||

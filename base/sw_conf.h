@@ -27,6 +27,7 @@
 /* rows of sw_conf.c's key tables, with room for more keys */
 #define SW_CONF_MAX_KEYS   128
 #define SW_ZONE_MAX_KEYS   32
+#define SW_ZONE_MAX_PEERS  8
 
 enum sw_transport {
 	SW_TP_UDP = 0,
@@ -42,6 +43,15 @@ struct sw_listen {
 struct sw_user {
 	char name[128];
 	char password[128];
+};
+
+/** One peer of a zone's peer list ([zone] peer): lower priority first,
+ *  then by weight among the peers of one priority (RFC 2782's rule) */
+struct sw_zone_peer {
+	char uri[SW_CONF_STR]; /* sip:/sips: URI, host or IP, port */
+	uint32_t priority;     /* 0..65535, lower is tried first */
+	uint32_t weight;       /* 1..1000, share of calls in its priority */
+	unsigned line;         /* where it was set */
 };
 
 /** A named SIP neighbour, in Expressway's sense */
@@ -65,6 +75,11 @@ struct sw_zone {
 	uint32_t invite_timeout; /* s without a final response -> 408 */
 	struct sw_listen listen[4]; /* own listeners (own TLS identity) */
 	unsigned n_listen;
+	/* several peers instead of one target, probed with OPTIONS */
+	struct sw_zone_peer peers[SW_ZONE_MAX_PEERS];
+	unsigned n_peers;
+	uint32_t probe_interval; /* s between OPTIONS to each peer */
+	uint32_t probe_timeout;  /* s a probe may wait for its answer */
 	unsigned line;               /* of its [zone NAME] header */
 	unsigned key_line[SW_ZONE_MAX_KEYS]; /* where each key was set, 0:
 						default (sw_conf_key_line) */

@@ -382,6 +382,8 @@ int sipua_create(struct sipua **uap, const struct sw_conf *conf,
 		ua->plan = router->ref(plan);
 	if (!err)
 		err = sipua_names_sync(ua);
+	if (!err)
+		err = sipua_peers_sync(ua);
 out:
 	if (err)
 		sipua_destroy(ua);
@@ -401,6 +403,7 @@ void sipua_destroy(struct sipua *ua)
 	for (struct fd_watch *fw = ua->watches; fw; fw = fw->next)
 		su_root_deregister(ua->root, fw->index);
 	sipua_names_stop(ua);
+	sipua_peers_stop(ua);
 	if (ua->stop_timer)
 		su_timer_destroy(ua->stop_timer);
 	for (unsigned i = 0; i < ua->n_ep; ++i)
@@ -475,6 +478,7 @@ void sipua_shutdown(struct sipua *ua)
 	if (!ua || ua->stopping)
 		return;
 	ua->stopping = true;
+	sipua_peers_stop(ua); /* no new probe; none left in flight */
 	ua->stop_timer = su_timer_create(su_root_task(ua->root),
 					 SIPUA_HANGUP_MS);
 	if (ua->stop_timer)
@@ -571,6 +575,7 @@ void sipua_set_plan(struct sipua *ua, void *plan)
 	if (old)
 		ua->router->unref(old);
 	sipua_names_sync(ua); /* the new plan's target names */
+	sipua_peers_sync(ua); /* and peer lists */
 }
 
 
@@ -778,6 +783,9 @@ static void ua_event(nua_event_t ev, int status, const char *phrase,
 		sipua_call_event(ev, status, phrase, leg, sip, tags);
 		return;
 	}
+	if (ev == nua_r_options &&
+	    sipua_peers_response(ep->ua, nh, status, phrase, sip))
+		return;
 	if (ev == nua_r_shutdown) {
 		ep_down(ep, status);
 		return;

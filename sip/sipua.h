@@ -172,6 +172,11 @@ struct sipua_observer {
 	 * messages before the call existed come then, in order */
 	void (*message)(void *arg, const struct sipua_call_info *call,
 			const struct sipua_msg *msg);
+	/* a fact of the call worth a line in its ladder, e.g. a peer of a
+	 * zone's peer list that failed and the one tried next (the route's
+	 * target has changed then) */
+	void (*note)(void *arg, const struct sipua_call_info *call,
+		     const char *label, const char *detail);
 	void *arg;
 };
 
@@ -225,6 +230,32 @@ struct sipua_conn_stats {
 	unsigned pending;  /* open, no request yet */
 };
 void sipua_conn_stats(const struct sipua *ua, struct sipua_conn_stats *st);
+/**
+ * One peer of a zone's peer list ([zone] peer) as probed and used, a
+ * copy (sipua_peers_info(), on the SIP thread: `shareway status` reads
+ * it through the control socket's status answer, "peers")
+ */
+struct sipua_peer_info {
+	char zone[64];
+	char uri[SW_CONF_STR];
+	uint32_t priority, weight;
+	bool up;
+	int64_t down_since_us;   /* CLOCK_REALTIME, 0 while up */
+	int64_t hold_until_us;   /* a 503's Retry-After in force, else 0 */
+	int64_t last_probe_us;   /* the last OPTIONS sent, 0 = none yet */
+	int64_t last_answer_us;  /* the last response it sent (probe or
+				    call), 0 = none yet */
+	int last_status;         /* of the last answer or failure */
+	char last_phrase[64];
+	char why[160];           /* why it is down, "" while up */
+	uint64_t probes, probes_failed; /* OPTIONS sent, unanswered/failed */
+	uint64_t calls;          /* calls sent to it */
+	uint64_t failovers;      /* of them, moved on (408, 503, transport) */
+};
+#define SIPUA_MAX_PEERS (SW_CONF_MAX_ZONES * SW_ZONE_MAX_PEERS)
+unsigned sipua_peers_info(const struct sipua *ua, struct sipua_peer_info *out,
+			  unsigned max);
+
 int sipua_leg_reinvite(struct sipua *ua, uint64_t call_id,
 		       enum sipua_leg_id leg, const char *sdp, size_t len,
 		       sipua_reinvite_h *h, void *arg);

@@ -23,6 +23,7 @@
 #include <sofia-sip/su_string.h>
 #include <sofia-sip/url.h>
 #include <sofia-sip/msg_addr.h>
+#include <sofia-sip/msg.h>
 
 static const char *const state_names[] = {
 	"calling", "early", "active", "ending", "done",
@@ -72,6 +73,8 @@ static void call_free(struct sw_call *call)
 	sipua_dlg_cleanup(&call->leg[SIPUA_LEG_B]);
 	if (call->invite_timer)
 		su_timer_destroy(call->invite_timer);
+	if (call->invite_msg)
+		msg_destroy(call->invite_msg);
 	*call->prevp = call->next;
 	if (call->next)
 		call->next->prevp = call->prevp;
@@ -138,6 +141,7 @@ static struct sw_call *call_alloc(struct sipua *ua)
 	snprintf(call->tag, sizeof(call->tag), "%llu",
 		 (unsigned long long)call->id);
 	call->start_ms = sipua_now_ms(true);
+	call->peer = -1;
 	for (int i = 0; i < 2; ++i) {
 		call->leg[i].call = call;
 		call->leg[i].id = (enum sipua_leg_id)i;
@@ -399,6 +403,8 @@ static int leg_b_start(struct sw_call *call, const sip_t *sip,
 	sipua_hop_pin(b, b->hop);
 	sipua_cap_leg_add(b);
 	b->offer_out = sdp != NULL;
+	call->b_sdp = (char *)sdp; /* call home: kept for a next peer */
+	call->b_sdp_len = sdp_len;
 	/* the next hop goes with the request: 1.12.11 ignores it per handle */
 	nua_invite(b->nh, NUTAG_URL(r->ruri), NUTAG_MEDIA_ENABLE(0),
 		   TAG_IF(proxy, NUTAG_PROXY(proxy)),
@@ -420,6 +426,59 @@ static int leg_b_start(struct sw_call *call, const sip_t *sip,
 }
 
 
+/* What a peer of the call's peer list did, for the call's refusal when
+ * none is left: "sip:A 503 Service Unavailable; sip:B ..." */
+static void peers_log_add(struct sw_call *call, const char *uri,
+			  const char *what)
+{
+	call->peers_log = su_sprintf(call->home, "%s%s%s %s",
+				     call->peers_log ? call->peers_log : "",
+				     call->peers_log ? "; " : "", uri, what);
+}
+
+
+/* Leg B toward a zone's peer list: the next peer that is up, has an
+ * address, and was not tried yet (sipua_peers.c chooses); the route's
+ * target becomes its URI. 0, or 503 when none is left. */
+static int leg_b_peer(struct sw_call *call, const struct sw_zone *tz,
+		      const char **phrasep, const char **whyp)
+{
+	struct sw_route_result *r = call->route;
+	struct sipua_leg *b = &call->leg[SIPUA_LEG_B];
+	int i;
+
+	while ((i = sipua_peers_pick(call->ua, tz, call->peers_tried)) >= 0) {
+		const char *uri = tz->peers[i].uri;
+
+		call->peers_tried |= 1u << i;
+		b->hop = sipua_names_hop(call->ua, call->home, uri,
+					 r->transport);
+		if (b->hop) {
+			call->peer = i;
+			snprintf(r->target_uri, sizeof(r->target_uri), "%s",
+				 uri);
+			return 0;
+		}
+		peers_log_add(call, uri, "(its name has no address yet)");
+	}
+	call->peer = -1;
+	if (call->peers_log)
+		*whyp = su_sprintf(call->home, "every peer of zone %s tried "
+				   "failed: %s; check that they are up and "
+				   "reachable from shareway (shareway status "
+				   "shows each peer)", tz->name,
+				   call->peers_log);
+	else
+		*whyp = su_sprintf(call->home, "no peer of zone %s is up: %s; "
+				   "check that they are up and reachable from "
+				   "shareway", tz->name,
+				   sipua_peers_text(call->ua, call->home, tz));
+	return *phrasep = call->peers_log ? "All peers of the zone failed"
+					  : "No peer of the zone is up",
+	       503;
+}
+
+
 /* Leg B's next hop, an address: the route's target from the
  * configuration; without one, the Request-URI's host only if it is an IP
  * address (a name there may come from the message). 0 or a status. */
@@ -428,18 +487,16 @@ static int leg_b_hop(struct sw_call *call, const char **phrasep,
 {
 	const struct sw_route_result *r = call->route;
 	struct sipua_leg *b = &call->leg[SIPUA_LEG_B];
+	const struct sw_zone *tz = sipua_zone_find(call->ua, call->plan,
+						   r->target_zone);
 
-	const struct sw_sa *a;
-
+	if (tz && tz->n_peers)
+		return leg_b_peer(call, tz, phrasep, whyp);
 	if (r->target_uri[0]) {
-		b->hop = sipua_hop_numeric(call->home, r->target_uri,
-					   r->transport);
-		if (b->hop)
-			return 0;
-		/* a name in the configuration: its address as last resolved
-		 * by the resolver thread */
-		a = sipua_names_addr(call->ua, r->target_uri);
-		b->hop = a ? sipua_hop_uri(call->home, a, r->transport) : NULL;
+		/* an IP address, or a name in the configuration: its address
+		 * as last resolved by the resolver thread */
+		b->hop = sipua_names_hop(call->ua, call->home, r->target_uri,
+					 r->transport);
 		if (!b->hop)
 			return *phrasep = "Target not resolved", 503;
 		return 0;
@@ -601,6 +658,9 @@ static void call_start(struct sw_call *call, const sip_t *sip)
 		if (media)
 			why = call->sdp_refusal.why;
 	}
+	if (!status && call->peer >= 0) /* to start leg B again, if need be */
+		call->invite_msg = msg_ref_create(
+			nua_current_request(call->leg[SIPUA_LEG_A].ep->nua));
 	if (!status && (err = leg_b_start(call, sip, sdp, len))) {
 		status = 500;
 		why = su_sprintf(call->home, "the outbound leg could not be "
@@ -713,6 +773,81 @@ void sipua_call_incoming(struct sipua *ua, struct sipua_ep *ep,
 }
 
 
+static void call_note(struct sw_call *call, const char *label,
+		      const char *detail)
+{
+	struct sipua_call_info ci;
+
+	if (!call->ua->obs.note)
+		return;
+	sipua_call_info_fill(call, &ci);
+	call->ua->obs.note(call->ua->obs.arg, &ci, label, detail);
+}
+
+
+/*
+ * Leg B's peer, one of its zone's peer list, is down (408, 503, a
+ * transport error, nothing at all within invite_timeout) before any
+ * final answer toward the caller: leg B is dropped (its handle
+ * destroyed: its transaction has completed, or is abandoned with its
+ * retransmissions) and starts again, with leg A's INVITE and the offer
+ * already sent, toward the next peer; none left, the caller gets 503
+ * naming each peer tried and what it did.
+ */
+static void call_failover(struct sw_call *call, int status, const char *phrase)
+{
+	struct sipua_leg *b = &call->leg[SIPUA_LEG_B];
+	const struct sw_zone *tz = b->zone;
+	const sip_t *sip = call->invite_msg ? sip_object(call->invite_msg)
+					    : NULL;
+	char *failed = su_strdup(call->home, call->route->target_uri);
+	const char *phr = NULL, *why = NULL;
+	int st, err;
+
+	peers_log_add(call, failed,
+		      su_sprintf(call->home, "%03d %s", status,
+				 phrase ? phrase : ""));
+	if (call->invite_timer) {
+		su_timer_destroy(call->invite_timer);
+		call->invite_timer = NULL;
+	}
+	sipua_cap_leg_remove(b);
+	sipua_dlg_cleanup(b);
+	if (b->nh) {
+		nua_handle_bind(b->nh, NULL);
+		nua_handle_destroy(b->nh);
+	}
+	memset(b, 0, sizeof(*b));
+	b->call = call;
+	b->id = SIPUA_LEG_B;
+	call->b_heard = false;
+	st = tz && sip ? leg_b_peer(call, tz, &phr, &why) : 500;
+	call_note(call, "peer failed",
+		  su_sprintf(call->home, "%s (zone %s): %03d %s; %s%s",
+			     failed, tz ? tz->name : "-", status,
+			     phrase ? phrase : "",
+			     st ? "no peer left" : "next: ",
+			     st ? "" : call->route->target_uri));
+	if (!st) {
+		sw_info("[call %s] peer %s (zone %s) failed (%03d %s): trying "
+			"%s", call->tag, failed, tz->name, status,
+			phrase ? phrase : "", call->route->target_uri);
+		err = leg_b_start(call, sip, call->b_sdp, call->b_sdp_len);
+		if (!err)
+			return;
+		st = 500;
+		why = su_sprintf(call->home, "the outbound leg could not be "
+				 "started again (%s)", strerror(err));
+	}
+	sw_info("[call %s] peer %s (zone %s) failed (%03d %s): %s", call->tag,
+		failed, tz ? tz->name : "-", status, phrase ? phrase : "",
+		why ? why : "no peer left");
+	call->ended_by = SIPUA_LEG_B;
+	call->end_reason = "no peer";
+	call_reject(call, st, phr ? phr : sip_status_phrase(st), why, NULL);
+}
+
+
 /* Leg B did not answer within the zone's invite_timeout */
 static void call_invite_timeout(struct sipua *ua, su_timer_t *t, void *arg)
 {
@@ -723,6 +858,16 @@ static void call_invite_timeout(struct sipua *ua, su_timer_t *t, void *arg)
 	(void)t;
 	if (call->state >= SW_CALL_ACTIVE)
 		return;
+	if (call->peer >= 0 && !call->b_heard &&
+	    call->state < SW_CALL_ENDING && b->zone) {
+		/* not even a 100 from this peer of a list: the next one */
+		sipua_peers_call_result(call->ua, b->zone,
+					(unsigned)call->peer, 408,
+					"No answer within invite_timeout",
+					NULL);
+		call_failover(call, 408, "No answer within invite_timeout");
+		return;
+	}
 	sw_info("[call %s] no answer from %s: 408", call->tag,
 		b->peer ? b->peer : "-");
 	if (b->nh && !b->ended) {
@@ -829,6 +974,10 @@ static void call_answered(struct sw_call *call, int status, const char *phrase,
 		nua_ack(b->nh, TAG_END());
 	call->answer_ms = sipua_now_ms(true);
 	call_set_state(call, SW_CALL_ACTIVE);
+	if (call->invite_msg) { /* no next peer any more */
+		msg_destroy(call->invite_msg);
+		call->invite_msg = NULL;
+	}
 	call_notify(call, call->ua->obs.answered);
 }
 
@@ -881,6 +1030,8 @@ static void call_b_response(struct sw_call *call, int status,
 	struct sipua_leg *b = &call->leg[SIPUA_LEG_B];
 	const char *why;
 
+	if (sip && !(sip->sip_flags & SIPUA_NTA_INTERNAL_MSG))
+		call->b_heard = true; /* the peer is there */
 	if (status > 100 && status < 300 && sip && sip->sip_to &&
 	    sip->sip_to->a_tag &&
 	    (why = sipua_dialog_uris_check(sip, false))) {
@@ -894,6 +1045,14 @@ static void call_b_response(struct sw_call *call, int status,
 	if (call->invite_timer) {
 		su_timer_destroy(call->invite_timer);
 		call->invite_timer = NULL;
+	}
+	if (call->peer >= 0 && b->zone &&
+	    sipua_peers_call_result(call->ua, b->zone, (unsigned)call->peer,
+				    status, phrase, sip) &&
+	    status >= 300 && call->state < SW_CALL_ENDING &&
+	    !call->leg[SIPUA_LEG_A].ended) {
+		call_failover(call, status, phrase);
+		return;
 	}
 	if (status < 300) {
 		call_answered(call, status, phrase, sip);

@@ -501,21 +501,27 @@ void sipua_cap_leg_add(struct sipua_leg *l)
 }
 
 
+/** A leg is going (a call failing over to another peer drops its leg B):
+ *  its messages are no longer recorded */
+void sipua_cap_leg_remove(struct sipua_leg *l)
+{
+	struct sipua_cap *cap = l->call->ua->cap;
+	struct sipua_leg **pp;
+
+	if (!cap || !l->cap_listed)
+		return;
+	pp = &cap->legs[cap_hash(l->call_id, strlen(l->call_id))];
+	while (*pp && *pp != l)
+		pp = &(*pp)->cap_next;
+	if (*pp)
+		*pp = l->cap_next;
+	l->cap_listed = false;
+}
+
+
 /** The call is going: its legs' messages are no longer recorded */
 void sipua_cap_call_remove(struct sw_call *call)
 {
-	struct sipua_cap *cap = call->ua->cap;
-
-	for (int i = 0; cap && i < 2; ++i) {
-		struct sipua_leg *l = &call->leg[i], **pp;
-
-		if (!l->cap_listed)
-			continue;
-		pp = &cap->legs[cap_hash(l->call_id, strlen(l->call_id))];
-		while (*pp && *pp != l)
-			pp = &(*pp)->cap_next;
-		if (*pp)
-			*pp = l->cap_next;
-		l->cap_listed = false;
-	}
+	for (int i = 0; i < 2; ++i)
+		sipua_cap_leg_remove(&call->leg[i]);
 }

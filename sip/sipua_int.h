@@ -25,6 +25,7 @@ struct sw_call;
 struct fd_watch;
 struct sipua_cap;
 struct sipua_names;
+struct sipua_peers;
 
 struct sipua_conns;
 
@@ -128,6 +129,18 @@ struct sw_call {
 					    it came, with its zones (ref) */
 	struct sw_route_result *route;   /* call home */
 	su_timer_t *invite_timer;        /* no final answer from leg B */
+	/* a target zone with a peer list: the peer leg B goes to (an index
+	 * of its peers, -1 for none), those tried (a bit each), what each
+	 * said ("sip:A 503 Service Unavailable; ..."), whether the current
+	 * one sent anything at all; leg A's INVITE and the offer sent on
+	 * leg B are kept to start leg B again toward the next peer */
+	int peer;
+	unsigned peers_tried;
+	char *peers_log;
+	bool b_heard;
+	msg_t *invite_msg;
+	char *b_sdp;
+	size_t b_sdp_len;
 	int64_t start_ms, ringing_ms, answer_ms, end_ms;
 	enum sipua_leg_id ended_by;
 	const char *end_reason;
@@ -166,6 +179,7 @@ struct sipua {
 	struct fd_watch *watches;        /* sipua_fd_watch() */
 	struct sipua_cap *cap;           /* capture_sip, NULL when off */
 	struct sipua_names *names;       /* target names (sipua_names.c) */
+	struct sipua_peers *peers;       /* zone peer lists (sipua_peers.c) */
 
 	struct sipua_conns *conns;       /* TCP/TLS admission (sipua_conn.c) */
 	double cps_tokens;               /* [sip] max_cps token bucket */
@@ -230,6 +244,7 @@ int sipua_cap_start(struct sipua *ua);
 void sipua_cap_stop(struct sipua *ua);
 void sipua_cap_leg_add(struct sipua_leg *l);
 void sipua_cap_call_remove(struct sw_call *call);
+void sipua_cap_leg_remove(struct sipua_leg *l);
 
 /* sipua_hop.c: where a leg's requests go */
 char *sipua_hop_uri(su_home_t *home, const struct sw_sa *a,
@@ -242,7 +257,22 @@ const char *sipua_dialog_uris_check(const sip_t *sip, bool need_contact);
 /* sipua_names.c: the configuration's target names, as addresses */
 int sipua_names_sync(struct sipua *ua);
 const struct sw_sa *sipua_names_addr(struct sipua *ua, const char *uri);
+char *sipua_names_hop(struct sipua *ua, su_home_t *home, const char *uri,
+		      enum sw_transport tp);
 void sipua_names_stop(struct sipua *ua);
+
+/* sipua_peers.c: zone peer lists, OPTIONS probing, the next peer */
+int sipua_peers_sync(struct sipua *ua);
+void sipua_peers_stop(struct sipua *ua);
+bool sipua_peers_response(struct sipua *ua, nua_handle_t *nh, int status,
+			  const char *phrase, const sip_t *sip);
+int sipua_peers_pick(struct sipua *ua, const struct sw_zone *z,
+		     unsigned tried);
+bool sipua_peers_call_result(struct sipua *ua, const struct sw_zone *z,
+			     unsigned i, int status, const char *phrase,
+			     const sip_t *sip);
+char *sipua_peers_text(struct sipua *ua, su_home_t *home,
+		       const struct sw_zone *z);
 
 /* sipua_conn.c: TCP/TLS connections: cap per source, first request */
 int sipua_conn_start(struct sipua *ua);

@@ -1,9 +1,9 @@
 /**
  * @file sipua_names.c  The configuration's target names, as addresses.
  *
- * A zone's target or a rule's target URI may name a host. Sofia would
- * resolve it on the SIP thread, per call, with its own resolver (and spin
- * when no resolver can be reached); here the resolver thread
+ * A zone's target or peer, or a rule's target URI, may name a host.
+ * Sofia would resolve it on the SIP thread, per call, with its own
+ * resolver (and spin when no resolver can be reached); here the resolver thread
  * (base/sw_resolve.c) keeps every such name resolved, and this table, on
  * the SIP thread, holds the last address each name had. A call toward a
  * name never waits: it goes to that address, or gets 503 while the name
@@ -157,6 +157,8 @@ int sipua_names_sync(struct sipua *ua)
 	const char *uri;
 	int err;
 
+	for (unsigned i = 0; i < nz; ++i)
+		cap += zones[i].n_peers;
 	if (!t) {
 		t = ua->names = su_zalloc(ua->home, sizeof(*t));
 		if (!t)
@@ -166,8 +168,12 @@ int sipua_names_sync(struct sipua *ua)
 		bool any = false;
 
 		/* no thread for a configuration of addresses only */
-		for (unsigned i = 0; i < nz && !any; ++i)
+		for (unsigned i = 0; i < nz && !any; ++i) {
 			any = uri_is_name(zones[i].target, zones[i].transport);
+			for (unsigned j = 0; j < zones[i].n_peers && !any; ++j)
+				any = uri_is_name(zones[i].peers[j].uri,
+						  zones[i].transport);
+		}
 		for (unsigned i = 0; !any && (uri = plan_target(ua, i, &tp));
 		     ++i)
 			any = uri_is_name(uri, tp);
@@ -189,9 +195,13 @@ int sipua_names_sync(struct sipua *ua)
 		return ENOMEM;
 	sw_resolve_reset(t->res);
 	old = *t;
-	for (unsigned i = 0; i < nz; ++i)
+	for (unsigned i = 0; i < nz; ++i) {
 		name_add(ua, &old, v, &n, cap, zones[i].target,
 			 zones[i].transport);
+		for (unsigned j = 0; j < zones[i].n_peers; ++j)
+			name_add(ua, &old, v, &n, cap, zones[i].peers[j].uri,
+				 zones[i].transport);
+	}
 	for (unsigned i = 0; (uri = plan_target(ua, i, &tp)); ++i)
 		name_add(ua, &old, v, &n, cap, uri, tp);
 	free(t->v);
@@ -207,6 +217,24 @@ const struct sw_sa *sipua_names_addr(struct sipua *ua, const char *uri)
 	struct sipua_name *nm = name_find(ua->names, uri);
 
 	return nm && sw_sa_isset(&nm->addr) ? &nm->addr : NULL;
+}
+
+
+/**
+ * The numeric next hop of a target URI from the configuration: its IP
+ * address, or the address the resolver thread last gave its name; NULL
+ * while the name has none
+ */
+char *sipua_names_hop(struct sipua *ua, su_home_t *home, const char *uri,
+		      enum sw_transport tp)
+{
+	char *hop = sipua_hop_numeric(home, uri, tp);
+	const struct sw_sa *a;
+
+	if (hop)
+		return hop;
+	a = sipua_names_addr(ua, uri);
+	return a ? sipua_hop_uri(home, a, tp) : NULL;
 }
 
 

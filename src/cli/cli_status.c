@@ -12,8 +12,9 @@
 static const char usage_text[] =
 	"usage: shareway status [--json]\n"
 	"sharewayd's version, pid, uptime, configuration, the rules in force\n"
-	"and the outcome of the last reload, calls in progress and call-log\n"
-	"writer state (from the running daemon).\n"
+	"and the outcome of the last reload, calls in progress, the state of\n"
+	"each peer of the zones' peer lists and call-log writer state (from\n"
+	"the running daemon).\n"
 	"  --json   the daemon's answer as JSON\n";
 
 
@@ -91,6 +92,44 @@ static void cluster_print(const struct sw_jval *cl)
 }
 
 
+/* One line per peer of the zones' peer lists: its state, since when
+ * and why, its last answer and probe, what it took */
+static void print_peers(const struct sw_jval *res)
+{
+	const struct sw_jval *ps = sw_jval_get(res, "peers");
+	char t[32], t2[32], t3[32], head[64];
+
+	for (const struct sw_jval *p = ps ? ps->child : NULL; p; p = p->next) {
+		bool up = !strcmp(sw_jval_str(p, "state", "?"), "up");
+		int64_t la = sw_jval_int(p, "last_answer_us", 0);
+		int64_t lp = sw_jval_int(p, "last_probe_us", 0);
+
+		snprintf(head, sizeof(head), "zone %s", sw_jval_str(p, "zone",
+								      "?"));
+		cli_fmt_time(sw_jval_int(p, "down_since_us", 0), t, sizeof(t),
+			     false);
+		cli_fmt_time(la, t2, sizeof(t2), false);
+		cli_fmt_time(lp, t3, sizeof(t3), false);
+		printf("%-12s %s %s%s%s%s%s\n%-12s priority %lld, weight %lld; "
+		       "last answer from it %s; last probe %s; last result %lld "
+		       "%s; %lld probes, %lld failed; %lld calls, %lld failed "
+		       "over\n",
+		       "peer", sw_jval_str(p, "uri", "?"), up ? "up" : "DOWN",
+		       up ? "" : " since ", up ? "" : t, up ? "" : ": ",
+		       up ? "" : sw_jval_str(p, "why", ""), head,
+		       (long long)sw_jval_int(p, "priority", 0),
+		       (long long)sw_jval_int(p, "weight", 0),
+		       la ? t2 : "none", lp ? t3 : "none",
+		       (long long)sw_jval_int(p, "last_status", 0),
+		       sw_jval_str(p, "last_phrase", ""),
+		       (long long)sw_jval_int(p, "probes", 0),
+		       (long long)sw_jval_int(p, "probes_failed", 0),
+		       (long long)sw_jval_int(p, "calls", 0),
+		       (long long)sw_jval_int(p, "failovers", 0));
+	}
+}
+
+
 static void print_status(const struct sw_jval *res)
 {
 	const struct sw_jval *d = sw_jval_get(res, "daemon");
@@ -138,11 +177,12 @@ static void print_status(const struct sw_jval *res)
 				sw_jval_get(res, "drain"));
 	if (sw_jval_get(res, "cluster"))
 		cluster_print(sw_jval_get(res, "cluster"));
+	print_peers(res);
 	for (const struct sw_jval *s = res->child; s; s = s->next)
 		if (s->key && strcmp(s->key, "daemon") &&
 		    strcmp(s->key, "calllog") && strcmp(s->key, "rules") &&
 		    strcmp(s->key, "reload") && strcmp(s->key, "drain") &&
-		    strcmp(s->key, "cluster"))
+		    strcmp(s->key, "cluster") && strcmp(s->key, "peers"))
 			cli_json_flatten(stdout, s, s->key);
 }
 

@@ -345,6 +345,39 @@ static int ctl_reload(struct sw_json *res, const struct sw_jval *args,
 }
 
 
+/* Each peer of the zones' peer lists, as probed and used (status) */
+static void peers_json(struct sw_json *res, const struct sipua *ua)
+{
+	static struct sipua_peer_info v[SIPUA_MAX_PEERS]; /* SIP thread */
+	unsigned n = sipua_peers_info(ua, v, SIPUA_MAX_PEERS);
+
+	if (!n)
+		return;
+	sw_json_arr_open(res, "peers");
+	for (unsigned i = 0; i < n; ++i) {
+		sw_json_obj_open(res, NULL);
+		sw_json_str(res, "zone", v[i].zone);
+		sw_json_str(res, "uri", v[i].uri);
+		sw_json_int(res, "priority", v[i].priority);
+		sw_json_int(res, "weight", v[i].weight);
+		sw_json_str(res, "state", v[i].up ? "up" : "down");
+		sw_json_int(res, "down_since_us", v[i].down_since_us);
+		sw_json_int(res, "hold_until_us", v[i].hold_until_us);
+		sw_json_int(res, "last_probe_us", v[i].last_probe_us);
+		sw_json_int(res, "last_answer_us", v[i].last_answer_us);
+		sw_json_int(res, "last_status", v[i].last_status);
+		sw_json_str(res, "last_phrase", v[i].last_phrase);
+		sw_json_str(res, "why", v[i].why);
+		sw_json_int(res, "probes", (int64_t)v[i].probes);
+		sw_json_int(res, "probes_failed", (int64_t)v[i].probes_failed);
+		sw_json_int(res, "calls", (int64_t)v[i].calls);
+		sw_json_int(res, "failovers", (int64_t)v[i].failovers);
+		sw_json_obj_close(res);
+	}
+	sw_json_arr_close(res);
+}
+
+
 static int ctl_status(struct sw_json *res, const struct sw_jval *args,
 		      void *arg)
 {
@@ -375,6 +408,7 @@ static int ctl_status(struct sw_json *res, const struct sw_jval *args,
 		    (int64_t)sipua_names_refused());
 	sw_json_obj_close(res);
 	inforce_json(res, &sc->in);
+	peers_json(res, sc->ua);
 	return 0;
 }
 

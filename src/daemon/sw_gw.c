@@ -460,6 +460,25 @@ static void obs_message(void *arg, const struct sipua_call_info *call,
 }
 
 
+/* A fact of the call from the B2BUA (a peer of a peer list that failed,
+ * and the next one): a note on the gateway's column of the ladder, and
+ * the route again, whose target is now the next peer */
+static void obs_note(void *arg, const struct sipua_call_info *call,
+		     const char *label, const char *detail)
+{
+	struct sw_gw *gw = arg;
+	struct sw_gwcall *c = gw->cl ? call_get(gw, call, true) : NULL;
+	struct sw_rec_event ev = {sw_gw_now_us(), SW_ACT_GW, SW_ACT_GW,
+				  SW_EV_NOTE, label, detail};
+
+	if (!c || !c->uid)
+		return;
+	sw_calllog_event(gw->cl, c->uid, &ev);
+	if (call->route)
+		log_route(gw, c, call->route);
+}
+
+
 static int hook(void *arg, const struct sipua_call_info *call,
 		enum sipua_leg_id from, enum sipua_sdp_kind kind,
 		const char *body, size_t len, char **outp, size_t *outlenp)
@@ -981,6 +1000,7 @@ int sw_gw_init(struct sw_gw *gw, struct sipua *ua, struct relay *relay,
 		.ended = obs_ended,
 		.sdp = obs_sdp,
 		.message = obs_message,
+		.note = obs_note,
 		.arg = gw,
 	};
 	struct itimerspec its = {{1, 0}, {1, 0}};

@@ -14,6 +14,7 @@
 #include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
+#include <strings.h>
 #include <sys/stat.h>
 #include <time.h>
 
@@ -338,6 +339,76 @@ int sw_check_tls(const struct sw_conf *conf, struct sw_check_notes *notes,
 }
 
 
+/* The host of a peer's sip:/sips: URI: there, and nothing the gateway
+ * would have to guess (no blanks, no user part needed); 0 or EINVAL */
+static int peer_uri_ok(const char *uri, enum sw_transport tp,
+		       const char **why)
+{
+	bool sips = !strncasecmp(uri, "sips:", 5);
+	const char *h = sips ? uri + 5 : uri + 4;
+
+	if (!sips && strncasecmp(uri, "sip:", 4))
+		return *why = "is not a sip: or sips: URI", EINVAL;
+	if (sips && tp != SW_TP_TLS)
+		return *why = "is a sips: URI, but the zone's transport is "
+			      "not tls", EINVAL;
+	if (strchr(h, '@'))
+		h = strchr(h, '@') + 1;
+	if (!*h || *h == ':' || *h == ';')
+		return *why = "names no host", EINVAL;
+	return 0;
+}
+
+
+/**
+ * Each zone's peer list ([zone] peer): SIP URIs, none twice, not with a
+ * target (which of the two would calls use?), a probe_timeout that fits
+ * in the probe_interval (probes of one peer never overlap)
+ *
+ * @return 0, or EINVAL with err naming file:line:key
+ */
+int sw_check_zones(const struct sw_conf *conf, char *err, size_t errsz)
+{
+	for (unsigned i = 0; i < conf->n_zones; ++i) {
+		const struct sw_zone *z = &conf->zones[i];
+		const char *why;
+
+		if (z->n_peers && z->target[0])
+			return sw_conf_fail(conf, NULL, z, "target", err,
+					    errsz,
+					    "set together with peer lines: keep "
+					    "one (a single target is a peer "
+					    "list of one)");
+		if (z->n_peers && z->probe_timeout > z->probe_interval)
+			return sw_conf_fail(conf, NULL, z, "probe_timeout",
+					    err, errsz,
+					    "%u s is longer than probe_interval "
+					    "%u s", z->probe_timeout,
+					    z->probe_interval);
+		for (unsigned j = 0; j < z->n_peers; ++j) {
+			const struct sw_zone_peer *p = &z->peers[j];
+
+			if (peer_uri_ok(p->uri, z->transport, &why)) {
+				snprintf(err, errsz, "%s:%u:peer: [zone %s] "
+					 "%s %s", conf->path, p->line,
+					 z->name, p->uri, why);
+				return EINVAL;
+			}
+			for (unsigned k = 0; k < j; ++k)
+				if (!strcasecmp(z->peers[k].uri, p->uri)) {
+					snprintf(err, errsz, "%s:%u:peer: "
+						 "[zone %s] %s listed twice "
+						 "(first at line %u)",
+						 conf->path, p->line, z->name,
+						 p->uri, z->peers[k].line);
+					return EINVAL;
+				}
+		}
+	}
+	return 0;
+}
+
+
 /* A directory the daemon uses: there, or (create) its parent is */
 static int dir_ok(const char *dir, bool create, char *why, size_t sz)
 {
@@ -498,7 +569,9 @@ int sw_check_load(struct sw_conf *conf, const char *path,
 		return e;
 	if (state_dir)
 		sw_conf_set_state_dir(conf, state_dir);
-	e = sw_check_tls(conf, notes, err, errsz);
+	e = sw_check_zones(conf, err, errsz);
+	if (!e)
+		e = sw_check_tls(conf, notes, err, errsz);
 	if (!e)
 		e = sw_check_paths(conf, state_dir, err, errsz);
 	if (!e)

@@ -6,8 +6,8 @@
  * A configuration passes when the daemon would run with it: every key of
  * shareway.conf (sw_conf_load), the TLS files of every identity it names
  * (the certificate chain parses, the key matches it, the CA bundle
- * loads), the run-time paths, and the rule file loaded against the
- * zones. The first fault is returned as file:line:key: what is wrong.
+ * loads), each zone's peer list, the run-time paths, and the rule file
+ * loaded against the zones. The first fault is returned as file:line:key: what is wrong.
  */
 #ifndef SW_CHECK_H
 #define SW_CHECK_H
@@ -28,6 +28,7 @@ struct sw_check_notes {
 int sw_check_load(struct sw_conf *conf, const char *path,
 		  const char *state_dir, struct sw_rules **rulesp,
 		  struct sw_check_notes *notes, char *err, size_t errsz);
+int sw_check_zones(const struct sw_conf *conf, char *err, size_t errsz);
 int sw_check_tls(const struct sw_conf *conf, struct sw_check_notes *notes,
 		 char *err, size_t errsz);
 int sw_check_paths(const struct sw_conf *conf, const char *state_dir,
