@@ -8,6 +8,7 @@
 #include <unistd.h>
 
 #include "unit.h"
+#include "sw_check.h"
 #include "sw_cluview.h"
 #include "sw_conf.h"
 #include "sw_ini.h"
@@ -170,6 +171,69 @@ static void test_errors(void)
 			     "listen = udp:127.0.0.1:3478\n[zone a]\nedge = "
 			     "yes\n[zone b]\nedge = yes\n", err,
 			     sizeof(err)), 0);
+}
+
+
+/* [zone] peer: "URI [priority=N] [weight=N]" per line, at most 8; what
+ * the configuration check (sw_check_zones) refuses, by file:line:key */
+static void test_peers(void)
+{
+	static struct sw_conf conf;
+	static const struct {
+		const char *text, *err;
+	} bad[] = {
+		{"[zone c]\ntarget = sip:10.0.0.1\npeer = sip:10.0.0.2\n",
+		 ":2:target: set together with peer lines"},
+		{"[zone c]\npeer = sips:10.0.0.2\n",
+		 ":2:peer: [zone c] sips:10.0.0.2 is a sips: URI, but"},
+		{"[zone c]\npeer = tel:+15551234\n", "is not a sip: or sips:"},
+		{"[zone c]\npeer = sip:\n", "sip: names no host"},
+		{"[zone c]\npeer = sip:10.0.0.2\npeer = SIP:10.0.0.2\n",
+		 ":3:peer: [zone c] SIP:10.0.0.2 listed twice (first at line 2)"},
+		{"[zone c]\npeer = sip:10.0.0.2\nprobe_interval = 2\n"
+		 "probe_timeout = 3\n", "probe_timeout"},
+	};
+	char err[512] = "";
+	int e;
+
+	e = sw_conf_load(&conf, write_conf("p.conf", "[zone c]\ntransport = "
+				  "tls\npeer = sips:10.0.0.2:5061 priority=2 "
+				  "weight=30\npeer = sips:cms.example.com\n"),
+			 err, sizeof(err));
+	CU_ASSERT_EQUAL_FATAL(e, 0);
+	CU_ASSERT_EQUAL(conf.zones[0].n_peers, 2);
+	CU_ASSERT_STRING_EQUAL(conf.zones[0].peers[0].uri,
+			       "sips:10.0.0.2:5061");
+	CU_ASSERT_EQUAL(conf.zones[0].peers[0].priority, 2);
+	CU_ASSERT_EQUAL(conf.zones[0].peers[0].weight, 30);
+	CU_ASSERT_EQUAL(conf.zones[0].peers[1].priority, 1);
+	CU_ASSERT_EQUAL(conf.zones[0].peers[1].weight, 1);
+	CU_ASSERT_EQUAL(conf.zones[0].peers[1].line, 4);
+	CU_ASSERT_EQUAL(conf.zones[0].probe_interval, 10);
+	CU_ASSERT_EQUAL(conf.zones[0].probe_timeout, 5);
+	CU_ASSERT_EQUAL(sw_check_zones(&conf, err, sizeof(err)), 0);
+	/* the loader refuses what is no peer line */
+	CU_ASSERT_NOT_EQUAL(load("[zone c]\npeer = sip:10.0.0.2 weight=0\n",
+				 err, sizeof(err)), 0);
+	CU_ASSERT_PTR_NOT_NULL(strstr(err, ":2:peer: 'sip:10.0.0.2 weight=0'"));
+	CU_ASSERT_NOT_EQUAL(load("[zone c]\npeer = sip:10.0.0.2 prio=1\n",
+				 err, sizeof(err)), 0);
+	CU_ASSERT_NOT_EQUAL(load("[zone c]\npeer = sip:a\npeer = sip:b\n"
+				 "peer = sip:c\npeer = sip:d\npeer = sip:e\n"
+				 "peer = sip:f\npeer = sip:g\npeer = sip:h\n"
+				 "peer = sip:i\n", err, sizeof(err)), 0);
+	CU_ASSERT_PTR_NOT_NULL(strstr(err, ":10:peer: too many values (max 8)"));
+	/* the configuration check refuses what no call could use */
+	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); ++i) {
+		CU_ASSERT_EQUAL_FATAL(sw_conf_load(&conf, write_conf("p.conf",
+							bad[i].text),
+						   err, sizeof(err)), 0);
+		CU_ASSERT_NOT_EQUAL(sw_check_zones(&conf, err, sizeof(err)),
+				    0);
+		if (!strstr(err, bad[i].err))
+			fprintf(stderr, "\n%s: '%s'\n", bad[i].err, err);
+		CU_ASSERT_PTR_NOT_NULL(strstr(err, bad[i].err));
+	}
 }
 
 
@@ -341,6 +405,7 @@ int test_conf_register(void)
 	    !CU_add_test(s, "values and lists", test_values) ||
 	    !CU_add_test(s, "errors name file:line:key", test_errors) ||
 	    !CU_add_test(s, "key lines, lists repeat", test_key_lines) ||
+	    !CU_add_test(s, "zone peer lists", test_peers) ||
 	    !CU_add_test(s, "what a reload cannot apply", test_restart_keys) ||
 	    !CU_add_test(s, "log rate limit per kind", test_log_ratelimit) ||
 	    !CU_add_test(s, "cluster view: least-loaded instance",
