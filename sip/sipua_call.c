@@ -464,10 +464,10 @@ static int leg_b_peer(struct sw_call *call, const struct sw_zone *tz,
 	call->peer = -1;
 	if (call->peers_log)
 		*whyp = su_sprintf(call->home, "every peer of zone %s tried "
-				   "failed: %s; check that they are up and "
-				   "reachable from shareway (shareway status "
-				   "shows each peer)", tz->name,
-				   call->peers_log);
+				   "failed: %s (its peers now: %s); check that "
+				   "they are up and reachable from shareway",
+				   tz->name, call->peers_log,
+				   sipua_peers_text(call->ua, call->home, tz));
 	else
 		*whyp = su_sprintf(call->home, "no peer of zone %s is up: %s; "
 				   "check that they are up and reachable from "
