@@ -1,5 +1,5 @@
 #!/bin/bash
-# timeout: 150
+# timeout: 240
 # Three gateways on one PostgreSQL (issue 15, proofs 2 and 3), with real
 # calls by SIPp from the Edge side (127.0.0.2) through each instance
 # (i1..i3 on 127.0.0.11-13) to a SIPp conference (127.0.0.3):
