@@ -200,7 +200,9 @@ static const char *addr_str(const struct sw_sa *sa, char *buf, size_t sz)
 /* The fake server and a resolver that asks it, TTLs clamped to ttl_s */
 static struct sw_resolve *resolver_up(struct fake_dns *f, uint32_t ttl_s)
 {
-	struct sw_resolve_opts o = {NULL, ttl_s, ttl_s, ttl_s, 500};
+	/* c-ares waits 5 s for the fake server's answer: with a shorter wait
+	 * a loaded machine made it ask twice (srv_queries 2, a flaky fail) */
+	struct sw_resolve_opts o = {NULL, ttl_s, ttl_s, ttl_s, 5000};
 	struct sw_resolve *r = NULL;
 	char srv[32];
 
