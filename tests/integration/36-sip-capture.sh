@@ -1,5 +1,5 @@
 #!/bin/bash
-# timeout: 60
+# timeout: 150
 # [calllog] capture_sip: every SIP message of a call, as the peers sent
 # and received it, in the call log. A basic Edge -> CMS call over UDP:
 # `shareway ladder` draws INVITE, 200, ACK and BYE on both legs; `export

@@ -1,5 +1,5 @@
 #!/bin/bash
-# timeout: 60
+# timeout: 150
 # CLI snapshot tests: the fixed fixture calls (tests/calllog_fixture.c,
 # written through the real call-log writer) rendered by calls, show,
 # ladder, sdp and tail must match tests/data/cli/*.out byte for byte

@@ -1,5 +1,5 @@
 #!/bin/bash
-# timeout: 60
+# timeout: 150
 # shareway export --pcap: the fixture calls' recorded SIP and STUN/TURN
 # messages as a pcap that tshark decodes: Cisco doc 212580's TURN
 # exchange (Allocate, 401, Allocate, Success, Refresh, ConnectionAttempt,
