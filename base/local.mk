@@ -1,7 +1,8 @@
 # base/: the foundation every module may use (log, addresses, queues,
 # ini and configuration, JSON, URIs, the control socket, the resolver
 # thread, accept() out of descriptors, heap trimming, the router's
-# values, the media policies' registry). It includes nothing outside its own folder.
+# values, the media policies' registry, the HEPv3 encoder and sender). It
+# includes nothing outside its own folder.
 noinst_LIBRARIES += base/libswbase.a
 base_libswbase_a_SOURCES = \
 	base/sw_log.c base/sw_log.h \
@@ -17,6 +18,7 @@ base_libswbase_a_SOURCES = \
 	base/sw_ctl.c base/sw_ctl.h \
 	base/sw_router.c base/sw_router.h \
 	base/sw_mpolicy.c base/sw_mpolicy.h \
-	base/sw_cluview.c base/sw_cluview.h
+	base/sw_cluview.c base/sw_cluview.h \
+	base/sw_hep.c base/sw_hep.h
 base_libswbase_a_CPPFLAGS = $(SW_CPPFLAGS)
 base_libswbase_a_CFLAGS = $(AM_CFLAGS) $(CARES_CFLAGS)

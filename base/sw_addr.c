@@ -102,6 +102,16 @@ bool sw_sa_isset(const struct sw_sa *sa)
 }
 
 
+/** 127.0.0.0/8 or ::1 */
+bool sw_sa_is_loopback(const struct sw_sa *sa)
+{
+	if (sa->u.sa.sa_family == AF_INET)
+		return (ntohl(sa->u.in.sin_addr.s_addr) >> 24) == 127;
+	return sa->u.sa.sa_family == AF_INET6 &&
+	       IN6_IS_ADDR_LOOPBACK(&sa->u.in6.sin6_addr);
+}
+
+
 int sw_sa_af(const struct sw_sa *sa)
 {
 	return sa->u.sa.sa_family;

@@ -29,6 +29,7 @@ struct sw_cidr {
 int sw_sa_parse(struct sw_sa *sa, const char *s, uint16_t default_port);
 int sw_sa_set_ip(struct sw_sa *sa, const char *ip, uint16_t port);
 bool sw_sa_isset(const struct sw_sa *sa);
+bool sw_sa_is_loopback(const struct sw_sa *sa);
 int sw_sa_af(const struct sw_sa *sa);
 socklen_t sw_sa_len(const struct sw_sa *sa);
 uint16_t sw_sa_port(const struct sw_sa *sa);

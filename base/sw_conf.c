@@ -37,6 +37,7 @@ enum conf_type {
 	CT_HOST,      /* a host name (RFC 1123) or an IP address */
 	CT_PEER,      /* URI [priority=N] [weight=N], repeatable; count at
 			 off2 */
+	CT_SOCKADDR,  /* IP:port (an IPv6 address in brackets) */
 };
 
 struct conf_key {
@@ -132,6 +133,19 @@ static const struct conf_key keys[] = {
 	{"cluster", "dead_after_ms",  CT_U32, F(cluster_dead_after_ms), 0, 0, 300, 600000, "3000"},
 	{"cluster", "ship_batch",     CT_U32, F(cluster_ship_batch), 0, 0, 1, 10000, "500"},
 	{"cluster", "credentials_refresh", CT_U32, F(cluster_credentials_refresh), 0, 0, 0, 3600, "10"},
+
+	{"log", "modules",         CT_STR, F(log_modules), 0, FS(log_modules), 0, 0, NULL},
+	{"log", "syslog_facility", CT_STR, F(log_syslog_facility), 0, FS(log_syslog_facility), 0, 0, "daemon"},
+
+	{"metrics", "enable",      CT_BOOL, F(metrics_enable), 0, 0, 0, 0, "no"},
+	{"metrics", "listen",      CT_SOCKADDR, F(metrics_listen), 0, 0, 0, 0, "127.0.0.1:9465"},
+
+	{"hep", "enable",          CT_BOOL, F(hep_enable), 0, 0, 0, 0, "no"},
+	{"hep", "collector",       CT_SOCKADDR, F(hep_collector), 0, 0, 0, 0, NULL},
+	{"hep", "capture_id",      CT_U32, F(hep_capture_id), 0, 0, 0, UINT32_MAX, "2001"},
+	{"hep", "node_name",       CT_STR, F(hep_node_name), 0, FS(hep_node_name), 0, 0, "sharewayd"},
+	{"hep", "password",        CT_STR, F(hep_password), 0, FS(hep_password), 0, 0, NULL},
+	{"hep", "ice",             CT_BOOL, F(hep_ice), 0, 0, 0, 0, "yes"},
 };
 
 static const struct conf_key zone_keys[] = {
@@ -466,6 +480,11 @@ static int set_value(const struct sw_conf *conf, const struct conf_key *k,
 			return fail(err, errsz, pos, k->key,
 				    "'%s' is not an IP address", v);
 		return 0;
+	case CT_SOCKADDR:
+		if (sw_sa_parse(p, v, 0) || !sw_sa_port(p))
+			return fail(err, errsz, pos, k->key,
+				    "'%s' is not IP:PORT", v);
+		return 0;
 	case CT_HOST:
 		if (strlen(v) >= k->size || !is_host(v))
 			return fail(err, errsz, pos, k->key,
@@ -579,7 +598,7 @@ static int on_section(struct load_ctx *c, const struct sw_ini_pos *pos,
 	if (name || !known_section(type))
 		return fail(err, errsz, pos, type,
 			    "unknown section '%s' (general, sip, turn, "
-			    "appsharing, calllog, cluster, zone NAME)",
+			    "appsharing, calllog, cluster, log, metrics, hep, zone NAME)",
 			    type);
 	c->section = known_section(type) ? type : NULL;
 	for (size_t i = 0; i < ARRN(keys); ++i)
@@ -843,6 +862,8 @@ int sw_conf_fail(const struct sw_conf *conf, const char *section,
 /* What a reload applies (sharewayd.c); every other key needs a restart */
 static const char *const reloadable[] = {
 	"general.log_level", "general.rules_file", "turn.user",
+	"log.modules", "hep.enable", "hep.collector", "hep.capture_id",
+	"hep.node_name", "hep.password", "hep.ice",
 	"turn.static_auth_secret", "zone.match.source", "zone.target",
 	"zone.transport", "zone.default", "zone.edge", "zone.invite_timeout",
 	"zone.fqdn", "zone.peer", "zone.probe_interval", "zone.probe_timeout",
@@ -890,7 +911,8 @@ static bool key_differs(const struct conf_key *k, const char *a,
 	case CT_BOOL: n = sizeof(bool); break;
 	case CT_LOGLEVEL: n = sizeof(enum sw_log_level); break;
 	case CT_TRANSPORT: n = sizeof(enum sw_transport); break;
-	case CT_ADDR: n = sizeof(struct sw_sa); break;
+	case CT_ADDR:
+	case CT_SOCKADDR: n = sizeof(struct sw_sa); break;
 	}
 	if (el) { /* a list: its count, then its values */
 		unsigned na = *(const unsigned *)(a + k->off2);
@@ -938,7 +960,8 @@ void sw_conf_restart_keys(const struct sw_conf *old, const struct sw_conf *new,
 {
 	static const struct sw_zone none; /* a zone absent on one side */
 	const char *sections[] = {"general", "sip", "turn", "appsharing",
-				  "calllog", "cluster"};
+				  "calllog", "cluster", "log", "metrics",
+				  "hep"};
 
 	out[0] = '\0';
 	for (size_t i = 0; i < ARRN(sections); ++i)

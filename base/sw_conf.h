@@ -182,6 +182,22 @@ struct sw_conf {
 	uint32_t cluster_ship_batch;     /* call records per transaction */
 	uint32_t cluster_credentials_refresh; /* s, TURN users read; 0 off */
 
+	/* [log] (log_level and log_syslog are in [general]) */
+	char log_modules[512];      /* "sip=debug turn=warn" */
+	char log_syslog_facility[16];
+
+	/* [metrics] */
+	bool metrics_enable;
+	struct sw_sa metrics_listen; /* IP:port of /metrics */
+
+	/* [hep] */
+	bool hep_enable;
+	struct sw_sa hep_collector;  /* IP:port, UDP */
+	uint32_t hep_capture_id;
+	char hep_node_name[64];
+	char hep_password[64];
+	bool hep_ice;                /* TURN/ICE of the calls as HEP logs */
+
 	/* [zone NAME] */
 	struct sw_zone zones[SW_CONF_MAX_ZONES];
 	unsigned n_zones;

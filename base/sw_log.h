@@ -26,9 +26,38 @@ enum sw_log_level {
 void sw_log_init(enum sw_log_level level, bool use_syslog, const char *ident);
 void sw_log_set_level(enum sw_log_level level);
 enum sw_log_level sw_log_get_level(void);
-bool sw_log_enabled(enum sw_log_level level);
 int sw_log_level_parse(const char *s, enum sw_log_level *lvl);
 const char *sw_log_level_name(enum sw_log_level level);
+
+/*
+ * Levels per module. A module (the SW_LOG_MODULE of its files) follows
+ * the global level until it is given one of its own, at start and reload
+ * ([log] modules) or at run time (`shareway log-level MODULE LEVEL`).
+ * The names are fixed (sw_log_module_name()), so a typo is refused, not
+ * silently ignored.
+ */
+#define SW_LOG_MOD_FOLLOW (-1) /* the module follows the global level */
+bool sw_log_enabled_mod(enum sw_log_level level, const char *module);
+#define sw_log_enabled(level) sw_log_enabled_mod(level, SW_LOG_MODULE)
+unsigned sw_log_module_count(void);
+const char *sw_log_module_name(unsigned i);
+int sw_log_module_index(const char *name);
+int sw_log_module_get(unsigned i); /* a level, or SW_LOG_MOD_FOLLOW */
+void sw_log_module_set(unsigned i, int level);
+int sw_log_modules_parse(const char *spec, int levels[], char *err,
+			 size_t errsz);
+void sw_log_modules_apply(const int levels[]);
+
+/*
+ * Where lines go. Under systemd with stderr connected to the journal
+ * (JOURNAL_STREAM names stderr's device and inode, systemd.exec(5)) a
+ * line carries no timestamp of ours (the journal stamps it) and starts
+ * with its syslog priority as "<N>" (sd-daemon(3)), so `journalctl -p`
+ * filters by our level.
+ */
+int sw_log_facility_parse(const char *s, int *facility);
+void sw_log_set_facility(int facility);
+bool sw_log_journal(void);
 
 void sw_log_write(enum sw_log_level level, const char *module,
 		  const char *fmt, ...) __attribute__((format(printf, 3, 4)));

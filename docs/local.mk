@@ -9,7 +9,8 @@ dist_man_MANS += docs/man/sharewayd.8 docs/man/shareway.conf.5 \
 	docs/man/shareway-reload.1 docs/man/shareway-check-config.1 \
 	docs/man/shareway-locate.1 docs/man/shareway-stun-decode.1 \
 	docs/man/shareway-drain.1 docs/man/shareway-undrain.1 \
-	docs/man/shareway-resume.1
+	docs/man/shareway-resume.1 \
+	docs/man/shareway-log-level.1
 
 # the systemd unit, with this build's paths
 systemdsystemunitdir = $(prefix)/lib/systemd/system

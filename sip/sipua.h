@@ -256,6 +256,21 @@ struct sipua_peer_info {
 unsigned sipua_peers_info(const struct sipua *ua, struct sipua_peer_info *out,
 			  unsigned max);
 
+/** SIP messages the B2BUA received ([0]) and sent ([1]), as the capture
+ *  ([calllog] capture_sip) sees them: requests by method, responses by
+ *  class (1xx..6xx). SIP thread only; metrics get a copy at each tick. */
+enum sipua_method {
+	SIPUA_M_INVITE, SIPUA_M_ACK, SIPUA_M_BYE, SIPUA_M_CANCEL,
+	SIPUA_M_OPTIONS, SIPUA_M_UPDATE, SIPUA_M_INFO, SIPUA_M_MESSAGE,
+	SIPUA_M_NOTIFY, SIPUA_M_SUBSCRIBE, SIPUA_M_REFER, SIPUA_M_PRACK,
+	SIPUA_M_REGISTER, SIPUA_M_OTHER, SIPUA_M_N,
+};
+struct sipua_msg_counts {
+	uint64_t req[2][SIPUA_M_N];
+	uint64_t resp[2][6];
+};
+void sipua_msg_counts(const struct sipua *ua, struct sipua_msg_counts *out);
+const char *sipua_method_name(enum sipua_method m);
 int sipua_leg_reinvite(struct sipua *ua, uint64_t call_id,
 		       enum sipua_leg_id leg, const char *sdp, size_t len,
 		       sipua_reinvite_h *h, void *arg);

@@ -383,6 +383,50 @@ static void cap_pend_flush(struct sipua_cap *cap, struct sipua_leg *l)
 }
 
 
+static const char *const method_names[SIPUA_M_N] = {
+	"INVITE", "ACK", "BYE", "CANCEL", "OPTIONS", "UPDATE", "INFO",
+	"MESSAGE", "NOTIFY", "SUBSCRIBE", "REFER", "PRACK", "REGISTER",
+	"other",
+};
+
+
+const char *sipua_method_name(enum sipua_method m)
+{
+	return (unsigned)m < SIPUA_M_N ? method_names[m] : "other";
+}
+
+
+/* One message in the counts by method or class (metrics) */
+static void cap_count(struct sipua *ua, const char *buf, size_t len,
+		      bool received)
+{
+	struct sipua_msg_counts *mc = &ua->msgs;
+	unsigned dir = received ? 0 : 1;
+	size_t n = 0;
+
+	if (len > 9 && !memcmp(buf, "SIP/2.0 ", 8)) {
+		if (buf[8] >= '1' && buf[8] <= '6')
+			mc->resp[dir][buf[8] - '1']++;
+		return;
+	}
+	while (n < len && n < 16 && buf[n] != ' ')
+		++n;
+	for (unsigned m = 0; m < SIPUA_M_OTHER; ++m)
+		if (strlen(method_names[m]) == n &&
+		    !memcmp(buf, method_names[m], n)) {
+			mc->req[dir][m]++;
+			return;
+		}
+	mc->req[dir][SIPUA_M_OTHER]++;
+}
+
+
+void sipua_msg_counts(const struct sipua *ua, struct sipua_msg_counts *out)
+{
+	*out = ua->msgs;
+}
+
+
 /* A whole message: find its call and leg, or keep or drop it */
 static void cap_msg_done(struct sipua_cap *cap)
 {
@@ -390,6 +434,7 @@ static void cap_msg_done(struct sipua_cap *cap)
 	struct sipua_leg *l;
 	size_t off, n;
 
+	cap_count(cap->ua, lg->buf, lg->len, lg->meta.received);
 	if (!cap->ua->obs.message ||
 	    !sipua_caplog_call_id(lg->buf, lg->len, &off, &n)) {
 		cap->n_dropped++;

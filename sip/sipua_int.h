@@ -187,6 +187,7 @@ struct sipua {
 	uint64_t overload_rejects;       /* new INVITEs answered 503 */
 	bool draining;                   /* sipua_drain(): no new calls */
 	uint64_t drain_rejects;          /* new INVITEs answered 503 since */
+	struct sipua_msg_counts msgs;    /* by method and class (capture) */
 };
 
 /* sipua.c */

@@ -8,7 +8,8 @@ tests_unit_SOURCES = tests/unit_main.c tests/unit.h \
 	tests/test_sdp.c tests/test_rules.c \
 	tests/test_calllog.c tests/calllog_fixture.c tests/calllog_fixture.h \
 	tests/test_sip.c tests/test_sipcap.c tests/test_resolve.c \
-	tests/test_appshare.c
+	tests/test_appshare.c \
+	tests/test_observe.c
 tests_unit_CFLAGS = $(AM_CFLAGS) $(CUNIT_CFLAGS) $(OPENSSL_CFLAGS) $(RE_CFLAGS)
 tests_unit_LDADD = $(SW_ALL_LIBS) $(CUNIT_LIBS) $(SW_EXT_LIBS)
 

@@ -27,12 +27,14 @@ int test_sip_register(void);
 int test_sipcap_register(void);
 int test_resolve_register(void);
 int test_appshare_register(void);
+int test_observe_register(void);
 
 #define UNIT_SUITES test_conf_register, test_turn_msg_register, \
 	test_stun_decode_register, \
 	test_turn_alloc_register, test_relay_register, \
 	test_sdp_register, test_rules_register, test_calllog_register, \
 	test_sip_register, test_sipcap_register, test_resolve_register, \
-	test_appshare_register,
+	test_appshare_register, \
+	test_observe_register,
 
 #endif

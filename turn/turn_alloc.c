@@ -532,8 +532,10 @@ static int alloc_create(struct turn_srv *srv, const struct turn_src *src,
 		srv->allocs->prev = al;
 	srv->allocs = al;
 	TURN_CNT_ADD(&srv->cnt, allocs_total, 1);
-	if (al->tcp)
+	if (al->tcp) {
 		TURN_CNT_ADD(&srv->cnt, allocs_tcp, 1);
+		TURN_CNT_ADD(&srv->cnt, allocs_tcp_total, 1);
+	}
 	else
 		TURN_CNT_ADD(&srv->cnt, allocs_udp, 1);
 out:

@@ -93,7 +93,8 @@ struct turn_src {
 	X(accept_paused)   /* listener left alone: out of fds */             \
 	X(accept_shed)     /* connections closed at once for it */           \
 	X(prebind_bytes)   /* live: peer bytes held awaiting binds */        \
-	X(redirects)       /* Allocates answered 300 Try Alternate */
+	X(redirects)       /* Allocates answered 300 Try Alternate */        \
+	X(allocs_tcp_total) /* RFC 6062 ones created since start */
 
 #define TURN_CNT_FIELD(name) uint64_t name;
 struct turn_counters {

@@ -350,6 +350,37 @@ static void log_released(struct sw_as_host *h, struct sw_gwcall *c,
 #define INPROC " (in-process)"
 
 
+/* A STUN/TURN message of the call to the HEP collector as a log line
+ * (h->hep_log): its method and class from its header. An inspected
+ * frame keeps its RFC 4571 length; a control message is bare. */
+static void hep_wire(struct sw_as_host *h, struct sw_gwcall *c,
+		     const struct relay_wire *w)
+{
+	static const uint8_t cookie[4] = {0x21, 0x12, 0xa4, 0x42};
+	const uint8_t *s = w->data;
+	char text[160];
+	uint16_t t;
+
+	if (!h->hep_log || !s || w->len < 20)
+		return;
+	if (memcmp(s + 4, cookie, 4)) {
+		if (w->len < 22 || memcmp(s + 6, cookie, 4))
+			return;
+		s += 2;
+	}
+	t = (uint16_t)(s[0] << 8 | s[1]);
+	snprintf(text, sizeof(text),
+		 "{\"event\":\"stun\",\"method\":\"%s\",\"class\":\"%s\","
+		 "\"bytes\":%zu,\"tls\":%s}",
+		 turn_method_name((uint16_t)((t & 0x000f) | (t & 0x00e0) >> 1 |
+					     (t & 0x3e00) >> 2)),
+		 turn_class_name((uint8_t)((t & 0x0010) >> 4 |
+					   (t & 0x0100) >> 7)),
+		 w->len, w->tls ? "true" : "false");
+	h->hep_log(h->gw, c, &w->src, &w->dst, w->t_us, text);
+}
+
+
 /*
  * A STUN/TURN message the relay copied as it crossed a socket (an ICE
  * check on an inspected connection, the TURN control messages of a
@@ -365,6 +396,7 @@ static void log_wire(struct sw_as_host *h, struct sw_gwcall *c,
 	struct sw_rec_packet pkt;
 	char d[96];
 
+	hep_wire(h, c, w);
 	if (!h->cl || !c->uid)
 		return;
 	if (w->data && as->n_wire < AS_WIRE_MAX) {
@@ -1224,6 +1256,8 @@ static void on_response(struct sw_as_host *h, struct sw_gwcall *c,
 	}
 	if (dir->rec.state != SW_ICE_SUCCEEDED) {
 		as_ice_step(c, d, AS_ICE_SUCCESS);
+		if (dir->rec.state == SW_ICE_SUCCEEDED && h->m)
+			SW_PROM_OWN_INC(h->m->ice[d][0]);
 		dir->rec.first_success_us = sw_gw_now_us();
 		snprintf(pair, sizeof(pair), "%s -> %s",
 			 sw_sa_str(&k->peer, a, sizeof(a)),
@@ -1311,6 +1345,10 @@ static void on_reinvite_done(void *arg, const struct sipua_reinvite_result *r)
 
 	if (!c)
 		return;
+	if (h->m)
+		SW_PROM_OWN_INC(h->m->reinvite[!r->status ? SW_AS_RI_ABANDONED
+					       : r->status < 300 ? SW_AS_RI_OK
+								 : SW_AS_RI_REFUSED]);
 	snprintf(d, sizeof(d), "%d after %u ms, %u retries after 491",
 		 r->status, r->latency_ms, r->retries);
 	if (r->status >= 200 && r->status < 300)
@@ -1378,6 +1416,9 @@ static void complete(struct sw_as_host *h, struct sw_gwcall *c)
 			c->tag, strerror(err));
 		return;
 	}
+	if (h->m && as->checks_start_us)
+		sw_hist_observe(&h->m->completion,
+				sw_gw_mono_us() - as->checks_start_us);
 	sw_info("[call %s] ICE checks succeeded both ways and the pair "
 		"through the relay is nominated: completion re-INVITE toward "
 		"the %s side",
@@ -1652,6 +1693,8 @@ static void on_tick(struct sw_as_host *h, struct sw_gwcall *c, int64_t now)
 			 dir->bad_user[0] ? "; the requests carry " : "",
 			 dir->bad_user);
 		as_ice_step(c, (enum sw_ice_dir)d, AS_ICE_TIMEOUT);
+		if (dir->rec.state == SW_ICE_FAILED && h->m)
+			SW_PROM_OWN_INC(h->m->ice[d][1]);
 		dir->rec.timeout_s = h->conf->as_check_timeout;
 		sw_warn("[call %s] ICE %s: %s", c->tag,
 			d == SW_ICE_E2C ? "e->c" : "c->e", why);
@@ -1979,3 +2022,28 @@ const struct sw_as_policy sw_as_mp_relay = {AS_SESSION_OPS,
 /** observe: the conference's own allocation on the gateway, watched */
 const struct sw_as_policy sw_as_mp_observe = {AS_SESSION_OPS,
 					      .inprocess = false};
+
+
+/** The session's state for /metrics (enum sw_as_mstate), -1: none */
+int sw_appshare_metrics_state(const struct sw_appshare_call *as)
+{
+	if (!as)
+		return -1;
+	switch (as->st) {
+	case AS_ST_OFFERED:
+		return SW_AS_M_OFFERED;
+	case AS_ST_NO_RELAY:
+		return SW_AS_M_NO_RELAY;
+	case AS_ST_CHECKING:
+		return as->dir[SW_ICE_E2C].failed_logged ||
+			       as->dir[SW_ICE_C2E].failed_logged
+			       ? SW_AS_M_FAILED
+			       : SW_AS_M_CHECKING;
+	case AS_ST_COMPLETED:
+		return SW_AS_M_COMPLETED;
+	case AS_ST_DIRECT:
+		return SW_AS_M_DIRECT;
+	default:
+		return -1;
+	}
+}

@@ -21,6 +21,7 @@
 
 #include "sipua.h"
 #include "sw_addr.h"
+#include "sw_prom.h"
 #include "sw_router.h"
 
 struct relay;
@@ -46,6 +47,8 @@ struct sw_gwcall {
 	uint32_t fwd_seq;           /* the last one forwarded to a peer */
 	int64_t start_us;
 	bool ended;                 /* the B2BUA reported the end */
+	bool answered;              /* leg A got its 2xx */
+	char call_id[160];          /* leg A's Call-ID: HEP correlation */
 	bool settled;               /* edge_leg is final, the call log's
 				       record started (if the log is on) */
 	bool route_logged;          /* the routing decision is in the log */
@@ -63,6 +66,26 @@ struct sw_gw_pooled {
 };
 
 #define SW_GW_FAULT_MAX 320 /* one sentence of a call's fault */
+
+/** Sessions by state for /metrics (sw_appshare_metrics_state()) */
+enum sw_as_mstate {
+	SW_AS_M_OFFERED,   /* offered, no relay of its own yet */
+	SW_AS_M_NO_RELAY,  /* no allocation was ready: passes as it came */
+	SW_AS_M_CHECKING,  /* ICE checks through the relay */
+	SW_AS_M_FAILED,    /* ... and a direction's checks failed */
+	SW_AS_M_COMPLETED, /* spliced, completion re-INVITE sent */
+	SW_AS_M_DIRECT,    /* the media took a direct path */
+	SW_AS_M_COUNT,
+};
+enum { SW_AS_RI_OK, SW_AS_RI_REFUSED, SW_AS_RI_ABANDONED, SW_AS_RI_COUNT };
+
+/** What the coordinator counts for /metrics: written by the SIP thread
+ *  only (SW_PROM_OWN_INC), read by the metrics thread */
+struct sw_as_metrics {
+	_Atomic uint64_t ice[2][2];   /* [enum sw_ice_dir][succeeded, failed] */
+	_Atomic uint64_t reinvite[SW_AS_RI_COUNT]; /* completion re-INVITEs */
+	struct sw_hist completion;    /* checks start -> completion re-INVITE */
+};
 
 /** What the glue offers the coordinator: its context and operations */
 struct sw_as_host {
@@ -83,6 +106,12 @@ struct sw_as_host {
 	void (*cmd)(struct sw_gw *gw, const struct relay_cmd *cmd);
 	/* a relay command type's name, for the log */
 	const char *(*cmd_name)(int type);
+	struct sw_as_metrics *m;  /* the counters /metrics shows */
+	/* a STUN/TURN message of call c as a HEP log line, or NULL: HEP
+	 * of TURN/ICE is off */
+	void (*hep_log)(struct sw_gw *gw, const struct sw_gwcall *c,
+			const struct sw_sa *src, const struct sw_sa *dst,
+			int64_t t_us, const char *text);
 };
 
 
@@ -132,5 +161,6 @@ void sw_appshare_flags(const struct sw_appshare_call *as, char *buf,
 		       size_t sz);
 void sw_appshare_relay_json(const struct sw_appshare_call *as,
 			    const char *tag, struct sw_json *j);
+int sw_appshare_metrics_state(const struct sw_appshare_call *as);
 
 #endif

@@ -40,11 +40,13 @@ extern const struct cli_cmd cli_cmd_reload;
 extern const struct cli_cmd cli_cmd_drain;
 extern const struct cli_cmd cli_cmd_undrain;
 extern const struct cli_cmd cli_cmd_resume;
+extern const struct cli_cmd cli_cmd_log_level;
 
 #define CLI_COMMANDS &cli_cmd_check_config, &cli_cmd_locate, \
 	&cli_cmd_stun_decode, &cli_cmd_calls, &cli_cmd_show, \
 	&cli_cmd_ladder, &cli_cmd_sdp, &cli_cmd_export, &cli_cmd_tail, \
 	&cli_cmd_relays, &cli_cmd_stats, &cli_cmd_status, &cli_cmd_reload, \
-	&cli_cmd_drain, &cli_cmd_undrain, &cli_cmd_resume,
+	&cli_cmd_drain, &cli_cmd_undrain, &cli_cmd_resume, \
+	&cli_cmd_log_level,
 
 #endif

@@ -10,6 +10,7 @@ src_shareway_SOURCES = src/cli/shareway.c src/cli/cli.h \
 	src/cli/cli_show.c src/cli/cli_ladder.c src/cli/cli_sdp.c \
 	src/cli/cli_export.c src/cli/cli_tail.c src/cli/cli_relays.c \
 	src/cli/cli_stats.c src/cli/cli_status.c src/cli/cli_reload.c \
-	src/cli/cli_drain.c
+	src/cli/cli_drain.c \
+	src/cli/cli_log_level.c
 src_shareway_CPPFLAGS = $(SW_CPPFLAGS) $(SW_INC_ROWS_4)
 src_shareway_LDADD = $(SW_ALL_LIBS) $(SW_EXT_LIBS)

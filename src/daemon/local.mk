@@ -8,6 +8,7 @@ sbin_PROGRAMS += src/sharewayd
 src_sharewayd_SOURCES = src/daemon/sharewayd.c src/daemon/sw_gw.c \
 	src/daemon/sw_gw.h src/daemon/sw_drain.c src/daemon/sw_drain.h \
 	src/daemon/sw_gwcluster.c src/daemon/sw_gwcluster.h \
-	src/daemon/sw_sdnotify.c src/daemon/sw_sdnotify.h
+	src/daemon/sw_sdnotify.c src/daemon/sw_sdnotify.h \
+	src/daemon/sw_gw_metrics.c
 src_sharewayd_CPPFLAGS = $(SW_CPPFLAGS) $(SW_INC_ROWS_4) $(SYSTEMD_CFLAGS)
 src_sharewayd_LDADD = $(SW_ALL_LIBS) $(SW_EXT_LIBS) $(SYSTEMD_LIBS)

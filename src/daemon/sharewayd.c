@@ -14,6 +14,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <sys/resource.h>
 #include <sys/signalfd.h>
 #include <sys/stat.h>
@@ -29,6 +30,7 @@
 #include "sw_gw.h"
 #include "sw_gwcluster.h"
 #include "sw_log.h"
+#include "sw_metrics.h"
 #include "sw_rules.h"
 #include "sw_sdnotify.h"
 
@@ -53,6 +55,7 @@ struct sigctx {
 	struct sipua *ua;
 	struct relay *relay;         /* NULL until started, or TURN off */
 	struct sw_gwcluster *gcl;    /* [cluster]: PostgreSQL's TURN users */
+	struct sw_gw *gw;            /* NULL until started */
 	struct inforce in;
 	struct sw_sdnotify notify;   /* the unit's Type=notify */
 };
@@ -237,6 +240,28 @@ static void turn_users_reload(struct sigctx *sc, struct sw_conf *nc)
 }
 
 
+/* [hep]: a reload sends to the new collector from then on (the socket
+ * is the SIP thread's, as is every send) */
+static void hep_reload(struct sigctx *sc, const struct sw_conf *nc)
+{
+	if (!sc->gw)
+		return;
+	sw_gw_hep_close(sc->gw);
+	sw_gw_hep_open(sc->gw, nc);
+}
+
+
+/* [log] modules in force (checked by sw_check_observe) */
+static void log_modules_apply(const struct sw_conf *conf)
+{
+	int levels[64];
+	char err[256];
+
+	if (!sw_log_modules_parse(conf->log_modules, levels, err, sizeof(err)))
+		sw_log_modules_apply(levels);
+}
+
+
 /*
  * SIGHUP or `shareway reload`: the configuration is checked whole, as a
  * start would (sw_check_load), and only then applied: the dial plan with
@@ -281,6 +306,8 @@ static void config_reload(struct sigctx *sc, struct sw_json *res)
 	turn_users_reload(sc, nc);
 	if (!sc->debug)
 		sw_log_set_level(nc->log_level);
+	log_modules_apply(nc);
+	hep_reload(sc, nc);
 	sc->in.reload_ok = true;
 	sc->in.notes = notes;
 	inforce_set(&sc->in, r);
@@ -375,6 +402,72 @@ static void peers_json(struct sw_json *res, const struct sipua *ua)
 		sw_json_obj_close(res);
 	}
 	sw_json_arr_close(res);
+}
+
+
+/* The levels in force, global and per module (`shareway log-level`) */
+static void log_levels_json(struct sw_json *res)
+{
+	enum sw_log_level g = sw_log_get_level();
+
+	sw_json_str(res, "global", sw_log_level_name(g));
+	sw_json_arr_open(res, "modules");
+	for (unsigned i = 0; i < sw_log_module_count(); ++i) {
+		int l = sw_log_module_get(i);
+
+		sw_json_obj_open(res, NULL);
+		sw_json_str(res, "module", sw_log_module_name(i));
+		sw_json_str(res, "level", l == SW_LOG_MOD_FOLLOW
+			    ? "default" : sw_log_level_name(l));
+		sw_json_str(res, "effective", sw_log_level_name(
+			    l == SW_LOG_MOD_FOLLOW ? g
+						   : (enum sw_log_level)l));
+		sw_json_obj_close(res);
+	}
+	sw_json_arr_close(res);
+}
+
+
+/*
+ * `shareway log-level [MODULE] [LEVEL]`: args {"module", "level"}; no
+ * level lists the levels. A run-time change lasts until the next reload
+ * or restart, which apply [general] log_level and [log] modules again.
+ */
+static int ctl_log_level(struct sw_json *res, const struct sw_jval *args,
+			 void *arg)
+{
+	const char *mod = sw_jval_str(args, "module", NULL);
+	const char *lvl = sw_jval_str(args, "level", NULL);
+	enum sw_log_level l = SW_LOG_INFO;
+	bool deflt = lvl && !strcasecmp(lvl, "default");
+	int i = -1;
+
+	(void)arg;
+	if (mod && (i = sw_log_module_index(mod)) < 0) {
+		sw_json_str(res, "error", "no such module");
+		log_levels_json(res);
+		return 0;
+	}
+	if (lvl && !(deflt && mod) && sw_log_level_parse(lvl, &l)) {
+		sw_json_str(res, "error", mod ? "not error, warn, notice, "
+			    "info, debug or default" : "not error, warn, "
+			    "notice, info or debug");
+		log_levels_json(res);
+		return 0;
+	}
+	if (lvl && mod) {
+		sw_log_module_set((unsigned)i, deflt ? SW_LOG_MOD_FOLLOW
+						     : (int)l);
+		sw_notice("control socket: log level of %s set to %s", mod,
+			  deflt ? "default" : sw_log_level_name(l));
+	}
+	else if (lvl) {
+		sw_log_set_level(l);
+		sw_notice("control socket: log level set to %s",
+			  sw_log_level_name(l));
+	}
+	log_levels_json(res);
+	return 0;
 }
 
 
@@ -489,6 +582,8 @@ static int ctl_start(struct sigctx *sc, struct sw_calllog *cl,
 	if (!e)
 		e = sw_ctl_register(*ctlp, "reload", ctl_reload, sc);
 	if (!e)
+		e = sw_ctl_register(*ctlp, "log-level", ctl_log_level, sc);
+	if (!e)
 		e = sw_calllog_ctl_register(cl, *ctlp);
 	if (!e)
 		e = sipua_fd_watch(sc->ua, sw_ctl_fd(*ctlp), on_ctl, *ctlp);
@@ -526,6 +621,7 @@ int main(int argc, char **argv)
 	static struct sw_gw gw;
 	static struct sw_drain drain;
 	static struct sw_gwcluster gcl;
+	struct sw_metrics *metrics = NULL;
 	uint32_t synth_rate = 0;
 	int c, sfd, e;
 
@@ -550,8 +646,11 @@ int main(int argc, char **argv)
 		sw_error("configuration refused: %s", err);
 		return 1;
 	}
+	if (!sw_log_facility_parse(conf.log_syslog_facility, &e))
+		sw_log_set_facility(e);
 	sw_log_init(debug ? SW_LOG_DEBUG : conf.log_level, conf.log_syslog,
 		    "sharewayd");
+	log_modules_apply(&conf);
 	for (unsigned i = 0; i < notes.n; ++i)
 		sw_warn("%s", notes.text[i]);
 	sc.state_dir = state_dir;
@@ -615,6 +714,22 @@ int main(int argc, char **argv)
 		return 1;
 	}
 	sc.relay = relay;
+	sc.gw = &gw;
+	sw_gw_hep_open(&gw, &conf); /* a failure is logged; calls go on */
+	/* after the signals are blocked: the listener's thread inherits
+	 * the mask, so SIGTERM still reaches the SIP thread only */
+	if (conf.metrics_enable &&
+	    sw_metrics_start(&metrics, &conf.metrics_listen,
+			     sw_gw_metrics_collect, &gw)) {
+		sw_gw_hep_close(&gw);
+		sw_gw_close(&gw);
+		relay_stop(relay);
+		sipua_destroy(sc.ua);
+		sw_ctl_close(ctl);
+		sw_calllog_synth_stop(synth);
+		sw_calllog_close(cl);
+		return 1;
+	}
 	if (relay && sw_ctl_register(ctl, "stats", ctl_turn_stats, relay))
 		sw_warn("control socket: TURN counters not served");
 	if (sw_gw_ctl_register(&gw, ctl))
@@ -635,6 +750,8 @@ int main(int argc, char **argv)
 	if (sw_sdnotify_ready(&sc.notify, sc.ua))
 		sw_warn("service manager: STATUS not refreshed");
 	sipua_run(sc.ua);
+	sw_metrics_stop(metrics); /* before what its page reads goes */
+	sw_gw_hep_close(&gw);
 	sw_sdnotify_close(&sc.notify);
 	sw_drain_close(&drain);
 	if (gcl.cl) /* the last records reach the cluster log */

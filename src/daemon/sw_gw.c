@@ -109,6 +109,9 @@ static struct sw_gwcall *call_new(struct sw_gw *gw,
 		 call->leg[SIPUA_LEG_A].to_uri ? call->leg[SIPUA_LEG_A].to_uri
 					       : "");
 	c->start_us = call->start_ms ? call->start_ms * 1000 : sw_gw_now_us();
+	snprintf(c->call_id, sizeof(c->call_id), "%s",
+		 call->leg[SIPUA_LEG_A].call_id ? call->leg[SIPUA_LEG_A].call_id
+						: "");
 	/* the call log's tag from the start, in every log line of the call
 	 * (the B2BUA's too), so that a line leads to `shareway show TAG` */
 	c->uid_reserved = sw_calllog_reserve(gw->cl, c->tag, sizeof(c->tag));
@@ -279,6 +282,12 @@ static void obs_answered(void *arg, const struct sipua_call_info *call)
 	struct sw_gw *gw = arg;
 	struct sw_gwcall *c = call_get(gw, call, true);
 
+	if (c && !c->answered) {
+		c->answered = true;
+		if (call->answer_ms && call->start_ms)
+			sw_hist_observe(&gw->m.setup, (call->answer_ms -
+						       call->start_ms) * 1000);
+	}
 	if (!c || !c->uid)
 		return;
 	sw_calllog_call_answer(gw->cl, c->uid,
@@ -345,6 +354,7 @@ static void obs_ended(void *arg, const struct sipua_call_info *call)
 	if (!c)
 		return;
 	c->ended = true;
+	SW_PROM_OWN_INC(gw->m.ended[end_state(call)]);
 	if (c->uid) {
 		log_leg(gw, c, call, SIPUA_LEG_A);
 		if (call->leg[SIPUA_LEG_B].call_id)
@@ -445,6 +455,7 @@ static void obs_message(void *arg, const struct sipua_call_info *call,
 	struct sw_gwcall *c = gw->cl ? call_get(gw, call, true) : NULL;
 	struct sw_rec_packet pkt;
 
+	sw_gw_hep_sip(gw, call->leg[SIPUA_LEG_A].call_id, m);
 	if (!c || !c->uid || (unsigned)m->tp >= sizeof(tps) / sizeof(tps[0]))
 		return;
 	memset(&pkt, 0, sizeof(pkt));
@@ -919,6 +930,7 @@ static void on_tick(int fd, void *arg)
 		sw_info("heap trimmed after a load: about %zu MB free returned",
 			freed >> 20);
 	pool_fill(gw);
+	sw_gw_metrics_tick(gw);
 	for (unsigned i = 0; i < SW_GW_CALL_BUCKETS; ++i) {
 		struct sw_gwcall *c = gw->calls[i], *next;
 
@@ -1015,8 +1027,9 @@ int sw_gw_init(struct sw_gw *gw, struct sipua *ua, struct relay *relay,
 		.gw = gw, .ua = ua, .relay = relay, .cl = cl, .conf = conf,
 		.call = sw_gw_call, .call_release = sw_gw_call_release,
 		.pool_take = sw_gw_pool_take, .cmd = sw_gw_cmd,
-		.cmd_name = sw_gw_cmd_name,
+		.cmd_name = sw_gw_cmd_name, .m = &gw->m.as,
 	};
+	sw_gw_metrics_init(gw);
 	test_full_init(gw);
 	test_evq_full_init(gw);
 	gw->tick_fd = timerfd_create(CLOCK_MONOTONIC, TFD_NONBLOCK | TFD_CLOEXEC);

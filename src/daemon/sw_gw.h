@@ -14,12 +14,15 @@
 #ifndef SW_GW_H
 #define SW_GW_H
 
+#include <stdatomic.h>
 #include <stdbool.h>
 #include <stdint.h>
 
 #include "sipua.h"
 #include "sw_appshare.h"
+#include "sw_callrec.h"
 #include "sw_conf.h"
+#include "sw_prom.h"
 #include "sw_rules.h"
 
 struct relay;
@@ -35,6 +38,26 @@ struct sw_gw_pend {
 
 #define SW_GW_POOL_MAX 64
 #define SW_GW_CALL_BUCKETS 256 /* chains of the call table, keyed by id */
+
+/*
+ * What /metrics says about the SIP thread (src/daemon/sw_gw_metrics.c).
+ * The SIP thread is the only writer: what it counts as it happens
+ * (SW_PROM_OWN_INC), and at each 1 s tick a copy of the values it keeps
+ * in plain fields (its calls, the B2BUA's counters). The metrics thread
+ * only loads them.
+ */
+enum { SW_GWM_SETUP, SW_GWM_CONNECTED, SW_GWM_CALL_N };
+
+struct sw_gw_metrics {
+	_Atomic uint64_t calls[SW_GWM_CALL_N];  /* gauges, at each tick */
+	_Atomic uint64_t as_sessions[SW_AS_M_COUNT];
+	_Atomic uint64_t sheds, tcp_refused, tcp_shed, cmd_delayed, cmd_lost;
+	_Atomic uint64_t req[2][SIPUA_M_N], resp[2][6];
+	_Atomic uint64_t ended[SW_CS_LOST + 1]; /* by enum sw_call_state */
+	_Atomic uint64_t hep_sent, hep_failed;
+	struct sw_hist setup;         /* INVITE -> 2xx toward the caller */
+	struct sw_as_metrics as;      /* the coordinator's (sw_appshare.h) */
+};
 
 struct sw_gw {
 	struct sipua *ua;
@@ -69,6 +92,8 @@ struct sw_gw {
 	int test_full_type;
 	long test_full_left;
 	struct sw_as_host host; /* what the coordinator is given */
+	struct sw_gw_metrics m;
+	struct sw_hep *hep;     /* [hep] enable, else NULL */
 };
 
 #define SW_GW_CMD_GIVEUP_US (5 * 1000000)
@@ -91,5 +116,14 @@ const char *sw_gw_cmd_name(int type);
 
 struct sw_ctl;
 int sw_gw_ctl_register(struct sw_gw *gw, struct sw_ctl *ctl);
+
+/* sw_gw_metrics.c */
+void sw_gw_metrics_init(struct sw_gw *gw);
+void sw_gw_metrics_tick(struct sw_gw *gw);
+void sw_gw_metrics_collect(struct sw_prom *p, void *gw);
+int sw_gw_hep_open(struct sw_gw *gw, const struct sw_conf *conf);
+void sw_gw_hep_close(struct sw_gw *gw);
+void sw_gw_hep_sip(struct sw_gw *gw, const char *call_id,
+		   const struct sipua_msg *m);
 
 #endif

@@ -485,6 +485,41 @@ int sw_check_paths(const struct sw_conf *conf, const char *state_dir,
 
 
 /**
+ * [log], [metrics] and [hep]: the values a key's type cannot check alone
+ *
+ * @return 0, or EINVAL with err naming the key
+ */
+int sw_check_observe(const struct sw_conf *conf, struct sw_check_notes *notes,
+		     char *err, size_t errsz)
+{
+	int levels[64], fac;
+	char why[256];
+
+	if (sw_log_modules_parse(conf->log_modules, levels, why, sizeof(why)))
+		return sw_conf_fail(conf, "log", NULL, "modules", err, errsz,
+				    "%s", why);
+	if (sw_log_facility_parse(conf->log_syslog_facility, &fac))
+		return sw_conf_fail(conf, "log", NULL, "syslog_facility", err,
+				    errsz, "'%s' is not daemon, user or "
+				    "local0..local7", conf->log_syslog_facility);
+	if (conf->hep_enable && !sw_sa_isset(&conf->hep_collector))
+		return sw_conf_fail(conf, "hep", NULL, "collector", err, errsz,
+				    "[hep] enable = yes needs the collector's "
+				    "IP:PORT%s", "");
+	if (conf->hep_enable && !conf->calllog_capture_sip)
+		return sw_conf_fail(conf, "hep", NULL, "enable", err, errsz,
+				    "HEP sends what the SIP capture sees: it "
+				    "needs [calllog] capture_sip = yes%s", "");
+	if (conf->metrics_enable && !sw_sa_is_loopback(&conf->metrics_listen))
+		note(notes, "[metrics] listen %s is not a loopback address: "
+		     "/metrics has no authentication, let only the "
+		     "Prometheus server reach it", sw_sa_str(
+			     &conf->metrics_listen, why, sizeof(why)));
+	return 0;
+}
+
+
+/**
  * Load shareway.conf and everything it names, as sharewayd does at start
  *
  * @param state_dir  overrides the file's state_dir (--state-dir), or NULL
@@ -576,6 +611,8 @@ int sw_check_load(struct sw_conf *conf, const char *path,
 		e = sw_check_paths(conf, state_dir, err, errsz);
 	if (!e)
 		e = sw_check_cluster(conf, err, errsz);
+	if (!e)
+		e = sw_check_observe(conf, notes, err, errsz);
 	if (e)
 		return e;
 	e = sw_rules_load(&rules, conf->rules_file, conf, rerr, sizeof(rerr));

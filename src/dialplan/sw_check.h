@@ -34,5 +34,7 @@ int sw_check_tls(const struct sw_conf *conf, struct sw_check_notes *notes,
 int sw_check_paths(const struct sw_conf *conf, const char *state_dir,
 		   char *err, size_t errsz);
 int sw_check_cluster(const struct sw_conf *conf, char *err, size_t errsz);
+int sw_check_observe(const struct sw_conf *conf, struct sw_check_notes *notes,
+		     char *err, size_t errsz);
 
 #endif

@@ -6,9 +6,23 @@
 # failed case.
 # as_gateway SCRIPT RELAY_LO RELAY_HI [sed expression]...
 as_gateway() {
-	local script=$1 lo=$2 hi=$3 D=$SW_TMP/pki n name file rc
+	local script=$1 rc
+	shift
+	as_gateway_start "$@"
+	as_cases "$script" ${SW_CASES:-}
+	rc=$?
+	grep -E "ERROR|WARN" "$SW_TMP/sharewayd.log" | tail -20
+	sw_stop
+	[ $rc = 0 ] || fail "application-sharing cases of $script failed"
+	grep -q "stopped" "$SW_TMP/sharewayd.log" || fail "no clean stop"
+}
+
+# as_gateway_start RELAY_LO RELAY_HI [sed expression]...: the certificates,
+# the configuration and the running daemon (SW_DPID)
+as_gateway_start() {
+	local lo=$1 hi=$2 D=$SW_TMP/pki n name file
 	local ec="-newkey ec -pkeyopt ec_paramgen_curve:prime256v1 -nodes"
-	shift 3
+	shift 2
 	# the TLS listeners are on 127.0.0.1, where no test actor binds
 	sed -e "s/@SIP_PORT@/$(port 0)/g" -e "s/@TURN_PORT@/$(port 1)/g" \
 		-e "s/@SIP_TLS_PORT@/$(port 2)/g" -e "s/@TURN_TLS_PORT@/$(port 3)/g" \
@@ -31,15 +45,16 @@ as_gateway() {
 		>"$SW_TMP/sharewayd.log" 2>&1 &
 	SW_DPID=$!; SW_PIDS="$SW_PIDS $SW_DPID"
 	wait_for "$SW_TMP/sharewayd.log" ' ready' 15 || fail "sharewayd did not start"
+}
 
+# as_cases SCRIPT [CASE]...: run cases of a tests/appshare script against
+# the running daemon; its exit status
+as_cases() {
+	local script=$1
+	shift
 	export PYTHONPATH=$SW_SRC/tests PYTHONDONTWRITEBYTECODE=1
 	/usr/bin/python3 "$SW_SRC/tests/appshare/$script" --sip "$(port 0)" --turn "$(port 1)" \
-		--sip-tls "$(port 2)" --turn-tls "$(port 3)" --pki "$D" \
+		--sip-tls "$(port 2)" --turn-tls "$(port 3)" --pki "$SW_TMP/pki" \
 		--port-base "$SW_PORT_BASE" --shareway "$SHAREWAY" --conf "$SW_TMP/shareway.conf" \
-		--state "$SW_TMP/state" ${SW_CASES:-}
-	rc=$?
-	grep -E "ERROR|WARN" "$SW_TMP/sharewayd.log" | tail -20
-	sw_stop
-	[ $rc = 0 ] || fail "application-sharing cases of $script failed"
-	grep -q "stopped" "$SW_TMP/sharewayd.log" || fail "no clean stop"
+		--state "$SW_TMP/state" "$@"
 }
