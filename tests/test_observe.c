@@ -154,6 +154,48 @@ static void test_log_modules(void)
 }
 
 
+/* The text format: HELP/TYPE then samples; a histogram's buckets
+ * cumulative, le="+Inf" equal to _count, the sum in seconds */
+static void test_prom(void)
+{
+	static const struct sw_hist_bounds b = {3, {0.1, 0.5, 2}};
+	struct sw_hist h;
+	struct sw_prom p;
+
+	sw_hist_init(&h, &b);
+	sw_hist_observe(&h, 50000);   /* 0.05 s: le 0.1 */
+	sw_hist_observe(&h, 100000);  /* 0.1 s: le 0.1 (le is inclusive) */
+	sw_hist_observe(&h, 700000);  /* le 2 */
+	sw_hist_observe(&h, 9000000); /* above every bound */
+	sw_prom_init(&p);
+	sw_prom_family(&p, "x_total", "counter", "X.");
+	sw_prom_u64(&p, "x_total", "a=\"b\"", 7);
+	sw_prom_u64(&p, "x_total", NULL, 18446744073709551615ull);
+	sw_prom_hist(&p, "d_seconds", "D.", &h);
+	CU_ASSERT_FATAL(!p.err && p.buf);
+	CU_ASSERT_STRING_EQUAL(p.buf,
+		"# HELP x_total X.\n# TYPE x_total counter\n"
+		"x_total{a=\"b\"} 7\n"
+		"x_total 18446744073709551615\n"
+		"# HELP d_seconds D.\n# TYPE d_seconds histogram\n"
+		"d_seconds_bucket{le=\"0.1\"} 2\n"
+		"d_seconds_bucket{le=\"0.5\"} 2\n"
+		"d_seconds_bucket{le=\"2\"} 3\n"
+		"d_seconds_bucket{le=\"+Inf\"} 4\n"
+		"d_seconds_sum 9.850000\n"
+		"d_seconds_count 4\n");
+	CU_ASSERT_EQUAL(p.len, strlen(p.buf));
+	sw_prom_free(&p);
+	/* a page larger than the first buffer grows, whole */
+	sw_prom_init(&p);
+	for (int i = 0; i < 2000; ++i)
+		sw_prom_u64(&p, "a_long_metric_name_total", "k=\"v\"", (uint64_t)i);
+	CU_ASSERT(!p.err && p.len == strlen(p.buf) && p.len > 16384);
+	CU_ASSERT_PTR_NOT_NULL(strstr(p.buf, "a_long_metric_name_total{k=\"v\"} 1999\n"));
+	sw_prom_free(&p);
+}
+
+
 int test_observe_register(void)
 {
 	CU_pSuite s = CU_add_suite("observe", NULL, NULL);
@@ -161,7 +203,8 @@ int test_observe_register(void)
 	if (!s ||
 	    !CU_add_test(s, "HEPv3 packet, byte for byte", test_hep_bytes) ||
 	    !CU_add_test(s, "HEPv3 sender: the encoder's packet", test_hep_send) ||
-	    !CU_add_test(s, "log levels per module, facility", test_log_modules))
+	    !CU_add_test(s, "log levels per module, facility", test_log_modules) ||
+	    !CU_add_test(s, "Prometheus text format, histograms", test_prom))
 		return -1;
 	return 0;
 }

@@ -42,6 +42,7 @@ struct sw_calllog {
 	atomic_uint_fast64_t next_uid;
 	atomic_uint_fast64_t n_calls, n_queued, n_consumed, n_written;
 	atomic_uint_fast64_t n_nomem, n_errors, n_batches, n_verdicts;
+	atomic_uint_fast64_t n_sev[SW_VERDICT_FAIL + 1]; /* first verdicts */
 	atomic_uint_fast64_t n_expired, max_batch_us;
 	atomic_bool stopping;
 
@@ -53,6 +54,9 @@ struct sw_calllog {
 	/* writer thread only */
 	uint64_t *touched;      /* calls touched in the open transaction */
 	size_t n_touched, cap_touched;
+	uint64_t *ended;        /* ... whose end came in it: their verdict
+				   is the first, counted by class */
+	size_t n_ended, cap_ended;
 	uint64_t dropped_logged;
 	int64_t last_drop_log_us;
 };
@@ -567,20 +571,29 @@ int sw_calllog_stunmsg(struct sw_calllog *cl, uint64_t uid,
 
 /* ---- writer thread --------------------------------------------------- */
 
-static void touch(struct sw_calllog *cl, uint64_t uid)
+/* uid onto a growing list (false: out of memory) */
+static bool id_push(uint64_t **v, size_t *n, size_t *cap, uint64_t uid)
 {
-	if (cl->n_touched && cl->touched[cl->n_touched - 1] == uid)
-		return;
-	if (cl->n_touched == cl->cap_touched) {
-		size_t cap = cl->cap_touched ? cl->cap_touched * 2 : 256;
-		uint64_t *t = realloc(cl->touched, cap * sizeof(*t));
+	if (*n && (*v)[*n - 1] == uid)
+		return true;
+	if (*n == *cap) {
+		size_t c = *cap ? *cap * 2 : 256;
+		uint64_t *t = realloc(*v, c * sizeof(*t));
 
 		if (!t)
-			return; /* the verdict waits for the call's next fact */
-		cl->touched = t;
-		cl->cap_touched = cap;
+			return false;
+		*v = t;
+		*cap = c;
 	}
-	cl->touched[cl->n_touched++] = uid;
+	(*v)[(*n)++] = uid;
+	return true;
+}
+
+
+static void touch(struct sw_calllog *cl, uint64_t uid)
+{
+	/* out of memory: the verdict waits for the call's next fact */
+	id_push(&cl->touched, &cl->n_touched, &cl->cap_touched, uid);
 }
 
 
@@ -600,20 +613,28 @@ static void commit(struct sw_calllog *cl)
 
 	if (cl->n_touched)
 		qsort(cl->touched, cl->n_touched, sizeof(uint64_t), cmp_u64);
+	if (cl->n_ended)
+		qsort(cl->ended, cl->n_ended, sizeof(uint64_t), cmp_u64);
 	for (size_t i = 0; i < cl->n_touched; ++i) {
 		uint64_t id = cl->touched[i];
+		int sev = -1;
 
 		if (id == prev)
 			continue;
 		prev = id;
 		if (!cl_db_call_ended(cl->db, (int64_t)id))
 			continue;
-		if (cl_db_finish_call(cl->db, (int64_t)id) == 0)
+		if (cl_db_finish_call(cl->db, (int64_t)id, &sev) == 0)
 			atomic_fetch_add(&cl->n_verdicts, 1);
 		else
 			atomic_fetch_add(&cl->n_errors, 1);
+		if (sev >= 0 && sev <= SW_VERDICT_FAIL &&
+		    bsearch(&id, cl->ended, cl->n_ended, sizeof(uint64_t),
+			    cmp_u64))
+			atomic_fetch_add(&cl->n_sev[sev], 1);
 	}
 	cl->n_touched = 0;
+	cl->n_ended = 0;
 	if (cl_db_commit(cl->db)) {
 		atomic_fetch_add(&cl->n_errors, 1);
 		sw_error("[%s] commit failed: %s", cl->path,
@@ -639,6 +660,8 @@ static void apply(struct sw_calllog *cl, const struct clm *m)
 		atomic_fetch_add(&cl->n_written, 1);
 	}
 	touch(cl, m->uid);
+	if (m->type == CLM_END) /* out of memory: not counted by class */
+		id_push(&cl->ended, &cl->n_ended, &cl->cap_ended, m->uid);
 }
 
 
@@ -866,6 +889,7 @@ void sw_calllog_close(struct sw_calllog *cl)
 	pthread_cond_destroy(&cl->cond);
 	pthread_mutex_destroy(&cl->lock);
 	free(cl->touched);
+	free(cl->ended);
 	free(cl);
 }
 
@@ -935,6 +959,9 @@ void sw_calllog_stats(struct sw_calllog *cl, struct sw_calllog_stats *st)
 	st->errors = atomic_load(&cl->n_errors);
 	st->batches = atomic_load(&cl->n_batches);
 	st->verdicts = atomic_load(&cl->n_verdicts);
+	st->verdict_ok = atomic_load(&cl->n_sev[SW_VERDICT_OK]);
+	st->verdict_info = atomic_load(&cl->n_sev[SW_VERDICT_INFO]);
+	st->verdict_fail = atomic_load(&cl->n_sev[SW_VERDICT_FAIL]);
 	st->expired = atomic_load(&cl->n_expired);
 	st->max_batch_us = atomic_load(&cl->max_batch_us);
 	st->pending = q > c ? q - c : 0;

@@ -56,6 +56,8 @@ struct sw_calllog_stats {
 	uint64_t errors;       /* SQLite errors (logged) */
 	uint64_t batches;      /* committed transactions */
 	uint64_t verdicts;     /* verdicts computed */
+	uint64_t verdict_ok, verdict_info, verdict_fail; /* calls ended, by
+				  the class of their first verdict */
 	uint64_t expired;      /* calls removed by retention */
 	uint64_t max_batch_us; /* slowest commit */
 	uint64_t pending;      /* messages waiting in the queue */

@@ -1136,8 +1136,9 @@ int sw_calllog_load(sqlite3 *db, int64_t id, struct sw_callrec **recp)
 
 /* ---- verdicts, lost calls, retention --------------------------------- */
 
-/** Compute and store the verdict and media flags of an ended call */
-int cl_db_finish_call(struct cl_db *d, int64_t id)
+/** Compute and store the verdict and media flags of an ended call;
+ *  *sevp (may be NULL) gets its enum sw_verdict_sev */
+int cl_db_finish_call(struct cl_db *d, int64_t id, int *sevp)
 {
 	struct cl_loader l = {d->db, d->ld, true};
 	sqlite3_stmt *st = d->st[ST_VERDICT];
@@ -1152,6 +1153,8 @@ int cl_db_finish_call(struct cl_db *d, int64_t id)
 	if (err)
 		return err;
 	sev = sw_verdict(rec, verdict, sizeof(verdict));
+	if (sevp)
+		*sevp = (int)sev;
 	sw_callrec_media_flags(rec, media, sizeof(media));
 	sw_callrec_free(rec);
 	sqlite3_bind_int64(st, 1, id);
@@ -1203,7 +1206,7 @@ int cl_db_mark_lost(struct cl_db *d, unsigned *np)
 	if (!err && rc != SQLITE_DONE)
 		err = EIO;
 	for (unsigned i = 0; !err && i < n; ++i)
-		err = cl_db_finish_call(d, ids[i]);
+		err = cl_db_finish_call(d, ids[i], NULL);
 	free(ids);
 	if (err) {
 		sqlite3_exec(d->db, "ROLLBACK", NULL, NULL, NULL);

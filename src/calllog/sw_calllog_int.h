@@ -121,7 +121,7 @@ int64_t cl_db_max_id(struct cl_db *d);
 int cl_db_begin(struct cl_db *d);
 int cl_db_commit(struct cl_db *d);
 int cl_db_apply(struct cl_db *d, const struct clm *m);
-int cl_db_finish_call(struct cl_db *d, int64_t id);
+int cl_db_finish_call(struct cl_db *d, int64_t id, int *sevp);
 int cl_db_mark_lost(struct cl_db *d, unsigned *np);
 int cl_db_expire(struct cl_db *d, int64_t before_us, uint32_t max_calls,
 		 unsigned chunk, unsigned *np);

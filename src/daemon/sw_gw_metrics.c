@@ -26,6 +26,7 @@
 
 #define SW_LOG_MODULE "hep"
 #include "relay.h"
+#include "sw_calllog.h"
 #include "sw_gw.h"
 #include "sw_hep.h"
 #include "sw_log.h"
@@ -99,6 +100,15 @@ static void fam(struct sw_prom *p, const char *name, const char *type,
 }
 
 
+/* a family of one sample, no label */
+static void one(struct sw_prom *p, const char *name, const char *type,
+		const char *help, uint64_t v)
+{
+	sw_prom_family(p, name, type, help);
+	sw_prom_u64(p, name, NULL, v);
+}
+
+
 static void lbl1(struct sw_prom *p, const char *name, const char *k,
 		 const char *v, uint64_t n)
 {
@@ -155,18 +165,17 @@ static void collect_sip(struct sw_prom *p, const struct sw_gw_metrics *m)
 			sw_prom_u64(p, "shareway_sip_responses_total", l,
 				    LOAD(m->resp[d][k]));
 		}
-	fam(p, "shareway_sip_shed_total", "counter",
+	one(p, "shareway_sip_shed_total", "counter",
 	    "New INVITEs answered 503 by admission control (max_calls, "
-	    "max_cps).");
-	sw_prom_u64(p, "shareway_sip_shed_total", NULL, LOAD(m->sheds));
-	fam(p, "shareway_sip_tcp_refused_total", "counter",
+	    "max_cps).",
+	    LOAD(m->sheds));
+	one(p, "shareway_sip_tcp_refused_total", "counter",
 	    "TCP/TLS connections reset at accept (tcp_max_per_source, out of "
-	    "descriptors).");
-	sw_prom_u64(p, "shareway_sip_tcp_refused_total", NULL,
-		    LOAD(m->tcp_refused));
-	fam(p, "shareway_sip_tcp_shed_total", "counter",
-	    "TCP/TLS connections closed for bringing no request in time.");
-	sw_prom_u64(p, "shareway_sip_tcp_shed_total", NULL, LOAD(m->tcp_shed));
+	    "descriptors).",
+	    LOAD(m->tcp_refused));
+	one(p, "shareway_sip_tcp_shed_total", "counter",
+	    "TCP/TLS connections closed for bringing no request in time.",
+	    LOAD(m->tcp_shed));
 }
 
 
@@ -218,40 +227,58 @@ static void collect_turn(struct sw_prom *p, const struct relay *r)
 	     c.allocs_total - c.allocs_tcp_total);
 	lbl1(p, "shareway_turn_allocations_created_total", "transport", "tcp",
 	     c.allocs_tcp_total);
-	fam(p, "shareway_turn_connections", "gauge",
-	    "RFC 6062 peer connections live.");
-	sw_prom_u64(p, "shareway_turn_connections", NULL, c.conns_active);
-	fam(p, "shareway_turn_connections_created_total", "counter",
-	    "RFC 6062 peer connections created.");
-	sw_prom_u64(p, "shareway_turn_connections_created_total", NULL,
-		    c.conns_total);
+	one(p, "shareway_turn_connections", "gauge",
+	    "RFC 6062 peer connections live.",
+	    c.conns_active);
+	one(p, "shareway_turn_connections_created_total", "counter",
+	    "RFC 6062 peer connections created.",
+	    c.conns_total);
 	fam(p, "shareway_turn_relayed_bytes_total", "counter",
 	    "Bytes relayed, by direction.");
 	lbl1(p, "shareway_turn_relayed_bytes_total", "direction", "to_peer",
 	     c.bytes_to_peer);
 	lbl1(p, "shareway_turn_relayed_bytes_total", "direction", "to_client",
 	     c.bytes_to_client);
-	fam(p, "shareway_turn_auth_failures_total", "counter",
-	    "TURN requests refused for their credentials.");
-	sw_prom_u64(p, "shareway_turn_auth_failures_total", NULL,
-		    c.auth_failures);
-	fam(p, "shareway_turn_denied_peers_total", "counter",
-	    "Peers refused by the peer policy.");
-	sw_prom_u64(p, "shareway_turn_denied_peers_total", NULL,
-		    c.denied_peers);
-	fam(p, "shareway_turn_bad_messages_total", "counter",
-	    "Malformed STUN/TURN messages.");
-	sw_prom_u64(p, "shareway_turn_bad_messages_total", NULL,
-		    c.bad_messages);
-	fam(p, "shareway_turn_dropped_total", "counter",
-	    "Packets the relay dropped (a full queue or socket).");
-	sw_prom_u64(p, "shareway_turn_dropped_total", NULL, c.dropped);
-	fam(p, "shareway_turn_accept_shed_total", "counter",
-	    "Connections closed at once for want of descriptors.");
-	sw_prom_u64(p, "shareway_turn_accept_shed_total", NULL, c.accept_shed);
-	fam(p, "shareway_turn_prebind_bytes", "gauge",
-	    "Peer bytes held awaiting a ConnectionBind.");
-	sw_prom_u64(p, "shareway_turn_prebind_bytes", NULL, c.prebind_bytes);
+	one(p, "shareway_turn_auth_failures_total", "counter",
+	    "TURN requests refused for their credentials.",
+	    c.auth_failures);
+	one(p, "shareway_turn_denied_peers_total", "counter",
+	    "Peers refused by the peer policy.",
+	    c.denied_peers);
+	one(p, "shareway_turn_bad_messages_total", "counter",
+	    "Malformed STUN/TURN messages.",
+	    c.bad_messages);
+	one(p, "shareway_turn_dropped_total", "counter",
+	    "Packets the relay dropped (a full queue or socket).",
+	    c.dropped);
+	one(p, "shareway_turn_accept_shed_total", "counter",
+	    "Connections closed at once for want of descriptors.",
+	    c.accept_shed);
+	one(p, "shareway_turn_prebind_bytes", "gauge",
+	    "Peer bytes held awaiting a ConnectionBind.",
+	    c.prebind_bytes);
+}
+
+
+/* The call-log writer's counters (its relaxed atomics) */
+static void collect_calllog(struct sw_prom *p, struct sw_calllog *cl)
+{
+	struct sw_calllog_stats st;
+
+	sw_calllog_stats(cl, &st);
+	fam(p, "shareway_calls_verdict_total", "counter",
+	    "Calls ended, by the class of their call-log verdict (info: ended "
+	    "early, no fault; fail: something to fix).");
+	lbl1(p, "shareway_calls_verdict_total", "class", "ok", st.verdict_ok);
+	lbl1(p, "shareway_calls_verdict_total", "class", "info",
+	     st.verdict_info);
+	lbl1(p, "shareway_calls_verdict_total", "class", "fail",
+	     st.verdict_fail);
+	one(p, "shareway_calllog_dropped_total", "counter",
+	    "Call-log messages dropped (queue full or out of memory).",
+	    st.dropped);
+	one(p, "shareway_calllog_pending", "gauge",
+	    "Call-log messages waiting in the writer's queue.", st.pending);
 }
 
 
@@ -268,18 +295,17 @@ void sw_gw_metrics_collect(struct sw_prom *p, void *arg)
 	collect_as(p, m);
 	if (gw->relay)
 		collect_turn(p, gw->relay);
-	fam(p, "shareway_relay_commands_delayed_total", "counter",
-	    "Commands to a relay thread its full queue refused at first.");
-	sw_prom_u64(p, "shareway_relay_commands_delayed_total", NULL,
-		    LOAD(m->cmd_delayed));
-	fam(p, "shareway_relay_commands_lost_total", "counter",
-	    "Commands to a relay thread lost after 5 s of full queue.");
-	sw_prom_u64(p, "shareway_relay_commands_lost_total", NULL,
-		    LOAD(m->cmd_lost));
-	fam(p, "shareway_log_suppressed_total", "counter",
-	    "Log lines suppressed by rate limits.");
-	sw_prom_u64(p, "shareway_log_suppressed_total", NULL,
-		    sw_log_suppressed_total());
+	if (gw->cl)
+		collect_calllog(p, gw->cl);
+	one(p, "shareway_relay_commands_delayed_total", "counter",
+	    "Commands to a relay thread its full queue refused at first.",
+	    LOAD(m->cmd_delayed));
+	one(p, "shareway_relay_commands_lost_total", "counter",
+	    "Commands to a relay thread lost after 5 s of full queue.",
+	    LOAD(m->cmd_lost));
+	one(p, "shareway_log_suppressed_total", "counter",
+	    "Log lines suppressed by rate limits.",
+	    sw_log_suppressed_total());
 	fam(p, "shareway_hep_packets_total", "counter",
 	    "HEP packets sent to the collector, and those that could not be.");
 	lbl1(p, "shareway_hep_packets_total", "result", "sent",

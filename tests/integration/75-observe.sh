@@ -175,6 +175,7 @@ tail -n +"$mark" "$SW_TMP/sharewayd.log" | grep -Eq '^[^ ]+ DEBUG +sip ' &&
 	fail "sip back to default (info): still DEBUG sip lines"
 ok "log-level sip default: no DEBUG sip line during the app-sharing call"
 for e in 'shareway_calls_ended_total{outcome="completed"} >= 3' \
+	'shareway_calls_verdict_total{class="ok"} >= 3' \
 	'shareway_sip_requests_total{direction="in",method="INVITE"} >= 3' \
 	'shareway_sip_responses_total{direction="out",class="2xx"} >= 3' \
 	'shareway_completion_reinvites_total{outcome="ok"} >= 1' \
