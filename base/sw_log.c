@@ -31,11 +31,11 @@ static int log_facility = LOG_DAEMON;
 static const char *const level_names[] = {"ERROR", "WARN", "NOTICE", "INFO",
 					  "DEBUG"};
 
-/* Every SW_LOG_MODULE of the tree (tests/integration/70-observe.sh
+/* Every SW_LOG_MODULE of the tree (tests/integration/75-observe.sh
  * checks the list against the sources) */
 static const char *const mod_names[] = {
 	"main", "gw", "sip", "sofia", "turn", "relay", "clog", "ctl",
-	"dns", "rules", "appshare", "metrics", "hep",
+	"dns", "rules", "appshare", "metrics", "hep", "cluster",
 };
 #define N_MODS (sizeof(mod_names) / sizeof(mod_names[0]))
 static atomic_int mod_level[N_MODS] = {
@@ -193,9 +193,15 @@ int sw_log_modules_parse(const char *spec, int levels[], char *err,
 			 eq + 1);
 		i = sw_log_module_index(mod);
 		if (i < 0) {
-			snprintf(err, errsz, "no module '%s' (one of main, gw, "
-				 "sip, sofia, turn, relay, clog, ctl, dns, "
-				 "rules, appshare, metrics, hep)", mod);
+			size_t k = (size_t)snprintf(err, errsz,
+						    "no module '%s' (one of",
+						    mod);
+
+			for (unsigned j = 0; j < N_MODS && k < errsz; ++j)
+				k += (size_t)snprintf(err + k, errsz - k,
+						      " %s", mod_names[j]);
+			if (k < errsz)
+				snprintf(err + k, errsz - k, ")");
 			return 22;
 		}
 		if (!strcasecmp(lvl, "default"))

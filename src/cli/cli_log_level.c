@@ -15,8 +15,8 @@ static const char usage_text[] =
 	"Show the running sharewayd's log levels (no argument), or set the\n"
 	"global level (LEVEL) or one module's (MODULE LEVEL) at once.\n"
 	"LEVEL: error, warn, notice, info, debug; for a module also default\n"
-	"(follow the global level). MODULE: main, gw, sip, sofia, turn,\n"
-	"relay, clog, ctl, dns, rules, appshare, metrics, hep.\n"
+	"(follow the global level). MODULE: one of those the list shows\n"
+	"(the second column of the log lines).\n"
 	"A change lasts until the next reload or restart.\n"
 	"  --json   the daemon's answer as JSON\n";
 

@@ -211,11 +211,20 @@ static void collect_as(struct sw_prom *p, const struct sw_gw_metrics *m)
 }
 
 
-static void collect_turn(struct sw_prom *p, const struct relay *r)
+static void collect_turn(struct sw_prom *p, const struct relay *r,
+			 const struct sw_conf *conf)
 {
+	uint32_t range = conf->turn_port_max - conf->turn_port_min + 1;
 	struct turn_counters c;
+	uint64_t live;
 
 	relay_counters(r, &c);
+	live = c.allocs_udp + c.allocs_tcp;
+	/* one relayed port per allocation (an EVEN-PORT reservation holds
+	 * one more): the estimate the cluster registry reports too */
+	one(p, "shareway_turn_relay_ports_free", "gauge",
+	    "Relay ports not held by an allocation (estimate: one each).",
+	    live < range ? range - live : 0);
 	fam(p, "shareway_turn_allocations", "gauge",
 	    "TURN allocations live, by transport (tcp: RFC 6062).");
 	lbl1(p, "shareway_turn_allocations", "transport", "udp", c.allocs_udp);
@@ -294,7 +303,7 @@ void sw_gw_metrics_collect(struct sw_prom *p, void *arg)
 	collect_sip(p, m);
 	collect_as(p, m);
 	if (gw->relay)
-		collect_turn(p, gw->relay);
+		collect_turn(p, gw->relay, gw->conf);
 	if (gw->cl)
 		collect_calllog(p, gw->cl);
 	one(p, "shareway_relay_commands_delayed_total", "counter",
