@@ -44,16 +44,16 @@ cc() {
 	grep -q -- "$1" "$SW_TMP/cc/out" || { cat "$SW_TMP/cc/out"; fail "check-config: $2"; }
 }
 cc "configuration OK" 's/^#modules = .*/modules = sip=debug,turn=warn/
-	s/^syslog_facility = .*/syslog_facility = local4/; s/^enable = no/enable = yes/
-	s/^#collector = /collector = /'
+	s/^syslog_facility = .*/syslog_facility = local4/; /^\[metrics\]/,/^enable/s/^enable = no/enable = yes/
+	/^\[hep\]/,/^enable/s/^enable = no/enable = yes/; s/^#collector = /collector = /'
 cc ":modules: no module 'turnn'" 's/^#modules = .*/modules = sip=debug turnn=warn/'
 cc ":syslog_facility: 'kern' is not" 's/^syslog_facility = .*/syslog_facility = kern/'
 cc ":listen: '127.0.0.1' is not IP:PORT" 's/^listen = 127.0.0.1:9465/listen = 127.0.0.1/'
-cc "needs the collector's IP:PORT" '/^\[hep\]/,$s/^enable = no/enable = yes/'
+cc "needs the collector's IP:PORT" '/^\[hep\]/,/^enable/s/^enable = no/enable = yes/'
 cc "needs \[calllog\] capture_sip = yes" 's/^capture_sip = yes/capture_sip = no/
-	/^\[hep\]/,$s/^enable = no/enable = yes/; s/^#collector = /collector = /'
-cc "not a loopback address" 's/^enable = no/enable = yes/; s/^listen = 127.0.0.1:9465/listen = 0.0.0.0:9465/
-	s/^#collector = /collector = /'
+	/^\[hep\]/,/^enable/s/^enable = no/enable = yes/; s/^#collector = /collector = /'
+cc "not a loopback address" '/^\[metrics\]/,/^enable/s/^enable = no/enable = yes/
+	s/^listen = 127.0.0.1:9465/listen = 0.0.0.0:9465/'
 ok "check-config: [log], [metrics], [hep] refused with file:line:key, or noted"
 
 # ---- the HEP receiver, the daemon, Prometheus ---------------------------
