@@ -219,6 +219,34 @@ static void collect_turn(struct sw_prom *p, const struct relay *r,
 	uint64_t live;
 
 	relay_counters(r, &c);
+	/* the counters shown as they are, one sample each */
+	const struct {
+		const char *name, *type, *help;
+		uint64_t v;
+	} t1[] = {
+		{"shareway_turn_auth_failures_total", "counter",
+		 "TURN requests refused for their credentials.",
+		 c.auth_failures},
+		{"shareway_turn_denied_peers_total", "counter",
+		 "Peers refused by the peer policy.",
+		 c.denied_peers},
+		{"shareway_turn_bad_messages_total", "counter",
+		 "Malformed STUN/TURN messages.",
+		 c.bad_messages},
+		{"shareway_turn_dropped_total", "counter",
+		 "Packets the relay dropped (a full queue or socket).",
+		 c.dropped},
+		{"shareway_turn_accept_shed_total", "counter",
+		 "Connections closed at once for want of descriptors.",
+		 c.accept_shed},
+		{"shareway_turn_redirects_total", "counter",
+		 "Allocates answered 300 Try Alternate (drain, load).",
+		 c.redirects},
+		{"shareway_turn_prebind_bytes", "gauge",
+		 "Peer bytes held awaiting a ConnectionBind.",
+		 c.prebind_bytes},
+	};
+
 	live = c.allocs_udp + c.allocs_tcp;
 	/* one relayed port per allocation (an EVEN-PORT reservation holds
 	 * one more): the estimate the cluster registry reports too */
@@ -248,24 +276,8 @@ static void collect_turn(struct sw_prom *p, const struct relay *r,
 	     c.bytes_to_peer);
 	lbl1(p, "shareway_turn_relayed_bytes_total", "direction", "to_client",
 	     c.bytes_to_client);
-	one(p, "shareway_turn_auth_failures_total", "counter",
-	    "TURN requests refused for their credentials.",
-	    c.auth_failures);
-	one(p, "shareway_turn_denied_peers_total", "counter",
-	    "Peers refused by the peer policy.",
-	    c.denied_peers);
-	one(p, "shareway_turn_bad_messages_total", "counter",
-	    "Malformed STUN/TURN messages.",
-	    c.bad_messages);
-	one(p, "shareway_turn_dropped_total", "counter",
-	    "Packets the relay dropped (a full queue or socket).",
-	    c.dropped);
-	one(p, "shareway_turn_accept_shed_total", "counter",
-	    "Connections closed at once for want of descriptors.",
-	    c.accept_shed);
-	one(p, "shareway_turn_prebind_bytes", "gauge",
-	    "Peer bytes held awaiting a ConnectionBind.",
-	    c.prebind_bytes);
+	for (size_t i = 0; i < sizeof(t1) / sizeof(t1[0]); ++i)
+		one(p, t1[i].name, t1[i].type, t1[i].help, t1[i].v);
 }
 
 
