@@ -55,6 +55,9 @@ struct sw_gw_metrics {
 	_Atomic uint64_t req[2][SIPUA_M_N], resp[2][6];
 	_Atomic uint64_t ended[SW_CS_LOST + 1]; /* by enum sw_call_state */
 	_Atomic uint64_t hep_sent, hep_failed;
+	/* zones' peer lists ([zone] peer), summed over every zone */
+	_Atomic uint64_t peers_up, peers_down, peer_probes_failed,
+		peer_failovers;
 	struct sw_hist setup;         /* INVITE -> 2xx toward the caller */
 	struct sw_as_metrics as;      /* the coordinator's (sw_appshare.h) */
 };

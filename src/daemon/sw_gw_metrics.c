@@ -50,6 +50,26 @@ void sw_gw_metrics_init(struct sw_gw *gw)
 
 
 
+/* The zones' peers as probed (sip/sipua_peers.c), summed: up, down,
+ * failed probes, calls moved on to another peer */
+static void peers_publish(struct sw_gw *gw)
+{
+	static struct sipua_peer_info v[SIPUA_MAX_PEERS]; /* SIP thread */
+	unsigned n = sipua_peers_info(gw->ua, v, SIPUA_MAX_PEERS);
+	uint64_t up = 0, failed = 0, fo = 0;
+
+	for (unsigned i = 0; i < n; ++i) {
+		up += v[i].up;
+		failed += v[i].probes_failed;
+		fo += v[i].failovers;
+	}
+	STORE(gw->m.peers_up, up);
+	STORE(gw->m.peers_down, n - up);
+	STORE(gw->m.peer_probes_failed, failed);
+	STORE(gw->m.peer_failovers, fo);
+}
+
+
 /** The SIP thread's 1 s tick: publish what it keeps in plain fields */
 void sw_gw_metrics_tick(struct sw_gw *gw)
 {
@@ -79,6 +99,7 @@ void sw_gw_metrics_tick(struct sw_gw *gw)
 	STORE(gw->m.tcp_shed, cs.shed);
 	STORE(gw->m.cmd_delayed, gw->cmd_delayed);
 	STORE(gw->m.cmd_lost, gw->cmd_lost);
+	peers_publish(gw);
 	sipua_msg_counts(gw->ua, &mc);
 	for (unsigned d = 0; d < 2; ++d) {
 		for (unsigned k = 0; k < SIPUA_M_N; ++k)
@@ -173,6 +194,16 @@ static void collect_sip(struct sw_prom *p, const struct sw_gw_metrics *m)
 	    "TCP/TLS connections reset at accept (tcp_max_per_source, out of "
 	    "descriptors).",
 	    LOAD(m->tcp_refused));
+	fam(p, "shareway_zone_peers", "gauge",
+	    "Peers of the zones' peer lists by state (OPTIONS probing).");
+	lbl1(p, "shareway_zone_peers", "state", "up", LOAD(m->peers_up));
+	lbl1(p, "shareway_zone_peers", "state", "down", LOAD(m->peers_down));
+	one(p, "shareway_zone_peer_probes_failed_total", "counter",
+	    "OPTIONS probes of zone peers unanswered or failed.",
+	    LOAD(m->peer_probes_failed));
+	one(p, "shareway_zone_peer_failovers_total", "counter",
+	    "Calls moved on from a zone peer (408, 503, transport error).",
+	    LOAD(m->peer_failovers));
 	one(p, "shareway_sip_tcp_shed_total", "counter",
 	    "TCP/TLS connections closed for bringing no request in time.",
 	    LOAD(m->tcp_shed));

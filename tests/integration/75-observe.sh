@@ -132,6 +132,8 @@ for h, v in b.items():
     les = [float(x[0]) for x in v[:-1]]
     assert les == sorted(les), h
 PY
+# no zone here has a peer list: its series are there, at 0
+grep -qx 'shareway_zone_peers{state="up"} 0' "$SW_TMP/m1.txt" || fail "zone peers series"
 [ "$(curl -s -o /dev/null -w '%{http_code}' "http://127.0.0.1:$P_MET/x")" = 404 ] || fail "404"
 [ "$(curl -s -o /dev/null -w '%{http_code}' -X POST "http://127.0.0.1:$P_MET/metrics")" = 405 ] || fail "405"
 ss -ltnH "sport = :$P_MET" | awk '{print $4}' | grep -qx "127.0.0.1:$P_MET" || fail "not on loopback only"
