@@ -208,7 +208,7 @@ struct sw_conf {
 
 /* where sharewayd and shareway look without -c: SW_CONF_DIR (and the
  * default state_dir, SW_STATE_DIR) follow ./configure's sysconfdir and
- * localstatedir (Makefile.am, SW_PATHS) */
+ * localstatedir (configure.ac, config.h) */
 #define SW_CONF_DEFAULT SW_CONF_DIR "/shareway.conf"
 
 int sw_conf_load(struct sw_conf *conf, const char *path, char *err,
