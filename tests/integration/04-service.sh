@@ -69,7 +69,11 @@ cp "$SW_BUILD/conf/shareway.conf.sample" "$SW_TMP/etc/shareway.conf" &&
 	fail "the production sample does not load: $(cat "$SW_TMP/sample.out")"
 grep -Hn -E 'cmssecret|@[A-Z]+@' "$SW_TMP/etc/shareway.conf" "$SW_TMP/etc/rules.conf" &&
 	fail "demo values in the production samples (above)"
-grep -Hn -E '^[^#]*127\.0\.0\.|^user *=|^allow_peer' "$SW_TMP/etc/shareway.conf" "$SW_TMP/etc/rules.conf" &&
+# loopback is the demo's everywhere but [metrics] listen, which is
+# loopback by design (an unauthenticated HTTP endpoint)
+awk '/^\[/ { sec = $0 } !/^#/ && sec != "[metrics]" &&
+	(/127\.0\.0\./ || /^user *=/ || /^allow_peer/) { print FILENAME ":" FNR ": " $0; bad = 1 }
+	END { exit !bad }' "$SW_TMP/etc/shareway.conf" "$SW_TMP/etc/rules.conf" &&
 	fail "loopback addresses or users set in the production samples (above)"
 grep -q "^control_socket = /run/shareway/shareway.sock$" "$SW_TMP/etc/shareway.conf" ||
 	fail "the sample's control socket is not in the unit's RuntimeDirectory"
