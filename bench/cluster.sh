@@ -30,7 +30,7 @@ P_CL_EDGE=30962; P_CL_CONF=30963; P_CL_MEDIA=30964
 if [ "$BENCH_QUICK" = 1 ]; then
 	RATES="50 100 200"; SECS=3; ROLL_CPS=10; ROLL_SECS=25
 else
-	RATES="100 200 300 400 600"; SECS=8; ROLL_CPS=20; ROLL_SECS=40
+	RATES="50 100 150 200 300"; SECS=8; ROLL_CPS=20; ROLL_SECS=40
 fi
 ROLL_HOLD=2
 echo "PARAMS rates=$RATES secs=$SECS roll_cps=$ROLL_CPS roll_hold=$ROLL_HOLD" >"$OUT/params.txt"
@@ -135,9 +135,6 @@ BENCH_PIDS="$BENCH_PIDS $!"
 for i in 1 2 3; do
 	ds_wait "127.0.0.1$i" AP || not_measured "Kamailio does not probe i$i up ($R/kamailio.log)"
 done
-# debug logging off for the measurement: the shipped config logs each
-# request at INFO
-kamcmd -s "unix:$R/kamailio_ctl" corex.debug 1 >/dev/null 2>&1
 
 # --- setups/s: through Kamailio to three, and straight to one ------------
 for rate in $RATES; do
@@ -147,6 +144,16 @@ for rate in $RATES; do
 done
 
 # --- a rolling restart under a steady call rate -----------------------------
+# fresh instances: calls the overloaded steps left behind (a late 200 of
+# an instance Kamailio had given up on makes a dialog the caller never
+# ends, and the gateway has no session timer) would make each drain wait
+for i in 1 2 3; do
+	inst_stop "i$i"
+	inst_start "i$i" || not_measured "i$i did not start again"
+done
+for i in 1 2 3; do
+	ds_wait "127.0.0.1$i" AP || not_measured "Kamailio does not probe i$i up again"
+done
 note "cluster: rolling restart under $ROLL_CPS calls/s, each held $ROLL_HOLD s"
 k0=$(grep -c 'failed at .*(503), next' "$R/kamailio.log")
 as rolling 127.0.0.10:$P_CL_SIP $((ROLL_SECS + 90)) rate "$ROLL_CPS" \
