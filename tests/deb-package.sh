@@ -56,7 +56,10 @@ printf '/etc/shareway/rules.conf\n/etc/shareway/shareway.conf\n' | cmp -s - "$SW
 	fail "conffiles: $(cat "$SW_TMP/conffiles")"
 dpkg-deb -x "$DEB" "$T/x"
 grep -q '^u shareway ' "$T/x/usr/lib/sysusers.d/shareway.conf" || fail "no shareway user in sysusers.d"
-grep -Hn 'cmssecret\|^user *=\|^[^#]*127\.0\.0\.' "$T/x/etc/shareway/"*.conf && fail "demo values in the conffiles (above)"
+grep -Hn 'cmssecret\|^user *=' "$T/x/etc/shareway/"*.conf && fail "demo values in the conffiles (above)"
+# loopback only where it is the production value: [metrics] listen
+awk '/^\[/ { sec = $0 } !/^#/ && sec != "[metrics]" && /127\.0\.0\./ { print FILENAME ":" FNR ": " $0; bad = 1 }
+	END { exit !bad }' "$T/x/etc/shareway/"*.conf && fail "demo loopback addresses in the conffiles (above)"
 grep -q '^User=shareway$' "$T/x/lib/systemd/system/sharewayd.service" &&
 	grep -q '^ExecStart=/usr/sbin/sharewayd -c /etc/shareway/shareway.conf$' "$T/x/lib/systemd/system/sharewayd.service" &&
 	grep -q '^ExecReload=/usr/bin/shareway -c /etc/shareway/shareway.conf reload$' "$T/x/lib/systemd/system/sharewayd.service" ||
