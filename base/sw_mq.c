@@ -4,6 +4,11 @@
  * Producers never block: a full queue returns ENOBUFS and counts a drop,
  * so a stalled consumer (a disk-bound call-log writer) can never stall the
  * SIP or relay loops. Consumers pop until empty after draining the fd.
+ *
+ * A consumer that comes back on a timer anyway (the call-log writer,
+ * batch_ms after a batch began) can defer wake-ups: producers then write
+ * the eventfd only when the ring reaches half its capacity, so a batch
+ * costs one eventfd write and one wake-up instead of one per record.
  */
 #include <errno.h>
 #include <pthread.h>
@@ -22,6 +27,7 @@ struct sw_mq {
 	size_t cap;
 	size_t head, count; /* guarded by lock */
 	size_t dropped;     /* guarded by lock */
+	bool defer;         /* guarded by lock: see sw_mq_defer() */
 	unsigned char *ring;
 };
 
@@ -78,12 +84,8 @@ int sw_mq_fd(const struct sw_mq *mq)
 }
 
 
-/**
- * Copy msg into the queue and wake the consumer
- *
- * @return 0, or ENOBUFS if full (the message is counted as dropped)
- */
-/** Make the consumer's fd readable again (it put messages aside) */
+/** Make the consumer's fd readable again (it put messages aside, or a
+ *  barrier must not wait for a deferred batch) */
 void sw_mq_kick(struct sw_mq *mq)
 {
 	uint64_t one = 1;
@@ -94,6 +96,12 @@ void sw_mq_kick(struct sw_mq *mq)
 }
 
 
+/**
+ * Copy msg into the queue and wake the consumer (when it was empty; while
+ * wake-ups are deferred, when it reaches half its capacity)
+ *
+ * @return 0, or ENOBUFS if full (the message is counted as dropped)
+ */
 int sw_mq_push(struct sw_mq *mq, const void *msg)
 {
 	uint64_t one = 1;
@@ -107,7 +115,8 @@ int sw_mq_push(struct sw_mq *mq, const void *msg)
 	}
 	memcpy(mq->ring + ((mq->head + mq->count) % mq->cap) * mq->msg_size,
 	       msg, mq->msg_size);
-	wake = mq->count++ == 0;
+	wake = mq->defer ? ++mq->count == (mq->cap + 1) / 2
+			 : mq->count++ == 0;
 	pthread_mutex_unlock(&mq->lock);
 	if (wake && write(mq->efd, &one, sizeof(one)) < 0) {
 		/* EAGAIN: counter saturated, the consumer is awake anyway */
@@ -140,6 +149,25 @@ void sw_mq_drain_fd(struct sw_mq *mq)
 	if (read(mq->efd, &v, sizeof(v)) < 0) {
 		/* EAGAIN: nothing pending */
 	}
+}
+
+
+/**
+ * Defer producers' wake-ups (on: the consumer will look again by itself
+ * soon) or wake it on the next push again (off)
+ *
+ * @return the messages queued now: after turning deferral off, a
+ *         consumer about to sleep must pop them first (no push woke it)
+ */
+size_t sw_mq_defer(struct sw_mq *mq, bool on)
+{
+	size_t n;
+
+	pthread_mutex_lock(&mq->lock);
+	mq->defer = on;
+	n = mq->count;
+	pthread_mutex_unlock(&mq->lock);
+	return n;
 }
 
 

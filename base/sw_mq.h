@@ -22,6 +22,7 @@ int sw_mq_push(struct sw_mq *mq, const void *msg);
 bool sw_mq_pop(struct sw_mq *mq, void *msg);
 void sw_mq_drain_fd(struct sw_mq *mq);
 void sw_mq_kick(struct sw_mq *mq);
+size_t sw_mq_defer(struct sw_mq *mq, bool on);
 size_t sw_mq_dropped(const struct sw_mq *mq);
 
 #endif

@@ -2,6 +2,7 @@
  * @file test_conf.c  shareway.conf loader and the shared INI reader.
  */
 #include <stdatomic.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -13,6 +14,7 @@
 #include "sw_conf.h"
 #include "sw_ini.h"
 #include "sw_log.h"
+#include "sw_mq.h"
 
 static char tmpdir[] = "/tmp/swconfXXXXXX";
 
@@ -394,6 +396,49 @@ static void test_cluview_pick(void)
 }
 
 
+/* Has a push made the consumer's eventfd readable since the last look? */
+static bool mq_woken(struct sw_mq *mq)
+{
+	uint64_t v;
+
+	return read(sw_mq_fd(mq), &v, sizeof(v)) == sizeof(v);
+}
+
+
+/* The call-log writer defers wake-ups while its batch is open: a push
+ * writes the eventfd only at half capacity then, and turning deferral
+ * off tells what is waiting (no push woke the consumer for it) */
+static void test_mq_defer(void)
+{
+	struct sw_mq *mq = NULL;
+	int v = 0;
+
+	CU_ASSERT_FATAL(sw_mq_alloc(&mq, sizeof(int), 8) == 0);
+	CU_ASSERT(sw_mq_push(mq, &v) == 0);
+	CU_ASSERT(mq_woken(mq));      /* empty -> one message: a wake-up */
+	CU_ASSERT(sw_mq_push(mq, &v) == 0);
+	CU_ASSERT(!mq_woken(mq));     /* not empty: the consumer knows */
+	CU_ASSERT(sw_mq_defer(mq, true) == 2);
+	while (sw_mq_pop(mq, &v))
+		;
+	CU_ASSERT(sw_mq_push(mq, &v) == 0);
+	CU_ASSERT(!mq_woken(mq));     /* deferred: no write per record */
+	for (int i = 0; i < 2; ++i)
+		CU_ASSERT(sw_mq_push(mq, &v) == 0);
+	CU_ASSERT(!mq_woken(mq));
+	CU_ASSERT(sw_mq_push(mq, &v) == 0);
+	CU_ASSERT(mq_woken(mq));      /* half full (4 of 8): wake anyway */
+	CU_ASSERT(sw_mq_push(mq, &v) == 0);
+	CU_ASSERT(!mq_woken(mq));
+	CU_ASSERT(sw_mq_defer(mq, false) == 5);
+	while (sw_mq_pop(mq, &v))
+		;
+	CU_ASSERT(sw_mq_push(mq, &v) == 0);
+	CU_ASSERT(mq_woken(mq));      /* not deferred: woken again */
+	sw_mq_free(mq);
+}
+
+
 int test_conf_register(void)
 {
 	CU_pSuite s = CU_add_suite("conf", setup, teardown);
@@ -409,7 +454,8 @@ int test_conf_register(void)
 	    !CU_add_test(s, "what a reload cannot apply", test_restart_keys) ||
 	    !CU_add_test(s, "log rate limit per kind", test_log_ratelimit) ||
 	    !CU_add_test(s, "cluster view: least-loaded instance",
-			 test_cluview_pick))
+			 test_cluview_pick) ||
+	    !CU_add_test(s, "value queue: deferred wake-ups", test_mq_defer))
 		return -1;
 	return 0;
 }

@@ -4,7 +4,10 @@
  *
  * The writer sleeps on the queue's eventfd. Messages are applied inside
  * an open transaction that is committed batch_ms after it began, or when
- * batch_max messages went in, or on a flush barrier. Before each commit
+ * batch_max messages went in, or on a flush barrier. While a transaction
+ * is open the writer comes back at its deadline anyway, so producers do
+ * not wake it per record (sw_mq_defer(): one eventfd write per batch, or
+ * when the queue is half full; a flush barrier wakes it at once). Before each commit
  * the calls touched in the batch that have ended get their verdict and
  * media flags (re)computed, so a late fact (a relay closing after BYE)
  * updates the sentence. Retention runs between batches in small chunks.
@@ -746,7 +749,7 @@ static void *writer_main(void *arg)
 {
 	struct sw_calllog *cl = arg;
 	int64_t next_ret, deadline = 0;
-	bool in_txn = false, full;
+	bool in_txn = false, full, pending = false;
 
 	retention(cl); /* a restart trims before the first batch */
 	next_ret = mono_us() + RETENTION_EVERY_US;
@@ -754,8 +757,9 @@ static void *writer_main(void *arg)
 	for (;;) {
 		struct pollfd pfd[2] = {{sw_mq_fd(cl->mq), POLLIN, 0},
 					{cl->stop_fd, POLLIN, 0}};
-		int64_t now = mono_us(), wait = in_txn ? deadline - now :
-					  next_ret - now;
+		int64_t now = mono_us(), wait = pending  ? 0
+						 : in_txn ? deadline - now
+							  : next_ret - now;
 		uint64_t flush_seq = 0;
 		bool stop;
 
@@ -781,6 +785,9 @@ static void *writer_main(void *arg)
 			retention(cl);
 			next_ret = mono_us() + RETENTION_EVERY_US;
 		}
+		/* what came after the last pop but before deferral ended woke
+		 * nobody: take it now */
+		pending = sw_mq_defer(cl->mq, in_txn) && !in_txn;
 	}
 	return NULL;
 }
@@ -920,6 +927,8 @@ int sw_calllog_flush(struct sw_calllog *cl, unsigned timeout_ms)
 
 		if (q - c < cl->opts.queue_len || mono_us() >= give_up) {
 			err = push(cl, CLM_FLUSH, seq, NULL);
+			if (!err)
+				sw_mq_kick(cl->mq); /* even into a deferred batch */
 			if (err != ENOBUFS || mono_us() >= give_up)
 				break;
 		}
