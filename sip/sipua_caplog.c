@@ -247,6 +247,29 @@ static void caplog_fix_breaks(struct sipua_caplog *cl)
 }
 
 
+/* The text of a line, a then b: the indent Sofia puts before a line's
+ * first piece ("   ") is not the message's */
+static void caplog_text(struct sipua_caplog *cl, const char *a, size_t na,
+			const char *b, size_t nb)
+{
+	if (cl->at_bol && na + nb >= 3) {
+		size_t k = 0;
+
+		while (k < 3 && (k < na ? a[k] : b[k - na]) == ' ')
+			++k;
+		if (k == 3) {
+			size_t ka = na < 3 ? na : 3;
+
+			a += ka, na -= ka;
+			b += 3 - ka, nb -= 3 - ka;
+		}
+	}
+	cl->at_bol = false;
+	caplog_append(cl, a, na);
+	caplog_append(cl, b, nb);
+}
+
+
 /* "recv|send N bytes from|to PROTO/[ADDR]:PORT... at T:\n" CAPLOG_SEP */
 static bool caplog_stamp(struct sipua_caplog *cl, const char *s, size_t n)
 {
@@ -331,13 +354,29 @@ enum sipua_caplog_res sipua_caplog_piece(struct sipua_caplog *cl,
 		return caplog_end(cl);
 	else if (n == 1 && s[0] == '\n')
 		caplog_break(cl);
-	else {
-		if (cl->at_bol && n >= 3 && !strncmp(s, "   ", 3))
-			s += 3, n -= 3;
-		cl->at_bol = false;
-		caplog_append(cl, s, n);
-	}
+	else
+		caplog_text(cl, s, n, "", 0);
 	return SIPUA_CAPLOG_TAKEN;
+}
+
+
+/**
+ * A piece of Sofia's log given as the two strings it is made of, a and b
+ * (its "%s%.*s" pieces: a line's indent and its text), unformatted: the
+ * same as sipua_caplog_piece() of a followed by b, without the copy
+ *
+ * @return false (nothing done) unless this is the text of a message's
+ *         line (in a message, no line break in either part): then the
+ *         caller formats the piece and calls sipua_caplog_piece()
+ */
+bool sipua_caplog_text(struct sipua_caplog *cl, const char *a, size_t na,
+		       const char *b, size_t nb)
+{
+	if (!cl || !a || !b || !cl->in_msg || memchr(a, '\n', na) ||
+	    memchr(b, '\n', nb))
+		return false;
+	caplog_text(cl, a, na, b, nb);
+	return true;
 }
 
 

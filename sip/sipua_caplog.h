@@ -51,6 +51,8 @@ enum sipua_caplog_res {
 
 enum sipua_caplog_res sipua_caplog_piece(struct sipua_caplog *cl,
 					 const char *s, size_t n, bool cut);
+bool sipua_caplog_text(struct sipua_caplog *cl, const char *a, size_t na,
+		       const char *b, size_t nb);
 void sipua_caplog_reset(struct sipua_caplog *cl);
 bool sipua_caplog_call_id(const char *m, size_t len, size_t *offp,
 			  size_t *lenp);

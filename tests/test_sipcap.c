@@ -84,6 +84,52 @@ static void test_tls_v6_lf_body(void)
 }
 
 
+/* A line's text given as its indent and its text ("%s%.*s", unformatted:
+ * sipua_caplog_text()) rebuilds the same bytes as the formatted pieces,
+ * the indent found across the two parts too; anything but a line's text
+ * inside a message is refused (the caller formats it) */
+static void test_text_unformatted(void)
+{
+	static const char want[] = "INVITE sip:x SIP/2.0\r\n"
+				   "Via: SIP/2.0/TLS [::1]:5061\r\n"
+				   "Call-ID: z\r\n\r\n"
+				   "v=0\no=- 1 1 IN IP6 ::1";
+	/* pairs (a, b); a NULL a: b is a formatted piece */
+	const char *const p[][2] = {
+		{NULL, NULL}, {"   ", "INVITE sip:x SIP/2.0"}, {NULL, "\n"},
+		{"   ", "Via: SIP/2.0/TLS "}, {"", "[::1]:5061"}, {NULL, "\n"},
+		{" ", "  Call-ID: z"}, {NULL, "\n"}, {"   ", ""}, {NULL, "\n"},
+		{"", "   v=0"}, {NULL, "\n"}, {"   ", "o=- 1 1 IN IP6 ::1"},
+		{NULL, "\n" SEP}};
+	struct sipua_caplog cl = {0};
+	enum sipua_caplog_res r = SIPUA_CAPLOG_OTHER;
+	char stamp[160];
+
+	snprintf(stamp, sizeof(stamp),
+		 "send %zu bytes to tls/[::1]:5061 at 00:00:00.000001:\n" SEP,
+		 strlen(want));
+	CU_ASSERT(!sipua_caplog_text(&cl, "   ", 3, "x", 1)); /* no message */
+	for (size_t i = 0; i < sizeof(p) / sizeof(p[0]); ++i) {
+		const char *b = i ? p[i][1] : stamp;
+
+		if (p[i][0]) {
+			CU_ASSERT(sipua_caplog_text(&cl, p[i][0],
+						    strlen(p[i][0]), b,
+						    strlen(b)));
+			continue;
+		}
+		if (i)
+			CU_ASSERT(!sipua_caplog_text(&cl, "", 0, b,
+						     strlen(b)));
+		r = sipua_caplog_piece(&cl, b, strlen(b), false);
+	}
+	CU_ASSERT_EQUAL(r, SIPUA_CAPLOG_MSG);
+	CU_ASSERT(cl.len == strlen(want) && !memcmp(cl.buf, want, cl.len));
+	CU_ASSERT_EQUAL(cl.n_inexact, 0);
+	sipua_caplog_reset(&cl);
+}
+
+
 /* every line with bare LF; then a message Sofia truncated (kept as
  * logged, counted inexact); the truncation note is taken, not passed on */
 static void test_lf_and_truncated(void)
@@ -284,6 +330,7 @@ int test_sipcap_register(void)
 
 	if (!s || !CU_add_test(s, "udp_received", test_udp_received) ||
 	    !CU_add_test(s, "tls_v6_lf_body", test_tls_v6_lf_body) ||
+	    !CU_add_test(s, "text_unformatted", test_text_unformatted) ||
 	    !CU_add_test(s, "lf_and_truncated", test_lf_and_truncated) ||
 	    !CU_add_test(s, "other_lines", test_other_lines) ||
 	    !CU_add_test(s, "skipped", test_skipped) ||
