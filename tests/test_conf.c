@@ -9,6 +9,7 @@
 #include <unistd.h>
 
 #include "unit.h"
+#include "sw_addr.h"
 #include "sw_check.h"
 #include "sw_cluview.h"
 #include "sw_conf.h"
@@ -439,6 +440,29 @@ static void test_mq_defer(void)
 }
 
 
+/* sw_sa_str() writes IPv4 by hand (the capture's hot path): the same
+ * text as inet_ntop() + snprintf(), cut alike */
+static void test_sa_str(void)
+{
+	static const char *const v[] = {
+		"0.0.0.0:0", "255.255.255.255:65535", "10.0.100.9:5060",
+		"127.0.0.1:7", "1.20.199.0:10"};
+	char buf[SW_SA_STRLEN], ip[32];
+	struct sw_sa sa;
+
+	for (size_t i = 0; i < sizeof(v) / sizeof(v[0]); ++i) {
+		unsigned port;
+
+		CU_ASSERT_FATAL(sscanf(v[i], "%31[0-9.]:%u", ip, &port) == 2);
+		CU_ASSERT_FATAL(sw_sa_set_ip(&sa, ip, (uint16_t)port) == 0);
+		CU_ASSERT_STRING_EQUAL(sw_sa_str(&sa, buf, sizeof(buf)), v[i]);
+	}
+	CU_ASSERT_STRING_EQUAL(sw_sa_str(&sa, buf, 5), "1.20");
+	CU_ASSERT_FATAL(sw_sa_set_ip(&sa, "::1", 5061) == 0);
+	CU_ASSERT_STRING_EQUAL(sw_sa_str(&sa, buf, sizeof(buf)), "[::1]:5061");
+}
+
+
 int test_conf_register(void)
 {
 	CU_pSuite s = CU_add_suite("conf", setup, teardown);
@@ -455,7 +479,8 @@ int test_conf_register(void)
 	    !CU_add_test(s, "log rate limit per kind", test_log_ratelimit) ||
 	    !CU_add_test(s, "cluster view: least-loaded instance",
 			 test_cluview_pick) ||
-	    !CU_add_test(s, "value queue: deferred wake-ups", test_mq_defer))
+	    !CU_add_test(s, "value queue: deferred wake-ups", test_mq_defer) ||
+	    !CU_add_test(s, "addresses as text", test_sa_str))
 		return -1;
 	return 0;
 }
