@@ -19,7 +19,10 @@
 
 #include "unit.h"
 #include "calllog_fixture.h"
+#include <sqlite3.h>
+
 #include "sw_calllog_int.h"
+#include "sw_callstore_sqlite.h"
 #include "sw_ctl.h"
 #include "sw_json.h"
 #include "sw_log.h"
@@ -47,13 +50,25 @@ static struct sw_calllog *open_log(const char *name, uint32_t days,
 }
 
 
-static sqlite3 *open_ro(const char *name)
+/* The store's reading handle (sw_callstore.h) */
+static struct sw_callstore *open_ro(const char *name)
 {
 	char err[256];
+	struct sw_callstore *db = NULL;
+
+	CU_ASSERT_EQUAL(sw_callstore_open(&db, dbpath(name), false, err,
+					  sizeof(err)), 0);
+	return db;
+}
+
+
+/* The file itself, to check what is on disk */
+static sqlite3 *open_raw(const char *name)
+{
 	sqlite3 *db = NULL;
 
-	CU_ASSERT_EQUAL(sw_calllog_db_open(&db, dbpath(name), true, err,
-					   sizeof(err)), 0);
+	CU_ASSERT_EQUAL(sqlite3_open_v2(dbpath(name), &db,
+					SQLITE_OPEN_READONLY, NULL), 0);
 	return db;
 }
 
@@ -68,6 +83,16 @@ static int64_t count(sqlite3 *db, const char *sql)
 	if (sqlite3_step(st) == SQLITE_ROW)
 		n = sqlite3_column_int64(st, 0);
 	sqlite3_finalize(st);
+	return n;
+}
+
+
+static int64_t count_in(const char *name, const char *sql)
+{
+	sqlite3 *db = open_raw(name);
+	int64_t n = count(db, sql);
+
+	sqlite3_close(db);
 	return n;
 }
 
@@ -750,13 +775,13 @@ static void write_fixture(const char *name)
 }
 
 
-static struct sw_callrec *load_tag(sqlite3 *db, const char *key)
+static struct sw_callrec *load_tag(struct sw_callstore *db, const char *key)
 {
 	struct sw_callrec *rec = NULL;
 	int64_t id = 0;
 
-	CU_ASSERT_EQUAL(sw_calllog_find(db, key, &id), 0);
-	CU_ASSERT_EQUAL(sw_calllog_load(db, id, &rec), 0);
+	CU_ASSERT_EQUAL(sw_callstore_find(db, key, &id), 0);
+	CU_ASSERT_EQUAL(sw_callstore_load(db, id, SW_PART_ALL, &rec), 0);
 	return rec;
 }
 
@@ -823,7 +848,7 @@ static void check_seed_parts(const struct sw_callrec *r)
 static void test_roundtrip(void)
 {
 	struct sw_callrec *r;
-	sqlite3 *db;
+	struct sw_callstore *db;
 
 	write_fixture("rt.db");
 	db = open_ro("rt.db");
@@ -841,7 +866,7 @@ static void test_roundtrip(void)
 	CU_ASSERT(r && r->legs[0].ms_diag_public &&
 		  !strncmp(r->legs[0].ms_diag_public, "21002", 5));
 	sw_callrec_free(r);
-	sqlite3_close(db);
+	sw_callstore_close(db);
 }
 
 
@@ -871,14 +896,15 @@ static const struct {
 
 static void test_fixture_verdicts(void)
 {
-	sqlite3 *db = open_ro("rt.db");
+	struct sw_callstore *db = open_ro("rt.db");
 
 	CU_ASSERT_FATAL(db != NULL);
 	for (size_t i = 0; i < sizeof(fx_expect) / sizeof(fx_expect[0]); ++i) {
 		struct sw_callrec *r = NULL;
 
-		CU_ASSERT_EQUAL(sw_calllog_load(db, (int64_t)fx_uids[fx_expect[i].c],
-						&r), 0);
+		CU_ASSERT_EQUAL(sw_callstore_load(db,
+						  (int64_t)fx_uids[fx_expect[i].c],
+						  SW_PART_ALL, &r), 0);
 		if (!r)
 			continue;
 		if (!strstr(r->verdict, fx_expect[i].words) ||
@@ -890,9 +916,9 @@ static void test_fixture_verdicts(void)
 		CU_ASSERT_STRING_EQUAL(r->media, fx_expect[i].media);
 		sw_callrec_free(r);
 	}
-	CU_ASSERT_EQUAL(count(db, "SELECT COUNT(*) FROM calls WHERE end_us IS"
-			       " NULL"), 1);
-	sqlite3_close(db);
+	CU_ASSERT_EQUAL(count_in("rt.db", "SELECT COUNT(*) FROM calls WHERE"
+				 " end_us IS NULL"), 1);
+	sw_callstore_close(db);
 }
 
 
@@ -906,34 +932,154 @@ static int list_count(const struct sw_callrec *rec, void *arg)
 
 static void test_list_queries(void)
 {
-	struct sw_calllog_query q = {0};
-	sqlite3 *db = open_ro("rt.db");
+	struct sw_callstore_query q = {0};
+	struct sw_callstore *db = open_ro("rt.db");
 	int n = 0;
 
 	CU_ASSERT_FATAL(db != NULL);
-	CU_ASSERT_EQUAL(sw_calllog_list(db, &q, list_count, &n), 0);
+	CU_ASSERT_EQUAL(sw_callstore_list(db, &q, list_count, &n), 0);
 	CU_ASSERT_EQUAL(n, FX_N);
 	n = 0;
 	q.failed = true;
-	CU_ASSERT_EQUAL(sw_calllog_list(db, &q, list_count, &n), 0);
+	CU_ASSERT_EQUAL(sw_callstore_list(db, &q, list_count, &n), 0);
 	CU_ASSERT_EQUAL(n, 6);
 	n = 0;
 	q.failed = false;
 	q.rule = "sfb-relay";
-	CU_ASSERT_EQUAL(sw_calllog_list(db, &q, list_count, &n), 0);
+	CU_ASSERT_EQUAL(sw_callstore_list(db, &q, list_count, &n), 0);
 	CU_ASSERT_EQUAL(n, 5);
 	n = 0;
 	q.rule = NULL;
 	q.match = "FABRIKAM";
-	CU_ASSERT_EQUAL(sw_calllog_list(db, &q, list_count, &n), 0);
+	CU_ASSERT_EQUAL(sw_callstore_list(db, &q, list_count, &n), 0);
 	CU_ASSERT_EQUAL(n, 1);
 	n = 0;
 	q.match = NULL;
 	q.since_us = FX_T0 + 3000000000LL;
 	q.active = true;
-	CU_ASSERT_EQUAL(sw_calllog_list(db, &q, list_count, &n), 0);
+	CU_ASSERT_EQUAL(sw_callstore_list(db, &q, list_count, &n), 0);
 	CU_ASSERT_EQUAL(n, 1);
-	sqlite3_close(db);
+	sw_callstore_close(db);
+}
+
+
+/* ---- the store's interface: shipping cursor, counters ------------------ */
+
+struct fin_walk {
+	int64_t last_seq;
+	unsigned n, in_order, with_facts, with_ladder;
+	int64_t ids[16];
+};
+
+
+static int fin_h(const struct sw_callrec *rec, void *arg)
+{
+	struct fin_walk *w = arg;
+
+	if (rec->done_seq > w->last_seq)
+		w->in_order++;
+	w->last_seq = rec->done_seq;
+	if (rec->id == (int64_t)fx_uids[FX_SEED_OBSERVE] && rec->n_negs == 2 &&
+	    rec->has_route && rec->n_relays == 1)
+		w->with_facts++;
+	if (rec->n_events || rec->n_packets)
+		w->with_ladder++;
+	if (w->n < 16)
+		w->ids[w->n] = rec->id;
+	w->n++;
+	return 0;
+}
+
+
+/* A shipper's walk: batches of 3 after a cursor, every ended call once,
+ * in finish order, with the parts asked for; then nothing new; a late
+ * fact about an ended call brings that call back, alone */
+static void test_finished_cursor(void)
+{
+	struct sw_callstore *db = open_ro("rt.db");
+	struct fin_walk w = {0};
+	struct sw_calllog *cl;
+	unsigned before;
+
+	CU_ASSERT_FATAL(db != NULL);
+	do {
+		before = w.n;
+		CU_ASSERT_EQUAL(sw_callstore_finished(db, w.last_seq, 3,
+						      SW_PART_FACTS, fin_h, &w),
+				0);
+		CU_ASSERT(w.n - before <= 3);
+	} while (w.n > before);
+	CU_ASSERT_EQUAL(w.n, FX_N - 1); /* all but FX_ACTIVE */
+	CU_ASSERT_EQUAL(w.in_order, w.n);
+	CU_ASSERT_EQUAL(w.with_facts, 1);
+	CU_ASSERT_EQUAL(w.with_ladder, 0);
+	for (unsigned i = 0; i < w.n && i < 16; ++i)
+		CU_ASSERT_NOT_EQUAL(w.ids[i], (int64_t)fx_uids[FX_ACTIVE]);
+	sw_callstore_close(db);
+
+	cl = open_log("rt.db", 0, 0, 0); /* FX_ACTIVE is marked lost */
+	CU_ASSERT_FATAL(cl != NULL);
+	CU_ASSERT_EQUAL(sw_calllog_relay(cl, fx_uids[FX_408],
+					 &(struct sw_rec_relay){
+						 .relay = 9,
+						 .close_reason = "late"}),
+			0);
+	CU_ASSERT_EQUAL(sw_calllog_flush(cl, 5000), 0);
+	sw_calllog_close(cl);
+	db = open_ro("rt.db");
+	before = w.n;
+	CU_ASSERT_EQUAL(sw_callstore_finished(db, w.last_seq, 0, SW_PART_ALL,
+					      fin_h, &w), 0);
+	CU_ASSERT_EQUAL_FATAL(w.n - before, 2);
+	CU_ASSERT_EQUAL(w.ids[before], (int64_t)fx_uids[FX_ACTIVE]);
+	CU_ASSERT_EQUAL(w.ids[before + 1], (int64_t)fx_uids[FX_408]);
+	CU_ASSERT_EQUAL(w.in_order, w.n);
+	CU_ASSERT_EQUAL(w.with_ladder, 2);
+	sw_callstore_close(db);
+}
+
+
+static void code_h(int code, int64_t calls, void *arg)
+{
+	int64_t *by = arg;
+
+	if (code >= 300 && code < 700)
+		by[code - 300] += calls;
+}
+
+
+/* The counters of `shareway stats`, each against the SQL it stands for */
+static void test_counts(void)
+{
+	struct sw_callstore *db = open_ro("rt.db");
+	struct sw_callstore_counts c;
+	int64_t by[400] = {0};
+	char sql[128];
+
+	CU_ASSERT_FATAL(db != NULL);
+	CU_ASSERT_EQUAL(sw_callstore_counts(db, 0, &c, code_h, by), 0);
+	CU_ASSERT_EQUAL(c.calls, FX_N);
+	CU_ASSERT_EQUAL(c.failed, count_in("rt.db", "SELECT COUNT(*) FROM"
+					   " calls WHERE failed = 1"));
+	CU_ASSERT(c.failed >= 6);
+	CU_ASSERT_EQUAL(c.synthetic, 0);
+	CU_ASSERT_EQUAL(c.ice_c2e_failures, 1); /* FX_ICE_C2E */
+	CU_ASSERT_EQUAL(c.ice_e2c_failures, 0);
+	CU_ASSERT_EQUAL(c.relay_alloc_failures,
+			count_in("rt.db", "SELECT COUNT(*) FROM relays WHERE"
+				 " alloc_us IS NULL AND error_code IS NOT"
+				 " NULL"));
+	CU_ASSERT_EQUAL(by[408 - 300], 1); /* FX_408 */
+	CU_ASSERT_EQUAL(by[487 - 300],
+			count_in("rt.db", "SELECT COUNT(*) FROM calls WHERE"
+				 " final_code = 487"));
+	snprintf(sql, sizeof(sql), "SELECT COUNT(*) FROM calls WHERE"
+		 " start_us >= %lld", (long long)(FX_T0 + 3000000000LL));
+	CU_ASSERT_EQUAL(sw_callstore_counts(db, FX_T0 + 3000000000LL, &c,
+					    NULL, NULL), 0);
+	CU_ASSERT_EQUAL(c.calls, count_in("rt.db", sql));
+	CU_ASSERT(c.calls > 0 && c.calls < FX_N);
+	sw_callstore_close(db);
 }
 
 
@@ -951,7 +1097,7 @@ static void test_upsert_rules(void)
 	struct sw_rec_leg l2 = {.leg = 'c', .user_agent = "ua"};
 	struct sw_callrec *r = NULL;
 	uint64_t uid;
-	sqlite3 *db;
+	struct sw_callstore *db;
 
 	CU_ASSERT_FATAL(cl != NULL);
 	uid = sw_calllog_call_start(cl, &st, NULL, 0);
@@ -965,7 +1111,8 @@ static void test_upsert_rules(void)
 	CU_ASSERT_EQUAL(sw_calllog_flush(cl, 5000), 0);
 	sw_calllog_close(cl);
 	db = open_ro("up.db");
-	CU_ASSERT_EQUAL_FATAL(sw_calllog_load(db, (int64_t)uid, &r), 0);
+	CU_ASSERT_EQUAL_FATAL(sw_callstore_load(db, (int64_t)uid, SW_PART_ALL,
+						&r), 0);
 	CU_ASSERT_STRING_EQUAL(r->conns[0].peer, "1.2.3.4:5"); /* kept */
 	CU_ASSERT_STRING_EQUAL(r->conns[0].target, "5.6.7.8:9");
 	CU_ASSERT_EQUAL(r->conns[0].attempt_us, 100);          /* first */
@@ -976,7 +1123,7 @@ static void test_upsert_rules(void)
 	CU_ASSERT_STRING_EQUAL(r->legs[1].user_agent, "ua");
 	CU_ASSERT_EQUAL(r->legs[1].final_code, 180);
 	sw_callrec_free(r);
-	sqlite3_close(db);
+	sw_callstore_close(db);
 }
 
 
@@ -984,21 +1131,22 @@ static void test_lost_on_restart(void)
 {
 	struct sw_calllog *cl;
 	struct sw_callrec *r = NULL;
-	sqlite3 *db;
+	struct sw_callstore *db;
 
 	/* rt.db holds one call with no end (FX_ACTIVE) */
 	cl = open_log("rt.db", 0, 0, 0);
 	CU_ASSERT_FATAL(cl != NULL);
 	sw_calllog_close(cl);
 	db = open_ro("rt.db");
-	CU_ASSERT_EQUAL_FATAL(sw_calllog_load(db, (int64_t)fx_uids[FX_ACTIVE],
-					      &r), 0);
+	CU_ASSERT_EQUAL_FATAL(sw_callstore_load(db,
+						(int64_t)fx_uids[FX_ACTIVE],
+						SW_PART_ALL, &r), 0);
 	CU_ASSERT_EQUAL(r->state, SW_CS_LOST);
 	CU_ASSERT_EQUAL(r->end_us, FX_T0 + 4200000000LL + 903000);
 	CU_ASSERT(r->failed);
 	CU_ASSERT_PTR_NOT_NULL(strstr(r->verdict, "sharewayd stopped"));
 	sw_callrec_free(r);
-	sqlite3_close(db);
+	sw_callstore_close(db);
 }
 
 
@@ -1025,7 +1173,7 @@ static void test_retention(void)
 	cl = open_log("ret.db", 30, 0, 0); /* by age: the 4 old ones go */
 	CU_ASSERT_EQUAL(sw_calllog_flush(cl, 10000), 0);
 	sw_calllog_close(cl);
-	db = open_ro("ret.db");
+	db = open_raw("ret.db");
 	CU_ASSERT_EQUAL(count(db, "SELECT COUNT(*) FROM calls"), 6);
 	CU_ASSERT_EQUAL(count(db, "SELECT MIN(id) FROM calls"), 5);
 	CU_ASSERT_EQUAL(count(db, "SELECT COUNT(*) FROM events WHERE call"
@@ -1036,7 +1184,7 @@ static void test_retention(void)
 	cl = open_log("ret.db", 30, 2, 0); /* by count: the newest 2 stay */
 	CU_ASSERT_EQUAL(sw_calllog_flush(cl, 10000), 0);
 	sw_calllog_close(cl);
-	db = open_ro("ret.db");
+	db = open_raw("ret.db");
 	CU_ASSERT_EQUAL(count(db, "SELECT COUNT(*) FROM calls"), 2);
 	CU_ASSERT_EQUAL(count(db, "SELECT MIN(id) FROM calls"), 9);
 	CU_ASSERT_EQUAL(count(db, "SELECT COUNT(DISTINCT call) FROM ice"), 2);
@@ -1078,27 +1226,29 @@ static void test_migration_v1(void)
 {
 	char err[256];
 	sqlite3 *db = NULL;
+	struct sw_callstore *store = NULL;
 	struct sw_calllog *cl;
 	int n = 0;
-	struct sw_calllog_query q = {.failed = true};
+	struct sw_callstore_query q = {.failed = true};
 
+	CU_ASSERT_EQUAL(sw_callstore_sqlite_schema(dbpath("v1.db"), 1, err,
+						   sizeof(err)), 0);
 	CU_ASSERT_EQUAL_FATAL(sqlite3_open(dbpath("v1.db"), &db), 0);
-	CU_ASSERT_EQUAL(sw_calllog_schema_apply(db, 1, err, sizeof(err)), 0);
 	CU_ASSERT_EQUAL(count(db, "PRAGMA user_version"), 1);
 	CU_ASSERT_EQUAL(sqlite3_exec(db, "INSERT INTO calls(id, tag, start_us,"
 				     " end_us, state) VALUES(7, 'c-7', 1, 2,"
 				     " 'rejected')", NULL, NULL, NULL), 0);
 	sqlite3_close(db);
 	/* the CLI refuses an old file; the daemon migrates it */
-	CU_ASSERT_EQUAL(sw_calllog_db_open(&db, dbpath("v1.db"), true, err,
-					   sizeof(err)), EPROTO);
+	CU_ASSERT_EQUAL(sw_callstore_open(&store, dbpath("v1.db"), false, err,
+					  sizeof(err)), EPROTO);
 	CU_ASSERT_PTR_NOT_NULL(strstr(err, "start sharewayd once"));
 	cl = open_log("v1.db", 0, 0, 0);
 	CU_ASSERT_FATAL(cl != NULL);
 	synth_calls(cl, 1, FX_T0);
 	CU_ASSERT_EQUAL(sw_calllog_flush(cl, 5000), 0);
 	sw_calllog_close(cl);
-	db = open_ro("v1.db");
+	db = open_raw("v1.db");
 	CU_ASSERT_FATAL(db != NULL);
 	CU_ASSERT_EQUAL(count(db, "PRAGMA user_version"), SW_CALLLOG_SCHEMA);
 	CU_ASSERT_EQUAL(count(db, "SELECT MAX(id) FROM calls"), 8);
@@ -1108,15 +1258,18 @@ static void test_migration_v1(void)
 			      " AND gw_fault IS NULL"), 1);
 	CU_ASSERT_EQUAL(count(db, "SELECT COUNT(*) FROM packets"),
 			count(db, "SELECT COUNT(*) FROM packets WHERE call = 8"));
-	CU_ASSERT_EQUAL(sw_calllog_list(db, &q, list_count, &n), 0);
+	store = open_ro("v1.db");
+	CU_ASSERT_EQUAL(sw_callstore_list(store, &q, list_count, &n), 0);
 	CU_ASSERT(n >= 1); /* the v1 rejected call, flagged by the migration */
+	sw_callstore_close(store);
 	sqlite3_close(db);
 	/* a file from the future is refused */
 	CU_ASSERT_EQUAL(sqlite3_open(dbpath("v1.db"), &db), 0);
 	sqlite3_exec(db, "PRAGMA user_version = 9", NULL, NULL, NULL);
-	CU_ASSERT_EQUAL(sw_calllog_schema_apply(db, SW_CALLLOG_SCHEMA, err,
-					       sizeof(err)), EPROTO);
 	sqlite3_close(db);
+	CU_ASSERT_EQUAL(sw_callstore_sqlite_schema(dbpath("v1.db"),
+						   SW_CALLLOG_SCHEMA, err,
+						   sizeof(err)), EPROTO);
 }
 
 
@@ -1356,6 +1509,8 @@ int test_calllog_register(void)
 	    !CU_add_test(s, "round trip", test_roundtrip) ||
 	    !CU_add_test(s, "fixture verdicts", test_fixture_verdicts) ||
 	    !CU_add_test(s, "list queries", test_list_queries) ||
+	    !CU_add_test(s, "store: counts", test_counts) ||
+	    !CU_add_test(s, "store: finished cursor", test_finished_cursor) ||
 	    !CU_add_test(s, "upsert rules", test_upsert_rules) ||
 	    !CU_add_test(s, "lost on restart", test_lost_on_restart) ||
 	    !CU_add_test(s, "retention", test_retention) ||

@@ -2,14 +2,17 @@
  * @file sw_calllog.c  Call log: the emit API (any thread, never blocks)
  * and the writer thread (the only code that writes the database).
  *
- * The writer sleeps on the queue's eventfd. Messages are applied inside
- * an open transaction that is committed batch_ms after it began, or when
- * batch_max messages went in, or on a flush barrier. While a transaction
- * is open the writer comes back at its deadline anyway, so producers do
- * not wake it per record (sw_mq_defer(): one eventfd write per batch, or
- * when the queue is half full; a flush barrier wakes it at once). Before each commit
- * the calls touched in the batch that have ended get their verdict and
- * media flags (re)computed, so a late fact (a relay closing after BYE)
+ * The writer sleeps on the queue's eventfd. Messages go into the call
+ * store (sw_callstore.h) as they arrive, in a batch that is committed
+ * batch_ms after it began, or when batch_max messages went in, or on a
+ * flush barrier: a store that stalls stalls the writer, and the bounded
+ * queue (not the writer's memory) takes the backlog. While a batch is
+ * open the writer comes back at its deadline anyway, so producers do not
+ * wake it per record (sw_mq_defer(): one eventfd write per batch, or when
+ * the queue is half full; a flush barrier wakes it at once). At each
+ * commit the store (re)computes the verdict and media flags of the calls
+ * touched in the batch that have ended, so a late fact (a relay closing
+ * after BYE)
  * updates the sentence. Retention runs between batches in small chunks.
  */
 #include <errno.h>
@@ -40,7 +43,7 @@ struct sw_calllog {
 	int stop_fd;            /* eventfd: the writer must finish */
 	pthread_t thread;
 	bool running;
-	struct cl_db *db;       /* writer thread only, after open */
+	struct sw_callstore *store; /* writer thread only, after open */
 
 	atomic_uint_fast64_t next_uid;
 	atomic_uint_fast64_t n_calls, n_queued, n_consumed, n_written;
@@ -55,11 +58,6 @@ struct sw_calllog {
 	uint64_t flush_req, flush_done;
 
 	/* writer thread only */
-	uint64_t *touched;      /* calls touched in the open transaction */
-	size_t n_touched, cap_touched;
-	uint64_t *ended;        /* ... whose end came in it: their verdict
-				   is the first, counted by class */
-	size_t n_ended, cap_ended;
 	uint64_t dropped_logged;
 	int64_t last_drop_log_us;
 };
@@ -230,7 +228,7 @@ int clb_pack_struct(char **blobp, const struct cl_table *t, const void *s,
 static int push(struct sw_calllog *cl, uint8_t type, uint64_t uid,
 		char *blob)
 {
-	struct clm m = {type, uid, blob};
+	struct sw_callstore_msg m = {type, uid, blob};
 	int err;
 
 	err = sw_mq_push(cl->mq, &m);
@@ -326,7 +324,7 @@ int sw_calllog_call_start_uid(struct sw_calllog *cl, uint64_t uid,
 	in.nstr = 3;
 	for (unsigned i = 0; i < in.nstr; ++i)
 		in.len[i] = in.str[i] ? strlen(in.str[i]) : 0;
-	return emit_in(cl, CLM_START, uid, &in);
+	return emit_in(cl, SW_CSM_START, uid, &in);
 }
 
 
@@ -373,14 +371,14 @@ static int emit_time(struct sw_calllog *cl, uint8_t type, uint64_t uid,
 int sw_calllog_call_ringing(struct sw_calllog *cl, uint64_t uid,
 			    int64_t t_us)
 {
-	return emit_time(cl, CLM_RINGING, uid, t_us);
+	return emit_time(cl, SW_CSM_RINGING, uid, t_us);
 }
 
 
 /** The callee answered (2xx to the initial INVITE); t_us 0 means now */
 int sw_calllog_call_answer(struct sw_calllog *cl, uint64_t uid, int64_t t_us)
 {
-	return emit_time(cl, CLM_ANSWER, uid, t_us);
+	return emit_time(cl, SW_CSM_ANSWER, uid, t_us);
 }
 
 
@@ -404,7 +402,7 @@ int sw_calllog_call_end(struct sw_calllog *cl, uint64_t uid,
 	in.nstr = 5;
 	for (unsigned i = 0; i < in.nstr; ++i)
 		in.len[i] = in.str[i] ? strlen(in.str[i]) : 0;
-	return emit_in(cl, CLM_END, uid, &in);
+	return emit_in(cl, SW_CSM_END, uid, &in);
 }
 
 
@@ -422,7 +420,7 @@ int sw_calllog_call_fault(struct sw_calllog *cl, uint64_t uid,
 	in.str[0] = fault;
 	in.len[0] = strlen(fault);
 	in.nstr = 1;
-	return emit_in(cl, CLM_FAULT, uid, &in);
+	return emit_in(cl, SW_CSM_FAULT, uid, &in);
 }
 
 
@@ -432,7 +430,7 @@ int sw_calllog_leg(struct sw_calllog *cl, uint64_t uid,
 {
 	if (leg && sw_leg_index(leg->leg) < 0)
 		return EINVAL;
-	return emit_struct(cl, CLM_LEG, uid, &cl_tab_leg, leg);
+	return emit_struct(cl, SW_CSM_LEG, uid, &cl_tab_leg, leg);
 }
 
 
@@ -440,7 +438,7 @@ int sw_calllog_leg(struct sw_calllog *cl, uint64_t uid,
 int sw_calllog_route(struct sw_calllog *cl, uint64_t uid,
 		     const struct sw_rec_route *route)
 {
-	return emit_struct(cl, CLM_ROUTE, uid, &cl_tab_route, route);
+	return emit_struct(cl, SW_CSM_ROUTE, uid, &cl_tab_route, route);
 }
 
 
@@ -450,7 +448,7 @@ int sw_calllog_negotiation(struct sw_calllog *cl, uint64_t uid,
 {
 	if (neg && !neg->seq)
 		return EINVAL;
-	return emit_struct(cl, CLM_NEG, uid, &cl_tab_neg, neg);
+	return emit_struct(cl, SW_CSM_NEG, uid, &cl_tab_neg, neg);
 }
 
 
@@ -458,7 +456,7 @@ int sw_calllog_negotiation(struct sw_calllog *cl, uint64_t uid,
 int sw_calllog_relay(struct sw_calllog *cl, uint64_t uid,
 		     const struct sw_rec_relay *relay)
 {
-	return emit_struct(cl, CLM_RELAY, uid, &cl_tab_relay, relay);
+	return emit_struct(cl, SW_CSM_RELAY, uid, &cl_tab_relay, relay);
 }
 
 
@@ -466,7 +464,7 @@ int sw_calllog_relay(struct sw_calllog *cl, uint64_t uid,
 int sw_calllog_conn(struct sw_calllog *cl, uint64_t uid,
 		    const struct sw_rec_conn *conn)
 {
-	return emit_struct(cl, CLM_CONN, uid, &cl_tab_conn, conn);
+	return emit_struct(cl, SW_CSM_CONN, uid, &cl_tab_conn, conn);
 }
 
 
@@ -476,7 +474,7 @@ int sw_calllog_ice(struct sw_calllog *cl, uint64_t uid,
 {
 	if (ice && ice->dir != SW_ICE_E2C && ice->dir != SW_ICE_C2E)
 		return EINVAL;
-	return emit_struct(cl, CLM_ICE, uid, &cl_tab_ice, ice);
+	return emit_struct(cl, SW_CSM_ICE, uid, &cl_tab_ice, ice);
 }
 
 
@@ -484,7 +482,7 @@ int sw_calllog_ice(struct sw_calllog *cl, uint64_t uid,
 int sw_calllog_reinvite(struct sw_calllog *cl, uint64_t uid,
 			const struct sw_rec_reinvite *ri)
 {
-	return emit_struct(cl, CLM_REINVITE, uid, &cl_tab_reinvite, ri);
+	return emit_struct(cl, SW_CSM_REINVITE, uid, &cl_tab_reinvite, ri);
 }
 
 
@@ -499,7 +497,7 @@ int sw_calllog_event(struct sw_calllog *cl, uint64_t uid,
 	e = *ev;
 	if (!e.t_us)
 		e.t_us = sw_calllog_now();
-	return emit_struct(cl, CLM_EVENT, uid, &cl_tab_event, &e);
+	return emit_struct(cl, SW_CSM_EVENT, uid, &cl_tab_event, &e);
 }
 
 
@@ -524,7 +522,7 @@ static int emit_packet(struct sw_calllog *cl, uint64_t uid, enum sw_actor src,
 	in.str[2] = pkt->data;
 	in.len[2] = pkt->len;
 	in.nstr = 3;
-	return emit_in(cl, CLM_PACKET, uid, &in);
+	return emit_in(cl, SW_CSM_PACKET, uid, &in);
 }
 
 
@@ -574,74 +572,22 @@ int sw_calllog_stunmsg(struct sw_calllog *cl, uint64_t uid,
 
 /* ---- writer thread --------------------------------------------------- */
 
-/* uid onto a growing list (false: out of memory) */
-static bool id_push(uint64_t **v, size_t *n, size_t *cap, uint64_t uid)
-{
-	if (*n && (*v)[*n - 1] == uid)
-		return true;
-	if (*n == *cap) {
-		size_t c = *cap ? *cap * 2 : 256;
-		uint64_t *t = realloc(*v, c * sizeof(*t));
-
-		if (!t)
-			return false;
-		*v = t;
-		*cap = c;
-	}
-	(*v)[(*n)++] = uid;
-	return true;
-}
-
-
-static void touch(struct sw_calllog *cl, uint64_t uid)
-{
-	/* out of memory: the verdict waits for the call's next fact */
-	id_push(&cl->touched, &cl->n_touched, &cl->cap_touched, uid);
-}
-
-
-static int cmp_u64(const void *a, const void *b)
-{
-	uint64_t x = *(const uint64_t *)a, y = *(const uint64_t *)b;
-
-	return x < y ? -1 : x > y;
-}
-
-
-/* Verdicts for the ended calls of this batch, then COMMIT */
+/* Commit the batch: the store judges the ended calls it touched */
 static void commit(struct sw_calllog *cl)
 {
+	struct sw_callstore_batch_res res = {0};
 	int64_t t0 = mono_us(), dt;
-	uint64_t prev = 0;
+	int err;
 
-	if (cl->n_touched)
-		qsort(cl->touched, cl->n_touched, sizeof(uint64_t), cmp_u64);
-	if (cl->n_ended)
-		qsort(cl->ended, cl->n_ended, sizeof(uint64_t), cmp_u64);
-	for (size_t i = 0; i < cl->n_touched; ++i) {
-		uint64_t id = cl->touched[i];
-		int sev = -1;
-
-		if (id == prev)
-			continue;
-		prev = id;
-		if (!cl_db_call_ended(cl->db, (int64_t)id))
-			continue;
-		if (cl_db_finish_call(cl->db, (int64_t)id, &sev) == 0)
-			atomic_fetch_add(&cl->n_verdicts, 1);
-		else
-			atomic_fetch_add(&cl->n_errors, 1);
-		if (sev >= 0 && sev <= SW_VERDICT_FAIL &&
-		    bsearch(&id, cl->ended, cl->n_ended, sizeof(uint64_t),
-			    cmp_u64))
-			atomic_fetch_add(&cl->n_sev[sev], 1);
-	}
-	cl->n_touched = 0;
-	cl->n_ended = 0;
-	if (cl_db_commit(cl->db)) {
+	err = sw_callstore_batch_commit(cl->store, &res);
+	atomic_fetch_add(&cl->n_verdicts, res.verdicts);
+	atomic_fetch_add(&cl->n_errors, res.verdict_errors);
+	for (int s = 0; s <= SW_VERDICT_FAIL; ++s) /* first verdicts */
+		atomic_fetch_add(&cl->n_sev[s], res.first_sev[s]);
+	if (err) {
 		atomic_fetch_add(&cl->n_errors, 1);
 		sw_error("[%s] commit failed: %s", cl->path,
-			 cl_db_errmsg(cl->db));
+			 sw_callstore_errmsg(cl->store));
 	}
 	atomic_fetch_add(&cl->n_batches, 1);
 	dt = mono_us() - t0;
@@ -650,21 +596,18 @@ static void commit(struct sw_calllog *cl)
 }
 
 
-static void apply(struct sw_calllog *cl, const struct clm *m)
+static void apply(struct sw_calllog *cl, const struct sw_callstore_msg *m)
 {
-	if (m->type == CLM_FLUSH)
+	if (m->type == SW_CSM_FLUSH)
 		return;
-	if (cl_db_apply(cl->db, m)) {
+	if (sw_callstore_batch_add(cl->store, m)) {
 		if (atomic_fetch_add(&cl->n_errors, 1) < 10)
 			sw_warn("[c-%" PRIu64 "] record not stored: %s", m->uid,
-				cl_db_errmsg(cl->db));
+				sw_callstore_errmsg(cl->store));
 	}
 	else {
 		atomic_fetch_add(&cl->n_written, 1);
 	}
-	touch(cl, m->uid);
-	if (m->type == CLM_END) /* out of memory: not counted by class */
-		id_push(&cl->ended, &cl->n_ended, &cl->cap_ended, m->uid);
 }
 
 
@@ -705,11 +648,11 @@ static void retention(struct sw_calllog *cl)
 		return;
 	/* small chunks, each its own transaction, at most ~200 ms a round */
 	do {
-		if (cl_db_expire(cl->db, before, cl->opts.max_calls,
-				 RETENTION_CHUNK, &n)) {
+		if (sw_callstore_expire(cl->store, before, cl->opts.max_calls,
+					RETENTION_CHUNK, &n)) {
 			atomic_fetch_add(&cl->n_errors, 1);
 			sw_warn("[%s] retention: %s", cl->path,
-				cl_db_errmsg(cl->db));
+				sw_callstore_errmsg(cl->store));
 			return;
 		}
 		atomic_fetch_add(&cl->n_expired, n);
@@ -723,20 +666,20 @@ static void retention(struct sw_calllog *cl)
 static bool drain(struct sw_calllog *cl, bool *in_txn, int64_t *deadline,
 		  uint64_t *flush_seq)
 {
-	struct clm m;
+	struct sw_callstore_msg m;
 	unsigned n = 0;
 
 	while (n < cl->opts.batch_max && sw_mq_pop(cl->mq, &m)) {
 		atomic_fetch_add(&cl->n_consumed, 1);
 		if (!*in_txn) {
-			if (cl_db_begin(cl->db))
+			if (sw_callstore_batch_begin(cl->store))
 				atomic_fetch_add(&cl->n_errors, 1);
 			*in_txn = true;
 			*deadline = mono_us() +
 				    (int64_t)cl->opts.batch_ms * 1000;
 		}
 		apply(cl, &m);
-		if (m.type == CLM_FLUSH && m.uid > *flush_seq)
+		if (m.type == SW_CSM_FLUSH && m.uid > *flush_seq)
 			*flush_seq = m.uid;
 		free(m.blob);
 		++n;
@@ -811,14 +754,15 @@ static int start(struct sw_calllog *cl)
 	unsigned lost = 0;
 	int err;
 
-	err = cl_db_mark_lost(cl->db, &lost);
+	err = sw_callstore_mark_lost(cl->store, &lost);
 	if (err)
 		return err;
 	if (lost)
 		sw_warn("[%s] %u calls were in progress when sharewayd "
 			"stopped: marked lost", cl->path, lost);
-	atomic_store(&cl->next_uid, (uint64_t)cl_db_max_id(cl->db) + 1);
-	err = sw_mq_alloc(&cl->mq, sizeof(struct clm), cl->opts.queue_len);
+	atomic_store(&cl->next_uid,
+		     (uint64_t)sw_callstore_max_id(cl->store) + 1);
+	err = sw_mq_alloc(&cl->mq, sizeof(struct sw_callstore_msg), cl->opts.queue_len);
 	if (err)
 		return err;
 	cl->stop_fd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
@@ -856,7 +800,8 @@ int sw_calllog_open(struct sw_calllog **clp,
 	cl->opts.path = cl->path;
 	pthread_mutex_init(&cl->lock, NULL);
 	pthread_cond_init(&cl->cond, NULL);
-	err = cl_db_open(&cl->db, cl->path, err_s, sizeof(err_s));
+	err = sw_callstore_open(&cl->store, cl->path, true, err_s,
+				sizeof(err_s));
 	if (err) {
 		sw_error("[%s] call log: %s", cl->path, err_s);
 		goto out;
@@ -876,7 +821,7 @@ out:
 /** Write everything queued, stop the writer, close the database */
 void sw_calllog_close(struct sw_calllog *cl)
 {
-	struct clm m;
+	struct sw_callstore_msg m;
 	uint64_t one = 1;
 
 	if (!cl)
@@ -892,11 +837,9 @@ void sw_calllog_close(struct sw_calllog *cl)
 	sw_mq_free(cl->mq);
 	if (cl->stop_fd >= 0)
 		close(cl->stop_fd);
-	cl_db_close(cl->db);
+	sw_callstore_close(cl->store);
 	pthread_cond_destroy(&cl->cond);
 	pthread_mutex_destroy(&cl->lock);
-	free(cl->touched);
-	free(cl->ended);
 	free(cl);
 }
 
@@ -926,7 +869,7 @@ int sw_calllog_flush(struct sw_calllog *cl, unsigned timeout_ms)
 		uint64_t c = atomic_load(&cl->n_consumed);
 
 		if (q - c < cl->opts.queue_len || mono_us() >= give_up) {
-			err = push(cl, CLM_FLUSH, seq, NULL);
+			err = push(cl, SW_CSM_FLUSH, seq, NULL);
 			if (!err)
 				sw_mq_kick(cl->mq); /* even into a deferred batch */
 			if (err != ENOBUFS || mono_us() >= give_up)

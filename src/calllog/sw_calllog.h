@@ -10,7 +10,8 @@
  * SQLite (WAL, synchronous=NORMAL) in one transaction per ~100 ms or per
  * batch_max messages, so a kill -9 loses at most the last ~100 ms of
  * records and never corrupts the file (WAL survives a process crash;
- * only a power loss can lose committed transactions with NORMAL).
+ * only a power loss can lose committed transactions with NORMAL). The
+ * writer writes through the call store's interface (sw_callstore.h).
  *
  * Emit rules: a call is identified by the uid sw_calllog_call_start()
  * returns (0 when the log is off: every other function then does
@@ -20,8 +21,8 @@
  * computes its verdict (sw_verdict()) from the stored facts, and again if
  * late facts arrive (a relay's close after the BYE).
  *
- * The reading half (sw_calllog_db_open, _find, _load, _list) is what the
- * CLI uses; it works on a database the daemon is writing.
+ * Reading (what the CLI does, on a file the daemon is writing) goes
+ * through sw_callstore.h.
  */
 #ifndef SW_CALLLOG_H
 #define SW_CALLLOG_H
@@ -29,11 +30,9 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
-#include <sqlite3.h>
 
 #include "sw_callrec.h"
 
-#define SW_CALLLOG_SCHEMA 3 /* PRAGMA user_version of a current file */
 #define SW_CALLLOG_TAG_LEN 24
 
 struct sw_calllog;
@@ -108,33 +107,6 @@ int sw_calllog_sipmsg(struct sw_calllog *cl, uint64_t uid, char leg,
 int sw_calllog_stunmsg(struct sw_calllog *cl, uint64_t uid,
 		       enum sw_actor src, enum sw_actor dst,
 		       const struct sw_rec_packet *pkt);
-
-/* reading side: any process, any thread with its own connection */
-int sw_calllog_db_open(sqlite3 **dbp, const char *path, bool readonly,
-		       char *err, size_t errsz);
-int sw_calllog_schema_apply(sqlite3 *db, int target, char *err,
-			    size_t errsz);
-int sw_calllog_find(sqlite3 *db, const char *key, int64_t *idp);
-int sw_calllog_load(sqlite3 *db, int64_t id, struct sw_callrec **recp);
-
-struct sw_calllog_query {
-	int64_t since_us;    /* start >= this; 0: any */
-	int64_t after_id;    /* id > this; 0: any */
-	bool failed;         /* verdict severity FAIL only */
-	bool active;         /* no end yet only */
-	const char *rule;    /* this rule only */
-	const char *match;   /* substring of tag, from, to, Call-IDs */
-	int64_t ended_after_us; /* end > this; 0: any */
-	unsigned limit;      /* 0: no limit */
-	bool newest_first;
-	bool by_end;         /* order by end time instead of start time */
-};
-
-/* rec holds the calls-table columns only (no legs, events...) */
-typedef int(sw_calllog_row_h)(const struct sw_callrec *rec, void *arg);
-
-int sw_calllog_list(sqlite3 *db, const struct sw_calllog_query *q,
-		    sw_calllog_row_h *rowh, void *arg);
 
 /* the synthetic load generator (sharewayd --synthetic-load, tools/) */
 struct sw_calllog_synth;

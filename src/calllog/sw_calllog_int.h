@@ -1,7 +1,8 @@
 /**
  * @file sw_calllog_int.h  Call log internals shared by sw_calllog.c (emit
- * API, writer thread), sw_calllog_db.c (schema, SQL) and
- * sw_calllog_sum.c (ladder summaries of SIP and STUN messages).
+ * API, writer thread), the store implementations (sw_callstore_sqlite.c:
+ * schema, SQL) and sw_calllog_sum.c (ladder summaries of SIP and STUN
+ * messages).
  *
  * A record struct of sw_callrec.h maps to one table through a column
  * table (struct cl_col): the same table packs the struct into a message
@@ -14,38 +15,9 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
-#include <sqlite3.h>
 
 #include "sw_calllog.h"
-
-enum clm_type {
-	CLM_START = 1,
-	CLM_RINGING,
-	CLM_ANSWER,
-	CLM_END,
-	CLM_FAULT,
-	CLM_LEG,
-	CLM_ROUTE,
-	CLM_NEG,
-	CLM_RELAY,
-	CLM_CONN,
-	CLM_ICE,
-	CLM_REINVITE,
-	CLM_EVENT,
-	CLM_PACKET,
-	CLM_FLUSH, /* barrier: commit, then signal sw_calllog_flush() */
-};
-
-/**
- * One queued message, copied by value through sw_mq. blob is a heap
- * block owned by the message: the producer allocates it, the writer frees
- * it (or the producer does when the push fails).
- */
-struct clm {
-	uint8_t type;     /* enum clm_type */
-	uint64_t uid;     /* the call; for CLM_FLUSH the flush sequence */
-	char *blob;       /* packed fields (clb_*), may be NULL */
-};
+#include "sw_callstore.h"
 
 /*
  * Blob layout: uint32 nnum, uint32 nstr, int64 num[nnum],
@@ -110,23 +82,6 @@ extern const struct cl_table cl_tab_leg, cl_tab_route, cl_tab_neg,
 
 int clb_pack_struct(char **blobp, const struct cl_table *t, const void *s,
 		    const int64_t *extra, unsigned nextra);
-
-/* writer-side database (sw_calllog_db.c) */
-struct cl_db;
-
-int cl_db_open(struct cl_db **dbp, const char *path, char *err,
-	       size_t errsz);
-void cl_db_close(struct cl_db *d);
-int64_t cl_db_max_id(struct cl_db *d);
-int cl_db_begin(struct cl_db *d);
-int cl_db_commit(struct cl_db *d);
-int cl_db_apply(struct cl_db *d, const struct clm *m);
-int cl_db_finish_call(struct cl_db *d, int64_t id, int *sevp);
-int cl_db_mark_lost(struct cl_db *d, unsigned *np);
-int cl_db_expire(struct cl_db *d, int64_t before_us, uint32_t max_calls,
-		 unsigned chunk, unsigned *np);
-bool cl_db_call_ended(struct cl_db *d, int64_t id);
-const char *cl_db_errmsg(struct cl_db *d);
 
 /* ladder summaries (sw_calllog_sum.c) */
 void cl_sum_sip(const uint8_t *data, size_t len, char *label, size_t lsz,

@@ -245,6 +245,7 @@ struct sw_callrec {
 	bool failed;               /* stored verdict severity was FAIL */
 	const char *media;         /* stored media flags */
 	const char *verdict;       /* stored verdict */
+	int64_t done_seq;          /* finish sequence number (sw_callstore.h) */
 
 	struct sw_rec_leg legs[2]; /* [0] 'e', [1] 'c' */
 	bool has_leg[2];

@@ -20,7 +20,7 @@
 #include <string.h>
 
 #include "cli_common.h"
-#include "sw_calllog.h"
+#include "sw_callstore.h"
 #include "sw_cluster.h"
 
 static const char usage_text[] =
@@ -44,12 +44,12 @@ static const char usage_text[] =
 	"                    every instance's calls, tagged INSTANCE/TAG\n";
 
 struct calls_opts {
-	struct sw_calllog_query q;
+	struct sw_callstore_query q;
 	bool json, active, limit_set, cluster;
 };
 
 struct row_ctx {
-	sqlite3 *db;
+	struct sw_callstore *db;
 	unsigned rule_w;          /* RULE column width */
 	struct sw_json *j;        /* --json, else NULL */
 	struct sw_callrec **buf;  /* rows kept to print oldest first */
@@ -86,7 +86,7 @@ static void uri_user(const char *uri, char *out, size_t sz)
 
 
 /* Media flags: stored at the end of the call, computed while active */
-static void media_of(sqlite3 *db, const struct sw_callrec *rec, char *buf,
+static void media_of(struct sw_callstore *db, const struct sw_callrec *rec, char *buf,
 		     size_t sz)
 {
 	struct sw_callrec *full = NULL;
@@ -96,7 +96,7 @@ static void media_of(sqlite3 *db, const struct sw_callrec *rec, char *buf,
 		return;
 	}
 	snprintf(buf, sz, "-");
-	if (db && sw_calllog_load(db, rec->id, &full) == 0)
+	if (db && sw_callstore_load(db, rec->id, SW_PART_FACTS, &full) == 0)
 		sw_callrec_media_flags(full, buf, sz);
 	sw_callrec_free(full);
 }
@@ -145,7 +145,7 @@ void cli_calls_header(FILE *f, unsigned rule_w)
 
 /** One line for a call (calls-table columns): at most 100 columns with
  *  rule names up to CLI_RULE_W wide */
-void cli_calls_row(FILE *f, sqlite3 *db, const struct sw_callrec *rec,
+void cli_calls_row(FILE *f, struct sw_callstore *db, const struct sw_callrec *rec,
 		   unsigned rule_w)
 {
 	char t[32], ft[160], fu[64], tu[64], code[8], d[16], media[64];
@@ -178,7 +178,7 @@ void cli_calls_row(FILE *f, sqlite3 *db, const struct sw_callrec *rec,
 
 
 /** The same call as one JSON object */
-void cli_calls_json_row(struct sw_json *j, sqlite3 *db,
+void cli_calls_json_row(struct sw_json *j, struct sw_callstore *db,
 			const struct sw_callrec *rec)
 {
 	char media[64];
@@ -377,7 +377,7 @@ static int list(const struct cli_env *env, struct calls_opts *o)
 {
 	struct row_ctx c = {0};
 	struct sw_json j;
-	sqlite3 *db = NULL;
+	struct sw_callstore *db = NULL;
 	struct pg_conn *pg = NULL;
 	int err;
 
@@ -400,7 +400,7 @@ static int list(const struct cli_env *env, struct calls_opts *o)
 		cli_calls_header(stdout, c.rule_w);
 	err = o->q.newest_first && !c.buf ? ENOMEM :
 	      pg ? sw_cluster_list(pg, &o->q, cluster_row_h, &c) :
-		   sw_calllog_list(db, &o->q, row_h, &c);
+		   sw_callstore_list(db, &o->q, row_h, &c);
 	if (c.buf) {
 		c.rule_w = cli_calls_rule_width(c.buf, c.n);
 		if (!o->json && !err)
@@ -419,7 +419,7 @@ static int list(const struct cli_env *env, struct calls_opts *o)
 			cli_json_print(&j);
 	}
 	sw_json_free(&j);
-	sqlite3_close(db);
+	sw_callstore_close(db);
 	sw_cluster_read_close(pg);
 	if (err)
 		fprintf(stderr, "shareway: listing calls: %s\n", strerror(err));

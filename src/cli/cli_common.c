@@ -9,8 +9,8 @@
 #include <time.h>
 
 #include "cli_common.h"
+#include "sw_callstore.h"
 #include "sw_cluster.h"
-#include "sw_calllog.h"
 #include "sw_conf.h"
 #include "sw_ctl.h"
 
@@ -74,14 +74,14 @@ int cli_cluster_open(const struct cli_env *env, struct pg_conn **pgp)
 
 
 /** Open the call log read-only; on failure say why on stderr */
-int cli_db_open(const struct cli_env *env, sqlite3 **dbp)
+int cli_db_open(const struct cli_env *env, struct sw_callstore **dbp)
 {
 	struct cli_paths p;
 	char err[512];
 
 	if (cli_paths(env, &p))
 		return CLI_FAIL;
-	if (sw_calllog_db_open(dbp, p.calllog, true, err, sizeof(err))) {
+	if (sw_callstore_open(dbp, p.calllog, false, err, sizeof(err))) {
 		fprintf(stderr, "shareway: cannot read the call log: %s\n", err);
 		return CLI_FAIL;
 	}
@@ -98,16 +98,13 @@ int cli_db_open(const struct cli_env *env, sqlite3 **dbp)
 int cli_load_call(const struct cli_env *env, const char *key,
 		  struct sw_callrec **recp)
 {
-	sqlite3 *db;
-	int64_t id;
+	struct sw_callstore *db;
 	int err;
 
 	if (cli_db_open(env, &db))
 		return CLI_FAIL;
-	err = sw_calllog_find(db, key, &id);
-	if (!err)
-		err = sw_calllog_load(db, id, recp);
-	sqlite3_close(db);
+	err = sw_callstore_get(db, key, SW_PART_ALL, recp);
+	sw_callstore_close(db);
 	if (err == ENOENT) {
 		fprintf(stderr, "shareway: no call '%s' in the call log (a tag "
 			"such as c-42, its number, or a Call-ID)\n", key);

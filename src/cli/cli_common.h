@@ -13,7 +13,6 @@
 #include <stdbool.h>
 #include <stdint.h>
 #include <stdio.h>
-#include <sqlite3.h>
 
 #include "cli.h"
 #include "sw_callrec.h"
@@ -24,6 +23,8 @@
 #define CLI_USAGE 2
 #define CLI_WIDTH 100
 #define CLI_CTL_TIMEOUT_MS 5000
+
+struct sw_callstore;
 
 struct cli_paths {
 	char socket[4096];
@@ -36,7 +37,7 @@ struct pg_conn;
 int cli_cluster_open(const struct cli_env *env, struct pg_conn **pgp);
 
 int cli_paths(const struct cli_env *env, struct cli_paths *p);
-int cli_db_open(const struct cli_env *env, sqlite3 **dbp);
+int cli_db_open(const struct cli_env *env, struct sw_callstore **dbp);
 int cli_load_call(const struct cli_env *env, const char *key,
 		  struct sw_callrec **recp);
 int cli_call_run(const struct cli_env *env, int argc, char **argv,
@@ -72,9 +73,9 @@ void cli_drain_print(FILE *f, const char *label, const struct sw_jval *d);
 #define CLI_RULE_W 10 /* the RULE column's least width */
 unsigned cli_calls_rule_width(struct sw_callrec *const *recs, unsigned n);
 void cli_calls_header(FILE *f, unsigned rule_w);
-void cli_calls_row(FILE *f, sqlite3 *db, const struct sw_callrec *rec,
+void cli_calls_row(FILE *f, struct sw_callstore *db, const struct sw_callrec *rec,
 		   unsigned rule_w);
-void cli_calls_json_row(struct sw_json *j, sqlite3 *db,
+void cli_calls_json_row(struct sw_json *j, struct sw_callstore *db,
 			const struct sw_callrec *rec);
 
 #endif

@@ -6,10 +6,11 @@
  * Needs the daemon: exit 1 with a clear message when it is not running.
  */
 #include <inttypes.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "cli_common.h"
-#include "sw_calllog.h"
+#include "sw_callstore.h"
 
 static const char usage_text[] =
 	"usage: shareway stats [--json]\n"
@@ -19,91 +20,64 @@ static const char usage_text[] =
 	"failures.\n"
 	"  --json   {\"daemon\": {...}, \"history\": {...}}\n";
 
-#define IN_PERIOD " call IN (SELECT id FROM calls WHERE start_us >= ?1)"
-
-static const struct {
-	const char *name;
-	const char *sql;
-} db_counters[] = {
-	{"calls", "SELECT COUNT(*) FROM calls WHERE start_us >= ?1"},
-	{"failed", "SELECT COUNT(*) FROM calls WHERE failed = 1 AND"
-		   " start_us >= ?1"},
-	{"synthetic", "SELECT COUNT(*) FROM calls WHERE synthetic = 1 AND"
-		      " start_us >= ?1"},
-	{"glare_491_retries", "SELECT COALESCE(SUM(retries_491), 0) FROM"
-			      " reinvite WHERE" IN_PERIOD},
-	{"relay_alloc_failures", "SELECT COUNT(*) FROM relays WHERE alloc_us"
-				 " IS NULL AND error_code IS NOT NULL AND"
-				 IN_PERIOD},
-	{"connectionbind_failures", "SELECT COUNT(*) FROM conns WHERE"
-				    " bind_code IS NOT NULL AND bind_code !="
-				    " 200 AND" IN_PERIOD},
-	{"ice_e2c_failures", "SELECT COUNT(*) FROM ice WHERE dir = 0 AND"
-			     " state = 4 AND" IN_PERIOD},
-	{"ice_c2e_failures", "SELECT COUNT(*) FROM ice WHERE dir = 1 AND"
-			     " state = 4 AND" IN_PERIOD},
+/* The final codes >= 300 and their counts, most frequent first */
+struct codes {
+	struct {
+		int code;
+		int64_t calls;
+	} *v;
+	size_t n, cap;
 };
 
 
-static int64_t db_count(sqlite3 *db, const char *sql, int64_t since)
+static void code_h(int code, int64_t calls, void *arg)
 {
-	sqlite3_stmt *st;
-	int64_t n = -1;
+	struct codes *c = arg;
 
-	if (sqlite3_prepare_v2(db, sql, -1, &st, NULL))
-		return -1;
-	sqlite3_bind_int64(st, 1, since);
-	if (sqlite3_step(st) == SQLITE_ROW)
-		n = sqlite3_column_int64(st, 0);
-	sqlite3_finalize(st);
-	return n;
+	if (c->n == c->cap) {
+		size_t cap = c->cap ? c->cap * 2 : 16;
+		void *v = realloc(c->v, cap * sizeof(*c->v));
+
+		if (!v)
+			return;
+		c->v = v;
+		c->cap = cap;
+	}
+	c->v[c->n].code = code;
+	c->v[c->n++].calls = calls;
 }
 
 
-static void by_code(struct sw_json *j, sqlite3 *db, int64_t since)
+static void period(struct sw_json *j, struct sw_callstore *db,
+		   const char *name, int64_t span_us)
 {
-	sqlite3_stmt *st;
-	char code[8];
+	struct sw_callstore_counts c, last_minute;
+	struct codes codes = {0};
+	char code[16];
 
+	sw_callstore_counts(db, cli_now() - span_us, &c, code_h, &codes);
+	sw_callstore_counts(db, cli_now() - 60000000, &last_minute, NULL,
+			    NULL);
+	sw_json_obj_open(j, name);
+#define COUNT_JSON(f, what) sw_json_int(j, #f, c.f);
+	SW_CALLSTORE_COUNTS(COUNT_JSON)
+#undef COUNT_JSON
+	sw_json_dbl(j, "cps_last_minute", (double)last_minute.calls / 60.0);
 	sw_json_obj_open(j, "non_2xx_by_code");
-	if (sqlite3_prepare_v2(db, "SELECT final_code, COUNT(*) FROM calls"
-			       " WHERE start_us >= ?1 AND final_code >= 300"
-			       " GROUP BY final_code ORDER BY 2 DESC, 1",
-			       -1, &st, NULL) == SQLITE_OK) {
-		sqlite3_bind_int64(st, 1, since);
-		while (sqlite3_step(st) == SQLITE_ROW) {
-			snprintf(code, sizeof(code), "%d",
-				 sqlite3_column_int(st, 0));
-			sw_json_int(j, code, sqlite3_column_int64(st, 1));
-		}
-		sqlite3_finalize(st);
+	for (size_t i = 0; i < codes.n; ++i) {
+		snprintf(code, sizeof(code), "%d", codes.v[i].code);
+		sw_json_int(j, code, codes.v[i].calls);
 	}
 	sw_json_obj_close(j);
-}
-
-
-static void period(struct sw_json *j, sqlite3 *db, const char *name,
-		   int64_t span_us)
-{
-	int64_t since = cli_now() - span_us;
-
-	sw_json_obj_open(j, name);
-	for (size_t i = 0; i < sizeof(db_counters) / sizeof(db_counters[0]);
-	     ++i)
-		sw_json_int(j, db_counters[i].name,
-			    db_count(db, db_counters[i].sql, since));
-	sw_json_dbl(j, "cps_last_minute",
-		    (double)db_count(db, db_counters[0].sql,
-				     cli_now() - 60000000) / 60.0);
-	by_code(j, db, since);
 	sw_json_obj_close(j);
+	free(codes.v);
 }
 
 
 /* The call-log part: skipped with a note when the file is unreadable */
 static void history(const struct cli_env *env, struct sw_json *j)
 {
-	sqlite3 *db;
+	struct sw_callstore *db;
 
 	if (cli_db_open(env, &db)) {
 		sw_json_null(j, "history");
@@ -113,7 +87,7 @@ static void history(const struct cli_env *env, struct sw_json *j)
 	period(j, db, "last_hour", 3600LL * 1000000);
 	period(j, db, "last_day", 86400LL * 1000000);
 	sw_json_obj_close(j);
-	sqlite3_close(db);
+	sw_callstore_close(db);
 }
 
 

@@ -10,7 +10,7 @@
 #include <time.h>
 
 #include "cli_common.h"
-#include "sw_calllog.h"
+#include "sw_callstore.h"
 
 static const char usage_text[] =
 	"usage: shareway tail [-f] [-n N] [--json]\n"
@@ -21,7 +21,7 @@ static const char usage_text[] =
 	"  --json   one JSON object per line\n";
 
 struct tail_ctx {
-	sqlite3 *db;
+	struct sw_callstore *db;
 	bool json;
 	int64_t last_end;
 	struct sw_callrec **rows; /* newest first, printed reversed */
@@ -66,7 +66,7 @@ static int keep_h(const struct sw_callrec *r, void *arg)
 
 	if (t->n == t->cap)
 		return ENOSPC;
-	if (sw_calllog_load(t->db, r->id, &copy))
+	if (sw_callstore_load(t->db, r->id, SW_PART_FACTS, &copy))
 		return EIO;
 	t->rows[t->n++] = copy;
 	return 0;
@@ -82,7 +82,7 @@ static int print_h(const struct sw_callrec *r, void *arg)
 
 static int first(struct tail_ctx *t, unsigned n)
 {
-	struct sw_calllog_query q = {.ended_after_us = 1, .limit = n,
+	struct sw_callstore_query q = {.ended_after_us = 1, .limit = n,
 				     .newest_first = true, .by_end = true};
 	int err;
 
@@ -90,7 +90,7 @@ static int first(struct tail_ctx *t, unsigned n)
 	if (!t->rows)
 		return ENOMEM;
 	t->cap = n;
-	err = n ? sw_calllog_list(t->db, &q, keep_h, t) : 0;
+	err = n ? sw_callstore_list(t->db, &q, keep_h, t) : 0;
 	for (unsigned i = t->n; i-- > 0;) {
 		if (!err)
 			print_one(t, t->rows[i]);
@@ -111,10 +111,10 @@ static int follow(struct tail_ctx *t)
 	if (!t->last_end)
 		t->last_end = cli_now();
 	while (!stop && !err) {
-		struct sw_calllog_query q = {.ended_after_us = t->last_end,
+		struct sw_callstore_query q = {.ended_after_us = t->last_end,
 					     .by_end = true};
 
-		err = sw_calllog_list(t->db, &q, print_h, t);
+		err = sw_callstore_list(t->db, &q, print_h, t);
 		if (!err)
 			nanosleep(&half, NULL);
 	}
@@ -152,7 +152,7 @@ static int run(const struct cli_env *env, int argc, char **argv)
 	err = first(&t, n);
 	if (!err && f)
 		err = follow(&t);
-	sqlite3_close(t.db);
+	sw_callstore_close(t.db);
 	if (err)
 		fprintf(stderr, "shareway: reading the call log: %s\n",
 			strerror(err));

@@ -24,6 +24,7 @@
 
 #define SW_LOG_MODULE "cluster"
 #include "sw_calllog.h"
+#include "sw_callstore.h"
 #include "sw_cluster.h"
 #include "sw_log.h"
 #include "sw_mq.h"
@@ -57,7 +58,7 @@ struct sw_cluster {
 
 	/* the thread's own state */
 	PGconn *pg;
-	sqlite3 *db;              /* the local call log, read only */
+	struct sw_callstore *db;  /* the local call log, read only */
 	struct sw_cluster_load load;
 	struct sw_cluster_status st;
 	struct sw_cluview view;
@@ -450,7 +451,7 @@ static int ship_row(const struct sw_callrec *rec, void *arg)
 
 /* One transaction of at most batch rows: ended calls after the cursor,
  * or the open calls of the recent window. @return rows seen, -1 error */
-static int ship_batch(struct sw_cluster *c, const struct sw_calllog_query *qq,
+static int ship_batch(struct sw_cluster *c, const struct sw_callstore_query *qq,
 		      bool by_end)
 {
 	struct ship s = {.c = c, .by_end = by_end,
@@ -460,7 +461,7 @@ static int ship_batch(struct sw_cluster *c, const struct sw_calllog_query *qq,
 
 	if (!q_ok(c, "ship", "BEGIN", 0, NULL))
 		return -1;
-	e = sw_calllog_list(c->db, qq, ship_row, &s);
+	e = sw_callstore_list(c->db, qq, ship_row, &s);
 	if (e == EAGAIN)
 		e = 0;
 	if (e && !s.failed) {
@@ -522,8 +523,8 @@ static bool ship_reconcile(struct sw_cluster *c)
 		struct sw_callrec *rec = NULL;
 		int64_t id;
 
-		if (sw_calllog_find(c->db, PQgetvalue(r, i, 0), &id) ||
-		    sw_calllog_load(c->db, id, &rec))
+		if (sw_callstore_find(c->db, PQgetvalue(r, i, 0), &id) ||
+		    sw_callstore_load(c->db, id, SW_PART_HEAD, &rec))
 			continue; /* expired here, or not ours after all */
 		if (rec->end_us)
 			ship_row(rec, &s);
@@ -542,13 +543,13 @@ static bool ship_reconcile(struct sw_cluster *c)
 
 static void ship(struct sw_cluster *c)
 {
-	struct sw_calllog_query qq;
+	struct sw_callstore_query qq;
 	char err[256];
 	int64_t now = sw_calllog_now();
 	int n = 0;
 
-	if (!c->db && sw_calllog_db_open(&c->db, c->calllog_path, true, err,
-					 sizeof(err))) {
+	if (!c->db && sw_callstore_open(&c->db, c->calllog_path, false, err,
+					sizeof(err))) {
 		sw_log_limited(SW_LOG_WARN, "[%s] local call log not readable "
 			       "for shipping: %s", c->name, err);
 		c->db = NULL;
@@ -719,7 +720,7 @@ static void *cluster_main(void *arg)
 	if (c->pg)
 		PQfinish(c->pg);
 	if (c->db)
-		sqlite3_close(c->db);
+		sw_callstore_close(c->db);
 	return NULL;
 }
 

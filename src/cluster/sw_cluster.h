@@ -25,6 +25,7 @@
 #include <stdint.h>
 
 #include "sw_calllog.h"
+#include "sw_callstore.h"
 #include "sw_cluview.h"
 #include "sw_conf.h"
 
@@ -94,7 +95,7 @@ typedef int(sw_cluster_row_h)(const struct sw_cluster_row *row, void *arg);
 int sw_cluster_read_open(struct pg_conn **pgp, const char *conninfo,
 			 char *err, size_t errsz);
 void sw_cluster_read_close(struct pg_conn *pg);
-int sw_cluster_list(struct pg_conn *pg, const struct sw_calllog_query *q,
+int sw_cluster_list(struct pg_conn *pg, const struct sw_callstore_query *q,
 		    sw_cluster_row_h *h, void *arg);
 int sw_cluster_get(struct pg_conn *pg, const char *key, sw_cluster_row_h *h,
 		   void *arg);

@@ -143,7 +143,7 @@ static int run(PGconn *pg, const char *sql, int n, const char *const *v,
  *
  * @return 0, EIO (said on stderr) or what h returned
  */
-int sw_cluster_list(PGconn *pg, const struct sw_calllog_query *q,
+int sw_cluster_list(PGconn *pg, const struct sw_callstore_query *q,
 		    sw_cluster_row_h *h, void *arg)
 {
 	char sql[1024], since[24], lim[24];

@@ -1,6 +1,8 @@
 /**
- * @file sw_calllog_db.c  The call-log database: schema and migrations,
- * the writer's statements, loading a record, listing, retention.
+ * @file sw_callstore_sqlite.c  The call store in a local SQLite file
+ * (sw_callstore.h): schema and migrations, the writer's statements,
+ * loading a record, listing, counting, retention. The only file of
+ * shareway that speaks SQL or includes sqlite3.h.
  *
  * Schema history (PRAGMA user_version):
  *   1  calls + one table per record part (legs, route, negotiations,
@@ -13,7 +15,11 @@
  *      caller: the gateway, one of its dial plan rules, or a leg's peer),
  *      gw_reason (why the gateway answered itself, and the fix) and
  *      gw_fault (a fault of the gateway during the call, e.g. a relay
- *      command that could not be handed to its thread).
+ *      command that could not be handed to its thread);
+ *   4  calls gain done_seq, the finish sequence number (a new one each
+ *      time the call's verdict is stored) that shippers use as their
+ *      cursor (sw_callstore_finished()); the calls ended before it are
+ *      numbered in id order.
  * A file is migrated step by step on open, each step in a transaction.
  *
  * Child rows reference calls(id) with foreign keys enforced on the
@@ -27,7 +33,23 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include <sqlite3.h>
+
 #include "sw_calllog_int.h"
+#include "sw_callstore_sqlite.h"
+
+/* Enumerations stored as numbers in the file: renumbering one would
+ * change the meaning of every file already written */
+_Static_assert(SW_ICE_E2C == 0 && SW_ICE_C2E == 1, "ice.dir on disk");
+_Static_assert(SW_ICE_WAITING == 1 && SW_ICE_CHECKING == 2 &&
+	       SW_ICE_SUCCEEDED == 3 && SW_ICE_FAILED == 4,
+	       "ice.state on disk");
+_Static_assert(SW_ACT_EDGE == 1 && SW_ACT_GW == 2 && SW_ACT_TURNC == 3 &&
+	       SW_ACT_CONF == 4, "events.src, events.dst on disk");
+_Static_assert(SW_EV_SIP == 1 && SW_EV_TURN == 2 && SW_EV_STUN == 3 &&
+	       SW_EV_TCP == 4, "events.kind on disk");
+_Static_assert(SW_PKT_SIP == 1 && SW_PKT_STUN == 2 && SW_PKT_UDP == 1 &&
+	       SW_PKT_TCP == 2 && SW_PKT_TLS == 3, "packets on disk");
 
 /* ---- schema ---------------------------------------------------------- */
 
@@ -112,10 +134,17 @@ static const char migrate_v3[] =
 	"ALTER TABLE calls ADD COLUMN gw_reason TEXT;"
 	"ALTER TABLE calls ADD COLUMN gw_fault TEXT;";
 
+static const char migrate_v4[] =
+	"ALTER TABLE calls ADD COLUMN done_seq INTEGER;"
+	"UPDATE calls SET done_seq = id WHERE end_us IS NOT NULL;"
+	"CREATE INDEX calls_done ON calls(done_seq)"
+	" WHERE done_seq IS NOT NULL;";
+
 static const char *const migrations[SW_CALLLOG_SCHEMA] = {
 	schema_v1,  /* 0 -> 1 */
 	migrate_v2, /* 1 -> 2 */
 	migrate_v3, /* 2 -> 3 */
+	migrate_v4, /* 3 -> 4 */
 };
 
 /* children first: retention deletes in this order */
@@ -147,12 +176,9 @@ static int user_version(sqlite3 *db, int *v)
 }
 
 
-/**
- * Bring the schema to version target (tests pass 1 to build an old file)
- *
- * @return 0, EPROTO if the file is newer than this program, EIO
- */
-int sw_calllog_schema_apply(sqlite3 *db, int target, char *err, size_t errsz)
+/* Bring the schema to version target: 0, EPROTO if the file is newer
+ * than this program, EIO */
+static int schema_apply(sqlite3 *db, int target, char *err, size_t errsz)
 {
 	char sql[64];
 	int v;
@@ -204,16 +230,16 @@ static int check_version(sqlite3 *db, const char *path, char *err,
 }
 
 
-/**
+/*
  * Open a call log. Read-only: the file must exist at the current schema.
  * Read-write: created if missing, WAL + synchronous=NORMAL (a process
  * crash loses nothing committed; power loss may lose the last commits),
  * foreign keys on, migrated to the current schema.
  *
- * @return 0, ENOENT, EPROTO (wrong schema), EIO; err says why
+ * Returns 0, ENOENT, EPROTO (wrong schema), EIO; err says why.
  */
-int sw_calllog_db_open(sqlite3 **dbp, const char *path, bool readonly,
-		       char *err, size_t errsz)
+static int db_open(sqlite3 **dbp, const char *path, bool readonly,
+		   char *err, size_t errsz)
 {
 	int flags = readonly ? SQLITE_OPEN_READONLY :
 			       SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE;
@@ -238,12 +264,36 @@ int sw_calllog_db_open(sqlite3 **dbp, const char *path, bool readonly,
 		e = sql_err(db, err, errsz, path);
 		goto out;
 	}
-	e = sw_calllog_schema_apply(db, SW_CALLLOG_SCHEMA, err, errsz);
+	e = schema_apply(db, SW_CALLLOG_SCHEMA, err, errsz);
 out:
 	if (e)
 		sqlite3_close(db);
 	else
 		*dbp = db;
+	return e;
+}
+
+
+/**
+ * Bring the file at path (created if missing) to schema version target:
+ * the migration tests build old files with it
+ *
+ * @return 0, EINVAL, EPROTO if the file is newer than this program, EIO
+ */
+int sw_callstore_sqlite_schema(const char *path, int target, char *err,
+			       size_t errsz)
+{
+	sqlite3 *db = NULL;
+	int e;
+
+	if (sqlite3_open(path, &db)) {
+		snprintf(err, errsz, "%s: %s", path,
+			 db ? sqlite3_errmsg(db) : "out of memory");
+		sqlite3_close(db);
+		return EIO;
+	}
+	e = schema_apply(db, target, err, errsz);
+	sqlite3_close(db);
 	return e;
 }
 
@@ -474,6 +524,7 @@ enum cl_stmt {
 	ST_ENDED,
 	ST_VERDICT,
 	ST_MAXID,
+	ST_DONEMAX,
 	ST_N,
 };
 
@@ -496,21 +547,35 @@ static const char *const stmt_sql[ST_N] = {
 	[ST_PACKET] = "INSERT INTO packets(call, t_us, proto, transport, src,"
 		      " dst, data) VALUES(?1, ?2, ?3, ?4, ?5, ?6, ?7)",
 	[ST_ENDED] = "SELECT end_us IS NOT NULL FROM calls WHERE id = ?1",
-	[ST_VERDICT] = "UPDATE calls SET verdict = ?2, failed = ?3, media = ?4"
-		       " WHERE id = ?1",
+	[ST_VERDICT] = "UPDATE calls SET verdict = ?2, failed = ?3, media = ?4,"
+		       " done_seq = ?5 WHERE id = ?1",
 	[ST_MAXID] = "SELECT MAX(id) FROM calls",
+	[ST_DONEMAX] = "SELECT MAX(done_seq) FROM calls",
 };
 
-struct cl_db {
+/* A handle: the writer's (statements prepared once) or a reader's */
+struct sqlstore {
+	struct sw_callstore base; /* first: what sw_callstore.h hands out */
 	sqlite3 *db;
+	bool writer;
 	sqlite3_stmt *st[ST_N];
 	sqlite3_stmt *ups[N_UPSERT];
-	sqlite3_stmt *ld[10]; /* the loader's, LD_N (below) */
+	sqlite3_stmt *ld[10];     /* the loader's, LD_N (below) */
+	int64_t done_seq;         /* the last finish sequence number given */
+	int64_t *touched;         /* calls touched by the open batch */
+	size_t n_touched, cap_touched;
+	int64_t *ended;           /* ... whose end came in it: their verdict
+				     is the first, counted by class */
+	size_t n_ended, cap_ended;
 };
 
+#define SQ(s) ((struct sqlstore *)(void *)(s))
 
-void cl_db_close(struct cl_db *d)
+
+static void sq_close(struct sw_callstore *s)
 {
+	struct sqlstore *d = SQ(s);
+
 	if (!d)
 		return;
 	for (int i = 0; i < ST_N; ++i)
@@ -520,11 +585,13 @@ void cl_db_close(struct cl_db *d)
 	for (size_t i = 0; i < sizeof(d->ld) / sizeof(d->ld[0]); ++i)
 		sqlite3_finalize(d->ld[i]);
 	sqlite3_close(d->db);
+	free(d->touched);
+	free(d->ended);
 	free(d);
 }
 
 
-static int prepare_all(struct cl_db *d, char *err, size_t errsz)
+static int prepare_all(struct sqlstore *d, char *err, size_t errsz)
 {
 	char sql[2048];
 
@@ -543,42 +610,49 @@ static int prepare_all(struct cl_db *d, char *err, size_t errsz)
 				       NULL))
 			return sql_err(d->db, err, errsz, upsert_tabs[i]->name);
 	}
+	if (sqlite3_step(d->st[ST_DONEMAX]) == SQLITE_ROW)
+		d->done_seq = sqlite3_column_int64(d->st[ST_DONEMAX], 0);
+	sqlite3_reset(d->st[ST_DONEMAX]);
 	return 0;
 }
 
 
-/** Open the writer's connection (created and migrated if needed) */
-int cl_db_open(struct cl_db **dp, const char *path, char *err, size_t errsz)
+/* The writer's handle: created and migrated if needed, statements
+ * prepared; a reader's: the file must be at the current schema */
+static int sq_open(struct sw_callstore **sp, const char *path, bool writer,
+		   char *err, size_t errsz)
 {
-	struct cl_db *d = calloc(1, sizeof(*d));
+	struct sqlstore *d = calloc(1, sizeof(*d));
 	int e;
 
 	if (!d)
 		return ENOMEM;
-	e = sw_calllog_db_open(&d->db, path, false, err, errsz);
-	if (!e)
+	d->base.ops = &sw_callstore_sqlite_ops;
+	d->writer = writer;
+	e = db_open(&d->db, path, !writer, err, errsz);
+	if (!e && writer)
 		e = prepare_all(d, err, errsz);
 	if (e)
-		cl_db_close(d);
+		sq_close(&d->base);
 	else
-		*dp = d;
+		*sp = &d->base;
 	return e;
 }
 
 
-const char *cl_db_errmsg(struct cl_db *d)
+static const char *sq_errmsg(struct sw_callstore *s)
 {
-	return sqlite3_errmsg(d->db);
+	return sqlite3_errmsg(SQ(s)->db);
 }
 
 
-int cl_db_begin(struct cl_db *d)
+static int db_begin(struct sqlstore *d)
 {
 	return sqlite3_exec(d->db, "BEGIN", NULL, NULL, NULL) ? EIO : 0;
 }
 
 
-int cl_db_commit(struct cl_db *d)
+static int db_commit(struct sqlstore *d)
 {
 	if (sqlite3_exec(d->db, "COMMIT", NULL, NULL, NULL)) {
 		sqlite3_exec(d->db, "ROLLBACK", NULL, NULL, NULL);
@@ -598,9 +672,9 @@ static int step_reset(sqlite3_stmt *st)
 }
 
 
-int64_t cl_db_max_id(struct cl_db *d)
+static int64_t sq_max_id(struct sw_callstore *s)
 {
-	sqlite3_stmt *st = d->st[ST_MAXID];
+	sqlite3_stmt *st = SQ(s)->st[ST_MAXID];
 	int64_t id = 0;
 
 	if (sqlite3_step(st) == SQLITE_ROW)
@@ -610,7 +684,7 @@ int64_t cl_db_max_id(struct cl_db *d)
 }
 
 
-bool cl_db_call_ended(struct cl_db *d, int64_t id)
+static bool call_ended(struct sqlstore *d, int64_t id)
 {
 	sqlite3_stmt *st = d->st[ST_ENDED];
 	bool ended = false;
@@ -658,7 +732,7 @@ static void bind_num(sqlite3_stmt *st, int i, const struct cl_col *c,
 }
 
 
-static int apply_table(struct cl_db *d, size_t ti, const struct clm *m)
+static int apply_table(struct sqlstore *d, size_t ti, const struct sw_callstore_msg *m)
 {
 	const struct cl_table *t = upsert_tabs[ti];
 	sqlite3_stmt *st = d->ups[ti];
@@ -680,7 +754,7 @@ static int apply_table(struct cl_db *d, size_t ti, const struct clm *m)
 }
 
 
-static int apply_start(struct cl_db *d, const struct clm *m)
+static int apply_start(struct sqlstore *d, const struct sw_callstore_msg *m)
 {
 	sqlite3_stmt *st = d->st[ST_START];
 	char leg[2] = {(char)clb_num(m->blob, 1), 0};
@@ -696,7 +770,7 @@ static int apply_start(struct cl_db *d, const struct clm *m)
 }
 
 
-static int apply_end(struct cl_db *d, const struct clm *m)
+static int apply_end(struct sqlstore *d, const struct sw_callstore_msg *m)
 {
 	sqlite3_stmt *st = d->st[ST_END];
 	int64_t code = clb_num(m->blob, 2);
@@ -720,8 +794,8 @@ static int apply_end(struct cl_db *d, const struct clm *m)
 }
 
 
-static int apply_time(struct cl_db *d, enum cl_stmt which,
-		      const struct clm *m)
+static int apply_time(struct sqlstore *d, enum cl_stmt which,
+		      const struct sw_callstore_msg *m)
 {
 	sqlite3_stmt *st = d->st[which];
 
@@ -732,7 +806,7 @@ static int apply_time(struct cl_db *d, enum cl_stmt which,
 
 
 /* The packet, and its ladder step summarised from its first bytes */
-static int apply_packet(struct cl_db *d, const struct clm *m)
+static int apply_packet(struct sqlstore *d, const struct sw_callstore_msg *m)
 {
 	sqlite3_stmt *st = d->st[ST_PACKET], *ev = d->ups[N_UPSERT - 1];
 	char label[128], detail[256];
@@ -770,37 +844,37 @@ static int apply_packet(struct cl_db *d, const struct clm *m)
 }
 
 
-/** Store one message (inside the writer's open transaction) */
-int cl_db_apply(struct cl_db *d, const struct clm *m)
+/* Store one message (inside the writer's open transaction) */
+static int apply(struct sqlstore *d, const struct sw_callstore_msg *m)
 {
 	static const size_t tab_of[] = {
-		[CLM_LEG] = 0, [CLM_ROUTE] = 1, [CLM_NEG] = 2,
-		[CLM_RELAY] = 3, [CLM_CONN] = 4, [CLM_ICE] = 5,
-		[CLM_REINVITE] = 6, [CLM_EVENT] = 7,
+		[SW_CSM_LEG] = 0, [SW_CSM_ROUTE] = 1, [SW_CSM_NEG] = 2,
+		[SW_CSM_RELAY] = 3, [SW_CSM_CONN] = 4, [SW_CSM_ICE] = 5,
+		[SW_CSM_REINVITE] = 6, [SW_CSM_EVENT] = 7,
 	};
 	int err;
 
 	if (!m->blob)
 		return EBADMSG;
 	switch (m->type) {
-	case CLM_START: return apply_start(d, m);
-	case CLM_RINGING: return apply_time(d, ST_RINGING, m);
-	case CLM_ANSWER: return apply_time(d, ST_ANSWER, m);
-	case CLM_END: return apply_end(d, m);
-	case CLM_FAULT:
+	case SW_CSM_START: return apply_start(d, m);
+	case SW_CSM_RINGING: return apply_time(d, ST_RINGING, m);
+	case SW_CSM_ANSWER: return apply_time(d, ST_ANSWER, m);
+	case SW_CSM_END: return apply_end(d, m);
+	case SW_CSM_FAULT:
 		sqlite3_bind_int64(d->st[ST_FAULT], 1, (int64_t)m->uid);
 		bind_str(d->st[ST_FAULT], 2, m->blob, 0);
 		return step_reset(d->st[ST_FAULT]);
-	case CLM_PACKET: return apply_packet(d, m);
-	case CLM_ROUTE:
+	case SW_CSM_PACKET: return apply_packet(d, m);
+	case SW_CSM_ROUTE:
 		err = apply_table(d, tab_of[m->type], m);
 		if (err)
 			return err;
 		sqlite3_bind_int64(d->st[ST_RULE], 1, (int64_t)m->uid);
 		bind_str(d->st[ST_RULE], 2, m->blob, 0);
 		return step_reset(d->st[ST_RULE]);
-	case CLM_LEG: case CLM_NEG: case CLM_RELAY: case CLM_CONN:
-	case CLM_ICE: case CLM_REINVITE: case CLM_EVENT:
+	case SW_CSM_LEG: case SW_CSM_NEG: case SW_CSM_RELAY: case SW_CSM_CONN:
+	case SW_CSM_ICE: case SW_CSM_REINVITE: case SW_CSM_EVENT:
 		return apply_table(d, tab_of[m->type], m);
 	default:
 		return EBADMSG;
@@ -814,7 +888,7 @@ int cl_db_apply(struct cl_db *d, const struct clm *m)
 	"id, tag, synthetic, start_us, ringing_us, answer_us, end_us, state, " \
 	"from_uri, to_uri, inbound_leg, final_code, final_phrase, "           \
 	"disconnect_by, disconnect_reason, failed, media, verdict, rule, "   \
-	"answered_by, gw_reason, gw_fault"
+	"answered_by, gw_reason, gw_fault, done_seq"
 
 static const char *col_text(struct sw_callrec *rec, sqlite3_stmt *st, int i)
 {
@@ -856,6 +930,7 @@ static void read_head(struct sw_callrec *rec, sqlite3_stmt *st)
 	rec->answered_by = col_text(rec, st, 19);
 	rec->gw_reason = col_text(rec, st, 20);
 	rec->gw_fault = col_text(rec, st, 21);
+	rec->done_seq = sqlite3_column_int64(st, 22);
 }
 
 
@@ -898,7 +973,7 @@ enum ld_slot {
 struct cl_loader {
 	sqlite3 *db;
 	sqlite3_stmt **cache; /* LD_N slots, or NULL: finalize after use */
-	bool facts_only;      /* no events, no packets */
+	unsigned parts;       /* enum sw_callstore_parts */
 };
 
 
@@ -1074,6 +1149,8 @@ static int load_all(struct cl_loader *l, struct sw_callrec *rec)
 {
 	int err;
 
+	if (!(l->parts & SW_PART_FACTS))
+		return 0;
 	err = load_fixed(l, rec);
 	if (!err)
 		err = load_table(l, LD_NEG, rec, &cl_tab_neg,
@@ -1084,12 +1161,10 @@ static int load_all(struct cl_loader *l, struct sw_callrec *rec)
 	if (!err)
 		err = load_table(l, LD_CONN, rec, &cl_tab_conn,
 				 (void **)&rec->conns, &rec->n_conns);
-	if (l->facts_only)
-		return err;
-	if (!err)
+	if (!err && (l->parts & SW_PART_LADDER))
 		err = load_table(l, LD_EVENT, rec, &cl_tab_event,
 				 (void **)&rec->events, &rec->n_events);
-	if (!err)
+	if (!err && (l->parts & SW_PART_PACKETS))
 		err = load_packets(l, rec);
 	return err;
 }
@@ -1121,14 +1196,12 @@ static int load_rec(struct cl_loader *l, int64_t id, struct sw_callrec **recp)
 }
 
 
-/**
- * Load a whole call (every table) into a new record
- *
- * @return 0, ENOENT if there is no such call, EIO, ENOMEM
- */
-int sw_calllog_load(sqlite3 *db, int64_t id, struct sw_callrec **recp)
+/* A call with the parts asked for: 0, ENOENT, EIO, ENOMEM */
+static int sq_load(struct sw_callstore *s, int64_t id, unsigned parts,
+		   struct sw_callrec **recp)
 {
-	struct cl_loader l = {db, NULL, false};
+	struct sqlstore *d = SQ(s);
+	struct cl_loader l = {d->db, d->writer ? d->ld : NULL, parts};
 
 	return load_rec(&l, id, recp);
 }
@@ -1136,11 +1209,12 @@ int sw_calllog_load(sqlite3 *db, int64_t id, struct sw_callrec **recp)
 
 /* ---- verdicts, lost calls, retention --------------------------------- */
 
-/** Compute and store the verdict and media flags of an ended call;
- *  *sevp (may be NULL) gets its enum sw_verdict_sev */
-int cl_db_finish_call(struct cl_db *d, int64_t id, int *sevp)
+/* Compute and store the verdict and media flags of an ended call, with
+ * the next finish sequence number; *sevp (may be NULL) gets its enum
+ * sw_verdict_sev */
+static int finish_call(struct sqlstore *d, int64_t id, int *sevp)
 {
-	struct cl_loader l = {d->db, d->ld, true};
+	struct cl_loader l = {d->db, d->ld, SW_PART_FACTS};
 	sqlite3_stmt *st = d->st[ST_VERDICT];
 	struct sw_callrec *rec;
 	char verdict[512], media[64];
@@ -1161,16 +1235,18 @@ int cl_db_finish_call(struct cl_db *d, int64_t id, int *sevp)
 	sqlite3_bind_text(st, 2, verdict, -1, SQLITE_STATIC);
 	sqlite3_bind_int(st, 3, sev == SW_VERDICT_FAIL);
 	sqlite3_bind_text(st, 4, media, -1, SQLITE_STATIC);
+	sqlite3_bind_int64(st, 5, ++d->done_seq);
 	return step_reset(st);
 }
 
 
-/**
+/*
  * Calls with no end were cut by a crash or kill: end them at their last
  * known event as "lost", with a verdict that says so
  */
-int cl_db_mark_lost(struct cl_db *d, unsigned *np)
+static int sq_mark_lost(struct sw_callstore *s, unsigned *np)
 {
+	struct sqlstore *d = SQ(s);
 	static const char sql[] =
 		"UPDATE calls SET state = 'lost', end_us = MAX(start_us,"
 		" COALESCE(answer_us, 0), COALESCE(ringing_us, 0),"
@@ -1182,7 +1258,7 @@ int cl_db_mark_lost(struct cl_db *d, unsigned *np)
 	unsigned n = 0, cap = 0;
 	int err = 0, rc;
 
-	if (cl_db_begin(d))
+	if (db_begin(d))
 		return EIO;
 	if (sqlite3_prepare_v2(d->db, sql, -1, &st, NULL)) {
 		sqlite3_exec(d->db, "ROLLBACK", NULL, NULL, NULL);
@@ -1206,14 +1282,14 @@ int cl_db_mark_lost(struct cl_db *d, unsigned *np)
 	if (!err && rc != SQLITE_DONE)
 		err = EIO;
 	for (unsigned i = 0; !err && i < n; ++i)
-		err = cl_db_finish_call(d, ids[i], NULL);
+		err = finish_call(d, ids[i], NULL);
 	free(ids);
 	if (err) {
 		sqlite3_exec(d->db, "ROLLBACK", NULL, NULL, NULL);
 		return err;
 	}
 	*np = n;
-	return cl_db_commit(d);
+	return db_commit(d);
 }
 
 
@@ -1262,21 +1338,21 @@ static int expire_pick(sqlite3 *db, int64_t before_us, uint32_t max_calls,
 }
 
 
-/**
+/*
  * Remove up to chunk calls older than before_us (0: no age limit) or
- * beyond the newest max_calls (0: no count limit), in one transaction
- *
- * @param np  receives the number of calls removed
+ * beyond the newest max_calls (0: no count limit), in one transaction;
+ * *np receives the number of calls removed
  */
-int cl_db_expire(struct cl_db *d, int64_t before_us, uint32_t max_calls,
-		 unsigned chunk, unsigned *np)
+static int sq_expire(struct sw_callstore *s, int64_t before_us,
+		     uint32_t max_calls, unsigned chunk, unsigned *np)
 {
+	struct sqlstore *d = SQ(s);
 	char sql[128];
 	unsigned n = 0;
 	int err;
 
 	*np = 0;
-	if (cl_db_begin(d))
+	if (db_begin(d))
 		return EIO;
 	err = expire_pick(d->db, before_us, max_calls, chunk, &n);
 	for (size_t i = 0; !err && n &&
@@ -1296,7 +1372,96 @@ int cl_db_expire(struct cl_db *d, int64_t before_us, uint32_t max_calls,
 		return err;
 	}
 	*np = n;
-	return cl_db_commit(d);
+	return db_commit(d);
+}
+
+
+/* ---- writing in batches ---------------------------------------------- */
+
+/* id onto a growing list (false: out of memory) */
+static bool id_push(int64_t **v, size_t *n, size_t *cap, int64_t id)
+{
+	if (*n && (*v)[*n - 1] == id)
+		return true;
+	if (*n == *cap) {
+		size_t c = *cap ? *cap * 2 : 256;
+		int64_t *t = realloc(*v, c * sizeof(*t));
+
+		if (!t)
+			return false;
+		*v = t;
+		*cap = c;
+	}
+	(*v)[(*n)++] = id;
+	return true;
+}
+
+
+static int cmp_i64(const void *a, const void *b)
+{
+	int64_t x = *(const int64_t *)a, y = *(const int64_t *)b;
+
+	return x < y ? -1 : x > y;
+}
+
+
+static int sq_batch_begin(struct sw_callstore *s)
+{
+	SQ(s)->n_touched = SQ(s)->n_ended = 0;
+	return db_begin(SQ(s));
+}
+
+
+/* One fact; a flush barrier only touches nothing */
+static int sq_batch_add(struct sw_callstore *s,
+			const struct sw_callstore_msg *m)
+{
+	struct sqlstore *d = SQ(s);
+	int err;
+
+	if (m->type == SW_CSM_FLUSH)
+		return 0;
+	err = apply(d, m);
+	/* out of memory: the verdict waits for the call's next fact, or
+	 * is not counted by class */
+	id_push(&d->touched, &d->n_touched, &d->cap_touched, (int64_t)m->uid);
+	if (m->type == SW_CSM_END)
+		id_push(&d->ended, &d->n_ended, &d->cap_ended, (int64_t)m->uid);
+	return err;
+}
+
+
+/* Verdicts for the ended calls of this batch, then COMMIT */
+static int sq_batch_commit(struct sw_callstore *s,
+			   struct sw_callstore_batch_res *res)
+{
+	struct sqlstore *d = SQ(s);
+	int64_t prev = 0;
+
+	*res = (struct sw_callstore_batch_res){0};
+	if (d->n_touched)
+		qsort(d->touched, d->n_touched, sizeof(int64_t), cmp_i64);
+	if (d->n_ended)
+		qsort(d->ended, d->n_ended, sizeof(int64_t), cmp_i64);
+	for (size_t i = 0; i < d->n_touched; ++i) {
+		int64_t id = d->touched[i];
+		int sev = -1;
+
+		if (id == prev)
+			continue;
+		prev = id;
+		if (!call_ended(d, id))
+			continue;
+		if (finish_call(d, id, &sev) == 0)
+			res->verdicts++;
+		else
+			res->verdict_errors++;
+		if (sev >= 0 && sev <= SW_VERDICT_FAIL &&
+		    bsearch(&id, d->ended, d->n_ended, sizeof(int64_t), cmp_i64))
+			res->first_sev[sev]++;
+	}
+	d->n_touched = d->n_ended = 0;
+	return db_commit(d);
 }
 
 
@@ -1319,14 +1484,11 @@ static int find_one(sqlite3 *db, const char *sql, const char *key,
 }
 
 
-/**
- * Find a call by tag ("c-142"), bare number ("142") or either leg's
- * Call-ID (the newest call wins)
- *
- * @return 0, ENOENT, EIO
- */
-int sw_calllog_find(sqlite3 *db, const char *key, int64_t *idp)
+/* A call by tag ("c-142"), bare number ("142") or either leg's Call-ID
+ * (the newest call wins): 0, ENOENT, EIO */
+static int sq_find(struct sw_callstore *s, const char *key, int64_t *idp)
 {
+	sqlite3 *db = SQ(s)->db;
 	int err;
 
 	if (!key || !*key)
@@ -1345,7 +1507,7 @@ int sw_calllog_find(sqlite3 *db, const char *key, int64_t *idp)
 }
 
 
-static size_t list_sql(const struct sw_calllog_query *q, char *sql,
+static size_t list_sql(const struct sw_callstore_query *q, char *sql,
 		       size_t sz)
 {
 	const char *dir = q->newest_first ? "DESC" : "ASC";
@@ -1376,15 +1538,12 @@ static size_t list_sql(const struct sw_calllog_query *q, char *sql,
 }
 
 
-/**
- * Call rowh for each call matching q (calls-table columns only); stops
- * early when rowh returns non-zero
- *
- * @return 0, EIO, or what rowh returned
- */
-int sw_calllog_list(sqlite3 *db, const struct sw_calllog_query *q,
-		    sw_calllog_row_h *rowh, void *arg)
+/* rowh for each call matching q (calls-table columns only), until it
+ * returns non-zero: 0, EIO, or what rowh returned */
+static int sq_list(struct sw_callstore *s, const struct sw_callstore_query *q,
+		   sw_callstore_row_h *rowh, void *arg)
 {
+	sqlite3 *db = SQ(s)->db;
 	char sql[1024];
 	sqlite3_stmt *st;
 	int err = 0, rc = SQLITE_DONE;
@@ -1416,3 +1575,148 @@ int sw_calllog_list(sqlite3 *db, const struct sw_calllog_query *q,
 	sqlite3_finalize(st);
 	return err;
 }
+
+
+/*
+ * rowh for each call finished after the sequence number after_seq, in
+ * finish order, at most limit (0: all), loaded with parts; all from one
+ * snapshot of the file
+ */
+static int sq_finished(struct sw_callstore *s, int64_t after_seq,
+		       unsigned limit, unsigned parts,
+		       sw_callstore_row_h *rowh, void *arg)
+{
+	struct sqlstore *d = SQ(s);
+	struct cl_loader l = {d->db, NULL, parts};
+	sqlite3_stmt *st;
+	int err = 0, rc = SQLITE_DONE;
+
+	if (sqlite3_exec(d->db, "BEGIN", NULL, NULL, NULL))
+		return EIO;
+	if (sqlite3_prepare_v2(d->db, "SELECT " HEAD_COLS " FROM calls WHERE"
+			       " done_seq > ?1 ORDER BY done_seq LIMIT ?2",
+			       -1, &st, NULL)) {
+		sqlite3_exec(d->db, "ROLLBACK", NULL, NULL, NULL);
+		return EIO;
+	}
+	sqlite3_bind_int64(st, 1, after_seq);
+	sqlite3_bind_int64(st, 2, limit ? (int64_t)limit : -1);
+	while (!err && (rc = sqlite3_step(st)) == SQLITE_ROW) {
+		struct sw_callrec *rec;
+
+		err = sw_callrec_alloc(&rec);
+		if (err)
+			break;
+		read_head(rec, st);
+		err = load_all(&l, rec);
+		if (!err)
+			err = rowh(rec, arg);
+		sw_callrec_free(rec);
+	}
+	if (!err && rc != SQLITE_DONE)
+		err = EIO;
+	sqlite3_finalize(st);
+	sqlite3_exec(d->db, "COMMIT", NULL, NULL, NULL);
+	return err;
+}
+
+
+/* ---- counting -------------------------------------------------------- */
+
+#define IN_PERIOD " call IN (SELECT id FROM calls WHERE start_us >= ?1)"
+
+/* One statement per counter of SW_CALLSTORE_COUNTS, ?1 the start time;
+ * ?2 and ?3 an ICE direction and SW_ICE_FAILED where they are used */
+static const struct {
+	size_t off;
+	const char *sql;
+	int64_t p2;
+} count_sql[] = {
+#define CNT(f, sql, p2) {offsetof(struct sw_callstore_counts, f), sql, p2}
+	CNT(calls, "SELECT COUNT(*) FROM calls WHERE start_us >= ?1", 0),
+	CNT(failed, "SELECT COUNT(*) FROM calls WHERE failed = 1 AND"
+	    " start_us >= ?1", 0),
+	CNT(synthetic, "SELECT COUNT(*) FROM calls WHERE synthetic = 1 AND"
+	    " start_us >= ?1", 0),
+	CNT(glare_491_retries, "SELECT COALESCE(SUM(retries_491), 0) FROM"
+	    " reinvite WHERE" IN_PERIOD, 0),
+	CNT(relay_alloc_failures, "SELECT COUNT(*) FROM relays WHERE"
+	    " alloc_us IS NULL AND error_code IS NOT NULL AND" IN_PERIOD, 0),
+	CNT(connectionbind_failures, "SELECT COUNT(*) FROM conns WHERE"
+	    " bind_code IS NOT NULL AND bind_code != 200 AND" IN_PERIOD, 0),
+	CNT(ice_e2c_failures, "SELECT COUNT(*) FROM ice WHERE dir = ?2 AND"
+	    " state = ?3 AND" IN_PERIOD, SW_ICE_E2C),
+	CNT(ice_c2e_failures, "SELECT COUNT(*) FROM ice WHERE dir = ?2 AND"
+	    " state = ?3 AND" IN_PERIOD, SW_ICE_C2E),
+#undef CNT
+};
+
+
+static int64_t count_one(sqlite3 *db, const char *sql, int64_t since,
+			 int64_t p2)
+{
+	sqlite3_stmt *st;
+	int64_t n = -1;
+
+	if (sqlite3_prepare_v2(db, sql, -1, &st, NULL))
+		return -1;
+	sqlite3_bind_int64(st, 1, since);
+	if (sqlite3_bind_parameter_count(st) >= 3) {
+		sqlite3_bind_int64(st, 2, p2);
+		sqlite3_bind_int64(st, 3, SW_ICE_FAILED);
+	}
+	if (sqlite3_step(st) == SQLITE_ROW)
+		n = sqlite3_column_int64(st, 0);
+	sqlite3_finalize(st);
+	return n;
+}
+
+
+/* The counters of calls started since since_us (-1 where one cannot be
+ * read), then codeh per final code >= 300, most frequent first */
+static int sq_counts(struct sw_callstore *s, int64_t since_us,
+		     struct sw_callstore_counts *c,
+		     sw_callstore_code_h *codeh, void *arg)
+{
+	sqlite3 *db = SQ(s)->db;
+	sqlite3_stmt *st;
+
+	_Static_assert(sizeof(count_sql) / sizeof(count_sql[0]) ==
+		       sizeof(*c) / sizeof(int64_t), "a counter without SQL");
+	for (size_t i = 0; i < sizeof(count_sql) / sizeof(count_sql[0]);
+	     ++i)
+		*(int64_t *)(void *)((char *)c + count_sql[i].off) = count_one(
+			db, count_sql[i].sql, since_us, count_sql[i].p2);
+	if (!codeh)
+		return 0;
+	if (sqlite3_prepare_v2(db, "SELECT final_code, COUNT(*) FROM calls"
+			       " WHERE start_us >= ?1 AND final_code >= 300"
+			       " GROUP BY final_code ORDER BY 2 DESC, 1",
+			       -1, &st, NULL))
+		return EIO;
+	sqlite3_bind_int64(st, 1, since_us);
+	while (sqlite3_step(st) == SQLITE_ROW)
+		codeh(sqlite3_column_int(st, 0), sqlite3_column_int64(st, 1),
+		      arg);
+	sqlite3_finalize(st);
+	return 0;
+}
+
+
+const struct sw_callstore_ops sw_callstore_sqlite_ops = {
+	.name = "sqlite",
+	.open = sq_open,
+	.close = sq_close,
+	.errmsg = sq_errmsg,
+	.batch_begin = sq_batch_begin,
+	.batch_add = sq_batch_add,
+	.batch_commit = sq_batch_commit,
+	.mark_lost = sq_mark_lost,
+	.expire = sq_expire,
+	.max_id = sq_max_id,
+	.find = sq_find,
+	.load = sq_load,
+	.list = sq_list,
+	.finished = sq_finished,
+	.counts = sq_counts,
+};
