@@ -336,7 +336,9 @@ static void fx_ev(struct fx *f, int64_t t, enum sw_actor src,
 		  enum sw_actor dst, enum sw_ev_kind kind, const char *label,
 		  const char *detail)
 {
-	struct sw_rec_event e = {f->t0 + t, src, dst, kind, label, detail};
+	struct sw_rec_event e = {.t_us = f->t0 + t, .src = src, .dst = dst,
+				 .kind = kind, .label = label,
+				 .detail = detail};
 
 	sw_calllog_event(f->cl, f->uid, &e);
 }

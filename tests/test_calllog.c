@@ -1273,6 +1273,68 @@ static void test_migration_v1(void)
 }
 
 
+/* Every table's columns (name, type, NOT NULL, default) and every index
+ * of a file, one per line, sorted */
+static char *schema_text(const char *name)
+{
+	static const char sql[] =
+		"SELECT m.name || '.' || p.name || ' ' || p.type || ' ' ||"
+		" p.\"notnull\" || ' ' || COALESCE(p.dflt_value, '-')"
+		" FROM sqlite_master m, pragma_table_info(m.name) p"
+		" WHERE m.type = 'table'"
+		" UNION ALL SELECT 'index ' || name || ' ON ' || tbl_name"
+		" FROM sqlite_master WHERE type = 'index' AND sql IS NOT NULL"
+		" ORDER BY 1";
+	sqlite3 *db = open_raw(name);
+	sqlite3_stmt *st;
+	char *out = calloc(1, 16384);
+	size_t n = 0;
+
+	if (!db || !out || sqlite3_prepare_v2(db, sql, -1, &st, NULL)) {
+		sqlite3_close(db);
+		return out;
+	}
+	while (sqlite3_step(st) == SQLITE_ROW && n < 16000)
+		n += (size_t)snprintf(out + n, 16384 - n, "%s\n",
+				      (const char *)sqlite3_column_text(st, 0));
+	sqlite3_finalize(st);
+	sqlite3_close(db);
+	return out;
+}
+
+
+/* A new file gets the schema generated from the field lists; a v1 file
+ * the migrations: both must be the same schema, column for column */
+static void test_schema_migrated_is_created(void)
+{
+	char err[256], *fresh, *migrated;
+	struct sw_calllog *cl;
+
+	CU_ASSERT_EQUAL(sw_callstore_sqlite_schema(dbpath("mig.db"), 1, err,
+						   sizeof(err)), 0);
+	cl = open_log("mig.db", 0, 0, 0);
+	CU_ASSERT_FATAL(cl != NULL);
+	sw_calllog_close(cl);
+	cl = open_log("new.db", 0, 0, 0);
+	CU_ASSERT_FATAL(cl != NULL);
+	sw_calllog_close(cl);
+	fresh = schema_text("new.db");
+	migrated = schema_text("mig.db");
+	CU_ASSERT_FATAL(fresh && migrated);
+	CU_ASSERT_PTR_NOT_NULL(strstr(fresh, "calls.done_seq INTEGER 0 -\n"));
+	CU_ASSERT_PTR_NOT_NULL(strstr(fresh, "legs.leg TEXT 1 -\n"));
+	CU_ASSERT_PTR_NOT_NULL(strstr(fresh, "index calls_done ON calls\n"));
+	if (strcmp(fresh, migrated))
+		fprintf(stderr, "\ncreated:\n%s\nmigrated:\n%s\n", fresh,
+			migrated);
+	CU_ASSERT_STRING_EQUAL(fresh, migrated);
+	CU_ASSERT_EQUAL(count_in("new.db", "PRAGMA user_version"),
+			SW_CALLLOG_SCHEMA);
+	free(fresh);
+	free(migrated);
+}
+
+
 /* ---- control socket -------------------------------------------------- */
 
 struct ctl_req {
@@ -1516,6 +1578,8 @@ int test_calllog_register(void)
 	    !CU_add_test(s, "retention", test_retention) ||
 	    !CU_add_test(s, "drops counted", test_drops_counted) ||
 	    !CU_add_test(s, "migration v1->current", test_migration_v1) ||
+	    !CU_add_test(s, "schema: migrated = created",
+			 test_schema_migrated_is_created) ||
 	    !CU_add_test(s, "control socket", test_ctl) ||
 	    !CU_add_test(s, "control socket: stale file, bad request",
 			 test_ctl_stale_and_bad) ||

@@ -304,7 +304,9 @@ static void log_event_at(struct sw_as_host *h, struct sw_gwcall *c, int64_t t_us
 			 enum sw_ev_kind kind, const char *label,
 			 const char *detail)
 {
-	struct sw_rec_event ev = {t_us, src, dst, kind, label, detail};
+	struct sw_rec_event ev = {.t_us = t_us, .src = src, .dst = dst,
+				  .kind = kind, .label = label,
+				  .detail = detail};
 
 	/* with SIP capture on, the messages themselves are in the ladder */
 	if (kind == SW_EV_SIP && h->conf->calllog_capture_sip)

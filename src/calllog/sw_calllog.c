@@ -177,22 +177,6 @@ const char *clb_str(const char *blob, unsigned i, size_t *lenp)
 }
 
 
-static int64_t col_num(const struct cl_col *c, const void *s)
-{
-	const char *f = (const char *)s + c->off;
-
-	switch (c->type) {
-	case CT_I64: return *(const int64_t *)(const void *)f;
-	case CT_INT: return *(const int *)(const void *)f;
-	case CT_U32: return *(const uint32_t *)(const void *)f;
-	case CT_U64: return (int64_t)*(const uint64_t *)(const void *)f;
-	case CT_BOOL: return *(const bool *)(const void *)f;
-	case CT_CHAR: return (unsigned char)*f;
-	default: return 0;
-	}
-}
-
-
 /**
  * Pack a record struct by its column table: numbers in column order,
  * then extra numbers; strings in column order
@@ -207,14 +191,13 @@ int clb_pack_struct(char **blobp, const struct cl_table *t, const void *s,
 		const struct cl_col *c = &t->cols[i];
 
 		if (c->type == CT_STR) {
-			const char *v = *(const char *const *)(const void *)(
-				(const char *)s + c->off);
+			const char *v = cl_col_str(c, s);
 
 			in.str[in.nstr] = v;
 			in.len[in.nstr++] = v ? strlen(v) : 0;
 		}
 		else {
-			in.num[in.nnum++] = col_num(c, s);
+			in.num[in.nnum++] = cl_col_num(c, s);
 		}
 	}
 	for (unsigned i = 0; i < nextra && in.nnum < CLB_MAX_FIELDS; ++i)

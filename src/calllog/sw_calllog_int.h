@@ -5,9 +5,11 @@
  * messages).
  *
  * A record struct of sw_callrec.h maps to one table through a column
- * table (struct cl_col): the same table packs the struct into a message
- * on the producer's thread, binds it into the upsert on the writer
- * thread, and reads it back into a struct for the CLI.
+ * table (struct cl_col) generated from its field list (SW_REC_*): the
+ * same table packs the struct into a message on the producer's thread,
+ * binds it into the upsert on the writer thread, declares the store's
+ * columns, reads a row back into a struct for the CLI, and writes the
+ * struct as JSON.
  */
 #ifndef SW_CALLLOG_INT_H
 #define SW_CALLLOG_INT_H
@@ -51,6 +53,7 @@ enum cl_ctype {
 	CT_U64,  /* uint64_t, stored as int64 */
 	CT_BOOL, /* bool */
 	CT_CHAR, /* char, stored as a one-letter text */
+	CT_STATE, /* enum sw_call_state, stored as its name */
 };
 
 enum cl_merge {
@@ -60,11 +63,29 @@ enum cl_merge {
 	CM_MAX,   /* counters and flags that only grow */
 };
 
+/* how a column shows in JSON (the JSON forms of sw_callrec.h) */
+enum cl_jform {
+	CJ_SKIP,
+	CJ_STR,
+	CJ_INT,
+	CJ_INTNZ,
+	CJ_TIME,
+	CJ_BOOL,
+	CJ_CHAR,
+	CJ_ACTOR,
+	CJ_EVKIND,
+	CJ_ICESTATE,
+	CJ_STATE,
+};
+
 struct cl_col {
 	const char *name;
 	uint8_t type;  /* enum cl_ctype */
 	uint8_t merge; /* enum cl_merge */
 	uint16_t off;  /* offsetof in the struct */
+	const char *jkey;
+	uint8_t jform; /* enum cl_jform */
+	const char *sql; /* the head's column declaration, else NULL */
 };
 
 struct cl_table {
@@ -76,9 +97,14 @@ struct cl_table {
 	bool insert_only;  /* no key: every message is a new row */
 };
 
-extern const struct cl_table cl_tab_leg, cl_tab_route, cl_tab_neg,
-	cl_tab_relay, cl_tab_conn, cl_tab_ice, cl_tab_reinvite,
+extern const struct cl_table cl_tab_head, cl_tab_leg, cl_tab_route,
+	cl_tab_neg, cl_tab_relay, cl_tab_conn, cl_tab_ice, cl_tab_reinvite,
 	cl_tab_event;
+
+int64_t cl_col_num(const struct cl_col *c, const void *s);
+const char *cl_col_str(const struct cl_col *c, const void *s);
+void cl_json_cols(struct sw_json *j, const struct cl_table *t,
+		  const void *s);
 
 int clb_pack_struct(char **blobp, const struct cl_table *t, const void *s,
 		    const int64_t *extra, unsigned nextra);

@@ -67,7 +67,8 @@ static void synth_ev(struct sw_calllog *cl, uint64_t uid, int64_t t,
 		     enum sw_actor s, enum sw_actor d, enum sw_ev_kind k,
 		     const char *label)
 {
-	struct sw_rec_event e = {t, s, d, k, label, NULL};
+	struct sw_rec_event e = {.t_us = t, .src = s, .dst = d, .kind = k,
+				 .label = label};
 
 	sw_calllog_event(cl, uid, &e);
 }

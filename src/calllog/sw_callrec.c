@@ -15,7 +15,7 @@
 #include <strings.h>
 #include <time.h>
 
-#include "sw_callrec.h"
+#include "sw_calllog_int.h"
 #include "sw_mpolicy.h"
 
 #define ARENA_CHUNK 8192
@@ -377,101 +377,165 @@ static void json_time(struct sw_json *j, const char *key, int64_t us)
 }
 
 
-static void json_leg(struct sw_json *j, const struct sw_rec_leg *l)
-{
-	char leg[2] = {l->leg, 0};
+/* ---- the column tables, generated from the field lists ---------------- */
 
-	sw_json_obj_open(j, NULL);
-	sw_json_str(j, "leg", leg);
-	sw_json_bool(j, "inbound", l->inbound);
-	sw_json_str_or_null(j, "call_id", l->call_id);
-	sw_json_str_or_null(j, "from_tag", l->from_tag);
-	sw_json_str_or_null(j, "to_tag", l->to_tag);
-	sw_json_str_or_null(j, "from", l->from_uri);
-	sw_json_str_or_null(j, "to", l->to_uri);
-	sw_json_str_or_null(j, "peer", l->peer);
-	sw_json_str_or_null(j, "local", l->local);
-	sw_json_str_or_null(j, "zone", l->zone);
-	sw_json_str_or_null(j, "transport", l->transport);
-	sw_json_str_or_null(j, "tls_peer_subject", l->tls_subject);
-	sw_json_str_or_null(j, "ua", l->user_agent);
-	sw_json_str_or_null(j, "x_cid", l->x_cid);
-	if (l->final_code)
-		sw_json_int(j, "final", l->final_code);
-	else
-		sw_json_null(j, "final");
-	sw_json_str_or_null(j, "phrase", l->final_phrase);
-	sw_json_str_or_null(j, "ms_diagnostics", l->ms_diag);
-	sw_json_str_or_null(j, "ms_diagnostics_public", l->ms_diag_public);
-	sw_json_str_or_null(j, "ms_client_diagnostics", l->ms_client_diag);
-	sw_json_str_or_null(j, "error", l->error);
+#define CL_COL(st, name, ctype, storage, merge, jkey, jform)                 \
+	{#name, CT_##storage, CM_##merge, offsetof(struct st, name), jkey,   \
+	 CJ_##jform, NULL},
+#define COL_LEG(...) CL_COL(sw_rec_leg, __VA_ARGS__)
+#define COL_ROUTE(...) CL_COL(sw_rec_route, __VA_ARGS__)
+#define COL_NEG(...) CL_COL(sw_rec_neg, __VA_ARGS__)
+#define COL_RELAY(...) CL_COL(sw_rec_relay, __VA_ARGS__)
+#define COL_CONN(...) CL_COL(sw_rec_conn, __VA_ARGS__)
+#define COL_ICE(...) CL_COL(sw_rec_ice, __VA_ARGS__)
+#define COL_REINVITE(...) CL_COL(sw_rec_reinvite, __VA_ARGS__)
+#define COL_EVENT(...) CL_COL(sw_rec_event, __VA_ARGS__)
+#define COL_HEAD(name, ctype, storage, sql, jkey, jform)                     \
+	{#name, CT_##storage, CM_SET, offsetof(struct sw_callrec, name), jkey, \
+	 CJ_##jform, sql},
+
+static const struct cl_col cols_head[] = {SW_CALLREC_HEAD(COL_HEAD)};
+static const struct cl_col cols_leg[] = {SW_REC_LEG(COL_LEG)};
+static const struct cl_col cols_route[] = {SW_REC_ROUTE(COL_ROUTE)};
+static const struct cl_col cols_neg[] = {SW_REC_NEG(COL_NEG)};
+static const struct cl_col cols_relay[] = {SW_REC_RELAY(COL_RELAY)};
+static const struct cl_col cols_conn[] = {SW_REC_CONN(COL_CONN)};
+static const struct cl_col cols_ice[] = {SW_REC_ICE(COL_ICE)};
+static const struct cl_col cols_reinvite[] = {SW_REC_REINVITE(COL_REINVITE)};
+static const struct cl_col cols_event[] = {SW_REC_EVENT(COL_EVENT)};
+
+#define TAB(n, c, st, ord, ins)                                               \
+	{n, c, sizeof(c) / sizeof(c[0]), sizeof(struct st), ord, ins}
+
+const struct cl_table cl_tab_head =
+	TAB("calls", cols_head, sw_callrec, "id", false);
+const struct cl_table cl_tab_leg =
+	TAB("legs", cols_leg, sw_rec_leg, "leg", false);
+const struct cl_table cl_tab_route =
+	TAB("route", cols_route, sw_rec_route, "call", false);
+const struct cl_table cl_tab_neg =
+	TAB("negotiations", cols_neg, sw_rec_neg, "seq", false);
+const struct cl_table cl_tab_relay =
+	TAB("relays", cols_relay, sw_rec_relay, "relay", false);
+const struct cl_table cl_tab_conn =
+	TAB("conns", cols_conn, sw_rec_conn, "relay, conn", false);
+const struct cl_table cl_tab_ice =
+	TAB("ice", cols_ice, sw_rec_ice, "dir", false);
+const struct cl_table cl_tab_reinvite =
+	TAB("reinvite", cols_reinvite, sw_rec_reinvite, "call", false);
+const struct cl_table cl_tab_event =
+	TAB("events", cols_event, sw_rec_event, "t_us, rowid", true);
+
+
+/** A number column of a record struct, as int64 */
+int64_t cl_col_num(const struct cl_col *c, const void *s)
+{
+	const char *f = (const char *)s + c->off;
+
+	switch (c->type) {
+	case CT_I64: return *(const int64_t *)(const void *)f;
+	case CT_INT:
+	case CT_STATE: return *(const int *)(const void *)f;
+	case CT_U32: return *(const uint32_t *)(const void *)f;
+	case CT_U64: return (int64_t)*(const uint64_t *)(const void *)f;
+	case CT_BOOL: return *(const bool *)(const void *)f;
+	case CT_CHAR: return (unsigned char)*f;
+	default: return 0;
+	}
+}
+
+
+/** A string column of a record struct */
+const char *cl_col_str(const struct cl_col *c, const void *s)
+{
+	return *(const char *const *)(const void *)((const char *)s + c->off);
+}
+
+
+static void json_col(struct sw_json *j, const char *key,
+		     const struct cl_col *c, const void *s)
+{
+	int64_t v = c->type == CT_STR ? 0 : cl_col_num(c, s);
+	char ch[2] = {(char)v, 0};
+
+	switch (c->jform) {
+	case CJ_STR: sw_json_str_or_null(j, key, cl_col_str(c, s)); break;
+	case CJ_INT: sw_json_int(j, key, v); break;
+	case CJ_INTNZ:
+		if (v)
+			sw_json_int(j, key, v);
+		else
+			sw_json_null(j, key);
+		break;
+	case CJ_TIME: json_time(j, key, v); break;
+	case CJ_BOOL: sw_json_bool(j, key, v != 0); break;
+	case CJ_CHAR: sw_json_str_or_null(j, key, v ? ch : NULL); break;
+	case CJ_ACTOR:
+		sw_json_str(j, key, sw_actor_name((enum sw_actor)v));
+		break;
+	case CJ_EVKIND:
+		sw_json_str(j, key, sw_ev_kind_name((enum sw_ev_kind)v));
+		break;
+	case CJ_ICESTATE:
+		sw_json_str(j, key, sw_ice_state_name((enum sw_ice_state)v));
+		break;
+	case CJ_STATE:
+		sw_json_str(j, key, sw_call_state_name((enum sw_call_state)v));
+		break;
+	default: break;
+	}
+}
+
+
+/**
+ * The members of a record struct by its column table, in field order; a
+ * key "a/b" is member b of an object a (consecutive ones share it)
+ */
+void cl_json_cols(struct sw_json *j, const struct cl_table *t,
+		  const void *s)
+{
+	const char *group = NULL;
+	size_t glen = 0;
+
+	for (unsigned i = 0; i < t->ncols; ++i) {
+		const struct cl_col *c = &t->cols[i];
+		const char *slash = strchr(c->jkey, '/');
+		size_t n = slash ? (size_t)(slash - c->jkey) : 0;
+		char name[32];
+
+		if (c->jform == CJ_SKIP)
+			continue;
+		if (group && (n != glen || strncmp(c->jkey, group, n))) {
+			sw_json_obj_close(j);
+			group = NULL;
+		}
+		if (slash && !group) {
+			snprintf(name, sizeof(name), "%.*s", (int)n, c->jkey);
+			sw_json_obj_open(j, name);
+			group = c->jkey;
+			glen = n;
+		}
+		json_col(j, slash ? slash + 1 : c->jkey, c, s);
+	}
+	if (group)
+		sw_json_obj_close(j);
+}
+
+
+/* One object of a record part (NULL key inside an array) */
+static void json_part(struct sw_json *j, const char *key,
+		      const struct cl_table *t, const void *s)
+{
+	sw_json_obj_open(j, key);
+	cl_json_cols(j, t, s);
 	sw_json_obj_close(j);
 }
 
 
-static void json_route(struct sw_json *j, const struct sw_rec_route *r)
-{
-	sw_json_obj_open(j, "route");
-	sw_json_str_or_null(j, "rule", r->rule);
-	sw_json_int(j, "priority", r->priority);
-	sw_json_str_or_null(j, "source_zone", r->source_zone);
-	sw_json_str_or_null(j, "target_zone", r->target_zone);
-	sw_json_str_or_null(j, "ruri_in", r->ruri_in);
-	sw_json_str_or_null(j, "ruri_out", r->ruri_out);
-	sw_json_str_or_null(j, "target", r->target);
-	sw_json_str_or_null(j, "transport", r->transport);
-	sw_json_str_or_null(j, "trace", r->trace);
-	sw_json_str_or_null(j, "captures", r->captures);
-	sw_json_str_or_null(j, "media_policy", r->media_policy);
-	sw_json_obj_close(j);
-}
-
-
-/** One offer/answer exchange as JSON (`show --json`, `sdp --json`) */
+/** One negotiation as a JSON object (`shareway sdp --json`) */
 void sw_callrec_neg_json(struct sw_json *j, const struct sw_rec_neg *n)
 {
-	char f[2] = {n->from_leg, 0}, t[2] = {n->to_leg, 0};
-
-	sw_json_obj_open(j, NULL);
-	sw_json_int(j, "seq", n->seq);
-	sw_json_str_or_null(j, "trigger", n->trigger);
-	sw_json_str_or_null(j, "from", n->from_leg ? f : NULL);
-	sw_json_str_or_null(j, "to", n->to_leg ? t : NULL);
-	sw_json_int(j, "result", n->result);
-	sw_json_int(j, "latency_ms", n->latency_ms);
-	sw_json_str_or_null(j, "offer_in", n->offer_in);
-	sw_json_str_or_null(j, "offer_out", n->offer_out);
-	sw_json_str_or_null(j, "answer_in", n->answer_in);
-	sw_json_str_or_null(j, "answer_out", n->answer_out);
-	sw_json_str_or_null(j, "rewrites", n->rewrites);
-	sw_json_obj_close(j);
-}
-
-
-static void json_conns(struct sw_json *j, const struct sw_callrec *rec,
-		       uint32_t relay)
-{
-	sw_json_arr_open(j, "connections");
-	for (unsigned i = 0; i < rec->n_conns; ++i) {
-		const struct sw_rec_conn *c = &rec->conns[i];
-
-		if (c->relay != relay)
-			continue;
-		sw_json_obj_open(j, NULL);
-		sw_json_int(j, "connection_id", c->conn);
-		sw_json_str_or_null(j, "peer", c->peer);
-		sw_json_str_or_null(j, "target", c->target);
-		json_time(j, "attempt", c->attempt_us);
-		json_time(j, "bind", c->bind_us);
-		sw_json_int(j, "bind_code", c->bind_code);
-		sw_json_str_or_null(j, "bind_error", c->bind_error);
-		sw_json_int(j, "bytes_in", (int64_t)c->bytes_in);
-		sw_json_int(j, "bytes_out", (int64_t)c->bytes_out);
-		json_time(j, "closed", c->closed_us);
-		sw_json_str_or_null(j, "close_reason", c->close_reason);
-		sw_json_obj_close(j);
-	}
-	sw_json_arr_close(j);
+	json_part(j, NULL, &cl_tab_neg, n);
 }
 
 
@@ -482,22 +546,13 @@ static void json_relays(struct sw_json *j, const struct sw_callrec *rec)
 		const struct sw_rec_relay *r = &rec->relays[i];
 
 		sw_json_obj_open(j, NULL);
-		sw_json_int(j, "relay", r->relay);
-		sw_json_str_or_null(j, "server", r->server);
-		sw_json_str_or_null(j, "transport", r->transport);
-		sw_json_str_or_null(j, "client", r->client);
-		sw_json_str_or_null(j, "client_addr", r->client_addr);
-		sw_json_str_or_null(j, "relayed", r->relayed);
-		json_time(j, "request", r->request_us);
-		json_time(j, "allocated", r->alloc_us);
-		sw_json_int(j, "lifetime_s", r->lifetime_s);
-		sw_json_int(j, "refreshes", r->refreshes);
-		sw_json_str_or_null(j, "permissions", r->permissions);
-		sw_json_int(j, "error_code", r->error_code);
-		sw_json_str_or_null(j, "error", r->error);
-		json_time(j, "released", r->released_us);
-		sw_json_str_or_null(j, "close_reason", r->close_reason);
-		json_conns(j, rec, r->relay);
+		cl_json_cols(j, &cl_tab_relay, r);
+		sw_json_arr_open(j, "connections");
+		for (unsigned k = 0; k < rec->n_conns; ++k)
+			if (rec->conns[k].relay == r->relay)
+				json_part(j, NULL, &cl_tab_conn,
+					  &rec->conns[k]);
+		sw_json_arr_close(j);
 		sw_json_obj_close(j);
 	}
 	sw_json_arr_close(j);
@@ -510,66 +565,12 @@ static void json_ice(struct sw_json *j, const struct sw_callrec *rec)
 
 	sw_json_obj_open(j, "ice");
 	for (int d = 0; d < 2; ++d) {
-		const struct sw_rec_ice *x = &rec->ice[d];
-
-		if (!rec->has_ice[d]) {
+		if (rec->has_ice[d])
+			json_part(j, keys[d], &cl_tab_ice, &rec->ice[d]);
+		else
 			sw_json_null(j, keys[d]);
-			continue;
-		}
-		sw_json_obj_open(j, keys[d]);
-		sw_json_str(j, "state", sw_ice_state_name(x->state));
-		json_time(j, "first_request", x->first_request_us);
-		json_time(j, "first_success", x->first_success_us);
-		sw_json_int(j, "error_code", x->error_code);
-		sw_json_str_or_null(j, "error", x->error);
-		sw_json_bool(j, "nominated", x->nominated);
-		sw_json_str_or_null(j, "pair", x->pair);
-		sw_json_int(j, "timeout_s", x->timeout_s);
-		sw_json_int(j, "requests", x->requests);
-		sw_json_int(j, "successes", x->successes);
-		sw_json_obj_close(j);
 	}
 	sw_json_obj_close(j);
-}
-
-
-static void json_reinvite(struct sw_json *j, const struct sw_callrec *rec)
-{
-	const struct sw_rec_reinvite *r = &rec->reinvite;
-	char leg[2] = {r->leg, 0};
-
-	if (!rec->has_reinvite) {
-		sw_json_null(j, "reinvite");
-		return;
-	}
-	sw_json_obj_open(j, "reinvite");
-	sw_json_str_or_null(j, "leg", r->leg ? leg : NULL);
-	json_time(j, "sent", r->sent_us);
-	sw_json_int(j, "result", r->result);
-	sw_json_str_or_null(j, "phrase", r->phrase);
-	sw_json_int(j, "latency_ms", r->latency_ms);
-	sw_json_int(j, "retries_491", r->retries_491);
-	sw_json_str_or_null(j, "reason", r->reason);
-	sw_json_obj_close(j);
-}
-
-
-static void json_events(struct sw_json *j, const struct sw_callrec *rec)
-{
-	sw_json_arr_open(j, "ladder");
-	for (unsigned i = 0; i < rec->n_events; ++i) {
-		const struct sw_rec_event *e = &rec->events[i];
-
-		sw_json_obj_open(j, NULL);
-		json_time(j, "t", e->t_us);
-		sw_json_str(j, "kind", sw_ev_kind_name(e->kind));
-		sw_json_str(j, "src", sw_actor_name(e->src));
-		sw_json_str(j, "dst", sw_actor_name(e->dst));
-		sw_json_str_or_null(j, "label", e->label);
-		sw_json_str_or_null(j, "detail", e->detail);
-		sw_json_obj_close(j);
-	}
-	sw_json_arr_close(j);
 }
 
 
@@ -596,36 +597,26 @@ static void json_packets(struct sw_json *j, const struct sw_callrec *rec)
 }
 
 
+/* The head by its column table, with the duration after the end time */
 static void json_head(struct sw_json *j, const struct sw_callrec *rec)
 {
-	char il[2] = {rec->inbound_leg, 0};
+	struct cl_table times = cl_tab_head, rest = cl_tab_head;
+	unsigned k = 0;
 
+	while (k < cl_tab_head.ncols &&
+	       strcmp(cl_tab_head.cols[k].name, "state"))
+		++k;
+	times.ncols = k;
+	rest.cols += k;
+	rest.ncols -= k;
 	sw_json_int(j, "v", 2);
-	sw_json_int(j, "id", rec->id);
-	sw_json_str_or_null(j, "tag", rec->tag);
-	sw_json_bool(j, "synthetic", rec->synthetic);
-	json_time(j, "start", rec->start_us);
-	json_time(j, "ringing", rec->ringing_us);
-	json_time(j, "answer", rec->answer_us);
-	json_time(j, "end", rec->end_us);
+	cl_json_cols(j, &times, rec);
 	if (rec->end_us && rec->start_us)
 		sw_json_int(j, "duration_ms",
 			    (rec->end_us - rec->start_us) / 1000);
 	else
 		sw_json_null(j, "duration_ms");
-	sw_json_str(j, "state", sw_call_state_name(rec->state));
-	sw_json_str_or_null(j, "from", rec->from_uri);
-	sw_json_str_or_null(j, "to", rec->to_uri);
-	sw_json_str_or_null(j, "inbound_leg", rec->inbound_leg ? il : NULL);
-	sw_json_int(j, "final", rec->final_code);
-	sw_json_str_or_null(j, "phrase", rec->final_phrase);
-	sw_json_obj_open(j, "disconnect");
-	sw_json_str_or_null(j, "by", rec->disconnect_by);
-	sw_json_str_or_null(j, "reason", rec->disconnect_reason);
-	sw_json_obj_close(j);
-	sw_json_str_or_null(j, "answered_by", rec->answered_by);
-	sw_json_str_or_null(j, "gw_reason", rec->gw_reason);
-	sw_json_str_or_null(j, "gw_fault", rec->gw_fault);
+	cl_json_cols(j, &rest, rec);
 }
 
 
@@ -646,13 +637,13 @@ void sw_callrec_json(const struct sw_callrec *rec, struct sw_json *j,
 	sw_json_bool(j, "failed", sev == SW_VERDICT_FAIL);
 	sw_json_str(j, "media", media);
 	if (rec->has_route)
-		json_route(j, &rec->route);
+		json_part(j, "route", &cl_tab_route, &rec->route);
 	else
 		sw_json_null(j, "route");
 	sw_json_arr_open(j, "legs");
 	for (int i = 0; i < 2; ++i)
 		if (rec->has_leg[i])
-			json_leg(j, &rec->legs[i]);
+			json_part(j, NULL, &cl_tab_leg, &rec->legs[i]);
 	sw_json_arr_close(j);
 	sw_json_arr_open(j, "negotiations");
 	for (unsigned i = 0; i < rec->n_negs; ++i)
@@ -660,8 +651,14 @@ void sw_callrec_json(const struct sw_callrec *rec, struct sw_json *j,
 	sw_json_arr_close(j);
 	json_relays(j, rec);
 	json_ice(j, rec);
-	json_reinvite(j, rec);
-	json_events(j, rec);
+	if (rec->has_reinvite)
+		json_part(j, "reinvite", &cl_tab_reinvite, &rec->reinvite);
+	else
+		sw_json_null(j, "reinvite");
+	sw_json_arr_open(j, "ladder");
+	for (unsigned i = 0; i < rec->n_events; ++i)
+		json_part(j, NULL, &cl_tab_event, &rec->events[i]);
+	sw_json_arr_close(j);
 	if (with_packets)
 		json_packets(j, rec);
 	sw_json_obj_close(j);

@@ -6,7 +6,7 @@
  * of sw_calllog.h, which copies it; there every pointer is borrowed for
  * the duration of the call, and a NULL string or a zero number means
  * "not known yet: keep what is stored". A record loaded from the
- * database (sw_calllog_load()) uses them to hold the facts; its strings
+ * store (sw_callstore_load()) uses them to hold the facts; its strings
  * live in the record's arena and die with sw_callrec_free().
  *
  * Times are microseconds since the Unix epoch (CLOCK_REALTIME), 0 when
@@ -99,122 +99,213 @@ struct sw_rec_end {
 	const char *gw_reason; /* gw/rule: why, and the fix, one sentence */
 };
 
-/** One leg: NULL strings and zero numbers keep the stored values */
-struct sw_rec_leg {
-	char leg;                  /* 'e' or 'c' (required) */
-	bool inbound;              /* this leg received the initial INVITE */
-	const char *call_id;
-	const char *from_tag, *to_tag;
-	const char *from_uri, *to_uri;
-	const char *peer;          /* "ip:port" of the neighbour */
-	const char *local;         /* "ip:port" of the gateway's socket */
-	const char *zone;
-	const char *transport;     /* "udp", "tcp", "tls" */
-	const char *tls_subject;   /* the peer certificate's subject */
-	const char *user_agent;    /* User-Agent or Server */
-	const char *x_cid;         /* the other leg's Call-ID, as sent */
-	int final_code;            /* final response on this leg */
-	const char *final_phrase;
-	const char *ms_diag;        /* ms-diagnostics, verbatim */
-	const char *ms_diag_public; /* ms-diagnostics-public, verbatim */
-	const char *ms_client_diag; /* ms-client-diagnostics, verbatim */
-	const char *error;          /* transport failure, e.g. TLS handshake */
-};
+/*
+ * The fields of each record part, declared once. Each line is
+ *   X(name, C type, storage, merge, JSON key, JSON form)
+ * and every use is generated from it: the struct below, the column table
+ * that packs it into a message, binds it into the store and reads it
+ * back (sw_callrec.c), the store's schema (sw_callstore_sqlite.c) and the
+ * JSON of `shareway show --json` (sw_callrec_json()).
+ *   storage  STR, I64, INT (int or enum), U32, U64, BOOL, CHAR (one letter)
+ *   merge    how a later message updates a stored row: KEY (part of the
+ *            row's identity: required, never NULL), SET (the newest known
+ *            value wins), FIRST (the first known value stays), MAX
+ *            (counters and flags that only grow)
+ *   JSON     STR (string or null), INT, INTNZ (null when 0), TIME (ISO
+ *            8601 UTC, null when 0), BOOL, CHAR (one letter or null),
+ *            ACTOR / EVKIND / ICESTATE (the enum's name), SKIP (not shown)
+ * A NULL string or a zero number in a message means "not known: keep".
+ */
+
+/** One leg ('e' toward the Edge, 'c' toward the conference server) */
+#define SW_REC_LEG(X)                                                         \
+	X(leg, char, CHAR, KEY, "leg", CHAR) /* 'e' or 'c' (required) */      \
+	X(inbound, bool, BOOL, MAX, "inbound", BOOL) /* got the INVITE */     \
+	X(call_id, const char *, STR, SET, "call_id", STR)                    \
+	X(from_tag, const char *, STR, SET, "from_tag", STR)                  \
+	X(to_tag, const char *, STR, SET, "to_tag", STR)                      \
+	X(from_uri, const char *, STR, SET, "from", STR)                      \
+	X(to_uri, const char *, STR, SET, "to", STR)                          \
+	X(peer, const char *, STR, SET, "peer", STR) /* the neighbour */      \
+	X(local, const char *, STR, SET, "local", STR) /* our socket */       \
+	X(zone, const char *, STR, SET, "zone", STR)                          \
+	X(transport, const char *, STR, SET, "transport", STR) /* udp... */   \
+	/* the peer certificate's subject */                                  \
+	X(tls_subject, const char *, STR, SET, "tls_peer_subject", STR)       \
+	/* User-Agent or Server */                                            \
+	X(user_agent, const char *, STR, SET, "ua", STR)                      \
+	/* the other leg's Call-ID, as sent */                                \
+	X(x_cid, const char *, STR, SET, "x_cid", STR)                        \
+	X(final_code, int, INT, SET, "final", INTNZ) /* on this leg */        \
+	X(final_phrase, const char *, STR, SET, "phrase", STR)                \
+	/* ms-diagnostics, ms-diagnostics-public, ms-client-diagnostics,      \
+	 * verbatim */                                                        \
+	X(ms_diag, const char *, STR, SET, "ms_diagnostics", STR)             \
+	X(ms_diag_public, const char *, STR, SET, "ms_diagnostics_public",    \
+	  STR)                                                                \
+	X(ms_client_diag, const char *, STR, SET, "ms_client_diagnostics",    \
+	  STR)                                                                \
+	/* transport failure, e.g. TLS handshake */                           \
+	X(error, const char *, STR, SET, "error", STR)
 
 /** The routing decision and its trace */
-struct sw_rec_route {
-	const char *rule;         /* the rule applied ("" none) */
-	uint32_t priority;
-	const char *source_zone, *target_zone;
-	const char *ruri_in, *ruri_out;
-	const char *target;       /* URI the outbound INVITE went to */
-	const char *transport;
-	const char *trace;        /* rules tried, one per line */
-	const char *captures;     /* "$1=123456 $2=x" */
-	const char *media_policy; /* applicationsharing: relay, observe... */
+#define SW_REC_ROUTE(X)                                                       \
+	X(rule, const char *, STR, SET, "rule", STR) /* applied ("" none) */  \
+	X(priority, uint32_t, U32, SET, "priority", INT)                      \
+	X(source_zone, const char *, STR, SET, "source_zone", STR)            \
+	X(target_zone, const char *, STR, SET, "target_zone", STR)            \
+	X(ruri_in, const char *, STR, SET, "ruri_in", STR)                    \
+	X(ruri_out, const char *, STR, SET, "ruri_out", STR)                  \
+	/* the URI the outbound INVITE went to */                             \
+	X(target, const char *, STR, SET, "target", STR)                      \
+	X(transport, const char *, STR, SET, "transport", STR)                \
+	X(trace, const char *, STR, SET, "trace", STR) /* rules tried */      \
+	X(captures, const char *, STR, SET, "captures", STR) /* "$1=..." */   \
+	/* applicationsharing: relay, observe... */                           \
+	X(media_policy, const char *, STR, SET, "media_policy", STR)
+
+/** One offer/answer exchange; SDP bodies may come in several messages */
+#define SW_REC_NEG(X)                                                         \
+	X(seq, uint32_t, U32, KEY, "seq", INT) /* 1, 2, ... (required) */     \
+	/* "initial-invite", "gw-reinvite", ... */                            \
+	X(trigger, const char *, STR, SET, "trigger", STR)                    \
+	/* 'e', 'c', or 'g' for the gateway */                                \
+	X(from_leg, char, CHAR, SET, "from", CHAR)                            \
+	X(to_leg, char, CHAR, SET, "to", CHAR)                                \
+	X(result, int, INT, SET, "result", INT) /* final response */          \
+	/* offer sent to answer received */                                   \
+	X(latency_ms, uint32_t, U32, SET, "latency_ms", INT)                  \
+	/* before / after rewrite */                                          \
+	X(offer_in, const char *, STR, SET, "offer_in", STR)                  \
+	X(offer_out, const char *, STR, SET, "offer_out", STR)                \
+	X(answer_in, const char *, STR, SET, "answer_in", STR)                \
+	X(answer_out, const char *, STR, SET, "answer_out", STR)              \
+	/* what was changed, one per line */                                  \
+	X(rewrites, const char *, STR, SET, "rewrites", STR)
+
+/** One TURN allocation tied to the call */
+#define SW_REC_RELAY(X)                                                       \
+	/* allocation id within the call (required) */                        \
+	X(relay, uint32_t, U32, KEY, "relay", INT)                            \
+	/* listener, "tcp:10.48.54.229:3478" */                               \
+	X(server, const char *, STR, SET, "server", STR)                      \
+	/* requested: "tcp" (RFC 6062), "udp" */                              \
+	X(transport, const char *, STR, SET, "transport", STR)                \
+	/* "in-process" or the TURN username */                               \
+	X(client, const char *, STR, SET, "client", STR)                      \
+	/* the client's control connection */                                 \
+	X(client_addr, const char *, STR, SET, "client_addr", STR)            \
+	X(relayed, const char *, STR, SET, "relayed", STR) /* XOR-RELAYED */  \
+	/* first Allocate request, Allocate success */                        \
+	X(request_us, int64_t, I64, FIRST, "request", TIME)                   \
+	X(alloc_us, int64_t, I64, FIRST, "allocated", TIME)                   \
+	X(lifetime_s, uint32_t, U32, SET, "lifetime_s", INT)                  \
+	X(refreshes, uint32_t, U32, MAX, "refreshes", INT)                    \
+	/* peer IPs, space-separated */                                       \
+	X(permissions, const char *, STR, SET, "permissions", STR)            \
+	/* last TURN error, e.g. 401, 486 */                                  \
+	X(error_code, int, INT, SET, "error_code", INT)                       \
+	X(error, const char *, STR, SET, "error", STR)                        \
+	X(released_us, int64_t, I64, SET, "released", TIME)                   \
+	X(close_reason, const char *, STR, SET, "close_reason", STR)
+
+/** One RFC 6062 peer connection of an allocation */
+#define SW_REC_CONN(X)                                                        \
+	/* allocation id, CONNECTION-ID (required) */                         \
+	X(relay, uint32_t, U32, KEY, "relay", SKIP)                           \
+	X(conn, uint32_t, U32, KEY, "connection_id", INT)                     \
+	/* who connected (the Edge's relay) */                                \
+	X(peer, const char *, STR, SET, "peer", STR)                          \
+	/* where the in-process client bridged it */                          \
+	X(target, const char *, STR, SET, "target", STR)                      \
+	/* ConnectionAttempt sent, ConnectionBind answered */                 \
+	X(attempt_us, int64_t, I64, FIRST, "attempt", TIME)                   \
+	X(bind_us, int64_t, I64, FIRST, "bind", TIME)                         \
+	/* 200 success, else the error code */                                \
+	X(bind_code, int, INT, SET, "bind_code", INT)                         \
+	X(bind_error, const char *, STR, SET, "bind_error", STR)              \
+	/* peer -> client, client -> peer: the stored values grow */          \
+	X(bytes_in, uint64_t, U64, MAX, "bytes_in", INT)                      \
+	X(bytes_out, uint64_t, U64, MAX, "bytes_out", INT)                    \
+	X(closed_us, int64_t, I64, SET, "closed", TIME)                       \
+	X(close_reason, const char *, STR, SET, "close_reason", STR)
+
+/** ICE as observed in one direction */
+#define SW_REC_ICE(X)                                                         \
+	X(dir, enum sw_ice_dir, INT, KEY, "dir", SKIP)                        \
+	X(state, enum sw_ice_state, INT, SET, "state", ICESTATE)              \
+	X(first_request_us, int64_t, I64, FIRST, "first_request", TIME)       \
+	X(first_success_us, int64_t, I64, FIRST, "first_success", TIME)       \
+	/* Binding error response, e.g. 487 */                                \
+	X(error_code, int, INT, SET, "error_code", INT)                       \
+	/* or why it failed: "no success in 30 s" */                          \
+	X(error, const char *, STR, SET, "error", STR)                        \
+	/* USE-CANDIDATE seen and answered */                                 \
+	X(nominated, bool, BOOL, MAX, "nominated", BOOL)                      \
+	X(pair, const char *, STR, SET, "pair", STR) /* "a:p -> b:q" */       \
+	/* the check timeout in force */                                      \
+	X(timeout_s, uint32_t, U32, SET, "timeout_s", INT)                    \
+	X(requests, uint32_t, U32, MAX, "requests", INT)                      \
+	X(successes, uint32_t, U32, MAX, "successes", INT)
+
+/** The ICE completion re-INVITE sent by the gateway */
+#define SW_REC_REINVITE(X)                                                    \
+	X(leg, char, CHAR, SET, "leg", CHAR) /* the leg it was sent on */     \
+	X(sent_us, int64_t, I64, FIRST, "sent", TIME)                         \
+	X(result, int, INT, SET, "result", INT) /* final response, 0 none */  \
+	X(phrase, const char *, STR, SET, "phrase", STR)                      \
+	X(latency_ms, uint32_t, U32, SET, "latency_ms", INT)                  \
+	X(retries_491, uint32_t, U32, MAX, "retries_491", INT) /* glare */    \
+	X(reason, const char *, STR, SET, "reason", STR) /* "no answer..." */
+
+/** One ladder step (every message is a new row: t_us is part of it) */
+#define SW_REC_EVENT(X)                                                       \
+	X(t_us, int64_t, I64, KEY, "t", TIME)                                 \
+	X(kind, enum sw_ev_kind, INT, SET, "kind", EVKIND)                    \
+	/* equal for a note on one column */                                  \
+	X(src, enum sw_actor, INT, SET, "src", ACTOR)                         \
+	X(dst, enum sw_actor, INT, SET, "dst", ACTOR)                         \
+	/* "INVITE (SDP)", "Allocate Success" */                              \
+	X(label, const char *, STR, SET, "label", STR)                        \
+	/* "lifetime 600", "XOR-PEER 1.2.3.4:5" */                            \
+	X(detail, const char *, STR, SET, "detail", STR)
+
+#define SW_REC_MEMBER(name, ctype, storage, merge, jkey, jform) ctype name;
+
+struct sw_rec_leg {
+	SW_REC_LEG(SW_REC_MEMBER)
 };
 
-/** One offer/answer exchange; SDP bodies may come in several calls */
+struct sw_rec_route {
+	SW_REC_ROUTE(SW_REC_MEMBER)
+};
+
 struct sw_rec_neg {
-	uint32_t seq;              /* 1, 2, ... in the call (required) */
-	const char *trigger;       /* "initial-invite", "gw-reinvite", ... */
-	char from_leg, to_leg;     /* 'e', 'c', or 'g' for the gateway */
-	int result;                /* final response to the offer */
-	uint32_t latency_ms;       /* offer sent to answer received */
-	const char *offer_in, *offer_out;   /* before / after rewrite */
-	const char *answer_in, *answer_out;
-	const char *rewrites;      /* what was changed, one per line */
+	SW_REC_NEG(SW_REC_MEMBER)
 };
 
 /** The close reason of a call's relay when the controlling agent
  *  nominated a pair that does not run through the gateway */
 #define SW_MEDIA_DIRECT "media took a direct path (not through the gateway)"
 
-/** One TURN allocation tied to the call */
 struct sw_rec_relay {
-	uint32_t relay;            /* allocation id within the call (req.) */
-	const char *server;        /* listener, "tcp:10.48.54.229:3478" */
-	const char *transport;     /* requested: "tcp" (RFC 6062), "udp" */
-	const char *client;        /* "in-process" or the TURN username */
-	const char *client_addr;   /* the client's control connection */
-	const char *relayed;       /* XOR-RELAYED-ADDRESS */
-	int64_t request_us;        /* first Allocate request */
-	int64_t alloc_us;          /* Allocate success */
-	uint32_t lifetime_s;
-	uint32_t refreshes;
-	const char *permissions;   /* peer IPs, space-separated */
-	int error_code;            /* last TURN error, e.g. 401, 486 */
-	const char *error;
-	int64_t released_us;
-	const char *close_reason;
+	SW_REC_RELAY(SW_REC_MEMBER)
 };
 
-/** One RFC 6062 peer connection of an allocation */
 struct sw_rec_conn {
-	uint32_t relay, conn;      /* allocation id, CONNECTION-ID (req.) */
-	const char *peer;          /* who connected (the Edge's relay) */
-	const char *target;        /* where the in-process client bridged it */
-	int64_t attempt_us;        /* ConnectionAttempt sent */
-	int64_t bind_us;           /* ConnectionBind answered */
-	int bind_code;             /* 200 success, else the error code */
-	const char *bind_error;
-	uint64_t bytes_in;         /* peer -> client; stored value grows */
-	uint64_t bytes_out;        /* client -> peer */
-	int64_t closed_us;
-	const char *close_reason;
+	SW_REC_CONN(SW_REC_MEMBER)
 };
 
-/** ICE as observed in one direction */
 struct sw_rec_ice {
-	enum sw_ice_dir dir;
-	enum sw_ice_state state;
-	int64_t first_request_us, first_success_us;
-	int error_code;            /* Binding error response, e.g. 487 */
-	const char *error;         /* or why it failed: "no success in 30 s" */
-	bool nominated;            /* USE-CANDIDATE seen and answered */
-	const char *pair;          /* the valid pair "a:p -> b:q" */
-	uint32_t timeout_s;        /* the check timeout in force */
-	uint32_t requests, successes;
+	SW_REC_ICE(SW_REC_MEMBER)
 };
 
-/** The ICE completion re-INVITE sent by the gateway */
 struct sw_rec_reinvite {
-	char leg;                  /* the leg it was sent on */
-	int64_t sent_us;
-	int result;                /* final response, 0 none yet */
-	const char *phrase;
-	uint32_t latency_ms;
-	uint32_t retries_491;      /* glare retries */
-	const char *reason;        /* e.g. "no answer in 32 s" */
+	SW_REC_REINVITE(SW_REC_MEMBER)
 };
 
-/** One ladder step */
 struct sw_rec_event {
-	int64_t t_us;
-	enum sw_actor src, dst;    /* equal for a note on one column */
-	enum sw_ev_kind kind;
-	const char *label;         /* "INVITE (SDP)", "Allocate Success" */
-	const char *detail;        /* "lifetime 600", "XOR-PEER 1.2.3.4:5" */
+	SW_REC_EVENT(SW_REC_MEMBER)
 };
 
 /** A SIP or STUN/TURN message as sent or received, for `export` */
@@ -229,23 +320,20 @@ struct sw_rec_packet {
 
 struct sw_arena;
 
+/*
+ * The call's own facts (the calls table), declared once like the parts
+ * above, with the store's column declaration in place of the merge rule
+ * (the head is written by its own statements, sw_callstore_sqlite.c):
+ *   X(name, C type, storage, SQL declaration, JSON key, JSON form)
+ * storage STATE is the state's name as text. A JSON key "a/b" is member
+ * b of an object a. The rule the call was routed by is stored with the
+ * head too but read into route.rule.
+ */
+#define SW_CALLREC_HEAD(X)                                                    	X(id, int64_t, I64, "INTEGER PRIMARY KEY", "id", INT)                 	X(tag, const char *, STR, "TEXT NOT NULL UNIQUE", "tag", STR)         	/* the load generator's, not a real call */                           	X(synthetic, bool, BOOL, "INTEGER NOT NULL DEFAULT 0", "synthetic",   	  BOOL)                                                               	X(start_us, int64_t, I64, "INTEGER NOT NULL", "start", TIME)          	X(ringing_us, int64_t, I64, "INTEGER", "ringing", TIME)               	X(answer_us, int64_t, I64, "INTEGER", "answer", TIME)                 	X(end_us, int64_t, I64, "INTEGER", "end", TIME)                       	/* (the JSON's duration_ms goes here) */                              	X(state, enum sw_call_state, STATE,                                   	  "TEXT NOT NULL DEFAULT 'active'", "state", STATE)                   	/* of the initial INVITE */                                           	X(from_uri, const char *, STR, "TEXT", "from", STR)                   	X(to_uri, const char *, STR, "TEXT", "to", STR)                       	/* 'e' or 'c': the caller's side */                                   	X(inbound_leg, char, CHAR, "TEXT", "inbound_leg", CHAR)               	/* toward the caller */                                               	X(final_code, int, INT, "INTEGER", "final", INT)                      	X(final_phrase, const char *, STR, "TEXT", "phrase", STR)             	X(disconnect_by, const char *, STR, "TEXT", "disconnect/by", STR)     	X(disconnect_reason, const char *, STR, "TEXT", "disconnect/reason",  	  STR)                                                                	/* see struct sw_rec_end */                                           	X(answered_by, const char *, STR, "TEXT", "answered_by", STR)         	X(gw_reason, const char *, STR, "TEXT", "gw_reason", STR)             	/* a fault of the gateway in the call */                              	X(gw_fault, const char *, STR, "TEXT", "gw_fault", STR)               	/* stored verdict severity was FAIL, media flags, verdict (the JSON   	 * shows them computed afresh) */                                     	X(failed, bool, BOOL, "INTEGER NOT NULL DEFAULT 0", "failed", SKIP)   	X(media, const char *, STR, "TEXT", "media", SKIP)                    	X(verdict, const char *, STR, "TEXT", "verdict", SKIP)                	/* finish sequence number (sw_callstore.h) */                         	X(done_seq, int64_t, I64, "INTEGER", "done_seq", SKIP)
+
 /** A whole call as loaded from the call log */
 struct sw_callrec {
-	int64_t id;
-	const char *tag;
-	bool synthetic;
-	int64_t start_us, ringing_us, answer_us, end_us;
-	enum sw_call_state state;
-	const char *from_uri, *to_uri;
-	char inbound_leg;
-	int final_code;
-	const char *final_phrase, *disconnect_by, *disconnect_reason;
-	const char *answered_by, *gw_reason; /* see struct sw_rec_end */
-	const char *gw_fault;      /* a fault of the gateway in the call */
-	bool failed;               /* stored verdict severity was FAIL */
-	const char *media;         /* stored media flags */
-	const char *verdict;       /* stored verdict */
-	int64_t done_seq;          /* finish sequence number (sw_callstore.h) */
+	SW_CALLREC_HEAD(SW_REC_MEMBER)
 
 	struct sw_rec_leg legs[2]; /* [0] 'e', [1] 'c' */
 	bool has_leg[2];

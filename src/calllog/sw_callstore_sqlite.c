@@ -176,8 +176,12 @@ static int user_version(sqlite3 *db, int *v)
 }
 
 
+static int create_current(sqlite3 *db, char *err, size_t errsz);
+
+
 /* Bring the schema to version target: 0, EPROTO if the file is newer
- * than this program, EIO */
+ * than this program, EIO. A new file gets the current schema at once,
+ * from the field lists; an older file the migrations, step by step. */
 static int schema_apply(sqlite3 *db, int target, char *err, size_t errsz)
 {
 	char sql[64];
@@ -192,6 +196,8 @@ static int schema_apply(sqlite3 *db, int target, char *err, size_t errsz)
 			 "(v%d)", v, SW_CALLLOG_SCHEMA);
 		return EPROTO;
 	}
+	if (v == 0 && target == SW_CALLLOG_SCHEMA)
+		return create_current(db, err, errsz);
 	for (; v < target; ++v) {
 		snprintf(sql, sizeof(sql), "PRAGMA user_version = %d", v + 1);
 		if (sqlite3_exec(db, "BEGIN IMMEDIATE", NULL, NULL, NULL) ||
@@ -300,148 +306,9 @@ int sw_callstore_sqlite_schema(const char *path, int target, char *err,
 
 /* ---- record parts <-> tables ----------------------------------------- */
 
-#define COL(st, f, t, m) {#f, t, m, offsetof(struct st, f)}
-#define COLN(st, name, f, t, m) {name, t, m, offsetof(struct st, f)}
-
-/* clang-format off */
-static const struct cl_col cols_leg[] = {
-	COL(sw_rec_leg, leg, CT_CHAR, CM_KEY),
-	COL(sw_rec_leg, inbound, CT_BOOL, CM_MAX),
-	COL(sw_rec_leg, call_id, CT_STR, CM_SET),
-	COL(sw_rec_leg, from_tag, CT_STR, CM_SET),
-	COL(sw_rec_leg, to_tag, CT_STR, CM_SET),
-	COL(sw_rec_leg, from_uri, CT_STR, CM_SET),
-	COL(sw_rec_leg, to_uri, CT_STR, CM_SET),
-	COL(sw_rec_leg, peer, CT_STR, CM_SET),
-	COL(sw_rec_leg, local, CT_STR, CM_SET),
-	COL(sw_rec_leg, zone, CT_STR, CM_SET),
-	COL(sw_rec_leg, transport, CT_STR, CM_SET),
-	COL(sw_rec_leg, tls_subject, CT_STR, CM_SET),
-	COL(sw_rec_leg, user_agent, CT_STR, CM_SET),
-	COL(sw_rec_leg, x_cid, CT_STR, CM_SET),
-	COL(sw_rec_leg, final_code, CT_INT, CM_SET),
-	COL(sw_rec_leg, final_phrase, CT_STR, CM_SET),
-	COL(sw_rec_leg, ms_diag, CT_STR, CM_SET),
-	COL(sw_rec_leg, ms_diag_public, CT_STR, CM_SET),
-	COL(sw_rec_leg, ms_client_diag, CT_STR, CM_SET),
-	COL(sw_rec_leg, error, CT_STR, CM_SET),
-};
-
-static const struct cl_col cols_route[] = {
-	COL(sw_rec_route, rule, CT_STR, CM_SET),
-	COL(sw_rec_route, priority, CT_U32, CM_SET),
-	COL(sw_rec_route, source_zone, CT_STR, CM_SET),
-	COL(sw_rec_route, target_zone, CT_STR, CM_SET),
-	COL(sw_rec_route, ruri_in, CT_STR, CM_SET),
-	COL(sw_rec_route, ruri_out, CT_STR, CM_SET),
-	COL(sw_rec_route, target, CT_STR, CM_SET),
-	COL(sw_rec_route, transport, CT_STR, CM_SET),
-	COL(sw_rec_route, trace, CT_STR, CM_SET),
-	COL(sw_rec_route, captures, CT_STR, CM_SET),
-	COL(sw_rec_route, media_policy, CT_STR, CM_SET),
-};
-
-static const struct cl_col cols_neg[] = {
-	COL(sw_rec_neg, seq, CT_U32, CM_KEY),
-	COL(sw_rec_neg, trigger, CT_STR, CM_SET),
-	COL(sw_rec_neg, from_leg, CT_CHAR, CM_SET),
-	COL(sw_rec_neg, to_leg, CT_CHAR, CM_SET),
-	COL(sw_rec_neg, result, CT_INT, CM_SET),
-	COL(sw_rec_neg, latency_ms, CT_U32, CM_SET),
-	COL(sw_rec_neg, offer_in, CT_STR, CM_SET),
-	COL(sw_rec_neg, offer_out, CT_STR, CM_SET),
-	COL(sw_rec_neg, answer_in, CT_STR, CM_SET),
-	COL(sw_rec_neg, answer_out, CT_STR, CM_SET),
-	COL(sw_rec_neg, rewrites, CT_STR, CM_SET),
-};
-
-static const struct cl_col cols_relay[] = {
-	COL(sw_rec_relay, relay, CT_U32, CM_KEY),
-	COL(sw_rec_relay, server, CT_STR, CM_SET),
-	COL(sw_rec_relay, transport, CT_STR, CM_SET),
-	COL(sw_rec_relay, client, CT_STR, CM_SET),
-	COL(sw_rec_relay, client_addr, CT_STR, CM_SET),
-	COL(sw_rec_relay, relayed, CT_STR, CM_SET),
-	COL(sw_rec_relay, request_us, CT_I64, CM_FIRST),
-	COL(sw_rec_relay, alloc_us, CT_I64, CM_FIRST),
-	COL(sw_rec_relay, lifetime_s, CT_U32, CM_SET),
-	COL(sw_rec_relay, refreshes, CT_U32, CM_MAX),
-	COL(sw_rec_relay, permissions, CT_STR, CM_SET),
-	COL(sw_rec_relay, error_code, CT_INT, CM_SET),
-	COL(sw_rec_relay, error, CT_STR, CM_SET),
-	COL(sw_rec_relay, released_us, CT_I64, CM_SET),
-	COL(sw_rec_relay, close_reason, CT_STR, CM_SET),
-};
-
-static const struct cl_col cols_conn[] = {
-	COL(sw_rec_conn, relay, CT_U32, CM_KEY),
-	COL(sw_rec_conn, conn, CT_U32, CM_KEY),
-	COL(sw_rec_conn, peer, CT_STR, CM_SET),
-	COL(sw_rec_conn, target, CT_STR, CM_SET),
-	COL(sw_rec_conn, attempt_us, CT_I64, CM_FIRST),
-	COL(sw_rec_conn, bind_us, CT_I64, CM_FIRST),
-	COL(sw_rec_conn, bind_code, CT_INT, CM_SET),
-	COL(sw_rec_conn, bind_error, CT_STR, CM_SET),
-	COL(sw_rec_conn, bytes_in, CT_U64, CM_MAX),
-	COL(sw_rec_conn, bytes_out, CT_U64, CM_MAX),
-	COL(sw_rec_conn, closed_us, CT_I64, CM_SET),
-	COL(sw_rec_conn, close_reason, CT_STR, CM_SET),
-};
-
-static const struct cl_col cols_ice[] = {
-	COL(sw_rec_ice, dir, CT_INT, CM_KEY),
-	COL(sw_rec_ice, state, CT_INT, CM_SET),
-	COL(sw_rec_ice, first_request_us, CT_I64, CM_FIRST),
-	COL(sw_rec_ice, first_success_us, CT_I64, CM_FIRST),
-	COL(sw_rec_ice, error_code, CT_INT, CM_SET),
-	COL(sw_rec_ice, error, CT_STR, CM_SET),
-	COL(sw_rec_ice, nominated, CT_BOOL, CM_MAX),
-	COL(sw_rec_ice, pair, CT_STR, CM_SET),
-	COL(sw_rec_ice, timeout_s, CT_U32, CM_SET),
-	COL(sw_rec_ice, requests, CT_U32, CM_MAX),
-	COL(sw_rec_ice, successes, CT_U32, CM_MAX),
-};
-
-static const struct cl_col cols_reinvite[] = {
-	COL(sw_rec_reinvite, leg, CT_CHAR, CM_SET),
-	COL(sw_rec_reinvite, sent_us, CT_I64, CM_FIRST),
-	COL(sw_rec_reinvite, result, CT_INT, CM_SET),
-	COL(sw_rec_reinvite, phrase, CT_STR, CM_SET),
-	COL(sw_rec_reinvite, latency_ms, CT_U32, CM_SET),
-	COL(sw_rec_reinvite, retries_491, CT_U32, CM_MAX),
-	COL(sw_rec_reinvite, reason, CT_STR, CM_SET),
-};
-
-static const struct cl_col cols_event[] = {
-	COL(sw_rec_event, t_us, CT_I64, CM_SET),
-	COL(sw_rec_event, src, CT_INT, CM_SET),
-	COL(sw_rec_event, dst, CT_INT, CM_SET),
-	COL(sw_rec_event, kind, CT_INT, CM_SET),
-	COL(sw_rec_event, label, CT_STR, CM_SET),
-	COL(sw_rec_event, detail, CT_STR, CM_SET),
-};
-/* clang-format on */
-
-#define TAB(n, c, st, ord, ins)                                               \
-	{n, c, sizeof(c) / sizeof(c[0]), sizeof(struct st), ord, ins}
-
-const struct cl_table cl_tab_leg =
-	TAB("legs", cols_leg, sw_rec_leg, "leg", false);
-const struct cl_table cl_tab_route =
-	TAB("route", cols_route, sw_rec_route, "call", false);
-const struct cl_table cl_tab_neg =
-	TAB("negotiations", cols_neg, sw_rec_neg, "seq", false);
-const struct cl_table cl_tab_relay =
-	TAB("relays", cols_relay, sw_rec_relay, "relay", false);
-const struct cl_table cl_tab_conn =
-	TAB("conns", cols_conn, sw_rec_conn, "relay, conn", false);
-const struct cl_table cl_tab_ice =
-	TAB("ice", cols_ice, sw_rec_ice, "dir", false);
-const struct cl_table cl_tab_reinvite =
-	TAB("reinvite", cols_reinvite, sw_rec_reinvite, "call", false);
-const struct cl_table cl_tab_event =
-	TAB("events", cols_event, sw_rec_event, "t_us, rowid", true);
-
+/* The column tables are generated from the field lists of sw_callrec.h
+ * (sw_callrec.c); the head's columns are read in their order, then the
+ * rule (stored with the head, read into route.rule) */
 static const struct cl_table *const upsert_tabs[] = {
 	&cl_tab_leg,   &cl_tab_route, &cl_tab_neg,      &cl_tab_relay,
 	&cl_tab_conn,  &cl_tab_ice,   &cl_tab_reinvite, &cl_tab_event,
@@ -462,6 +329,85 @@ __attribute__((format(printf, 4, 5))) static void app(char *sql, size_t sz,
 	va_start(ap, fmt);
 	*n += (size_t)vsnprintf(sql + *n, sz - *n, fmt, ap);
 	va_end(ap);
+}
+
+
+/* The tables and indices of a current file. The tables come from the
+ * field lists; the raw packets and the indices are written out (the
+ * migrations above must reach the same schema: test "schema: migrated =
+ * created") */
+static const char schema_rest[] =
+	"CREATE TABLE packets ("
+	" call INTEGER NOT NULL REFERENCES calls(id) ON DELETE CASCADE,"
+	" t_us INTEGER NOT NULL, proto INTEGER NOT NULL,"
+	" transport INTEGER NOT NULL, src TEXT NOT NULL, dst TEXT NOT NULL,"
+	" data BLOB NOT NULL);"
+	"CREATE INDEX calls_start ON calls(start_us);"
+	"CREATE INDEX legs_call_id ON legs(call_id);"
+	"CREATE INDEX events_call ON events(call, t_us);"
+	"CREATE INDEX calls_failed ON calls(start_us) WHERE failed = 1;"
+	"CREATE INDEX calls_rule ON calls(rule, start_us);"
+	"CREATE INDEX calls_open ON calls(start_us) WHERE end_us IS NULL;"
+	"CREATE INDEX calls_end ON calls(end_us) WHERE end_us IS NOT NULL;"
+	"CREATE INDEX packets_call ON packets(call, t_us);"
+	"CREATE INDEX calls_done ON calls(done_seq)"
+	" WHERE done_seq IS NOT NULL;";
+
+
+/* CREATE TABLE of a record part: the call it belongs to, its columns,
+ * and its key (call alone when it has one row per call) */
+static void part_ddl(char *sql, size_t sz, size_t *n, const struct cl_table *t)
+{
+	bool keyed = false;
+
+	for (unsigned i = 0; i < t->ncols; ++i)
+		keyed |= t->cols[i].merge == CM_KEY;
+	app(sql, sz, n, "CREATE TABLE %s (call INTEGER %s REFERENCES calls(id)"
+	    " ON DELETE CASCADE", t->name, keyed || t->insert_only ?
+	    "NOT NULL" : "PRIMARY KEY");
+	for (unsigned i = 0; i < t->ncols; ++i) {
+		const struct cl_col *c = &t->cols[i];
+
+		app(sql, sz, n, ", %s %s%s", c->name,
+		    c->type == CT_STR || c->type == CT_CHAR ? "TEXT" :
+							      "INTEGER",
+		    c->merge == CM_KEY ? " NOT NULL" : "");
+	}
+	if (keyed && !t->insert_only) {
+		app(sql, sz, n, ", UNIQUE (call");
+		for (unsigned i = 0; i < t->ncols; ++i)
+			if (t->cols[i].merge == CM_KEY)
+				app(sql, sz, n, ", %s", t->cols[i].name);
+		app(sql, sz, n, ")");
+	}
+	app(sql, sz, n, ");");
+}
+
+
+static int create_current(sqlite3 *db, char *err, size_t errsz)
+{
+	char sql[8192];
+	size_t n = 0;
+
+	app(sql, sizeof(sql), &n, "BEGIN IMMEDIATE; CREATE TABLE calls (");
+	for (unsigned i = 0; i < cl_tab_head.ncols; ++i)
+		app(sql, sizeof(sql), &n, "%s %s, ", cl_tab_head.cols[i].name,
+		    cl_tab_head.cols[i].sql);
+	app(sql, sizeof(sql), &n, "rule TEXT);");
+	for (size_t i = 0; i < N_UPSERT; ++i)
+		part_ddl(sql, sizeof(sql), &n, upsert_tabs[i]);
+	app(sql, sizeof(sql), &n, "%sPRAGMA user_version = %d; COMMIT;",
+	    schema_rest, SW_CALLLOG_SCHEMA);
+	if (n >= sizeof(sql)) {
+		snprintf(err, errsz, "schema statement too long");
+		return ENOSPC;
+	}
+	if (sqlite3_exec(db, sql, NULL, NULL, NULL)) {
+		sql_err(db, err, errsz, "schema");
+		sqlite3_exec(db, "ROLLBACK", NULL, NULL, NULL);
+		return EIO;
+	}
+	return 0;
 }
 
 
@@ -732,6 +678,26 @@ static void bind_num(sqlite3_stmt *st, int i, const struct cl_col *c,
 }
 
 
+/* A record struct by its column table, after the call's id (?1) */
+static void bind_struct(sqlite3_stmt *st, const struct cl_table *t,
+			const void *s)
+{
+	for (unsigned i = 0; i < t->ncols; ++i) {
+		const struct cl_col *c = &t->cols[i];
+		const char *v;
+
+		if (c->type == CT_STR) {
+			v = cl_col_str(c, s);
+			bind_text(st, (int)i + 2, v, v ? strlen(v) : 0);
+		}
+		else {
+			bind_num(st, (int)i + 2, c, cl_col_num(c, s),
+				 t->insert_only);
+		}
+	}
+}
+
+
 static int apply_table(struct sqlstore *d, size_t ti, const struct sw_callstore_msg *m)
 {
 	const struct cl_table *t = upsert_tabs[ti];
@@ -814,6 +780,7 @@ static int apply_packet(struct sqlstore *d, const struct sw_callstore_msg *m)
 	const uint8_t *data = (const uint8_t *)clb_str(m->blob, 2, &len);
 	int64_t proto = clb_num(m->blob, 1);
 	enum sw_ev_kind kind = SW_EV_SIP;
+	struct sw_rec_event e;
 	int err;
 
 	if (!data)
@@ -833,13 +800,16 @@ static int apply_packet(struct sqlstore *d, const struct sw_callstore_msg *m)
 	else
 		kind = cl_sum_stun(data, len, label, sizeof(label), detail,
 				   sizeof(detail)) ? SW_EV_STUN : SW_EV_TURN;
+	e = (struct sw_rec_event){
+		.t_us = clb_num(m->blob, 0),
+		.kind = kind,
+		.src = (enum sw_actor)clb_num(m->blob, 3),
+		.dst = (enum sw_actor)clb_num(m->blob, 4),
+		.label = label,
+		.detail = detail[0] ? detail : NULL,
+	};
 	sqlite3_bind_int64(ev, 1, (int64_t)m->uid);
-	sqlite3_bind_int64(ev, 2, clb_num(m->blob, 0));
-	sqlite3_bind_int64(ev, 3, clb_num(m->blob, 3));
-	sqlite3_bind_int64(ev, 4, clb_num(m->blob, 4));
-	sqlite3_bind_int64(ev, 5, kind);
-	sqlite3_bind_text(ev, 6, label, -1, SQLITE_STATIC);
-	bind_text(ev, 7, detail[0] ? detail : NULL, strlen(detail));
+	bind_struct(ev, &cl_tab_event, &e);
 	return step_reset(ev);
 }
 
@@ -884,11 +854,8 @@ static int apply(struct sqlstore *d, const struct sw_callstore_msg *m)
 
 /* ---- loading a record ------------------------------------------------ */
 
-#define HEAD_COLS                                                            \
-	"id, tag, synthetic, start_us, ringing_us, answer_us, end_us, state, " \
-	"from_uri, to_uri, inbound_leg, final_code, final_phrase, "           \
-	"disconnect_by, disconnect_reason, failed, media, verdict, rule, "   \
-	"answered_by, gw_reason, gw_fault, done_seq"
+#define HEAD_NAME(name, ...) #name ", "
+#define HEAD_COLS SW_CALLREC_HEAD(HEAD_NAME) "rule"
 
 static const char *col_text(struct sw_callrec *rec, sqlite3_stmt *st, int i)
 {
@@ -898,39 +865,6 @@ static const char *col_text(struct sw_callrec *rec, sqlite3_stmt *st, int i)
 		return NULL;
 	return sw_callrec_strdup(rec, (const char *)s,
 				 (size_t)sqlite3_column_bytes(st, i));
-}
-
-
-static void read_head(struct sw_callrec *rec, sqlite3_stmt *st)
-{
-	const unsigned char *il;
-	enum sw_call_state s = SW_CS_ACTIVE;
-
-	rec->id = sqlite3_column_int64(st, 0);
-	rec->tag = col_text(rec, st, 1);
-	rec->synthetic = sqlite3_column_int(st, 2) != 0;
-	rec->start_us = sqlite3_column_int64(st, 3);
-	rec->ringing_us = sqlite3_column_int64(st, 4);
-	rec->answer_us = sqlite3_column_int64(st, 5);
-	rec->end_us = sqlite3_column_int64(st, 6);
-	sw_call_state_parse((const char *)sqlite3_column_text(st, 7), &s);
-	rec->state = s;
-	rec->from_uri = col_text(rec, st, 8);
-	rec->to_uri = col_text(rec, st, 9);
-	il = sqlite3_column_text(st, 10);
-	rec->inbound_leg = il ? (char)il[0] : 0;
-	rec->final_code = sqlite3_column_int(st, 11);
-	rec->final_phrase = col_text(rec, st, 12);
-	rec->disconnect_by = col_text(rec, st, 13);
-	rec->disconnect_reason = col_text(rec, st, 14);
-	rec->failed = sqlite3_column_int(st, 15) != 0;
-	rec->media = col_text(rec, st, 16);
-	rec->verdict = col_text(rec, st, 17);
-	rec->route.rule = col_text(rec, st, 18); /* the route table's wins */
-	rec->answered_by = col_text(rec, st, 19);
-	rec->gw_reason = col_text(rec, st, 20);
-	rec->gw_fault = col_text(rec, st, 21);
-	rec->done_seq = sqlite3_column_int64(st, 22);
 }
 
 
@@ -954,12 +888,26 @@ static void read_col(struct sw_callrec *rec, sqlite3_stmt *st, int i,
 		t = sqlite3_column_text(st, i);
 		*f = t ? (char)t[0] : 0;
 		break;
+	case CT_STATE:
+		*(enum sw_call_state *)(void *)f = SW_CS_ACTIVE;
+		sw_call_state_parse((const char *)sqlite3_column_text(st, i),
+				    (enum sw_call_state *)(void *)f);
+		break;
 	default: break;
 	}
 }
 
 
-/* Every row of one table for the call, into an arena array */
+static void read_head(struct sw_callrec *rec, sqlite3_stmt *st)
+{
+	unsigned n = cl_tab_head.ncols;
+
+	for (unsigned i = 0; i < n; ++i)
+		read_col(rec, st, (int)i, &cl_tab_head.cols[i], rec);
+	rec->route.rule = col_text(rec, st, (int)n); /* the route's wins */
+}
+
+
 /*
  * Loading runs the same few statements for every record: the writer keeps
  * them prepared (cache, one slot per statement) and skips the ladder and

@@ -479,8 +479,9 @@ static void obs_note(void *arg, const struct sipua_call_info *call,
 {
 	struct sw_gw *gw = arg;
 	struct sw_gwcall *c = gw->cl ? call_get(gw, call, true) : NULL;
-	struct sw_rec_event ev = {sw_gw_now_us(), SW_ACT_GW, SW_ACT_GW,
-				  SW_EV_NOTE, label, detail};
+	struct sw_rec_event ev = {.t_us = sw_gw_now_us(), .src = SW_ACT_GW,
+				  .dst = SW_ACT_GW, .kind = SW_EV_NOTE,
+				  .label = label, .detail = detail};
 
 	if (!c || !c->uid)
 		return;
