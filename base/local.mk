@@ -21,4 +21,4 @@ base_libswbase_a_SOURCES = \
 	base/sw_cluview.c base/sw_cluview.h \
 	base/sw_hep.c base/sw_hep.h
 base_libswbase_a_CPPFLAGS = $(SW_CPPFLAGS)
-base_libswbase_a_CFLAGS = $(AM_CFLAGS) $(CARES_CFLAGS)
+base_libswbase_a_CFLAGS = $(AM_CFLAGS) $(CARES_CFLAGS) $(JANSSON_CFLAGS)

@@ -1,5 +1,5 @@
 /**
- * @file sw_json.h  A small JSON writer and a minimal JSON reader.
+ * @file sw_json.h  A small JSON writer and a JSON reader (jansson's).
  *
  * The writer appends to a growing heap buffer; a member is written with
  * its key inside an object and with key NULL inside an array. An
@@ -8,7 +8,8 @@
  *
  * The reader parses one JSON text into a tree (objects keep member order)
  * with a depth limit; it is meant for control-socket requests and
- * responses, not for untrusted bulk data.
+ * responses, not for untrusted bulk data. The parsing is jansson's
+ * (sw_json.c says why the writer is not).
  */
 #ifndef SW_JSON_H
 #define SW_JSON_H

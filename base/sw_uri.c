@@ -8,6 +8,14 @@
  * a bare addr-spec ends at ';' (header parameters), ',' or whitespace.
  * Display names may be quoted strings with backslash escapes and may
  * contain '<'. tel: URIs (RFC 3966) have a number and no host.
+ *
+ * Why not a library: Sofia-SIP's url and address parsers stay in sip/
+ * (base/ includes no Sofia header: the dial plan would climb a layer to
+ * reach them). libre's sip_addr_decode() matches the display name with
+ * the pattern [~ \t\r\n<]* and takes the first '<' as the URI's start,
+ * so the header value "A \"<x>\" B" <tel:+15550100> of test_rules' cases
+ * (a quoted display name may hold '<', RFC 3261 §25.1) yields the URI
+ * "x".
  */
 #include <errno.h>
 #include <stdbool.h>

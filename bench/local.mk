@@ -9,7 +9,7 @@ noinst_PROGRAMS += bench/turnbench
 bench_turnbench_SOURCES = bench/turnbench.c bench/turnbench.h \
 	bench/tb_net.c bench/tb_turn.c bench/tb_flow.c bench/tb_load.c
 bench_turnbench_CFLAGS = $(AM_CFLAGS)
-bench_turnbench_LDADD = turn/libturncodec.a base/libswbase.a \
+bench_turnbench_LDADD = turn/libturncodec.a base/libswbase.a $(JANSSON_LIBS) \
 	$(OPENSSL_LIBS) -lpthread -lm
 
 # asbench: both neighbours of an app-sharing call (bench/appshare.sh)
@@ -19,6 +19,7 @@ bench_asbench_SOURCES = bench/asbench.c bench/asbench.h bench/as_loop.c \
 	bench/as_conf.c bench/as_data.c bench/tb_net.c
 bench_asbench_CFLAGS = $(AM_CFLAGS)
 bench_asbench_LDADD = sdp/libsdpr.a turn/libturncodec.a base/libswbase.a \
+	$(JANSSON_LIBS) \
 	$(OPENSSL_LIBS) -lm
 
 EXTRA_DIST += bench/run-all.sh bench/lib.sh bench/summary.sh \

@@ -194,6 +194,37 @@ static void test_json_reader_errors(void)
 }
 
 
+/* The reader's limits: 32 nested containers parse, 33 do not; invalid
+ * UTF-8 and a value given twice; a \u0000 ends the C string */
+static void test_json_reader_limits(void)
+{
+	char deep[2 * SW_JSON_MAX_DEPTH + 3];
+	struct sw_jval *v = NULL;
+	size_t n = SW_JSON_MAX_DEPTH;
+
+	memset(deep, '[', n);
+	memset(deep + n, ']', n);
+	CU_ASSERT_EQUAL(sw_jval_parse(&v, deep, 2 * n), 0);
+	sw_jval_free(v);
+	v = NULL;
+	memset(deep, '[', n + 1);
+	memset(deep + n + 1, ']', n + 1);
+	CU_ASSERT_EQUAL(sw_jval_parse(&v, deep, 2 * n + 2), EBADMSG);
+	CU_ASSERT_PTR_NULL(v);
+	CU_ASSERT_EQUAL(sw_jval_parse(&v, "\"\xff\"", 3), EBADMSG);
+	CU_ASSERT_PTR_NULL(v);
+	CU_ASSERT_EQUAL(sw_jval_parse(&v, "{\"a\":\"x\\u0000y\"}", 16), 0);
+	CU_ASSERT_STRING_EQUAL(sw_jval_str(v, "a", ""), "x");
+	sw_jval_free(v);
+	v = NULL;
+	CU_ASSERT_EQUAL(sw_jval_parse(&v, "{\"a\":1,\"b\":2,\"a\":3}", 19), 0);
+	CU_ASSERT_EQUAL(sw_jval_int(v, "a", 0), 3);
+	CU_ASSERT_STRING_EQUAL(v->child->key, "a");
+	CU_ASSERT_STRING_EQUAL(v->child->next->key, "b");
+	sw_jval_free(v);
+}
+
+
 /* ---- verdict --------------------------------------------------------------- */
 
 struct vcase {
@@ -1551,6 +1582,7 @@ int test_calllog_register(void)
 	    !CU_add_test(s, "json pretty", test_json_pretty) ||
 	    !CU_add_test(s, "json reader", test_json_reader) ||
 	    !CU_add_test(s, "json reader errors", test_json_reader_errors) ||
+	    !CU_add_test(s, "json reader limits", test_json_reader_limits) ||
 	    !CU_add_test(s, "verdict success", test_verdict_success) ||
 	    !CU_add_test(s, "verdict direct path", test_verdict_direct) ||
 	    !CU_add_test(s, "verdict diagnostics", test_verdict_diagnostics) ||

@@ -22,6 +22,7 @@ tests_fuzz_fuzz_stun_decode_SOURCES = tests/fuzz/fuzz_stun_decode.c \
 	src/cli/cli_stun.h src/cli/cli_stun_net.c src/cli/cli_stun_show.c
 tests_fuzz_fuzz_stun_decode_LDFLAGS = $(FUZZ_LDFLAGS)
 tests_fuzz_fuzz_stun_decode_LDADD = turn/libturncodec.a base/libswbase.a \
+	$(JANSSON_LIBS) \
 	$(PCAP_LIBS) $(OPENSSL_LIBS)
 
 # sdpr: parse -> print identity, candidate print/parse, edit -> print ->
@@ -40,6 +41,7 @@ tests_fuzz_fuzz_rules_CPPFLAGS = $(AM_CPPFLAGS) \
 	-DFUZZ_RULES='"$(abs_top_srcdir)/tests/data/rules/fuzz.rules"'
 tests_fuzz_fuzz_rules_LDFLAGS = $(FUZZ_LDFLAGS)
 tests_fuzz_fuzz_rules_LDADD = src/dialplan/libswdialplan.a base/libswbase.a \
+	$(JANSSON_LIBS) \
 	$(PCRE2_LIBS) -lpthread
 
 # SIP: raw messages through Sofia's parser, the header copy, multipart
@@ -49,15 +51,16 @@ noinst_PROGRAMS += tests/fuzz/fuzz_sip
 tests_fuzz_fuzz_sip_SOURCES = tests/fuzz/fuzz_sip.c
 tests_fuzz_fuzz_sip_LDFLAGS = $(FUZZ_LDFLAGS)
 tests_fuzz_fuzz_sip_LDADD = src/dialplan/libswdialplan.a sip/libsipua.a \
-	sdp/libsdpr.a base/libswbase.a $(SOFIA_LIBS) $(PCRE2_LIBS) \
-	$(OPENSSL_LIBS) -lpthread
+	sdp/libsdpr.a base/libswbase.a \
+	$(JANSSON_LIBS) $(SOFIA_LIBS) $(PCRE2_LIBS) \
+	$(OPENSSL_LIBS) $(CARES_LIBS) -lpthread
 
 # SIP capture: Sofia's transport log (pieces separated by 0x01) back
 # into messages, and their Call-ID. Corpus: tests/data/sipcap
 noinst_PROGRAMS += tests/fuzz/fuzz_sipcap
 tests_fuzz_fuzz_sipcap_SOURCES = tests/fuzz/fuzz_sipcap.c
 tests_fuzz_fuzz_sipcap_LDFLAGS = $(FUZZ_LDFLAGS)
-tests_fuzz_fuzz_sipcap_LDADD = sip/libsipua.a base/libswbase.a
+tests_fuzz_fuzz_sipcap_LDADD = sip/libsipua.a base/libswbase.a $(JANSSON_LIBS)
 
 # call log: JSON reader (control socket) and writer round trip, ladder
 # labels of recorded SIP/STUN bytes, the SDP candidate check.
@@ -66,5 +69,6 @@ noinst_PROGRAMS += tests/fuzz/fuzz_calllog
 tests_fuzz_fuzz_calllog_SOURCES = tests/fuzz/fuzz_calllog.c
 tests_fuzz_fuzz_calllog_LDFLAGS = $(FUZZ_LDFLAGS)
 tests_fuzz_fuzz_calllog_LDADD = src/calllog/libswcalllog.a base/libswbase.a \
+	$(JANSSON_LIBS) \
 	$(SQLITE_LIBS) -lpthread
 endif
