@@ -91,7 +91,7 @@ static const struct {
 };
 
 
-static void test_session_table(void)
+UNIT_TEST(test_session_table, "session transitions, every pair")
 {
 	unsigned n_valid = 0, n_impossible = 0;
 
@@ -138,7 +138,7 @@ static void test_session_table(void)
 
 
 /* An ICE direction: request, success, timeout in each state */
-static void test_ice_table(void)
+UNIT_TEST(test_ice_table, "ICE direction transitions, every pair")
 {
 	static const enum sw_ice_state want[][AS_ICE_EV_COUNT] = {
 		[SW_ICE_UNKNOWN] = {SW_ICE_CHECKING, SW_ICE_SUCCEEDED,
@@ -275,7 +275,7 @@ static void relay_ev(struct sw_as_host *h, enum relay_ev_type type,
  * refused, counted and change nothing; possible ones take it through
  * offered, checking (both ICE directions failing at the timeout) and
  * idle again, and an earlier session's late event is its own */
-static void test_session_driven(void)
+UNIT_TEST(test_session_driven, "a session driven with impossible events")
 {
 	struct relay *not_used = (struct relay *)&fk; /* only compared */
 	struct sw_conf conf;
@@ -366,18 +366,4 @@ static void test_session_driven(void)
 }
 
 
-int test_appshare_register(void)
-{
-	CU_pSuite s = CU_add_suite("appshare", NULL, NULL);
-
-	if (!s)
-		return -1;
-	if (!CU_add_test(s, "session transitions, every pair",
-			 test_session_table) ||
-	    !CU_add_test(s, "ICE direction transitions, every pair",
-			 test_ice_table) ||
-	    !CU_add_test(s, "a session driven with impossible events",
-			 test_session_driven))
-		return -1;
-	return 0;
-}
+UNIT_SUITE("appshare", NULL, NULL, NULL, NULL);

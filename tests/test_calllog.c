@@ -99,7 +99,7 @@ static int64_t count_in(const char *name, const char *sql)
 
 /* ---- JSON ---------------------------------------------------------------- */
 
-static void test_json_writer(void)
+UNIT_TEST(test_json_writer, "json writer")
 {
 	struct sw_json j;
 
@@ -130,7 +130,7 @@ static void test_json_writer(void)
 }
 
 
-static void test_json_pretty(void)
+UNIT_TEST(test_json_pretty, "json pretty")
 {
 	struct sw_json j;
 
@@ -149,7 +149,7 @@ static void test_json_pretty(void)
 }
 
 
-static void test_json_reader(void)
+UNIT_TEST(test_json_reader, "json reader")
 {
 	static const char txt[] =
 		" {\"cmd\":\"status\",\"args\":{\"n\":12,\"f\":false,"
@@ -174,7 +174,7 @@ static void test_json_reader(void)
 }
 
 
-static void test_json_reader_errors(void)
+UNIT_TEST(test_json_reader_errors, "json reader errors")
 {
 	static const char *const bad[] = {
 		"", "{", "{\"a\"}", "{\"a\":1,}", "[1 2]", "\"abc", "{} x",
@@ -196,7 +196,7 @@ static void test_json_reader_errors(void)
 
 /* The reader's limits: 32 nested containers parse, 33 do not; invalid
  * UTF-8 and a value given twice; a \u0000 ends the C string */
-static void test_json_reader_limits(void)
+UNIT_TEST(test_json_reader_limits, "json reader limits")
 {
 	char deep[2 * SW_JSON_MAX_DEPTH + 3];
 	struct sw_jval *v = NULL;
@@ -303,7 +303,7 @@ static enum sw_verdict_sev vc_run(struct vcase *v)
 	} while (0)
 
 
-static void test_verdict_success(void)
+UNIT_TEST(test_verdict_success, "verdict success")
 {
 	struct vcase v;
 
@@ -340,7 +340,7 @@ static void test_verdict_success(void)
 /* The controlling agent nominated a direct pair: the relay was released
  * on purpose, even if the Edge never connected to it, and there was no
  * completion re-INVITE */
-static void test_verdict_direct(void)
+UNIT_TEST(test_verdict_direct, "verdict direct path")
 {
 	struct vcase v;
 
@@ -358,7 +358,7 @@ static void test_verdict_direct(void)
 }
 
 
-static void test_verdict_diagnostics(void)
+UNIT_TEST(test_verdict_diagnostics, "verdict diagnostics")
 {
 	struct vcase v;
 
@@ -386,7 +386,7 @@ static void test_verdict_diagnostics(void)
 /* Every ms-diagnostics code the verdict knows, in each header it may come
  * in: the verdict names it (not the bare SIP status), with the far end's
  * reason when the header has one */
-static void test_verdict_diag_table(void)
+UNIT_TEST(test_verdict_diag_table, "verdict diagnostics table")
 {
 	static const char *const hdrs[] = {"ms-diagnostics-public",
 					   "ms-diagnostics",
@@ -467,7 +467,7 @@ static void test_verdict_diag_table(void)
 
 
 /* A fault of the gateway explains what followed from it */
-static void test_verdict_fault(void)
+UNIT_TEST(test_verdict_fault, "verdict fault")
 {
 	struct vcase v;
 
@@ -488,7 +488,7 @@ static void test_verdict_fault(void)
 }
 
 
-static void test_verdict_status(void)
+UNIT_TEST(test_verdict_status, "verdict status")
 {
 	struct vcase v;
 
@@ -524,7 +524,7 @@ static void test_verdict_status(void)
 
 /* A response the gateway gave itself: its reason and fix, never a far
  * end's fault; a status-based fix when no reason was recorded */
-static void test_verdict_gateway(void)
+UNIT_TEST(test_verdict_gateway, "verdict gateway")
 {
 	static const struct {
 		int code;
@@ -589,7 +589,7 @@ static void test_verdict_gateway(void)
 }
 
 
-static void test_verdict_transport(void)
+UNIT_TEST(test_verdict_transport, "verdict transport")
 {
 	struct vcase v;
 
@@ -610,7 +610,7 @@ static void test_verdict_transport(void)
 }
 
 
-static void test_verdict_cancel_lost_active(void)
+UNIT_TEST(test_verdict_cancel_lost_active, "verdict cancel/lost/active")
 {
 	struct vcase v;
 
@@ -632,7 +632,7 @@ static void test_verdict_cancel_lost_active(void)
 }
 
 
-static void test_verdict_media_path(void)
+UNIT_TEST(test_verdict_media_path, "verdict media path")
 {
 	struct vcase v;
 
@@ -689,7 +689,7 @@ static void test_verdict_media_path(void)
 }
 
 
-static void test_verdict_ice(void)
+UNIT_TEST(test_verdict_ice, "verdict ice")
 {
 	struct vcase v;
 
@@ -715,7 +715,7 @@ static void test_verdict_ice(void)
 }
 
 
-static void test_verdict_reinvite(void)
+UNIT_TEST(test_verdict_reinvite, "verdict reinvite")
 {
 	struct vcase v;
 
@@ -734,7 +734,7 @@ static void test_verdict_reinvite(void)
 }
 
 
-static void test_verdict_client_diag_fallback(void)
+UNIT_TEST(test_verdict_client_diag_fallback, "verdict client diag")
 {
 	struct vcase v;
 
@@ -750,7 +750,7 @@ static void test_verdict_client_diag_fallback(void)
 
 /* ---- ladder labels ---------------------------------------------------- */
 
-static void test_summaries(void)
+UNIT_TEST(test_summaries, "ladder labels")
 {
 	static const char inv[] = "INVITE sip:a@b SIP/2.0\r\nTo: <sip:a@b>;"
 				  "tag=x\r\nCSeq: 2 INVITE\r\nContent-Type: "
@@ -876,7 +876,7 @@ static void check_seed_parts(const struct sw_callrec *r)
 }
 
 
-static void test_roundtrip(void)
+UNIT_TEST(test_roundtrip, "round trip")
 {
 	struct sw_callrec *r;
 	struct sw_callstore *db;
@@ -925,7 +925,7 @@ static const struct {
 };
 
 
-static void test_fixture_verdicts(void)
+UNIT_TEST(test_fixture_verdicts, "fixture verdicts")
 {
 	struct sw_callstore *db = open_ro("rt.db");
 
@@ -961,7 +961,7 @@ static int list_count(const struct sw_callrec *rec, void *arg)
 }
 
 
-static void test_list_queries(void)
+UNIT_TEST(test_list_queries, "list queries")
 {
 	struct sw_callstore_query q = {0};
 	struct sw_callstore *db = open_ro("rt.db");
@@ -1025,7 +1025,7 @@ static int fin_h(const struct sw_callrec *rec, void *arg)
 /* A shipper's walk: batches of 3 after a cursor, every ended call once,
  * in finish order, with the parts asked for; then nothing new; a late
  * fact about an ended call brings that call back, alone */
-static void test_finished_cursor(void)
+UNIT_TEST(test_finished_cursor, "store: finished cursor")
 {
 	struct sw_callstore *db = open_ro("rt.db");
 	struct fin_walk w = {0};
@@ -1080,7 +1080,7 @@ static void code_h(int code, int64_t calls, void *arg)
 
 
 /* The counters of `shareway stats`, each against the SQL it stands for */
-static void test_counts(void)
+UNIT_TEST(test_counts, "store: counts")
 {
 	struct sw_callstore *db = open_ro("rt.db");
 	struct sw_callstore_counts c;
@@ -1116,7 +1116,7 @@ static void test_counts(void)
 
 /* ---- upserts, lost calls, retention, drops, migration ---------------- */
 
-static void test_upsert_rules(void)
+UNIT_TEST(test_upsert_rules, "upsert rules")
 {
 	struct sw_calllog *cl = open_log("up.db", 0, 0, 0);
 	struct sw_rec_start st = {FX_T0, "sip:a@x", "sip:b@y", 'e', false};
@@ -1158,7 +1158,7 @@ static void test_upsert_rules(void)
 }
 
 
-static void test_lost_on_restart(void)
+UNIT_TEST(test_lost_on_restart, "lost on restart")
 {
 	struct sw_calllog *cl;
 	struct sw_callrec *r = NULL;
@@ -1190,7 +1190,7 @@ static void synth_calls(struct sw_calllog *cl, int n, int64_t start)
 }
 
 
-static void test_retention(void)
+UNIT_TEST(test_retention, "retention")
 {
 	int64_t now = sw_calllog_now(), old = now - 40LL * 86400 * 1000000;
 	struct sw_calllog *cl = open_log("ret.db", 0, 0, 0);
@@ -1223,7 +1223,7 @@ static void test_retention(void)
 }
 
 
-static void test_drops_counted(void)
+UNIT_TEST(test_drops_counted, "drops counted")
 {
 	struct sw_calllog *cl = open_log("drop.db", 0, 0, 8);
 	struct sw_calllog_stats st;
@@ -1253,7 +1253,7 @@ static void test_drops_counted(void)
 }
 
 
-static void test_migration_v1(void)
+UNIT_TEST(test_migration_v1, "migration v1->current")
 {
 	char err[256];
 	sqlite3 *db = NULL;
@@ -1336,7 +1336,7 @@ static char *schema_text(const char *name)
 
 /* A new file gets the schema generated from the field lists; a v1 file
  * the migrations: both must be the same schema, column for column */
-static void test_schema_migrated_is_created(void)
+UNIT_TEST(test_schema_migrated_is_created, "schema: migrated = created")
 {
 	char err[256], *fresh, *migrated;
 	struct sw_calllog *cl;
@@ -1449,7 +1449,7 @@ static int count_children(const struct sw_jval *v)
 }
 
 
-static void test_ctl(void)
+UNIT_TEST(test_ctl, "control socket")
 {
 	const char *path = dbpath("ctl.sock");
 	struct sw_ctl *ctl = NULL, *ctl2 = NULL;
@@ -1487,7 +1487,7 @@ static void test_ctl(void)
 
 /* A socket file left by a killed daemon is replaced; a request that is
  * not JSON gets an error answer, and the server carries on */
-static void test_ctl_stale_and_bad(void)
+UNIT_TEST(test_ctl_stale_and_bad, "control socket: stale file, bad request")
 {
 	const char *path = dbpath("stale.sock");
 	struct sockaddr_un sun = {.sun_family = AF_UNIX};
@@ -1524,7 +1524,7 @@ static void test_ctl_stale_and_bad(void)
 /* Out of descriptors, a CLI connection cannot be accepted: it is closed
  * at once (the reserve descriptor) and the socket is not left readable,
  * which would spin the SIP loop */
-static void test_ctl_no_fds(void)
+UNIT_TEST(test_ctl_no_fds, "control socket: out of descriptors")
 {
 	const char *path = dbpath("nofds.sock");
 	struct sockaddr_un sun = {.sun_family = AF_UNIX};
@@ -1572,51 +1572,4 @@ static int suite_clean(void)
 }
 
 
-int test_calllog_register(void)
-{
-	CU_pSuite s = CU_add_suite("calllog", suite_init, suite_clean);
-
-	if (!s)
-		return -1;
-	if (!CU_add_test(s, "json writer", test_json_writer) ||
-	    !CU_add_test(s, "json pretty", test_json_pretty) ||
-	    !CU_add_test(s, "json reader", test_json_reader) ||
-	    !CU_add_test(s, "json reader errors", test_json_reader_errors) ||
-	    !CU_add_test(s, "json reader limits", test_json_reader_limits) ||
-	    !CU_add_test(s, "verdict success", test_verdict_success) ||
-	    !CU_add_test(s, "verdict direct path", test_verdict_direct) ||
-	    !CU_add_test(s, "verdict diagnostics", test_verdict_diagnostics) ||
-	    !CU_add_test(s, "verdict diagnostics table",
-			 test_verdict_diag_table) ||
-	    !CU_add_test(s, "verdict status", test_verdict_status) ||
-	    !CU_add_test(s, "verdict transport", test_verdict_transport) ||
-	    !CU_add_test(s, "verdict gateway", test_verdict_gateway) ||
-	    !CU_add_test(s, "verdict fault", test_verdict_fault) ||
-	    !CU_add_test(s, "verdict cancel/lost/active",
-			 test_verdict_cancel_lost_active) ||
-	    !CU_add_test(s, "verdict media path", test_verdict_media_path) ||
-	    !CU_add_test(s, "verdict ice", test_verdict_ice) ||
-	    !CU_add_test(s, "verdict reinvite", test_verdict_reinvite) ||
-	    !CU_add_test(s, "verdict client diag",
-			 test_verdict_client_diag_fallback) ||
-	    !CU_add_test(s, "ladder labels", test_summaries) ||
-	    !CU_add_test(s, "round trip", test_roundtrip) ||
-	    !CU_add_test(s, "fixture verdicts", test_fixture_verdicts) ||
-	    !CU_add_test(s, "list queries", test_list_queries) ||
-	    !CU_add_test(s, "store: counts", test_counts) ||
-	    !CU_add_test(s, "store: finished cursor", test_finished_cursor) ||
-	    !CU_add_test(s, "upsert rules", test_upsert_rules) ||
-	    !CU_add_test(s, "lost on restart", test_lost_on_restart) ||
-	    !CU_add_test(s, "retention", test_retention) ||
-	    !CU_add_test(s, "drops counted", test_drops_counted) ||
-	    !CU_add_test(s, "migration v1->current", test_migration_v1) ||
-	    !CU_add_test(s, "schema: migrated = created",
-			 test_schema_migrated_is_created) ||
-	    !CU_add_test(s, "control socket", test_ctl) ||
-	    !CU_add_test(s, "control socket: stale file, bad request",
-			 test_ctl_stale_and_bad) ||
-	    !CU_add_test(s, "control socket: out of descriptors",
-			 test_ctl_no_fds))
-		return -1;
-	return 0;
-}
+UNIT_SUITE("calllog", suite_init, suite_clean, NULL, NULL);

@@ -42,7 +42,7 @@ static int load(const char *text, char *err, size_t errsz)
 }
 
 
-static void test_defaults(void)
+UNIT_TEST(test_defaults, "defaults")
 {
 	static struct sw_conf conf;
 
@@ -57,7 +57,7 @@ static void test_defaults(void)
 }
 
 
-static void test_shipped_conf(void)
+UNIT_TEST(test_shipped_conf, "shipped conf/shareway.conf")
 {
 	static struct sw_conf conf;
 	char path[512], err[512] = "";
@@ -75,7 +75,7 @@ static void test_shipped_conf(void)
 }
 
 
-static void test_values(void)
+UNIT_TEST(test_values, "values and lists")
 {
 	static struct sw_conf conf;
 	char err[512] = "";
@@ -110,7 +110,7 @@ static void test_values(void)
 }
 
 
-static void test_errors(void)
+UNIT_TEST(test_errors, "errors name file:line:key")
 {
 	char err[512];
 
@@ -179,7 +179,7 @@ static void test_errors(void)
 
 /* [zone] peer: "URI [priority=N] [weight=N]" per line, at most 8; what
  * the configuration check (sw_check_zones) refuses, by file:line:key */
-static void test_peers(void)
+UNIT_TEST(test_peers, "zone peer lists")
 {
 	static struct sw_conf conf;
 	static const struct {
@@ -242,7 +242,7 @@ static void test_peers(void)
 
 /* Lists add up across lines; the line of every key is kept for later
  * messages (sw_conf_fail) */
-static void test_key_lines(void)
+UNIT_TEST(test_key_lines, "key lines, lists repeat")
 {
 	static struct sw_conf conf;
 	char err[512] = "";
@@ -275,7 +275,7 @@ static void test_key_lines(void)
 /* sw_log_limited(): a burst a second per call site, then a count of the
  * suppressed lines on the first line of a later second. */
 /* What a reload cannot apply is named; what it applies is not */
-static void test_restart_keys(void)
+UNIT_TEST(test_restart_keys, "what a reload cannot apply")
 {
 	static struct sw_conf a, b;
 	const char *base = "[general]\nlog_level = info\n[sip]\n"
@@ -309,7 +309,7 @@ static void test_restart_keys(void)
 }
 
 
-static void test_log_ratelimit(void)
+UNIT_TEST(test_log_ratelimit, "log rate limit per kind")
 {
 	struct sw_log_rl rl = {0};
 	unsigned sup, reported = 0, passed = 0;
@@ -350,7 +350,7 @@ static int teardown(void)
 /* The 300 ALTERNATE-SERVER target: the least-loaded active instance
  * other than this one, with a TURN address and ports; the same pick from
  * the same view on every instance */
-static void test_cluview_pick(void)
+UNIT_TEST(test_cluview_pick, "cluster view: least-loaded instance")
 {
 	struct sw_cluview v;
 	const struct sw_cluview_inst *p;
@@ -409,7 +409,7 @@ static bool mq_woken(struct sw_mq *mq)
 /* The call-log writer defers wake-ups while its batch is open: a push
  * writes the eventfd only at half capacity then, and turning deferral
  * off tells what is waiting (no push woke the consumer for it) */
-static void test_mq_defer(void)
+UNIT_TEST(test_mq_defer, "value queue: deferred wake-ups")
 {
 	struct sw_mq *mq = NULL;
 	int v = 0;
@@ -442,7 +442,7 @@ static void test_mq_defer(void)
 
 /* sw_sa_str() writes IPv4 by hand (the capture's hot path): the same
  * text as inet_ntop() + snprintf(), cut alike */
-static void test_sa_str(void)
+UNIT_TEST(test_sa_str, "addresses as text")
 {
 	static const char *const v[] = {
 		"0.0.0.0:0", "255.255.255.255:65535", "10.0.100.9:5060",
@@ -463,24 +463,4 @@ static void test_sa_str(void)
 }
 
 
-int test_conf_register(void)
-{
-	CU_pSuite s = CU_add_suite("conf", setup, teardown);
-
-	if (!s)
-		return -1;
-	if (!CU_add_test(s, "defaults", test_defaults) ||
-	    !CU_add_test(s, "shipped conf/shareway.conf", test_shipped_conf) ||
-	    !CU_add_test(s, "values and lists", test_values) ||
-	    !CU_add_test(s, "errors name file:line:key", test_errors) ||
-	    !CU_add_test(s, "key lines, lists repeat", test_key_lines) ||
-	    !CU_add_test(s, "zone peer lists", test_peers) ||
-	    !CU_add_test(s, "what a reload cannot apply", test_restart_keys) ||
-	    !CU_add_test(s, "log rate limit per kind", test_log_ratelimit) ||
-	    !CU_add_test(s, "cluster view: least-loaded instance",
-			 test_cluview_pick) ||
-	    !CU_add_test(s, "value queue: deferred wake-ups", test_mq_defer) ||
-	    !CU_add_test(s, "addresses as text", test_sa_str))
-		return -1;
-	return 0;
-}
+UNIT_SUITE("conf", setup, teardown, NULL, NULL);

@@ -53,7 +53,7 @@ static void hep_msg(struct sw_hep_msg *m, struct sw_sa *s, struct sw_sa *d)
 }
 
 
-static void test_hep_bytes(void)
+UNIT_TEST(test_hep_bytes, "HEPv3 packet, byte for byte")
 {
 	struct sw_sa s, d;
 	struct sw_hep_msg m;
@@ -82,7 +82,7 @@ static void test_hep_bytes(void)
 
 /* What the sender puts on the wire is the encoder's packet, with its own
  * capture id, node and password */
-static void test_hep_send(void)
+UNIT_TEST(test_hep_send, "HEPv3 sender: the encoder's packet")
 {
 	struct sockaddr_in a = {.sin_family = AF_INET};
 	socklen_t al = sizeof(a);
@@ -114,7 +114,7 @@ static void test_hep_send(void)
 }
 
 
-static void test_log_modules(void)
+UNIT_TEST(test_log_modules, "log levels per module, facility")
 {
 	int lv[64], fac;
 	char err[256];
@@ -156,7 +156,7 @@ static void test_log_modules(void)
 
 /* The text format: HELP/TYPE then samples; a histogram's buckets
  * cumulative, le="+Inf" equal to _count, the sum in seconds */
-static void test_prom(void)
+UNIT_TEST(test_prom, "Prometheus text format, histograms")
 {
 	static const struct sw_hist_bounds b = {3, {0.1, 0.5, 2}};
 	struct sw_hist h;
@@ -196,15 +196,4 @@ static void test_prom(void)
 }
 
 
-int test_observe_register(void)
-{
-	CU_pSuite s = CU_add_suite("observe", NULL, NULL);
-
-	if (!s ||
-	    !CU_add_test(s, "HEPv3 packet, byte for byte", test_hep_bytes) ||
-	    !CU_add_test(s, "HEPv3 sender: the encoder's packet", test_hep_send) ||
-	    !CU_add_test(s, "log levels per module, facility", test_log_modules) ||
-	    !CU_add_test(s, "Prometheus text format, histograms", test_prom))
-		return -1;
-	return 0;
-}
+UNIT_SUITE("observe", NULL, NULL, NULL, NULL);

@@ -268,7 +268,7 @@ static void bulk_both_ways(int a, int b, size_t n)
 }
 
 
-static void test_inproc_call(void)
+UNIT_TEST(test_inproc_call, "in-process call: inspect, splice")
 {
 	struct relay *r = NULL;
 	struct relay_cmd cmd;
@@ -367,7 +367,7 @@ static enum relay_inspect splice_at_once(void *arg, uint32_t conn_id,
 }
 
 
-static void test_observer_hook(void)
+UNIT_TEST(test_observer_hook, "observer hook asks for splice")
 {
 	struct relay *r = NULL;
 	struct relay_ev ev;
@@ -445,7 +445,7 @@ static int turn_rq(int fd, uint16_t method, uint8_t transport,
 }
 
 
-static void test_watch(void)
+UNIT_TEST(test_watch, "observe mode: WATCH an external allocation")
 {
 	struct relay *r = NULL;
 	struct relay_cmd cmd;
@@ -548,7 +548,7 @@ static void test_watch(void)
 /* [appsharing] permit_wait: an in-process relay holds a peer without a
  * permission; PERMIT lets it on (ConnectionAttempt then), the end of the
  * wait refuses it, and permit_wait = 0 refuses at once */
-static void test_permit_wait(void)
+UNIT_TEST(test_permit_wait, "permit_wait holds an early peer")
 {
 	struct relay *r = NULL;
 	struct relay_cmd cmd;
@@ -599,7 +599,7 @@ static void test_permit_wait(void)
 
 /* A check the peer sent before the bind (which waits on the dial) is
  * inspected like the ones after it */
-static void test_early_check(void)
+UNIT_TEST(test_early_check, "a check before the bind is inspected")
 {
 	struct relay *r = NULL;
 	struct relay_cmd cmd;
@@ -651,7 +651,7 @@ static void test_early_check(void)
  * listener; the relay's in-process Connect tries the targets in order
  * (the first refuses) from the relayed address and binds the first that
  * answers, in inspect mode */
-static void test_inside(void)
+UNIT_TEST(test_inside, "inside candidate: Connect to the targets in order")
 {
 	struct relay *r = NULL;
 	struct relay_cmd cmd;
@@ -736,7 +736,7 @@ static void test_inside(void)
  * peers waiting in its backlog are accepted on the reserve descriptor and
  * closed at once, the listener is paused; with descriptors back it
  * accepts again (sw_accept.h) */
-static void test_fd_shortage(void)
+UNIT_TEST(test_fd_shortage, "out of descriptors: paused, waiting peers shed")
 {
 	struct relay *r = NULL;
 	struct relay_ev ev;
@@ -797,7 +797,7 @@ static uint64_t prebind_now(struct relay *r)
  * prebind_buffer each and prebind_total together, and at most
  * max_unbound_peers of them are taken; each bind makes room for the
  * others, and every byte arrives */
-static void test_prebind_caps(void)
+UNIT_TEST(test_prebind_caps, "pre-bind bytes and unbound peers capped")
 {
 	struct relay *r = NULL;
 	struct relay_cmd cmd;
@@ -864,7 +864,7 @@ static void test_prebind_caps(void)
 
 /* The one read/write of the control and data connections: bytes, would
  * block, end of stream, broken (plain TCP; TLS maps onto the same four) */
-static void test_stream_io(void)
+UNIT_TEST(test_stream_io, "one stream read/write, four results")
 {
 	int sv[2];
 	uint8_t buf[8];
@@ -899,29 +899,4 @@ static void test_stream_io(void)
 }
 
 
-int test_relay_register(void)
-{
-	CU_pSuite s = CU_add_suite("relay", NULL, NULL);
-
-	if (!s ||
-	    !CU_add_test(s, "in-process call: inspect, splice",
-			 test_inproc_call) ||
-	    !CU_add_test(s, "observer hook asks for splice",
-			 test_observer_hook) ||
-	    !CU_add_test(s, "observe mode: WATCH an external allocation",
-			 test_watch) ||
-	    !CU_add_test(s, "permit_wait holds an early peer",
-			 test_permit_wait) ||
-	    !CU_add_test(s, "inside candidate: Connect to the targets in order",
-			 test_inside) ||
-	    !CU_add_test(s, "a check before the bind is inspected",
-			 test_early_check) ||
-	    !CU_add_test(s, "out of descriptors: paused, waiting peers shed",
-			 test_fd_shortage) ||
-	    !CU_add_test(s, "pre-bind bytes and unbound peers capped",
-			 test_prebind_caps) ||
-	    !CU_add_test(s, "one stream read/write, four results",
-			 test_stream_io))
-		return CU_get_error();
-	return CUE_SUCCESS;
-}
+UNIT_SUITE("relay", NULL, NULL, NULL, NULL);

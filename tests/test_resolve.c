@@ -218,7 +218,7 @@ static struct sw_resolve *resolver_up(struct fake_dns *f, uint32_t ttl_s)
 }
 
 
-static void test_a_then_ttl(void)
+UNIT_TEST(test_a_then_ttl, "A record, looked up again at its TTL")
 {
 	struct fake_dns f;
 	struct sw_resolve *r = resolver_up(&f, 1);
@@ -244,7 +244,7 @@ static void test_a_then_ttl(void)
 }
 
 
-static void test_srv_and_nxdomain(void)
+UNIT_TEST(test_srv_and_nxdomain, "SRV first, NXDOMAIN, reset")
 {
 	struct fake_dns f;
 	struct sw_resolve *r = resolver_up(&f, 60);
@@ -285,7 +285,7 @@ static void test_srv_and_nxdomain(void)
 
 
 /* A server that refuses (nothing listens): a failed answer, no loop */
-static void test_dead_server(void)
+UNIT_TEST(test_dead_server, "dead server: one failed answer")
 {
 	struct sw_resolve *r = NULL;
 	struct sw_resolve_answer a;
@@ -316,17 +316,4 @@ static void test_dead_server(void)
 }
 
 
-int test_resolve_register(void)
-{
-	CU_pSuite s = CU_add_suite("resolve", NULL, NULL);
-
-	if (!s ||
-	    !CU_add_test(s, "A record, looked up again at its TTL",
-			 test_a_then_ttl) ||
-	    !CU_add_test(s, "SRV first, NXDOMAIN, reset",
-			 test_srv_and_nxdomain) ||
-	    !CU_add_test(s, "dead server: one failed answer",
-			 test_dead_server))
-		return -1;
-	return 0;
-}
+UNIT_SUITE("resolve", NULL, NULL, NULL, NULL);

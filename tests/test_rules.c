@@ -90,7 +90,7 @@ static int route(const struct sw_rules *r, const struct sw_route_input *in)
 }
 
 
-static void test_shipped_rules(void)
+UNIT_TEST(test_shipped_rules, "shipped rules.conf")
 {
 	static struct sw_conf sc;
 	struct sw_route_input in = input("edge", "sip:alice@127.0.0.1");
@@ -125,7 +125,7 @@ static void test_shipped_rules(void)
 }
 
 
-static void test_load_errors(void)
+UNIT_TEST(test_load_errors, "load errors name file:line")
 {
 	static const struct {
 		const char *text, *want;
@@ -211,7 +211,7 @@ static void test_load_errors(void)
 }
 
 
-static void test_load_file_errors(void)
+UNIT_TEST(test_load_file_errors, "load file errors")
 {
 	struct sw_rules *r = NULL;
 	char path[512];
@@ -233,7 +233,7 @@ static void test_load_file_errors(void)
 }
 
 
-static void test_priority_ties(void)
+UNIT_TEST(test_priority_ties, "priority and file order")
 {
 	struct sw_rules *r = load(
 		"[defaults]\non_match = continue\n"
@@ -259,7 +259,7 @@ static void test_priority_ties(void)
 }
 
 
-static void test_continue_then_stop(void)
+UNIT_TEST(test_continue_then_stop, "continue then stop")
 {
 	struct sw_rules *r = load(
 		"[rule strip-plus]\npriority = 1\non_match = continue\n"
@@ -295,7 +295,7 @@ static void test_continue_then_stop(void)
 }
 
 
-static void test_continue_sets_target(void)
+UNIT_TEST(test_continue_sets_target, "continue sets target")
 {
 	struct sw_rules *r = load(
 		"[rule default-target]\npriority = 1\non_match = continue\n"
@@ -329,7 +329,7 @@ static const char *which(const struct sw_rules *r,
 }
 
 
-static void test_pattern_types(void)
+UNIT_TEST(test_pattern_types, "pattern types")
 {
 	struct sw_rules *r = load(
 		"[rule ex]\npriority = 1\nmatch.ruri.user = exact 100\n"
@@ -373,7 +373,7 @@ static void test_pattern_types(void)
 }
 
 
-static void test_captures_rewrite(void)
+UNIT_TEST(test_captures_rewrite, "captures in rewrites")
 {
 	struct sw_rules *r = load(
 		"[rule meet]\npriority = 10\nsource = edge\n"
@@ -425,7 +425,7 @@ static const char *hdr_cb(void *arg, const char *name)
 }
 
 
-static void test_header_match(void)
+UNIT_TEST(test_header_match, "header match")
 {
 	static const char *hdrs[] = {"X-Ms-Conf", "focus-42",
 				     "User-Agent", "RTCC/7.0", NULL};
@@ -457,7 +457,7 @@ static void test_header_match(void)
 }
 
 
-static void test_media_match(void)
+UNIT_TEST(test_media_match, "media match and policies")
 {
 	struct sw_rules *r = load(
 		"[defaults]\nmedia.default = strip\n"
@@ -509,7 +509,7 @@ static void test_media_match(void)
 /* The registry (base/sw_mpolicy.h): every policy's name turns back into
  * it, what each layer acts on is its traits, and an unknown name (an old
  * call record, a typo) is none */
-static void test_policy_registry(void)
+UNIT_TEST(test_policy_registry, "media policy registry")
 {
 	static const struct {
 		enum sw_media_policy p;
@@ -548,7 +548,7 @@ static void test_policy_registry(void)
 }
 
 
-static void test_reject(void)
+UNIT_TEST(test_reject, "reject")
 {
 	struct sw_rules *r = load(
 		"[rule block]\npriority = 5\nmatch.from.host = exact evil.example\n"
@@ -581,7 +581,7 @@ static void test_reject(void)
 }
 
 
-static void test_source(void)
+UNIT_TEST(test_source, "source zones")
 {
 	struct sw_rules *r = load(
 		"[rule from-edge-or-lab]\npriority = 1\nsource = edge, lab\n"
@@ -606,7 +606,7 @@ static void test_source(void)
 }
 
 
-static void test_user_rewrite(void)
+UNIT_TEST(test_user_rewrite, "rewrite.ruri.user")
 {
 	static const char *hdrs[] = {"X-U", "a@b", NULL};
 	struct sw_rules *r = load(
@@ -654,7 +654,7 @@ static void test_user_rewrite(void)
 }
 
 
-static void test_route_errors(void)
+UNIT_TEST(test_route_errors, "route errors")
 {
 	static char big[SW_ROUTE_URI + 100];
 	struct sw_rules *r = load(
@@ -686,7 +686,7 @@ static void test_route_errors(void)
 }
 
 
-static void test_regex_limit(void)
+UNIT_TEST(test_regex_limit, "regex match limit")
 {
 	struct sw_rules *r = load("[rule slow]\npriority = 1\n"
 				  "match.ruri.user = regex ^(a+)+$\n"
@@ -705,7 +705,7 @@ static void test_regex_limit(void)
 }
 
 
-static void test_refcount_reload(void)
+UNIT_TEST(test_refcount_reload, "refcount and reload")
 {
 	const char *v1 = "[rule v]\npriority = 1\ntarget = cms\n";
 	const char *v2 = "[rule v2]\npriority = 1\ntarget = edge\n";
@@ -765,7 +765,7 @@ static int lines_fit(const char *text, size_t cols)
 }
 
 
-static void test_trace_format(void)
+UNIT_TEST(test_trace_format, "trace text and JSON")
 {
 	struct sw_rules *r = load(
 		"[rule sfb-meeting-to-cms]\npriority = 10\nsource = edge\n"
@@ -812,7 +812,7 @@ static void test_trace_format(void)
 }
 
 
-static void test_trace_truncated(void)
+UNIT_TEST(test_trace_truncated, "trace truncation")
 {
 	static char text[65536];
 	char buf[16384];
@@ -841,7 +841,7 @@ static void test_trace_truncated(void)
 }
 
 
-static void test_uri_from_header(void)
+UNIT_TEST(test_uri_from_header, "uri from header")
 {
 	static const struct {
 		const char *in, *out;
@@ -875,7 +875,7 @@ static void test_uri_from_header(void)
 }
 
 
-static void test_uri_parts(void)
+UNIT_TEST(test_uri_parts, "uri user/host")
 {
 	static const struct {
 		const char *uri, *user, *host;
@@ -914,7 +914,7 @@ static void test_uri_parts(void)
 }
 
 
-static void test_uri_set_user(void)
+UNIT_TEST(test_uri_set_user, "uri set user")
 {
 	static const struct {
 		const char *uri, *user, *out;
@@ -944,34 +944,4 @@ static void test_uri_set_user(void)
 }
 
 
-int test_rules_register(void)
-{
-	CU_pSuite s = CU_add_suite("rules", suite_init, NULL);
-
-	if (!s)
-		return -1;
-	if (!CU_add_test(s, "shipped rules.conf", test_shipped_rules) ||
-	    !CU_add_test(s, "load errors name file:line", test_load_errors) ||
-	    !CU_add_test(s, "load file errors", test_load_file_errors) ||
-	    !CU_add_test(s, "priority and file order", test_priority_ties) ||
-	    !CU_add_test(s, "continue then stop", test_continue_then_stop) ||
-	    !CU_add_test(s, "continue sets target", test_continue_sets_target) ||
-	    !CU_add_test(s, "pattern types", test_pattern_types) ||
-	    !CU_add_test(s, "captures in rewrites", test_captures_rewrite) ||
-	    !CU_add_test(s, "header match", test_header_match) ||
-	    !CU_add_test(s, "media match and policies", test_media_match) ||
-	    !CU_add_test(s, "media policy registry", test_policy_registry) ||
-	    !CU_add_test(s, "reject", test_reject) ||
-	    !CU_add_test(s, "source zones", test_source) ||
-	    !CU_add_test(s, "rewrite.ruri.user", test_user_rewrite) ||
-	    !CU_add_test(s, "route errors", test_route_errors) ||
-	    !CU_add_test(s, "regex match limit", test_regex_limit) ||
-	    !CU_add_test(s, "refcount and reload", test_refcount_reload) ||
-	    !CU_add_test(s, "trace text and JSON", test_trace_format) ||
-	    !CU_add_test(s, "trace truncation", test_trace_truncated) ||
-	    !CU_add_test(s, "uri from header", test_uri_from_header) ||
-	    !CU_add_test(s, "uri user/host", test_uri_parts) ||
-	    !CU_add_test(s, "uri set user", test_uri_set_user))
-		return -1;
-	return 0;
-}
+UNIT_SUITE("rules", suite_init, NULL, NULL, NULL);

@@ -229,7 +229,7 @@ static void corpus_file(const char *name)
 }
 
 
-static void test_corpus_roundtrip(void)
+UNIT_TEST(test_corpus_roundtrip, "corpus round trip")
 {
 	char path[1024];
 	struct dirent *de;
@@ -407,7 +407,7 @@ static void corpus_gw_form(const char *name, unsigned *gw_pairs)
 }
 
 
-static void test_corpus_gw_form(void)
+UNIT_TEST(test_corpus_gw_form, "gateway candidates in the corpus's TCP form")
 {
 	unsigned gw_pairs = 0;
 
@@ -418,7 +418,7 @@ static void test_corpus_gw_form(void)
 }
 
 
-static void test_line_endings(void)
+UNIT_TEST(test_line_endings, "line endings")
 {
 	static const char *const bodies[] = {
 		"v=0\r\no=- 0 0 IN IP4 1.2.3.4\r\ns=-\r\nt=0 0\r\n",
@@ -600,7 +600,7 @@ static int edit_misc(struct sdpr *sdp)
 }
 
 
-static void test_golden(void)
+UNIT_TEST(test_golden, "golden edits")
 {
 	golden("complete-issue89", edit_complete);
 	golden("relay-answer", edit_relay_answer);
@@ -646,7 +646,7 @@ static int edit_cand_port(struct sdpr *sdp)
 }
 
 
-static void test_edit_eol(void)
+UNIT_TEST(test_edit_eol, "edits and line endings")
 {
 	static const char cand[] =
 		"v=0\r\no=- 0 7 IN IP4 1.2.3.4\r\nm=audio 1 RTP/AVP 0\r\n"
@@ -698,7 +698,7 @@ static const char *const ms_cands[] = {
 };
 
 
-static void test_cand_roundtrip(void)
+UNIT_TEST(test_cand_roundtrip, "candidate round trip")
 {
 	char buf[512];
 	struct sdpr_cand c;
@@ -720,7 +720,7 @@ static void test_cand_roundtrip(void)
 }
 
 
-static void test_cand_fields(void)
+UNIT_TEST(test_cand_fields, "candidate fields")
 {
 	char buf[512];
 	struct sdpr_cand c;
@@ -779,7 +779,7 @@ static void test_cand_fields(void)
 }
 
 
-static void test_cand_bad(void)
+UNIT_TEST(test_cand_bad, "malformed candidates")
 {
 	static const struct {
 		const char *line, *reason;
@@ -838,7 +838,7 @@ static const char icev1_b[] =
 	"XJoleCXuzzNJHAdN0G5MHg TCP 1.0 192.168.0.179 19385";
 
 
-static void test_icev1(void)
+UNIT_TEST(test_icev1, "MS-ICE v1 lines")
 {
 	struct sdpr_cand c;
 	struct sdpr *sdp;
@@ -867,7 +867,7 @@ static void test_icev1(void)
 }
 
 
-static void test_model_bad_cand(void)
+UNIT_TEST(test_model_bad_cand, "flagged candidates")
 {
 	static const char body[] = "v=0\nm=audio 1 RTP/AVP 0\n"
 				   "a=candidate:1 1 UDP 1 1.2.3.4 99999 typ "
@@ -896,7 +896,7 @@ static void test_model_bad_cand(void)
 }
 
 
-static void test_ms_priority(void)
+UNIT_TEST(test_ms_priority, "Microsoft priorities")
 {
 	static const struct {
 		unsigned tpref;
@@ -938,7 +938,7 @@ static void test_ms_priority(void)
 }
 
 
-static void test_remcand(void)
+UNIT_TEST(test_remcand, "remote-candidates")
 {
 	struct sdpr_remcand v[4];
 	char buf[256];
@@ -984,7 +984,7 @@ static void test_remcand(void)
 }
 
 
-static void test_ice_attrs(void)
+UNIT_TEST(test_ice_attrs, "ice-ufrag and ice-pwd")
 {
 	static const char body[] = "v=0\r\na=ice-pwd:sessionpwd\r\n"
 				   "m=audio 1 RTP/AVP 0\r\na=ice-ufrag: 6nxO\r\n"
@@ -1015,7 +1015,7 @@ static const char api_body[] =
 		"m=Video 1 RTP/AVP 34\r\n";
 
 
-static void test_model_query(void)
+UNIT_TEST(test_model_query, "model queries")
 {
 	struct sdpr *sdp = NULL, *d = NULL;
 	const char *addr = NULL;
@@ -1062,7 +1062,7 @@ static void test_model_query(void)
 }
 
 
-static void test_model_edit(void)
+UNIT_TEST(test_model_edit, "model edits")
 {
 	struct sdpr *sdp = NULL;
 	char *out = NULL;
@@ -1102,7 +1102,7 @@ static void test_model_edit(void)
 }
 
 
-static void test_line_limit(void)
+UNIT_TEST(test_line_limit, "limits")
 {
 	size_t n = 0, size = 16 + SDPR_MAX_LINES * 8;
 	char *body = malloc(size);
@@ -1140,7 +1140,7 @@ static void test_line_limit(void)
 
 /* A body at the line limit: walking and editing its candidates stays
  * cheap (fuzzing found sdpr_cand_count() cubic in a loop, 45 s) */
-static void test_large_body(void)
+UNIT_TEST(test_large_body, "large body")
 {
 	size_t n, size = 64 + SDPR_MAX_LINES * 48;
 	char *body = malloc(size);
@@ -1169,7 +1169,7 @@ static void test_large_body(void)
 }
 
 
-static void test_parse_errors(void)
+UNIT_TEST(test_parse_errors, "parse errors")
 {
 	static const struct {
 		const char *body;
@@ -1268,7 +1268,7 @@ static void mp_expect(const char *ctype, const char *body, int want,
 }
 
 
-static void test_multipart_corpus(void)
+UNIT_TEST(test_multipart_corpus, "multipart corpus")
 {
 	char *text, *body, *want;
 	const char *second;
@@ -1306,7 +1306,7 @@ static void test_multipart_corpus(void)
 }
 
 
-static void test_multipart(void)
+UNIT_TEST(test_multipart, "multipart")
 {
 	char body[1024];
 
@@ -1417,7 +1417,7 @@ static void fuzz_replay(const char *body, size_t len, const char *name)
 
 /* Inputs tests/fuzz/fuzz_sdp found (tests/data/sdp/fuzz), and what
  * each one made the code do right */
-static void test_fuzz_regressions(void)
+UNIT_TEST(test_fuzz_regressions, "fuzz regressions")
 {
 	static const char ctl[] = "a=candidate:3 1 TCP-ACT 1 10.0.0.1 1 typ "
 				  "relay raddr 1.2.3.4 \xff\x13rport 5";
@@ -1460,34 +1460,4 @@ static void test_fuzz_regressions(void)
 }
 
 
-int test_sdp_register(void)
-{
-	CU_pSuite s = CU_add_suite("sdp", NULL, NULL);
-
-	if (!s)
-		return 1;
-	if (!CU_add_test(s, "corpus round trip", test_corpus_roundtrip) ||
-	    !CU_add_test(s, "gateway candidates in the corpus's TCP form",
-			 test_corpus_gw_form) ||
-	    !CU_add_test(s, "line endings", test_line_endings) ||
-	    !CU_add_test(s, "golden edits", test_golden) ||
-	    !CU_add_test(s, "edits and line endings", test_edit_eol) ||
-	    !CU_add_test(s, "candidate round trip", test_cand_roundtrip) ||
-	    !CU_add_test(s, "candidate fields", test_cand_fields) ||
-	    !CU_add_test(s, "malformed candidates", test_cand_bad) ||
-	    !CU_add_test(s, "MS-ICE v1 lines", test_icev1) ||
-	    !CU_add_test(s, "flagged candidates", test_model_bad_cand) ||
-	    !CU_add_test(s, "Microsoft priorities", test_ms_priority) ||
-	    !CU_add_test(s, "remote-candidates", test_remcand) ||
-	    !CU_add_test(s, "ice-ufrag and ice-pwd", test_ice_attrs) ||
-	    !CU_add_test(s, "model queries", test_model_query) ||
-	    !CU_add_test(s, "model edits", test_model_edit) ||
-	    !CU_add_test(s, "limits", test_line_limit) ||
-	    !CU_add_test(s, "large body", test_large_body) ||
-	    !CU_add_test(s, "parse errors", test_parse_errors) ||
-	    !CU_add_test(s, "multipart corpus", test_multipart_corpus) ||
-	    !CU_add_test(s, "multipart", test_multipart) ||
-	    !CU_add_test(s, "fuzz regressions", test_fuzz_regressions))
-		return 1;
-	return 0;
-}
+UNIT_SUITE("sdp", NULL, NULL, NULL, NULL);

@@ -54,7 +54,7 @@ static size_t torture_read(const char *name, char *buf)
 }
 
 
-static void test_msg_route_torture(void)
+UNIT_TEST(test_msg_route_torture, "msg_route_torture")
 {
 	static const char rules_text[] = "[rule edge-to-cms]\n"
 					 "priority = 10\n"
@@ -217,7 +217,7 @@ static void own_conf(struct sw_conf *conf, unsigned pg, unsigned pe,
 }
 
 
-static void test_own_reinvite_491(void)
+UNIT_TEST(test_own_reinvite_491, "own_reinvite_491")
 {
 	static struct sw_conf conf;
 	struct own_state st = {0};
@@ -293,14 +293,4 @@ static void test_own_reinvite_491(void)
 }
 
 
-int test_sip_register(void)
-{
-	CU_pSuite s = CU_add_suite("sip", NULL, NULL);
-
-	if (!s)
-		return CU_get_error();
-	if (!CU_add_test(s, "msg_route_torture", test_msg_route_torture) ||
-	    !CU_add_test(s, "own_reinvite_491", test_own_reinvite_491))
-		return CU_get_error();
-	return 0;
-}
+UNIT_SUITE("sip", NULL, NULL, NULL, NULL);

@@ -25,7 +25,7 @@ static enum sipua_caplog_res feed(struct sipua_caplog *cl,
 }
 
 
-static void test_udp_received(void)
+UNIT_TEST(test_udp_received, "udp_received")
 {
 	static const char want[] = "OPTIONS sip:gw SIP/2.0\r\n"
 				   "Call-ID: abc@h\r\n"
@@ -55,7 +55,7 @@ static void test_udp_received(void)
 
 /* sent over TLS to IPv6, a line continued across two buffers, a body
  * with bare LF and no final line break ("\n" before the end line) */
-static void test_tls_v6_lf_body(void)
+UNIT_TEST(test_tls_v6_lf_body, "tls_v6_lf_body")
 {
 	static const char want[] = "INVITE sip:x SIP/2.0\r\n"
 				   "Via: SIP/2.0/TLS [::1]:5061\r\n"
@@ -88,7 +88,7 @@ static void test_tls_v6_lf_body(void)
  * sipua_caplog_text()) rebuilds the same bytes as the formatted pieces,
  * the indent found across the two parts too; anything but a line's text
  * inside a message is refused (the caller formats it) */
-static void test_text_unformatted(void)
+UNIT_TEST(test_text_unformatted, "text_unformatted")
 {
 	static const char want[] = "INVITE sip:x SIP/2.0\r\n"
 				   "Via: SIP/2.0/TLS [::1]:5061\r\n"
@@ -132,7 +132,7 @@ static void test_text_unformatted(void)
 
 /* every line with bare LF; then a message Sofia truncated (kept as
  * logged, counted inexact); the truncation note is taken, not passed on */
-static void test_lf_and_truncated(void)
+UNIT_TEST(test_lf_and_truncated, "lf_and_truncated")
 {
 	const char *const lf[] = {
 		"recv 21 bytes from tcp/[10.0.0.1]:5060 at 00:00:00.000001:\n" SEP,
@@ -160,7 +160,7 @@ static void test_lf_and_truncated(void)
 
 
 /* what is not a stamp outside a message is Sofia's own diagnostics */
-static void test_other_lines(void)
+UNIT_TEST(test_other_lines, "other_lines")
 {
 	static const char *const other[] = {
 		"nta: timer not set\n",
@@ -189,7 +189,7 @@ static void test_other_lines(void)
 
 /* taken but dropped: a transport without a pcap form, a bad address or
  * port, a size over the limit, a piece longer than Sofia's lines */
-static void test_skipped(void)
+UNIT_TEST(test_skipped, "skipped")
 {
 	static const char *const stamps[] = {
 		"recv 9 bytes from sctp/[127.0.0.1]:5060 at 1:\n" SEP,
@@ -236,7 +236,7 @@ static void test_skipped(void)
 
 
 /* longer than SW_SIP_MSG_MAX in pieces although the stamp said less */
-static void test_too_long(void)
+UNIT_TEST(test_too_long, "too_long")
 {
 	static char line[2048];
 	struct sipua_caplog cl = {0};
@@ -255,7 +255,7 @@ static void test_too_long(void)
 }
 
 
-static void test_call_id(void)
+UNIT_TEST(test_call_id, "call_id")
 {
 	static const struct {
 		const char *msg, *cid;
@@ -287,7 +287,7 @@ static void test_call_id(void)
 
 /* The gateway's own tag of a leg, from the To of its responses (leg A)
  * or the From of its requests */
-static void test_caplog_tag(void)
+UNIT_TEST(test_caplog_tag, "tag")
 {
 	static const struct {
 		const char *msg;
@@ -324,19 +324,4 @@ static void test_caplog_tag(void)
 }
 
 
-int test_sipcap_register(void)
-{
-	CU_pSuite s = CU_add_suite("sipcap", NULL, NULL);
-
-	if (!s || !CU_add_test(s, "udp_received", test_udp_received) ||
-	    !CU_add_test(s, "tls_v6_lf_body", test_tls_v6_lf_body) ||
-	    !CU_add_test(s, "text_unformatted", test_text_unformatted) ||
-	    !CU_add_test(s, "lf_and_truncated", test_lf_and_truncated) ||
-	    !CU_add_test(s, "other_lines", test_other_lines) ||
-	    !CU_add_test(s, "skipped", test_skipped) ||
-	    !CU_add_test(s, "too_long", test_too_long) ||
-	    !CU_add_test(s, "call_id", test_call_id) ||
-	    !CU_add_test(s, "tag", test_caplog_tag))
-		return CU_get_error();
-	return 0;
-}
+UNIT_SUITE("sipcap", NULL, NULL, NULL, NULL);

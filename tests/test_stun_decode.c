@@ -65,7 +65,7 @@ static void run_packet(struct run *r, const uint8_t *p, size_t n, bool json,
 }
 
 
-static void test_seed_frame(void)
+UNIT_TEST(test_seed_frame, "seed frame")
 {
 	struct run r;
 
@@ -92,7 +92,7 @@ static void test_seed_frame(void)
 
 /* With the lost byte put back and ICE-CONTROLLED's length made 8, the
  * frame decodes as far as the next damage, 0x5400 where 0x8054 was */
-static void test_seed_repaired(void)
+UNIT_TEST(test_seed_repaired, "seed frame repaired")
 {
 	uint8_t f[sizeof(seed_frame) + 1];
 	struct run r;
@@ -120,7 +120,7 @@ static void test_seed_repaired(void)
 /* The third transcription error: "88 70" was "80 70" (IMPLEMENTATION-
  * VERSION). With all three repaired the sender's FINGERPRINT 0xff2fa718
  * matches: the reconstruction is exact */
-static void test_seed_fingerprint(void)
+UNIT_TEST(test_seed_fingerprint, "seed FINGERPRINT")
 {
 	uint8_t f[sizeof(seed_frame) + 1];
 	struct run r;
@@ -144,7 +144,7 @@ static void test_seed_fingerprint(void)
 
 /* fuzz finding: an IPv6 version nibble on a 5-byte input made parse_ip6()
  * read the payload length before checking for 40 header bytes */
-static void test_short_ipv6(void)
+UNIT_TEST(test_short_ipv6, "short IPv6 (fuzz)")
 {
 	static const uint8_t in[] = {0x6a, 0xf1, 0xd3, 0xa5, 0x00};
 	uint8_t *p = malloc(sizeof(in)); /* exact size: ASan sees over-reads */
@@ -159,7 +159,7 @@ static void test_short_ipv6(void)
 }
 
 
-static void test_is_pcap(void)
+UNIT_TEST(test_is_pcap, "pcap magic")
 {
 	CU_ASSERT(sdec_is_pcap((const uint8_t *)"\xd4\xc3\xb2\xa1", 4));
 	CU_ASSERT(sdec_is_pcap((const uint8_t *)"\x0a\x0d\x0d\x0a", 4));
@@ -168,17 +168,4 @@ static void test_is_pcap(void)
 }
 
 
-int test_stun_decode_register(void)
-{
-	CU_pSuite s = CU_add_suite("stun_decode", NULL, NULL);
-
-	if (!s)
-		return -1;
-	if (!CU_add_test(s, "seed frame", test_seed_frame) ||
-	    !CU_add_test(s, "seed frame repaired", test_seed_repaired) ||
-	    !CU_add_test(s, "seed FINGERPRINT", test_seed_fingerprint) ||
-	    !CU_add_test(s, "short IPv6 (fuzz)", test_short_ipv6) ||
-	    !CU_add_test(s, "pcap magic", test_is_pcap))
-		return -1;
-	return 0;
-}
+UNIT_SUITE("stun_decode", NULL, NULL, NULL, NULL);

@@ -323,7 +323,7 @@ static int permit(const struct turn_src *src, const char *nonce,
 
 /* --- credentials ---------------------------------------------------------- */
 
-static void test_nonce(void)
+UNIT_TEST(test_nonce, "nonces")
 {
 	uint8_t key[TURN_NONCE_KEY_LEN] = {1, 2, 3};
 	const uint8_t a[] = {1, 2, 3, 4}, b[] = {1, 2, 3, 5};
@@ -354,7 +354,7 @@ static void test_nonce(void)
 }
 
 
-static void test_credentials(void)
+UNIT_TEST(test_credentials, "credentials")
 {
 	char pw[64];
 
@@ -383,7 +383,7 @@ static void test_credentials(void)
 
 /* REST secrets in rotation ([cluster]'s sw_turn_secrets): a password
  * made with any secret in force authenticates; none other does */
-static void test_rest_rotation(void)
+UNIT_TEST(test_rest_rotation, "REST secrets in rotation")
 {
 	const char *user = "4000000000:alice";
 	char nonce[64], pw[64];
@@ -418,7 +418,7 @@ static void test_rest_rotation(void)
 }
 
 
-static void test_quota(void)
+UNIT_TEST(test_quota, "quota ledger")
 {
 	struct turn_quota *q;
 
@@ -443,7 +443,7 @@ static void test_quota(void)
  * address): it creates nothing and takes none of the victim's quota
  * (user_quota 1 here). The victim's own retransmission still gets its
  * answer. */
-static void test_replay(void)
+UNIT_TEST(test_replay, "a replayed Allocate gets 438")
 {
 	struct turn_src conn2 = tcp_src, udp2 = udp_src;
 	struct turn_srv_cfg cfg;
@@ -511,7 +511,7 @@ static void test_replay(void)
 }
 
 
-static void test_auth_errors(void)
+UNIT_TEST(test_auth_errors, "401, 438, nonce expiry")
 {
 	char nonce[64];
 	struct turn_msg m;
@@ -540,7 +540,7 @@ static void test_auth_errors(void)
 
 /* --- allocations, permissions, channels -------------------------------------- */
 
-static void test_alloc_lifetime(void)
+UNIT_TEST(test_alloc_lifetime, "allocation lifetime")
 {
 	char nonce[64];
 	struct turn_alloc *al;
@@ -576,7 +576,7 @@ static void test_alloc_lifetime(void)
 }
 
 
-static void test_alloc_validation(void)
+UNIT_TEST(test_alloc_validation, "Allocate validation")
 {
 	char nonce[64];
 	struct turn_msg m;
@@ -605,7 +605,7 @@ static void test_alloc_validation(void)
  * 10); a TLS client gets ALTERNATE-DOMAIN too (14.16); an unauthenticated
  * one still gets 401 (no redirect an attacker could use); an alternate of
  * another family, or redirect off, allocates here */
-static void test_alloc_redirect(void)
+UNIT_TEST(test_alloc_redirect, "Allocate redirected: 300 Try Alternate")
 {
 	struct turn_redirect rd;
 	struct turn_src tls_src = tcp_src;
@@ -679,7 +679,7 @@ static struct turn_alloc *alloc_udp_peer(char nonce[64], struct sw_sa *peer)
 }
 
 
-static void test_permission_expiry(void)
+UNIT_TEST(test_permission_expiry, "permission expiry")
 {
 	uint8_t data[TURN_HEADROOM + 64];
 	char nonce[64];
@@ -704,7 +704,7 @@ static void test_permission_expiry(void)
 }
 
 
-static void test_channel_expiry(void)
+UNIT_TEST(test_channel_expiry, "channel expiry")
 {
 	uint8_t data[TURN_HEADROOM + 64];
 	struct turn_msg m;
@@ -783,7 +783,7 @@ static int conn_bind(const struct turn_src *src, const char *user,
 }
 
 
-static void test_tcp_connect(void)
+UNIT_TEST(test_tcp_connect, "Connect, ConnectionBind")
 {
 	char nonce[64], dnonce[64], unonce[64];
 	struct turn_conn *tc;
@@ -837,7 +837,7 @@ static void test_tcp_connect(void)
 }
 
 
-static void test_tcp_timeouts(void)
+UNIT_TEST(test_tcp_timeouts, "bind and connect timeouts")
 {
 	char nonce[64];
 	struct turn_msg m;
@@ -873,7 +873,7 @@ static void test_tcp_timeouts(void)
 }
 
 
-static void test_tcp_incoming(void)
+UNIT_TEST(test_tcp_incoming, "ConnectionAttempt")
 {
 	char nonce[64], dnonce[64];
 	struct turn_alloc *al;
@@ -908,7 +908,7 @@ static void test_tcp_incoming(void)
 }
 
 
-static void test_inproc(void)
+UNIT_TEST(test_inproc, "in-process allocation")
 {
 	struct turn_alloc *al;
 	struct turn_conn *tc = NULL;
@@ -950,7 +950,7 @@ static bool denied(const char *ip)
 }
 
 
-static void test_peer_policy(void)
+UNIT_TEST(test_peer_policy, "peer policy")
 {
 	static const char *const deny[] = {
 		"0.0.0.0", "0.1.2.3", "224.0.0.1", "239.1.1.1",
@@ -994,7 +994,7 @@ static bool addr_denied(const char *ip, uint16_t port)
 /* IPv6 addresses that carry an IPv4 address are checked against the
  * IPv4 rules too: IPv4-compatible, 6to4, Teredo (server, and client
  * inverted), NAT64 */
-static void test_peer_embedded(void)
+UNIT_TEST(test_peer_embedded, "peer policy: IPv4 inside IPv6")
 {
 	static const char *const deny[] = {
 		"::224.0.0.1", "::169.254.1.1", "::192.0.2.10", /* compatible */
@@ -1050,7 +1050,7 @@ static void send_ind(const struct sw_sa *peer, const char *data)
  * covers them: its TURN and SIP listeners (a wildcard one on every
  * address of the host), the relay and inside port ranges; in Connect,
  * ChannelBind and Send alike; only allow_own_addresses lifts that */
-static void test_peer_own(void)
+UNIT_TEST(test_peer_own, "peer policy: the gateway's own addresses")
 {
 	char nonce[64];
 	struct turn_msg m;
@@ -1120,7 +1120,7 @@ static void test_peer_own(void)
 /* At most max_unbound_peers connections of an allocation await their
  * bind: a peer beyond is refused, a Connect beyond gets 508; a bind
  * makes room */
-static void test_unbound_cap(void)
+UNIT_TEST(test_unbound_cap, "unbound connections capped")
 {
 	char nonce[64], dnonce[64];
 	struct turn_alloc *al;
@@ -1155,7 +1155,7 @@ static void test_unbound_cap(void)
 }
 
 
-static void test_garbage(void)
+UNIT_TEST(test_garbage, "garbage input")
 {
 	uint8_t buf[600];
 	unsigned seed = 12345;
@@ -1191,7 +1191,7 @@ static void on_timer(struct turn_timer *t, void *arg)
 }
 
 
-static void test_timers(void)
+UNIT_TEST(test_timers, "timer heap")
 {
 	struct turn_timer t[40];
 	unsigned seed = 7;
@@ -1218,7 +1218,7 @@ static void test_timers(void)
 
 
 /* A snapshot copies and a sum adds every counter, each by its name */
-static void test_counters(void)
+UNIT_TEST(test_counters, "counters: snapshot and sum by name")
 {
 	struct turn_counters a, b, sum;
 	uint64_t v = 1;
@@ -1240,38 +1240,4 @@ static void test_counters(void)
 }
 
 
-int test_turn_alloc_register(void)
-{
-	CU_pSuite s = CU_add_suite_with_setup_and_teardown(
-		"turn_alloc", NULL, NULL, setup, teardown);
-
-	if (!s ||
-	    !CU_add_test(s, "nonces", test_nonce) ||
-	    !CU_add_test(s, "quota ledger", test_quota) ||
-	    !CU_add_test(s, "credentials", test_credentials) ||
-	    !CU_add_test(s, "REST secrets in rotation", test_rest_rotation) ||
-	    !CU_add_test(s, "401, 438, nonce expiry", test_auth_errors) ||
-	    !CU_add_test(s, "a replayed Allocate gets 438", test_replay) ||
-	    !CU_add_test(s, "allocation lifetime", test_alloc_lifetime) ||
-	    !CU_add_test(s, "Allocate validation", test_alloc_validation) ||
-	    !CU_add_test(s, "Allocate redirected: 300 Try Alternate",
-			 test_alloc_redirect) ||
-	    !CU_add_test(s, "permission expiry", test_permission_expiry) ||
-	    !CU_add_test(s, "channel expiry", test_channel_expiry) ||
-	    !CU_add_test(s, "Connect, ConnectionBind", test_tcp_connect) ||
-	    !CU_add_test(s, "bind and connect timeouts", test_tcp_timeouts) ||
-	    !CU_add_test(s, "ConnectionAttempt", test_tcp_incoming) ||
-	    !CU_add_test(s, "in-process allocation", test_inproc) ||
-	    !CU_add_test(s, "peer policy", test_peer_policy) ||
-	    !CU_add_test(s, "peer policy: IPv4 inside IPv6",
-			 test_peer_embedded) ||
-	    !CU_add_test(s, "peer policy: the gateway's own addresses",
-			 test_peer_own) ||
-	    !CU_add_test(s, "unbound connections capped", test_unbound_cap) ||
-	    !CU_add_test(s, "garbage input", test_garbage) ||
-	    !CU_add_test(s, "timer heap", test_timers) ||
-	    !CU_add_test(s, "counters: snapshot and sum by name",
-			 test_counters))
-		return CU_get_error();
-	return CUE_SUCCESS;
-}
+UNIT_SUITE("turn_alloc", NULL, NULL, setup, teardown);

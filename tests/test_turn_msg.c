@@ -149,7 +149,7 @@ static bool addr_is(const struct sw_sa *sa, const char *ip, uint16_t port)
 
 /* --- RFC 5769 ------------------------------------------------------------ */
 
-static void test_rfc5769_request(void)
+UNIT_TEST(test_rfc5769_request, "RFC 5769 2.1 request")
 {
 	const uint8_t *key = (const uint8_t *)rfc5769_pwd;
 	struct turn_decode_err err;
@@ -248,7 +248,7 @@ static void check_xaddr_bytes(const uint8_t *vec, size_t off, size_t n,
 }
 
 
-static void test_rfc5769_responses(void)
+UNIT_TEST(test_rfc5769_responses, "RFC 5769 2.2/2.3 responses")
 {
 	check_resp(rfc5769_resp4, sizeof(rfc5769_resp4), "192.0.2.1");
 	check_resp(rfc5769_resp6, sizeof(rfc5769_resp6),
@@ -259,7 +259,7 @@ static void test_rfc5769_responses(void)
 }
 
 
-static void test_rfc5769_longterm(void)
+UNIT_TEST(test_rfc5769_longterm, "RFC 5769 2.4 long-term")
 {
 	static const char nonce[] = "f//499k954d6OL34oL9FSTvy64sA";
 	uint8_t key[16], buf[256];
@@ -297,7 +297,7 @@ static void test_rfc5769_longterm(void)
 
 
 /* Decoded attributes re-encoded raw give the same bytes */
-static void test_raw_reencode(void)
+UNIT_TEST(test_raw_reencode, "raw re-encode")
 {
 	uint8_t buf[256];
 	struct turn_enc e;
@@ -331,7 +331,7 @@ static void rfc6062_setup(void)
 
 /* Connect request with XOR-PEER-ADDRESS (RFC 6062 4.3), and its success
  * with CONNECTION-ID, understood (not in unknown_req) */
-static void test_rfc6062_connect(void)
+UNIT_TEST(test_rfc6062_connect, "RFC 6062 Connect")
 {
 	uint8_t buf[512];
 	struct turn_enc e;
@@ -378,7 +378,7 @@ static void test_rfc6062_connect(void)
 
 /* ConnectionBind request on the data connection; ConnectionAttempt
  * indication 0x001c with CONNECTION-ID and XOR-PEER-ADDRESS */
-static void test_rfc6062_bind_attempt(void)
+UNIT_TEST(test_rfc6062_bind_attempt, "RFC 6062 ConnectionBind/Attempt")
 {
 	uint8_t buf[512];
 	struct turn_enc e;
@@ -419,7 +419,7 @@ static void test_rfc6062_bind_attempt(void)
 
 
 /* 446 and 447 error responses to Connect (RFC 6062 6.3) */
-static void test_rfc6062_errors(void)
+UNIT_TEST(test_rfc6062_errors, "RFC 6062 446/447")
 {
 	uint8_t buf[128];
 	struct turn_enc e;
@@ -469,7 +469,7 @@ static size_t build_msice2(uint8_t *buf, size_t cap, const char *pwd)
 }
 
 
-static void test_msice2_request(void)
+UNIT_TEST(test_msice2_request, "MS-ICE2 Binding request")
 {
 	uint8_t buf[256];
 	struct turn_msg m;
@@ -512,7 +512,7 @@ static void test_msice2_request(void)
 
 /* HMAC-SHA1 computed here, independently, the MS-ICE2 legacy way:
  * length field = whole message, input zero-padded to 64 (libnice) */
-static void test_msice2_legacy_integrity(void)
+UNIT_TEST(test_msice2_legacy_integrity, "MS-ICE2 legacy MI")
 {
 	uint8_t buf[256], in[192] = {0}, mac[20];
 	const uint8_t *key = (const uint8_t *)ice_pwd;
@@ -540,7 +540,7 @@ static void test_msice2_legacy_integrity(void)
 
 /* A message whose CRC hits table entry 0x8bbeb8ea: Microsoft's table
  * gives a different fingerprint, and only that check accepts it */
-static void test_fingerprint_mslegacy(void)
+UNIT_TEST(test_fingerprint_mslegacy, "MS legacy CRC table")
 {
 	uint8_t buf[64];
 	struct turn_enc e;
@@ -563,7 +563,7 @@ static void test_fingerprint_mslegacy(void)
 
 /* --- libre cross-check --------------------------------------------------- */
 
-static void test_libre_decodes_ours(void)
+UNIT_TEST(test_libre_decodes_ours, "libre decodes ours")
 {
 	uint8_t buf[256];
 	size_t len = build_msice2(buf, sizeof(buf), ice_pwd);
@@ -593,7 +593,7 @@ static void test_libre_decodes_ours(void)
 }
 
 
-static void test_ours_decodes_libre(void)
+UNIT_TEST(test_ours_decodes_libre, "ours decodes libre")
 {
 	static const char user[] = "EBoK:ewyh";
 	uint32_t prio = 0x7e7f00ff, got = 0;
@@ -644,7 +644,7 @@ static int decode_copy(const uint8_t *src, size_t len, struct turn_msg *m,
 }
 
 
-static void test_reject_header(void)
+UNIT_TEST(test_reject_header, "header rejects")
 {
 	uint8_t b[sizeof(rfc5769_req)];
 	struct turn_decode_err err;
@@ -683,7 +683,7 @@ static void test_reject_header(void)
 }
 
 
-static void test_reject_attrs(void)
+UNIT_TEST(test_reject_attrs, "attribute rejects")
 {
 	uint8_t b[sizeof(rfc5769_req)];
 	struct turn_decode_err err;
@@ -727,7 +727,7 @@ static void test_reject_attrs(void)
 }
 
 
-static void test_order_rules(void)
+UNIT_TEST(test_order_rules, "MI/FP order")
 {
 	uint8_t buf[256];
 	struct turn_decode_err err;
@@ -767,7 +767,7 @@ static void test_order_rules(void)
 }
 
 
-static void test_unknown_attrs(void)
+UNIT_TEST(test_unknown_attrs, "unknown attributes")
 {
 	uint8_t buf[128];
 	struct turn_enc e;
@@ -799,7 +799,7 @@ static void test_unknown_attrs(void)
 
 /* The seed dump's payload: decoding stops at ICE-CONTROLLED whose length
  * field (message offset 34 = payload offset 36) reads 0, not 8 */
-static void test_seed_damage(void)
+UNIT_TEST(test_seed_damage, "seed dump damage")
 {
 	const uint8_t *msg = seed_payload + 2;
 	struct turn_decode_err err;
@@ -824,7 +824,7 @@ static void test_seed_damage(void)
 }
 
 
-static void test_partial(void)
+UNIT_TEST(test_partial, "partial decode")
 {
 	struct turn_decode_err err;
 	struct turn_msg m;
@@ -854,7 +854,7 @@ static void test_partial(void)
 }
 
 
-static void test_getters_malformed(void)
+UNIT_TEST(test_getters_malformed, "malformed values")
 {
 	uint8_t buf[128];
 	struct turn_enc e;
@@ -881,7 +881,7 @@ static void test_getters_malformed(void)
 
 /* --- encoder ------------------------------------------------------------------ */
 
-static void test_encoder_errors(void)
+UNIT_TEST(test_encoder_errors, "encoder errors")
 {
 	uint8_t buf[40];
 	struct turn_enc e;
@@ -926,7 +926,7 @@ static void test_encoder_errors(void)
 }
 
 
-static void test_sha256(void)
+UNIT_TEST(test_sha256, "SHA256 integrity")
 {
 	uint8_t buf[128];
 	struct turn_enc e;
@@ -971,7 +971,7 @@ static size_t read_data(const char *name, uint8_t *buf, size_t cap)
 }
 
 
-static void test_corpus_files(void)
+UNIT_TEST(test_corpus_files, "corpus files")
 {
 	static const char *const msgs[] = {
 		"rfc6062_connect_req.bin",     "rfc6062_connect_ok.bin",
@@ -1035,7 +1035,7 @@ static int feed(struct turn_framer *f, const uint8_t *p, size_t n,
 }
 
 
-static void test_frame_turn(void)
+UNIT_TEST(test_frame_turn, "TURN framer")
 {
 	static const uint8_t cd[] = {0x40, 0x01, 0x00, 0x05, 'h', 'e',
 				     'l',  'l',  'o',  0,    0,    0};
@@ -1077,7 +1077,7 @@ static void test_frame_turn(void)
 }
 
 
-static void test_frame_4571(void)
+UNIT_TEST(test_frame_4571, "RFC 4571 framer")
 {
 	static struct turn_framer f;
 	struct collect bytes = {{0}, 0, 0};
@@ -1111,7 +1111,7 @@ static void test_frame_4571(void)
 
 /* --- names ---------------------------------------------------------------------- */
 
-static void test_names(void)
+UNIT_TEST(test_names, "names")
 {
 	/* every MS-TURN 2.2.2, MS-ICE2 2.2.2 and MS-TURNBWM type */
 	static const uint16_t listed[] = {
@@ -1145,41 +1145,4 @@ static void test_names(void)
 }
 
 
-int test_turn_msg_register(void)
-{
-	CU_pSuite s = CU_add_suite("turn_msg", NULL, NULL);
-
-	if (!s)
-		return -1;
-	if (!CU_add_test(s, "RFC 5769 2.1 request", test_rfc5769_request) ||
-	    !CU_add_test(s, "RFC 5769 2.2/2.3 responses",
-			 test_rfc5769_responses) ||
-	    !CU_add_test(s, "RFC 5769 2.4 long-term", test_rfc5769_longterm) ||
-	    !CU_add_test(s, "raw re-encode", test_raw_reencode) ||
-	    !CU_add_test(s, "RFC 6062 Connect", test_rfc6062_connect) ||
-	    !CU_add_test(s, "RFC 6062 ConnectionBind/Attempt",
-			 test_rfc6062_bind_attempt) ||
-	    !CU_add_test(s, "RFC 6062 446/447", test_rfc6062_errors) ||
-	    !CU_add_test(s, "MS-ICE2 Binding request", test_msice2_request) ||
-	    !CU_add_test(s, "MS-ICE2 legacy MI",
-			 test_msice2_legacy_integrity) ||
-	    !CU_add_test(s, "MS legacy CRC table",
-			 test_fingerprint_mslegacy) ||
-	    !CU_add_test(s, "libre decodes ours", test_libre_decodes_ours) ||
-	    !CU_add_test(s, "ours decodes libre", test_ours_decodes_libre) ||
-	    !CU_add_test(s, "header rejects", test_reject_header) ||
-	    !CU_add_test(s, "attribute rejects", test_reject_attrs) ||
-	    !CU_add_test(s, "MI/FP order", test_order_rules) ||
-	    !CU_add_test(s, "unknown attributes", test_unknown_attrs) ||
-	    !CU_add_test(s, "seed dump damage", test_seed_damage) ||
-	    !CU_add_test(s, "partial decode", test_partial) ||
-	    !CU_add_test(s, "malformed values", test_getters_malformed) ||
-	    !CU_add_test(s, "encoder errors", test_encoder_errors) ||
-	    !CU_add_test(s, "SHA256 integrity", test_sha256) ||
-	    !CU_add_test(s, "corpus files", test_corpus_files) ||
-	    !CU_add_test(s, "TURN framer", test_frame_turn) ||
-	    !CU_add_test(s, "RFC 4571 framer", test_frame_4571) ||
-	    !CU_add_test(s, "names", test_names))
-		return -1;
-	return 0;
-}
+UNIT_SUITE("turn_msg", NULL, NULL, NULL, NULL);

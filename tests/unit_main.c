@@ -9,9 +9,34 @@
 
 #include "unit.h"
 
-typedef int(register_fn)(void);
+static struct unit_suite *suites, **suites_end = &suites;
 
-static register_fn *const suites[] = {UNIT_SUITES};
+
+void unit_add_case(struct unit_suite *s, struct unit_case *c)
+{
+	if (!s->last) {
+		s->last = &s->first;
+		*suites_end = s;
+		suites_end = &s->next;
+	}
+	*s->last = c;
+	s->last = &c->next;
+}
+
+
+/* Hands one suite and its tests to CUnit's registry. */
+static int register_suite(const struct unit_suite *u)
+{
+	CU_pSuite s = CU_add_suite_with_setup_and_teardown(
+		u->name, u->init, u->clean, u->setup, u->teardown);
+
+	if (!s)
+		return -1;
+	for (const struct unit_case *c = u->first; c; c = c->next)
+		if (!CU_add_test(s, c->name, c->fn))
+			return -1;
+	return 0;
+}
 
 
 const char *unit_shared_dir(void)
@@ -36,9 +61,9 @@ int main(int argc, char **argv)
 
 	if (CU_initialize_registry() != CUE_SUCCESS)
 		return 1;
-	for (size_t i = 0; i < sizeof(suites) / sizeof(suites[0]); ++i) {
-		if (suites[i]() != 0) {
-			fprintf(stderr, "suite registration %zu failed\n", i);
+	for (const struct unit_suite *u = suites; u; u = u->next) {
+		if (register_suite(u) != 0) {
+			fprintf(stderr, "suite registration %s failed\n", u->name);
 			CU_cleanup_registry();
 			return 1;
 		}
