@@ -16,6 +16,7 @@
 #include <unistd.h>
 
 #define SW_LOG_MODULE "ctl"
+#include "sw_clock.h"
 #include "sw_accept.h"
 #include "sw_ctl.h"
 #include "sw_log.h"
@@ -48,14 +49,6 @@ struct sw_ctl {
 	unsigned n_hd;
 };
 
-
-static int64_t mono_us(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (int64_t)ts.tv_sec * 1000000 + ts.tv_nsec / 1000;
-}
 
 
 static int sun_set(struct sockaddr_un *sun, const char *path)
@@ -403,7 +396,7 @@ static void accept_all(struct sw_ctl *ctl)
 			continue;
 		}
 		c->fd = fd;
-		c->since_us = mono_us();
+		c->since_us = sw_mono_us();
 	}
 }
 
@@ -412,7 +405,7 @@ static void accept_all(struct sw_ctl *ctl)
 void sw_ctl_process(struct sw_ctl *ctl)
 {
 	struct epoll_event evs[CTL_MAX_CLIENTS + 1];
-	int64_t now = mono_us();
+	int64_t now = sw_mono_us();
 	int n;
 
 	if (!ctl)

@@ -24,6 +24,7 @@
 #include <ares.h>
 
 #define SW_LOG_MODULE "dns"
+#include "sw_clock.h"
 #include "sw_log.h"
 #include "sw_mq.h"
 #include "sw_resolve.h"
@@ -73,14 +74,6 @@ struct qctx {
 };
 
 
-static int64_t now_ms(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
-
 
 static struct name *ctx_name(struct qctx *q)
 {
@@ -111,7 +104,7 @@ static void name_done(struct sw_resolve *r, struct name *n, int status)
 			 status ? ares_strerror(status) : "no address");
 	}
 	a->ttl_s = ttl;
-	n->due_ms = now_ms() + (int64_t)ttl * 1000;
+	n->due_ms = sw_mono_ms() + (int64_t)ttl * 1000;
 	snprintf(a->key, sizeof(a->key), "%s", n->key);
 	if (sw_mq_push(r->ans, a))
 		sw_log_limited(SW_LOG_WARN, "answer for %s dropped (queue "
@@ -308,7 +301,7 @@ static void *resolve_main(void *arg)
 	while (!atomic_load(&r->stop)) {
 		ares_socket_t socks[ARES_GETSOCK_MAXNUM];
 		struct pollfd pfd[ARES_GETSOCK_MAXNUM + 1];
-		int64_t now = now_ms();
+		int64_t now = sw_mono_ms();
 		nfds_t nfd = 1;
 		struct req rq;
 		int bits, rc;

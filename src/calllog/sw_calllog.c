@@ -28,6 +28,7 @@
 #include <unistd.h>
 
 #define SW_LOG_MODULE "clog"
+#include "sw_clock.h"
 #include "sw_calllog_int.h"
 #include "sw_ctl.h"
 #include "sw_log.h"
@@ -72,14 +73,6 @@ int64_t sw_calllog_now(void)
 	return (int64_t)ts.tv_sec * 1000000 + ts.tv_nsec / 1000;
 }
 
-
-static int64_t mono_us(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (int64_t)ts.tv_sec * 1000000 + ts.tv_nsec / 1000;
-}
 
 
 /* ---- blob packing ---------------------------------------------------- */
@@ -559,7 +552,7 @@ int sw_calllog_stunmsg(struct sw_calllog *cl, uint64_t uid,
 static void commit(struct sw_calllog *cl)
 {
 	struct sw_callstore_batch_res res = {0};
-	int64_t t0 = mono_us(), dt;
+	int64_t t0 = sw_mono_us(), dt;
 	int err;
 
 	err = sw_callstore_batch_commit(cl->store, &res);
@@ -573,7 +566,7 @@ static void commit(struct sw_calllog *cl)
 			 sw_callstore_errmsg(cl->store));
 	}
 	atomic_fetch_add(&cl->n_batches, 1);
-	dt = mono_us() - t0;
+	dt = sw_mono_us() - t0;
 	if ((uint64_t)dt > atomic_load(&cl->max_batch_us))
 		atomic_store(&cl->max_batch_us, (uint64_t)dt);
 }
@@ -607,7 +600,7 @@ static void flush_done(struct sw_calllog *cl, uint64_t seq)
 static void log_drops(struct sw_calllog *cl)
 {
 	uint64_t d = sw_mq_dropped(cl->mq) + atomic_load(&cl->n_nomem);
-	int64_t now = mono_us();
+	int64_t now = sw_mono_us();
 
 	if (d == cl->dropped_logged || now - cl->last_drop_log_us < 1000000)
 		return;
@@ -621,7 +614,7 @@ static void log_drops(struct sw_calllog *cl)
 
 static void retention(struct sw_calllog *cl)
 {
-	int64_t before = 0, t0 = mono_us();
+	int64_t before = 0, t0 = sw_mono_us();
 	unsigned n;
 
 	if (cl->opts.retention_days)
@@ -639,7 +632,7 @@ static void retention(struct sw_calllog *cl)
 			return;
 		}
 		atomic_fetch_add(&cl->n_expired, n);
-	} while (n == RETENTION_CHUNK && mono_us() - t0 < 200000);
+	} while (n == RETENTION_CHUNK && sw_mono_us() - t0 < 200000);
 	if (n)
 		sw_info("[%s] retention removed %u calls", cl->path, n);
 }
@@ -658,7 +651,7 @@ static bool drain(struct sw_calllog *cl, bool *in_txn, int64_t *deadline,
 			if (sw_callstore_batch_begin(cl->store))
 				atomic_fetch_add(&cl->n_errors, 1);
 			*in_txn = true;
-			*deadline = mono_us() +
+			*deadline = sw_mono_us() +
 				    (int64_t)cl->opts.batch_ms * 1000;
 		}
 		apply(cl, &m);
@@ -678,12 +671,12 @@ static void *writer_main(void *arg)
 	bool in_txn = false, full, pending = false;
 
 	retention(cl); /* a restart trims before the first batch */
-	next_ret = mono_us() + RETENTION_EVERY_US;
+	next_ret = sw_mono_us() + RETENTION_EVERY_US;
 
 	for (;;) {
 		struct pollfd pfd[2] = {{sw_mq_fd(cl->mq), POLLIN, 0},
 					{cl->stop_fd, POLLIN, 0}};
-		int64_t now = mono_us(), wait = pending  ? 0
+		int64_t now = sw_mono_us(), wait = pending  ? 0
 						 : in_txn ? deadline - now
 							  : next_ret - now;
 		uint64_t flush_seq = 0;
@@ -697,7 +690,7 @@ static void *writer_main(void *arg)
 		do {
 			full = drain(cl, &in_txn, &deadline, &flush_seq);
 			if (in_txn && (full || flush_seq || stop ||
-				       mono_us() >= deadline)) {
+				       sw_mono_us() >= deadline)) {
 				commit(cl);
 				in_txn = false;
 			}
@@ -707,9 +700,9 @@ static void *writer_main(void *arg)
 		log_drops(cl);
 		if (stop && !in_txn)
 			break;
-		if (!in_txn && mono_us() >= next_ret) {
+		if (!in_txn && sw_mono_us() >= next_ret) {
 			retention(cl);
-			next_ret = mono_us() + RETENTION_EVERY_US;
+			next_ret = sw_mono_us() + RETENTION_EVERY_US;
 		}
 		/* what came after the last pop but before deferral ended woke
 		 * nobody: take it now */
@@ -836,7 +829,7 @@ void sw_calllog_close(struct sw_calllog *cl)
 int sw_calllog_flush(struct sw_calllog *cl, unsigned timeout_ms)
 {
 	struct timespec ts, ms1 = {0, 1000000};
-	int64_t give_up = mono_us() + (int64_t)timeout_ms * 1000;
+	int64_t give_up = sw_mono_us() + (int64_t)timeout_ms * 1000;
 	uint64_t seq;
 	int err = 0;
 
@@ -851,11 +844,11 @@ int sw_calllog_flush(struct sw_calllog *cl, unsigned timeout_ms)
 		uint64_t q = atomic_load(&cl->n_queued);
 		uint64_t c = atomic_load(&cl->n_consumed);
 
-		if (q - c < cl->opts.queue_len || mono_us() >= give_up) {
+		if (q - c < cl->opts.queue_len || sw_mono_us() >= give_up) {
 			err = push(cl, SW_CSM_FLUSH, seq, NULL);
 			if (!err)
 				sw_mq_kick(cl->mq); /* even into a deferred batch */
-			if (err != ENOBUFS || mono_us() >= give_up)
+			if (err != ENOBUFS || sw_mono_us() >= give_up)
 				break;
 		}
 		nanosleep(&ms1, NULL);

@@ -23,6 +23,7 @@
 #include <libpq-fe.h>
 
 #define SW_LOG_MODULE "cluster"
+#include "sw_clock.h"
 #include "sw_calllog.h"
 #include "sw_callstore.h"
 #include "sw_cluster.h"
@@ -77,14 +78,6 @@ struct sw_cluster {
 };
 
 
-static int64_t mono_ms(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
-
 
 static void set_error(struct sw_cluster *c, const char *what, const char *e)
 {
@@ -125,7 +118,7 @@ static void db_lost(struct sw_cluster *c, const char *what, const char *e)
 		c->failing_logged = true;
 		publish(c);
 	}
-	c->next_connect = mono_ms() + c->backoff_ms;
+	c->next_connect = sw_mono_ms() + c->backoff_ms;
 	c->backoff_ms = c->backoff_ms * 2 > BACKOFF_MAX_MS ? BACKOFF_MAX_MS
 							  : c->backoff_ms * 2;
 }
@@ -188,7 +181,7 @@ static void db_connect(struct sw_cluster *c)
 				"every %u ms at most, calls go on", c->name,
 				c->st.error, BACKOFF_MAX_MS);
 		c->failing_logged = true;
-		c->next_connect = mono_ms() + c->backoff_ms;
+		c->next_connect = sw_mono_ms() + c->backoff_ms;
 		c->backoff_ms = c->backoff_ms * 2 > BACKOFF_MAX_MS ?
 					BACKOFF_MAX_MS : c->backoff_ms * 2;
 		return;
@@ -201,7 +194,7 @@ static void db_connect(struct sw_cluster *c)
 		PQfinish(c->pg);
 		c->pg = NULL;
 		c->failing_logged = true;
-		c->next_connect = mono_ms() + BACKOFF_MAX_MS;
+		c->next_connect = sw_mono_ms() + BACKOFF_MAX_MS;
 		return;
 	}
 	sw_notice("[%s] PostgreSQL connected (server %d, cluster schema %d)",
@@ -211,7 +204,7 @@ static void db_connect(struct sw_cluster *c)
 	c->st.db_up = true;
 	c->st.since_us = sw_calllog_now();
 	c->st.error[0] = '\0';
-	c->up_mono_ms = mono_ms();
+	c->up_mono_ms = sw_mono_ms();
 	c->next_hb = c->next_ship = c->next_creds = c->up_mono_ms;
 	c->next_gone = c->up_mono_ms;
 	c->reconciled = false; /* the cursor and open calls, again */
@@ -342,7 +335,7 @@ static void gone_check(struct sw_cluster *c)
 		c->st.calls_cut += n;
 	}
 	if (PQntuples(r))
-		c->next_hb = mono_ms(); /* publish the news now */
+		c->next_hb = sw_mono_ms(); /* publish the news now */
 	PQclear(r);
 }
 
@@ -585,7 +578,7 @@ static void ship(struct sw_cluster *c)
 	if (ship_batch(c, &qq, false) < 0)
 		return;
 	c->open_all = false;
-	c->next_ship = mono_ms() + (n >= (int)c->batch / 2 ? 0 : c->hb_ms);
+	c->next_ship = sw_mono_ms() + (n >= (int)c->batch / 2 ? 0 : c->hb_ms);
 }
 
 
@@ -606,7 +599,7 @@ static void creds(struct sw_cluster *c)
 	PGresult *r;
 	uint64_t h = 14695981039346656037ull;
 
-	c->next_creds = mono_ms() + (int64_t)c->creds_s * 1000;
+	c->next_creds = sw_mono_ms() + (int64_t)c->creds_s * 1000;
 	cr = calloc(1, sizeof(*cr));
 	if (!cr)
 		return;
@@ -675,7 +668,7 @@ static void *cluster_main(void *arg)
 	c->backoff_ms = BACKOFF_MIN_MS;
 	c->st.since_us = sw_calllog_now();
 	while (!c->stopping) {
-		int64_t now = mono_ms(), next;
+		int64_t now = sw_mono_ms(), next;
 		struct cmd m;
 
 		sw_mq_drain_fd(c->in);
@@ -706,7 +699,7 @@ static void *cluster_main(void *arg)
 			ship(c);
 		if (c->pg && c->creds_s && now >= c->next_creds)
 			creds(c);
-		now = mono_ms();
+		now = sw_mono_ms();
 		next = c->pg ? c->next_hb : c->next_connect;
 		if (c->pg && c->next_gone < next)
 			next = c->next_gone;
