@@ -1404,7 +1404,9 @@ static int sq_batch_commit(struct sw_callstore *s,
 			res->verdicts++;
 		else
 			res->verdict_errors++;
-		if (sev >= 0 && sev <= SW_VERDICT_FAIL &&
+		/* d->ended is NULL until a batch ends a call: bsearch() on it
+		 * is undefined even with no elements (C11 7.22.5) */
+		if (sev >= 0 && sev <= SW_VERDICT_FAIL && d->n_ended &&
 		    bsearch(&id, d->ended, d->n_ended, sizeof(int64_t), cmp_i64))
 			res->first_sev[sev]++;
 	}
