@@ -85,10 +85,14 @@ total=0; used=0
 for i in 1 2 3; do
 	ip=127.0.0.1$i
 	n=$(cl_local "i$i" "SELECT count(*) FROM calls")
+	# calls (not relay rows: a call may hold more than one allocation)
+	# from Kamailio with a relay, every one of them on this instance
 	own=$(cl_local "i$i" "SELECT count(*) FROM calls c
 		JOIN legs a ON a.call = c.id AND a.inbound = 1
-		JOIN relays r ON r.call = c.id
-		WHERE a.peer LIKE '127.0.0.10:%' AND r.relayed LIKE '$ip:%'")
+		WHERE a.peer LIKE '127.0.0.10:%'
+		AND EXISTS (SELECT 1 FROM relays r WHERE r.call = c.id)
+		AND NOT EXISTS (SELECT 1 FROM relays r WHERE r.call = c.id
+			AND r.relayed NOT LIKE '$ip:%')")
 	# the addresses of every relay candidate in the SDP the gateway sent
 	# (its relayed address, 101, and its bridging socket toward the
 	# conference in the completion re-INVITE, 102)
