@@ -12,6 +12,7 @@ base_libswbase_a_SOURCES = \
 	base/sw_mem.c base/sw_mem.h \
 	base/sw_conf.c base/sw_conf.h \
 	base/sw_mq.c base/sw_mq.h \
+	base/sw_idmap.c base/sw_idmap.h \
 	base/sw_resolve.c base/sw_resolve.h base/sw_clock.h \
 	base/sw_uri.c base/sw_uri.h \
 	base/sw_json.c base/sw_json.h \

@@ -415,6 +415,7 @@ void sipua_destroy(struct sipua *ua)
 	if (ua->root)
 		su_root_destroy(ua->root);
 	sipua_cap_stop(ua); /* Sofia logs through it until here */
+	sw_idmap_free(&ua->call_ids);
 	su_home_unref(ua->home);
 	su_deinit();
 }

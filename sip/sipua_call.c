@@ -78,6 +78,7 @@ static void call_free(struct sw_call *call)
 	*call->prevp = call->next;
 	if (call->next)
 		call->next->prevp = call->prevp;
+	sw_idmap_remove(&ua->call_ids, &call->by_id);
 	--ua->n_calls;
 	if (call->plan)
 		call->ua->router->unref(call->plan);
@@ -121,12 +122,9 @@ void sipua_call_abort(struct sw_call *call)
 
 struct sw_call *sipua_call_find(struct sipua *ua, uint64_t id)
 {
-	struct sw_call *c;
+	struct sw_idmap_node *n = sw_idmap_find(&ua->call_ids, id);
 
-	for (c = ua->calls; c; c = c->next)
-		if (c->id == id)
-			return c;
-	return NULL;
+	return n ? sw_idmap_entry(n, struct sw_call, by_id) : NULL;
 }
 
 
@@ -138,6 +136,11 @@ static struct sw_call *call_alloc(struct sipua *ua)
 		return NULL;
 	call->ua = ua;
 	call->id = ua->next_id++;
+	call->by_id.id = call->id;
+	if (sw_idmap_add(&ua->call_ids, &call->by_id)) {
+		su_home_unref(call->home);
+		return NULL;
+	}
 	snprintf(call->tag, sizeof(call->tag), "%llu",
 		 (unsigned long long)call->id);
 	call->start_ms = sipua_now_ms(true);

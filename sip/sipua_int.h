@@ -45,6 +45,7 @@ struct sipua_conns;
 #include <sofia-sip/sip_status.h>
 
 #include "sipua.h"
+#include "sw_idmap.h"
 
 #define SIPUA_MAX_EP  (SW_CONF_MAX_LISTEN + SW_CONF_MAX_ZONES)
 
@@ -151,6 +152,7 @@ struct sw_call {
 	char *gw_reason;                 /* call home, or NULL */
 	struct sipua_refusal sdp_refusal; /* the hook's last refusal */
 	struct sw_call *next, **prevp;   /* ua->calls */
+	struct sw_idmap_node by_id;      /* ua->call_ids */
 };
 
 /* Retry-After (s) of the 503 a draining gateway answers new INVITEs and
@@ -171,6 +173,7 @@ struct sipua {
 	void *sdp_arg;
 	struct sipua_observer obs;
 	struct sw_call *calls;
+	struct sw_idmap call_ids;        /* the calls by id, O(1) */
 	unsigned n_calls;
 	uint64_t next_id;
 	bool stopping;                   /* sipua_shutdown(): hanging up */

@@ -13,6 +13,7 @@
 #include "sw_check.h"
 #include "sw_cluview.h"
 #include "sw_conf.h"
+#include "sw_idmap.h"
 #include "sw_ini.h"
 #include "sw_log.h"
 #include "sw_mq.h"
@@ -460,6 +461,70 @@ UNIT_TEST(test_sa_str, "addresses as text")
 	CU_ASSERT_STRING_EQUAL(sw_sa_str(&sa, buf, 5), "1.20");
 	CU_ASSERT_FATAL(sw_sa_set_ip(&sa, "::1", 5061) == 0);
 	CU_ASSERT_STRING_EQUAL(sw_sa_str(&sa, buf, sizeof(buf)), "[::1]:5061");
+}
+
+
+struct idobj {
+	int v;
+	struct sw_idmap_node node;
+};
+
+
+/* Longest chain of m: the lookup's cost */
+static size_t idmap_longest(const struct sw_idmap *m)
+{
+	size_t best = 0;
+
+	for (size_t i = 0; i < m->n_b; ++i) {
+		size_t k = 0;
+
+		for (const struct sw_idmap_node *e = m->b[i]; e; e = e->next)
+			++k;
+		if (k > best)
+			best = k;
+	}
+	return best;
+}
+
+
+/* Calls by id: every one found, none after removal, the table grows with
+ * what it holds so that a lookup does not walk the calls (it did: a list
+ * of all calls at the SIP thread, once per app-sharing call) */
+UNIT_TEST(test_idmap, "calls by id (sw_idmap)")
+{
+	enum { N = 20000 };
+	struct idobj *o = calloc(N, sizeof(*o));
+	struct sw_idmap m = {0};
+
+	CU_ASSERT_FATAL(o != NULL);
+	CU_ASSERT_PTR_NULL(sw_idmap_find(&m, 1));
+	for (int i = 0; i < N; ++i) {
+		o[i].v = i;
+		/* sequential like the calls', then a stride with high bits */
+		o[i].node.id = i < N / 2 ? (uint64_t)i + 1
+					 : ((uint64_t)i << 32) | 4096u;
+		CU_ASSERT_EQUAL_FATAL(sw_idmap_add(&m, &o[i].node), 0);
+	}
+	CU_ASSERT_EQUAL(m.n, N);
+	CU_ASSERT(m.n_b >= N && m.n_b <= 4 * N);
+	CU_ASSERT(idmap_longest(&m) <= 12);
+	for (int i = 0; i < N; ++i) {
+		struct sw_idmap_node *e = sw_idmap_find(&m, o[i].node.id);
+
+		CU_ASSERT_FATAL(e != NULL);
+		CU_ASSERT_EQUAL(sw_idmap_entry(e, struct idobj, node)->v, i);
+	}
+	CU_ASSERT_PTR_NULL(sw_idmap_find(&m, N / 2 + 1));
+	for (int i = 0; i < N; i += 2)
+		sw_idmap_remove(&m, &o[i].node);
+	sw_idmap_remove(&m, &o[0].node); /* twice: no harm */
+	CU_ASSERT_EQUAL(m.n, N / 2);
+	for (int i = 0; i < N; ++i)
+		CU_ASSERT_EQUAL(sw_idmap_find(&m, o[i].node.id) != NULL,
+				i % 2 == 1);
+	sw_idmap_free(&m);
+	CU_ASSERT_PTR_NULL(sw_idmap_find(&m, o[1].node.id));
+	free(o);
 }
 
 

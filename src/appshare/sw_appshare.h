@@ -22,6 +22,7 @@
 #include "sipua.h"
 #include "sw_addr.h"
 #include "sw_prom.h"
+#include "sw_idmap.h"
 #include "sw_router.h"
 
 struct relay;
@@ -36,7 +37,8 @@ struct sw_json;
  * call, freed by the glue when the call and its relay allocation are
  * gone. The coordinator reads it and owns only `as`. */
 struct sw_gwcall {
-	struct sw_gwcall *next;     /* registry chain */
+	struct sw_gwcall *next, **prevp; /* every call, oldest first */
+	struct sw_idmap_node by_id; /* the registry's index */
 	uint64_t id;                /* the B2BUA's call id */
 	uint64_t uid;               /* call-log uid once its record started,
 				       0 before and if the log is off */

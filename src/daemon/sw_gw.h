@@ -37,7 +37,6 @@ struct sw_gw_pend {
 };
 
 #define SW_GW_POOL_MAX 64
-#define SW_GW_CALL_BUCKETS 256 /* chains of the call table, keyed by id */
 
 /*
  * What /metrics says about the SIP thread (src/daemon/sw_gw_metrics.c).
@@ -67,7 +66,8 @@ struct sw_gw {
 	struct relay *relay;      /* NULL when [turn] enable = no */
 	struct sw_calllog *cl;    /* NULL when the call log is off */
 	const struct sw_conf *conf;
-	struct sw_gwcall *calls[SW_GW_CALL_BUCKETS]; /* by id % buckets */
+	struct sw_gwcall *calls, *calls_last; /* every call, oldest first */
+	struct sw_idmap call_ids;  /* the same calls by id: O(1) lookups */
 	int tick_fd;              /* 1 s timerfd: check timeouts */
 	uint32_t next_token;
 	/* Allocations made ahead of calls, so inserting relay candidates

@@ -77,18 +77,17 @@ void sw_gw_metrics_tick(struct sw_gw *gw)
 	struct sipua_conn_stats cs;
 	struct sipua_msg_counts mc;
 
-	for (unsigned i = 0; i < SW_GW_CALL_BUCKETS; ++i)
-		for (const struct sw_gwcall *c = gw->calls[i]; c; c = c->next) {
-			int s;
+	for (const struct sw_gwcall *c = gw->calls; c; c = c->next) {
+		int s;
 
-			if (!c->ended)
-				calls[c->answered ? SW_GWM_CONNECTED
-						  : SW_GWM_SETUP]++;
-			if (!c->ended &&
-			    (s = sw_appshare_metrics_state(c->as)) >= 0 &&
-			    s < SW_AS_M_COUNT)
-				as[s]++;
-		}
+		if (!c->ended)
+			calls[c->answered ? SW_GWM_CONNECTED
+					  : SW_GWM_SETUP]++;
+		if (!c->ended &&
+		    (s = sw_appshare_metrics_state(c->as)) >= 0 &&
+		    s < SW_AS_M_COUNT)
+			as[s]++;
+	}
 	for (unsigned i = 0; i < SW_GWM_CALL_N; ++i)
 		STORE(gw->m.calls[i], calls[i]);
 	for (unsigned i = 0; i < SW_AS_M_COUNT; ++i)
