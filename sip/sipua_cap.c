@@ -12,10 +12,24 @@
  * the SIP thread. TPTAG_LOG(1) makes tport_log_msg() print every message
  * once, whole and framed by Sofia's parser, sent or received (TLS: the
  * cleartext), with the peer's address, synchronously on the SIP thread,
- * through su_log() on su_log_default. We redirect su_log_default to
- * cap_logger(): sipua_caplog.c rebuilds the messages from the pieces,
- * every other line goes to the logger that was there before (Sofia's
- * stderr logger), so Sofia's own diagnostics are unchanged.
+ * through su_log() on su_log_default.
+ *
+ * Printing costs more than the rest of the capture: Sofia formats a
+ * stamp (snprintf, inet_ntop) and logs each line as its own su_log()
+ * call, ~28 per message, 30 % of the SIP thread's instructions per call.
+ * So the executable defines tport_log_msg() itself: libsofia-sip-ua.so
+ * exports it and calls it through its PLT, and ELF symbol interposition
+ * (as for accept() in sipua_conn.c) makes those calls land here, with
+ * the msg_t: its buffers (msg_iovec(), the bytes Sofia would print),
+ * msg_addr() and the transport's name give the message whole, with no
+ * printing and no parsing back. A Sofia that is not called through its
+ * PLT (a -Bsymbolic build) still prints through su_log: then we redirect
+ * su_log_default to cap_logger(), sipua_caplog.c rebuilds the messages
+ * from the pieces, and every other line goes to the logger that was there
+ * before (Sofia's stderr logger), so Sofia's own diagnostics are
+ * unchanged. Without capture (or TPORT_LOG in the environment without
+ * it) our tport_log_msg() hands the call to Sofia's own (dlsym
+ * RTLD_NEXT).
  *
  * The log names the peer only. The local end is the leg's endpoint
  * listener; for TCP/TLS the connected socket's own name (an outbound
@@ -35,6 +49,7 @@
  * TPTAG_LOG, no redirection, no per-message work.
  */
 #include <dirent.h>
+#include <dlfcn.h>
 #include <errno.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -48,6 +63,10 @@
 #include "sipua_caplog.h"
 
 #include <sofia-sip/su_log.h>
+#include <sofia-sip/su_string.h>
+#include <sofia-sip/su_time.h>
+#include <sofia-sip/msg_addr.h>
+#include <sofia-sip/tport.h>
 
 #define CAP_BUCKETS 4096          /* legs by Call-ID hash */
 #define CAP_CONNS 32              /* stream sockets and routes, by peer */
@@ -56,6 +75,7 @@
 #define CAP_PEND_US 5000000       /* how long they wait */
 #define CAP_SCAN_MS 1000          /* no socket found: look again after */
 #define CAP_PIECE 4096            /* one su_log() piece, formatted */
+#define CAP_IOV 32                /* a message's buffers, on the stack */
 
 /** A message whose call is not known yet (its initial INVITE) */
 struct cap_pend {
@@ -89,7 +109,11 @@ struct sipua_cap {
 	unsigned conn_next;
 	struct sipua_leg *legs[CAP_BUCKETS]; /* chains via leg->cap_next */
 	uint64_t n_msgs, n_dropped; /* delivered; not recorded */
+	uint64_t n_direct;        /* taken from the msg_t, not the log */
 };
+
+/* The capturing ua's capture, for tport_log_msg(): one per process */
+static struct sipua_cap *cap_active;
 
 
 /* FNV-1a */
@@ -517,6 +541,95 @@ static void cap_logger(void *stream, char const *fmt, va_list ap)
 }
 
 
+/* Sofia's own tport_log_msg(), which prints the message */
+typedef void tport_log_msg_f(tport_t *, msg_t *, char const *, char const *,
+			     su_time_t);
+/* Sofia's prototype is in its private tport_internal.h */
+tport_log_msg_f tport_log_msg;
+
+
+static void sofia_log_msg(tport_t *tp, msg_t *msg, char const *what,
+			  char const *via, su_time_t now)
+{
+	static tport_log_msg_f *real;
+
+	if (!real) {
+		void *p = dlsym(RTLD_NEXT, "tport_log_msg");
+
+		memcpy(&real, &p, sizeof(real)); /* object to function pointer */
+	}
+	if (real && real != tport_log_msg)
+		real(tp, msg, what, via, now);
+}
+
+
+/* One message Sofia sent ("send") or received ("recv") on tp */
+static void cap_msg(struct sipua_cap *cap, tport_t *tp, msg_t *msg,
+		    const char *what)
+{
+	static const char *const protos[] = {
+		[SW_TP_UDP] = "udp", [SW_TP_TCP] = "tcp", [SW_TP_TLS] = "tls"};
+	msg_iovec_t iov_s[CAP_IOV], *iov = iov_s;
+	struct sipua_caplog_part part_s[CAP_IOV], *part = part_s;
+	struct sipua_caplog_meta meta;
+	const tp_name_t *tpn = tport_name(tp);
+	const su_sockaddr_t *su = msg_addr(msg);
+	isize_t n = msg_iovec(msg, iov_s, CAP_IOV);
+	bool known = false;
+	struct sw_sa a;
+
+	memset(&meta, 0, sizeof(meta));
+	meta.received = !strcmp(what, "recv");
+	for (unsigned i = 0; tpn && tpn->tpn_proto &&
+			     i < sizeof(protos) / sizeof(protos[0]); ++i)
+		if (su_casematch(tpn->tpn_proto, protos[i])) {
+			meta.tp = (enum sw_transport)i;
+			known = true;
+		}
+	if (su)
+		sw_sa_from_sockaddr(&a, &su->su_sa);
+	else
+		memset(&a, 0, sizeof(a));
+	sw_sa_unmap_v4(&meta.peer, &a);
+	if (n > CAP_IOV) { /* more buffers than the stack holds */
+		iov = malloc((size_t)n * sizeof(*iov));
+		part = malloc((size_t)n * sizeof(*part));
+		if (!iov || !part || msg_iovec(msg, iov, n) != n)
+			n = 0, known = false;
+	}
+	for (isize_t i = 0; i < n; ++i) {
+		part[i].p = iov[i].mv_base;
+		part[i].n = iov[i].mv_len;
+	}
+	cap->n_direct++;
+	if (sipua_caplog_whole(&cap->log, &meta, known, part, (size_t)n) ==
+	    SIPUA_CAPLOG_MSG)
+		cap_msg_done(cap);
+	if (iov != iov_s)
+		free(iov);
+	if (part != part_s)
+		free(part);
+}
+
+
+/**
+ * Sofia's tport calls this for every message it sends or receives while
+ * TPTAG_LOG is on (see the file comment: it stands in for Sofia's own,
+ * which prints the message). Sofia logs from the SIP thread only.
+ */
+void tport_log_msg(tport_t *self, msg_t *msg, char const *what,
+		   char const *via, su_time_t now)
+{
+	struct sipua_cap *cap = cap_active;
+
+	if (!cap || !self || !msg || !what) {
+		sofia_log_msg(self, msg, what, via, now);
+		return;
+	}
+	cap_msg(cap, self, msg, what);
+}
+
+
 /**
  * Start capturing (before the endpoints' nua_create(), which then get
  * TPTAG_LOG(1)). One ua per process may capture: su_log_default is
@@ -541,6 +654,7 @@ int sipua_cap_start(struct sipua *ua)
 	cap->prev_stream = su_log_default->log_stream;
 	su_log_redirect(su_log_default, cap_logger, cap);
 	ua->cap = cap;
+	cap_active = cap;
 	return 0;
 }
 
@@ -553,11 +667,15 @@ void sipua_cap_stop(struct sipua *ua)
 	if (!cap)
 		return;
 	su_log_redirect(su_log_default, cap->prev, cap->prev_stream);
+	if (cap_active == cap)
+		cap_active = NULL;
 	while (cap->pend)
 		cap_pend_drop_head(cap);
 	sw_debug("[sip capture] %llu messages recorded, %llu not recorded, "
-		 "%llu unreadable, %llu inexact", (unsigned long long)cap->n_msgs,
+		 "%llu taken whole from Sofia, %llu unreadable, %llu inexact",
+		 (unsigned long long)cap->n_msgs,
 		 (unsigned long long)cap->n_dropped,
+		 (unsigned long long)cap->n_direct,
 		 (unsigned long long)cap->log.n_skipped,
 		 (unsigned long long)cap->log.n_inexact);
 	sipua_caplog_reset(&cap->log);

@@ -325,6 +325,44 @@ static enum sipua_caplog_res caplog_end(struct sipua_caplog *cl)
 
 
 /**
+ * A whole message given at once, as the buffers Sofia holds it in (the
+ * message tport_log_msg() would log, taken before it is printed): the
+ * same result as its log's pieces, without a line count to guess from
+ * and nothing cut at a NUL or a long line
+ *
+ * @param meta      direction, transport and peer (t_us is set here)
+ * @param known_tp  meta->tp is a transport with a pcap form
+ * @return SIPUA_CAPLOG_MSG (cl->buf, cl->len, cl->meta valid until the
+ *         next call), or SIPUA_CAPLOG_TAKEN when it cannot be kept
+ *         (unknown transport, empty, over SW_SIP_MSG_MAX, no memory)
+ */
+enum sipua_caplog_res sipua_caplog_whole(struct sipua_caplog *cl,
+					 const struct sipua_caplog_meta *meta,
+					 bool known_tp,
+					 const struct sipua_caplog_part *parts,
+					 size_t n_parts)
+{
+	if (!cl || !meta)
+		return SIPUA_CAPLOG_OTHER;
+	cl->meta = *meta;
+	cl->meta.t_us = caplog_now_us();
+	cl->in_msg = cl->in_body = false;
+	cl->skip = !known_tp;
+	cl->len = cl->line_off = cl->body_off = 0;
+	cl->breaks = cl->body_breaks = 0;
+	for (size_t i = 0; i < n_parts && !cl->skip; ++i)
+		caplog_append(cl, parts[i].p, parts[i].n);
+	cl->wire_len = cl->len;
+	if (cl->skip || !cl->len) {
+		cl->n_skipped++;
+		return SIPUA_CAPLOG_TAKEN;
+	}
+	cl->n_msgs++;
+	return SIPUA_CAPLOG_MSG;
+}
+
+
+/**
  * One piece of Sofia's log, as formatted (one su_log() call)
  *
  * @param s    the piece, NUL-terminated at n

@@ -49,6 +49,17 @@ enum sipua_caplog_res {
 	SIPUA_CAPLOG_MSG,       /* a message is whole: buf, len and meta */
 };
 
+/** A stretch of a message's bytes (one of Sofia's buffers) */
+struct sipua_caplog_part {
+	const void *p;
+	size_t n;
+};
+
+enum sipua_caplog_res sipua_caplog_whole(struct sipua_caplog *cl,
+					 const struct sipua_caplog_meta *meta,
+					 bool known_tp,
+					 const struct sipua_caplog_part *parts,
+					 size_t n_parts);
 enum sipua_caplog_res sipua_caplog_piece(struct sipua_caplog *cl,
 					 const char *s, size_t n, bool cut);
 bool sipua_caplog_text(struct sipua_caplog *cl, const char *a, size_t na,

@@ -5,6 +5,8 @@
  * buffers, IPv6, transports without a pcap form, truncation, garbage,
  * and the Call-ID of raw messages.
  */
+#include <dlfcn.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "unit.h"
@@ -321,6 +323,72 @@ UNIT_TEST(test_caplog_tag, "tag")
 	}
 	CU_ASSERT(!sipua_caplog_tag(NULL, 0, true, &(size_t){0},
 				    &(size_t){0}));
+}
+
+
+/* A message taken whole from Sofia's buffers (sipua_cap.c's
+ * tport_log_msg()): the bytes as they are, where the log would cut a line
+ * over 2047 bytes and stop at a NUL; what has no pcap form is dropped */
+UNIT_TEST(test_whole, "whole message from Sofia's buffers")
+{
+	static char head[] = "INVITE sip:x SIP/2.0\r\nCall-ID: w\r\nX-Long: ";
+	static char tail[] = "\r\nContent-Length: 3\r\n\r\na\0b";
+	char *lng = malloc(3000), *big;
+	struct sipua_caplog_part parts[3];
+	struct sipua_caplog_meta m = {0};
+	struct sipua_caplog cl = {0};
+
+	CU_ASSERT_FATAL(lng != NULL);
+	memset(lng, 'z', 3000);
+	parts[0] = (struct sipua_caplog_part){head, strlen(head)};
+	parts[1] = (struct sipua_caplog_part){lng, 3000};
+	parts[2] = (struct sipua_caplog_part){tail, sizeof(tail) - 1};
+	m.received = true;
+	m.tp = SW_TP_TCP;
+	CU_ASSERT_EQUAL(sw_sa_set_ip(&m.peer, "192.0.2.7", 5060), 0);
+	CU_ASSERT_EQUAL(sipua_caplog_whole(&cl, &m, true, parts, 3),
+			SIPUA_CAPLOG_MSG);
+	CU_ASSERT_EQUAL_FATAL(cl.len, strlen(head) + 3000 + sizeof(tail) - 1);
+	CU_ASSERT(!memcmp(cl.buf, head, strlen(head)));
+	CU_ASSERT(!memcmp(cl.buf + strlen(head), lng, 3000));
+	CU_ASSERT(!memcmp(cl.buf + strlen(head) + 3000, tail,
+			  sizeof(tail) - 1));
+	CU_ASSERT(cl.meta.received && cl.meta.tp == SW_TP_TCP &&
+		  sw_sa_cmp(&cl.meta.peer, &m.peer, true) && cl.meta.t_us > 0);
+	CU_ASSERT_EQUAL(cl.n_msgs, 1);
+	CU_ASSERT_EQUAL(cl.n_inexact, 0);
+	/* no pcap form (sctp), nothing at all, larger than any SIP message */
+	CU_ASSERT_EQUAL(sipua_caplog_whole(&cl, &m, false, parts, 3),
+			SIPUA_CAPLOG_TAKEN);
+	CU_ASSERT_EQUAL(sipua_caplog_whole(&cl, &m, true, parts, 0),
+			SIPUA_CAPLOG_TAKEN);
+	big = calloc(1, SW_SIP_MSG_MAX + 1);
+	CU_ASSERT_FATAL(big != NULL);
+	parts[1] = (struct sipua_caplog_part){big, SW_SIP_MSG_MAX + 1};
+	CU_ASSERT_EQUAL(sipua_caplog_whole(&cl, &m, true, parts, 2),
+			SIPUA_CAPLOG_TAKEN);
+	CU_ASSERT_EQUAL(cl.n_skipped, 3);
+	CU_ASSERT_EQUAL(cl.n_msgs, 1);
+	free(big);
+	free(lng);
+	sipua_caplog_reset(&cl);
+}
+
+
+/* libsofia-sip-ua's calls to tport_log_msg() land in sipua_cap.c's (the
+ * executable's definition interposes: exported, called through Sofia's
+ * PLT), else every message would be printed and parsed back again */
+UNIT_TEST(test_interposed, "tport_log_msg interposed")
+{
+	void *ours = dlsym(RTLD_DEFAULT, "tport_log_msg");
+	void *sofia = dlsym(RTLD_NEXT, "tport_log_msg");
+	void *here = (void *)(uintptr_t)sipua_caplog_reset;
+	Dl_info a, b;
+
+	CU_ASSERT_FATAL(ours != NULL && sofia != NULL);
+	CU_ASSERT(ours != sofia);
+	CU_ASSERT_FATAL(dladdr(ours, &a) && dladdr(here, &b));
+	CU_ASSERT_PTR_EQUAL(a.dli_fbase, b.dli_fbase);
 }
 
 
