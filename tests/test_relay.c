@@ -6,7 +6,8 @@
  * -> CONN_BOUND, STUN in RFC 4571 frames -> STUN events both ways,
  * SPLICE -> SPLICED and 1 MB each way intact, close -> CONN_CLOSED with
  * byte counts, DELETE -> ALLOC_GONE; a custom observer that asks for
- * splice itself; and observe mode: WATCH ties an external RFC 6062
+ * splice itself; the copy buffers of inspect mode (small for checks,
+ * grown for a stream, freed at the splice); and observe mode: WATCH ties an external RFC 6062
  * client's allocation to a call, its connection is inspected; out of
  * descriptors, a relayed listener is paused and sheds its waiting peers;
  * relay_stream_io()'s four results on a plain stream.
@@ -398,6 +399,83 @@ UNIT_TEST(test_observer_hook, "observer hook asks for splice")
 	close(cfd);
 	close(lfd);
 	relay_stop(r); /* deletes the allocation, closes everything */
+}
+
+
+static uint64_t copy_bytes_now(struct relay *r)
+{
+	struct turn_counters c;
+
+	relay_counters(r, &c);
+	return c.copy_bytes;
+}
+
+
+/* The copy buffers become 0 within 3 s (the relay thread frees them
+ * after it has posted SPLICED) */
+static bool copy_bytes_gone(struct relay *r)
+{
+	for (int i = 0; i < 300 && copy_bytes_now(r); ++i)
+		poll(NULL, 0, 10);
+	return copy_bytes_now(r) == 0;
+}
+
+
+/* A connection in its checks holds small buffers (2 KB a direction and
+ * the deframers), a stream through inspect mode grows them, the splice
+ * frees them all, and the spliced bytes need none */
+UNIT_TEST(test_inspect_buffers, "inspect buffers: small, grown, freed")
+{
+	struct relay *r = NULL;
+	struct relay_cmd cmd;
+	struct relay_ev ev;
+	struct sw_sa cms;
+	uint8_t f[256], g[256];
+	const uint64_t dfs = 2 * (RELAY_ACC_MAX + 64); /* two deframers */
+	uint64_t held;
+	uint32_t conn, alloc;
+	int lfd, edge, cfd;
+	size_t n;
+
+	conf_init();
+	CU_ASSERT_EQUAL_FATAL(relay_start(&r, &conf, NULL, NULL), 0);
+	lfd = tcp_listen(&cms);
+	CU_ASSERT_FATAL(lfd >= 0);
+	conn = call_setup(r, &cms, true, &edge, &alloc);
+	cfd = accept(lfd, NULL, NULL);
+	CU_ASSERT_FATAL(cfd >= 0);
+	setsockopt(cfd, SOL_SOCKET, SO_RCVTIMEO,
+		   &(struct timeval){3, 0}, sizeof(struct timeval));
+	n = stun_frame(f, sizeof(f), TURN_C_REQUEST, true);
+	CU_ASSERT_EQUAL((size_t)send(edge, f, n, 0), n);
+	CU_ASSERT(read_all(cfd, g, n));
+	n = stun_frame(f, sizeof(f), TURN_C_SUCCESS, false);
+	CU_ASSERT_EQUAL((size_t)send(cfd, f, n, 0), n);
+	CU_ASSERT(read_all(edge, g, n));
+	CU_ASSERT(ev_wait(r, RELAY_EV_STUN, &ev));
+	relay_ev_release(&ev);
+	held = copy_bytes_now(r);
+	CU_ASSERT(held > dfs / 2);
+	CU_ASSERT(held <= 2 * RELAY_COPY_MIN + dfs);
+
+	bulk_both_ways(edge, cfd, 256 * 1024); /* still inspected */
+	held = copy_bytes_now(r);
+	CU_ASSERT(held > 2 * RELAY_COPY_MIN + dfs);
+	CU_ASSERT(held <= 2 * RELAY_COPY_BUF + dfs);
+
+	memset(&cmd, 0, sizeof(cmd));
+	cmd.type = RELAY_CMD_SPLICE;
+	cmd.conn_id = conn;
+	CU_ASSERT_EQUAL(relay_cmd_send(r, &cmd), 0);
+	CU_ASSERT(ev_wait(r, RELAY_EV_SPLICED, &ev));
+	CU_ASSERT(copy_bytes_gone(r)); /* neither direction sent since */
+	bulk_both_ways(edge, cfd, 256 * 1024);
+	CU_ASSERT_EQUAL(copy_bytes_now(r), 0); /* zero copy */
+	close(edge);
+	CU_ASSERT(ev_wait(r, RELAY_EV_CONN_CLOSED, &ev));
+	close(cfd);
+	close(lfd);
+	relay_stop(r);
 }
 
 

@@ -17,7 +17,10 @@
 #include "turn_alloc.h"
 
 #define RELAY_POOL_PIPES 32
-#define RELAY_COPY_BUF 16384
+#define RELAY_COPY_BUF 16384     /* largest read of a copying direction */
+#define RELAY_COPY_MIN 2048      /* its first read: ICE checks are frames
+				    of < 300 bytes; doubled while reads
+				    fill it (relay_pump.c dir_fill) */
 #define RELAY_ACC_MAX 2048       /* STUN frames observed up to this size */
 #define RELAY_CTRL_IDLE_MS 60000 /* no allocation nor bind: closed */
 #define RELAY_CTRL_OUT_MAX (1u << 20)

@@ -9,9 +9,15 @@
  *    zero copy, pipes from a small per-thread pool, held only while they
  *    hold bytes;
  *  - COPY (a TLS side, which splice cannot serve): SSL_read/SSL_write or
- *    read/write through a 16 KB buffer;
+ *    read/write through a buffer of 2 KB that doubles, up to 16 KB, while
+ *    reads fill it;
  *  - INSPECT: COPY plus an RFC 4571 deframer per direction that hands
  *    each STUN frame to the observer, until it asks for SPLICE.
+ * Buffers are the memory of a call in its checks (thousands set up at
+ * once): a direction that turns to SPLICE frees its buffer as soon as it
+ * holds no unsent byte, and its deframer at once, whether or not it
+ * carries anything after the switch (pair_shed); the copy_bytes counter
+ * says what all hold.
  * Backpressure: a side is read only while its direction holds no unsent
  * byte; unsent bytes arm EPOLLOUT on the other side. Before the bind a
  * peer is read up to [turn] prebind_buffer, and all the unbound peers of
@@ -70,6 +76,8 @@ struct deframer {
 struct relay_dirbuf {
 	uint8_t *buf;
 	size_t cap, off, len; /* unsent bytes: buf[off .. off+len) */
+	size_t step;          /* the next read's size (RELAY_COPY_MIN ..
+				 RELAY_COPY_BUF), 0 before the first */
 	int pipe[2];
 	size_t in_pipe;
 	uint64_t bytes; /* delivered to the other side */
@@ -141,6 +149,84 @@ void relay_pipes_free(struct relay_thread *rt)
 		--rt->n_pipes;
 		close(rt->pipes[rt->n_pipes][0]);
 		close(rt->pipes[rt->n_pipes][1]);
+	}
+}
+
+
+/* --- copy buffers ------------------------------------------------------------- */
+
+static void copy_count(struct relay_pair *p, size_t n, bool add)
+{
+	TURN_CNT_ADD(turn_srv_counters(p->rt->srv), copy_bytes,
+		     add ? n : -n);
+}
+
+
+static void dir_free_buf(struct relay_pair *p, struct relay_dirbuf *d)
+{
+	if (!d->buf)
+		return;
+	copy_count(p, d->cap, false);
+	free(d->buf);
+	d->buf = NULL;
+	d->cap = d->off = d->len = 0;
+	d->step = 0;
+}
+
+
+static void dir_free_df(struct relay_pair *p, struct relay_dirbuf *d)
+{
+	if (!d->df)
+		return;
+	copy_count(p, sizeof(*d->df), false);
+	free(d->df);
+	d->df = NULL;
+}
+
+
+/* Room for want more bytes after the unsent ones */
+static int buf_reserve(struct relay_pair *p, struct relay_dirbuf *d,
+		       size_t want)
+{
+	uint8_t *b;
+
+	if (!d->len)
+		d->off = 0;
+	if (d->cap - d->off - d->len >= want)
+		return 0;
+	if (d->off) {
+		memmove(d->buf, d->buf + d->off, d->len);
+		d->off = 0;
+		if (d->cap - d->len >= want)
+			return 0;
+	}
+	b = realloc(d->buf, d->len + want);
+	if (!b)
+		return ENOMEM;
+	copy_count(p, d->cap, false);
+	d->buf = b;
+	d->cap = d->len + want;
+	copy_count(p, d->cap, true);
+	return 0;
+}
+
+
+/*
+ * What a direction no longer needs goes, at the end of an event on the
+ * pair (pair_interest), never while a read is under way: out of inspect
+ * mode its deframer; spliced, its copy buffer once it holds no unsent
+ * byte (otherwise dir_flush frees it when they are gone). Without this a
+ * direction that carries nothing after the switch kept both for the
+ * call's life.
+ */
+static void pair_shed(struct relay_pair *p)
+{
+	if (p->mode == PM_PREBIND || p->mode == PM_INSPECT)
+		return;
+	for (unsigned s = 0; s < 2; ++s) {
+		dir_free_df(p, &p->dir[s]);
+		if (p->mode == PM_SPLICE && !p->dir[s].len)
+			dir_free_buf(p, &p->dir[s]);
 	}
 }
 
@@ -281,6 +367,8 @@ void relay_op_conn_close(void *arg, struct turn_conn *tc)
 	for (int i = 0; i < 2; ++i) {
 		side_close(rt, &p->side[i]);
 		pipe_put(rt, p->dir[i].pipe, p->dir[i].in_pipe > 0);
+		dir_free_buf(p, &p->dir[i]);
+		dir_free_df(p, &p->dir[i]);
 	}
 	if (p->prev)
 		p->prev->next = p->next;
@@ -372,6 +460,7 @@ static bool side_readable(const struct relay_pair *p, unsigned s)
 
 static void pair_interest(struct relay_pair *p)
 {
+	pair_shed(p);
 	for (unsigned s = 0; s < 2; ++s) {
 		struct relay_side *sd = &p->side[s];
 		uint32_t ev = 0;
@@ -389,29 +478,6 @@ static void pair_interest(struct relay_pair *p)
 			sw_warn("[conn %08x] epoll: %s", p->id,
 				strerror(errno));
 	}
-}
-
-
-static int buf_reserve(struct relay_dirbuf *d, size_t want)
-{
-	uint8_t *b;
-
-	if (!d->len)
-		d->off = 0;
-	if (d->cap - d->off - d->len >= want)
-		return 0;
-	if (d->off) {
-		memmove(d->buf, d->buf + d->off, d->len);
-		d->off = 0;
-		if (d->cap - d->len >= want)
-			return 0;
-	}
-	b = realloc(d->buf, d->len + want);
-	if (!b)
-		return ENOMEM;
-	d->buf = b;
-	d->cap = d->len + want;
-	return 0;
 }
 
 
@@ -604,13 +670,10 @@ static int dir_flush(struct relay_pair *p, unsigned s)
 		d->len -= n;
 		count_out(p, s, n);
 	}
-	if (p->mode == PM_SPLICE && d->buf) {
+	if (p->mode == PM_SPLICE) {
 		/* spliced for good: a held call keeps no copy buffers */
-		free(d->buf);
-		free(d->df);
-		d->buf = NULL;
-		d->df = NULL;
-		d->cap = d->off = 0;
+		dir_free_buf(p, d);
+		dir_free_df(p, d);
 	}
 	while (d->in_pipe) {
 		ssize_t n = splice(d->pipe[0], NULL, dst->io.fd, NULL,
@@ -633,7 +696,7 @@ static int dir_flush(struct relay_pair *p, unsigned s)
 static enum relay_io_res dir_fill(struct relay_pair *p, unsigned s)
 {
 	struct relay_dirbuf *d = &p->dir[s];
-	size_t room = RELAY_COPY_BUF, n;
+	size_t room, n;
 	enum relay_io_res r;
 
 	if (p->mode == PM_SPLICE) {
@@ -652,15 +715,18 @@ static enum relay_io_res dir_fill(struct relay_pair *p, unsigned s)
 					       : RELAY_IO_ERROR;
 		return sn ? RELAY_IO_BYTES : RELAY_IO_EOF;
 	}
-	if (p->mode == PM_PREBIND)
+	if (!d->step)
+		d->step = RELAY_COPY_MIN;
+	room = d->step;
+	if (p->mode == PM_PREBIND && prebind_room(p) < room)
 		room = prebind_room(p);
-	if (room > RELAY_COPY_BUF)
-		room = RELAY_COPY_BUF;
-	if (buf_reserve(d, room))
+	if (buf_reserve(p, d, room))
 		return RELAY_IO_ERROR;
 	r = side_io(&p->side[s], d->buf + d->off + d->len, room, false, &n);
 	if (r != RELAY_IO_BYTES)
 		return r;
+	if (n == d->step && d->step < RELAY_COPY_BUF)
+		d->step *= 2; /* a stream, not checks: bigger reads */
 	if (p->mode == PM_INSPECT)
 		inspect_account(p, s, d->buf + d->off + d->len, n);
 	if (p->mode == PM_PREBIND && p->tc->al->io) {
@@ -868,11 +934,12 @@ static void peer_addrs(struct relay_pair *p)
 
 /* dir[PEER] must send what the client connection had not yet sent (the
  * ConnectionBind answer) before the peer's buffered bytes */
-static int prepend(struct relay_dirbuf *d, const uint8_t *b, size_t n)
+static int prepend(struct relay_pair *p, struct relay_dirbuf *d,
+		   const uint8_t *b, size_t n)
 {
 	if (!n)
 		return 0;
-	if (buf_reserve(d, n))
+	if (buf_reserve(p, d, n))
 		return ENOMEM;
 	memmove(d->buf + d->off + n, d->buf + d->off, d->len);
 	memcpy(d->buf + d->off, b, n);
@@ -886,8 +953,8 @@ static int take_ctrl(struct relay_pair *p, struct relay_ctrl *c)
 	struct relay_dirbuf *up = &p->dir[SIDE_CLIENT];
 	size_t rest = c->in_len - c->in_off;
 
-	if (prepend(&p->dir[SIDE_PEER], c->out, c->out_len) ||
-	    buf_reserve(up, rest))
+	if (prepend(p, &p->dir[SIDE_PEER], c->out, c->out_len) ||
+	    buf_reserve(p, up, rest))
 		return ENOMEM;
 	if (rest)
 		memcpy(up->buf + up->off + up->len, c->in + c->in_off, rest);
@@ -966,6 +1033,7 @@ int relay_op_conn_bind(void *arg, struct turn_conn *tc,
 			p->dir[i].df = calloc(1, sizeof(*p->dir[i].df));
 			if (!p->dir[i].df)
 				return ENOMEM;
+			copy_count(p, sizeof(*p->dir[i].df), true);
 		}
 		peer_addrs(p);
 		inspect_early(p, early);

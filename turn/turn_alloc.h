@@ -93,6 +93,7 @@ struct turn_src {
 	X(accept_paused)   /* listener left alone: out of fds */             \
 	X(accept_shed)     /* connections closed at once for it */           \
 	X(prebind_bytes)   /* live: peer bytes held awaiting binds */        \
+	X(copy_bytes)      /* live: copy and inspect buffers allocated */    \
 	X(redirects)       /* Allocates answered 300 Try Alternate */        \
 	X(allocs_tcp_total) /* RFC 6062 ones created since start */
 

@@ -528,6 +528,7 @@ static int ctl_turn_stats(struct sw_json *res, const struct sw_jval *args,
 	sw_json_int(res, "accept_paused", (int64_t)c.accept_paused);
 	sw_json_int(res, "accept_shed", (int64_t)c.accept_shed);
 	sw_json_int(res, "prebind_bytes", (int64_t)c.prebind_bytes);
+	sw_json_int(res, "copy_bytes", (int64_t)c.copy_bytes);
 	sw_json_int(res, "redirects", (int64_t)c.redirects);
 	sw_json_obj_close(res);
 	return 0;
