@@ -319,6 +319,15 @@ UNIT_TEST(test_session_driven, "a session driven with impossible events")
 	CU_ASSERT_EQUAL(fk.takes, 1);
 	CU_ASSERT_EQUAL(fk.call.as->st, AS_ST_CHECKING);
 	CU_ASSERT_EQUAL(fk.call.as->alloc, AS_AL_HELD);
+	/* every sharing call holds this state for its life: its lists are
+	 * allocated to what was learnt (7.4 KB when each was an array for
+	 * the worst case) */
+	CU_ASSERT(sizeof(*fk.call.as) <= 1024);
+	CU_ASSERT_EQUAL(fk.call.as->n_conf, 2); /* components 1 and 2 */
+	CU_ASSERT_EQUAL(fk.call.as->n_edge, 2);
+	CU_ASSERT_EQUAL(fk.call.as->n_edge_ips, 1);
+	CU_ASSERT(fk.call.as->conf && fk.call.as->edge &&
+		  fk.call.as->edge_ips);
 	/* the check timeout runs on CLOCK_MONOTONIC (the tick's clock), not
 	 * on the wall clock that NTP or an operator may step */
 	CU_ASSERT(fk.call.as->checks_start_us <= sw_gw_mono_us() &&

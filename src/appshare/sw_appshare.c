@@ -270,12 +270,28 @@ static void as_set_state(struct sw_gwcall *c, enum as_state to,
 }
 
 
+/* What the current session allocated (the lists are allocated to their
+ * size); the fields are cleared by the caller */
+static void session_free(struct sw_appshare_call *as)
+{
+	free(as->to_conf);
+	free(as->to_edge);
+	free(as->edge_ips);
+	free(as->conf);
+	free(as->conf_act);
+	free(as->edge);
+	for (unsigned i = 0; i < as->n_conns; ++i)
+		free(as->conns[i]);
+	for (int d = 0; d < 2; ++d)
+		free(as->dir[d].bad_user);
+}
+
+
 void sw_appshare_free(struct sw_appshare_call *as)
 {
 	if (!as)
 		return;
-	free(as->to_conf);
-	free(as->to_edge);
+	session_free(as);
 	free(as);
 }
 
@@ -504,8 +520,7 @@ static void send_permit(struct sw_as_host *h, struct sw_gwcall *c)
 
 static void session_clear(struct sw_appshare_call *as)
 {
-	free(as->to_conf);
-	free(as->to_edge);
+	session_free(as);
 	memset(&as->alloc, 0,
 	       sizeof(*as) - offsetof(struct sw_appshare_call, alloc));
 	as->dir[SW_ICE_E2C].rec.dir = SW_ICE_E2C;
@@ -986,14 +1001,19 @@ static void on_taken(struct sw_as_host *h, struct sw_gwcall *c,
 static struct as_conn *conn_find(struct sw_appshare_call *as, uint32_t id,
 				 bool create)
 {
+	struct as_conn *k;
+
 	for (unsigned i = 0; i < as->n_conns; ++i)
-		if (as->conns[i].conn_id == id)
-			return &as->conns[i];
+		if (as->conns[i]->conn_id == id)
+			return as->conns[i];
 	if (!create || as->n_conns >= AS_MAX_CONNS)
 		return NULL;
-	memset(&as->conns[as->n_conns], 0, sizeof(as->conns[0]));
-	as->conns[as->n_conns].conn_id = id;
-	return &as->conns[as->n_conns++];
+	k = calloc(1, sizeof(*k));
+	if (!k)
+		return NULL;
+	k->conn_id = id;
+	as->conns[as->n_conns++] = k;
+	return k;
 }
 
 
@@ -1176,14 +1196,19 @@ static void check_username(struct sw_as_host *h, struct sw_gwcall *c,
 	const char *snd = d == SW_ICE_E2C ? as->ufrag_edge : as->ufrag_conf;
 	size_t n = strlen(rcv);
 
-	if (dir->bad_user[0] || !st->username[0] || !rcv[0] || !snd[0])
+	char bad[160];
+
+	if (dir->bad_user || !st->username[0] || !rcv[0] || !snd[0])
 		return;
 	if (!strncmp(st->username, rcv, n) && st->username[n] == ':' &&
 	    !strcmp(st->username + n + 1, snd))
 		return;
-	snprintf(dir->bad_user, sizeof(dir->bad_user),
+	snprintf(bad, sizeof(bad),
 		 "USERNAME \"%.40s\" where the SDP says \"%.40s:%.40s\"",
 		 st->username, rcv, snd);
+	dir->bad_user = strdup(bad);
+	if (!dir->bad_user)
+		return;
 	sw_info("[call %s] ICE %s: Binding request with %s", c->tag,
 		d == SW_ICE_E2C ? "e->c" : "c->e", dir->bad_user);
 	log_event(h, c, SW_ACT_GW, SW_ACT_GW, SW_EV_NOTE,
@@ -1284,7 +1309,7 @@ static bool all_components_selected(const struct sw_appshare_call *as)
 	unsigned have_in = 0;
 
 	for (unsigned i = 0; i < as->n_conns; ++i) {
-		const struct as_conn *k = &as->conns[i];
+		const struct as_conn *k = as->conns[i];
 
 		if (!k->valid || !(k->nominated || as->offer_selected))
 			continue;
@@ -1396,14 +1421,14 @@ static void complete(struct sw_as_host *h, struct sw_gwcall *c)
 	for (unsigned i = 0; i < as->n_conns; ++i) {
 		struct relay_cmd cmd;
 
-		if (!as->conns[i].valid || as->conns[i].spliced)
+		if (!as->conns[i]->valid || as->conns[i]->spliced)
 			continue;
 		memset(&cmd, 0, sizeof(cmd));
 		cmd.type = RELAY_CMD_SPLICE;
 		cmd.call_id = c->id;
-		cmd.conn_id = as->conns[i].conn_id;
+		cmd.conn_id = as->conns[i]->conn_id;
 		h->cmd(h->gw, &cmd);
-		as->conns[i].spliced = true;
+		as->conns[i]->spliced = true;
 	}
 	err = sw_as_pair_sdp(as, sw_as_valid_conn(as), !as->edge_offered, true,
 			     &sdp, &len);
@@ -1626,7 +1651,7 @@ static void on_relay(struct sw_as_host *h, struct sw_gwcall *c,
 static bool any_nominated(const struct sw_appshare_call *as)
 {
 	for (unsigned i = 0; i < as->n_conns; ++i)
-		if (as->conns[i].nominated)
+		if (as->conns[i]->nominated)
 			return true;
 	return false;
 }
@@ -1692,8 +1717,8 @@ static void on_tick(struct sw_as_host *h, struct sw_gwcall *c, int64_t now)
 		snprintf(why, sizeof(why),
 			 "no Binding success from %s within %u s%s%s", who[d],
 			 h->conf->as_check_timeout,
-			 dir->bad_user[0] ? "; the requests carry " : "",
-			 dir->bad_user);
+			 dir->bad_user ? "; the requests carry " : "",
+			 dir->bad_user ? dir->bad_user : "");
 		as_ice_step(c, (enum sw_ice_dir)d, AS_ICE_TIMEOUT);
 		if (dir->rec.state == SW_ICE_FAILED && h->m)
 			SW_PROM_OWN_INC(h->m->ice[d][1]);
@@ -1896,7 +1921,7 @@ void sw_appshare_relay_json(const struct sw_appshare_call *as,
 	sw_json_arr_close(j);
 	sw_json_arr_open(j, "connections");
 	for (unsigned i = 0; i < as->n_conns; ++i) {
-		const struct as_conn *k = &as->conns[i];
+		const struct as_conn *k = as->conns[i];
 
 		sw_json_obj_open(j, NULL);
 		sw_json_int(j, "id", k->conn_id);

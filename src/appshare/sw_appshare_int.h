@@ -57,7 +57,7 @@ struct as_cand {
 struct as_dir {
 	struct sw_rec_ice rec;
 	bool failed_logged;
-	char bad_user[160]; /* the first USERNAME naming other ufrags */
+	char *bad_user; /* the first USERNAME naming other ufrags, or NULL */
 };
 
 /*
@@ -141,7 +141,10 @@ struct as_old {
  * when sharing stops, added again with new ICE credentials when another
  * participant presents): everything from alloc on belongs to the
  * current session and is cleared when it ends (session_end() in
- * sw_appshare.c); what is the call's goes before it */
+ * sw_appshare.c); what is the call's goes before it.
+ * Held by every sharing call for its life, so what varies is allocated
+ * to its size (candidates, connections, a mismatched USERNAME): 7.4 KB
+ * when every list was an array for the worst case, most of it empty. */
 struct sw_appshare_call {
 	enum sw_media_policy policy;
 	uint32_t session; /* sessions begun: the current one's relay number */
@@ -153,13 +156,14 @@ struct sw_appshare_call {
 	enum as_state st;   /* the current session's (as_step() writes it) */
 	enum as_alloc alloc; /* the first of the session's own fields */
 	bool edge_offered;
-	struct sw_sa edge_ips[AS_MAX_CANDS];
+	struct sw_sa *edge_ips; /* at most AS_MAX_CANDS */
 	unsigned n_edge_ips, n_permitted; /* permitted: the first n */
-	struct as_cand conf[AS_MAX_CANDS]; /* conference TCP-PASS, by prio */
+	struct as_cand *conf; /* conference TCP-PASS, by prio (all lists:
+				 at most AS_MAX_CANDS, sw_as_learn) */
 	unsigned n_conf;
-	struct as_cand conf_act[AS_MAX_CANDS]; /* conference TCP-ACT */
+	struct as_cand *conf_act; /* conference TCP-ACT */
 	unsigned n_conf_act;
-	struct as_cand edge[AS_MAX_CANDS]; /* Edge TCP-PASS: inside targets */
+	struct as_cand *edge; /* Edge TCP-PASS: inside targets */
 	unsigned n_edge;
 	bool targets_dirty;  /* edge[] changed since the last PERMIT */
 	struct sw_sa inside; /* the allocation's inside listener, or unset */
@@ -168,7 +172,7 @@ struct sw_appshare_call {
 	size_t to_conf_len, to_edge_len;
 	uint32_t alloc_id;
 	struct sw_sa relayed;
-	struct as_conn conns[AS_MAX_CONNS];
+	struct as_conn *conns[AS_MAX_CONNS]; /* allocated as they come */
 	unsigned n_conns;
 	struct as_dir dir[2];
 	int64_t checks_start_us; /* monotonic (sw_gw_mono_us()) */

@@ -14,6 +14,7 @@
  */
 #include <errno.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "relay.h"
@@ -22,15 +23,20 @@
 
 static void add_edge_ip(struct sw_appshare_call *as, const char *addr)
 {
-	struct sw_sa sa;
+	struct sw_sa sa, *v;
 
 	if (sw_sa_set_ip(&sa, addr, 0))
 		return;
 	for (unsigned i = 0; i < as->n_edge_ips; ++i)
 		if (sw_sa_cmp(&as->edge_ips[i], &sa, false))
 			return;
-	if (as->n_edge_ips < AS_MAX_CANDS)
-		as->edge_ips[as->n_edge_ips++] = sa;
+	if (as->n_edge_ips >= AS_MAX_CANDS)
+		return;
+	v = realloc(as->edge_ips, (as->n_edge_ips + 1) * sizeof(*v));
+	if (!v)
+		return;
+	as->edge_ips = v;
+	as->edge_ips[as->n_edge_ips++] = sa;
 }
 
 
@@ -61,6 +67,20 @@ static void cand_push(struct as_cand *v, unsigned *n,
 }
 
 
+/* A list learnt (in v, n long), by priority, into *dst allocated to its
+ * size; on a failed allocation it stays empty */
+static void cands_keep(struct as_cand **dst, unsigned *n_dst,
+		       struct as_cand *v, unsigned n)
+{
+	sort_by_priority(v, n);
+	free(*dst);
+	*dst = n ? malloc(n * sizeof(*v)) : NULL;
+	*n_dst = *dst ? n : 0;
+	if (*dst)
+		memcpy(*dst, v, n * sizeof(*v));
+}
+
+
 /* Remember what each side offered: the Edge's candidate addresses (to
  * permit) and passive candidates (for inside connections), the
  * conference's passive candidates (to bridge to) and active ones (named
@@ -70,14 +90,11 @@ void sw_as_learn(struct sw_appshare_call *as, const struct sdpr *sdp,
 {
 	unsigned n = sdpr_cand_count(sdp, m);
 	struct sdpr_cand cand;
+	struct as_cand pass[AS_MAX_CANDS], act[AS_MAX_CANDS];
+	unsigned n_pass = 0, n_act = 0;
 
-	if (from_edge) {
-		as->n_edge = 0;
+	if (from_edge)
 		as->targets_dirty = true;
-	}
-	else {
-		as->n_conf = as->n_conf_act = 0;
-	}
 	if (sdpr_ice_ufrag(sdp, m, from_edge ? as->ufrag_edge : as->ufrag_conf,
 			   sizeof(as->ufrag_edge)))
 		(from_edge ? as->ufrag_edge : as->ufrag_conf)[0] = '\0';
@@ -91,16 +108,18 @@ void sw_as_learn(struct sw_appshare_call *as, const struct sdpr *sdp,
 			  cand.transport == SDPR_TP_TCP_SO;
 		if (from_edge)
 			add_edge_ip(as, cand.addr);
-		if (from_edge && passive)
-			cand_push(as->edge, &as->n_edge, &cand);
-		else if (!from_edge && passive)
-			cand_push(as->conf, &as->n_conf, &cand);
+		if (passive)
+			cand_push(pass, &n_pass, &cand);
 		else if (!from_edge && cand.transport == SDPR_TP_TCP_ACT)
-			cand_push(as->conf_act, &as->n_conf_act, &cand);
+			cand_push(act, &n_act, &cand);
 	}
-	sort_by_priority(as->conf, as->n_conf);
-	sort_by_priority(as->conf_act, as->n_conf_act);
-	sort_by_priority(as->edge, as->n_edge);
+	if (from_edge) {
+		cands_keep(&as->edge, &as->n_edge, pass, n_pass);
+	}
+	else {
+		cands_keep(&as->conf, &as->n_conf, pass, n_pass);
+		cands_keep(&as->conf_act, &as->n_conf_act, act, n_act);
+	}
 }
 
 
@@ -271,14 +290,14 @@ static void bridge_cand(const struct as_conn *k, unsigned comp,
 const struct as_conn *sw_as_valid_conn(const struct sw_appshare_call *as)
 {
 	for (unsigned i = 0; i < as->n_conns; ++i)
-		if (as->conns[i].valid && as->conns[i].nominated)
-			return &as->conns[i];
+		if (as->conns[i]->valid && as->conns[i]->nominated)
+			return as->conns[i];
 	for (unsigned i = 0; i < as->n_conns; ++i)
-		if (as->conns[i].valid)
-			return &as->conns[i];
+		if (as->conns[i]->valid)
+			return as->conns[i];
 	for (unsigned i = 0; i < as->n_conns; ++i)
-		if (as->conns[i].bound)
-			return &as->conns[i];
+		if (as->conns[i]->bound)
+			return as->conns[i];
 	return NULL;
 }
 
@@ -294,8 +313,8 @@ static bool gw_addr(const struct sw_appshare_call *as, const struct sw_sa *a)
 	    (sw_sa_isset(&as->inside) && sw_sa_cmp(&as->inside, a, true)))
 		return true;
 	for (unsigned i = 0; i < as->n_conns; ++i)
-		if (sw_sa_isset(&as->conns[i].local) &&
-		    sw_sa_cmp(&as->conns[i].local, a, true))
+		if (sw_sa_isset(&as->conns[i]->local) &&
+		    sw_sa_cmp(&as->conns[i]->local, a, true))
 			return true;
 	return false;
 }
