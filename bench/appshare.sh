@@ -98,10 +98,10 @@ hold_row() {
 	local l
 	l=$(grep '^RESULT mode=hold ' "$RAW" | tail -1)
 	if [ -z "$l" ]; then
-		echo "| $HOLD | failed: $(grep -v '^#' "$ERR" | tail -1 | cut -c1-160) | | | | | |"
+		echo "| $HOLD | failed: $(grep -v '^#' "$ERR" | tail -1 | cut -c1-160) | | | | | | |"
 		return
 	fi
-	echo "| $(kv "$l" asked) | **$(kv "$l" held)** ($(kv "$l" failures)) | $(kv "$l" fds_before) → $(kv "$l" fds_held) → $(kv "$l" fds_after) (returned: $(kv "$l" fds_returned), after $(kv "$l" fds_return_s) s); $(kv "$l" fds_per_call) per call | $(kv "$l" rss_kb_before) → $(kv "$l" rss_kb_held); $(kv "$l" kb_per_call) kB per call | $(kv "$l" setup_p50_ms) / $(kv "$l" setup_p99_ms) | $(kv "$l" connect_p50_ms) / $(kv "$l" connect_p99_ms) | $(kv "$l" server_cpu_ms_per_setup) |"
+	echo "| $(kv "$l" asked) | **$(kv "$l" held)** ($(kv "$l" failures)) | $(kv "$l" fds_before) → $(kv "$l" fds_held) → $(kv "$l" fds_after) (returned: $(kv "$l" fds_returned), after $(kv "$l" fds_return_s) s); $(kv "$l" fds_per_call) per call | $(kv "$l" rss_kb_before) → $(kv "$l" rss_kb_held); $(kv "$l" kb_per_call) kB per call | $(kv "$l" rss_kb_steady); **$(kv "$l" kb_per_call_steady) kB per call** | $(kv "$l" rss_kb_bye1) / $(kv "$l" rss_kb_bye_settle) | $(kv "$l" setup_p50_ms) / $(kv "$l" setup_p99_ms) | $(kv "$l" connect_p50_ms) / $(kv "$l" connect_p99_ms) | $(kv "$l" server_cpu_ms_per_setup) |"
 }
 
 # med FILE PATTERN KEY: the median of KEY over the lines matching PATTERN
@@ -165,8 +165,10 @@ report() {
 	echo
 	echo "#### Concurrent calls held (200 started per second, at most 200 setting up at once; one RTP probe each way through every call; then BYE all)"
 	echo
-	echo "| calls asked | held and probed both ways (failures) | sharewayd fds before → held → after the BYEs | sharewayd RSS kB before → held | setup p50 / p99 ms | connect → completion 200 p50 / p99 ms | sharewayd CPU ms per setup |"
-	echo "|---|---|---|---|---|---|---|"
+	echo "RSS right after the last setup still holds Sofia's transactions of the last 32 s of setups (Timer D of each INVITE client transaction, fixed at 32 s in Sofia-SIP 1.12.11); 35 s later is the steady state of held calls. After the BYEs: 1 s and 35 s later (the BYE transactions' timers run up to 32 s)."
+	echo
+	echo "| calls asked | held and probed both ways (failures) | sharewayd fds before → held → after the BYEs | sharewayd RSS kB before → held (right after the setups) | RSS kB 35 s after the last setup (steady) | RSS kB after the BYEs: +1 s / +35 s | setup p50 / p99 ms | connect → completion 200 p50 / p99 ms | sharewayd CPU ms per setup |"
+	echo "|---|---|---|---|---|---|---|---|---|"
 	hold_row
 	echo
 	echo "#### Throughput of a bridged call after the checks (splice), ${TP_SECS} s per phase, 64 KiB writes of RFC 4571-framed RTP; median of $TP_REPS interleaved runs (every run in brackets)"
@@ -209,7 +211,7 @@ RAW=$RAW_ALL
 # --- concurrent calls held ------------------------------------------------
 sw hold
 note "appshare: $HOLD calls held at once (200 at a time, 200/s)"
-as $((HOLD / 20 + 120)) hold "$HOLD" -w 200 -r 200 ||
+as $((HOLD / 20 + 200)) hold "$HOLD" -w 200 -r 200 -s 35 ||
 	echo "hold: exit $?" >>"$OUT/steps.txt"
 
 # --- throughput of a bridged call, next to direct and the TURN splice ----

@@ -9,7 +9,12 @@
  *                                   latency
  *   asbench hold N [--window W]     set up N calls (W at a time), probe
  *                                   each one both ways, then BYE all and
- *                                   check sharewayd's fds come back
+ *                                   check sharewayd's fds come back; its
+ *                                   RSS right after the setups, --settle
+ *                                   S (35) after the last setup (steady:
+ *                                   Sofia keeps each setup's INVITE
+ *                                   transactions 32 s, Timer D), and 1 s
+ *                                   and S s after the BYEs
  *   asbench throughput S            one call, then S s of data one way and
  *                                   S s both ways through it, each next
  *                                   to the same through a plain TCP pair
@@ -62,6 +67,8 @@ static void usage(FILE *f)
 		"  -o, --call-timeout S  one call, INVITE to setup (15)\n"
 		"  -H, --hold-time S     rate: keep each call up S s, its "
 		"media open, before its BYE (0)\n"
+		"  -s, --settle S        hold: RSS again S s after the last "
+		"setup and S s after the BYEs (35; 0: not)\n"
 		"  -R, --no-edge-reinvite  the Edge sends no completion "
 		"re-INVITE\n"
 		"  -W, --write N[KMG]    throughput: write size (64K)\n"
@@ -343,56 +350,102 @@ static int hold_bye(struct as_run *r)
 }
 
 
-/* sharewayd's fds back to where they were before the first call; *secs:
- * how long that took after the last BYE was answered */
-static long fds_settle(int pid, long before, double *secs)
+/* The held calls kept up (their sockets served) until `settle` s after
+ * the last setup, at s[1].t: the steady state, without the setups'
+ * transactions */
+static int hold_steady(struct as_run *r, const struct as_snap *s,
+		       struct as_snap *steady)
+{
+	double until = s[1].t + r->o->settle;
+	int err = 0;
+
+	while (!err && tb_now() < until)
+		err = as_run_turn(r, until);
+	if (!err)
+		snap(r->o->server_pid, steady);
+	return err;
+}
+
+
+/* After the last BYE was answered: sharewayd's fds back to where they
+ * were before the first call (*secs: how long that took) and its RSS 1 s
+ * after (*at1), both polled every 100 ms */
+static long fds_settle(int pid, long before, double *secs,
+		       struct as_snap *at1)
 {
 	double t0 = tb_now();
 	long fds = tb_proc_fds(pid);
 
-	while (fds > before && tb_now() < t0 + FDS_WAIT_S) {
+	*secs = -1;
+	at1->t = 0;
+	for (;;) {
+		double now = tb_now();
+
+		if (*secs < 0 && fds <= before)
+			*secs = now - t0;
+		if (!at1->t && now >= t0 + 1.0)
+			snap(pid, at1);
+		if (at1->t && (*secs >= 0 || now >= t0 + FDS_WAIT_S))
+			break;
 		usleep(100000);
 		fds = tb_proc_fds(pid);
 	}
-	*secs = tb_now() - t0;
+	if (*secs < 0)
+		*secs = tb_now() - t0;
 	return fds;
 }
 
 
+/* RSS per held call of the snapshot s against before, in kB */
+static double kb_per(const struct as_snap *s, const struct as_snap *before,
+		     unsigned held)
+{
+	return held && s->t ? (double)(s->rss_kb - before->rss_kb) / held : 0;
+}
+
+
+/* s: before the first call, right after the setups, 35 s later (steady,
+ * t 0 if not taken), 1 s and 35 s after the BYEs */
 static void hold_report(struct as_run *r, const struct as_snap *s,
 			unsigned held, long fds_after, double settle)
 {
 	char lat[160], fails[512], sip[200];
 	double span = s[1].t - s[0].t;
-	long drss = s[1].rss_kb - s[0].rss_kb, dfds = s[1].fds - s[0].fds;
+	long dfds = s[1].fds - s[0].fds;
 
 	lat_fields(r, lat, sizeof(lat));
 	fail_list(&r->st, fails, sizeof(fails));
 	sip_fields(r, sip, sizeof(sip));
 	printf("RESULT mode=hold asked=%u setups=%u held=%u window=%u rate=%g "
 	       "setup_s=%.2f setups_per_s=%.1f %s rss_kb_before=%ld "
-	       "rss_kb_held=%ld kb_per_call=%.1f fds_before=%ld fds_held=%ld "
+	       "rss_kb_held=%ld kb_per_call=%.1f settle_s=%u "
+	       "rss_kb_steady=%ld kb_per_call_steady=%.1f rss_kb_bye1=%ld "
+	       "rss_kb_bye_settle=%ld fds_before=%ld fds_held=%ld "
 	       "fds_per_call=%.2f fds_after=%ld fds_returned=%s "
 	       "fds_return_s=%.1f "
 	       "server_cpu_ms_per_setup=%.3f %s failures=%s\n",
 	       r->o->count, r->st.setups, held, r->o->max_inflight,
 	       r->o->hold_rate, span,
 	       span > 0 ? r->st.setups / span : 0, lat, s[0].rss_kb,
-	       s[1].rss_kb, held ? (double)drss / held : 0, s[0].fds,
-	       s[1].fds, held ? (double)dfds / held : 0, fds_after,
+	       s[1].rss_kb, kb_per(&s[1], &s[0], held), r->o->settle,
+	       s[2].t ? s[2].rss_kb : -1, kb_per(&s[2], &s[0], held),
+	       s[3].t ? s[3].rss_kb : -1, s[4].t ? s[4].rss_kb : -1,
+	       s[0].fds, s[1].fds, held ? (double)dfds / held : 0, fds_after,
 	       fds_after >= 0 && fds_after <= s[0].fds ? "yes" : "no", settle,
 	       r->st.setups && s[1].cpu >= 0 ?
 	       (s[1].cpu - s[0].cpu) * 1e3 / r->st.setups : -1.0, sip, fails);
 	fprintf(stderr, "asbench hold: %u of %u calls held and probed both "
-		"ways; sharewayd fds %ld -> %ld -> %ld, RSS %ld -> %ld kB; "
+		"ways; sharewayd fds %ld -> %ld -> %ld, RSS %ld -> %ld kB "
+		"(%ld %u s later; after the BYEs %ld at 1 s, %ld at %u s); "
 		"failures: %s\n", held, r->o->count, s[0].fds, s[1].fds,
-		fds_after, s[0].rss_kb, s[1].rss_kb, fails);
+		fds_after, s[0].rss_kb, s[1].rss_kb, s[2].rss_kb,
+		r->o->settle, s[3].rss_kb, s[4].rss_kb, r->o->settle, fails);
 }
 
 
 static int mode_hold(const struct as_opts *o)
 {
-	struct as_snap s[2];
+	struct as_snap s[5];
 	unsigned held = 0;
 	struct as_run r;
 	long fds_after = -1;
@@ -403,13 +456,28 @@ static int mode_hold(const struct as_opts *o)
 	if (err)
 		goto out;
 	r.after = AS_AFTER_HOLD;
+	memset(s, 0, sizeof(s));
 	snap(o->server_pid, &s[0]);
 	err = hold_setup(&r, o->count);
 	snap(o->server_pid, &s[1]);
 	held = err ? 0 : hold_probe(&r);
+	/* the phases on stderr as they end, for profiling scripts that
+	 * take their own measures of sharewayd at the same points */
+	fprintf(stderr, "asbench hold: %u held, probed\n", held);
+	if (!err && o->settle)
+		err = hold_steady(&r, s, &s[2]);
 	err = err ? err : hold_bye(&r);
+	fprintf(stderr, "asbench hold: every BYE answered\n");
 	if (!err && o->server_pid > 0)
-		fds_after = fds_settle(o->server_pid, s[0].fds, &settle);
+		fds_after = fds_settle(o->server_pid, s[0].fds, &settle,
+				       &s[3]);
+	if (!err && o->server_pid > 0 && o->settle) {
+		double at = s[3].t - 1.0 + o->settle; /* the BYEs + settle */
+
+		while (tb_now() < at)
+			usleep(100000);
+		snap(o->server_pid, &s[4]);
+	}
 	if (!err)
 		hold_report(&r, s, held, fds_after, settle);
 	if (!err && (held < o->count ||
@@ -558,6 +626,7 @@ static void opts_default(struct as_opts *o)
 	o->timeout = 300;
 	o->wsize = 64 * 1024;
 	o->hold_rate = 200;
+	o->settle = 35;
 }
 
 
@@ -580,6 +649,7 @@ static int opt_one(struct as_opts *o, int c, const char *arg)
 		  break;
 	case 'o': err = parse_secs(arg, &o->call_timeout); break;
 	case 'H': err = parse_secs(arg, &o->hold_time); break;
+	case 's': err = tb_parse_uint(arg, 86400, &o->settle); break;
 	case 'R': o->edge_reinvite = false; break;
 	case 'W': err = tb_parse_size(arg, 1ull << 40, &v);
 		  err = err || v < 64 || v > (64u << 20) ? EINVAL : 0;
@@ -621,6 +691,7 @@ static int opts_parse(struct as_opts *o, int argc, char **argv)
 		{"rate", 1, NULL, 'r'},
 		{"call-timeout", 1, NULL, 'o'},
 		{"hold-time", 1, NULL, 'H'},
+		{"settle", 1, NULL, 's'},
 		{"no-edge-reinvite", 0, NULL, 'R'},
 		{"write", 1, NULL, 'W'},     {"pid", 1, NULL, 'p'},
 		{"timeout", 1, NULL, 'T'},   {NULL, 0, NULL, 0},
@@ -631,7 +702,7 @@ static int opts_parse(struct as_opts *o, int argc, char **argv)
 	if (argc < 3 || argv[1][0] == '-' || argv[2][0] == '-')
 		return EINVAL;
 	optind = 3;
-	while ((c = getopt_long(argc, argv, "g:e:c:m:d:w:r:o:H:RW:p:T:", lo,
+	while ((c = getopt_long(argc, argv, "g:e:c:m:d:w:r:o:H:s:RW:p:T:", lo,
 				NULL)) != -1) {
 		if (opt_one(o, c, optarg)) {
 			fprintf(stderr, "asbench: bad option -%c %s\n", c,

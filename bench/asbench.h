@@ -231,6 +231,10 @@ struct as_opts {
 	double hold_rate;        /* hold: calls started per second at most */
 	double call_timeout;     /* s, one call from INVITE to setup */
 	double hold_time;        /* rate: s a call stays up before its BYE */
+	unsigned settle;         /* hold: s after the last setup, and after
+				    the BYEs, for the RSS figures once
+				    Sofia's 32 s timers have run (35; 0
+				    none) */
 	bool edge_reinvite;      /* the Edge sends its completion re-INVITE */
 	int server_pid;
 	unsigned timeout;        /* s, whole run */
