@@ -382,6 +382,7 @@ static int leg_b_start(struct sw_call *call, const sip_t *sip,
 						   r->target_zone);
 	struct sipua_leg *b = &call->leg[SIPUA_LEG_B];
 	su_home_t *home = call->home;
+	su_home_t tmp[1] = {SU_HOME_INIT(tmp)};
 	uint32_t mf = ua->conf->sip_max_forwards;
 	char *proxy = b->hop; /* pinned by call_route() */
 	/* our own Call-ID (as nta would make it), known before the INVITE
@@ -408,18 +409,21 @@ static int leg_b_start(struct sw_call *call, const sip_t *sip,
 	b->offer_out = sdp != NULL;
 	call->b_sdp = (char *)sdp; /* call home: kept for a next peer */
 	call->b_sdp_len = sdp_len;
-	/* the next hop goes with the request: 1.12.11 ignores it per handle */
+	/* the next hop goes with the request: 1.12.11 ignores it per handle;
+	 * what only the tags carry goes into tmp (nua_signal() copies the
+	 * tag list, tl_dup()), not into the call's home for its life */
 	nua_invite(b->nh, NUTAG_URL(r->ruri), NUTAG_MEDIA_ENABLE(0),
 		   TAG_IF(proxy, NUTAG_PROXY(proxy)),
 		   TAG_IF(b->contact, SIPTAG_CONTACT_STR(b->contact)),
-		   SIPTAG_MAX_FORWARDS_STR(su_sprintf(home, "%u", mf)),
-		   SIPTAG_HEADER_STR(su_sprintf(home, "X-CID: %s",
+		   SIPTAG_MAX_FORWARDS_STR(su_sprintf(tmp, "%u", mf)),
+		   SIPTAG_HEADER_STR(su_sprintf(tmp, "X-CID: %s",
 						call->leg[0].call_id)),
-		   SIPTAG_SUPPORTED_STR(supported_merge(home, sip)),
+		   SIPTAG_SUPPORTED_STR(supported_merge(tmp, sip)),
 		   TAG_IF(sdp, SIPTAG_CONTENT_TYPE_STR("application/sdp")),
-		   TAG_IF(sdp, SIPTAG_PAYLOAD(sip_payload_create(home, sdp,
+		   TAG_IF(sdp, SIPTAG_PAYLOAD(sip_payload_create(tmp, sdp,
 								 sdp_len))),
-		   TAG_NEXT(sipua_hdr_copy(home, ua->conf, sip, true)));
+		   TAG_NEXT(sipua_hdr_copy(tmp, ua->conf, sip, true)));
+	su_home_deinit(tmp);
 	call->invite_timer = su_timer_create(
 		su_root_task(ua->root),
 		1000 * (tz ? tz->invite_timeout : ua->conf->sip_invite_timeout));
@@ -897,6 +901,7 @@ static void call_provisional(struct sw_call *call, int status,
 {
 	struct sipua_leg *a = &call->leg[SIPUA_LEG_A];
 	struct sipua_leg *b = &call->leg[SIPUA_LEG_B];
+	su_home_t tmp[1] = {SU_HOME_INIT(tmp)}; /* tags only (tl_dup) */
 	char *sdp;
 	size_t len;
 
@@ -906,13 +911,14 @@ static void call_provisional(struct sw_call *call, int status,
 			    b->offer_out ? SIPUA_SDP_ANSWER : SIPUA_SDP_OFFER,
 			    sip, false, &sdp, &len))
 		sdp = NULL; /* a refused early answer: relay the 18x alone */
+	/* the phrase is not copied by nua_respond(): the call's home */
 	nua_respond(a->nh, status, su_strdup(call->home, phrase),
 		    TAG_IF(a->contact, SIPTAG_CONTACT_STR(a->contact)),
 		    TAG_IF(sdp, SIPTAG_CONTENT_TYPE_STR("application/sdp")),
-		    TAG_IF(sdp, SIPTAG_PAYLOAD(sip_payload_create(call->home,
-								  sdp, len))),
-		    TAG_NEXT(sipua_hdr_copy(call->home, call->ua->conf, sip,
-					    false)));
+		    TAG_IF(sdp, SIPTAG_PAYLOAD(sip_payload_create(tmp, sdp,
+								  len))),
+		    TAG_NEXT(sipua_hdr_copy(tmp, call->ua->conf, sip, false)));
+	su_home_deinit(tmp);
 	call_set_state(call, SW_CALL_EARLY);
 	if (!call->ringing_ms && (status == 180 || status == 183)) {
 		call->ringing_ms = sipua_now_ms(true);
@@ -942,6 +948,7 @@ static void call_answered(struct sw_call *call, int status, const char *phrase,
 	struct sipua_leg *b = &call->leg[SIPUA_LEG_B];
 	enum sipua_sdp_kind kind = b->offer_out ? SIPUA_SDP_ANSWER
 						: SIPUA_SDP_OFFER;
+	su_home_t tmp[1] = {SU_HOME_INIT(tmp)}; /* tags only (tl_dup) */
 	char *sdp;
 	size_t len;
 	int st;
@@ -967,10 +974,10 @@ static void call_answered(struct sw_call *call, int status, const char *phrase,
 	nua_respond(a->nh, status, b->final_phrase,
 		    TAG_IF(a->contact, SIPTAG_CONTACT_STR(a->contact)),
 		    TAG_IF(sdp, SIPTAG_CONTENT_TYPE_STR("application/sdp")),
-		    TAG_IF(sdp, SIPTAG_PAYLOAD(sip_payload_create(call->home,
-								  sdp, len))),
-		    TAG_NEXT(sipua_hdr_copy(call->home, call->ua->conf, sip,
-					    false)));
+		    TAG_IF(sdp, SIPTAG_PAYLOAD(sip_payload_create(tmp, sdp,
+								  len))),
+		    TAG_NEXT(sipua_hdr_copy(tmp, call->ua->conf, sip, false)));
+	su_home_deinit(tmp);
 	if (kind == SIPUA_SDP_OFFER && sdp)
 		b->ack_deferred = true; /* the answer comes in A's ACK */
 	else

@@ -76,29 +76,33 @@ static tagi_t *body_tags(su_home_t *home, const char *sdp, size_t len,
 static void dlg_send(struct sipua_leg *p, enum sipua_pend k, const sip_t *sip,
 		     const char *sdp, size_t len)
 {
-	su_home_t *home = p->call->home;
+	/* what the tags carry only: nua_signal() copies the list (tl_dup),
+	 * so none of it stays in the call's home, request after request */
+	su_home_t home[1] = {SU_HOME_INIT(home)};
 	tagi_t *hdr = sipua_hdr_copy(home, p->call->ua->conf, sip, true);
-	bool raw = k == SIPUA_PEND_INFO || k == SIPUA_PEND_MESSAGE;
 
 	switch (k) {
 	case SIPUA_PEND_INVITE:
 		p->offer_out = sdp != NULL;
 		nua_invite(p->nh, NUTAG_MEDIA_ENABLE(0),
 			   TAG_NEXT(body_tags(home, sdp, len, hdr)));
-		return;
+		break;
 	case SIPUA_PEND_UPDATE:
 		nua_update(p->nh, TAG_NEXT(body_tags(home, sdp, len, hdr)));
-		return;
+		break;
+	case SIPUA_PEND_INFO:
+	case SIPUA_PEND_MESSAGE:
+		(k == SIPUA_PEND_INFO ? nua_info : nua_message)(
+			p->nh, TAG_IF(sip->sip_content_type,
+				      SIPTAG_CONTENT_TYPE(sip->sip_content_type)),
+			TAG_IF(sip->sip_payload,
+			       SIPTAG_PAYLOAD(sip->sip_payload)),
+			TAG_NEXT(hdr));
+		break;
 	default:
 		break;
 	}
-	if (!raw)
-		return;
-	(k == SIPUA_PEND_INFO ? nua_info : nua_message)(
-		p->nh, TAG_IF(sip->sip_content_type,
-			      SIPTAG_CONTENT_TYPE(sip->sip_content_type)),
-		TAG_IF(sip->sip_payload, SIPTAG_PAYLOAD(sip->sip_payload)),
-		TAG_NEXT(hdr));
+	su_home_deinit(home);
 }
 
 
@@ -198,6 +202,7 @@ void sipua_dlg_response(struct sipua_leg *l, nua_event_t ev, int status,
 	struct sipua_leg *p = &call->leg[!l->id];
 	enum sipua_pend k = pend_of(ev);
 	enum sipua_sdp_kind kind = SIPUA_SDP_ANSWER;
+	su_home_t tmp[1] = {SU_HOME_INIT(tmp)}; /* tags only (tl_dup) */
 	char *sdp = NULL;
 	size_t len = 0;
 	int st = 0;
@@ -218,10 +223,10 @@ void sipua_dlg_response(struct sipua_leg *l, nua_event_t ev, int status,
 	nua_respond(p->nh, st ? st : status,
 		    st ? sip_status_phrase(st) : su_strdup(call->home, phrase),
 		    NUTAG_WITH_SAVED(p->saved[k]),
-		    TAG_NEXT(body_tags(call->home, sdp, len,
-				       sipua_hdr_copy(call->home,
-						      call->ua->conf, sip,
+		    TAG_NEXT(body_tags(tmp, sdp, len,
+				       sipua_hdr_copy(tmp, call->ua->conf, sip,
 						      false))));
+	su_home_deinit(tmp);
 	nua_destroy_event(p->saved[k]);
 	p->pending[k] = false;
 	if (ev != nua_r_invite || status >= 300)
