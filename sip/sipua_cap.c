@@ -33,9 +33,12 @@
  *
  * The log names the peer only. The local end is the leg's endpoint
  * listener; for TCP/TLS the connected socket's own name (an outbound
- * connection has an ephemeral port), found once per connection among
- * the process's sockets by its peer and checked on each use; for a
- * wildcard listener the source address the kernel routes from.
+ * connection has an ephemeral port): a connection the peer opened is in
+ * sipua_conn.c's table of accepted connections (O(1), no search); one
+ * Sofia opened is found once per connection among the process's sockets
+ * by its peer (/proc/self/fd, two system calls per descriptor: at most
+ * once a second per such peer) and checked on each use; for a wildcard
+ * listener the source address the kernel routes from.
  *
  * A message belongs to a call by its Call-ID (a hash of the legs' Call-
  * IDs). An INVITE that creates a call is logged before the B2BUA has
@@ -69,7 +72,8 @@
 #include <sofia-sip/tport.h>
 
 #define CAP_BUCKETS 4096          /* legs by Call-ID hash */
-#define CAP_CONNS 32              /* stream sockets and routes, by peer */
+#define CAP_CONNS 1024            /* stream sockets and routes, by peer
+				     (direct-mapped: a slot per hash) */
 #define CAP_PEND_MAX 256          /* messages waiting for their call */
 #define CAP_PEND_BYTES (1024 * 1024)
 #define CAP_PEND_US 5000000       /* how long they wait */
@@ -106,10 +110,10 @@ struct sipua_cap {
 	unsigned n_pend;
 	size_t pend_bytes;
 	struct cap_conn conns[CAP_CONNS];
-	unsigned conn_next;
 	struct sipua_leg *legs[CAP_BUCKETS]; /* chains via leg->cap_next */
 	uint64_t n_msgs, n_dropped; /* delivered; not recorded */
 	uint64_t n_direct;        /* taken from the msg_t, not the log */
+	uint64_t n_scans;         /* searches of /proc/self/fd */
 };
 
 /* The capturing ua's capture, for tport_log_msg(): one per process */
@@ -219,19 +223,30 @@ static bool cap_route_src(const struct sw_sa *peer, struct sw_sa *local)
 }
 
 
+/* The slot of peer: a route is per address, a connection per address
+ * and port. One slot per hash, so that a lookup is one compare whatever
+ * the number of peers (a list of 32 taken in turn was searched whole for
+ * every message, and with more peers than that each message missed) */
+static struct cap_conn *cap_conn_slot(struct sipua_cap *cap,
+				      enum sw_transport tp,
+				      const struct sw_sa *peer)
+{
+	bool stream = tp != SW_TP_UDP;
+
+	return &cap->conns[sw_sa_hash(peer, 2166136261u + (uint32_t)tp,
+				      stream) % CAP_CONNS];
+}
+
+
 static struct cap_conn *cap_conn_get(struct sipua_cap *cap,
 				     enum sw_transport tp,
 				     const struct sw_sa *peer)
 {
-	bool stream = tp != SW_TP_UDP;
+	struct cap_conn *c = cap_conn_slot(cap, tp, peer);
 
-	for (unsigned i = 0; i < CAP_CONNS; ++i) {
-		struct cap_conn *c = &cap->conns[i];
-
-		if (c->tp == tp && sw_sa_cmp(&c->peer, peer, stream) &&
-		    sw_sa_isset(&c->peer))
-			return c;
-	}
+	if (c->tp == tp && sw_sa_isset(&c->peer) &&
+	    sw_sa_cmp(&c->peer, peer, tp != SW_TP_UDP))
+		return c;
 	return NULL;
 }
 
@@ -240,7 +255,7 @@ static struct cap_conn *cap_conn_add(struct sipua_cap *cap,
 				     enum sw_transport tp,
 				     const struct sw_sa *peer)
 {
-	struct cap_conn *c = &cap->conns[cap->conn_next++ % CAP_CONNS];
+	struct cap_conn *c = cap_conn_slot(cap, tp, peer);
 
 	c->tp = tp;
 	c->peer = *peer;
@@ -256,17 +271,22 @@ static void cap_local(struct sipua_cap *cap, const struct sipua_ep *ep,
 		      enum sw_transport tp, const struct sw_sa *peer,
 		      struct sw_sa *local)
 {
-	struct cap_conn *c = cap_conn_get(cap, tp, peer);
+	struct cap_conn *c;
 
 	if (tp != SW_TP_UDP) {
 		int64_t now = sipua_now_ms(false);
 
+		/* a connection the peer opened: sipua_conn.c has it */
+		if (sipua_conn_find(cap->ua, peer, local) >= 0)
+			return;
+		c = cap_conn_get(cap, tp, peer);
 		if (c && cap_fd_local(c->fd, peer, local))
 			return;
 		if (!c)
 			c = cap_conn_add(cap, tp, peer);
 		if (!c->scan_ms || now - c->scan_ms >= CAP_SCAN_MS) {
 			c->fd = cap_conn_scan(peer);
+			cap->n_scans++;
 			c->scan_ms = c->fd < 0 ? now : 0;
 		}
 		if (cap_fd_local(c->fd, peer, local))
@@ -275,6 +295,7 @@ static void cap_local(struct sipua_cap *cap, const struct sipua_ep *ep,
 	*local = tp == SW_TP_TLS ? ep->tls_addr : ep->addr;
 	if (tp != SW_TP_UDP || !sw_sa_is_any(local))
 		return;
+	c = cap_conn_get(cap, tp, peer);
 	if (c && sw_sa_isset(&c->local)) {
 		sw_sa_set_port(&c->local, sw_sa_port(local));
 		*local = c->local;
@@ -672,12 +693,13 @@ void sipua_cap_stop(struct sipua *ua)
 	while (cap->pend)
 		cap_pend_drop_head(cap);
 	sw_debug("[sip capture] %llu messages recorded, %llu not recorded, "
-		 "%llu taken whole from Sofia, %llu unreadable, %llu inexact",
-		 (unsigned long long)cap->n_msgs,
+		 "%llu taken whole from Sofia, %llu unreadable, %llu inexact; "
+		 "%llu socket searches", (unsigned long long)cap->n_msgs,
 		 (unsigned long long)cap->n_dropped,
 		 (unsigned long long)cap->n_direct,
 		 (unsigned long long)cap->log.n_skipped,
-		 (unsigned long long)cap->log.n_inexact);
+		 (unsigned long long)cap->log.n_inexact,
+		 (unsigned long long)cap->n_scans);
 	sipua_caplog_reset(&cap->log);
 	free(cap);
 	ua->cap = NULL;

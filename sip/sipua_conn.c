@@ -305,6 +305,35 @@ void sipua_conn_request(struct sipua_ep *ep)
 }
 
 
+/**
+ * The accepted connection from peer (address and port), checked to be
+ * still that connection (the SIP capture's local end of it, found in
+ * O(1) instead of among every descriptor of the process)
+ *
+ * @return its descriptor with *local set, or -1 if none is known
+ */
+int sipua_conn_find(struct sipua *ua, const struct sw_sa *peer,
+		    struct sw_sa *local)
+{
+	struct sipua_conns *g = ua ? ua->conns : NULL;
+
+	if (!g)
+		return -1;
+	/* the newest first: a chain is pushed at its head */
+	for (int fd = g->head[conn_bucket(peer)]; fd >= 0; fd = g->c[fd].next) {
+		struct conn *c = &g->c[fd];
+
+		if (!sw_sa_cmp(&c->peer, peer, true))
+			continue;
+		if (!conn_valid(fd, c))
+			return -1;
+		*local = c->local;
+		return fd;
+	}
+	return -1;
+}
+
+
 /* Every second: pending connections past tcp_message_timeout end */
 static void conn_sweep(struct sipua *ua, su_timer_t *t, void *arg)
 {

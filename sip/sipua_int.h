@@ -282,6 +282,8 @@ char *sipua_peers_text(struct sipua *ua, su_home_t *home,
 int sipua_conn_start(struct sipua *ua);
 void sipua_conn_stop(struct sipua *ua);
 void sipua_conn_request(struct sipua_ep *ep);
+int sipua_conn_find(struct sipua *ua, const struct sw_sa *peer,
+		    struct sw_sa *local);
 
 /* sipua_log.c: Sofia's diagnostics through sw_log */
 void sipua_log_redirect(void);

@@ -126,6 +126,14 @@ ok "tcp: the Edge's port $edge_port and the gateway's ephemeral port $gw_port to
 
 # --- 3. capture_sip = no ----------------------------------------------------
 sw_stop
+# the local ends of the TCP call: the Edge's connection is in the table of
+# accepted connections (sipua_conn.c), only the gateway's own connection
+# toward CMS is searched for among the process's sockets (once; before,
+# every stream peer was, and each search costs two system calls per
+# descriptor)
+grep -q 'sip capture\].* 1 socket searches' "$SW_TMP/sharewayd.log" ||
+	{ grep 'sip capture' "$SW_TMP/sharewayd.log"; fail "tcp call: socket searches"; }
+ok "tcp: the Edge's connection found without searching the sockets"
 printf '[calllog]\ncapture_sip = no\n' >>"$CONF"
 sed -i '/^transport = tcp$/d' "$CONF"
 sw_start "$CONF"
