@@ -472,16 +472,36 @@ void sipua_msg_counts(const struct sipua *ua, struct sipua_msg_counts *out)
 }
 
 
-/* A whole message: find its call and leg, or keep or drop it */
-static void cap_msg_done(struct sipua_cap *cap)
+/* A whole message: find its call and leg, or keep or drop it. cid is
+ * its Call-ID as Sofia parsed it, or NULL: then it is read from the text
+ * (a waiting message keeps where it is: any place of those bytes will
+ * do, they are compared, not parsed) */
+static void cap_msg_done(struct sipua_cap *cap, const char *cid)
 {
 	const struct sipua_caplog *lg = &cap->log;
 	struct sipua_leg *l;
+	const char *at;
 	size_t off, n;
 
 	cap_count(cap->ua, lg->buf, lg->len, lg->meta.received);
-	if (!cap->ua->obs.message ||
-	    !sipua_caplog_call_id(lg->buf, lg->len, &off, &n)) {
+	if (!cap->ua->obs.message) {
+		cap->n_dropped++;
+		return;
+	}
+	if (cid && *cid) {
+		n = strlen(cid);
+		l = cap_leg_find(cap, cid, n);
+		if (l) {
+			cap_deliver(cap, l, &lg->meta, lg->buf, lg->len);
+			return;
+		}
+		at = memmem(lg->buf, lg->len, cid, n);
+		if (at) {
+			cap_pend_add(cap, (size_t)(at - lg->buf), n);
+			return;
+		}
+	}
+	if (!sipua_caplog_call_id(lg->buf, lg->len, &off, &n)) {
 		cap->n_dropped++;
 		return;
 	}
@@ -550,7 +570,7 @@ static void cap_logger(void *stream, char const *fmt, va_list ap)
 	}
 	switch (res) {
 	case SIPUA_CAPLOG_MSG:
-		cap_msg_done(cap);
+		cap_msg_done(cap, NULL);
 		return;
 	case SIPUA_CAPLOG_TAKEN:
 		return;
@@ -595,6 +615,7 @@ static void cap_msg(struct sipua_cap *cap, tport_t *tp, msg_t *msg,
 	struct sipua_caplog_meta meta;
 	const tp_name_t *tpn = tport_name(tp);
 	const su_sockaddr_t *su = msg_addr(msg);
+	const sip_t *sip = sip_object(msg);
 	isize_t n = msg_iovec(msg, iov_s, CAP_IOV);
 	bool known = false;
 	struct sw_sa a;
@@ -625,7 +646,8 @@ static void cap_msg(struct sipua_cap *cap, tport_t *tp, msg_t *msg,
 	cap->n_direct++;
 	if (sipua_caplog_whole(&cap->log, &meta, known, part, (size_t)n) ==
 	    SIPUA_CAPLOG_MSG)
-		cap_msg_done(cap);
+		cap_msg_done(cap, sip && sip->sip_call_id
+					  ? sip->sip_call_id->i_id : NULL);
 	if (iov != iov_s)
 		free(iov);
 	if (part != part_s)
