@@ -7,6 +7,7 @@
 noinst_LIBRARIES += src/calllog/libswcalllog.a
 src_calllog_libswcalllog_a_SOURCES = \
 	src/calllog/sw_callrec.c src/calllog/sw_callrec.h \
+	src/calllog/sw_callfacts.c \
 	src/calllog/sw_verdict.c \
 	src/calllog/sw_calllog.c src/calllog/sw_calllog.h \
 	src/calllog/sw_calllog_int.h \

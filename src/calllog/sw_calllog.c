@@ -12,8 +12,8 @@
  * the queue is half full; a flush barrier wakes it at once). At each
  * commit the store (re)computes the verdict and media flags of the calls
  * touched in the batch that have ended, so a late fact (a relay closing
- * after BYE)
- * updates the sentence. Retention runs between batches in small chunks.
+ * after BYE) updates the sentence; it judges from the facts of recent
+ * calls it holds in memory (opts.facts_kib), else reads the call back. Retention runs between batches in small chunks.
  */
 #include <errno.h>
 #include <inttypes.h>
@@ -49,6 +49,7 @@ struct sw_calllog {
 	atomic_uint_fast64_t next_uid;
 	atomic_uint_fast64_t n_calls, n_queued, n_consumed, n_written;
 	atomic_uint_fast64_t n_nomem, n_errors, n_batches, n_verdicts;
+	atomic_uint_fast64_t n_reloaded;
 	atomic_uint_fast64_t n_sev[SW_VERDICT_FAIL + 1]; /* first verdicts */
 	atomic_uint_fast64_t n_expired, max_batch_us;
 	atomic_bool stopping;
@@ -557,6 +558,7 @@ static void commit(struct sw_calllog *cl)
 
 	err = sw_callstore_batch_commit(cl->store, &res);
 	atomic_fetch_add(&cl->n_verdicts, res.verdicts);
+	atomic_fetch_add(&cl->n_reloaded, res.reloaded);
 	atomic_fetch_add(&cl->n_errors, res.verdict_errors);
 	for (int s = 0; s <= SW_VERDICT_FAIL; ++s) /* first verdicts */
 		atomic_fetch_add(&cl->n_sev[s], res.first_sev[s]);
@@ -722,6 +724,8 @@ static void opts_defaults(struct sw_calllog_opts *o)
 		o->batch_ms = 100;
 	if (!o->batch_max)
 		o->batch_max = 5000;
+	if (!o->facts_kib)
+		o->facts_kib = 16384;
 }
 
 
@@ -782,6 +786,10 @@ int sw_calllog_open(struct sw_calllog **clp,
 		sw_error("[%s] call log: %s", cl->path, err_s);
 		goto out;
 	}
+	/* ENOTSUP: a store that reads every verdict back */
+	sw_callstore_facts_budget(cl->store, cl->opts.facts_kib ==
+				  SW_CALLLOG_FACTS_NONE ? 0 :
+				  (size_t)cl->opts.facts_kib * 1024);
 	err = start(cl);
 	if (err)
 		sw_error("[%s] call log writer: %s", cl->path, strerror(err));
@@ -887,6 +895,7 @@ void sw_calllog_stats(struct sw_calllog *cl, struct sw_calllog_stats *st)
 	st->errors = atomic_load(&cl->n_errors);
 	st->batches = atomic_load(&cl->n_batches);
 	st->verdicts = atomic_load(&cl->n_verdicts);
+	st->reloaded = atomic_load(&cl->n_reloaded);
 	st->verdict_ok = atomic_load(&cl->n_sev[SW_VERDICT_OK]);
 	st->verdict_info = atomic_load(&cl->n_sev[SW_VERDICT_INFO]);
 	st->verdict_fail = atomic_load(&cl->n_sev[SW_VERDICT_FAIL]);

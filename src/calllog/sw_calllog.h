@@ -19,7 +19,9 @@
  * number means "not known: keep the stored value", so a producer sends
  * what it learns when it learns it. When a call has ended, the writer
  * computes its verdict (sw_verdict()) from the stored facts, and again if
- * late facts arrive (a relay's close after the BYE).
+ * late facts arrive (a relay's close after the BYE): from the facts it
+ * holds in memory for recent calls (bounded by facts_kib), else read back
+ * from the store.
  *
  * Reading (what the CLI does, on a file the daemon is writing) goes
  * through sw_callstore.h.
@@ -45,7 +47,13 @@ struct sw_calllog_opts {
 	uint32_t queue_len;      /* messages; 0: 32768 */
 	uint32_t batch_ms;       /* commit interval; 0: 100 */
 	uint32_t batch_max;      /* messages per transaction; 0: 5000 */
+	/* memory the writer keeps for the facts of recent calls, so that a
+	 * verdict needs no reading back, KiB; 0: 16384 (7,000 or more calls);
+	 * SW_CALLLOG_FACTS_NONE: none (every verdict reads the call back) */
+	uint32_t facts_kib;
 };
+
+#define SW_CALLLOG_FACTS_NONE UINT32_MAX
 
 struct sw_calllog_stats {
 	uint64_t calls;        /* uids handed out */
@@ -55,6 +63,7 @@ struct sw_calllog_stats {
 	uint64_t errors;       /* SQLite errors (logged) */
 	uint64_t batches;      /* committed transactions */
 	uint64_t verdicts;     /* verdicts computed */
+	uint64_t reloaded;     /* ... from facts read back from the store */
 	uint64_t verdict_ok, verdict_info, verdict_fail; /* calls ended, by
 				  the class of their first verdict */
 	uint64_t expired;      /* calls removed by retention */

@@ -115,4 +115,20 @@ void cl_sum_sip(const uint8_t *data, size_t len, char *label, size_t lsz,
 bool cl_sum_stun(const uint8_t *data, size_t len, char *label, size_t lsz,
 		 char *detail, size_t dsz);
 
+/* the facts of recent calls, held by a store's writer for the verdicts
+ * (sw_callfacts.c) */
+struct cl_facts;
+
+int cl_facts_new(struct cl_facts **fp, size_t max_bytes);
+void cl_facts_free(struct cl_facts *f);
+void cl_facts_budget(struct cl_facts *f, size_t max_bytes);
+void cl_facts_apply(struct cl_facts *f, const struct sw_callstore_msg *m,
+		    bool stored, int64_t now_us);
+const struct sw_callrec *cl_facts_get(struct cl_facts *f, int64_t id);
+int cl_facts_ended(struct cl_facts *f, int64_t id);
+void cl_facts_forget(struct cl_facts *f, int64_t id);
+void cl_facts_forget_ended(struct cl_facts *f);
+void cl_facts_forget_all(struct cl_facts *f);
+void cl_facts_tick(struct cl_facts *f, int64_t now_us);
+
 #endif

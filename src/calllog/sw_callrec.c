@@ -293,6 +293,69 @@ bool sw_sdp_has_usable_tcp_candidate(const char *sdp)
 }
 
 
+/* Does the verdict read this SDP line for what it names? The line
+ * as_mline_accepted() (sw_verdict.c) finds "m=applicationsharing " on,
+ * or an m=applicationsharing line as has_mline() sees it */
+static bool names_appsharing(const char *p, size_t len, size_t lend)
+{
+	return memmem(p, lend, "m=applicationsharing ", 21) ||
+	       (len > 20 && !strncmp(p, "m=", 2) &&
+		!strncasecmp(p + 2, "applicationsharing", 18) && p[20] == ' ');
+}
+
+
+/**
+ * The lines of an SDP that the verdict and the media flags read, in their
+ * order and as they are (line ends included): every line that names
+ * m=applicationsharing, and the first usable TCP candidate of an accepted
+ * application-sharing section. has_mline(),
+ * sw_sdp_has_usable_tcp_candidate() and the verdict's as_mline_accepted()
+ * answer for these lines as for the whole SDP: a match never spans two
+ * lines, and the m= lines left out only end sections whose candidates are
+ * left out too. The call-log writer keeps this instead of the SDP for the
+ * verdict of a call it holds in memory (sw_callfacts.c).
+ *
+ * @return a malloc'd text ("" when nothing is read; *lenp its length), or
+ *         NULL for a NULL sdp or when out of memory
+ */
+char *sw_sdp_verdict_lines(const char *sdp, size_t *lenp)
+{
+	bool in_as = false, cand = false;
+	size_t n = 0;
+	char *out, *t;
+
+	if (!sdp || !(out = malloc(strlen(sdp) + 1)))
+		return NULL;
+	for (const char *p = sdp, *next; *p; p = next) {
+		const char *eol = strchr(p, '\n');
+		size_t lend = eol ? (size_t)(eol - p) + 1 : strlen(p);
+		size_t len = eol ? (size_t)(eol - p) : lend;
+		bool usable;
+
+		next = p + lend;
+		if (len && p[len - 1] == '\r')
+			--len;
+		if (!strncmp(p, "m=", 2))
+			in_as = len > 21 && !strncmp(p, "m=applicationsharing ",
+						     21) &&
+				strncmp(p + 21, "0 ", 2);
+		usable = in_as && !cand && len > 12 &&
+			 !strncmp(p, "a=candidate:", 12) &&
+			 candidate_usable_tcp(p + 12, len - 12);
+		if (usable || names_appsharing(p, len, lend)) {
+			memcpy(out + n, p, lend);
+			n += lend;
+		}
+		cand |= usable;
+	}
+	out[n] = '\0';
+	t = realloc(out, n + 1); /* shrinking: the old block on failure */
+	if (lenp)
+		*lenp = n;
+	return t ? t : out;
+}
+
+
 /* ✓ succeeded, ✗ failed (or ended without success), … still checking */
 static const char *ice_mark(const struct sw_callrec *rec, int d)
 {

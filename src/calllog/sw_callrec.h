@@ -383,6 +383,7 @@ const struct sw_rec_leg *sw_callrec_leg(const struct sw_callrec *rec,
 					char leg);
 bool sw_callrec_is_appsharing(const struct sw_callrec *rec);
 bool sw_sdp_has_usable_tcp_candidate(const char *sdp);
+char *sw_sdp_verdict_lines(const char *sdp, size_t *lenp);
 void sw_callrec_media_flags(const struct sw_callrec *rec, char *buf,
 			    size_t sz);
 const char *sw_fmt_dur(int64_t us, char *buf, size_t sz);

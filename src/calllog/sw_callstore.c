@@ -71,6 +71,14 @@ int sw_callstore_batch_commit(struct sw_callstore *s,
 }
 
 
+/** Memory the writer may keep for the facts of recent calls (0: none);
+ *  ENOTSUP where the implementation reads every verdict back */
+int sw_callstore_facts_budget(struct sw_callstore *s, size_t max_bytes)
+{
+	return DISPATCH(s, facts_budget, max_bytes);
+}
+
+
 int sw_callstore_mark_lost(struct sw_callstore *s, unsigned *np)
 {
 	return DISPATCH(s, mark_lost, np);

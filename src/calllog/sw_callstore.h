@@ -27,6 +27,11 @@
  * as an upsert keyed by the call's tag). Retention may remove calls a
  * slow shipper has not seen: the sequence numbers then jump.
  *
+ * Verdicts: a writer may hold the facts of recent calls in memory
+ * (sw_callstore_facts_budget()) and judge an ended call from them; a
+ * call it does not hold (a restart, the bound reached) is read back.
+ * Either way the verdict is the one sw_callstore_load() would give.
+ *
  * Threads: a handle is used by one thread at a time. Readers may open
  * their own handles on a store the daemon is writing.
  */
@@ -69,6 +74,8 @@ struct sw_callstore_msg {
 struct sw_callstore_batch_res {
 	unsigned verdicts;       /* ended calls (re)judged */
 	unsigned verdict_errors; /* ended calls that could not be */
+	unsigned reloaded;       /* verdicts whose facts were read back from
+				    the store, not held by the writer */
 	/* the calls whose end came in this batch, by the class of that
 	 * first verdict (enum sw_verdict_sev, SW_VERDICT_OK..FAIL) */
 	unsigned first_sev[SW_VERDICT_FAIL + 1];
@@ -147,6 +154,9 @@ struct sw_callstore_ops {
 			 const struct sw_callstore_msg *m);
 	int (*batch_commit)(struct sw_callstore *s,
 			    struct sw_callstore_batch_res *res);
+	/* memory the writer may keep for the facts of recent calls, so
+	 * that a verdict needs no reading back (0: none) */
+	int (*facts_budget)(struct sw_callstore *s, size_t max_bytes);
 	int (*mark_lost)(struct sw_callstore *s, unsigned *np);
 	int (*expire)(struct sw_callstore *s, int64_t before_us,
 		      uint32_t max_calls, unsigned chunk, unsigned *np);
@@ -188,6 +198,7 @@ int sw_callstore_batch_add(struct sw_callstore *s,
 			   const struct sw_callstore_msg *m);
 int sw_callstore_batch_commit(struct sw_callstore *s,
 			      struct sw_callstore_batch_res *res);
+int sw_callstore_facts_budget(struct sw_callstore *s, size_t max_bytes);
 int sw_callstore_mark_lost(struct sw_callstore *s, unsigned *np);
 int sw_callstore_expire(struct sw_callstore *s, int64_t before_us,
 			uint32_t max_calls, unsigned chunk, unsigned *np);

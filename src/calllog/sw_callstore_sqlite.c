@@ -37,6 +37,7 @@
 
 #include "sw_calllog_int.h"
 #include "sw_callstore_sqlite.h"
+#include "sw_clock.h"
 
 /* Enumerations stored as numbers in the file: renumbering one would
  * change the meaning of every file already written */
@@ -508,6 +509,8 @@ struct sqlstore {
 	sqlite3_stmt *ups[N_UPSERT];
 	sqlite3_stmt *ld[10];     /* the loader's, LD_N (below) */
 	int64_t done_seq;         /* the last finish sequence number given */
+	struct cl_facts *facts;   /* the writer's: recent calls' facts */
+	int64_t batch_us;         /* when the open batch began (monotonic) */
 	int64_t *touched;         /* calls touched by the open batch */
 	size_t n_touched, cap_touched;
 	int64_t *ended;           /* ... whose end came in it: their verdict
@@ -531,6 +534,7 @@ static void sq_close(struct sw_callstore *s)
 	for (size_t i = 0; i < sizeof(d->ld) / sizeof(d->ld[0]); ++i)
 		sqlite3_finalize(d->ld[i]);
 	sqlite3_close(d->db);
+	cl_facts_free(d->facts);
 	free(d->touched);
 	free(d->ended);
 	free(d);
@@ -578,6 +582,8 @@ static int sq_open(struct sw_callstore **sp, const char *path, bool writer,
 	e = db_open(&d->db, path, !writer, err, errsz);
 	if (!e && writer)
 		e = prepare_all(d, err, errsz);
+	if (!e && writer)
+		e = cl_facts_new(&d->facts, 0);
 	if (e)
 		sq_close(&d->base);
 	else
@@ -633,8 +639,11 @@ static int64_t sq_max_id(struct sw_callstore *s)
 static bool call_ended(struct sqlstore *d, int64_t id)
 {
 	sqlite3_stmt *st = d->st[ST_ENDED];
+	int held = cl_facts_ended(d->facts, id);
 	bool ended = false;
 
+	if (held >= 0)
+		return held;
 	sqlite3_bind_int64(st, 1, id);
 	if (sqlite3_step(st) == SQLITE_ROW)
 		ended = sqlite3_column_int(st, 0) != 0;
@@ -1158,26 +1167,34 @@ static int sq_load(struct sw_callstore *s, int64_t id, unsigned parts,
 /* ---- verdicts, lost calls, retention --------------------------------- */
 
 /* Compute and store the verdict and media flags of an ended call, with
- * the next finish sequence number; *sevp (may be NULL) gets its enum
- * sw_verdict_sev */
-static int finish_call(struct sqlstore *d, int64_t id, int *sevp)
+ * the next finish sequence number, from the facts the writer holds or
+ * else read back (*reloaded, may be NULL); *sevp (may be NULL) gets its
+ * enum sw_verdict_sev */
+static int finish_call(struct sqlstore *d, int64_t id, int *sevp,
+		       bool *reloaded)
 {
 	struct cl_loader l = {d->db, d->ld, SW_PART_FACTS};
 	sqlite3_stmt *st = d->st[ST_VERDICT];
-	struct sw_callrec *rec;
+	const struct sw_callrec *held = cl_facts_get(d->facts, id);
+	struct sw_callrec *rec = NULL;
 	char verdict[512], media[64];
 	enum sw_verdict_sev sev;
 	int err;
 
 	_Static_assert(sizeof(d->ld) / sizeof(d->ld[0]) == LD_N,
 		       "loader cache size");
-	err = load_rec(&l, id, &rec);
-	if (err)
-		return err;
-	sev = sw_verdict(rec, verdict, sizeof(verdict));
+	if (!held) {
+		err = load_rec(&l, id, &rec);
+		if (err)
+			return err;
+		held = rec;
+	}
+	if (reloaded)
+		*reloaded = rec != NULL;
+	sev = sw_verdict(held, verdict, sizeof(verdict));
 	if (sevp)
 		*sevp = (int)sev;
-	sw_callrec_media_flags(rec, media, sizeof(media));
+	sw_callrec_media_flags(held, media, sizeof(media));
 	sw_callrec_free(rec);
 	sqlite3_bind_int64(st, 1, id);
 	sqlite3_bind_text(st, 2, verdict, -1, SQLITE_STATIC);
@@ -1206,6 +1223,7 @@ static int sq_mark_lost(struct sw_callstore *s, unsigned *np)
 	unsigned n = 0, cap = 0;
 	int err = 0, rc;
 
+	cl_facts_forget_all(d->facts); /* their end is written here */
 	if (db_begin(d))
 		return EIO;
 	if (sqlite3_prepare_v2(d->db, sql, -1, &st, NULL)) {
@@ -1230,7 +1248,7 @@ static int sq_mark_lost(struct sw_callstore *s, unsigned *np)
 	if (!err && rc != SQLITE_DONE)
 		err = EIO;
 	for (unsigned i = 0; !err && i < n; ++i)
-		err = finish_call(d, ids[i], NULL);
+		err = finish_call(d, ids[i], NULL, NULL);
 	free(ids);
 	if (err) {
 		sqlite3_exec(d->db, "ROLLBACK", NULL, NULL, NULL);
@@ -1320,6 +1338,8 @@ static int sq_expire(struct sw_callstore *s, int64_t before_us,
 		return err;
 	}
 	*np = n;
+	if (n)
+		cl_facts_forget_ended(d->facts); /* some of them are gone */
 	return db_commit(d);
 }
 
@@ -1356,7 +1376,17 @@ static int cmp_i64(const void *a, const void *b)
 static int sq_batch_begin(struct sw_callstore *s)
 {
 	SQ(s)->n_touched = SQ(s)->n_ended = 0;
+	SQ(s)->batch_us = sw_mono_us();
 	return db_begin(SQ(s));
+}
+
+
+static int sq_facts_budget(struct sw_callstore *s, size_t max_bytes)
+{
+	if (!SQ(s)->facts)
+		return EINVAL; /* a reader's handle */
+	cl_facts_budget(SQ(s)->facts, max_bytes);
+	return 0;
 }
 
 
@@ -1370,6 +1400,7 @@ static int sq_batch_add(struct sw_callstore *s,
 	if (m->type == SW_CSM_FLUSH)
 		return 0;
 	err = apply(d, m);
+	cl_facts_apply(d->facts, m, !err, d->batch_us);
 	/* out of memory: the verdict waits for the call's next fact, or
 	 * is not counted by class */
 	id_push(&d->touched, &d->n_touched, &d->cap_touched, (int64_t)m->uid);
@@ -1385,6 +1416,7 @@ static int sq_batch_commit(struct sw_callstore *s,
 {
 	struct sqlstore *d = SQ(s);
 	int64_t prev = 0;
+	int err;
 
 	*res = (struct sw_callstore_batch_res){0};
 	if (d->n_touched)
@@ -1393,6 +1425,7 @@ static int sq_batch_commit(struct sw_callstore *s,
 		qsort(d->ended, d->n_ended, sizeof(int64_t), cmp_i64);
 	for (size_t i = 0; i < d->n_touched; ++i) {
 		int64_t id = d->touched[i];
+		bool reloaded = false;
 		int sev = -1;
 
 		if (id == prev)
@@ -1400,18 +1433,24 @@ static int sq_batch_commit(struct sw_callstore *s,
 		prev = id;
 		if (!call_ended(d, id))
 			continue;
-		if (finish_call(d, id, &sev) == 0)
+		if (finish_call(d, id, &sev, &reloaded) == 0)
 			res->verdicts++;
 		else
 			res->verdict_errors++;
+		res->reloaded += reloaded;
 		/* d->ended is NULL until a batch ends a call: bsearch() on it
 		 * is undefined even with no elements (C11 7.22.5) */
 		if (sev >= 0 && sev <= SW_VERDICT_FAIL && d->n_ended &&
 		    bsearch(&id, d->ended, d->n_ended, sizeof(int64_t), cmp_i64))
 			res->first_sev[sev]++;
 	}
+	err = db_commit(d);
+	/* rolled back: what the writer holds of these calls is not stored */
+	for (size_t i = 0; err && i < d->n_touched; ++i)
+		cl_facts_forget(d->facts, d->touched[i]);
+	cl_facts_tick(d->facts, d->batch_us);
 	d->n_touched = d->n_ended = 0;
-	return db_commit(d);
+	return err;
 }
 
 
@@ -1661,6 +1700,7 @@ const struct sw_callstore_ops sw_callstore_sqlite_ops = {
 	.batch_begin = sq_batch_begin,
 	.batch_add = sq_batch_add,
 	.batch_commit = sq_batch_commit,
+	.facts_budget = sq_facts_budget,
 	.mark_lost = sq_mark_lost,
 	.expire = sq_expire,
 	.max_id = sq_max_id,

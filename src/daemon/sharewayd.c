@@ -553,7 +553,7 @@ static int calllog_start(const struct sw_conf *conf, uint32_t synth_rate,
 {
 	struct sw_calllog_opts o = {conf->calllog_path,
 				    conf->calllog_retention_days,
-				    conf->calllog_max_calls, 0, 0, 0};
+				    conf->calllog_max_calls, 0, 0, 0, 0};
 	int e;
 
 	e = sw_calllog_open(clp, &o);
