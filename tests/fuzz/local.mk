@@ -63,7 +63,8 @@ tests_fuzz_fuzz_sipcap_LDFLAGS = $(FUZZ_LDFLAGS)
 tests_fuzz_fuzz_sipcap_LDADD = sip/libsipua.a base/libswbase.a $(JANSSON_LIBS)
 
 # call log: JSON reader (control socket) and writer round trip, ladder
-# labels of recorded SIP/STUN bytes, the SDP candidate check.
+# labels of recorded SIP/STUN bytes, the SDP candidate check and the SDP
+# lines the writer keeps for a verdict (judged alike to the whole SDP).
 # Corpus: tests/data/stun, $SW_SHARED/corpus/sdp, tests/data/cli
 noinst_PROGRAMS += tests/fuzz/fuzz_calllog
 tests_fuzz_fuzz_calllog_SOURCES = tests/fuzz/fuzz_calllog.c
