@@ -261,8 +261,6 @@ static int attr_setup(struct sdpr_line *ln, struct sdpr_err *err)
 {
 	const char *name = ln->text + 2;
 	const char *colon = strchr(name, ':');
-	struct sdpr_cand c;
-	int e;
 
 	ln->nlen = colon ? (size_t)(colon - name) : strlen(name);
 	ln->val = colon ? colon + 1 : NULL;
@@ -283,11 +281,9 @@ static int attr_setup(struct sdpr_line *ln, struct sdpr_err *err)
 	    !sdpr_attr_is(ln, "x-candidate-ipv6"))
 		return 0;
 
-	/* never fails the body: classify and keep the text */
+	/* never fails the body: classified (sdpr_line_ckind()) when first
+	 * asked about, the text kept */
 	ln->akind = SDPR_ATTR_CAND;
-	e = sdpr_cand_parse(&c, ln->text, NULL);
-	ln->ckind = !e ? SDPR_CAND_ICE :
-		    e == EPROTO ? SDPR_CAND_ICEV1 : SDPR_CAND_BAD;
 	return 0;
 }
 
@@ -346,8 +342,9 @@ static int typed_setup(struct sdpr_line *ln, struct sdpr_err *err)
 	default:
 		return 0;
 	}
-	ln->tok = strdup(ln->text + 2);
-	if (!ln->tok)
+	if (!ln->own) /* its room in the arena (body_split()) */
+		memcpy(ln->tok, ln->text + 2, ln->len - 1);
+	else if (!(ln->tok = strdup(ln->text + 2)))
 		return ENOMEM;
 	switch (ln->type) {
 
@@ -377,11 +374,15 @@ int sdpr_line_setup(struct sdpr_line *ln, bool in_media,
 {
 	const unsigned char *t = (const unsigned char *)ln->text;
 
-	free(ln->tok);
-	ln->tok = NULL;
+	if (ln->own) {
+		free(ln->tok);
+		ln->tok = NULL;
+	}
 	ln->val = NULL;
 	ln->nlen = 0;
 	ln->akind = SDPR_ATTR_OTHER;
+	ln->cknown = false;
+	ln->cidx = 0;
 	ln->type = 0;
 	if (is_blank(ln->text))
 		return 0;
@@ -405,8 +406,10 @@ int sdpr_line_setup(struct sdpr_line *ln, bool in_media,
 
 static void line_clear(struct sdpr_line *ln)
 {
-	free(ln->text);
-	free(ln->tok);
+	if (ln->own) {
+		free(ln->text);
+		free(ln->tok);
+	}
 	memset(ln, 0, sizeof(*ln));
 }
 
@@ -432,7 +435,7 @@ static int lines_grow(struct sdpr *sdp)
 }
 
 
-/* Append one raw line (not yet set up) to the model */
+/* Append one raw line (not yet set up) to the model, a copy of its own */
 static int line_append(struct sdpr *sdp, const char *p, size_t len,
 		       enum sdpr_eol eol)
 {
@@ -451,8 +454,26 @@ static int line_append(struct sdpr *sdp, const char *p, size_t len,
 	ln->text[len] = '\0';
 	ln->len = len;
 	ln->eol = eol;
+	ln->own = true;
 	++sdp->n;
 	return 0;
+}
+
+
+/* Append line [p, p + len) of the body copied at sdp->arena (which has
+ * room for a second copy of the body after it, for the lines' tokens):
+ * the line's text is cut there with a NUL at its ending */
+static void line_arena(struct sdpr *sdp, size_t blen, const char *p,
+		       size_t len, enum sdpr_eol eol)
+{
+	struct sdpr_line *ln = &sdp->lines[sdp->n++];
+
+	memset(ln, 0, sizeof(*ln));
+	ln->text = (char *)p;
+	ln->text[len] = '\0';
+	ln->tok = ln->text + blen + 1;
+	ln->len = len;
+	ln->eol = eol;
 }
 
 
@@ -460,8 +481,18 @@ static int body_split(struct sdpr *sdp, const char *body, size_t len,
 		      struct sdpr_err *err)
 {
 	const char *p = body, *end = body + len;
-	int e;
+	size_t n = body[len - 1] != '\n';
 
+	/* the lines' room at once, and a spare for a few added lines */
+	for (const char *q = body; (q = memchr(q, '\n', (size_t)(end - q)));
+	     ++q)
+		++n;
+	sdp->cap = n + 8 < SDPR_MAX_LINES ? n + 8 : SDPR_MAX_LINES;
+	sdp->lines = malloc(sdp->cap * sizeof(*sdp->lines));
+	sdp->arena = malloc(2 * (len + 1));
+	if (!sdp->lines || !sdp->arena)
+		return ENOMEM;
+	memcpy(sdp->arena, body, len);
 	while (p < end) {
 		const char *nl = memchr(p, '\n', (size_t)(end - p));
 		enum sdpr_eol eol = SDPR_EOL_LF;
@@ -482,13 +513,12 @@ static int body_split(struct sdpr *sdp, const char *body, size_t len,
 			err_set(err, "CR without LF");
 			return EBADMSG;
 		}
-		e = line_append(sdp, p, tl, eol);
-		if (e == EMSGSIZE) {
+		if (sdp->n >= SDPR_MAX_LINES) {
 			err->line = SDPR_MAX_LINES + 1;
 			err_set(err, "more than %d lines", SDPR_MAX_LINES);
+			return EMSGSIZE;
 		}
-		if (e)
-			return e;
+		line_arena(sdp, len, sdp->arena + (p - body), tl, eol);
 		p = nl ? nl + 1 : end;
 	}
 	return 0;
@@ -590,6 +620,8 @@ void sdpr_free(struct sdpr *sdp)
 	for (size_t i = 0; i < sdp->n; ++i)
 		line_clear(&sdp->lines[i]);
 	free(sdp->lines);
+	free(sdp->arena);
+	free(sdp->cands);
 	free(sdp);
 }
 
@@ -707,6 +739,7 @@ static int line_make(const struct sdpr *sdp, size_t pos, const char *text,
 	ln->text = strdup(text);
 	if (!ln->text)
 		return ENOMEM;
+	ln->own = true;
 	ln->len = strlen(text);
 	ln->eol = sdp->eol;
 	err = sdpr_line_setup(ln, in_media, &lerr);

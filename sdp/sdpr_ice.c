@@ -49,12 +49,61 @@ unsigned sdpr_cand_count(const struct sdpr *sdp, int media)
 }
 
 
+/* Keep the parse of an ICE candidate line (at most as many as a model
+ * has lines: beyond, lines replaced over and over are parsed each time) */
+static void cand_keep(struct sdpr *sdp, struct sdpr_line *ln,
+		      const struct sdpr_cand *c)
+{
+	if (sdp->ncands == sdp->capcands) {
+		size_t cap = sdp->capcands ? 2 * sdp->capcands : 8;
+		struct sdpr_cand *v;
+
+		if (cap > SDPR_MAX_LINES ||
+		    !(v = realloc(sdp->cands, cap * sizeof(*v))))
+			return;
+		sdp->cands = v;
+		sdp->capcands = cap;
+	}
+	sdp->cands[sdp->ncands++] = *c;
+	ln->cidx = (unsigned)sdp->ncands;
+}
+
+
+/**
+ * Class of the candidate line at pos, parsed once (and c, optional, its
+ * parse when it is SDPR_CAND_ICE): the getters of a const model fill in
+ * what it keeps (sdpr_int.h)
+ */
+enum sdpr_ckind sdpr_line_ckind(const struct sdpr *csdp, size_t pos,
+				struct sdpr_cand *c)
+{
+	struct sdpr *sdp = (struct sdpr *)csdp;
+	struct sdpr_line *ln = &sdp->lines[pos];
+	struct sdpr_cand tmp;
+	int e;
+
+	if (ln->cknown && (ln->ckind != SDPR_CAND_ICE || ln->cidx)) {
+		if (c && ln->ckind == SDPR_CAND_ICE)
+			*c = sdp->cands[ln->cidx - 1];
+		return ln->ckind;
+	}
+	e = sdpr_cand_parse(c ? c : &tmp, ln->text, NULL);
+	ln->ckind = !e ? SDPR_CAND_ICE :
+		    e == EPROTO ? SDPR_CAND_ICEV1 : SDPR_CAND_BAD;
+	ln->cknown = true;
+	if (!e)
+		cand_keep(sdp, ln, c ? c : &tmp);
+	return ln->ckind;
+}
+
+
 /** Class of the ith candidate line; SDPR_CAND_BAD if there is none */
 enum sdpr_ckind sdpr_cand_kind(const struct sdpr *sdp, int media, unsigned i)
 {
 	size_t pos = cand_pos(sdp, media, i);
 
-	return pos == SIZE_MAX ? SDPR_CAND_BAD : sdp->lines[pos].ckind;
+	return pos == SIZE_MAX ? SDPR_CAND_BAD
+			       : sdpr_line_ckind(sdp, pos, NULL);
 }
 
 
@@ -82,7 +131,17 @@ int sdpr_cand_get(const struct sdpr *sdp, int media, unsigned i,
 		return EINVAL;
 	if (pos == SIZE_MAX)
 		return ENOENT;
-	return sdpr_cand_parse(c, sdp->lines[pos].text, NULL);
+	switch (sdpr_line_ckind(sdp, pos, c)) {
+
+	case SDPR_CAND_ICE:
+		return 0;
+
+	case SDPR_CAND_ICEV1:
+		return EPROTO;
+
+	default:
+		return EBADMSG;
+	}
 }
 
 
@@ -93,7 +152,7 @@ unsigned sdpr_cand_nbad(const struct sdpr *sdp)
 
 	for (size_t i = 0; sdp && i < sdp->n; ++i) {
 		n += sdp->lines[i].akind == SDPR_ATTR_CAND &&
-		     sdp->lines[i].ckind == SDPR_CAND_BAD;
+		     sdpr_line_ckind(sdp, i, NULL) == SDPR_CAND_BAD;
 	}
 	return n;
 }
@@ -162,7 +221,7 @@ int sdpr_cand_replace(struct sdpr *sdp, int media, unsigned i,
 		return EINVAL;
 	if (pos == SIZE_MAX)
 		return sdp && media >= 0 ? ENOENT : EINVAL;
-	if (!sdpr_cand_parse(&old, sdp->lines[pos].text, NULL) &&
+	if (sdpr_line_ckind(sdp, pos, &old) == SDPR_CAND_ICE &&
 	    sdpr_cand_equal(&old, c))
 		return 0;
 	err = sdpr_cand_print(c, text, sizeof(text));

@@ -24,18 +24,25 @@ enum sdpr_akind {
 	SDPR_ATTR_CAND,   /* a=candidate or a=x-candidate-ipv6 */
 };
 
-/** One line of a body. Every pointer is owned by the line. */
+/** One line of a body. The text and tok of a parsed line are in the
+ *  model's arena; those of a line an edit made (own) are its own. */
 struct sdpr_line {
 	char *text;          /* without its ending, NUL-terminated */
 	size_t len;          /* strlen(text) */
 	enum sdpr_eol eol;
 	char type;           /* 'a'..'z', or 0 for a blank line */
+	bool own;            /* text and tok are heap strings of the line */
 	/* a= lines: the name is text + 2, nlen bytes long; val is the text
 	 * after the first ':' or NULL for a property attribute */
 	size_t nlen;
 	const char *val;
 	enum sdpr_akind akind;
-	enum sdpr_ckind ckind; /* valid when akind == SDPR_ATTR_CAND */
+	/* candidate lines are parsed when first asked about, once: cknown
+	 * says ckind is set, cidx (1-based) names the parse kept in the
+	 * model's cands when ckind is SDPR_CAND_ICE (0: not kept) */
+	bool cknown;
+	enum sdpr_ckind ckind;
+	unsigned cidx;
 	/* o= c= m= lines: fields point into tok, a tokenised copy */
 	char *tok;
 	union {
@@ -54,10 +61,17 @@ struct sdpr_line {
 	} u;
 };
 
-/** The model: lines in body order, owned */
+/** The model: lines in body order, owned. A parse allocates three
+ *  blocks (the model, its lines, the arena with a copy of the body and
+ *  of its tokenised lines) instead of two per line. The candidate parses
+ *  kept are filled in by the getters of a const model too (a model is
+ *  used by one thread at a time, as every object of the daemon). */
 struct sdpr {
 	struct sdpr_line *lines;
 	size_t n, cap;
+	char *arena;
+	struct sdpr_cand *cands;
+	size_t ncands, capcands;
 	enum sdpr_eol eol;   /* ending of edited and added lines */
 	bool no_final_eol;   /* the body did not end with a newline */
 };
@@ -80,6 +94,10 @@ int sdpr_textf(char **textp, const char *fmt, ...)
 
 /* sdpr_cand.c */
 bool sdpr_addr_valid(const char *addr);
+
+/* sdpr_ice.c */
+enum sdpr_ckind sdpr_line_ckind(const struct sdpr *sdp, size_t pos,
+				struct sdpr_cand *c);
 
 /* sdpr_edit.c */
 int sdpr_media_line(const struct sdpr *sdp, int media, size_t *posp);
