@@ -26,6 +26,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "sdpr.h"
 #include "sw_conf.h"
 #include "sw_router.h"
 
@@ -110,13 +111,29 @@ struct sipua_call_info {
 };
 
 /**
+ * The SDP of one message crossing the B2BUA, parsed once for everything
+ * that reads it in that crossing (the dial plan's media types, the
+ * media-policy hook, the app-sharing coordinator and its rewrites)
+ */
+struct sipua_sdp {
+	const char *body;   /* the SDP (a multipart body reduced to it), len
+			       bytes, not NUL-terminated */
+	size_t len;
+	struct sdpr *model; /* body parsed, NULL if malformed (err says why) */
+	struct sdpr_err err;
+	bool edited;        /* a hook edited model in place: the B2BUA sends
+			       it printed (unless the hook gave *outp) */
+};
+
+/**
  * Media-policy hook: called for every SDP body crossing the B2BUA.
  *
  * @param from   leg the body came from (it goes to the other leg)
- * @param body   the body, not NUL-terminated, len bytes
+ * @param sdp    the body and its parse; the hook may edit sdp->model and
+ *               set sdp->edited instead of printing a replacement
  * @param outp   set *outp to a malloc()ed replacement (the B2BUA frees
- *               it) and *outlenp to its length; leave *outp NULL to
- *               forward body byte-identical
+ *               it) and *outlenp to its length; leave *outp NULL (and
+ *               the model unedited) to forward the body byte-identical
  * @return 0 to forward, or a SIP status 400..699 to refuse the offer
  *         (the B2BUA answers it with that status and a Warning:
  *         304 "Media type not available" for 488; a hook says why in
@@ -131,8 +148,7 @@ struct sipua_call_info {
 
 typedef int(sipua_sdp_h)(void *arg, const struct sipua_call_info *call,
 			 enum sipua_leg_id from, enum sipua_sdp_kind kind,
-			 const char *body, size_t len, char **outp,
-			 size_t *outlenp);
+			 struct sipua_sdp *sdp, char **outp, size_t *outlenp);
 
 /** One SIP message of a call as it crossed the wire, valid during the
  *  callback only */
@@ -285,7 +301,7 @@ int sipua_msg_route(const struct sw_router *router, const void *plan,
 
 int sipua_sdp_hook_default(void *arg, const struct sipua_call_info *call,
 			   enum sipua_leg_id from, enum sipua_sdp_kind kind,
-			   const char *body, size_t len, char **outp,
+			   struct sipua_sdp *sdp, char **outp,
 			   size_t *outlenp);
 
 #endif

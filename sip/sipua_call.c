@@ -550,15 +550,16 @@ static int uris_too_long(struct sw_call *call, const sip_t *sip,
 /*
  * Validate and route: 0 to forward, or the status to reject with; *whyp
  * the cause and its fix for the call log (a refusal that sets none is
- * still the gateway's, explained by its status)
+ * still the gateway's, explained by its status). offer (zeroed by the
+ * caller, who closes it) gets the INVITE's SDP, parsed once for the dial
+ * plan and the crossing.
  */
 static int call_route(struct sw_call *call, const sip_t *sip,
-		      const char **phrasep, const char **whyp)
+		      struct sipua_sdp *offer, const char **phrasep,
+		      const char **whyp)
 {
 	struct sipua_leg *a = &call->leg[SIPUA_LEG_A];
 	su_home_t *home = call->home;
-	const char *body = NULL;
-	size_t len = 0;
 	int err;
 
 	*phrasep = NULL;
@@ -606,8 +607,7 @@ static int call_route(struct sw_call *call, const sip_t *sip,
 			"--check-config), then shareway reload";
 		return *phrasep = "No dial plan", 503;
 	}
-	if (sipua_body_is_sdp(sip) && sipua_sdp_extract(home, sip, &body,
-							&len)) {
+	if (sipua_sdp_open(home, sip, offer)) {
 		*whyp = "the multipart body has no usable application/sdp "
 			"part; its sender must send one";
 		return *phrasep = "Bad multipart body", 400;
@@ -616,7 +616,7 @@ static int call_route(struct sw_call *call, const sip_t *sip,
 	if (!call->route)
 		return *whyp = "out of memory while routing", 500;
 	err = sipua_route(call->ua->router, call->plan, sip, a->zone->name,
-			  a->peer, body, len, call->route);
+			  a->peer, offer->model, call->route);
 	if (err == ERANGE) { /* a To value or a rewrite the dial plan
 			      * cannot hold */
 		*whyp = "its To value, or a rewrite of the dial plan, does not "
@@ -651,20 +651,22 @@ static int call_route(struct sw_call *call, const sip_t *sip,
 
 static void call_start(struct sw_call *call, const sip_t *sip)
 {
+	struct sipua_sdp offer = {0};
 	const char *phrase, *why;
 	bool media = false;
 	char *sdp = NULL;
 	size_t len = 0;
 	int status, err;
 
-	status = call_route(call, sip, &phrase, &why);
+	status = call_route(call, sip, &offer, &phrase, &why);
 	if (!status) {
-		status = sipua_sdp_cross(call, SIPUA_LEG_A, SIPUA_SDP_OFFER,
-					 sip, false, &sdp, &len);
+		status = sipua_sdp_cross_on(call, SIPUA_LEG_A, SIPUA_SDP_OFFER,
+					    &offer, false, &sdp, &len);
 		media = status != 0;
 		if (media)
 			why = call->sdp_refusal.why;
 	}
+	sipua_sdp_close(&offer);
 	if (!status && call->peer >= 0) /* to start leg B again, if need be */
 		call->invite_msg = msg_ref_create(
 			nua_current_request(call->leg[SIPUA_LEG_A].ep->nua));

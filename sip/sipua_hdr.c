@@ -272,14 +272,11 @@ void sipua_call_info_fill(const struct sw_call *call,
 }
 
 
-/**
- * The SDP of a message: the body, or for a multipart body (the
- * ms-proxy-2007fallback form) its ICE-19 application/sdp part
- *
- * @return 0 (*bodyp points into the message), or sdpr's errno value
- */
-int sipua_sdp_extract(su_home_t *home, const sip_t *sip, const char **bodyp,
-		      size_t *lenp)
+/* The SDP of a message: the body, or for a multipart body (the
+ * ms-proxy-2007fallback form) its ICE-19 application/sdp part; 0
+ * (*bodyp points into the message), or sdpr's errno value */
+static int sdp_extract(su_home_t *home, const sip_t *sip, const char **bodyp,
+		       size_t *lenp)
 {
 	const char *ct = sip->sip_content_type ? sip->sip_content_type->c_type
 					       : NULL;
@@ -303,7 +300,39 @@ int sipua_sdp_extract(su_home_t *home, const sip_t *sip, const char **bodyp,
 
 
 /**
- * Pass one SDP body from a leg through the media-policy hook
+ * The SDP of a message, parsed once for its crossing (s->body NULL: the
+ * message has none); sipua_sdp_close() frees the parse
+ *
+ * @return 0, or sdpr's errno value for a multipart body without a usable
+ *         application/sdp part (logged)
+ */
+int sipua_sdp_open(su_home_t *home, const sip_t *sip, struct sipua_sdp *s)
+{
+	int err;
+
+	memset(s, 0, sizeof(*s));
+	if (!sipua_body_is_sdp(sip))
+		return 0;
+	err = sdp_extract(home, sip, &s->body, &s->len);
+	if (err) {
+		s->body = NULL;
+		s->len = 0;
+		return err;
+	}
+	(void)sdpr_parse(&s->model, s->body, s->len, &s->err);
+	return 0;
+}
+
+
+void sipua_sdp_close(struct sipua_sdp *s)
+{
+	sdpr_free(s->model);
+	s->model = NULL;
+}
+
+
+/**
+ * Pass the SDP body of a message from a leg through the media-policy hook
  *
  * @param can_local  the caller can answer the offer itself
  * @param outp     the body to send to the other leg (call home), or NULL
@@ -315,31 +344,55 @@ int sipua_sdp_cross(struct sw_call *call, enum sipua_leg_id from,
 		    enum sipua_sdp_kind kind, const sip_t *sip, bool can_local,
 		    char **outp, size_t *outlenp)
 {
-	struct sipua *ua = call->ua;
-	struct sipua_call_info ci;
-	const char *body;
-	char *hout = NULL, *out;
-	size_t len, in_len, hlen = 0;
-	int status = 0;
+	struct sipua_sdp s;
+	int status;
 
 	*outp = NULL;
 	*outlenp = 0;
 	memset(&call->sdp_refusal, 0, sizeof(call->sdp_refusal));
-	if (!sipua_body_is_sdp(sip))
-		return 0;
-	if (sipua_sdp_extract(call->home, sip, &body, &len)) {
+	if (sipua_sdp_open(call->home, sip, &s)) {
 		snprintf(call->sdp_refusal.why, sizeof(call->sdp_refusal.why),
 			 "the multipart body has no usable application/sdp "
 			 "part; its sender must send one");
 		call->sdp_refusal.status = 400;
 		return 400;
 	}
-	in_len = len;
+	status = sipua_sdp_cross_on(call, from, kind, &s, can_local, outp,
+				    outlenp);
+	sipua_sdp_close(&s);
+	return status;
+}
+
+
+/**
+ * The same for an SDP already opened (sipua_sdp_open()): the INVITE's,
+ * whose parse the dial plan read first
+ */
+int sipua_sdp_cross_on(struct sw_call *call, enum sipua_leg_id from,
+		       enum sipua_sdp_kind kind, struct sipua_sdp *s,
+		       bool can_local, char **outp, size_t *outlenp)
+{
+	struct sipua *ua = call->ua;
+	struct sipua_call_info ci;
+	const char *body = s->body;
+	char *hout = NULL, *out;
+	size_t len = s->len, in_len = s->len, hlen = 0;
+	int status = 0;
+
+	*outp = NULL;
+	*outlenp = 0;
+	memset(&call->sdp_refusal, 0, sizeof(call->sdp_refusal));
+	if (!body)
+		return 0;
 	sipua_call_info_fill(call, &ci);
 	ci.refusal = &call->sdp_refusal;
 	if (ua->sdph)
-		status = ua->sdph(ua->sdp_arg, &ci, from, kind, body, len,
-				  &hout, &hlen);
+		status = ua->sdph(ua->sdp_arg, &ci, from, kind, s, &hout,
+				  &hlen);
+	/* a hook that edited the model in place: printed once, here */
+	if (!status && !hout && s->edited && s->model &&
+	    sdpr_print(s->model, &hout, &hlen))
+		status = 500;
 	if (kind == SIPUA_SDP_OFFER_LOCAL_ONLY &&
 	    (status != SIPUA_SDP_LOCAL || !hout))
 		status = 491;
@@ -390,7 +443,8 @@ int sipua_sdp_cross(struct sw_call *call, enum sipua_leg_id from,
 }
 
 
-/* Apply strip/reject of the route's media policies to a parsed body */
+/* Apply strip/reject of the route's media policies to a parsed body, in
+ * place (*changed set if it was) */
 static int sdp_apply_policy(struct sdpr *sdp, const struct sw_route_result *r,
 			    enum sipua_sdp_kind kind, bool *changed,
 			    struct sipua_refusal *why)
@@ -439,39 +493,33 @@ static int sdp_apply_policy(struct sdpr *sdp, const struct sw_route_result *r,
  */
 int sipua_sdp_hook_default(void *arg, const struct sipua_call_info *call,
 			   enum sipua_leg_id from, enum sipua_sdp_kind kind,
-			   const char *body, size_t len, char **outp,
+			   struct sipua_sdp *sdp, char **outp,
 			   size_t *outlenp)
 {
-	struct sdpr *sdp = NULL;
-	struct sdpr_err perr;
-	bool changed = false;
-	int status;
+	const struct sdpr_err *perr = &sdp->err;
 
 	(void)arg;
 	(void)from;
+	(void)outlenp;
 	*outp = NULL;
 	if (!call->route || kind == SIPUA_SDP_OFFER_LOCAL_ONLY)
 		return 0;
-	if (sdpr_parse(&sdp, body, len, &perr)) {
+	if (!sdp->model) {
 		if (kind != SIPUA_SDP_OFFER)
 			return 0;
-		if (call->refusal && perr.line)
+		if (call->refusal && perr->line)
 			snprintf(call->refusal->why, sizeof(call->refusal->why),
 				 "the offer's SDP line %u is malformed (%s); "
-				 "its sender must send valid SDP", perr.line,
-				 perr.reason);
+				 "its sender must send valid SDP", perr->line,
+				 perr->reason);
 		else if (call->refusal)
 			snprintf(call->refusal->why, sizeof(call->refusal->why),
 				 "the offer's SDP is malformed (%s); its "
-				 "sender must send valid SDP", perr.reason);
+				 "sender must send valid SDP", perr->reason);
 		return 488;
 	}
-	status = sdp_apply_policy(sdp, call->route, kind, &changed,
-				  call->refusal);
-	if (!status && changed && sdpr_print(sdp, outp, outlenp))
-		status = 500;
-	sdpr_free(sdp);
-	return status;
+	return sdp_apply_policy(sdp->model, call->route, kind, &sdp->edited,
+				call->refusal);
 }
 
 

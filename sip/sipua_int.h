@@ -234,14 +234,17 @@ tagi_t *sipua_hdr_copy(su_home_t *home, const struct sw_conf *conf,
 const char *sipua_hdr_find(const sip_t *sip, const char *name);
 char *sipua_body_dup(su_home_t *home, const sip_t *sip, size_t *lenp);
 bool sipua_body_is_sdp(const sip_t *sip);
-int sipua_sdp_extract(su_home_t *home, const sip_t *sip, const char **bodyp,
-		      size_t *lenp);
+int sipua_sdp_open(su_home_t *home, const sip_t *sip, struct sipua_sdp *s);
+void sipua_sdp_close(struct sipua_sdp *s);
 tagi_t *sipua_warning_tags(su_home_t *home);
 void sipua_call_info_fill(const struct sw_call *call,
 			  struct sipua_call_info *ci);
 int sipua_sdp_cross(struct sw_call *call, enum sipua_leg_id from,
 		    enum sipua_sdp_kind kind, const sip_t *sip, bool can_local,
 		    char **outp, size_t *outlenp);
+int sipua_sdp_cross_on(struct sw_call *call, enum sipua_leg_id from,
+		       enum sipua_sdp_kind kind, struct sipua_sdp *s,
+		       bool can_local, char **outp, size_t *outlenp);
 
 /* sipua_cap.c: every SIP message of a call, as on the wire */
 int sipua_cap_start(struct sipua *ua);
@@ -293,6 +296,6 @@ void sipua_log_piece(void *stream, char const *fmt, va_list ap)
 /* sipua_route.c */
 int sipua_route(const struct sw_router *router, const void *plan,
 		const sip_t *sip, const char *zone, const char *src,
-		const char *sdp, size_t sdp_len, struct sw_route_result *out);
+		const struct sdpr *sdp, struct sw_route_result *out);
 
 #endif

@@ -87,18 +87,17 @@ static void route_media(struct sw_route_input *in, const struct sdpr *sdp)
  *
  * @param zone  source zone name, or NULL
  * @param src   source "ip:port" for the trace, or NULL
- * @param sdp   the offer (already reduced from multipart), or NULL
+ * @param sdp   the offer's parse (sipua_sdp_open(): the crossing that
+ *              follows reads the same), or NULL
  * @return 0, EINVAL (no request line), ENOMEM, or the router's
  */
 int sipua_route(const struct sw_router *router, const void *plan,
 		const sip_t *sip, const char *zone, const char *src,
-		const char *sdp, size_t sdp_len, struct sw_route_result *out)
+		const struct sdpr *sdp, struct sw_route_result *out)
 {
 	su_home_t home[1] = {SU_HOME_INIT(home)};
 	struct sw_route_input in;
 	struct route_arg rc = {home, sip};
-	struct sdpr *model = NULL;
-	struct sdpr_err perr;
 	int err;
 
 	if (!router || !plan || !sip || !sip->sip_request)
@@ -115,10 +114,8 @@ int sipua_route(const struct sw_router *router, const void *plan,
 					     (const sip_header_t *)sip->sip_to);
 	in.header = route_header;
 	in.header_arg = &rc;
-	if (sdp && sdp_len && !sdpr_parse(&model, sdp, sdp_len, &perr))
-		route_media(&in, model);
+	route_media(&in, sdp);
 	err = in.ruri ? router->route(plan, &in, out) : ENOMEM;
-	sdpr_free(model);
 	su_home_deinit(home);
 	return err;
 }
@@ -139,10 +136,9 @@ int sipua_msg_route(const struct sw_router *router, const void *plan,
 		    const char *zone, struct sw_route_result *out)
 {
 	su_home_t home[1] = {SU_HOME_INIT(home)};
+	struct sipua_sdp sdp = {0};
 	msg_t *msg;
 	sip_t *sip;
-	const char *body = NULL;
-	size_t blen = 0;
 	int err = EBADMSG;
 
 	if (!data || len > SW_SIP_MSG_MAX)
@@ -152,13 +148,10 @@ int sipua_msg_route(const struct sw_router *router, const void *plan,
 	if (!sip || !sip->sip_request || msg_has_error(msg))
 		goto out;
 	(void)sipua_hdr_copy(home, conf, sip, true);
-	if (sipua_body_is_sdp(sip) &&
-	    sipua_sdp_extract(home, sip, &body, &blen)) {
-		body = NULL;
-		blen = 0;
-	}
-	err = sipua_route(router, plan, sip, zone, "127.0.0.2:5060", body,
-			  blen, out);
+	(void)sipua_sdp_open(home, sip, &sdp);
+	err = sipua_route(router, plan, sip, zone, "127.0.0.2:5060",
+			  sdp.model, out);
+	sipua_sdp_close(&sdp);
 out:
 	msg_destroy(msg);
 	su_home_deinit(home);

@@ -246,12 +246,17 @@ static int cross(struct sw_as_host *h, enum sipua_leg_id from,
 		 enum sipua_sdp_kind kind, const char *body, char **out)
 {
 	struct sipua_call_info call;
+	struct sipua_sdp sdp = {.body = body, .len = strlen(body)};
 	size_t olen = 0;
+	int ret;
 
 	memset(&call, 0, sizeof(call)); /* no route: no default policy */
 	*out = NULL;
-	return sw_appshare_sdp(h, &fk.call, &call, SW_MP_RELAY, from, kind,
-			       body, strlen(body), out, &olen);
+	(void)sdpr_parse(&sdp.model, body, sdp.len, &sdp.err);
+	ret = sw_appshare_sdp(h, &fk.call, &call, SW_MP_RELAY, from, kind,
+			      &sdp, out, &olen);
+	sdpr_free(sdp.model);
+	return ret;
 }
 
 

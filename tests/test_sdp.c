@@ -362,12 +362,16 @@ static void corpus_gw_form(const char *name, unsigned *gw_pairs)
 	CU_ASSERT_EQUAL(sw_sa_set_ip(&as->relayed, "192.0.2.10", 40000), 0);
 	CU_ASSERT_EQUAL(sw_sa_set_ip(&as->inside, "10.0.0.10", 40001), 0);
 	for (int edge = 0; edge < 2; ++edge) {
+		struct sdpr *ins = NULL;
+
 		sw_as_learn(as, sdp, m, edge);
-		CU_ASSERT_EQUAL_FATAL(edge ? sw_as_insert_inside(as, body, blen,
-								 &out, &olen)
-					   : sw_as_insert_relay(as, true, body,
-								blen, &out,
-								&olen), 0);
+		CU_ASSERT_EQUAL_FATAL(sdpr_parse(&ins, body, blen, NULL), 0);
+		CU_ASSERT_EQUAL_FATAL(edge ? sw_as_insert_inside(as, ins, &out,
+								 &olen)
+					   : sw_as_insert_relay(as, true, ins,
+								&out, &olen),
+				      0);
+		sdpr_free(ins);
 		CU_ASSERT_EQUAL_FATAL(sdpr_parse(&o, out, olen, NULL), 0);
 		CU_ASSERT_EQUAL_FATAL(sdpr_media_find(o, AS_MTYPE, 0, &om), 0);
 		n = tcp_pairs(o, om, name, &gw);
@@ -404,6 +408,159 @@ static void corpus_gw_form(const char *name, unsigned *gw_pairs)
 	free(sdpb);
 	free(text);
 	free(as);
+}
+
+
+/* The strip policy of a rule on every m-line but the shared stream, as
+ * the SDP hook applies it (port 0, RFC 3264 8.2): whether it changed any */
+static bool strip_others(struct sdpr *sdp)
+{
+	bool changed = false;
+
+	for (unsigned i = 0; i < sdpr_media_count(sdp); ++i) {
+		uint16_t port = 0;
+
+		if (strcmp(sdpr_media_type(sdp, (int)i), AS_MTYPE) &&
+		    !sdpr_media_port(sdp, (int)i, &port) && port) {
+			CU_ASSERT_EQUAL(sdpr_media_set_port(sdp, (int)i, 0), 0);
+			changed = true;
+		}
+	}
+	return changed;
+}
+
+
+/* The text of one step the way each step used to get it (printed by the
+ * step before, parsed again) */
+static struct sdpr *reparse(const char *body, size_t len)
+{
+	struct sdpr *sdp = NULL;
+
+	CU_ASSERT_EQUAL_FATAL(sdpr_parse(&sdp, body, len, NULL), 0);
+	return sdp;
+}
+
+
+static void same_bytes(const char *name, const char *what, const char *a,
+		       size_t alen, const char *b, size_t blen)
+{
+	if (alen != blen || memcmp(a, b, alen))
+		fprintf(stderr, "\n%s: %s differs:\n--- one parse\n%.*s--- a "
+			"parse per step\n%.*s", name, what, (int)alen, a,
+			(int)blen, b);
+	CU_ASSERT(alen == blen && !memcmp(a, b, alen));
+}
+
+
+/* One crossing of a corpus sample as the app-sharing stream, both ways,
+ * with and without a strip of its other m-lines: the coordinator reading
+ * and rewriting the crossing's one parse (strip, learn, insert; then
+ * the selected pair's form on a parse the completion checks read) gives
+ * the bytes of a parse per step, as before (sipua_sdp_cross(),
+ * sw_appshare_sdp(), add_cands(), sw_as_pair_sdp_on()) */
+static void corpus_one_parse(const char *name)
+{
+	struct sw_appshare_call *as = calloc(1, sizeof(*as));
+	size_t len, slen, skip, blen;
+	char *text, *sdpb, *body;
+	struct as_conn k;
+
+	CU_ASSERT_FATAL(as != NULL);
+	text = corpus_read(name, &len);
+	CU_ASSERT_FATAL(text != NULL);
+	sdpb = corpus_sdp(name, text, len, &slen, &skip);
+	body = as_stream(sdpb, slen, &blen);
+	as->policy = SW_MP_RELAY;
+	CU_ASSERT_EQUAL(sw_sa_set_ip(&as->relayed, "192.0.2.10", 40000), 0);
+	CU_ASSERT_EQUAL(sw_sa_set_ip(&as->inside, "10.0.0.10", 40001), 0);
+	memset(&k, 0, sizeof(k));
+	CU_ASSERT_EQUAL(sw_sa_set_ip(&k.peer, "203.0.113.5", 50000), 0);
+	CU_ASSERT_EQUAL(sw_sa_set_ip(&k.local, "10.0.0.11", 50001), 0);
+	k.valid = true;
+	for (int strip = 0; strip < 2; ++strip)
+		for (int edge = 0; edge < 2; ++edge) {
+			struct sdpr *one = reparse(body, blen), *step;
+			char *pre = NULL, *o1 = NULL, *o2 = NULL;
+			size_t prelen = blen, l1 = 0, l2 = 0;
+			int m;
+
+			/* a parse per step */
+			step = reparse(body, blen);
+			if (strip && strip_others(step))
+				CU_ASSERT_EQUAL(sdpr_print(step, &pre, &prelen),
+						0);
+			sdpr_free(step);
+			step = reparse(pre ? pre : body, prelen);
+			CU_ASSERT_EQUAL_FATAL(sdpr_media_find(step, AS_MTYPE,
+							      0, &m), 0);
+			sw_as_learn(as, step, m, edge);
+			sdpr_free(step);
+			step = reparse(pre ? pre : body, prelen);
+			CU_ASSERT_EQUAL(edge ? sw_as_insert_inside(as, step,
+								   &o2, &l2)
+					     : sw_as_insert_relay(as, true,
+								  step, &o2,
+								  &l2), 0);
+			sdpr_free(step);
+			/* one parse */
+			if (strip)
+				(void)strip_others(one);
+			CU_ASSERT_EQUAL_FATAL(sdpr_media_find(one, AS_MTYPE, 0,
+							      &m), 0);
+			sw_as_learn(as, one, m, edge);
+			CU_ASSERT_EQUAL(edge ? sw_as_insert_inside(as, one, &o1,
+								   &l1)
+					     : sw_as_insert_relay(as, true, one,
+								  &o1, &l1), 0);
+			sdpr_free(one);
+			if (o1 && o2)
+				same_bytes(name, "candidates inserted", o1, l1,
+					   o2, l2);
+			/* the selected pair's form on what went out */
+			one = reparse(o2, l2);
+			step = reparse(o2, l2);
+			free(o1);
+			free(pre);
+			o1 = pre = NULL;
+			CU_ASSERT_EQUAL_FATAL(sdpr_media_find(one, AS_MTYPE, 0,
+							      &m), 0);
+			(void)sw_as_offer_via_gateway(as, one, m);
+			for (int offer = 0; offer < 2; ++offer) {
+				CU_ASSERT_EQUAL(sw_as_pair_sdp_on(as, &k, !edge,
+								  offer, step,
+								  &pre, &prelen),
+						0);
+				CU_ASSERT_EQUAL(sw_as_pair_sdp_on(as, &k, !edge,
+								  offer, one,
+								  &o1, &l1), 0);
+				if (o1 && pre)
+					same_bytes(name, "selected pair", o1,
+						   l1, pre, prelen);
+				free(o1);
+				free(pre);
+				o1 = pre = NULL;
+				sdpr_free(one);
+				sdpr_free(step);
+				one = reparse(o2, l2);
+				step = reparse(o2, l2);
+				(void)sdpr_cand_nbad(one);
+			}
+			sdpr_free(one);
+			sdpr_free(step);
+			free(o2);
+		}
+	free(body);
+	free(sdpb);
+	free(text);
+	free(as);
+}
+
+
+UNIT_TEST(test_corpus_one_parse, "one parse per crossing, the same bytes")
+{
+	for (size_t i = 0; i < sizeof(corpus_expect) / sizeof(*corpus_expect);
+	     ++i)
+		corpus_one_parse(corpus_expect[i].name);
 }
 
 

@@ -84,7 +84,7 @@ struct as_in {
 	enum sw_media_policy p;
 	bool from_edge;
 	enum sipua_sdp_kind kind;
-	const struct sdpr *sdp;
+	struct sdpr *sdp; /* body's parse, edited in place by a rewrite */
 	int m;
 	const char *body;
 	size_t len;
@@ -694,8 +694,8 @@ static int local_answer(struct sw_as_host *h, struct sw_gwcall *c,
 
 
 static int on_relay_sdp(struct sw_as_host *h, struct sw_gwcall *c, bool from_edge,
-			const char *body, size_t len, char **outp,
-			size_t *outlenp)
+			const char *body, size_t len, struct sdpr *sdp,
+			char **outp, size_t *outlenp)
 {
 	struct sw_appshare_call *as = c->as;
 	bool inside = h->conf->as_inside_candidate;
@@ -711,9 +711,9 @@ static int on_relay_sdp(struct sw_as_host *h, struct sw_gwcall *c, bool from_edg
 		save_sent(as, from_edge, body, len);
 		return 0;
 	}
-	err = from_edge ? sw_as_insert_inside(as, body, len, outp, outlenp)
+	err = from_edge ? sw_as_insert_inside(as, sdp, outp, outlenp)
 			: sw_as_insert_relay(as, h->conf->as_set_default_to_relay,
-					     body, len, outp, outlenp);
+					     sdp, outp, outlenp);
 	if (err) {
 		sw_warn("[call %s] cannot insert the %s candidates: %s",
 			c->tag, from_edge ? "inside" : "relay", strerror(err));
@@ -748,13 +748,12 @@ static bool is_completion(const struct sw_appshare_call *as,
  */
 static int selected_sdp(struct sw_as_host *h, struct sw_gwcall *c,
 			bool from_edge, enum sipua_sdp_kind kind,
-			const char *body, size_t len, char **outp,
-			size_t *outlenp)
+			struct sdpr *sdp, char **outp, size_t *outlenp)
 {
 	struct sw_appshare_call *as = c->as;
 	bool offer = kind == SIPUA_SDP_OFFER && from_edge == as->edge_offered;
 	int err = sw_as_pair_sdp_on(as, sw_as_valid_conn(as), !from_edge,
-				    offer, body, len, outp, outlenp);
+				    offer, sdp, outp, outlenp);
 
 	if (err) {
 		sw_warn("[call %s] cannot write the selected pair into the %s "
@@ -778,8 +777,8 @@ static void sdp_cross(struct sw_as_host *h, struct sw_gwcall *c,
 	if (as->st == AS_ST_DIRECT) /* the media bypass the gateway: the */
 		return;             /* SDP is the two sides' own */
 	if (as->st == AS_ST_COMPLETED && sw_as_policy(in->p)->inprocess) {
-		in->ret = selected_sdp(h, c, in->from_edge, in->kind, in->body,
-				       in->len, in->outp, in->outlenp);
+		in->ret = selected_sdp(h, c, in->from_edge, in->kind, in->sdp,
+				       in->outp, in->outlenp);
 		return;
 	}
 	sw_as_learn(as, in->sdp, in->m, in->from_edge);
@@ -790,7 +789,7 @@ static void sdp_cross(struct sw_as_host *h, struct sw_gwcall *c,
 		return;
 	}
 	in->ret = on_relay_sdp(h, c, in->from_edge, in->body, in->len,
-			       in->outp, in->outlenp);
+			       in->sdp, in->outp, in->outlenp);
 }
 
 
@@ -815,22 +814,16 @@ static enum as_event sdp_event(const struct sw_appshare_call *as,
 static int appshare_sdp(struct sw_as_host *h, struct sw_gwcall *c,
 			enum sw_media_policy p, bool from_edge,
 			enum sipua_sdp_kind kind, const char *body, size_t len,
-			char **outp, size_t *outlenp)
+			struct sdpr *sdp, char **outp, size_t *outlenp)
 {
 	struct as_in in = {
 		.p = p, .from_edge = from_edge, .kind = kind, .body = body,
-		.len = len, .outp = outp, .outlenp = outlenp,
+		.len = len, .sdp = sdp, .outp = outp, .outlenp = outlenp,
 	};
-	struct sdpr_err perr;
-	struct sdpr *sdp = NULL;
 	uint16_t port = 0;
 
-	if (sdpr_parse(&sdp, body, len, &perr) ||
-	    sdpr_media_find(sdp, AS_MTYPE, 0, &in.m)) {
-		sdpr_free(sdp);
+	if (!sdp || sdpr_media_find(sdp, AS_MTYPE, 0, &in.m))
 		return 0;
-	}
-	in.sdp = sdp;
 	if (kind == SIPUA_SDP_OFFER_LOCAL_ONLY) { /* nothing is recorded */
 		in.ev = AS_EV_LOCAL_OFFER;
 		in.ret = 491;
@@ -855,7 +848,6 @@ static int appshare_sdp(struct sw_as_host *h, struct sw_gwcall *c,
 		in.ev = sdp_event(c->as, &in);
 		as_step(h, c, &in);
 	}
-	sdpr_free(sdp);
 	return in.ret;
 }
 
@@ -870,27 +862,31 @@ static int appshare_sdp(struct sw_as_host *h, struct sw_gwcall *c,
 int sw_appshare_sdp(struct sw_as_host *h, struct sw_gwcall *c,
 		    const struct sipua_call_info *call, enum sw_media_policy p,
 		    enum sipua_leg_id from, enum sipua_sdp_kind kind,
-		    const char *body, size_t len, char **outp, size_t *outlenp)
+		    struct sipua_sdp *sdp, char **outp, size_t *outlenp)
 {
 	const struct sw_as_policy *ops = sw_as_policy(p);
 	int (*op)(struct sw_as_host *, struct sw_gwcall *,
 		  enum sw_media_policy, bool, enum sipua_sdp_kind,
-		  const char *, size_t, char **, size_t *) =
+		  const char *, size_t, struct sdpr *, char **, size_t *) =
 		kind == SIPUA_SDP_ANSWER ? ops->answer : ops->offer;
 	char *pre = NULL;
 	size_t prelen = 0;
 	int ret;
 
-	/* the rule's policies for the other m-lines (strip, reject) first */
-	ret = sipua_sdp_hook_default(NULL, call, from, kind, body, len, &pre,
-				     &prelen);
-	if (ret || !op) {
-		*outp = pre;
-		*outlenp = prelen;
+	/* the rule's policies for the other m-lines (strip, reject) first,
+	 * in the crossing's parse (the B2BUA prints it if nothing else
+	 * does) */
+	ret = sipua_sdp_hook_default(NULL, call, from, kind, sdp, outp,
+				     outlenp);
+	if (ret || !op)
 		return ret;
+	if (sdp->edited) { /* what the coordinator keeps is what is sent */
+		if (sdpr_print(sdp->model, &pre, &prelen))
+			return 500;
+		sdp->edited = false; /* pre or the rewrite below goes */
 	}
-	ret = op(h, c, p, from == c->edge_leg, kind, pre ? pre : body,
-		 pre ? prelen : len, outp, outlenp);
+	ret = op(h, c, p, from == c->edge_leg, kind, pre ? pre : sdp->body,
+		 pre ? prelen : sdp->len, sdp->model, outp, outlenp);
 	if (!ret && !*outp && pre) { /* no app-sharing rewrite: keep pre */
 		*outp = pre;
 		*outlenp = prelen;

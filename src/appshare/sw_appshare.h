@@ -150,7 +150,7 @@ static inline int64_t sw_gw_mono_us(void)
 int sw_appshare_sdp(struct sw_as_host *h, struct sw_gwcall *c,
 		    const struct sipua_call_info *call, enum sw_media_policy p,
 		    enum sipua_leg_id from, enum sipua_sdp_kind kind,
-		    const char *body, size_t len, char **outp, size_t *outlenp);
+		    struct sipua_sdp *sdp, char **outp, size_t *outlenp);
 void sw_appshare_relay_event(struct sw_as_host *h, const void *relay_ev);
 void sw_appshare_tick(struct sw_as_host *h, struct sw_gwcall *c,
 		      int64_t now);

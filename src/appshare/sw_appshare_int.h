@@ -197,17 +197,19 @@ struct relay_ev;
  */
 struct sw_as_policy {
 	/* an SDP with an m=applicationsharing crossing under policy p,
-	 * from the Edge side or not: 0 with *outp NULL forwards body as it
-	 * is, a rewrite in *outp, a SIP status refuses it, SIPUA_SDP_LOCAL
-	 * answers it here; offer also sees SIPUA_SDP_OFFER_LOCAL_ONLY */
+	 * from the Edge side or not (body, len bytes; sdp its parse, which
+	 * a rewrite edits in place: NULL if it did not parse): 0 with *outp
+	 * NULL forwards body as it is, a rewrite in *outp, a SIP status
+	 * refuses it, SIPUA_SDP_LOCAL answers it here; offer also sees
+	 * SIPUA_SDP_OFFER_LOCAL_ONLY */
 	int (*offer)(struct sw_as_host *h, struct sw_gwcall *c,
 		     enum sw_media_policy p, bool from_edge,
 		     enum sipua_sdp_kind kind, const char *body, size_t len,
-		     char **outp, size_t *outlenp);
+		     struct sdpr *sdp, char **outp, size_t *outlenp);
 	int (*answer)(struct sw_as_host *h, struct sw_gwcall *c,
 		      enum sw_media_policy p, bool from_edge,
 		      enum sipua_sdp_kind kind, const char *body, size_t len,
-		      char **outp, size_t *outlenp);
+		      struct sdpr *sdp, char **outp, size_t *outlenp);
 	/* a relay thread's event for the call */
 	void (*relay_event)(struct sw_as_host *h, struct sw_gwcall *c,
 			    const struct relay_ev *ev);
@@ -247,10 +249,9 @@ unsigned sw_as_cand_comps(const struct as_cand *v, unsigned n,
 			  const struct sw_sa *a);
 unsigned sw_as_components(const struct sw_appshare_call *as);
 int sw_as_insert_relay(const struct sw_appshare_call *as, bool set_default,
-		       const char *body, size_t len, char **outp,
-		       size_t *outlenp);
-int sw_as_insert_inside(const struct sw_appshare_call *as, const char *body,
-			size_t len, char **outp, size_t *outlenp);
+		       struct sdpr *sdp, char **outp, size_t *outlenp);
+int sw_as_insert_inside(const struct sw_appshare_call *as, struct sdpr *sdp,
+			char **outp, size_t *outlenp);
 const struct as_conn *sw_as_valid_conn(const struct sw_appshare_call *as);
 bool sw_as_offer_via_gateway(const struct sw_appshare_call *as,
 			     const struct sdpr *sdp, int m);
@@ -258,7 +259,6 @@ int sw_as_pair_sdp(const struct sw_appshare_call *as, const struct as_conn *k,
 		   bool to_edge, bool offer, char **outp, size_t *outlenp);
 int sw_as_pair_sdp_on(const struct sw_appshare_call *as,
 		      const struct as_conn *k, bool to_edge, bool offer,
-		      const char *base, size_t blen, char **outp,
-		      size_t *outlenp);
+		      struct sdpr *base, char **outp, size_t *outlenp);
 
 #endif

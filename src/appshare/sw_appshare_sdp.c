@@ -164,15 +164,6 @@ unsigned sw_as_components(const struct sw_appshare_call *as)
 }
 
 
-static int print_model(struct sdpr *sdp, char **outp, size_t *outlenp)
-{
-	int err = sdpr_print(sdp, outp, outlenp);
-
-	sdpr_free(sdp);
-	return err;
-}
-
-
 /* A candidate of the gateway, Microsoft form, relay type preference. Its
  * priority is component 1's for every component: both components of a
  * TCP candidate are one connection, and an MS-ICE2 peer wants the two
@@ -217,20 +208,16 @@ static void inside_cand(const struct sw_appshare_call *as, unsigned comp,
 }
 
 
-/* Add one candidate per component in comps to media m of body */
-static int add_cands(const struct sw_appshare_call *as, const char *body,
-		     size_t len, unsigned comps, bool inside, bool set_default,
+/* Add one candidate per component in comps to the m=applicationsharing
+ * of sdp (the crossing's parse, edited in place) and print it */
+static int add_cands(const struct sw_appshare_call *as, struct sdpr *sdp,
+		     unsigned comps, bool inside, bool set_default,
 		     char **outp, size_t *outlenp)
 {
 	const struct sw_sa *def = inside ? &as->inside : &as->relayed;
-	struct sdpr_err perr;
-	struct sdpr *sdp;
 	char ip[SW_SA_STRLEN];
 	int m, err;
 
-	err = sdpr_parse(&sdp, body, len, &perr);
-	if (err)
-		return err;
 	err = sdpr_media_find(sdp, AS_MTYPE, 0, &m);
 	for (unsigned comp = 1; !err && comp < 32; ++comp) {
 		struct sdpr_cand c;
@@ -249,32 +236,27 @@ static int add_cands(const struct sw_appshare_call *as, const char *body,
 			err = sdpr_conn_set(sdp, m, sw_sa_ntop(def, ip,
 							       sizeof(ip)));
 	}
-	if (err) {
-		sdpr_free(sdp);
-		return err;
-	}
-	return print_model(sdp, outp, outlenp);
+	return err ? err : sdpr_print(sdp, outp, outlenp);
 }
 
 
 /* The conference's SDP toward the Edge, with the relay candidates */
 int sw_as_insert_relay(const struct sw_appshare_call *as, bool set_default,
-		       const char *body, size_t len, char **outp,
-		       size_t *outlenp)
+		       struct sdpr *sdp, char **outp, size_t *outlenp)
 {
-	return add_cands(as, body, len, sw_as_components(as), false,
-			 set_default, outp, outlenp);
+	return add_cands(as, sdp, sw_as_components(as), false, set_default,
+			 outp, outlenp);
 }
 
 
 /* The Edge's SDP toward the conference, with the inside candidates */
-int sw_as_insert_inside(const struct sw_appshare_call *as, const char *body,
-			size_t len, char **outp, size_t *outlenp)
+int sw_as_insert_inside(const struct sw_appshare_call *as, struct sdpr *sdp,
+			char **outp, size_t *outlenp)
 {
 	unsigned comps = sw_as_cand_comps(as->edge, as->n_edge, NULL);
 
-	return add_cands(as, body, len, comps ? comps : (1u << 1 | 1u << 2),
-			 true, false, outp, outlenp);
+	return add_cands(as, sdp, comps ? comps : (1u << 1 | 1u << 2), true,
+			 false, outp, outlenp);
 }
 
 
@@ -472,32 +454,40 @@ static void pair_remote(const struct sw_appshare_call *as,
 int sw_as_pair_sdp(const struct sw_appshare_call *as, const struct as_conn *k,
 		   bool to_edge, bool offer, char **outp, size_t *outlenp)
 {
-	return sw_as_pair_sdp_on(as, k, to_edge, offer,
-				 to_edge ? as->to_edge : as->to_conf,
-				 to_edge ? as->to_edge_len : as->to_conf_len,
-				 outp, outlenp);
+	const char *base = to_edge ? as->to_edge : as->to_conf;
+	struct sdpr *sdp;
+	int err;
+
+	if (!base || !k)
+		return ENOENT;
+	err = sdpr_parse(&sdp, base, to_edge ? as->to_edge_len
+					     : as->to_conf_len, NULL);
+	if (err)
+		return err;
+	err = sw_as_pair_sdp_on(as, k, to_edge, offer, sdp, outp, outlenp);
+	sdpr_free(sdp);
+	return err;
 }
 
 
 /**
- * The same, built on base: an SDP that crosses the gateway once the
- * session's pair is selected (a hold, a resume, a refresh) goes on in this
- * form, its direction attributes and other m-lines as they came, so that
- * neither side sees candidates of the other side's leg (MS-ICE2 refuses
- * a=remote-candidates naming a candidate it does not know)
+ * The same, built on base (a parse, edited in place): an SDP that crosses
+ * the gateway once the session's pair is selected (a hold, a resume, a
+ * refresh) goes on in this form, its direction attributes and other
+ * m-lines as they came, so that neither side sees candidates of the other
+ * side's leg (MS-ICE2 refuses a=remote-candidates naming a candidate it
+ * does not know)
  */
 int sw_as_pair_sdp_on(const struct sw_appshare_call *as,
 		      const struct as_conn *k, bool to_edge, bool offer,
-		      const char *base, size_t blen, char **outp,
-		      size_t *outlenp)
+		      struct sdpr *base, char **outp, size_t *outlenp)
 {
 	bool observe = !sw_as_inprocess(as);
 	const struct sw_sa *laddr;
 	struct sdpr_cand local[8];
 	struct sdpr_remcand remote[8];
 	unsigned comps = sw_as_components(as);
-	struct sdpr_err perr;
-	struct sdpr *sdp;
+	struct sdpr *sdp = base;
 	size_t n = 0;
 	int m, err;
 
@@ -505,9 +495,6 @@ int sw_as_pair_sdp_on(const struct sw_appshare_call *as,
 		return ENOENT;
 	laddr = to_edge ? &as->relayed : observe ? &k->peer
 			: k->inside ? &as->inside : &k->local;
-	err = sdpr_parse(&sdp, base, blen, &perr);
-	if (err)
-		return err;
 	err = sdpr_media_find(sdp, AS_MTYPE, 0, &m);
 	if (!err)
 		n = pick_cands(sdp, m, laddr, comps, local, 8);
@@ -518,9 +505,5 @@ int sw_as_pair_sdp_on(const struct sw_appshare_call *as,
 	if (!err)
 		err = sdpr_ice_complete(sdp, m, local, n, remote,
 					offer ? n : 0);
-	if (err) {
-		sdpr_free(sdp);
-		return err;
-	}
-	return print_model(sdp, outp, outlenp);
+	return err ? err : sdpr_print(sdp, outp, outlenp);
 }

@@ -490,7 +490,7 @@ static void obs_note(void *arg, const struct sipua_call_info *call,
 
 static int hook(void *arg, const struct sipua_call_info *call,
 		enum sipua_leg_id from, enum sipua_sdp_kind kind,
-		const char *body, size_t len, char **outp, size_t *outlenp)
+		struct sipua_sdp *sdp, char **outp, size_t *outlenp)
 {
 	struct sw_gw *gw = arg;
 	struct sw_gwcall *c = call_get(gw, call, false);
@@ -504,7 +504,7 @@ static int hook(void *arg, const struct sipua_call_info *call,
 	}
 	ret = sw_appshare_sdp(&gw->host, c, call,
 			      sw_gw_as_policy(gw, call->route), from, kind,
-			      body, len, outp, outlenp);
+			      sdp, outp, outlenp);
 	/* every refusal says why: a hook that did not is pointed at its
 	 * log lines, which name the call */
 	if (ret >= 400 && call->refusal && !call->refusal->why[0])
