@@ -435,31 +435,6 @@ static int lines_grow(struct sdpr *sdp)
 }
 
 
-/* Append one raw line (not yet set up) to the model, a copy of its own */
-static int line_append(struct sdpr *sdp, const char *p, size_t len,
-		       enum sdpr_eol eol)
-{
-	struct sdpr_line *ln;
-	int err;
-
-	err = lines_grow(sdp);
-	if (err)
-		return err;
-	ln = &sdp->lines[sdp->n];
-	memset(ln, 0, sizeof(*ln));
-	ln->text = malloc(len + 1);
-	if (!ln->text)
-		return ENOMEM;
-	memcpy(ln->text, p, len);
-	ln->text[len] = '\0';
-	ln->len = len;
-	ln->eol = eol;
-	ln->own = true;
-	++sdp->n;
-	return 0;
-}
-
-
 /* Append line [p, p + len) of the body copied at sdp->arena (which has
  * room for a second copy of the body after it, for the lines' tokens):
  * the line's text is cut there with a NUL at its ending */
@@ -688,8 +663,25 @@ int sdpr_print(const struct sdpr *sdp, char **bodyp, size_t *lenp)
 }
 
 
+/* The candidate parses the model keeps, for its copy d */
+static void cands_copy(struct sdpr *d, const struct sdpr *sdp)
+{
+	if (!sdp->ncands ||
+	    !(d->cands = malloc(sdp->ncands * sizeof(*d->cands))))
+		return;
+	memcpy(d->cands, sdp->cands, sdp->ncands * sizeof(*d->cands));
+	d->ncands = d->capcands = sdp->ncands;
+	for (size_t i = 0; i < sdp->n; ++i) {
+		d->lines[i].cknown = sdp->lines[i].cknown;
+		d->lines[i].ckind = sdp->lines[i].ckind;
+		d->lines[i].cidx = sdp->lines[i].cidx;
+	}
+}
+
+
 /**
- * Deep-copy a model (edits of one do not show in the other)
+ * Deep-copy a model (edits of one do not show in the other), in three
+ * blocks as a parse
  *
  * @return 0, EINVAL or ENOMEM
  */
@@ -698,6 +690,8 @@ int sdpr_dup(struct sdpr **dupp, const struct sdpr *sdp)
 	struct sdpr_err lerr;
 	struct sdpr *d;
 	bool in_media = false;
+	size_t total = 0;
+	char *p;
 	int err = 0;
 
 	if (!dupp || !sdp)
@@ -707,14 +701,26 @@ int sdpr_dup(struct sdpr **dupp, const struct sdpr *sdp)
 		return ENOMEM;
 	d->eol = sdp->eol;
 	d->no_final_eol = sdp->no_final_eol;
+	for (size_t i = 0; i < sdp->n; ++i)
+		total += sdp->lines[i].len + 1;
+	d->cap = sdp->n + 8 < SDPR_MAX_LINES ? sdp->n + 8 : SDPR_MAX_LINES;
+	d->lines = malloc(d->cap * sizeof(*d->lines));
+	d->arena = p = malloc(2 * total + 1);
+	if (!d->lines || !d->arena)
+		err = ENOMEM;
+	/* each line's text and a NUL, then room for their tokens after all
+	 * of them: line_arena() of a body total - 1 bytes long */
 	for (size_t i = 0; i < sdp->n && !err; ++i) {
 		const struct sdpr_line *ln = &sdp->lines[i];
 
-		err = line_append(d, ln->text, ln->len, ln->eol);
-		if (!err)
-			err = sdpr_line_setup(&d->lines[i], in_media, &lerr);
+		memcpy(p, ln->text, ln->len);
+		line_arena(d, total - 1, p, ln->len, ln->eol);
+		p += ln->len + 1;
+		err = sdpr_line_setup(&d->lines[i], in_media, &lerr);
 		in_media = in_media || ln->type == 'm';
 	}
+	if (!err)
+		cands_copy(d, sdp);
 	if (err)
 		sdpr_free(d);
 	else

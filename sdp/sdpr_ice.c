@@ -391,7 +391,7 @@ static int cands_keep(struct sdpr *sdp, int media,
 		struct sdpr_cand c;
 		bool keep = false;
 
-		if (!sdpr_cand_parse(&c, sdp->lines[pos].text, NULL)) {
+		if (sdpr_line_ckind(sdp, pos, &c) == SDPR_CAND_ICE) {
 			for (size_t j = 0; j < nlocal && !keep; ++j) {
 				keep = !used[j] && sdpr_cand_equal(&c,
 								   &local[j]);
