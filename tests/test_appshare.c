@@ -10,12 +10,16 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "unit.h"
 #include "relay.h"
 #include "sw_appshare.h"
 #include "sw_appshare_int.h"
 #include "sw_conf.h"
+#include "sw_calllog.h"
+#include "sw_callstore.h"
+#include "sw_log.h"
 
 #define X AS_ST_IMPOSSIBLE
 
@@ -377,6 +381,76 @@ UNIT_TEST(test_session_driven, "a session driven with impossible events")
 	fk.call.ended = true;
 	sw_appshare_call_ended(&h, &fk.call);
 	CU_ASSERT_PTR_NULL(fk.call.as);
+}
+
+
+/* The call log's "Allocate Success" names the relayed address at every
+ * log level: it was formatted inside sw_info(), which evaluates nothing
+ * below info, so at notice (the shipped level) the detail was printed
+ * from an uninitialised buffer */
+UNIT_TEST(test_taken_logged_at_notice,
+	  "relay taken: the call log names it at notice level")
+{
+	char dir[] = "/tmp/swasclXXXXXX", path[64];
+	struct sw_conf conf;
+	struct sw_as_host h = {
+		.conf = &conf, .call = fake_call, .call_release = fake_release,
+		.pool_take = fake_take, .cmd = fake_cmd,
+		.cmd_name = fake_cmd_name,
+	};
+	struct sw_rec_start st = {1000000, "sip:a@x", "sip:b@y", 'e', false};
+	struct sw_calllog_opts o = {.path = path};
+	enum sw_log_level was = sw_log_get_level();
+	struct sw_callstore *db = NULL;
+	struct sw_callrec *r = NULL;
+	char err[128], *out = NULL;
+	unsigned found = 0;
+
+	CU_ASSERT_PTR_NOT_NULL_FATAL(mkdtemp(dir));
+	snprintf(path, sizeof(path), "%s/cl.db", dir);
+	CU_ASSERT_EQUAL_FATAL(sw_calllog_open(&h.cl, &o), 0);
+	sw_conf_defaults(&conf);
+	memset(&fk, 0, sizeof(fk));
+	fk.call.id = 9;
+	fk.call.edge_leg = SIPUA_LEG_A;
+	snprintf(fk.call.tag, sizeof(fk.call.tag), "t-2");
+	fk.call.uid = sw_calllog_call_start(h.cl, &st, NULL, 0);
+	CU_ASSERT(fk.call.uid != 0);
+
+	sw_log_set_level(SW_LOG_NOTICE);
+	CU_ASSERT_EQUAL(cross(&h, SIPUA_LEG_A, SIPUA_SDP_OFFER,
+			      as_sdp("192.0.2.1", 5000, "edge"), &out), 0);
+	free(out);
+	CU_ASSERT_EQUAL(cross(&h, SIPUA_LEG_B, SIPUA_SDP_ANSWER,
+			      as_sdp("198.51.100.7", 6000, "conf"), &out), 0);
+	free(out);
+	sw_log_set_level(was);
+	CU_ASSERT_EQUAL(fk.takes, 1);
+	sw_appshare_free(fk.call.as);
+	fk.call.as = NULL;
+
+	CU_ASSERT_EQUAL(sw_calllog_flush(h.cl, 5000), 0);
+	sw_calllog_close(h.cl);
+	CU_ASSERT_EQUAL_FATAL(sw_callstore_open(&db, path, false, err,
+						sizeof(err)), 0);
+	CU_ASSERT_EQUAL_FATAL(sw_callstore_load(db, (int64_t)fk.call.uid,
+						SW_PART_ALL, &r), 0);
+	for (unsigned i = 0; i < r->n_events; ++i)
+		if (r->events[i].label &&
+		    !strncmp(r->events[i].label, "Allocate Success", 16)) {
+			found++;
+			CU_ASSERT_STRING_EQUAL(r->events[i].detail,
+				"XOR-RELAYED-ADDRESS 192.0.2.10:40000");
+		}
+	CU_ASSERT_EQUAL(found, 1);
+	sw_callrec_free(r);
+	sw_callstore_close(db);
+	unlink(path);
+	snprintf(err, sizeof(err), "%s-wal", path);
+	unlink(err);
+	snprintf(err, sizeof(err), "%s-shm", path);
+	unlink(err);
+	rmdir(dir);
 }
 
 

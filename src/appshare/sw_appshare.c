@@ -974,8 +974,11 @@ static void on_taken(struct sw_as_host *h, struct sw_gwcall *c,
 	as->inside = pa->inside;
 	memset(&ev, 0, sizeof(ev));
 	ev.addr = pa->relayed;
+	/* formatted outside sw_info(): the call log's detail below needs it
+	 * at every log level, and sw_info() evaluates nothing at notice */
+	sw_sa_str(&pa->relayed, a, sizeof(a));
 	sw_info("[call %s] relay %s allocated for application sharing",
-		c->tag, sw_sa_str(&pa->relayed, a, sizeof(a)));
+		c->tag, a);
 	log_event(h, c, SW_ACT_TURNC, SW_ACT_GW, SW_EV_NOTE,
 		  "Allocate TCP" INPROC, "taken from the ready pool");
 	snprintf(d, sizeof(d), "XOR-RELAYED-ADDRESS %s", a);
