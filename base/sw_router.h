@@ -6,7 +6,8 @@
  * request is validated and its zone matched, before leg B exists), but
  * it knows no rule file: it asks a router, a table of operations on an
  * opaque plan (struct sw_router), and acts on the decision, a value
- * (struct sw_route_result). The dial plan (sw_rules.h) is the router
+ * (struct sw_route_result) of which a call keeps a compact copy (struct
+ * sw_route_kept) for its life. The dial plan (sw_rules.h) is the router
  * sharewayd installs: sw_rules_router over a struct sw_rules.
  * The values live here, below both, because sip/ acts on them, the dial
  * plan fills them, the call log records them and the CLI prints them.
@@ -85,35 +86,67 @@ struct sw_route_tried {
 	char action[192]; /* what it did when matched: "-> sip:x via cms" */
 };
 
-/** The routing decision, by value: no pointer into the rule set */
+/**
+ * The routing decision, by value: no pointer into the rule set. It is
+ * large (the trace: ~40 KB), so it is a scratch to route into and read
+ * at once, not something to keep: sip/ routes into one per SIP thread,
+ * hands it to the call observer (which puts the trace into the call
+ * log), and keeps a struct sw_route_kept with the call. The scalars and
+ * short strings come first: sw_route_result_reset() zeroes only those and
+ * empties the long strings; the trace arrays are valid up to their counts.
+ */
 struct sw_route_result {
 	enum sw_route_outcome outcome;
 	int err;                       /* what sw_rules_route() returned */
 	bool matched;                  /* at least one rule applied */
+	bool ruri_rewritten, to_rewritten;
+	bool trace_truncated;          /* more rules/conditions than fit */
+	uint32_t priority;             /* the last applied rule's */
+	uint16_t reject_code;          /* 300..699 when outcome is REJECT */
+	enum sw_transport transport;   /* zone's, or the URI's ;transport= */
+	enum sw_media_policy media_default; /* media.default, else [defaults] */
+	unsigned n_media;
+	unsigned n_captures;           /* of the last rule applied */
+	unsigned n_tried, n_steps;
 	char source_zone[SW_ROUTE_NAME]; /* the input's, "" for none */
 	char rule[SW_ROUTE_NAME];      /* last rule applied ("" if none) */
-	uint32_t priority;             /* its priority */
-	uint16_t reject_code;          /* 300..699 when outcome is REJECT */
 	char reject_phrase[SW_ROUTE_PHRASE];
+	char target_zone[SW_ROUTE_NAME]; /* "" when the target is a URI */
+	char log_tag[SW_ROUTE_NAME];
+	struct sw_route_media media[SW_ROUTE_MAX_MEDIA];
+	/* read up to their NUL only (reset empties them) */
 	char ruri_in[SW_ROUTE_URI];    /* the Request-URI before any rule */
 	char ruri[SW_ROUTE_URI];       /* after the applied rewrites */
 	char to[SW_ROUTE_URI];         /* To value after the rewrites */
-	bool ruri_rewritten, to_rewritten;
-	char target_zone[SW_ROUTE_NAME]; /* "" when the target is a URI */
 	char target_uri[SW_ROUTE_URI];   /* zone's target ("" if the zone has
 					  * none: send to ruri), or literal */
-	enum sw_transport transport;     /* zone's, or the URI's ;transport= */
-	char log_tag[SW_ROUTE_NAME];
-	struct sw_route_media media[SW_ROUTE_MAX_MEDIA];
-	unsigned n_media;
-	enum sw_media_policy media_default; /* media.default, else [defaults] */
+	/* read up to their counts only */
 	char captures[SW_ROUTE_MAX_CAPS][SW_ROUTE_CAP_LEN]; /* $0..$9 */
-	unsigned n_captures;          /* of the last rule applied */
 	struct sw_route_tried tried[SW_ROUTE_MAX_TRIED];
-	unsigned n_tried;
 	struct sw_route_step steps[SW_ROUTE_MAX_STEPS];
-	unsigned n_steps;
-	bool trace_truncated;         /* more rules/conditions than fit */
+};
+
+/**
+ * What a call keeps of the decision for its life (sw_route_keep()): the
+ * fields the B2BUA and the glue read after routing, ~100 bytes plus the
+ * strings' lengths, in one block. The trace is not in it: it goes to the
+ * call log while the whole result is at hand. Strings are never NULL
+ * ("" for none).
+ */
+struct sw_route_kept {
+	enum sw_route_outcome outcome;
+	enum sw_transport transport;
+	enum sw_media_policy media_default;
+	unsigned n_media;
+	const struct sw_route_media *media;
+	const char *rule;        /* last rule applied, "" if none */
+	const char *ruri_in;     /* the Request-URI before any rule */
+	const char *ruri;        /* after the rewrites: leg B's */
+	const char *to;          /* the rewritten To value, "" if no rule
+				  * rewrote it */
+	const char *target_zone; /* "" when the target is a URI */
+	const char *target_uri;  /* the target now: a zone's peer list
+				  * replaces it with the peer chosen */
 };
 
 /**
@@ -138,7 +171,13 @@ struct sw_router {
 		     struct sw_route_result *out);
 };
 
+void sw_route_result_reset(struct sw_route_result *res);
 enum sw_media_policy sw_route_media_policy(const struct sw_route_result *res,
 					   const char *media_type);
+size_t sw_route_keep_size(const struct sw_route_result *res);
+struct sw_route_kept *sw_route_keep(const struct sw_route_result *res,
+				    void *mem, size_t size);
+enum sw_media_policy sw_route_kept_policy(const struct sw_route_kept *k,
+					  const char *media_type);
 
 #endif

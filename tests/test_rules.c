@@ -841,6 +841,163 @@ UNIT_TEST(test_trace_truncated, "trace truncation")
 }
 
 
+/* the rules and inputs of the compact-copy tests: every field a call
+ * keeps takes a value other than its zero in one of them */
+static const char keep_rules[] =
+	"[defaults]\nmedia.default = strip\n"
+	"[rule blocked]\npriority = 5\nmatch.ruri.user = prefix blocked\n"
+	"action = reject 486 Busy Here by rule\n"
+	"[rule norm]\npriority = 8\nsource = edge\n"
+	"match.ruri.user = prefix 99\nrewrite.ruri.user = strip 2\n"
+	"on_match = continue\nmedia.audio = passthrough\n"
+	"[rule meet]\npriority = 10\nsource = edge\n"
+	"match.ruri = regex ^sip:(\\d+)@meet\\.example\\.com$\n"
+	"rewrite.ruri = sip:$1@cms.example.local\n"
+	"rewrite.to = \"Meeting $1\" <sip:$1@cms.example.local>\n"
+	"target = cms\nmedia.applicationsharing = observe\nlog.tag = m\n"
+	"[rule lab]\npriority = 20\nsource = lab\n"
+	"target = sip:127.0.0.9:5099;transport=tcp\n"
+	"media.applicationsharing = reject\nmedia.default = passthrough\n";
+
+static const struct {
+	const char *zone, *ruri, *to;
+} keep_inputs[] = {
+	{"edge", "sip:99123456@meet.example.com", "<sip:x@meet.example.com>"},
+	{"edge", "sip:123@meet.example.com", NULL},
+	{"edge", "sip:blocked@meet.example.com", "<sip:blocked@x>"},
+	{"lab", "sip:anyone@lab.example", "<sip:anyone@lab.example>"},
+	{"cms", "sip:nobody@nowhere", NULL}, /* no rule: none */
+	{"edge", "sip:a@b", NULL},           /* no target: none */
+};
+
+
+/* the fields a call uses after routing equal the router's decision */
+static void kept_equal(const struct sw_route_kept *k,
+		       const struct sw_route_result *r)
+{
+	static const char *const types[] = {"applicationsharing", "audio",
+					    "video", "AUDIO", NULL};
+
+	CU_ASSERT_EQUAL(k->outcome, r->outcome);
+	CU_ASSERT_EQUAL(k->transport, r->transport);
+	CU_ASSERT_STRING_EQUAL(k->rule, r->rule);
+	CU_ASSERT_STRING_EQUAL(k->ruri_in, r->ruri_in);
+	CU_ASSERT_STRING_EQUAL(k->ruri, r->ruri);
+	CU_ASSERT_STRING_EQUAL(k->to, r->to_rewritten ? r->to : "");
+	CU_ASSERT_STRING_EQUAL(k->target_zone, r->target_zone);
+	CU_ASSERT_STRING_EQUAL(k->target_uri, r->target_uri);
+	for (unsigned i = 0; i < sizeof(types) / sizeof(types[0]); ++i)
+		CU_ASSERT_EQUAL(sw_route_kept_policy(k, types[i]),
+				sw_route_media_policy(r, types[i]));
+}
+
+
+UNIT_TEST(test_route_keep, "compact copy a call keeps")
+{
+	struct sw_rules *r = load(keep_rules);
+	static struct sw_route_result again;
+	union {
+		char b[1024];
+		void *align;
+	} mem;
+	static const enum sw_route_outcome want[] = {
+		SW_ROUTE_FORWARD, SW_ROUTE_FORWARD, SW_ROUTE_REJECT,
+		SW_ROUTE_FORWARD, SW_ROUTE_NONE, SW_ROUTE_NONE};
+
+	CU_ASSERT_FATAL(r != NULL);
+	for (unsigned i = 0; i < sizeof(keep_inputs) / sizeof(keep_inputs[0]);
+	     ++i) {
+		struct sw_route_input in = input(keep_inputs[i].zone,
+						 keep_inputs[i].ruri);
+		struct sw_route_kept *k;
+		size_t n;
+
+		in.to = keep_inputs[i].to;
+		CU_ASSERT_EQUAL(route(r, &in), 0);
+		CU_ASSERT_EQUAL(res.outcome, want[i]);
+		n = sw_route_keep_size(&res);
+		/* a few hundred bytes, not the result's tens of KB */
+		CU_ASSERT(n < 400);
+		CU_ASSERT_PTR_NULL(sw_route_keep(&res, mem.b, n - 1));
+		k = sw_route_keep(&res, mem.b, n);
+		CU_ASSERT_PTR_EQUAL_FATAL(k, (void *)mem.b);
+		kept_equal(k, &res);
+		/* the copy is the block's own: routing again into the
+		 * result leaves it as it was */
+		memcpy(&again, &res, sizeof(again));
+		memset(&res, 0x5a, sizeof(res));
+		kept_equal(k, &again);
+		for (const char *p = k->rule; p != k->target_uri;
+		     p += strlen(p) + 1)
+			CU_ASSERT(p > mem.b && p < mem.b + n);
+		CU_ASSERT(k->target_uri + strlen(k->target_uri) < mem.b + n);
+	}
+	{ /* spot checks of what the call acts on */
+		struct sw_route_input in = input("edge",
+						 "sip:99123456@meet.example.com");
+		struct sw_route_kept *k;
+
+		CU_ASSERT_EQUAL(route(r, &in), 0);
+		k = sw_route_keep(&res, mem.b, sizeof(mem.b));
+		CU_ASSERT_FATAL(k != NULL);
+		CU_ASSERT_STRING_EQUAL(k->rule, "meet");
+		CU_ASSERT_STRING_EQUAL(k->ruri, "sip:123456@cms.example.local");
+		CU_ASSERT_STRING_EQUAL(k->to, "\"Meeting 123456\" "
+					      "<sip:123456@cms.example.local>");
+		CU_ASSERT_STRING_EQUAL(k->target_zone, "cms");
+		CU_ASSERT_EQUAL(k->transport, SW_TP_TLS);
+		CU_ASSERT_EQUAL(sw_route_kept_policy(k, "applicationsharing"),
+				SW_MP_OBSERVE);
+		CU_ASSERT_EQUAL(sw_route_kept_policy(k, "audio"),
+				SW_MP_PASSTHROUGH);
+		CU_ASSERT_EQUAL(sw_route_kept_policy(k, "video"), SW_MP_STRIP);
+		CU_ASSERT_EQUAL(sw_route_kept_policy(NULL, "video"),
+				SW_MP_RELAY);
+	}
+	sw_rules_unref(r);
+}
+
+
+/* A result routed into again is reset, not zeroed: whatever it held
+ * before (here: garbage in every byte) must not show in the decision,
+ * its trace or its JSON */
+UNIT_TEST(test_route_reuse, "result reused without zeroing")
+{
+	struct sw_rules *r = load(keep_rules);
+	static struct sw_route_result fresh;
+	static char a[16384], b[16384];
+
+	CU_ASSERT_FATAL(r != NULL);
+	for (unsigned i = 0; i < sizeof(keep_inputs) / sizeof(keep_inputs[0]);
+	     ++i) {
+		struct sw_route_input in = input(keep_inputs[i].zone,
+						 keep_inputs[i].ruri);
+
+		in.to = keep_inputs[i].to;
+		memset(&fresh, 0, sizeof(fresh));
+		CU_ASSERT_EQUAL(sw_rules_route(r, &in, &fresh), 0);
+		memset(&res, i & 1 ? 0xff : 0x41, sizeof(res));
+		CU_ASSERT_EQUAL(route(r, &in), 0);
+		CU_ASSERT_EQUAL(sw_route_json_format(&fresh, a, sizeof(a)), 0);
+		CU_ASSERT_EQUAL(sw_route_json_format(&res, b, sizeof(b)), 0);
+		CU_ASSERT_STRING_EQUAL(a, b);
+		CU_ASSERT_EQUAL(sw_route_trace_format(&fresh, a, sizeof(a)), 0);
+		CU_ASSERT_EQUAL(sw_route_trace_format(&res, b, sizeof(b)), 0);
+		CU_ASSERT_STRING_EQUAL(a, b);
+		CU_ASSERT_EQUAL(sw_route_keep_size(&fresh),
+				sw_route_keep_size(&res));
+	}
+	/* reset alone: an empty decision */
+	memset(&res, 0x41, sizeof(res));
+	sw_route_result_reset(&res);
+	memset(&fresh, 0, sizeof(fresh));
+	CU_ASSERT_EQUAL(sw_route_json_format(&fresh, a, sizeof(a)), 0);
+	CU_ASSERT_EQUAL(sw_route_json_format(&res, b, sizeof(b)), 0);
+	CU_ASSERT_STRING_EQUAL(a, b);
+	sw_rules_unref(r);
+}
+
+
 UNIT_TEST(test_uri_from_header, "uri from header")
 {
 	static const struct {

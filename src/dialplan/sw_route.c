@@ -7,7 +7,9 @@
  * PCRE2 match data is created per call (the compiled patterns are shared,
  * which PCRE2 allows). The trace is kept by value in the result; the text
  * and JSON renderings are what `shareway locate` prints and the call log
- * stores.
+ * stores. Neither the result nor the eval is zeroed whole (40 + 20 KB per
+ * INVITE): each trace entry is cleared as it is taken, and what lies past
+ * the counts and the strings' ends is never read.
  */
 #include <ctype.h>
 #include <errno.h>
@@ -23,7 +25,7 @@
 #include "sw_rules_int.h"
 
 static const char *const pat_ops[] = {"==", "^=", "$=", "=~"};
-/* one sw_rules_route() call; on the caller's stack */
+/* one sw_rules_route() call; on the heap (the captures are 20 KB) */
 struct eval {
 	const struct sw_rules *rs;
 	const struct sw_route_input *in;
@@ -91,6 +93,7 @@ static struct sw_route_step *step_new(struct eval *ev,
 		return &ev->scratch;
 	}
 	st = &out->steps[out->n_steps++];
+	memset(st, 0, sizeof(*st));
 	st->tried = (uint8_t)(t - out->tried);
 	++t->n_steps;
 	return st;
@@ -540,10 +543,10 @@ static int rule_apply(struct eval *ev, const struct rule *ru,
 	out->matched = true;
 	memcpy(out->rule, ru->name, sizeof(out->rule));
 	out->priority = ru->priority;
-	out->n_captures = ev->n_caps;
-	for (unsigned k = 0; k < SW_ROUTE_MAX_CAPS; ++k)
+	out->n_captures = ev->n_caps; /* read below it only */
+	for (unsigned k = 0; k < ev->n_caps; ++k)
 		set_text(out->captures[k], sizeof(out->captures[k]),
-			 k < ev->n_caps ? ev->caps[k] : "");
+			 ev->caps[k]);
 	if (t) {
 		t->matched = true;
 		t->stop = ru->reject_code || ru->on_match == ON_STOP;
@@ -564,6 +567,7 @@ static struct sw_route_tried *tried_new(struct eval *ev,
 		return NULL;
 	}
 	t = &out->tried[out->n_tried++];
+	memset(t, 0, sizeof(*t));
 	memcpy(t->rule, ru->name, sizeof(t->rule));
 	t->priority = ru->priority;
 	t->first_step = out->n_steps;
@@ -612,13 +616,19 @@ int sw_rules_route(const struct sw_rules *r, const struct sw_route_input *in,
 
 	if (!r || !in || !out)
 		return EINVAL;
-	memset(out, 0, sizeof(*out));
-	ev = calloc(1, sizeof(*ev));
-	if (!ev)
+	sw_route_result_reset(out);
+	/* not calloc: ev->caps are read below n_caps only */
+	ev = malloc(sizeof(*ev));
+	if (!ev) {
+		out->err = ENOMEM;
 		return ENOMEM;
-	ev->rs = r;
+	}
+	ev->rs = r; /* field by field: a compound literal would zero caps */
 	ev->in = in;
 	ev->out = out;
+	ev->md = NULL;
+	ev->have_ruri = ev->have_to = ev->have_target = false;
+	ev->n_caps = 0;
 	err = route_init(ev, in);
 	if (err)
 		goto out;

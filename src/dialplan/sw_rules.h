@@ -11,8 +11,8 @@
  *
  * sw_rules_route() fills a struct sw_route_result (sw_router.h: the
  * value the B2BUA acts on) by value: it holds no pointer into the rule
- * set, so it can be stored with the call, copied into a call-log
- * message, or printed by `shareway locate`. sw_rules_router offers a
+ * set, so its trace can be copied into a call-log message or printed by
+ * `shareway locate`, and a call keeps a compact copy (sw_route_keep()). sw_rules_router offers a
  * rule set to the B2BUA, which knows no rule file, as its router.
  */
 #ifndef SW_RULES_H
