@@ -13,8 +13,9 @@
  *  - the media-policy hook (sipua_sdp_h): every SDP that crosses the B2BUA
  *    goes through it; sipua_sdp_hook_default() implements passthrough,
  *    strip and reject;
- *  - the call observer (struct sipua_observer): call started, answered,
- *    ended, each offer/answer, with both legs' details, and (with
+ *  - the call observer (struct sipua_observer): call started, routed (the
+ *    router's whole decision, with its trace), answered, ended, each
+ *    offer/answer, with both legs' details, and (with
  *    [calllog] capture_sip) every SIP message of the call as on the wire;
  *  - sipua_leg_reinvite(): the gateway's own re-INVITE on one leg, retried
  *    after a 491 with the RFC 3261 14.1 back-off.
@@ -93,7 +94,9 @@ struct sipua_refusal {
 struct sipua_call_info {
 	uint64_t id; /* the gateway's call id, unique for the process life */
 	const char *tag; /* in every log line of the call: "[call TAG]" */
-	const struct sw_route_result *route; /* the router's decision */
+	/* what the call keeps of the router's decision, NULL before it (the
+	 * whole decision, with its trace, goes to the observer's routed) */
+	const struct sw_route_kept *route;
 	const struct sw_zone *zones;         /* the zones the call works with
 						(its plan's), n_zones */
 	unsigned n_zones;
@@ -165,6 +168,13 @@ struct sipua_msg {
 /** Call events for the call log; all run on the SIP thread */
 struct sipua_observer {
 	void (*started)(void *arg, const struct sipua_call_info *call);
+	/* the router has decided (or failed to: res->err), before the call
+	 * acts on it: res is the whole result, with the trace of the rules
+	 * tried, valid during the callback only (the call keeps call->route,
+	 * without the trace). Again after a peer of a zone's peer list
+	 * failed: the same decision, whose target is the next peer. */
+	void (*routed)(void *arg, const struct sipua_call_info *call,
+		       const struct sw_route_result *res);
 	/* the first 180/183 relayed toward the caller */
 	void (*ringing)(void *arg, const struct sipua_call_info *call);
 	void (*answered)(void *arg, const struct sipua_call_info *call);
@@ -190,7 +200,7 @@ struct sipua_observer {
 			const struct sipua_msg *msg);
 	/* a fact of the call worth a line in its ladder, e.g. a peer of a
 	 * zone's peer list that failed and the one tried next (the route's
-	 * target has changed then) */
+	 * target has changed then: routed follows) */
 	void (*note)(void *arg, const struct sipua_call_info *call,
 		     const char *label, const char *detail);
 	void *arg;

@@ -342,11 +342,11 @@ static char *supported_merge(su_home_t *home, const sip_t *sip)
 
 
 static const char *to_value(su_home_t *home, const sip_t *sip,
-			    const struct sw_route_result *r)
+			    const struct sw_route_kept *r)
 {
 	sip_to_t *to;
 
-	if (r->to_rewritten && r->to[0])
+	if (r->to[0]) /* a rule rewrote it */
 		return r->to;
 	if (!sip->sip_to)
 		return r->ruri;
@@ -377,7 +377,7 @@ static int leg_b_start(struct sw_call *call, const sip_t *sip,
 		       const char *sdp, size_t sdp_len)
 {
 	struct sipua *ua = call->ua;
-	const struct sw_route_result *r = call->route;
+	const struct sw_route_kept *r = call->route;
 	const struct sw_zone *tz = sipua_zone_find(ua, call->plan,
 						   r->target_zone);
 	struct sipua_leg *b = &call->leg[SIPUA_LEG_B];
@@ -450,7 +450,7 @@ static void peers_log_add(struct sw_call *call, const char *uri,
 static int leg_b_peer(struct sw_call *call, const struct sw_zone *tz,
 		      const char **phrasep, const char **whyp)
 {
-	struct sw_route_result *r = call->route;
+	struct sw_route_kept *r = call->route;
 	struct sipua_leg *b = &call->leg[SIPUA_LEG_B];
 	int i;
 
@@ -462,8 +462,9 @@ static int leg_b_peer(struct sw_call *call, const struct sw_zone *tz,
 					 r->transport);
 		if (b->hop) {
 			call->peer = i;
-			snprintf(r->target_uri, sizeof(r->target_uri), "%s",
-				 uri);
+			/* the zone is the call's plan's, which the call
+			 * holds: the URI lives as long as the call */
+			r->target_uri = uri;
 			return 0;
 		}
 		peers_log_add(call, uri, "(its name has no address yet)");
@@ -492,7 +493,7 @@ static int leg_b_peer(struct sw_call *call, const struct sw_zone *tz,
 static int leg_b_hop(struct sw_call *call, const char **phrasep,
 		     const char **whyp)
 {
-	const struct sw_route_result *r = call->route;
+	const struct sw_route_kept *r = call->route;
 	struct sipua_leg *b = &call->leg[SIPUA_LEG_B];
 	const struct sw_zone *tz = sipua_zone_find(call->ua, call->plan,
 						   r->target_zone);
@@ -548,6 +549,114 @@ static int uris_too_long(struct sw_call *call, const sip_t *sip,
 
 
 /*
+ * The router's decision on leg A's INVITE, in the SIP thread's one result
+ * (made at the first INVITE, reset, not zeroed, for each): read it at
+ * once, it is the next call's at the next INVITE. NULL without memory;
+ * *errp the router's error.
+ */
+static struct sw_route_result *route_run(struct sw_call *call,
+					 const sip_t *sip,
+					 const struct sdpr *offer, int *errp)
+{
+	struct sipua *ua = call->ua;
+	struct sipua_leg *a = &call->leg[SIPUA_LEG_A];
+
+	if (!ua->route_res)
+		ua->route_res = su_alloc(ua->home, sizeof(*ua->route_res));
+	if (!ua->route_res)
+		return NULL;
+	sw_route_result_reset(ua->route_res);
+	*errp = sipua_route(ua->router, call->plan, sip, a->zone->name,
+			    a->peer, offer, ua->route_res);
+	return ua->route_res;
+}
+
+
+/*
+ * The whole decision, trace included, to the observer while it is at hand
+ * (the call keeps only its struct sw_route_kept): the call log records
+ * it. The target is the call's now: the peer chosen from a zone's peer
+ * list.
+ */
+static void call_routed(struct sw_call *call, struct sw_route_result *res)
+{
+	struct sipua_call_info ci;
+
+	if (!call->ua->obs.routed || !call->route)
+		return;
+	if (strcmp(res->target_uri, call->route->target_uri))
+		snprintf(res->target_uri, sizeof(res->target_uri), "%s",
+			 call->route->target_uri);
+	sipua_call_info_fill(call, &ci);
+	call->ua->obs.routed(call->ua->obs.arg, &ci, res);
+}
+
+
+/*
+ * After a peer of a zone's peer list failed, the route again for the
+ * observer, whose target is now the next peer: the same plan and the same
+ * INVITE give the same decision and trace, which the call did not keep
+ * (a failover is rare; a trace kept per call is 40 KB, or its text)
+ */
+static void call_rerouted(struct sw_call *call, const sip_t *sip)
+{
+	su_home_t tmp[1] = {SU_HOME_INIT(tmp)};
+	struct sipua_sdp offer;
+	struct sw_route_result *res;
+	int err;
+
+	if (!call->ua->obs.routed || !sip || !call->plan ||
+	    !call->leg[SIPUA_LEG_A].zone)
+		return;
+	(void)sipua_sdp_open(tmp, sip, &offer); /* it opened at routing */
+	res = route_run(call, sip, offer.model, &err);
+	if (res)
+		call_routed(call, res);
+	sipua_sdp_close(&offer);
+	su_home_deinit(tmp);
+}
+
+
+/* What the call does with the decision res (the router's err): 0 to
+ * forward, or the status to reject with, as call_route() */
+static int route_status(struct sw_call *call,
+			const struct sw_route_result *res, int err,
+			const char **phrasep, const char **whyp)
+{
+	su_home_t *home = call->home;
+
+	if (err == ERANGE) { /* a To value or a rewrite the dial plan
+			      * cannot hold */
+		*whyp = "its To value, or a rewrite of the dial plan, does not "
+			"fit the gateway's URI buffers (2047 bytes)";
+		return *phrasep = "URI too long", 400;
+	}
+	if (err) {
+		*whyp = su_sprintf(home, "the dial plan could not be "
+				   "evaluated (%s)", strerror(err));
+		return 500;
+	}
+	if (res->outcome == SW_ROUTE_REJECT) {
+		call->answered_by = SIPUA_ANS_RULE;
+		*whyp = su_sprintf(home, "dial plan rule %s: action = reject "
+				   "%u %s", res->rule, res->reject_code,
+				   res->reject_phrase);
+		*phrasep = su_strdup(home, res->reject_phrase);
+		return res->reject_code;
+	}
+	if (res->outcome != SW_ROUTE_FORWARD) {
+		*whyp = su_sprintf(home, "no dial plan rule gives %s from zone "
+				   "%s a target: add one (the rules tried are "
+				   "under Route; shareway locate URI --source "
+				   "IP replays them)", res->ruri_in,
+				   call->leg[SIPUA_LEG_A].zone->name);
+		return *phrasep = "No route", 404;
+	}
+	return leg_b_hop(call, phrasep, whyp);
+}
+
+
+/*
  * Validate and route: 0 to forward, or the status to reject with; *whyp
  * the cause and its fix for the call log (a refusal that sets none is
  * still the gateway's, explained by its status). offer (zeroed by the
@@ -560,7 +669,8 @@ static int call_route(struct sw_call *call, const sip_t *sip,
 {
 	struct sipua_leg *a = &call->leg[SIPUA_LEG_A];
 	su_home_t *home = call->home;
-	int err;
+	struct sw_route_result *res;
+	int err = 0;
 
 	*phrasep = NULL;
 	*whyp = NULL;
@@ -612,40 +722,17 @@ static int call_route(struct sw_call *call, const sip_t *sip,
 			"part; its sender must send one";
 		return *phrasep = "Bad multipart body", 400;
 	}
-	call->route = su_zalloc(home, sizeof(*call->route));
+	res = route_run(call, sip, offer->model, &err);
+	if (res) { /* the call keeps this much of it */
+		size_t n = sw_route_keep_size(res);
+
+		call->route = sw_route_keep(res, su_alloc(home, n), n);
+	}
 	if (!call->route)
 		return *whyp = "out of memory while routing", 500;
-	err = sipua_route(call->ua->router, call->plan, sip, a->zone->name,
-			  a->peer, offer->model, call->route);
-	if (err == ERANGE) { /* a To value or a rewrite the dial plan
-			      * cannot hold */
-		*whyp = "its To value, or a rewrite of the dial plan, does not "
-			"fit the gateway's URI buffers (2047 bytes)";
-		return *phrasep = "URI too long", 400;
-	}
-	if (err) {
-		*whyp = su_sprintf(home, "the dial plan could not be "
-				   "evaluated (%s)", strerror(err));
-		return 500;
-	}
-	if (call->route->outcome == SW_ROUTE_REJECT) {
-		call->answered_by = SIPUA_ANS_RULE;
-		*whyp = su_sprintf(home, "dial plan rule %s: action = reject "
-				   "%u %s", call->route->rule,
-				   call->route->reject_code,
-				   call->route->reject_phrase);
-		*phrasep = call->route->reject_phrase;
-		return call->route->reject_code;
-	}
-	if (call->route->outcome != SW_ROUTE_FORWARD) {
-		*whyp = su_sprintf(home, "no dial plan rule gives %s from zone "
-				   "%s a target: add one (the rules tried are "
-				   "under Route; shareway locate URI --source "
-				   "IP replays them)", call->route->ruri_in,
-				   a->zone->name);
-		return *phrasep = "No route", 404;
-	}
-	return leg_b_hop(call, phrasep, whyp);
+	err = route_status(call, res, err, phrasep, whyp);
+	call_routed(call, res);
+	return err;
 }
 
 
@@ -837,6 +924,7 @@ static void call_failover(struct sw_call *call, int status, const char *phrase)
 			     phrase ? phrase : "",
 			     st ? "no peer left" : "next: ",
 			     st ? "" : call->route->target_uri));
+	call_rerouted(call, sip);
 	if (!st) {
 		sw_info("[call %s] peer %s (zone %s) failed (%03d %s): trying "
 			"%s", call->tag, failed, tz->name, status,

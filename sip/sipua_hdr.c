@@ -445,7 +445,7 @@ int sipua_sdp_cross_on(struct sw_call *call, enum sipua_leg_id from,
 
 /* Apply strip/reject of the route's media policies to a parsed body, in
  * place (*changed set if it was) */
-static int sdp_apply_policy(struct sdpr *sdp, const struct sw_route_result *r,
+static int sdp_apply_policy(struct sdpr *sdp, const struct sw_route_kept *r,
 			    enum sipua_sdp_kind kind, bool *changed,
 			    struct sipua_refusal *why)
 {
@@ -458,7 +458,7 @@ static int sdp_apply_policy(struct sdpr *sdp, const struct sw_route_result *r,
 
 		if (!type)
 			continue;
-		tr = sw_media_policy_traits(sw_route_media_policy(r, type));
+		tr = sw_media_policy_traits(sw_route_kept_policy(r, type));
 		if ((tr & SW_MPF_REFUSE) && kind == SIPUA_SDP_OFFER) {
 			if (why) {
 				why->by_rule = true;
@@ -468,8 +468,8 @@ static int sdp_apply_policy(struct sdpr *sdp, const struct sw_route_result *r,
 					 r->rule[0] ? r->rule : "[defaults]",
 					 type, type,
 					 sw_media_policy_name(
-						 sw_route_media_policy(r,
-								       type)));
+						 sw_route_kept_policy(r,
+								      type)));
 			}
 			return 488;
 		}

@@ -5,7 +5,7 @@
  *  - struct sipua owns the su_root, the endpoints (one nua each) and the
  *    list of calls; it lives for the process.
  *  - struct sw_call is a su_home of its own (su_home_new): both legs, all
- *    copied strings, SDP bodies and the route result hang off it, so
+ *    copied strings, SDP bodies and the route it keeps hang off it, so
  *    sipua_call_free() releases everything with one su_home_unref().
  *  - a leg holds its nua handle (one reference, bound with hmagic = leg)
  *    until nua reports the handle terminated.
@@ -128,7 +128,7 @@ struct sw_call {
 	struct sipua_leg leg[2];
 	void *plan;                      /* the router's plan in force when
 					    it came, with its zones (ref) */
-	struct sw_route_result *route;   /* call home */
+	struct sw_route_kept *route;     /* call home (sw_route_keep()) */
 	su_timer_t *invite_timer;        /* no final answer from leg B */
 	/* a target zone with a peer list: the peer leg B goes to (an index
 	 * of its peers, -1 for none), those tried (a bit each), what each
@@ -191,6 +191,9 @@ struct sipua {
 	bool draining;                   /* sipua_drain(): no new calls */
 	uint64_t drain_rejects;          /* new INVITEs answered 503 since */
 	struct sipua_msg_counts msgs;    /* by method and class (capture) */
+	/* where the router decides (~40 KB with its trace, ua home, made at
+	 * the first INVITE): read at once, a call keeps a compact copy */
+	struct sw_route_result *route_res;
 };
 
 /* sipua.c */

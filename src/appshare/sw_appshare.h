@@ -53,7 +53,6 @@ struct sw_gwcall {
 	char call_id[160];          /* leg A's Call-ID: HEP correlation */
 	bool settled;               /* edge_leg is final, the call log's
 				       record started (if the log is on) */
-	bool route_logged;          /* the routing decision is in the log */
 	char from[128], to[128];    /* initial INVITE, for `calls --active` */
 	char rule[SW_ROUTE_NAME];   /* the rule it matched, once routed */
 	struct sw_appshare_call *as; /* app-sharing state, NULL if none */

@@ -66,9 +66,9 @@ static enum sipua_leg_id edge_leg_of(const struct sipua_call_info *call)
  * the call log says so
  */
 enum sw_media_policy sw_gw_as_policy(const struct sw_gw *gw,
-				     const struct sw_route_result *r)
+				     const struct sw_route_kept *r)
 {
-	enum sw_media_policy p = sw_route_media_policy(r, "applicationsharing");
+	enum sw_media_policy p = sw_route_kept_policy(r, "applicationsharing");
 
 	if ((sw_media_policy_traits(p) & SW_MPF_TURN) && !gw->relay)
 		return SW_MP_PASSTHROUGH;
@@ -77,6 +77,7 @@ enum sw_media_policy sw_gw_as_policy(const struct sw_gw *gw,
 
 
 static void log_route(struct sw_gw *gw, struct sw_gwcall *c,
+		      const struct sipua_call_info *call,
 		      const struct sw_route_result *r);
 static void log_leg(struct sw_gw *gw, struct sw_gwcall *c,
 		    const struct sipua_call_info *call, enum sipua_leg_id id);
@@ -156,8 +157,8 @@ static void call_settle(struct sw_gw *gw, struct sw_gwcall *c,
  * leg facing the Edge may depend on the route's target zone: a call from
  * an Edge zone has it on leg A at once, a call from the conference side
  * on leg B once the dial plan has decided. edge_leg is settled and the
- * call log's record started then, or when `final` (the call was answered
- * or ended, routed or not); the route is logged once known.
+ * call log's record started then, or when `final` (the dial plan has run,
+ * or the call was answered or ended, routed or not).
  */
 static struct sw_gwcall *call_get(struct sw_gw *gw,
 				  const struct sipua_call_info *call,
@@ -175,11 +176,7 @@ static struct sw_gwcall *call_get(struct sw_gw *gw,
 	     zone_is_edge(call, call->leg[SIPUA_LEG_A].zone)))
 		call_settle(gw, c, call);
 	if (decided && !c->rule[0]) /* the first decision holds (reload) */
-		memcpy(c->rule, call->route->rule, sizeof(c->rule));
-	if (c->uid && !c->route_logged && call->route && (decided || final)) {
-		c->route_logged = true;
-		log_route(gw, c, call->route);
-	}
+		snprintf(c->rule, sizeof(c->rule), "%s", call->route->rule);
 	return c;
 }
 
@@ -227,7 +224,10 @@ static void log_leg(struct sw_gw *gw, struct sw_gwcall *c,
 }
 
 
+/* The whole decision, trace included, into the call's record: the call
+ * keeps no trace (sipua_observer.routed hands it over once) */
 static void log_route(struct sw_gw *gw, struct sw_gwcall *c,
+		      const struct sipua_call_info *call,
 		      const struct sw_route_result *r)
 {
 	struct sw_rec_route rr;
@@ -250,7 +250,8 @@ static void log_route(struct sw_gw *gw, struct sw_gwcall *c,
 	rr.transport = sw_transport_name(r->transport);
 	rr.trace = trace;
 	rr.captures = caps;
-	rr.media_policy = sw_media_policy_name(sw_gw_as_policy(gw, r));
+	rr.media_policy = sw_media_policy_name(sw_gw_as_policy(gw,
+							       call->route));
 	sw_calllog_route(gw->cl, c->uid, &rr);
 }
 
@@ -468,9 +469,23 @@ static void obs_message(void *arg, const struct sipua_call_info *call,
 }
 
 
+/* The dial plan has run (or run again after a peer failed: the target is
+ * the next peer): the sides are final, the record is started if it was
+ * not yet, and the route goes into it */
+static void obs_routed(void *arg, const struct sipua_call_info *call,
+		       const struct sw_route_result *res)
+{
+	struct sw_gw *gw = arg;
+	struct sw_gwcall *c = call_get(gw, call, true);
+
+	if (c && c->uid)
+		log_route(gw, c, call, res);
+}
+
+
 /* A fact of the call from the B2BUA (a peer of a peer list that failed,
- * and the next one): a note on the gateway's column of the ladder, and
- * the route again, whose target is now the next peer */
+ * and the next one): a note on the gateway's column of the ladder (the
+ * route again follows, obs_routed) */
 static void obs_note(void *arg, const struct sipua_call_info *call,
 		     const char *label, const char *detail)
 {
@@ -483,8 +498,6 @@ static void obs_note(void *arg, const struct sipua_call_info *call,
 	if (!c || !c->uid)
 		return;
 	sw_calllog_event(gw->cl, c->uid, &ev);
-	if (call->route)
-		log_route(gw, c, call->route);
 }
 
 
@@ -1000,6 +1013,7 @@ int sw_gw_init(struct sw_gw *gw, struct sipua *ua, struct relay *relay,
 {
 	struct sipua_observer obs = {
 		.started = obs_started,
+		.routed = obs_routed,
 		.ringing = obs_ringing,
 		.answered = obs_answered,
 		.ending = obs_ending,

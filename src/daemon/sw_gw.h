@@ -108,7 +108,7 @@ void sw_gw_close(struct sw_gw *gw);
 struct sw_gwcall *sw_gw_call(struct sw_gw *gw, uint64_t id);
 void sw_gw_call_release(struct sw_gw *gw, struct sw_gwcall *c);
 enum sw_media_policy sw_gw_as_policy(const struct sw_gw *gw,
-				     const struct sw_route_result *r);
+				     const struct sw_route_kept *r);
 struct relay_cmd;
 int sw_gw_pool_take(struct sw_gw *gw, struct sw_gwcall *c,
 		    struct relay_cmd *permit, struct sw_gw_pooled *out);

@@ -46,6 +46,21 @@ uac uac_basic 127.0.0.2 "$P_EDGE" 994321 1 "$OFFER" || { show uac_basic; fail "n
 uas_wait || fail "cms side of the normalised call"
 grep -a -q '^INVITE sip:4321@127.0.0.3' "$SW_TMP/uas_basic-uas.msg" || fail "R-URI not rewritten by normalise + edge-to-cms"
 ok "rules: continue + rewrite"
+# the call log has the routing trace of that call (the call keeps none:
+# it is recorded while the router's whole result is at hand)
+SW="$SHAREWAY -c $SW_TMP/shareway.conf -s $SW_TMP/state"
+tag=$($SW calls --json --limit 1 | grep -o '"tag":"[^"]*"' | cut -d'"' -f4)
+$SW show "$tag" >"$SW_TMP/show.out" || fail "show $tag"
+for l in 'Route         rule edge-to-cms (priority 10), zone edge → cms, transport udp' \
+	'  captures    $1=4321' \
+	'  trace       rule blocked (pr 5): ruri.user ^= "blocked" FAIL: "994321"' \
+	'rule normalise (pr 8): source=edge PASS; ruri.user ^= "99" PASS; ruri ->' \
+	'rule edge-to-cms (pr 10): source=edge PASS; ruri =~ /^sip:([^@]+)@/ PASS $1=4321;' \
+	"=> forward to cms (sip:127.0.0.3:$P_CMS, udp): ruri sip:4321@127.0.0.3:$P_CMS;"; do
+	grep -qF -- "$l" "$SW_TMP/show.out" ||
+		{ cat "$SW_TMP/show.out"; fail "show $tag: no '$l'"; }
+done
+ok "show: the route with the trace of every rule tried"
 
 grep -q 'ended (BYE)' "$SW_TMP/sharewayd.log" || fail "call end not logged"
 sw_stop

@@ -117,6 +117,9 @@ notes "$tag" | grep -qxF "$P2 (zone cms): 503 Service Unavailable; next: $P1" ||
 	{ notes "$tag"; fail "call $tag: the peers tried"; }
 $SW show "$tag" --json | grep -q '"target": *"'"$P1"'"' ||
 	fail "call $tag: the route's target is not $P1"
+# the trace, recorded again after the failover, names the next peer
+$SW show "$tag" | grep -qF "=> forward to cms ($P1, udp)" ||
+	{ $SW show "$tag"; fail "call $tag: the route's trace does not name $P1"; }
 $SW show "$tag" --json | grep -q '"state": *"completed"' || fail "call $tag: not completed"
 ok "503 + Retry-After: failed over to peer 1, peer 2 held down, call log names both"
 
