@@ -649,7 +649,10 @@ static int opt_one(struct as_opts *o, int c, const char *arg)
 		  break;
 	case 'o': err = parse_secs(arg, &o->call_timeout); break;
 	case 'H': err = parse_secs(arg, &o->hold_time); break;
-	case 's': err = tb_parse_uint(arg, 86400, &o->settle); break;
+	case 's': o->settle = 0; /* "0": no settle (tb_parse_uint refuses 0) */
+		  err = strcmp(arg, "0") ? tb_parse_uint(arg, 86400, &o->settle)
+					 : 0;
+		  break;
 	case 'R': o->edge_reinvite = false; break;
 	case 'W': err = tb_parse_size(arg, 1ull << 40, &v);
 		  err = err || v < 64 || v > (64u << 20) ? EINVAL : 0;
