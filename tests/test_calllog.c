@@ -1849,6 +1849,102 @@ UNIT_TEST(test_migration_v1, "migration v1->current")
 }
 
 
+/* A captured message of call uid, its ladder step and its bytes */
+static void v5_msg(struct sw_calllog *cl, uint64_t uid, int64_t t,
+		   const char *text)
+{
+	struct sw_rec_packet p = {.t_us = t, .proto = SW_PKT_SIP,
+				  .transport = SW_PKT_UDP,
+				  .data = (const uint8_t *)text,
+				  .len = strlen(text)};
+
+	CU_ASSERT_EQUAL(sw_sa_parse(&p.src, "192.0.2.1:5060", 0), 0);
+	CU_ASSERT_EQUAL(sw_sa_parse(&p.dst, "192.0.2.2:5061", 0), 0);
+	CU_ASSERT_EQUAL(sw_calllog_sipmsg(cl, uid, 'e', true, &p), 0);
+}
+
+
+/*
+ * Schema v5: a captured message is one row of events (its ladder step
+ * with its bytes); the messages a v4 file keeps in packets are still
+ * exported after the migration, each call's in time order
+ */
+UNIT_TEST(test_schema_v5_messages, "schema v5: a message is one row")
+{
+	static const char inv[] = "INVITE sip:a@b SIP/2.0\r\n\r\n";
+	static const char ok[] = "SIP/2.0 200 OK\r\nCSeq: 1 INVITE\r\n\r\n";
+	struct sw_rec_start st = {FX_T0, "sip:a@x", "sip:b@y", 'e', false};
+	struct sw_calllog *cl;
+	struct sw_callstore *store;
+	struct sw_callrec *r = NULL;
+	char err[256];
+	uint64_t uid;
+	sqlite3 *db = NULL;
+
+	CU_ASSERT_EQUAL(sw_callstore_sqlite_schema(dbpath("v4.db"), 4, err,
+						   sizeof(err)), 0);
+	CU_ASSERT_EQUAL_FATAL(sqlite3_open(dbpath("v4.db"), &db), 0);
+	CU_ASSERT_EQUAL(sqlite3_exec(db, "INSERT INTO calls(id, tag, start_us,"
+				     " end_us, state) VALUES(3, 'c-3', 1, 9,"
+				     " 'completed');"
+				     "INSERT INTO packets VALUES(3, 5, 1, 1,"
+				     " '192.0.2.1:5060', '192.0.2.2:5061',"
+				     " 'SIP/2.0 200 OK');"
+				     "INSERT INTO packets VALUES(3, 2, 1, 1,"
+				     " '192.0.2.1:5060', '192.0.2.2:5061',"
+				     " 'INVITE sip:a@b SIP/2.0');"
+				     "INSERT INTO events VALUES(3, 2, 1, 1, 3,"
+				     " 'INVITE', NULL)", NULL, NULL, NULL), 0);
+	sqlite3_close(db);
+	cl = open_log("v4.db", 0, 0, 0);
+	CU_ASSERT_FATAL(cl != NULL);
+	uid = sw_calllog_call_start(cl, &st, NULL, 0);
+	CU_ASSERT_EQUAL(uid, 4);
+	v5_msg(cl, uid, FX_T0 + 20, ok);
+	v5_msg(cl, uid, FX_T0 + 10, inv);
+	CU_ASSERT_EQUAL(sw_calllog_event(cl, uid, &(struct sw_rec_event){
+				FX_T0 + 15, SW_EV_NOTE, SW_ACT_GW, SW_ACT_GW,
+				"routed", NULL}), 0);
+	CU_ASSERT_EQUAL(sw_calllog_flush(cl, 5000), 0);
+	sw_calllog_close(cl);
+
+	db = open_raw("v4.db");
+	CU_ASSERT_EQUAL(count(db, "PRAGMA user_version"), SW_CALLLOG_SCHEMA);
+	CU_ASSERT_EQUAL(count(db, "SELECT COUNT(*) FROM events WHERE call = 4"
+			      " AND data IS NOT NULL AND proto = 1 AND"
+			      " transport = 1 AND src_addr = '192.0.2.1:5060'"),
+			2);
+	CU_ASSERT_EQUAL(count(db, "SELECT COUNT(*) FROM packets WHERE call ="
+			      " 4"), 0);
+	sqlite3_close(db);
+	store = open_ro("v4.db");
+	CU_ASSERT_FATAL(store != NULL);
+	CU_ASSERT_EQUAL_FATAL(sw_callstore_load(store, 4, SW_PART_ALL, &r), 0);
+	CU_ASSERT_EQUAL_FATAL(r->n_packets, 2);
+	CU_ASSERT_EQUAL(r->packets[0].t_us, FX_T0 + 10);
+	CU_ASSERT_EQUAL(r->packets[0].len, strlen(inv));
+	CU_ASSERT(!memcmp(r->packets[0].data, inv, strlen(inv)));
+	CU_ASSERT_EQUAL(r->packets[1].proto, SW_PKT_SIP);
+	CU_ASSERT_EQUAL(r->packets[1].transport, SW_PKT_UDP);
+	CU_ASSERT_EQUAL(sw_sa_port(&r->packets[1].dst), 5061);
+	CU_ASSERT_EQUAL_FATAL(r->n_events, 3);
+	CU_ASSERT_STRING_EQUAL(r->events[0].label, "INVITE");
+	CU_ASSERT_EQUAL(r->events[0].src, SW_ACT_EDGE);
+	CU_ASSERT_STRING_EQUAL(r->events[1].label, "routed");
+	CU_ASSERT_STRING_EQUAL(r->events[2].label, "200 OK");
+	sw_callrec_free(r);
+	r = NULL;
+	/* the v4 call: its messages from packets, its step from events */
+	CU_ASSERT_EQUAL_FATAL(sw_callstore_load(store, 3, SW_PART_ALL, &r), 0);
+	CU_ASSERT_EQUAL_FATAL(r->n_packets, 2);
+	CU_ASSERT_EQUAL(r->packets[0].t_us, 2);
+	CU_ASSERT_EQUAL(r->packets[1].len, 14);
+	CU_ASSERT_EQUAL(r->n_events, 1);
+	sw_callrec_free(r);
+	sw_callstore_close(store);
+}
+
+
 /* Every table's columns (name, type, NOT NULL, default) and every index
  * of a file, one per line, sorted */
 static char *schema_text(const char *name)

@@ -19,7 +19,11 @@
  *   4  calls gain done_seq, the finish sequence number (a new one each
  *      time the call's verdict is stored) that shippers use as their
  *      cursor (sw_callstore_finished()); the calls ended before it are
- *      numbered in id order.
+ *      numbered in id order;
+ *   5  a captured SIP or STUN/TURN message is one row of events, its
+ *      ladder step with its bytes (events gain proto, transport,
+ *      src_addr, dst_addr, data): one INSERT per message where there were
+ *      two; packets keeps the messages of the calls written before.
  * A file is migrated step by step on open, each step in a transaction.
  *
  * Child rows reference calls(id) with foreign keys enforced on the
@@ -141,11 +145,25 @@ static const char migrate_v4[] =
 	"CREATE INDEX calls_done ON calls(done_seq)"
 	" WHERE done_seq IS NOT NULL;";
 
+static const char migrate_v5[] =
+	"ALTER TABLE events ADD COLUMN proto INTEGER;"
+	"ALTER TABLE events ADD COLUMN transport INTEGER;"
+	"ALTER TABLE events ADD COLUMN src_addr TEXT;"
+	"ALTER TABLE events ADD COLUMN dst_addr TEXT;"
+	"ALTER TABLE events ADD COLUMN data BLOB;";
+
+/* The columns v5 adds to events, in a new file (test "schema: migrated =
+ * created" holds them equal) */
+#define EVENT_PACKET_COLS                                                    \
+	"proto INTEGER, transport INTEGER, src_addr TEXT, dst_addr TEXT,"    \
+	" data BLOB"
+
 static const char *const migrations[SW_CALLLOG_SCHEMA] = {
 	schema_v1,  /* 0 -> 1 */
 	migrate_v2, /* 1 -> 2 */
 	migrate_v3, /* 2 -> 3 */
 	migrate_v4, /* 3 -> 4 */
+	migrate_v5, /* 4 -> 5 */
 };
 
 /* children first: retention deletes in this order */
@@ -356,7 +374,8 @@ static const char schema_rest[] =
 
 
 /* CREATE TABLE of a record part: the call it belongs to, its columns,
- * and its key (call alone when it has one row per call) */
+ * and its key (call alone when it has one row per call); the ladder's
+ * also holds the captured messages' bytes */
 static void part_ddl(char *sql, size_t sz, size_t *n, const struct cl_table *t)
 {
 	bool keyed = false;
@@ -374,6 +393,8 @@ static void part_ddl(char *sql, size_t sz, size_t *n, const struct cl_table *t)
 							      "INTEGER",
 		    c->merge == CM_KEY ? " NOT NULL" : "");
 	}
+	if (t == &cl_tab_event)
+		app(sql, sz, n, ", " EVENT_PACKET_COLS);
 	if (keyed && !t->insert_only) {
 		app(sql, sz, n, ", UNIQUE (call");
 		for (unsigned i = 0; i < t->ncols; ++i)
@@ -458,6 +479,28 @@ static int upsert_sql(const struct cl_table *t, char *sql, size_t sz)
 }
 
 
+/* A captured message as its ladder step: "INSERT INTO events(call, <the
+ * columns of cl_tab_event>, proto, transport, src_addr, dst_addr, data)",
+ * the step's columns bound from ?2 as bind_struct() does, the message's
+ * from PKT_PARAM (schema v5) */
+#define PKT_PARAM(t) ((int)(t)->ncols + 2)
+
+static int packet_sql(char *sql, size_t sz)
+{
+	const struct cl_table *t = &cl_tab_event;
+	size_t n = 0;
+
+	app(sql, sz, &n, "INSERT INTO %s(call", t->name);
+	for (unsigned i = 0; i < t->ncols; ++i)
+		app(sql, sz, &n, ",%s", t->cols[i].name);
+	app(sql, sz, &n, ",proto,transport,src_addr,dst_addr,data) VALUES(?1");
+	for (int i = 2; i < PKT_PARAM(t) + 5; ++i)
+		app(sql, sz, &n, ",?%d", i);
+	app(sql, sz, &n, ")");
+	return n < sz ? 0 : ENOSPC;
+}
+
+
 /* ---- the writer's connection ----------------------------------------- */
 
 enum cl_stmt {
@@ -467,7 +510,6 @@ enum cl_stmt {
 	ST_END,
 	ST_FAULT,
 	ST_RULE,
-	ST_PACKET,
 	ST_ENDED,
 	ST_VERDICT,
 	ST_MAXID,
@@ -491,8 +533,6 @@ static const char *const stmt_sql[ST_N] = {
 	[ST_FAULT] = "UPDATE calls SET gw_fault = COALESCE(gw_fault, ?2)"
 		     " WHERE id = ?1",
 	[ST_RULE] = "UPDATE calls SET rule = ?2 WHERE id = ?1",
-	[ST_PACKET] = "INSERT INTO packets(call, t_us, proto, transport, src,"
-		      " dst, data) VALUES(?1, ?2, ?3, ?4, ?5, ?6, ?7)",
 	[ST_ENDED] = "SELECT end_us IS NOT NULL FROM calls WHERE id = ?1",
 	[ST_VERDICT] = "UPDATE calls SET verdict = ?2, failed = ?3, media = ?4,"
 		       " done_seq = ?5 WHERE id = ?1",
@@ -507,6 +547,7 @@ struct sqlstore {
 	bool writer;
 	sqlite3_stmt *st[ST_N];
 	sqlite3_stmt *ups[N_UPSERT];
+	sqlite3_stmt *pkt;        /* a captured message: packet_sql() */
 	sqlite3_stmt *ld[10];     /* the loader's, LD_N (below) */
 	int64_t done_seq;         /* the last finish sequence number given */
 	struct cl_facts *facts;   /* the writer's: recent calls' facts */
@@ -531,6 +572,7 @@ static void sq_close(struct sw_callstore *s)
 		sqlite3_finalize(d->st[i]);
 	for (size_t i = 0; i < N_UPSERT; ++i)
 		sqlite3_finalize(d->ups[i]);
+	sqlite3_finalize(d->pkt);
 	for (size_t i = 0; i < sizeof(d->ld) / sizeof(d->ld[0]); ++i)
 		sqlite3_finalize(d->ld[i]);
 	sqlite3_close(d->db);
@@ -560,6 +602,10 @@ static int prepare_all(struct sqlstore *d, char *err, size_t errsz)
 				       NULL))
 			return sql_err(d->db, err, errsz, upsert_tabs[i]->name);
 	}
+	if (packet_sql(sql, sizeof(sql)) ||
+	    sqlite3_prepare_v3(d->db, sql, -1, SQLITE_PREPARE_PERSISTENT,
+			       &d->pkt, NULL))
+		return sql_err(d->db, err, errsz, "events (packets)");
 	if (sqlite3_step(d->st[ST_DONEMAX]) == SQLITE_ROW)
 		d->done_seq = sqlite3_column_int64(d->st[ST_DONEMAX], 0);
 	sqlite3_reset(d->st[ST_DONEMAX]);
@@ -780,29 +826,21 @@ static int apply_time(struct sqlstore *d, enum cl_stmt which,
 }
 
 
-/* The packet, and its ladder step summarised from its first bytes */
+/* The packet as its ladder step, summarised from its first bytes, with
+ * the bytes themselves: one row of events */
 static int apply_packet(struct sqlstore *d, const struct sw_callstore_msg *m)
 {
-	sqlite3_stmt *st = d->st[ST_PACKET], *ev = d->ups[N_UPSERT - 1];
+	sqlite3_stmt *st = d->pkt;
+	int k = PKT_PARAM(&cl_tab_event);
 	char label[128], detail[256];
 	size_t len = 0;
 	const uint8_t *data = (const uint8_t *)clb_str(m->blob, 2, &len);
 	int64_t proto = clb_num(m->blob, 1);
 	enum sw_ev_kind kind = SW_EV_SIP;
 	struct sw_rec_event e;
-	int err;
 
 	if (!data)
 		return EBADMSG;
-	sqlite3_bind_int64(st, 1, (int64_t)m->uid);
-	for (unsigned i = 0; i < 3; ++i)
-		sqlite3_bind_int64(st, (int)i + 2, clb_num(m->blob, i));
-	bind_str(st, 5, m->blob, 0);
-	bind_str(st, 6, m->blob, 1);
-	sqlite3_bind_blob(st, 7, data, (int)len, SQLITE_STATIC);
-	err = step_reset(st);
-	if (err)
-		return err;
 	if (proto == SW_PKT_SIP)
 		cl_sum_sip(data, len, label, sizeof(label), detail,
 			   sizeof(detail));
@@ -817,9 +855,14 @@ static int apply_packet(struct sqlstore *d, const struct sw_callstore_msg *m)
 		.label = label,
 		.detail = detail[0] ? detail : NULL,
 	};
-	sqlite3_bind_int64(ev, 1, (int64_t)m->uid);
-	bind_struct(ev, &cl_tab_event, &e);
-	return step_reset(ev);
+	sqlite3_bind_int64(st, 1, (int64_t)m->uid);
+	bind_struct(st, &cl_tab_event, &e);
+	sqlite3_bind_int64(st, k, proto);
+	sqlite3_bind_int64(st, k + 1, clb_num(m->blob, 2));
+	bind_str(st, k + 2, m->blob, 0);
+	bind_str(st, k + 3, m->blob, 1);
+	sqlite3_bind_blob(st, k + 4, data, (int)len, SQLITE_STATIC);
+	return step_reset(st);
 }
 
 
@@ -1076,9 +1119,12 @@ static int load_packets(struct cl_loader *l, struct sw_callrec *rec)
 	unsigned cap = 0;
 	int rc;
 
-	if (ld_prepare(l, LD_PACKET, "SELECT t_us, proto, transport, src,"
-		       " dst, data FROM packets WHERE call = ?1"
-		       " ORDER BY t_us, rowid", &st))
+	/* a call's messages are in events since v5, in packets before */
+	if (ld_prepare(l, LD_PACKET, "SELECT t_us, proto, transport, src_addr,"
+		       " dst_addr, data, rowid FROM events WHERE call = ?1 AND"
+		       " data IS NOT NULL UNION ALL SELECT t_us, proto,"
+		       " transport, src, dst, data, rowid FROM packets"
+		       " WHERE call = ?1 ORDER BY 1, 7", &st))
 		return EIO;
 	sqlite3_bind_int64(st, 1, rec->id);
 	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {

@@ -9,7 +9,7 @@
 
 #include <stddef.h>
 
-#define SW_CALLLOG_SCHEMA 4 /* PRAGMA user_version of a current file */
+#define SW_CALLLOG_SCHEMA 5 /* PRAGMA user_version of a current file */
 
 int sw_callstore_sqlite_schema(const char *path, int target, char *err,
 			       size_t errsz);
