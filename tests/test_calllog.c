@@ -1188,6 +1188,11 @@ static const char *const vm_sdps[] = {
 	"a=candidate:1 1 TCP 1 10.0.0.1 6 typ host tcptype so",
 	"m=applicationsharing ",
 	"\n\r\nm=applicationsharing 3 x\r\r\n",
+	/* fuzz finding: a candidate of another section naming
+	 * m=applicationsharing was read in the one before */
+	"m=applicationsharing 5 TCP/RTP/AVP 127\r\nm=video 4 RTP/AVP 0\r\n"
+	"a=candidate:1 1 TCP-PASS 1 10.0.0.1 5 typ host m=applicationsharing "
+	"x\r\n",
 };
 
 
@@ -1292,7 +1297,11 @@ UNIT_TEST(test_verdict_sdp_lines, "verdict: the SDP lines it reads")
 		free(s);
 	}
 	CU_ASSERT_PTR_NULL(sw_sdp_verdict_lines(NULL, &n));
-	/* what is kept: the m= line, the first usable candidate */
+	/* what is kept: the m= lines, the first usable candidate */
+	lines = sw_sdp_verdict_lines(vm_sdps[6], &n);
+	CU_ASSERT_STRING_EQUAL(lines, "m=applicationsharing 5 TCP/RTP/AVP "
+			       "127\r\nm=audio 4 RTP/AVP 0\r\n");
+	free(lines);
 	lines = sw_sdp_verdict_lines(vm_sdps[7], &n);
 	CU_ASSERT_STRING_EQUAL(lines, "m=applicationsharing 5 TCP/RTP/AVP "
 			       "127\r\na=candidate:3 1 TCP 1 10.0.0.1 6 typ "

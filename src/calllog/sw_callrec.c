@@ -266,85 +266,91 @@ static bool candidate_usable_tcp(const char *line, size_t len)
 }
 
 
+/* One line of an SDP: its start, its length without and with its end */
+struct sdp_line {
+	const char *p;
+	size_t len, lend;
+};
+
+
+/* The line at *pp (then past it); *in_as follows the m= lines: in an
+ * m=applicationsharing section with a port. false at the end. */
+static bool sdp_next_line(const char **pp, struct sdp_line *l, bool *in_as)
+{
+	const char *p = *pp, *eol;
+
+	if (!p || !*p)
+		return false;
+	eol = strchr(p, '\n');
+	l->p = p;
+	l->len = eol ? (size_t)(eol - p) : strlen(p);
+	l->lend = l->len + (eol ? 1 : 0);
+	*pp = p + l->lend;
+	if (l->len && p[l->len - 1] == '\r')
+		--l->len;
+	if (!strncmp(p, "m=", 2))
+		*in_as = l->len > 21 &&
+			 !strncmp(p, "m=applicationsharing ", 21) &&
+			 strncmp(p + 21, "0 ", 2);
+	return true;
+}
+
+
+/* A connectable TCP candidate of an m=applicationsharing section */
+static bool usable_candidate(const struct sdp_line *l, bool in_as)
+{
+	return in_as && l->len > 12 && !strncmp(l->p, "a=candidate:", 12) &&
+	       candidate_usable_tcp(l->p + 12, l->len - 12);
+}
+
+
 /**
  * Does this SDP's m=applicationsharing section offer a TCP candidate a
  * relay can connect to (TCP-PASS, or RFC 6544 passive/so, non-zero port)?
  */
 bool sw_sdp_has_usable_tcp_candidate(const char *sdp)
 {
+	struct sdp_line l;
 	bool in_as = false;
 
-	for (const char *p = sdp, *next; p && *p; p = next) {
-		const char *eol = strchr(p, '\n');
-		size_t len = eol ? (size_t)(eol - p) : strlen(p);
-
-		next = p + len + (eol ? 1 : 0);
-		if (len && p[len - 1] == '\r')
-			--len;
-		if (!strncmp(p, "m=", 2))
-			in_as = len > 21 && !strncmp(p, "m=applicationsharing ",
-						     21) &&
-				strncmp(p + 21, "0 ", 2);
-		else if (in_as && len > 12 && !strncmp(p, "a=candidate:", 12) &&
-			 candidate_usable_tcp(p + 12, len - 12))
+	while (sdp_next_line(&sdp, &l, &in_as))
+		if (usable_candidate(&l, in_as))
 			return true;
-	}
 	return false;
-}
-
-
-/* Does the verdict read this SDP line for what it names? The line
- * as_mline_accepted() (sw_verdict.c) finds "m=applicationsharing " on,
- * or an m=applicationsharing line as has_mline() sees it */
-static bool names_appsharing(const char *p, size_t len, size_t lend)
-{
-	return memmem(p, lend, "m=applicationsharing ", 21) ||
-	       (len > 20 && !strncmp(p, "m=", 2) &&
-		!strncasecmp(p + 2, "applicationsharing", 18) && p[20] == ' ');
 }
 
 
 /**
  * The lines of an SDP that the verdict and the media flags read, in their
- * order and as they are (line ends included): every line that names
- * m=applicationsharing, and the first usable TCP candidate of an accepted
- * application-sharing section. has_mline(),
- * sw_sdp_has_usable_tcp_candidate() and the verdict's as_mline_accepted()
- * answer for these lines as for the whole SDP: a match never spans two
- * lines, and the m= lines left out only end sections whose candidates are
- * left out too. The call-log writer keeps this instead of the SDP for the
- * verdict of a call it holds in memory (sw_callfacts.c).
+ * order and as they are (line ends included): every m= line, every line
+ * with "m=applicationsharing " in it (as_mline_accepted() of sw_verdict.c
+ * looks for that anywhere), and the first usable TCP candidate of an
+ * accepted application-sharing section. has_mline(),
+ * sw_sdp_has_usable_tcp_candidate() and as_mline_accepted() answer for
+ * these lines as for the whole SDP: a match never spans two lines, and
+ * with every m= line kept each kept line is in the section it was in.
+ * The call-log writer keeps this instead of the SDP for the verdict of a
+ * call it holds in memory (sw_callfacts.c).
  *
  * @return a malloc'd text ("" when nothing is read; *lenp its length), or
  *         NULL for a NULL sdp or when out of memory
  */
 char *sw_sdp_verdict_lines(const char *sdp, size_t *lenp)
 {
+	struct sdp_line l;
 	bool in_as = false, cand = false;
 	size_t n = 0;
 	char *out, *t;
 
 	if (!sdp || !(out = malloc(strlen(sdp) + 1)))
 		return NULL;
-	for (const char *p = sdp, *next; *p; p = next) {
-		const char *eol = strchr(p, '\n');
-		size_t lend = eol ? (size_t)(eol - p) + 1 : strlen(p);
-		size_t len = eol ? (size_t)(eol - p) : lend;
-		bool usable;
+	for (const char *p = sdp; sdp_next_line(&p, &l, &in_as);) {
+		bool usable = !cand && usable_candidate(&l, in_as);
 
-		next = p + lend;
-		if (len && p[len - 1] == '\r')
-			--len;
-		if (!strncmp(p, "m=", 2))
-			in_as = len > 21 && !strncmp(p, "m=applicationsharing ",
-						     21) &&
-				strncmp(p + 21, "0 ", 2);
-		usable = in_as && !cand && len > 12 &&
-			 !strncmp(p, "a=candidate:", 12) &&
-			 candidate_usable_tcp(p + 12, len - 12);
-		if (usable || names_appsharing(p, len, lend)) {
-			memcpy(out + n, p, lend);
-			n += lend;
+		if (usable || !strncmp(l.p, "m=", 2) ||
+		    memmem(l.p, l.lend, "m=applicationsharing ", 21)) {
+			memcpy(out + n, l.p, l.lend);
+			n += l.lend;
 		}
 		cand |= usable;
 	}
