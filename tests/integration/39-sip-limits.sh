@@ -81,6 +81,11 @@ ok "every log line in the project's format, Sofia's included"
 # 4. an INVITE flood, never ACKed, to a callee that never answers
 $L sink 127.0.0.3 "$P_CMS" &
 SW_PIDS="$SW_PIDS $!"
+# datagrams the kernel dropped in this namespace (full receive buffers):
+# an INVITE dropped there is neither a call nor shed, and on a loaded
+# machine a few dozen of the 6,000 are
+udp_drops() { awk '/^Udp:/ { if (h) print $6; h = 1 }' /proc/net/snmp; }
+d0=$(udp_drops)
 $L flood "$P_GW" 6000 || fail "flood sender"
 # the INVITEs queued in the socket before it are served first
 t=0
@@ -90,9 +95,10 @@ done
 peak=$(rss)
 calls=$(st sip_calls)
 shed=$(st sip_overload_rejects)
-[ "$calls" -le 5000 ] && [ "$shed" -ge 1000 ] ||
-	fail "flood: $calls calls in progress, $shed shed (want <= 5000, >= 1000)"
-ok "6000 INVITEs: $calls calls at most max_calls, $shed shed with 503; OPTIONS answered (${t}+ s)"
+drops=$(($(udp_drops) - d0))
+[ "$calls" -le 5000 ] && [ "$shed" -gt 0 ] && [ $((shed + drops)) -ge 1000 ] ||
+	fail "flood: $calls calls in progress, $shed shed, $drops datagrams dropped by the kernel (want <= 5000 calls, >= 1000 shed or dropped, some shed)"
+ok "6000 INVITEs: $calls calls at most max_calls, $shed shed with 503 ($drops dropped by the kernel); OPTIONS answered (${t}+ s)"
 # the calls end at invite_timeout (32 s), their transactions 64*T1 later
 t0=$SECONDS
 while [ $((SECONDS - t0)) -lt 150 ]; do
