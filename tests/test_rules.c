@@ -998,6 +998,34 @@ UNIT_TEST(test_route_reuse, "result reused without zeroing")
 }
 
 
+/* The wrapped trace is copied a run at a time: in any buffer, what fits
+ * is the whole text's beginning, cut where the buffer ends */
+UNIT_TEST(test_trace_cut, "trace text cut at every size")
+{
+	struct sw_rules *r = load(keep_rules);
+	struct sw_route_input in = input("edge",
+					 "sip:99123456@meet.example.com");
+	static char full[16384], cut[16384];
+	size_t n;
+
+	CU_ASSERT_FATAL(r != NULL);
+	in.source_addr = "127.0.0.2:5070";
+	CU_ASSERT_EQUAL(route(r, &in), 0);
+	CU_ASSERT_EQUAL(sw_route_trace_format(&res, full, sizeof(full)), 0);
+	n = strlen(full);
+	CU_ASSERT(n > 300 && lines_fit(full, 100));
+	CU_ASSERT_PTR_NOT_NULL(strstr(full, "\n    ")); /* a wrapped line */
+	for (size_t sz = 1; sz <= n + 1; ++sz) {
+		int e = sw_route_trace_format(&res, cut, sz);
+
+		CU_ASSERT_EQUAL(e, sz <= n ? ERANGE : 0);
+		CU_ASSERT_EQUAL(strlen(cut), sz - 1);
+		CU_ASSERT(!memcmp(cut, full, sz - 1));
+	}
+	sw_rules_unref(r);
+}
+
+
 UNIT_TEST(test_uri_from_header, "uri from header")
 {
 	static const struct {

@@ -713,13 +713,34 @@ static void w_newline(struct wrap *w, bool indent)
 }
 
 
-/* n bytes of s, wrapped hard at the margin */
+/* n bytes of s, wrapped hard at the margin; copied a run at a time (up
+ * to the margin, a line break or the buffer's end), as w_putc() would a
+ * byte at a time: the call log gets a trace per INVITE */
 static void w_span(struct wrap *w, const char *s, size_t n)
 {
-	for (size_t i = 0; i < n && s[i]; ++i) {
+	n = strnlen(s, n);
+	while (n && !w->over) {
+		const char *nl;
+		size_t k, room;
+
 		if (w->col >= TRACE_COLS - 1) /* room for a ';' after */
 			w_newline(w, true);
-		w_putc(w, s[i]);
+		k = w->col < TRACE_COLS - 1 ? TRACE_COLS - 1 - w->col : 1;
+		if (k > n)
+			k = n;
+		if ((nl = memchr(s, '\n', k)))
+			k = (size_t)(nl - s) + 1;
+		room = w->len + 1 < w->sz ? w->sz - 1 - w->len : 0;
+		if (k > room) { /* what fits, and the rest is cut */
+			k = room;
+			w->over = true;
+		}
+		memcpy(w->buf + w->len, s, k);
+		w->len += k;
+		w->buf[w->len] = '\0';
+		w->col = k && s[k - 1] == '\n' ? 0 : w->col + (unsigned)k;
+		s += k;
+		n -= k;
 	}
 }
 
