@@ -407,7 +407,7 @@ static void corpus_gw_form(const char *name, unsigned *gw_pairs)
 	free(body);
 	free(sdpb);
 	free(text);
-	free(as);
+	sw_appshare_free(as); /* its learnt lists too */
 }
 
 
@@ -552,7 +552,7 @@ static void corpus_one_parse(const char *name)
 	free(body);
 	free(sdpb);
 	free(text);
-	free(as);
+	sw_appshare_free(as);
 }
 
 
